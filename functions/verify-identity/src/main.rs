@@ -1,0 +1,17 @@
+//! AWS Lambda entry point: configuration and clients once at cold start, then
+//! every request through [`tobira_verify_identity::handle`].
+
+use std::convert::Infallible;
+
+use lambda_http::{run, service_fn, Error, Request};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tobira::init_tracing();
+    let app = tobira::App::from_env().await?;
+    run(service_fn(|req: Request| {
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(tobira_verify_identity::handle(&app, req).await) }
+    }))
+    .await
+}

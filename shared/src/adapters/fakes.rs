@@ -1,0 +1,192 @@
+//! In-memory fakes for tests: a store, a mailer and an SMS sender, each of
+//! which can be told to fail, to prove that faults fail closed.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::clock::Timestamp;
+use crate::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
+use crate::store::{holds, validate_batch, Item, Key, Query, Store, StoreError, Write};
+
+/// A store in a `BTreeMap`, with the same semantics as the real ones (it
+/// passes the same contract suite).
+#[derive(Default)]
+pub struct MemoryStore {
+    items: Mutex<BTreeMap<Key, Item>>,
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
+        let items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(items.get(key).filter(|i| i.is_live(now)).cloned())
+    }
+
+    async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
+        let items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let from = Key::new(q.pk.clone(), q.sk_prefix.clone());
+        Ok(items
+            .range(from..)
+            .take_while(|(k, _)| k.pk == q.pk && k.sk.starts_with(&q.sk_prefix))
+            .filter(|(k, i)| q.after.as_ref().is_none_or(|a| k.sk > *a) && i.is_live(now))
+            .take(q.limit)
+            .map(|(_, i)| i.clone())
+            .collect())
+    }
+
+    async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
+        validate_batch(&writes)?;
+        let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        for w in &writes {
+            let live = items.get(w.key()).filter(|i| i.is_live(now));
+            let cond = match w {
+                Write::Put { cond, .. }
+                | Write::Delete { cond, .. }
+                | Write::Check { cond, .. } => *cond,
+            };
+            if !holds(cond, live) {
+                return Err(StoreError::Conflict);
+            }
+        }
+        for w in writes {
+            match w {
+                Write::Put {
+                    key,
+                    data,
+                    expires_at,
+                    ..
+                } => {
+                    let version = items
+                        .get(&key)
+                        .map_or(now.millis() as u64 + 1, |i| i.version + 1);
+                    items.insert(
+                        key.clone(),
+                        Item {
+                            key,
+                            data,
+                            version,
+                            expires_at,
+                        },
+                    );
+                }
+                Write::Delete { key, .. } => {
+                    items.remove(&key);
+                }
+                Write::Check { .. } => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Wraps a store and fails on command: every call while `down`, or one call
+/// in `every_nth` (fault injection).
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    down: AtomicBool,
+    writes_down: AtomicBool,
+    every_nth: AtomicU64,
+    calls: AtomicU64,
+}
+
+impl FaultyStore {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self {
+            inner,
+            down: AtomicBool::new(false),
+            writes_down: AtomicBool::new(false),
+            every_nth: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+        }
+    }
+    /// Every read and write fails.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+    /// Reads work, writes fail.
+    pub fn set_writes_down(&self, down: bool) {
+        self.writes_down.store(down, Ordering::SeqCst);
+    }
+    /// Fail every n-th call (0 = never).
+    pub fn fail_every(&self, n: u64) {
+        self.every_nth.store(n, Ordering::SeqCst);
+    }
+    fn check(&self, write: bool) -> Result<(), StoreError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let nth = self.every_nth.load(Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst)
+            || (write && self.writes_down.load(Ordering::SeqCst))
+            || (nth > 0 && n % nth == 0)
+        {
+            return Err(StoreError::Unavailable("injected fault".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for FaultyStore {
+    async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
+        self.check(false)?;
+        self.inner.get(key, now).await
+    }
+    async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
+        self.check(false)?;
+        self.inner.query(q, now).await
+    }
+    async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
+        self.check(true)?;
+        self.inner.write(writes, now).await
+    }
+}
+
+/// Captures mail and SMS; can be told to fail.
+#[derive(Default)]
+pub struct MemoryOutbox {
+    pub mails: Mutex<Vec<Mail>>,
+    pub sms: Mutex<Vec<Sms>>,
+    failing: AtomicBool,
+}
+
+impl MemoryOutbox {
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+    pub fn mails(&self) -> Vec<Mail> {
+        self.mails.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    pub fn sms(&self) -> Vec<Sms> {
+        self.sms.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[async_trait]
+impl Mailer for MemoryOutbox {
+    async fn send(&self, mail: &Mail) -> Result<(), DeliveryError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(DeliveryError::Throttled);
+        }
+        self.mails
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(mail.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SmsSender for MemoryOutbox {
+    async fn send(&self, sms: &Sms) -> Result<(), DeliveryError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(DeliveryError::Throttled);
+        }
+        self.sms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(sms.clone());
+        Ok(())
+    }
+}

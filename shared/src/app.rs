@@ -1,0 +1,150 @@
+//! The application: the ports, the configuration, and the shared plumbing of
+//! the use cases (audit, counters). The use cases themselves are in
+//! `setup`, `login`, `session` and `migration`, as `impl App` blocks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{Clock, Timestamp};
+use crate::config::Config;
+use crate::delivery::{Mailer, SmsSender};
+use crate::error::{Error, Result};
+use crate::i18n::Lang;
+use crate::ids::TenantId;
+use crate::model::keys;
+use crate::random::{new_ulid, Random};
+use crate::softlock::{self, Attempt, LockPolicy, LockState};
+use crate::store::{get_as, Cond, Key, Store, StoreError, Write};
+
+#[derive(Clone)]
+pub struct App {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub sms: Arc<dyn SmsSender>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Random>,
+}
+
+/// Who is asking: for the audit trail (AUD-1) and the language of answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ctx {
+    pub ip: String,
+    pub user_agent: String,
+    pub lang: Lang,
+}
+
+impl Ctx {
+    /// An operator or scheduled invocation.
+    pub fn system(name: &str) -> Self {
+        Self {
+            ip: "-".into(),
+            user_agent: name.into(),
+            lang: Lang::Ja,
+        }
+    }
+}
+
+/// One authentication event (AUD-1). Never holds a secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: Timestamp,
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
+    pub ip: String,
+    pub user_agent: String,
+    pub detail: Option<String>,
+}
+
+impl App {
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The audit record of an event, as a write to go into the same atomic
+    /// batch as the change it records. Also one log line (no secrets).
+    pub fn audit(
+        &self,
+        ctx: &Ctx,
+        kind: &str,
+        user: Option<(&str, &TenantId)>,
+        detail: Option<String>,
+    ) -> Write {
+        let now = self.now();
+        let id = new_ulid(self.rng.as_ref(), now).to_string();
+        let event = AuditEvent {
+            id: id.clone(),
+            at: now,
+            kind: kind.to_string(),
+            user_id: user.map(|(u, _)| u.to_string()),
+            tenant_id: user.map(|(_, t)| t.clone()),
+            ip: ctx.ip.clone(),
+            user_agent: ctx.user_agent.chars().take(256).collect(),
+            detail,
+        };
+        tracing::info!(
+            audit = kind,
+            user_id = event.user_id.as_deref().unwrap_or("-"),
+            tenant_id = event.tenant_id.as_ref().map_or("-", |t| t.as_str()),
+            ip = %event.ip,
+            detail = event.detail.as_deref().unwrap_or(""),
+            "audit"
+        );
+        Write::put(
+            Key::new(keys::audit_partition(user.map(|(_, t)| t)), id),
+            &event,
+            None,
+            Cond::Absent,
+        )
+    }
+
+    /// Record an event on its own.
+    pub async fn record(
+        &self,
+        ctx: &Ctx,
+        kind: &str,
+        user: Option<(&str, &TenantId)>,
+        detail: Option<String>,
+    ) -> Result<()> {
+        self.store
+            .write(vec![self.audit(ctx, kind, user, detail)], self.now())
+            .await?;
+        Ok(())
+    }
+
+    /// Reserve one attempt against a lock counter with a conditional write
+    /// (compare-and-swap on the item's version; never read-compare-write).
+    pub async fn take_attempt(&self, key: &Key, policy: LockPolicy) -> Result<Attempt> {
+        for round in 0..32u32 {
+            let now = self.now();
+            let current = get_as::<LockState>(self.store.as_ref(), key, now).await?;
+            let cond = current
+                .as_ref()
+                .map_or(Cond::Absent, |(_, v)| Cond::Version(*v));
+            match softlock::begin(current.map(|(s, _)| s), now, policy) {
+                locked @ Attempt::Locked { .. } => return Ok(locked),
+                allowed @ Attempt::Allowed { next, .. } => {
+                    let w = Write::put(key.clone(), &next, next.expires_at(), cond);
+                    match self.store.write(vec![w], now).await {
+                        Ok(()) => return Ok(allowed),
+                        Err(StoreError::Conflict) => self.back_off(round).await,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+        }
+        Err(Error::Unavailable { what: "store" })
+    }
+
+    /// A short, jittered pause before retrying a lost compare-and-swap.
+    pub async fn back_off(&self, round: u32) {
+        let mut b = [0u8; 1];
+        self.rng.fill(&mut b);
+        let ms = (1u64 << round.min(5)) + u64::from(b[0] % 8);
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}

@@ -1,0 +1,261 @@
+//! Typed configuration, read once from the environment at cold start. A
+//! missing or malformed variable stops the function with its name.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::password::Preset;
+use crate::softlock::LockPolicy;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Brand shown in pages, mail subjects and the TOTP issuer (MSG-1).
+    pub brand: String,
+    /// Public base URL of the portal; every link in a mail is built from it,
+    /// never from a request's Host header.
+    pub base_url: String,
+    /// Sender address of every mail (MSG-1).
+    pub mail_from: String,
+    /// DynamoDB table (Lambda only).
+    pub table: Option<String>,
+    /// SET-1: lifetime of a setup link.
+    pub setup_link_ttl: Duration,
+    /// How long the identity check's grant to set a password lasts (SET-3).
+    pub grant_ttl: Duration,
+    /// LOG-2 lockout.
+    pub login_lock: LockPolicy,
+    /// SET-2 identity-check block.
+    pub identity_lock: LockPolicy,
+    /// PW-1 / PW-2.
+    pub password_preset: Preset,
+    /// MIG-5 phone used when a legacy phone cannot be repaired.
+    pub default_phone: String,
+    /// SES-1 timeouts.
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    /// `Secure` cookies with the `__Host-` prefix. Off only for plain-HTTP
+    /// development hosts other than loopback.
+    pub cookie_secure: bool,
+    /// MIG-11 window, inclusive JST dates `YYYY-MM-DD`.
+    pub migration_window: Option<(String, String)>,
+    /// MIG-10: records per scheduled chunk.
+    pub migrate_chunk: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    Missing(&'static str),
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing(n) => write!(f, "missing required environment variable {n}"),
+            Self::Invalid {
+                name,
+                value,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "environment variable {name}={value:?} is invalid: expected {expected}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// The Lambda configuration: table, base URL, sender and brand are required.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok(), true)
+    }
+
+    /// Local and test configuration: everything has a default.
+    pub fn local(base_url: &str) -> Self {
+        let base = base_url.to_string();
+        Self::from_lookup(
+            move |k| match k {
+                "TOBIRA_BASE_URL" => Some(base.clone()),
+                _ => std::env::var(k).ok().filter(|_| k != "TOBIRA_TABLE"),
+            },
+            false,
+        )
+        .expect("local defaults are valid")
+    }
+
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+        lambda: bool,
+    ) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let required = |k: &'static str, default: &str| -> Result<String, ConfigError> {
+            match get(k) {
+                Some(v) => Ok(v),
+                None if lambda => Err(ConfigError::Missing(k)),
+                None => Ok(default.to_string()),
+            }
+        };
+        let num =
+            |k: &'static str, default: u64| -> Result<u64, ConfigError> {
+                match get(k) {
+                    None => Ok(default),
+                    Some(v) => v.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or(
+                        ConfigError::Invalid {
+                            name: k,
+                            value: v,
+                            expected: "a positive whole number",
+                        },
+                    ),
+                }
+            };
+        let boolean = |k: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(k).as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("true" | "1") => Ok(true),
+                Some("false" | "0") => Ok(false),
+                Some(v) => Err(ConfigError::Invalid {
+                    name: k,
+                    value: v.into(),
+                    expected: "true or false",
+                }),
+            }
+        };
+        let base_url = required("TOBIRA_BASE_URL", "http://127.0.0.1:3000")?;
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid {
+                name: "TOBIRA_BASE_URL",
+                value: base_url,
+                expected: "an http(s) URL",
+            });
+        }
+        let preset = match get("TOBIRA_PASSWORD_PRESET").as_deref() {
+            None | Some("default") => Preset::Default,
+            Some("seed003") => Preset::Seed003,
+            Some("seed002") => Preset::Seed002,
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    name: "TOBIRA_PASSWORD_PRESET",
+                    value: v.into(),
+                    expected: "default, seed003 or seed002",
+                })
+            }
+        };
+        let window = match get("TOBIRA_MIGRATION_WINDOW") {
+            None => None,
+            Some(v) => Some(parse_window(&v).ok_or(ConfigError::Invalid {
+                name: "TOBIRA_MIGRATION_WINDOW",
+                value: v,
+                expected: "YYYY-MM-DD/YYYY-MM-DD",
+            })?),
+        };
+        let default_phone = get("TOBIRA_DEFAULT_PHONE").unwrap_or_else(|| "0312345678".into());
+        if !crate::phone::is_plain_digits(&default_phone) {
+            return Err(ConfigError::Invalid {
+                name: "TOBIRA_DEFAULT_PHONE",
+                value: default_phone,
+                expected: "4 to 32 ASCII digits",
+            });
+        }
+        let mins = |m: u64| Duration::from_secs(m * 60);
+        Ok(Self {
+            brand: required("TOBIRA_BRAND", "tobira")?,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            mail_from: required("TOBIRA_MAIL_FROM", "no-reply@tobira.localhost")?,
+            table: if lambda {
+                Some(required("TOBIRA_TABLE", "")?)
+            } else {
+                get("TOBIRA_TABLE")
+            },
+            setup_link_ttl: Duration::from_secs(num("TOBIRA_SETUP_LINK_TTL_HOURS", 72)? * 3600),
+            grant_ttl: mins(15),
+            login_lock: LockPolicy {
+                max_failures: num("TOBIRA_LOGIN_MAX_FAILURES", 5)? as u32,
+                lock_for: mins(num("TOBIRA_LOGIN_LOCK_MINUTES", 20)?),
+            },
+            identity_lock: LockPolicy {
+                max_failures: num("TOBIRA_IDENTITY_MAX_FAILURES", 5)? as u32,
+                lock_for: mins(num("TOBIRA_IDENTITY_BLOCK_MINUTES", 20)?),
+            },
+            password_preset: preset,
+            default_phone,
+            session_idle: mins(num("TOBIRA_SESSION_IDLE_MINUTES", 30)?),
+            session_absolute: Duration::from_secs(num("TOBIRA_SESSION_ABSOLUTE_HOURS", 12)? * 3600),
+            cookie_secure: boolean("TOBIRA_COOKIE_SECURE", true)?,
+            migration_window: window,
+            migrate_chunk: num("TOBIRA_MIGRATE_CHUNK", 200)? as usize,
+        })
+    }
+}
+
+fn parse_window(v: &str) -> Option<(String, String)> {
+    let (a, b) = v.trim().split_once('/')?;
+    let ok = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok();
+    (ok(a) && ok(b) && a <= b).then(|| (a.to_string(), b.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn lambda_config_names_what_is_missing() {
+        let err = Config::from_lookup(
+            lookup(&[
+                ("TOBIRA_BASE_URL", "https://p.example"),
+                ("TOBIRA_BRAND", "b"),
+                ("TOBIRA_MAIL_FROM", "a@b.c"),
+            ]),
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(err, ConfigError::Missing("TOBIRA_TABLE"));
+        assert!(err.to_string().contains("TOBIRA_TABLE"));
+    }
+
+    #[test]
+    fn invalid_values_are_refused_with_their_name() {
+        let err = Config::from_lookup(lookup(&[("TOBIRA_LOGIN_MAX_FAILURES", "five")]), false)
+            .unwrap_err();
+        assert!(err.to_string().contains("TOBIRA_LOGIN_MAX_FAILURES"));
+        let err = Config::from_lookup(
+            lookup(&[("TOBIRA_MIGRATION_WINDOW", "2024-08-27/2024-07-17")]),
+            false,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("TOBIRA_MIGRATION_WINDOW"));
+    }
+
+    #[test]
+    fn defaults_follow_the_rules() {
+        let c = Config::from_lookup(
+            lookup(&[("TOBIRA_MIGRATION_WINDOW", "2024-07-17/2024-08-27")]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.setup_link_ttl, Duration::from_secs(72 * 3600)); // SET-1
+        assert_eq!(c.login_lock.max_failures, 5); // LOG-2
+        assert_eq!(c.login_lock.lock_for, Duration::from_secs(20 * 60));
+        assert_eq!(c.default_phone, "0312345678"); // MIG-5
+        assert_eq!(
+            c.migration_window,
+            Some(("2024-07-17".into(), "2024-08-27".into()))
+        );
+    }
+}

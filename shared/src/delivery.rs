@@ -1,0 +1,48 @@
+//! Ports for mail and SMS.
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sms {
+    /// E.164.
+    pub to: String,
+    /// ASCII only, one segment (MFA-6).
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// The provider asked us to slow down (SES throttling).
+    Throttled,
+    Unavailable(String),
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Throttled => f.write_str("throttled by the provider"),
+            Self::Unavailable(m) => write!(f, "delivery unavailable: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for DeliveryError {}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), DeliveryError>;
+}
+
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    async fn send(&self, sms: &Sms) -> Result<(), DeliveryError>;
+}

@@ -1,0 +1,234 @@
+//! Newtypes that parse at the edge: once a value has one of these types it is
+//! known to be well-formed, and nothing downstream checks it again.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// A sign-in ID as entered or migrated. Compared case-insensitively (LOG-1,
+/// MIG-3) through [`LoginId::key`]; displayed as written.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LoginId(String);
+
+impl LoginId {
+    pub const MAX: usize = 256;
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        if s.is_empty()
+            || s.chars().count() > Self::MAX
+            || s.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(Error::invalid(
+                "invalid_login_id",
+                "login ID must be 1-256 characters without spaces",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+    /// The case-folded form every lookup and uniqueness check uses.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for LoginId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LoginId({:?})", self.0)
+    }
+}
+
+impl fmt::Display for LoginId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An e-mail address, kept exactly as given (MIG-2), compared case-insensitively (SET-2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        let bad = || Error::invalid("invalid_email", "not a valid e-mail address");
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        if local.is_empty()
+            || local.len() > 64
+            || domain.is_empty()
+            || domain.contains('@')
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || domain.contains("..")
+        {
+            return Err(bad());
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn local_part(&self) -> &str {
+        self.0.split('@').next().unwrap_or_default()
+    }
+    /// SET-2: e-mail matches case-insensitively.
+    pub fn matches(&self, other: &str) -> bool {
+        self.0.to_lowercase() == other.trim().to_lowercase()
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A person's name exactly as registered (MIG-4): no trimming inside, no
+/// normalisation; half-width and full-width spaces are different characters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        if s.trim().is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "invalid_name",
+                "name must be 1-100 characters",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password in memory. Never printed: `Debug` hides it, there is no `Display`
+/// and no `Serialize` (PW-4, MSG-2).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    /// Longer input is refused before it reaches argon2.
+    pub const MAX_BYTES: usize = 1024;
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        if s.is_empty() || s.len() > Self::MAX_BYTES {
+            return Err(Error::invalid(
+                "invalid_password",
+                "password must be 1-1024 bytes",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// Contract (tenant) ID: `econ` + digits, a 15-digit number, or similar
+/// operator-assigned ASCII identifiers.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        if s.is_empty()
+            || s.len() > 64
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(Error::invalid(
+                "invalid_tenant_id",
+                "tenant ID must be 1-64 ASCII letters, digits, - or _",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Legacy user ID (`ecid1234567890`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Ecid(String);
+
+impl Ecid {
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        if s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(Error::invalid(
+                "invalid_ecid",
+                "ecid must be 1-64 ASCII letters or digits",
+            ));
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_hides_itself_in_debug() {
+        let p = Password::parse("Hunter2-Secret").unwrap();
+        let shown = format!("{p:?}");
+        assert!(!shown.contains("Hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn login_id_key_is_case_insensitive_log_1() {
+        let a = LoginId::parse("Mixed.Case@Example.com").unwrap();
+        let b = LoginId::parse("mixed.case@example.COM").unwrap();
+        assert_eq!(a.key(), b.key());
+        assert_eq!(a.as_str(), "Mixed.Case@Example.com");
+        assert!(LoginId::parse("has space").is_err());
+        assert!(LoginId::parse("").is_err());
+    }
+
+    #[test]
+    fn email_parses_and_matches_case_insensitively() {
+        let e = Email::parse("Mixed.Case@Example.com").unwrap();
+        assert_eq!(e.as_str(), "Mixed.Case@Example.com"); // MIG-2: unchanged
+        assert!(e.matches("mixed.case@example.com"));
+        for bad in [
+            "", "a", "a@b", "@b.c", "a@@b.c", "a b@c.d", "a@.c", "a@b..c",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_are_kept_exactly_mig_4() {
+        let n = PersonName::parse("山田　太郎").unwrap();
+        assert_eq!(n.as_str(), "山田　太郎");
+        assert_ne!(n, PersonName::parse("山田 太郎").unwrap());
+        assert!(PersonName::parse("  ").is_err());
+    }
+}

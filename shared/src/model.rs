@@ -1,0 +1,143 @@
+//! Records the domain keeps, and where each lives in the store.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::i18n::Lang;
+use crate::ids::{Ecid, Email, LoginId, PersonName, TenantId};
+use crate::store::Key;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserState {
+    /// MIG-6: migrated, no password, no second factor; cannot sign in.
+    PendingSetup,
+    Active,
+    /// ADM-3: never deleted, only disabled.
+    Disabled,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    General,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub tenant_id: TenantId,
+    pub parent_tenant_id: Option<TenantId>,
+    pub login_id: LoginId,
+    pub email: Email,
+    pub name: PersonName,
+    pub phone: String,
+    pub role: Role,
+    pub state: UserState,
+    pub lang: Lang,
+    /// argon2id PHC string (PW-4).
+    pub password_hash: Option<String>,
+    /// Enrolled second factors (`totp`, `email`, `sms`).
+    pub methods: Vec<String>,
+    /// Legacy identity (MIG-1), when migrated.
+    pub ecid: Option<Ecid>,
+    pub legacy_login_id: Option<String>,
+    pub legacy_password_hash: Option<String>,
+    pub service_ids: Vec<String>,
+    /// SET-1: hash of the one setup token that is valid now.
+    pub setup_token_hash: Option<String>,
+    pub setup_sent_at: Option<Timestamp>,
+    pub password_set_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl fmt::Debug for User {
+    // No hashes in debug output (MSG-2).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("login_id", &self.login_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `LOGIN#<login id, case-folded>` → user: the uniqueness of login IDs (MIG-3, LOG-1).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginRef {
+    pub user_id: String,
+}
+
+/// A setup link's token, stored by hash (SET-1).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SetupToken {
+    pub user_id: String,
+}
+
+/// The short-lived permission, after the identity check, to set the first password (SET-3).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Grant {
+    pub user_id: String,
+    pub setup_hash: String,
+}
+
+pub mod keys {
+    use super::*;
+
+    pub fn user(id: &str) -> Key {
+        Key::new(format!("USER#{id}"), "USER")
+    }
+    pub fn login(login: &LoginId) -> Key {
+        Key::new(format!("LOGIN#{}", login.key()), "LOGIN")
+    }
+    pub fn tenant_member(tenant: &TenantId, user_id: &str) -> Key {
+        Key::new(
+            format!("TENANT#{}", tenant.as_str()),
+            format!("USER#{user_id}"),
+        )
+    }
+    pub fn tenant_members(tenant: &TenantId) -> String {
+        format!("TENANT#{}", tenant.as_str())
+    }
+    pub fn setup_token(hash: &str) -> Key {
+        Key::new(format!("SETUP#{hash}"), "SETUP")
+    }
+    pub fn grant(hash: &str) -> Key {
+        Key::new(format!("GRANT#{hash}"), "GRANT")
+    }
+    pub fn lock(scope: &str, subject: &str) -> Key {
+        Key::new(format!("LOCK#{scope}#{subject}"), "LOCK")
+    }
+    pub fn session(hash: &str) -> Key {
+        Key::new(format!("SESSION#{hash}"), "SESSION")
+    }
+    pub fn audit_partition(tenant: Option<&TenantId>) -> String {
+        format!("AUDIT#{}", tenant.map_or("-", |t| t.as_str()))
+    }
+    pub fn staged(tenant: &TenantId, ecid: &Ecid) -> Key {
+        Key::new(format!("MIG#{}", tenant.as_str()), ecid.as_str())
+    }
+    pub fn staged_partition(tenant: &str) -> String {
+        format!("MIG#{tenant}")
+    }
+    pub const STAGED_TENANTS: &str = "MIGTENANTS";
+    pub fn staged_tenant(tenant: &TenantId) -> Key {
+        Key::new(STAGED_TENANTS, tenant.as_str())
+    }
+    /// Every legacy record that wants one login ID (MIG-3).
+    pub fn claimants(login_key: &str) -> String {
+        format!("MIGLID#{login_key}")
+    }
+    pub fn claimant(login: &LoginId, tenant: &TenantId, ecid: &Ecid) -> Key {
+        Key::new(claimants(&login.key()), claimant_sk(tenant, ecid))
+    }
+    /// Claimants sort by ecid, then tenant: the first keeps the plain ID.
+    pub fn claimant_sk(tenant: &TenantId, ecid: &Ecid) -> String {
+        format!("{}#{}", ecid.as_str(), tenant.as_str())
+    }
+}

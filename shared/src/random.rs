@@ -1,0 +1,106 @@
+//! Randomness is a port too: tokens, salts and IDs come from a [`Random`].
+
+use std::sync::Mutex;
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::clock::Timestamp;
+
+pub trait Random: Send + Sync {
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// The operating system's CSPRNG.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsRandom;
+
+impl Random for OsRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        // A machine without OS randomness cannot issue a safe token: stop.
+        getrandom::fill(buf).expect("the OS random number generator failed");
+    }
+}
+
+/// Deterministic randomness for tests and benchmarks (SplitMix64). Never for production.
+#[derive(Debug)]
+pub struct SeededRandom(Mutex<u64>);
+
+impl SeededRandom {
+    pub fn new(seed: u64) -> Self {
+        Self(Mutex::new(seed))
+    }
+}
+
+impl Random for SeededRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for chunk in buf.chunks_mut(8) {
+            *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = *s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    }
+}
+
+/// A secret for a link or a cookie: 256 bits, URL-safe base64 without padding.
+pub fn secret_token(rng: &dyn Random) -> String {
+    let mut b = [0u8; 32];
+    rng.fill(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// How a secret token is stored: SHA-256, hex. The token has 256 bits of
+/// entropy, so a fast hash is the right one (a slow hash protects guessable
+/// secrets, not random ones); the store never holds a usable token.
+pub fn token_hash(token: &str) -> String {
+    let d = Sha256::digest(token.as_bytes());
+    let mut s = String::with_capacity(64);
+    for b in d {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// A new ULID from the clock and the randomness port.
+pub fn new_ulid(rng: &dyn Random, now: Timestamp) -> ulid::Ulid {
+    let mut b = [0u8; 16];
+    rng.fill(&mut b);
+    ulid::Ulid::from_parts(now.millis().max(0) as u64, u128::from_le_bytes(b))
+}
+
+/// Constant-time comparison of two byte strings.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let r = OsRandom;
+        let a = secret_token(&r);
+        let b = secret_token(&r);
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43); // 32 bytes
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn seeded_is_deterministic() {
+        let (a, b) = (SeededRandom::new(7), SeededRandom::new(7));
+        assert_eq!(secret_token(&a), secret_token(&b));
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
+    }
+}

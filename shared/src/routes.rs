@@ -1,0 +1,92 @@
+//! Every HTTP route and the function that serves it: the one table that the
+//! local server dispatches by, and that tests hold the SAM template and the
+//! OpenAPI document to.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub function: &'static str,
+    pub method: &'static str,
+    /// With `{id}` for a path parameter, as in API Gateway.
+    pub path: &'static str,
+}
+
+const fn r(function: &'static str, method: &'static str, path: &'static str) -> Route {
+    Route {
+        function,
+        method,
+        path,
+    }
+}
+
+pub const FUNCTIONS: [&str; 8] = [
+    "login",
+    "verify-identity",
+    "send-mail-otp",
+    "sms-otp",
+    "enroll-totp",
+    "reset-password",
+    "create-case",
+    "migrate-batch",
+];
+
+pub const ROUTES: &[Route] = &[
+    r("login", "GET", "/"),
+    r("login", "GET", "/login"),
+    r("login", "POST", "/login"),
+    r("login", "POST", "/logout"),
+    r("login", "POST", "/api/login"),
+    r("login", "GET", "/api/me"),
+    r("login", "POST", "/api/logout"),
+    r("verify-identity", "GET", "/setup"),
+    r("verify-identity", "POST", "/setup/verify"),
+    r("verify-identity", "GET", "/setup/password"),
+    r("verify-identity", "POST", "/setup/password"),
+    r("verify-identity", "POST", "/api/setup/verify"),
+    r("verify-identity", "POST", "/api/setup/password"),
+    r("verify-identity", "POST", "/api/setup/resend"),
+    r("enroll-totp", "GET", "/enroll"),
+];
+
+/// Whether a concrete path matches a route pattern.
+pub fn matches(pattern: &str, path: &str) -> bool {
+    let (mut p, mut q) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.starts_with('{') && a.ends_with('}') && !b.is_empty() => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The function that serves `method path`, if any.
+pub fn function_for(method: &str, path: &str) -> Option<&'static str> {
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && matches(r.path, path))
+        .map(|r| r.function)
+}
+
+/// The function that serves `path` with any method (for 405 vs 404).
+pub fn function_for_path(path: &str) -> Option<&'static str> {
+    ROUTES
+        .iter()
+        .find(|r| matches(r.path, path))
+        .map(|r| r.function)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(matches("/api/cases/{id}", "/api/cases/01ABC"));
+        assert!(!matches("/api/cases/{id}", "/api/cases/"));
+        assert!(!matches("/api/cases/{id}", "/api/cases/1/comments"));
+        assert_eq!(function_for("POST", "/api/login"), Some("login"));
+        assert_eq!(function_for("GET", "/api/login"), None);
+        assert_eq!(function_for("GET", "/enroll"), Some("enroll-totp"));
+    }
+}

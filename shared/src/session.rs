@@ -1,0 +1,125 @@
+//! Sessions (SES-1, SES-2): an opaque random token in a cookie, stored by
+//! hash, with a stage that says how far sign-in has got.
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::{App, Ctx};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::TenantId;
+use crate::model::{keys, User};
+use crate::random::{secret_token, token_hash};
+use crate::store::{get_as, Cond, Write};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Password done, second factor to do.
+    Mfa,
+    /// Password done, no second factor yet: enrolment.
+    Enroll,
+    /// Terms to accept.
+    Terms,
+    /// Signed in.
+    Full,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mfa => "mfa",
+            Self::Enroll => "enroll",
+            Self::Terms => "terms",
+            Self::Full => "full",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub user_id: String,
+    pub tenant_id: TenantId,
+    pub stage: Stage,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+}
+
+impl App {
+    fn session_expiry(&self, s: &Session) -> Timestamp {
+        s.last_seen
+            .plus(self.config.session_idle)
+            .min(s.created_at.plus(self.config.session_absolute))
+    }
+
+    /// A new session for `user` at `stage`: the cookie value and the write
+    /// that stores it (to go into the sign-in's atomic batch).
+    pub fn new_session(&self, user: &User, stage: Stage) -> (String, Write) {
+        let now = self.now();
+        let token = secret_token(self.rng.as_ref());
+        let s = Session {
+            user_id: user.id.clone(),
+            tenant_id: user.tenant_id.clone(),
+            stage,
+            created_at: now,
+            last_seen: now,
+        };
+        let w = Write::put(
+            keys::session(&token_hash(&token)),
+            &s,
+            Some(self.session_expiry(&s)),
+            Cond::Absent,
+        );
+        (token, w)
+    }
+
+    /// The live session behind a cookie value, its idle time renewed.
+    pub async fn session(&self, token: &str) -> Result<Session> {
+        let key = keys::session(&token_hash(token));
+        let now = self.now();
+        let (mut s, v) = get_as::<Session>(self.store.as_ref(), &key, now)
+            .await?
+            .ok_or(Error::NotSignedIn)?;
+        // Renew the idle timeout at most once a minute (one write, conditional).
+        if now.millis() - s.last_seen.millis() > 60_000 {
+            s.last_seen = now;
+            let exp = self.session_expiry(&s);
+            // Losing this race to a parallel request is harmless.
+            let _ = self
+                .store
+                .write(vec![Write::put(key, &s, Some(exp), Cond::Version(v))], now)
+                .await;
+        }
+        Ok(s)
+    }
+
+    /// A session that has reached one of `stages` (SES-2).
+    pub async fn session_at(&self, token: Option<&str>, stages: &[Stage]) -> Result<Session> {
+        let s = self.session(token.ok_or(Error::NotSignedIn)?).await?;
+        if stages.contains(&s.stage) {
+            Ok(s)
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    pub async fn logout(&self, token: &str, ctx: &Ctx) -> Result<()> {
+        let key = keys::session(&token_hash(token));
+        let now = self.now();
+        if let Some((s, _)) = get_as::<Session>(self.store.as_ref(), &key, now).await? {
+            let writes = vec![
+                Write::Delete {
+                    key,
+                    cond: Cond::Any,
+                },
+                self.audit(
+                    ctx,
+                    "session.logout",
+                    Some((&s.user_id, &s.tenant_id)),
+                    None,
+                ),
+            ];
+            self.store.write(writes, now).await?;
+        }
+        Ok(())
+    }
+}

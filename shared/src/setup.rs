@@ -1,0 +1,281 @@
+//! First-login setup: the setup link (SET-1), the identity check (SET-2) and
+//! the first password (SET-3).
+
+use crate::app::{App, Ctx};
+use crate::error::{Error, Result};
+use crate::ids::Password;
+use crate::messages::setup_mail;
+use crate::model::{keys, Grant, SetupToken, User, UserState};
+use crate::password;
+use crate::phone;
+use crate::random::{ct_eq, secret_token, token_hash};
+use crate::softlock::Attempt;
+use crate::store::{get_as, Cond, StoreError, Write};
+
+/// What the identity check grants: the right to set the first password, for
+/// a short time, carried in a cookie.
+#[derive(Debug)]
+pub struct GrantToken(pub String);
+
+impl App {
+    pub async fn user(&self, id: &str) -> Result<Option<(User, u64)>> {
+        Ok(get_as::<User>(self.store.as_ref(), &keys::user(id), self.now()).await?)
+    }
+
+    /// SET-1: issue a fresh single-use setup link to a pending user and mail
+    /// it. Earlier links stop working. If the mail cannot be sent the answer
+    /// is an error and the user stays "not sent", so a retry sends it.
+    pub async fn send_setup_link(&self, user_id: &str, ctx: &Ctx) -> Result<()> {
+        let mut round = 0;
+        let (user, token, expires) = loop {
+            let now = self.now();
+            let (mut user, v) = self.user(user_id).await?.ok_or(Error::NotFound)?;
+            if user.state != UserState::PendingSetup {
+                return Err(Error::Conflict {
+                    code: "not_pending",
+                    message: "the user has already set up".into(),
+                });
+            }
+            let token = secret_token(self.rng.as_ref());
+            let hash = token_hash(&token);
+            let expires = now.plus(self.config.setup_link_ttl);
+            user.setup_token_hash = Some(hash.clone());
+            user.setup_sent_at = None;
+            user.updated_at = now;
+            let writes = vec![
+                Write::put(keys::user(user_id), &user, None, Cond::Version(v)),
+                Write::put(
+                    keys::setup_token(&hash),
+                    &SetupToken {
+                        user_id: user_id.into(),
+                    },
+                    Some(expires),
+                    Cond::Absent,
+                ),
+                self.audit(
+                    ctx,
+                    "setup.link_issued",
+                    Some((&user.id, &user.tenant_id)),
+                    None,
+                ),
+            ];
+            match self.store.write(writes, now).await {
+                Ok(()) => break (user, token, expires),
+                Err(StoreError::Conflict) if round < 5 => {
+                    self.back_off(round).await;
+                    round += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let link = format!("{}/setup?token={}", self.config.base_url, token);
+        let mail = setup_mail(
+            &self.config.brand,
+            user.lang,
+            user.email.as_str(),
+            user.name.as_str(),
+            &link,
+            expires,
+        );
+        self.mailer.send(&mail).await?;
+        // Mark as sent; if this write fails the mail went out and a retry
+        // sends another (a duplicate mail, never a lost one).
+        for round in 0..5 {
+            let now = self.now();
+            let Some((mut u, v)) = self.user(user_id).await? else {
+                break;
+            };
+            if u.setup_token_hash.as_deref() != user.setup_token_hash.as_deref() {
+                break; // a newer link replaced this one meanwhile
+            }
+            u.setup_sent_at = Some(now);
+            let writes = vec![
+                Write::put(keys::user(user_id), &u, None, Cond::Version(v)),
+                self.audit(ctx, "setup.link_sent", Some((&u.id, &u.tenant_id)), None),
+            ];
+            match self.store.write(writes, now).await {
+                Ok(()) => break,
+                Err(StoreError::Conflict) => self.back_off(round).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The pending user a setup token belongs to, if the token is the
+    /// user's current one and has not expired.
+    async fn setup_user(&self, token: &str) -> Result<(User, u64, String)> {
+        let hash = token_hash(token);
+        let now = self.now();
+        let st = get_as::<SetupToken>(self.store.as_ref(), &keys::setup_token(&hash), now)
+            .await?
+            .ok_or(Error::InvalidToken)?
+            .0;
+        let (user, v) = self.user(&st.user_id).await?.ok_or(Error::InvalidToken)?;
+        let current = user
+            .setup_token_hash
+            .as_deref()
+            .is_some_and(|h| ct_eq(h.as_bytes(), hash.as_bytes()));
+        if user.state != UserState::PendingSetup || !current {
+            return Err(Error::InvalidToken);
+        }
+        Ok((user, v, hash))
+    }
+
+    /// Whether a setup link can be used (for the page that shows the form).
+    pub async fn check_setup_token(&self, token: &str) -> Result<()> {
+        self.setup_user(token).await.map(|_| ())
+    }
+
+    /// SET-2: e-mail (any case), name (exactly) and phone (by digits) must all
+    /// match; the answer never says which did not. 5 failures block for 20 min.
+    pub async fn verify_identity(
+        &self,
+        token: &str,
+        email: &str,
+        name: &str,
+        phone_in: &str,
+        ctx: &Ctx,
+    ) -> Result<GrantToken> {
+        let (user, _, setup_hash) = self.setup_user(token).await?;
+        let who = Some((user.id.as_str(), &user.tenant_id));
+        let lock_key = keys::lock("identity", &user.id);
+        let locks = match self
+            .take_attempt(&lock_key, self.config.identity_lock)
+            .await?
+        {
+            Attempt::Locked { until } => {
+                self.record(ctx, "setup.identity_blocked", who, None)
+                    .await?;
+                return Err(Error::Throttled {
+                    retry_after_s: Some(self.now().until(until).as_secs().max(1)),
+                });
+            }
+            Attempt::Allowed { locks, .. } => locks,
+        };
+        // Evaluate all three, always (no early exit that would time the fields).
+        let email_ok = user.email.matches(email);
+        let name_ok = ct_eq(user.name.as_str().as_bytes(), name.as_bytes());
+        let phone_ok = phone::same_digits(phone_in, &user.phone);
+        let now = self.now();
+        if !(email_ok & name_ok & phone_ok) {
+            let mut writes = vec![self.audit(ctx, "setup.identity_failed", who, None)];
+            if locks {
+                writes.push(self.audit(ctx, "setup.identity_locked", who, None));
+            }
+            self.store.write(writes, now).await?;
+            return Err(Error::IdentityMismatch);
+        }
+        let grant = secret_token(self.rng.as_ref());
+        let writes = vec![
+            Write::Delete {
+                key: lock_key,
+                cond: Cond::Any,
+            },
+            Write::put(
+                keys::grant(&token_hash(&grant)),
+                &Grant {
+                    user_id: user.id.clone(),
+                    setup_hash,
+                },
+                Some(now.plus(self.config.grant_ttl)),
+                Cond::Absent,
+            ),
+            self.audit(ctx, "setup.identity_verified", who, None),
+        ];
+        self.store.write(writes, now).await?;
+        Ok(GrantToken(grant))
+    }
+
+    /// Whether a grant is still valid (for the password page).
+    pub async fn check_grant(&self, grant: &str) -> Result<()> {
+        get_as::<Grant>(
+            self.store.as_ref(),
+            &keys::grant(&token_hash(grant)),
+            self.now(),
+        )
+        .await?
+        .map(|_| ())
+        .ok_or(Error::NotSignedIn)
+    }
+
+    /// SET-3: the first password. The setup link is used up only now, and
+    /// only once: the user's version, the token and the grant are all
+    /// conditions of one atomic write.
+    pub async fn set_initial_password(&self, grant: &str, pw: &Password, ctx: &Ctx) -> Result<()> {
+        let grant_key = keys::grant(&token_hash(grant));
+        let now = self.now();
+        let (g, _) = get_as::<Grant>(self.store.as_ref(), &grant_key, now)
+            .await?
+            .ok_or(Error::NotSignedIn)?;
+        let (mut user, v) = self.user(&g.user_id).await?.ok_or(Error::InvalidToken)?;
+        let current = user
+            .setup_token_hash
+            .as_deref()
+            .is_some_and(|h| ct_eq(h.as_bytes(), g.setup_hash.as_bytes()));
+        if user.state != UserState::PendingSetup || !current {
+            return Err(Error::InvalidToken);
+        }
+        let unmet = password::unmet(self.config.password_preset, pw);
+        if !unmet.is_empty() {
+            return Err(Error::WeakPassword { unmet });
+        }
+        let hash = password::hash(pw, self.rng.as_ref());
+        let now = self.now();
+        user.state = UserState::Active;
+        user.password_hash = Some(hash);
+        user.password_set_at = Some(now);
+        user.setup_token_hash = None;
+        user.updated_at = now;
+        let writes = vec![
+            Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
+            Write::Delete {
+                key: keys::setup_token(&g.setup_hash),
+                cond: Cond::Exists,
+            },
+            Write::Delete {
+                key: grant_key,
+                cond: Cond::Exists,
+            },
+            self.audit(ctx, "password.set", Some((&user.id, &user.tenant_id)), None),
+        ];
+        match self.store.write(writes, now).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::Conflict) => Err(Error::InvalidToken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// SET-1: a new link for a lost or expired one. The caller answers the
+    /// same whether or not anything matched; a link is sent at most once a minute.
+    pub async fn resend_setup_link(&self, login_id: &str, email: &str, ctx: &Ctx) -> Result<()> {
+        let Ok(login) = crate::ids::LoginId::parse(login_id) else {
+            return Ok(());
+        };
+        let now = self.now();
+        let Some((r, _)) =
+            get_as::<crate::model::LoginRef>(self.store.as_ref(), &keys::login(&login), now)
+                .await?
+        else {
+            return Ok(());
+        };
+        let Some((user, _)) = self.user(&r.user_id).await? else {
+            return Ok(());
+        };
+        let recent = user
+            .setup_sent_at
+            .is_some_and(|t| now.millis() - t.millis() < 60_000);
+        if user.state == UserState::PendingSetup && user.email.matches(email) && !recent {
+            self.send_setup_link(&user.id, ctx).await?;
+        } else {
+            self.record(
+                ctx,
+                "setup.resend_ignored",
+                Some((&user.id, &user.tenant_id)),
+                None,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+//! The local portal: every function's real handler behind one port, the
+//! embedded SQLite store, mail and SMS into an outbox page. What runs here is
+//! exactly what runs in Lambda, with local adapters behind the same ports.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tobira::adapters::sqlite::{Outbox, SqliteStore};
+use tobira::clock::{Clock, SystemClock};
+use tobira::random::OsRandom;
+use tobira::web::{self, Body, LocalPeer, Request, Response};
+use tobira::{App, Config, Error};
+
+/// The demo legacy export migrated on first start (a copy of the sample data).
+pub const DEMO_USERS: &str = include_str!("../demo/legacy-users.jsonl");
+
+/// The local application and its outbox.
+#[derive(Clone)]
+pub struct Local {
+    pub app: App,
+    pub outbox: Arc<Outbox>,
+}
+
+impl Local {
+    /// Open (or create) the portal's data in `data_dir`.
+    pub fn open(data_dir: &Path, config: Config) -> Result<Self, String> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+        let store =
+            Arc::new(SqliteStore::open(&data_dir.join("tobira.db")).map_err(|e| e.to_string())?);
+        Ok(Self::with_store(store, config))
+    }
+
+    pub fn with_store(store: Arc<SqliteStore>, config: Config) -> Self {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let outbox = Arc::new(Outbox::new(store.clone(), clock.clone()));
+        let app = App {
+            config: Arc::new(config),
+            store,
+            mailer: outbox.clone(),
+            sms: outbox.clone(),
+            clock,
+            rng: Arc::new(OsRandom),
+        };
+        Self { app, outbox }
+    }
+
+    /// First start: migrate the demo users and send their setup links, so the
+    /// first-login journey can be walked at once. Does nothing on later starts.
+    pub async fn seed_demo(&self) -> Result<Option<Value>, Error> {
+        let status = self.app.migration_status().await?;
+        if status["counts"]["total"].as_u64().unwrap_or(0) > 0 {
+            return Ok(None);
+        }
+        let records: Vec<Value> = DEMO_USERS
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("demo data is valid JSON"))
+            .collect();
+        let mut out = serde_json::Map::new();
+        for event in [
+            serde_json::json!({ "action": "import", "records": records }),
+            serde_json::json!({ "action": "apply" }),
+            serde_json::json!({ "action": "send-setup-links" }),
+        ] {
+            let report = tobira_migrate_batch::handle(&self.app, event).await?;
+            let action = report["action"].as_str().unwrap_or("-").to_string();
+            out.insert(action, report);
+        }
+        Ok(Some(Value::Object(out)))
+    }
+}
+
+/// Run one function with one request: the local equivalent of API Gateway
+/// invoking that function's Lambda.
+pub async fn call_function(app: &App, function: &str, req: Request) -> Option<Response> {
+    Some(match function {
+        "login" => tobira_login::handle(app, req).await,
+        "verify-identity" => tobira_verify_identity::handle(app, req).await,
+        "send-mail-otp" => tobira_send_mail_otp::handle(app, req).await,
+        "sms-otp" => tobira_sms_otp::handle(app, req).await,
+        "enroll-totp" => tobira_enroll_totp::handle(app, req).await,
+        "reset-password" => tobira_reset_password::handle(app, req).await,
+        "create-case" => tobira_create_case::handle(app, req).await,
+        _ => return None,
+    })
+}
+
+/// Invoke a function with a Lambda event, as `POST /_dev/invoke/{function}`
+/// and `tobira invoke` do: an API Gateway HTTP API v2 event for the HTTP
+/// functions (the answer is the Lambda proxy response), an ops or
+/// EventBridge event for `migrate-batch`.
+pub async fn invoke(app: &App, function: &str, event: &str) -> Result<Value, Error> {
+    if function == "migrate-batch" {
+        let event: Value = serde_json::from_str(event)
+            .map_err(|e| Error::invalid("invalid_event", format!("event is not JSON: {e}")))?;
+        return tobira_migrate_batch::handle(app, event).await;
+    }
+    if !tobira::routes::FUNCTIONS.contains(&function) {
+        return Err(Error::NotFound);
+    }
+    let req = lambda_http::request::from_str(event).map_err(|e| {
+        Error::invalid(
+            "invalid_event",
+            format!("not an API Gateway HTTP API event: {e}"),
+        )
+    })?;
+    let resp = call_function(app, function, req)
+        .await
+        .ok_or(Error::NotFound)?;
+    Ok(proxy_response(resp))
+}
+
+/// A response as the Lambda proxy integration carries it.
+fn proxy_response(resp: Response) -> Value {
+    let mut headers = serde_json::Map::new();
+    let mut cookies = Vec::new();
+    for (k, v) in resp.headers() {
+        let v = v.to_str().unwrap_or_default().to_string();
+        if k == http::header::SET_COOKIE {
+            cookies.push(Value::String(v));
+        } else {
+            headers.insert(k.to_string(), Value::String(v));
+        }
+    }
+    let body = String::from_utf8_lossy(resp.body().as_ref()).into_owned();
+    serde_json::json!({
+        "statusCode": resp.status().as_u16(),
+        "headers": headers,
+        "cookies": cookies,
+        "body": body,
+        "isBase64Encoded": false,
+    })
+}
+
+/// Everything the local server answers: dev routes, then the route table.
+pub async fn dispatch(local: &Local, req: Request) -> Response {
+    let app = &local.app;
+    let (method, path) = (
+        req.method().as_str().to_string(),
+        req.uri().path().to_string(),
+    );
+    match (method.as_str(), path.as_str()) {
+        ("GET", "/_dev/outbox.json") => return web::json(200, &local.outbox.list()),
+        ("GET", "/_dev/outbox") => return outbox_page(local, &req),
+        ("POST", p) if p.starts_with("/_dev/invoke/") => {
+            let function = &p["/_dev/invoke/".len()..];
+            let event = String::from_utf8_lossy(req.body().as_ref()).into_owned();
+            return match invoke(app, function, &event).await {
+                Ok(v) => web::json(200, &v),
+                Err(e) => web::error_response(&e, web::lang_of(&req)),
+            };
+        }
+        _ => {}
+    }
+    match tobira::routes::function_for(&method, &path) {
+        Some(f) => call_function(app, f, req)
+            .await
+            .unwrap_or_else(|| web::not_found(app, &Request::default())),
+        None => web::not_found(app, &req),
+    }
+}
+
+fn outbox_page(local: &Local, req: &Request) -> Response {
+    let entries = local
+        .outbox
+        .list()
+        .into_iter()
+        .map(|e| {
+            let links = e
+                .text
+                .split_whitespace()
+                .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+                .map(str::to_string)
+                .collect();
+            tobira::pages::OutboxLine {
+                channel: e.channel,
+                to: e.to,
+                subject: e.subject,
+                text: e.text,
+                sent_at: e.sent_at,
+                links,
+            }
+        })
+        .collect();
+    web::html(
+        200,
+        tobira::pages::outbox(req, &local.app.config.brand, entries),
+    )
+}
+
+/// Turn a hyper request into the request a Lambda handler gets.
+async fn to_lambda(req: hyper::Request<Incoming>, peer: SocketAddr) -> Result<Request, Response> {
+    let (parts, body) = req.into_parts();
+    let bytes = match Limited::new(body, 1024 * 1024).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Err(web::error_response(
+                &Error::invalid("body_too_large", "request body is too large"),
+                tobira::i18n::Lang::En,
+            ))
+        }
+    };
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        Body::Binary(bytes.to_vec())
+    };
+    let mut req = http::Request::from_parts(parts, body);
+    req.extensions_mut().insert(LocalPeer(peer));
+    Ok(req)
+}
+
+fn to_hyper(resp: Response) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = resp.into_parts();
+    hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+}
+
+/// Serve until the process ends.
+pub async fn serve(local: Local, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let local = local.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req: hyper::Request<Incoming>| {
+                let local = local.clone();
+                async move {
+                    let resp = match to_lambda(req, peer).await {
+                        Ok(req) => dispatch(&local, req).await,
+                        Err(resp) => resp,
+                    };
+                    Ok::<_, Infallible>(to_hyper(resp))
+                }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}

@@ -1,0 +1,172 @@
+//! `tobira`: the whole portal on one port, and a command line to invoke any
+//! function with an event file.
+//!
+//!     tobira serve  [--port 3000] [--data-dir .tobira] [--base-url http://127.0.0.1:3000]
+//!     tobira invoke <function> <event.json> [--data-dir .tobira]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tobira::Config;
+use tobira_local::Local;
+
+struct Args {
+    command: String,
+    positional: Vec<String>,
+    port: u16,
+    data_dir: PathBuf,
+    base_url: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    let mut a = Args {
+        command: String::new(),
+        positional: Vec::new(),
+        port: 3000,
+        data_dir: ".tobira".into(),
+        base_url: None,
+    };
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--port" => {
+                a.port = value("--port")?
+                    .parse()
+                    .map_err(|_| "--port needs a number".to_string())?
+            }
+            "--data-dir" => a.data_dir = value("--data-dir")?.into(),
+            "--base-url" => a.base_url = Some(value("--base-url")?),
+            "-h" | "--help" => return Err(String::new()),
+            _ if a.command.is_empty() => a.command = arg,
+            _ => a.positional.push(arg),
+        }
+    }
+    if a.command.is_empty() {
+        a.command = "serve".into();
+    }
+    Ok(a)
+}
+
+const USAGE: &str = "usage:
+  tobira serve  [--port 3000] [--data-dir .tobira] [--base-url http://127.0.0.1:PORT]
+  tobira invoke <function> <event.json> [--data-dir .tobira]";
+
+fn config(base_url: &str) -> Config {
+    let mut c = Config::local(base_url);
+    // Browsers treat loopback as a secure context, so __Host- cookies work on
+    // http://127.0.0.1; any other plain-HTTP host needs them off.
+    let loopback =
+        base_url.starts_with("http://127.0.0.1") || base_url.starts_with("http://localhost");
+    if base_url.starts_with("http://") && !loopback {
+        c.cookie_secure = false;
+    }
+    c
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "warn");
+    }
+    tobira::init_tracing();
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}{}{USAGE}", if e.is_empty() { "" } else { "\n" });
+            return ExitCode::from(2);
+        }
+    };
+    match args.command.as_str() {
+        "serve" => serve(args).await,
+        "invoke" => invoke(args).await,
+        other => {
+            eprintln!("unknown command {other:?}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(args: Args) -> ExitCode {
+    let base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.port));
+    let local = match Local::open(&args.data_dir, config(&base_url)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("tobira: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match local.seed_demo().await {
+        Ok(Some(report)) => {
+            let counts = |a: &str| report[a]["counts"].to_string();
+            println!(
+                "first start: demo users migrated into {}",
+                args.data_dir.display()
+            );
+            println!("  import: {}", counts("import"));
+            println!("  apply:  {}", counts("apply"));
+            println!("  setup links: {}", report["send-setup-links"]);
+        }
+        Ok(None) => println!("data: {} (already migrated)", args.data_dir.display()),
+        Err(e) => {
+            eprintln!("tobira: demo migration failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("tobira: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("outbox (setup mails, codes): {base_url}/_dev/outbox");
+    println!("sign in: {base_url}/login");
+    println!("tobira listening on {base_url}");
+    if let Err(e) = tobira_local::serve(local, listener).await {
+        eprintln!("tobira: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+async fn invoke(args: Args) -> ExitCode {
+    let [function, file] = args.positional.as_slice() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let event = match std::fs::read_to_string(file) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("tobira: cannot read {file}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| "http://127.0.0.1:3000".into());
+    let local = match Local::open(&args.data_dir, config(&base_url)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("tobira: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match tobira_local::invoke(&local.app, function, &event).await {
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "{}",
+                serde_json::json!({ "error": e.code(), "message": e.to_string() })
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
