@@ -25,6 +25,13 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// The `next` of an API answer after sign-in (API.md: `done` when signed in).
+    pub fn next(self) -> &'static str {
+        match self {
+            Self::Full => "done",
+            other => other.as_str(),
+        }
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Mfa => "mfa",

@@ -266,7 +266,11 @@ impl App {
             .setup_sent_at
             .is_some_and(|t| now.millis() - t.millis() < 60_000);
         if user.state == UserState::PendingSetup && user.email.matches(email) && !recent {
-            self.send_setup_link(&user.id, ctx).await?;
+            match self.send_setup_link(&user.id, ctx).await {
+                // Set up meanwhile, or raced: nothing to send, same answer.
+                Ok(()) | Err(Error::Conflict { .. } | Error::NotFound) => {}
+                Err(e) => return Err(e),
+            }
         } else {
             self.record(
                 ctx,

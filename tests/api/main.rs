@@ -1,1 +1,17 @@
+//! The one integration-test binary (one link, one set of fixtures). A module
+//! per area; tests are named after the rule IDs they prove.
 
+mod audit;
+mod bad_input;
+mod binaries;
+mod contract;
+mod delivery;
+mod events;
+mod faults;
+mod infra;
+mod login;
+mod migration;
+mod openapi;
+mod pages;
+mod setup;
+mod support;

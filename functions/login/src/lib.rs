@@ -140,7 +140,7 @@ async fn api_login(app: &App, req: &Request) -> Response {
     match result {
         Ok(s) => {
             let next = Next {
-                next: s.stage.as_str(),
+                next: s.stage.next(),
                 methods: s.methods,
             };
             with_session(app, web::json(200, &next), &s.session)

@@ -2,7 +2,7 @@
 //! every event (EventBridge schedule or an operator's JSON) through
 //! [`tobira_migrate_batch::handle`].
 
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
 use serde_json::Value;
 
 #[tokio::main]
@@ -12,9 +12,13 @@ async fn main() -> Result<(), Error> {
     run(service_fn(|event: LambdaEvent<Value>| {
         let app = app.clone();
         async move {
+            // The error's stable code as the Lambda error type, e.g. `invalid_event`.
             tobira_migrate_batch::handle(&app, event.payload)
                 .await
-                .map_err(Error::from)
+                .map_err(|e| Diagnostic {
+                    error_type: e.code().into(),
+                    error_message: e.to_string(),
+                })
         }
     }))
     .await

@@ -33,6 +33,9 @@ impl DynamoStore {
             table: table.into(),
         }
     }
+    pub fn table(&self) -> &str {
+        &self.table
+    }
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -356,14 +359,21 @@ impl Store for DynamoStore {
             .as_ref()
             .map(|a| key_map(&Key::new(q.pk.clone(), a.clone())));
         loop {
-            let page = self
+            // A key condition may not compare with an empty string.
+            let mut req = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-                .expression_attribute_values(":pk", s(&q.pk))
-                .expression_attribute_values(":p", s(&q.sk_prefix))
+                .consistent_read(true);
+            req = if q.sk_prefix.is_empty() {
+                req.key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", s(&q.pk))
+            } else {
+                req.key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                    .expression_attribute_values(":pk", s(&q.pk))
+                    .expression_attribute_values(":p", s(&q.sk_prefix))
+            };
+            let page = req
                 .set_exclusive_start_key(start.take())
                 .limit(q.limit.clamp(1, 1000) as i32)
                 .send()

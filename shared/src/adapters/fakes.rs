@@ -18,6 +18,18 @@ pub struct MemoryStore {
     items: Mutex<BTreeMap<Key, Item>>,
 }
 
+impl MemoryStore {
+    /// Every item, expired or not: to prove that a refused request changed nothing.
+    pub fn snapshot(&self) -> Vec<Item> {
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+}
+
 #[async_trait]
 impl Store for MemoryStore {
     async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
@@ -119,7 +131,7 @@ impl FaultyStore {
         let nth = self.every_nth.load(Ordering::SeqCst);
         if self.down.load(Ordering::SeqCst)
             || (write && self.writes_down.load(Ordering::SeqCst))
-            || (nth > 0 && n % nth == 0)
+            || (nth > 0 && n.is_multiple_of(nth))
         {
             return Err(StoreError::Unavailable("injected fault".into()));
         }

@@ -1,0 +1,99 @@
+//! Faults fail closed and lose nothing: a store or mail outage answers 503
+//! (with Retry-After), and a retry after the outage completes the work.
+
+use crate::support::{body_json, ctx, json_req, record, Harness};
+
+#[tokio::test]
+async fn store_down_answers_503_and_nothing_is_lost() {
+    let h = Harness::new();
+    h.active_user("fault@example.com", "Tobira-Door42").await;
+    h.faulty.set_down(true);
+    let r = h
+        .send(json_req(
+            "POST",
+            "/api/login",
+            r#"{"login_id":"fault@example.com","password":"Tobira-Door42"}"#,
+        ))
+        .await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(body_json(&r)["error"], "temporarily_unavailable");
+    assert!(r.headers().get("retry-after").is_some());
+    // Reads work but writes fail: the attempt cannot be counted, so no password is checked (fail closed).
+    h.faulty.set_down(false);
+    h.faulty.set_writes_down(true);
+    let r = h
+        .send(json_req(
+            "POST",
+            "/api/login",
+            r#"{"login_id":"fault@example.com","password":"Tobira-Door42"}"#,
+        ))
+        .await;
+    assert_eq!(r.status(), 503);
+    h.faulty.set_writes_down(false);
+    let r = h
+        .send(json_req(
+            "POST",
+            "/api/login",
+            r#"{"login_id":"fault@example.com","password":"Tobira-Door42"}"#,
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn mail_fault_answers_503_and_a_retry_sends_the_setup_link() {
+    let h = Harness::new();
+    h.app
+        .import(
+            &[
+                record("m1@example.com", "ecid1", "t1"),
+                record("m2@example.com", "ecid2", "t1"),
+            ],
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    h.app.apply(false, None, &ctx()).await.unwrap();
+    h.outbox.set_failing(true);
+    let r = h.app.send_setup_links(None, false, &ctx()).await.unwrap();
+    assert_eq!((r.sent, r.failed), (0, 1));
+    assert!(r.stopped.is_some());
+    h.outbox.set_failing(false);
+    let r = h.app.send_setup_links(None, false, &ctx()).await.unwrap();
+    assert_eq!(r.sent, 2, "nobody was lost to the outage");
+    let r = h.app.send_setup_links(None, false, &ctx()).await.unwrap();
+    assert_eq!((r.sent, r.skipped), (0, 2), "and nobody is mailed twice");
+    // The resend API answers 503 on a mail fault.
+    h.advance(std::time::Duration::from_secs(120));
+    h.outbox.set_failing(true);
+    let r = h
+        .send(json_req(
+            "POST",
+            "/api/setup/resend",
+            r#"{"login_id":"m1@example.com","email":"m1@example.com"}"#,
+        ))
+        .await;
+    assert_eq!(r.status(), 503);
+}
+
+#[tokio::test]
+async fn mig_8_store_faults_during_apply_converge_without_duplicates() {
+    let recs: Vec<_> = (0..20)
+        .map(|i| record(&format!("u{i}@example.com"), &format!("ecid{i:03}"), "t1"))
+        .collect();
+    let h = Harness::new();
+    h.app.import(&recs, &ctx()).await.unwrap();
+    h.faulty.fail_every(7);
+    for _ in 0..300 {
+        if let Ok(r) = h.app.apply(false, None, &ctx()).await {
+            if r.remaining == Some(0) && r.records.is_empty() {
+                break;
+            }
+        }
+    }
+    h.faulty.fail_every(0);
+    let r = h.app.apply(false, None, &ctx()).await.unwrap();
+    assert!(r.records.is_empty(), "all applied");
+    let members = h.app.query_all("TENANT#t1", "USER#").await.unwrap();
+    assert_eq!(members.len(), 20, "every record became exactly one user");
+}

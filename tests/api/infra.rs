@@ -1,0 +1,77 @@
+//! The SAM template: valid (cfn-lint), and its routes are exactly the route
+//! table's, each on the function that serves it.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+const TEMPLATE: &str = include_str!("../../infra/template.yaml");
+
+/// (function binary, METHOD, path) for every HttpApi event in the template.
+fn template_routes() -> BTreeSet<(String, String, String)> {
+    let mut out = BTreeSet::new();
+    let (mut binary, mut method) = (String::new(), String::new());
+    for line in TEMPLATE.lines() {
+        let t = line.trim();
+        if let Some(b) = t.strip_prefix("Binary:") {
+            binary = b.trim().to_string();
+        } else if let Some(m) = t.strip_prefix("Method:") {
+            method = m.trim().to_string();
+        } else if let Some(p) = t.strip_prefix("Path:") {
+            out.insert((binary.clone(), method.clone(), p.trim().to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn template_declares_every_route_on_its_function() {
+    let declared = template_routes();
+    let expected: BTreeSet<_> = tobira::routes::ROUTES
+        .iter()
+        .chain(tobira::routes::PLANNED)
+        .map(|r| {
+            (
+                r.function.to_string(),
+                r.method.to_string(),
+                r.path.to_string(),
+            )
+        })
+        .collect();
+    let missing: Vec<_> = expected.difference(&declared).collect();
+    let extra: Vec<_> = declared.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing from template: {missing:?}\nnot in the route table: {extra:?}"
+    );
+}
+
+#[test]
+fn template_declares_eight_x86_64_al2023_functions_a_ttl_table_and_a_schedule() {
+    for f in tobira::routes::FUNCTIONS {
+        assert!(TEMPLATE.contains(&format!("Binary: {f}\n")), "function {f}");
+    }
+    assert_eq!(TEMPLATE.matches("BuildMethod: rust-cargolambda").count(), 8);
+    assert!(TEMPLATE.contains("Runtime: provided.al2023"));
+    assert!(TEMPLATE.contains("Architectures: [x86_64]"));
+    assert!(!TEMPLATE.contains("arm64"));
+    assert!(TEMPLATE.contains("AttributeName: ttl"));
+    assert!(
+        TEMPLATE.contains("{\"action\":\"continue\"}") || TEMPLATE.contains("action: continue")
+    );
+    // Least privilege: SNS publish only for sms-otp.
+    assert_eq!(TEMPLATE.matches("sns:Publish").count(), 1);
+}
+
+#[test]
+fn cfn_lint_passes_on_the_template() {
+    let template = concat!(env!("CARGO_MANIFEST_DIR"), "/infra/template.yaml");
+    let out = Command::new("cfn-lint").arg(template).output().expect(
+        "cfn-lint not found: run the suite with scripts/test.sh, which installs it into .venv",
+    );
+    assert!(
+        out.status.success(),
+        "cfn-lint found problems:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,172 @@
+//! LOG-1..4: sign-in, lockout, one answer for every failure.
+
+use std::time::Duration;
+
+use tobira::ids::Password;
+use tobira::session::Stage;
+use tobira::Error;
+
+use crate::support::{body_json, ctx, json_req, Harness};
+
+fn pw(s: &str) -> Password {
+    Password::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn log_1_login_id_is_case_insensitive_log_4_no_factor_goes_to_enrolment() {
+    let h = Harness::new();
+    h.active_user("mixed.user@example.com", "Tobira-Door42")
+        .await;
+    let s = h
+        .app
+        .login("MIXED.User@Example.COM", &pw("Tobira-Door42"), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(s.stage, Stage::Enroll);
+    let session = h.app.session(&s.session).await.unwrap();
+    assert_eq!(session.stage, Stage::Enroll);
+}
+
+#[tokio::test]
+async fn log_2_five_failures_lock_for_twenty_minutes_and_success_resets() {
+    let h = Harness::new();
+    h.active_user("lock@example.com", "Tobira-Door42").await;
+    for _ in 0..4 {
+        assert!(h
+            .app
+            .login("lock@example.com", &pw("Wrong-Pass1"), &ctx())
+            .await
+            .is_err());
+    }
+    // Success resets the count.
+    h.app
+        .login("lock@example.com", &pw("Tobira-Door42"), &ctx())
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        assert!(h
+            .app
+            .login("lock@example.com", &pw("Wrong-Pass1"), &ctx())
+            .await
+            .is_err());
+    }
+    h.app
+        .login("lock@example.com", &pw("Tobira-Door42"), &ctx())
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        assert!(h
+            .app
+            .login("lock@example.com", &pw("Wrong-Pass1"), &ctx())
+            .await
+            .is_err());
+    }
+    // Locked: even the right password fails, with the same answer.
+    assert_eq!(
+        h.app
+            .login("lock@example.com", &pw("Tobira-Door42"), &ctx())
+            .await
+            .unwrap_err(),
+        Error::InvalidCredentials
+    );
+    h.advance(Duration::from_secs(20 * 60 - 1));
+    assert!(h
+        .app
+        .login("lock@example.com", &pw("Tobira-Door42"), &ctx())
+        .await
+        .is_err());
+    h.advance(Duration::from_secs(1));
+    h.app
+        .login("lock@example.com", &pw("Tobira-Door42"), &ctx())
+        .await
+        .unwrap(); // lifts by itself
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn log_2_parallel_attempts_cannot_get_past_the_count() {
+    let h = Harness::new();
+    h.active_user("race@example.com", "Tobira-Door42").await;
+    // 50 parallel guesses, one of them right: at most five passwords are checked.
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let app = h.app.clone();
+        let guess = if i == 49 {
+            "Tobira-Door42".to_string()
+        } else {
+            format!("Wrong-Pass{i}")
+        };
+        tasks.push(tokio::spawn(async move {
+            app.login("race@example.com", &pw(&guess), &ctx())
+                .await
+                .is_ok()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let audit = h.app.query_all("AUDIT#econ9000000001", "").await.unwrap();
+    let checked = audit
+        .iter()
+        .filter(|i| i.data.contains("\"login.password_ok\"") || i.data.contains("wrong password"))
+        .count();
+    assert!(checked <= 5, "{checked} passwords were checked");
+}
+
+#[tokio::test]
+async fn log_3_every_failure_gets_the_same_answer() {
+    let h = Harness::new();
+    h.active_user("known@example.com", "Tobira-Door42").await;
+    h.migrate(&[crate::support::record(
+        "pending@example.com",
+        "ecid77",
+        "econ7",
+    )])
+    .await;
+    for _ in 0..5 {
+        let _ = h.app.login("locked@example.com", &pw("x"), &ctx()).await;
+    }
+    h.active_user("locked.user@example.com", "Tobira-Door42")
+        .await;
+    for _ in 0..5 {
+        let _ = h
+            .app
+            .login("locked.user@example.com", &pw("Wrong-Pass1"), &ctx())
+            .await;
+    }
+    let cases = [
+        ("nobody@example.com", "Tobira-Door42"),      // unknown
+        ("known@example.com", "Wrong-Pass1"),         // wrong password
+        ("pending@example.com", "Tobira-Door42"),     // pending setup
+        ("locked.user@example.com", "Tobira-Door42"), // locked
+        ("has space", "Tobira-Door42"),               // not even a login ID
+    ];
+    let mut bodies = Vec::new();
+    for (login, password) in cases {
+        let body = serde_json::json!({ "login_id": login, "password": password }).to_string();
+        let r = h.send(json_req("POST", "/api/login", &body)).await;
+        assert_eq!(r.status(), 401, "{login}");
+        assert!(
+            r.headers().get("retry-after").is_none(),
+            "no hint that an account exists"
+        );
+        assert!(r.headers().get("set-cookie").is_none());
+        bodies.push(body_json(&r));
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+    assert_eq!(bodies[0]["error"], "invalid_credentials");
+}
+
+#[tokio::test]
+async fn log_1_api_login_sets_a_host_only_secure_session_cookie() {
+    let h = Harness::new();
+    h.active_user("cookie@example.com", "Tobira-Door42").await;
+    let body = r#"{"login_id":"cookie@example.com","password":"Tobira-Door42"}"#;
+    let r = h.send(json_req("POST", "/api/login", body)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(body_json(&r)["next"], "enroll");
+    let c = r.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(c.starts_with("__Host-tobira-session="), "{c}");
+    for attr in ["Path=/", "HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(c.contains(attr), "{attr} in {c}");
+    }
+}

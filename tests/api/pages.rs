@@ -1,0 +1,143 @@
+//! The pages of the journey (SES-3): forms that post, CSRF, Japanese and
+//! English, security headers; and the stage model (SES-2) on /enroll.
+
+use crate::support::{body_text, form_req, get, Harness, Jar};
+
+fn hidden(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in page"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
+    let h = Harness::new();
+    let mut rec = crate::support::record("page@example.com", "ecid1", "econ1");
+    rec["name"] = "山田　太郎".into();
+    h.migrate(&[rec]).await;
+    let token = h.setup_token("page@example.com");
+    let mut jar = Jar::default();
+
+    // The setup page: Japanese by default, English on request, no referrer.
+    let r = h.send(get(&format!("/setup?token={token}"))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+    let html = body_text(&r);
+    assert!(html.contains("ご本人確認"), "Japanese by default");
+    jar.take(&r);
+    let csrf = hidden(&html, "csrf");
+    let mut en = get(&format!("/setup?token={token}"));
+    en.headers_mut()
+        .insert("accept-language", "en-US,en;q=0.9".parse().unwrap());
+    assert!(body_text(&h.send(en).await).contains("confirm your identity"));
+
+    // A post without the CSRF cookie is refused and changes nothing.
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("token", token.as_str()),
+        ("email", "page@example.com"),
+        ("name", "山田　太郎"),
+        ("phone", "0312345678"),
+    ];
+    let r = h.send(form_req("/setup/verify", &fields)).await;
+    assert_eq!(r.status(), 403);
+
+    // Wrong name: the form again, with an error that names no field.
+    let wrong = [
+        ("csrf", csrf.as_str()),
+        ("token", token.as_str()),
+        ("email", "page@example.com"),
+        ("name", "山田 太郎"),
+        ("phone", "0312345678"),
+    ];
+    let r = h.send(jar.apply(form_req("/setup/verify", &wrong))).await;
+    assert_eq!(r.status(), 400);
+    assert!(body_text(&r).contains("id=\"form-error\""));
+
+    let r = h.send(jar.apply(form_req("/setup/verify", &fields))).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/setup/password");
+    jar.take(&r);
+    assert!(jar.get("__Host-tobira-grant").is_some());
+
+    // Weak password: the checklist marks each unmet rule.
+    let r = h.send(jar.apply(get("/setup/password"))).await;
+    assert_eq!(r.status(), 200);
+    let weak = [
+        ("csrf", csrf.as_str()),
+        ("password", "abc"),
+        ("password_confirm", "abc"),
+    ];
+    let r = h.send(jar.apply(form_req("/setup/password", &weak))).await;
+    assert_eq!(r.status(), 400);
+    let html = body_text(&r);
+    for code in ["length", "upper", "digit"] {
+        assert!(
+            html.contains(&format!("data-unmet=\"{code}\"")),
+            "{code} unmarked"
+        );
+    }
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("password", "Tobira-Door42"),
+        ("password_confirm", "Tobira-Door42"),
+    ];
+    let r = h.send(jar.apply(form_req("/setup/password", &good))).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login?setup=done");
+    jar.take(&r);
+
+    // Sign in through the page: to the methods page.
+    let r = h.send(jar.apply(get("/login?setup=done"))).await;
+    assert!(body_text(&r).contains("パスワードを設定しました"));
+    let login = [
+        ("csrf", csrf.as_str()),
+        ("login_id", "PAGE@example.com"),
+        ("password", "Tobira-Door42"),
+    ];
+    let r = h.send(jar.apply(form_req("/login", &login))).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/enroll");
+    jar.take(&r);
+    let r = h.send(jar.apply(get("/enroll"))).await;
+    assert_eq!(r.status(), 200);
+    assert!(body_text(&r).contains("id=\"enroll-methods\""));
+    assert!(body_text(&r).contains("page@example.com"));
+
+    // SES-2 / sign-out: no session, no methods page.
+    let r = h
+        .send(jar.apply(form_req("/logout", &[("csrf", csrf.as_str())])))
+        .await;
+    assert_eq!(r.status(), 303);
+    jar.take(&r);
+    let r = h.send(jar.apply(get("/enroll"))).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn ses_3_login_page_failure_is_the_same_message_for_everyone() {
+    let h = Harness::new();
+    let mut jar = Jar::default();
+    let r = h.send(get("/login?lang=en")).await;
+    jar.take(&r);
+    let csrf = hidden(&body_text(&r), "csrf");
+    let r = h
+        .send(jar.apply(form_req(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("login_id", "nobody@example.com"),
+                ("password", "x"),
+            ],
+        )))
+        .await;
+    assert_eq!(r.status(), 401);
+    assert!(body_text(&r).contains("The login ID or password is incorrect."));
+}

@@ -1,0 +1,334 @@
+//! SET-1..3: the setup link, the identity check, the first password.
+
+use std::time::Duration;
+
+use tobira::ids::Password;
+use tobira::Error;
+
+use crate::support::{ctx, record, Harness};
+
+fn pw(s: &str) -> Password {
+    Password::parse(s).unwrap()
+}
+
+async fn one_user(h: &Harness) -> String {
+    let mut r = record("user@example.com", "ecid1", "econ1");
+    r["name"] = "山田　太郎".into();
+    r["phone"] = "03-1234-5678".into();
+    h.migrate(&[r]).await;
+    h.setup_token("user@example.com")
+}
+
+#[tokio::test]
+async fn set_1_setup_mail_has_single_use_link_with_its_expiry() {
+    let h = Harness::new();
+    let token = one_user(&h).await;
+    let mail = h.outbox.mails().pop().unwrap();
+    assert_eq!(mail.subject, "tobira 初期設定のお知らせ"); // MSG-1 seed subject
+    assert!(
+        mail.text
+            .contains(&format!("https://portal.example.com/setup?token={token}")),
+        "link from configuration"
+    );
+    assert!(
+        mail.text.contains("2026-11-24 21:00 JST"),
+        "states the expiry (72 h): {}",
+        mail.text
+    );
+    assert!(token.len() >= 43, "at least 256 bits");
+    // Stored hashed: the token itself is nowhere in the store.
+    let dump = format!("{:?}", h.memory.snapshot());
+    assert!(!dump.contains(&token));
+    // Expires: after 72 h the link is refused.
+    h.advance(Duration::from_secs(72 * 3600));
+    assert_eq!(
+        h.app.check_setup_token(&token).await,
+        Err(Error::InvalidToken)
+    );
+}
+
+#[tokio::test]
+async fn set_1_a_new_link_voids_the_old_one_and_resend_answers_the_same_either_way() {
+    let h = Harness::new();
+    let old = one_user(&h).await;
+    h.advance(Duration::from_secs(120));
+    // Wrong e-mail, unknown user: nothing sent, same Ok.
+    h.app
+        .resend_setup_link("user@example.com", "wrong@example.com", &ctx())
+        .await
+        .unwrap();
+    h.app
+        .resend_setup_link("nobody@example.com", "user@example.com", &ctx())
+        .await
+        .unwrap();
+    assert_eq!(h.outbox.mails().len(), 1);
+    h.app
+        .resend_setup_link("USER@example.com", "User@Example.com", &ctx())
+        .await
+        .unwrap();
+    assert_eq!(h.outbox.mails().len(), 2);
+    let new = h.setup_token("user@example.com");
+    assert_ne!(new, old);
+    assert_eq!(
+        h.app.check_setup_token(&old).await,
+        Err(Error::InvalidToken)
+    );
+    h.app.check_setup_token(&new).await.unwrap();
+}
+
+#[tokio::test]
+async fn set_2_identity_matches_email_any_case_name_exactly_phone_by_digits() {
+    let h = Harness::new();
+    let token = one_user(&h).await;
+    // Half-width space instead of the registered full-width one: refused.
+    let e = h
+        .app
+        .verify_identity(
+            &token,
+            "user@example.com",
+            "山田 太郎",
+            "0312345678",
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e, Error::IdentityMismatch);
+    let e = h
+        .app
+        .verify_identity(
+            &token,
+            "user@example.com",
+            "山田　太郎",
+            "0312345679",
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e, Error::IdentityMismatch);
+    let e = h
+        .app
+        .verify_identity(
+            &token,
+            "other@example.com",
+            "山田　太郎",
+            "0312345678",
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::IdentityMismatch,
+        "the answer never says which field"
+    );
+    h.app
+        .verify_identity(
+            &token,
+            "USER@Example.com",
+            "山田　太郎",
+            "０３-１２３４-５６７８",
+            &ctx(),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn set_2_five_failures_block_for_twenty_minutes() {
+    let h = Harness::new();
+    let token = one_user(&h).await;
+    for _ in 0..5 {
+        let e = h
+            .app
+            .verify_identity(&token, "user@example.com", "x", "0", &ctx())
+            .await
+            .unwrap_err();
+        assert_eq!(e, Error::IdentityMismatch);
+    }
+    // Blocked, even with the right answers.
+    let e = h
+        .app
+        .verify_identity(
+            &token,
+            "user@example.com",
+            "山田　太郎",
+            "0312345678",
+            &ctx(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::Throttled {
+            retry_after_s: Some(20 * 60)
+        }
+    );
+    h.advance(Duration::from_secs(20 * 60 - 1));
+    assert!(matches!(
+        h.app
+            .verify_identity(
+                &token,
+                "user@example.com",
+                "山田　太郎",
+                "0312345678",
+                &ctx()
+            )
+            .await,
+        Err(Error::Throttled { .. })
+    ));
+    h.advance(Duration::from_secs(1));
+    h.app
+        .verify_identity(
+            &token,
+            "user@example.com",
+            "山田　太郎",
+            "0312345678",
+            &ctx(),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn set_2_parallel_wrong_answers_never_exceed_the_limit() {
+    let h = Harness::new();
+    let token = one_user(&h).await;
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let app = h.app.clone();
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            app.verify_identity(&token, "user@example.com", "x", "0", &ctx())
+                .await
+        }));
+    }
+    let mut mismatches = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Err(Error::IdentityMismatch) => mismatches += 1,
+            Err(Error::Throttled { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(mismatches, 5, "exactly five checks ran");
+}
+
+#[tokio::test]
+async fn set_3_password_uses_the_link_up_only_then_and_only_once() {
+    let h = Harness::new();
+    let token = one_user(&h).await;
+    let grant = h
+        .app
+        .verify_identity(
+            &token,
+            "user@example.com",
+            "山田　太郎",
+            "0312345678",
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    // Link still valid after the identity check (used up only at the password).
+    h.app.check_setup_token(&token).await.unwrap();
+    // PW-1: weak password refused with every unmet rule; nothing used up.
+    let e = h
+        .app
+        .set_initial_password(&grant.0, &pw("short"), &ctx())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::WeakPassword {
+            unmet: vec!["length", "upper", "digit"]
+        }
+    );
+    h.app
+        .set_initial_password(&grant.0, &pw("Tobira-Door42"), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(
+        h.app.check_setup_token(&token).await,
+        Err(Error::InvalidToken)
+    );
+    assert_eq!(
+        h.app
+            .set_initial_password(&grant.0, &pw("Tobira-Door43"), &ctx())
+            .await,
+        Err(Error::NotSignedIn)
+    );
+    // PW-4: argon2id, never the password.
+    let u = h
+        .app
+        .user_by_login(&tobira::ids::LoginId::parse("user@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    assert!(u
+        .password_hash
+        .unwrap()
+        .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(!format!("{:?}", h.memory.snapshot()).contains("Tobira-Door42"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn set_3_parallel_password_submissions_with_one_grant_succeed_once() {
+    let h = Harness::new();
+    let token = one_user(&h).await;
+    let grant = h
+        .app
+        .verify_identity(
+            &token,
+            "user@example.com",
+            "山田　太郎",
+            "0312345678",
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let app = h.app.clone();
+        let g = grant.0.clone();
+        tasks.push(tokio::spawn(async move {
+            app.set_initial_password(&g, &pw(&format!("Tobira-Door4{i}")), &ctx())
+                .await
+        }));
+    }
+    let ok = futures_ok(tasks).await;
+    assert_eq!(ok, 1);
+}
+
+async fn futures_ok(tasks: Vec<tokio::task::JoinHandle<Result<(), Error>>>) -> usize {
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap().is_ok() {
+            ok += 1;
+        }
+    }
+    ok
+}
+
+#[tokio::test]
+async fn set_2_grant_expires() {
+    let h = Harness::new();
+    let token = one_user(&h).await;
+    let grant = h
+        .app
+        .verify_identity(
+            &token,
+            "user@example.com",
+            "山田　太郎",
+            "0312345678",
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    h.advance(Duration::from_secs(15 * 60));
+    assert_eq!(
+        h.app
+            .set_initial_password(&grant.0, &pw("Tobira-Door42"), &ctx())
+            .await,
+        Err(Error::NotSignedIn)
+    );
+}

@@ -1,0 +1,247 @@
+//! Test harness: an `App` over in-memory fakes with a manual clock, request
+//! builders, a cookie jar, and the local AWS emulator's address.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda_http::Body;
+use serde_json::Value;
+use tobira::adapters::fakes::{FaultyStore, MemoryOutbox, MemoryStore};
+use tobira::clock::{ManualClock, Timestamp};
+use tobira::random::SeededRandom;
+use tobira::store::Store;
+use tobira::web::{Request, Response};
+use tobira::{App, Config, Ctx};
+
+/// 2026-11-21 12:00:00 UTC.
+pub const T0: Timestamp = Timestamp::from_secs(1_795_262_400);
+
+pub const SAMPLE: &str = include_str!("../../demo/legacy-users.jsonl");
+
+pub fn sample_records() -> Vec<Value> {
+    SAMPLE
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+pub fn record(login: &str, ecid: &str, tenant: &str) -> Value {
+    serde_json::json!({
+        "login_id": login, "ecid": ecid, "email": login, "name": "Test User",
+        "phone": "0312345678", "tenant_id": tenant, "role": "general"
+    })
+}
+
+pub struct Harness {
+    pub app: App,
+    pub memory: Arc<MemoryStore>,
+    pub faulty: Arc<FaultyStore>,
+    pub outbox: Arc<MemoryOutbox>,
+    pub clock: Arc<ManualClock>,
+}
+
+pub fn ctx() -> Ctx {
+    Ctx {
+        ip: "192.0.2.10".into(),
+        user_agent: "tests/1.0".into(),
+        lang: tobira::i18n::Lang::Ja,
+    }
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Self::with_config(Config::local("https://portal.example.com"))
+    }
+
+    pub fn with_config(config: Config) -> Self {
+        let memory = Arc::new(MemoryStore::default());
+        let faulty = Arc::new(FaultyStore::new(memory.clone() as Arc<dyn Store>));
+        let outbox = Arc::new(MemoryOutbox::default());
+        let clock = Arc::new(ManualClock::new(T0));
+        let app = App {
+            config: Arc::new(config),
+            store: faulty.clone(),
+            mailer: outbox.clone(),
+            sms: outbox.clone(),
+            clock: clock.clone(),
+            rng: Arc::new(SeededRandom::new(42)),
+        };
+        Self {
+            app,
+            memory,
+            faulty,
+            outbox,
+            clock,
+        }
+    }
+
+    pub fn advance(&self, d: Duration) {
+        self.clock.advance(d);
+    }
+
+    /// Import and apply records, send setup links.
+    pub async fn migrate(&self, records: &[Value]) {
+        let r = self.app.import(records, &ctx()).await.unwrap();
+        assert_eq!(r.counts.rejected, 0, "{r:?}");
+        self.app.apply(false, None, &ctx()).await.unwrap();
+        self.app
+            .send_setup_links(None, false, &ctx())
+            .await
+            .unwrap();
+    }
+
+    /// The token of the newest setup mail to `to`.
+    pub fn setup_token(&self, to: &str) -> String {
+        let mail = self
+            .outbox
+            .mails()
+            .into_iter()
+            .rev()
+            .find(|m| m.to == to)
+            .expect("a setup mail");
+        let at = mail.text.find("token=").expect("a link") + "token=".len();
+        mail.text[at..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A migrated user with a password set, via the real setup path.
+    pub async fn active_user(&self, login: &str, password: &str) {
+        let rec = record(
+            login,
+            &format!("ecid{}", 9_000_000_000u64 + login.len() as u64),
+            "econ9000000001",
+        );
+        self.migrate(&[rec]).await;
+        let token = self.setup_token(login);
+        let grant = self
+            .app
+            .verify_identity(&token, login, "Test User", "03-1234-5678", &ctx())
+            .await
+            .unwrap();
+        let pw = tobira::ids::Password::parse(password).unwrap();
+        self.app
+            .set_initial_password(&grant.0, &pw, &ctx())
+            .await
+            .unwrap();
+    }
+
+    /// Send a request through the function that serves its route, as API Gateway would.
+    pub async fn send(&self, req: Request) -> Response {
+        let f = tobira::routes::function_for(req.method().as_str(), req.uri().path())
+            .unwrap_or_else(|| panic!("no route for {} {}", req.method(), req.uri().path()));
+        tobira_local::call_function(&self.app, f, req)
+            .await
+            .unwrap()
+    }
+}
+
+pub fn json_req(method: &str, uri: &str, body: &str) -> Request {
+    http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("user-agent", "tests/1.0")
+        .body(Body::Text(body.to_string()))
+        .unwrap()
+}
+
+pub fn get(uri: &str) -> Request {
+    http::Request::builder()
+        .method("GET")
+        .uri(uri)
+        .body(Body::Empty)
+        .unwrap()
+}
+
+pub fn form_req(uri: &str, fields: &[(&str, &str)]) -> Request {
+    http::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::Text(serde_urlencoded::to_string(fields).unwrap()))
+        .unwrap()
+}
+
+pub fn body_json(r: &Response) -> Value {
+    serde_json::from_slice(r.body().as_ref()).unwrap_or(Value::Null)
+}
+
+pub fn body_text(r: &Response) -> String {
+    String::from_utf8_lossy(r.body().as_ref()).into_owned()
+}
+
+/// Cookies a browser would keep.
+#[derive(Default, Debug, Clone)]
+pub struct Jar(pub HashMap<String, String>);
+
+impl Jar {
+    pub fn take(&mut self, r: &Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.0.remove(k);
+            } else {
+                self.0.insert(k.to_string(), val.to_string());
+            }
+        }
+    }
+    pub fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+    pub fn apply(&self, mut req: Request) -> Request {
+        if !self.0.is_empty() {
+            req.headers_mut()
+                .insert("cookie", self.header().parse().unwrap());
+        }
+        req
+    }
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.0.get(name)
+    }
+}
+
+/// The local AWS emulator (moto) the test command started.
+pub fn aws_endpoint() -> String {
+    std::env::var("TOBIRA_TEST_AWS_ENDPOINT").expect(
+        "TOBIRA_TEST_AWS_ENDPOINT is not set: run the suite with scripts/test.sh, which starts the local AWS emulator",
+    )
+}
+
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(tobira::adapters::aws::http_client())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(aws_endpoint())
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+/// A fresh, uniquely named table on the emulator.
+pub async fn dynamo_store() -> tobira::adapters::dynamo::DynamoStore {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let sdk = sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = format!(
+        "tobira-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    tobira::adapters::dynamo::create_table(&client, &table)
+        .await
+        .unwrap();
+    tobira::adapters::dynamo::DynamoStore::new(client, table)
+}

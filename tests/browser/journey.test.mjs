@@ -1,0 +1,349 @@
+// Browser journey tests: a real (Debian) Chromium driven by playwright-core against `tobira serve`.
+//
+// Run through scripts/test.sh, or by hand:
+//   TOBIRA_BIN=target/debug/tobira node --test tests/browser/*.test.mjs
+//
+// One server with a fresh data dir serves the whole file; each test uses its own demo user
+// (taro.yamada for the journey, hanako.sato for the refusal) and its own browser context,
+// so the tests do not share cookies or identity-check state.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+const ARTIFACTS = path.join(HERE, 'artifacts');
+const TOBIRA_BIN = path.resolve(ROOT, process.env.TOBIRA_BIN || 'target/debug/tobira');
+const CHROMIUM = process.env.TOBIRA_CHROMIUM || '/usr/bin/chromium';
+
+const SERVER_START_TIMEOUT_MS = 120_000;
+const STEP_TIMEOUT_MS = 30_000;
+
+const TARO = {
+  email: 'taro.yamada@example.co.jp',
+  name: '山田\u3000太郎', // U+3000 IDEOGRAPHIC SPACE between family and given name
+  phone: '03-1234-5678',
+  loginId: 'Taro.Yamada@example.co.jp', // mixed case on purpose (LOG-1)
+  password: 'Tobira-Door42',
+};
+const HANAKO = {
+  email: 'hanako.sato@example.co.jp',
+  nameOnFile: '佐藤 花子', // half-width space, as in the legacy data
+  nameFullWidth: '佐藤\u3000花子', // what a person typing in Japanese usually enters
+};
+
+let server;
+let browser;
+
+// ------------------------------------------------------------------ helpers
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function tail(text, n = 4000) {
+  return text.length > n ? `…${text.slice(-n)}` : text;
+}
+
+async function startServer() {
+  if (!existsSync(TOBIRA_BIN)) {
+    throw new Error(`TOBIRA_BIN ${TOBIRA_BIN} does not exist (build it with: cargo build --workspace --bins)`);
+  }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tobira-browser-'));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env = { ...process.env };
+  // Plain http on loopback: ask for non-Secure cookies unless the caller decided otherwise.
+  env.TOBIRA_COOKIE_SECURE ??= 'false';
+  const proc = spawn(
+    TOBIRA_BIN,
+    ['serve', '--port', String(port), '--data-dir', dataDir, '--base-url', baseUrl],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const srv = { proc, port, baseUrl, dataDir, stdout: '', stderr: '', exited: null };
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => { srv.stdout += d; });
+  proc.stderr.on('data', (d) => { srv.stderr += d; });
+
+  await new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearInterval(poll);
+      if (err) reject(err); else resolve();
+    };
+    const describe = (why) => new Error(
+      `tobira serve ${why}\n--- stdout ---\n${tail(srv.stdout)}\n--- stderr ---\n${tail(srv.stderr)}`,
+    );
+    const timer = setTimeout(
+      () => finish(describe(`did not print "tobira listening on" within ${SERVER_START_TIMEOUT_MS / 1000} s`)),
+      SERVER_START_TIMEOUT_MS,
+    );
+    const poll = setInterval(() => { if (srv.stdout.includes('tobira listening on')) finish(); }, 50);
+    proc.on('error', (e) => finish(describe(`could not be started: ${e.message}`)));
+    proc.on('exit', (code, signal) => {
+      srv.exited = { code, signal };
+      finish(describe(`exited early (code ${code}, signal ${signal})`));
+    });
+  }).catch(async (err) => {
+    console.error(err.message);
+    await stopServer(srv);
+    throw err;
+  });
+  return srv;
+}
+
+async function stopServer(srv) {
+  if (!srv) return;
+  const { proc } = srv;
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const gone = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  }
+  if (!process.env.TOBIRA_KEEP_DATA) {
+    await rm(srv.dataDir, { recursive: true, force: true });
+  } else {
+    console.error(`tobira data dir kept: ${srv.dataDir}`);
+  }
+}
+
+// Never leave a server behind, even if the runner dies without running `after`.
+process.on('exit', () => {
+  if (server && server.proc.exitCode === null) server.proc.kill('SIGKILL');
+});
+
+function recipients(mail) {
+  const to = mail.to;
+  return (Array.isArray(to) ? to : [to]).map((t) => String(t ?? '').toLowerCase());
+}
+
+// Newest setup link mailed to `email`, polling the dev outbox for up to 30 s.
+async function setupLinkFor(email) {
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  for (;;) {
+    const res = await fetch(`${server.baseUrl}/_dev/outbox.json`);
+    assert.equal(res.status, 200, `GET /_dev/outbox.json answered ${res.status}`);
+    const outbox = await res.json();
+    assert.ok(Array.isArray(outbox), 'GET /_dev/outbox.json must answer a JSON array');
+    const mails = outbox.filter(
+      (m) => m.channel === 'email' && recipients(m).some((r) => r.includes(email.toLowerCase())),
+    );
+    for (const mail of mails.reverse()) {
+      const m = String(mail.text ?? '').match(/https?:\/\/[^\s<>"'）)\]]*\/setup\?token=[^\s<>"'）)\]]+/);
+      if (m) {
+        assert.ok(m[0].startsWith(`${server.baseUrl}/`),
+          `the setup link ${m[0]} does not start with the --base-url ${server.baseUrl}`);
+        return m[0];
+      }
+    }
+    last = JSON.stringify(outbox.map((m) => ({ channel: m.channel, to: m.to, subject: m.subject })));
+    if (Date.now() > deadline) {
+      assert.fail(`no e-mail with a /setup?token= link to ${email} in the outbox; outbox: ${tail(last, 2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+// The phone on file for a demo user, read from demo/legacy-users.jsonl when possible.
+function phoneOnFile(email, fallback) {
+  const file = path.join(ROOT, 'demo', 'legacy-users.jsonl');
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const rec = JSON.parse(line);
+      const values = Object.values(rec).filter((v) => typeof v === 'string');
+      if (!values.some((v) => v.toLowerCase() === email.toLowerCase())) continue;
+      const key = Object.keys(rec).find((k) => /phone|tel/i.test(k) && typeof rec[k] === 'string' && rec[k]);
+      if (key) return { phone: rec[key], source: `demo/legacy-users.jsonl field "${key}"` };
+    }
+  } catch {
+    // fall through to the fallback
+  }
+  return { phone: fallback, source: 'fallback (TOBIRA_DEFAULT_PHONE)' };
+}
+
+async function shoot(page, testSlug, step) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${testSlug}-${step}.png`);
+  try {
+    await page.screenshot({ path: file, fullPage: true });
+  } catch (e) {
+    console.error(`screenshot ${file} failed: ${e.message}`);
+  }
+}
+
+async function formErrorText(page) {
+  const el = page.locator('#form-error');
+  if ((await el.count()) === 0) return null;
+  return (await el.first().innerText().catch(() => '')).trim();
+}
+
+// Waits until the page's path is `want`; on failure says where it is and what #form-error shows.
+async function expectPath(page, want, testSlug, step) {
+  try {
+    await page.waitForURL((u) => u.pathname === want, { timeout: STEP_TIMEOUT_MS });
+    await page.waitForLoadState('load');
+  } catch {
+    await shoot(page, testSlug, `${step}-unexpected`);
+    const err = await formErrorText(page);
+    assert.fail(
+      `expected to land on ${want}, but the page is ${page.url()}` +
+        (err !== null ? ` and #form-error says: ${JSON.stringify(err)}` : ''),
+    );
+  }
+  await shoot(page, testSlug, step);
+}
+
+// Submits the form that contains `field` (a named input) with its submit button and waits for
+// the answer page to load (tolerates a form that answers without navigating; callers then assert).
+async function submitFormWith(page, field) {
+  const form = page.locator(`form:has(input[name="${field}"])`).first();
+  const navigated = page
+    .waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: STEP_TIMEOUT_MS })
+    .then(() => true, () => false);
+  await form.locator('button[type="submit"]').first().click();
+  if (await navigated) await page.waitForLoadState('load');
+}
+
+async function newPage() {
+  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1024, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  page.setDefaultNavigationTimeout(60_000);
+  return { context, page };
+}
+
+// ------------------------------------------------------------------ lifecycle
+
+before(async () => {
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}, { timeout: SERVER_START_TIMEOUT_MS + 60_000 });
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await stopServer(server);
+  server = undefined;
+}, { timeout: 30_000 });
+
+// ------------------------------------------------------------------ tests
+
+test('SET-1 SET-2 SET-3 LOG-1 LOG-4: first-login journey from the setup mail to the methods page',
+  { timeout: 180_000 }, async () => {
+    const t = 'journey';
+    const link = await setupLinkFor(TARO.email);
+    const { context, page } = await newPage();
+    try {
+      // SET-1: the mailed link opens the identity check.
+      await page.goto(link);
+      await expectPath(page, '/setup', t, '01-setup');
+      await page.fill('input[name="email"]', TARO.email);
+      await page.fill('input[name="name"]', TARO.name);
+      await page.fill('input[name="phone"]', TARO.phone);
+      await submitFormWith(page, 'email');
+
+      // SET-2/SET-3: identity accepted -> choose a password.
+      await expectPath(page, '/setup/password', t, '02-setup-password');
+      await page.fill('input[name="password"]', TARO.password);
+      await page.fill('input[name="password_confirm"]', TARO.password);
+      await submitFormWith(page, 'password_confirm');
+
+      // Password set -> the login page.
+      await expectPath(page, '/login', t, '03-login');
+      await page.fill('input[name="login_id"]', TARO.loginId); // LOG-1: case-insensitive login id
+      await page.fill('input[name="password"]', TARO.password);
+      await submitFormWith(page, 'login_id');
+
+      // LOG-4: first login without a second factor -> the methods page.
+      await expectPath(page, '/enroll', t, '04-enroll');
+      await page.locator('#enroll-methods').waitFor({ state: 'visible' });
+      assert.ok(await page.locator('#enroll-methods').isVisible(), '#enroll-methods is not visible on /enroll');
+    } catch (e) {
+      await shoot(page, t, 'failure');
+      throw e;
+    } finally {
+      await context.close();
+    }
+  });
+
+test('SET-2: a name with a half-width space instead of the full-width one is refused',
+  { timeout: 180_000 }, async () => {
+    const t = 'set2-name-space';
+    const link = await setupLinkFor(HANAKO.email);
+    const { phone, source } = phoneOnFile(HANAKO.email, '0312345678');
+    const { context, page } = await newPage();
+    try {
+      await page.goto(link);
+      await expectPath(page, '/setup', t, '01-setup');
+
+      // The data has "佐藤 花子" (half-width space); "佐藤　花子" (full-width) must not match.
+      await page.fill('input[name="email"]', HANAKO.email);
+      await page.fill('input[name="name"]', HANAKO.nameFullWidth);
+      await page.fill('input[name="phone"]', phone);
+      await submitFormWith(page, 'email');
+      await shoot(page, t, '02-refused');
+      const url = new URL(page.url());
+      assert.ok(url.pathname.startsWith('/setup') && url.pathname !== '/setup/password',
+        `SET-2: ${JSON.stringify(HANAKO.nameFullWidth)} (full-width space) must be refused for ${HANAKO.email}, ` +
+          `whose name on file is ${JSON.stringify(HANAKO.nameOnFile)}, but the page moved on to ${page.url()}`);
+      await page.locator('#form-error').first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
+        assert.fail(`the refusal must show a visible #form-error, but none is visible on ${page.url()}`);
+      });
+      assert.ok(await page.locator('input[name="name"]').count() > 0,
+        'the setup form (input name="name") must still be shown after the refusal');
+      const err = await formErrorText(page);
+      assert.ok(err, '#form-error must say why the identity check was refused');
+
+      // Control: the same form with the name exactly as on file goes through, so the
+      // refusal above came from the name and not from the e-mail or the phone.
+      await page.fill('input[name="email"]', HANAKO.email);
+      await page.fill('input[name="name"]', HANAKO.nameOnFile);
+      await page.fill('input[name="phone"]', phone);
+      await submitFormWith(page, 'email');
+      try {
+        await expectPath(page, '/setup/password', t, '03-control-accepted');
+      } catch (e) {
+        e.message += ` (control submission with the exact name on file; phone ${JSON.stringify(phone)} from ${source})`;
+        throw e;
+      }
+    } catch (e) {
+      await shoot(page, t, 'failure');
+      throw e;
+    } finally {
+      await context.close();
+    }
+  });
