@@ -202,6 +202,7 @@ mod tests {
         assert!(!shown.contains("Hunter2"), "{shown}");
     }
 
+    // LOG-1
     #[test]
     fn login_id_key_is_case_insensitive_log_1() {
         let a = LoginId::parse("Mixed.Case@Example.com").unwrap();
@@ -224,6 +225,7 @@ mod tests {
         }
     }
 
+    // MIG-4
     #[test]
     fn names_are_kept_exactly_mig_4() {
         let n = PersonName::parse("山田　太郎").unwrap();

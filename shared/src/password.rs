@@ -138,6 +138,7 @@ mod tests {
         Password::parse(s).unwrap()
     }
 
+    // PW-1
     #[test]
     fn pw_1_default_preset() {
         assert!(unmet(Preset::Default, &p("Tobira-Door42")).is_empty());
@@ -161,6 +162,7 @@ mod tests {
         );
     }
 
+    // PW-2
     #[test]
     fn pw_2_presets() {
         assert!(unmet(Preset::Seed003, &p("Abcde1")).is_empty());
@@ -172,6 +174,7 @@ mod tests {
         );
     }
 
+    // PW-4
     #[test]
     fn pw_4_argon2id_with_owasp_parameters() {
         let h = hash(&p("Tobira-Door42"), &crate::random::SeededRandom::new(1));

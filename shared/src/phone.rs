@@ -46,6 +46,7 @@ mod tests {
 
     const D: &str = "0312345678";
 
+    // MIG-5
     #[test]
     fn mig_5_every_branch() {
         assert_eq!(normalise_legacy("0312345678", D), "0312345678"); // digits: unchanged
@@ -63,6 +64,7 @@ mod tests {
         assert_eq!(normalise_legacy("abc", D), D);
     }
 
+    // SET-2
     #[test]
     fn set_2_phone_matches_by_digits() {
         assert!(same_digits("03-1234-5678", "0312345678"));

@@ -88,6 +88,7 @@ mod tests {
         s
     }
 
+    // LOG-2
     #[test]
     fn log_2_fifth_failure_locks_for_twenty_minutes() {
         let t0 = Timestamp::from_secs(1_000);
@@ -112,6 +113,7 @@ mod tests {
         ));
     }
 
+    // LOG-2
     #[test]
     fn log_2_lock_lifts_by_itself_and_count_restarts() {
         let t0 = Timestamp::from_secs(1_000);

@@ -5,8 +5,9 @@ use tobira::app::AuditEvent;
 
 use crate::support::{ctx, Harness};
 
+// AUD-1, MSG-2
 #[tokio::test]
-async fn aud_1_each_step_of_the_journey_is_recorded_without_secrets() {
+async fn aud_1_msg_2_each_step_of_the_journey_is_recorded_without_secrets() {
     let h = Harness::new();
     h.active_user("audit@example.com", "Tobira-Door42").await;
     let pw = |s: &str| tobira::ids::Password::parse(s).unwrap();

@@ -41,7 +41,7 @@ async fn store_down_answers_503_and_nothing_is_lost() {
 }
 
 #[tokio::test]
-async fn mail_fault_answers_503_and_a_retry_sends_the_setup_link() {
+async fn set_1_mail_fault_answers_503_and_a_retry_sends_the_setup_link() {
     let h = Harness::new();
     h.app
         .import(
@@ -76,6 +76,7 @@ async fn mail_fault_answers_503_and_a_retry_sends_the_setup_link() {
     assert_eq!(r.status(), 503);
 }
 
+// MIG-8
 #[tokio::test]
 async fn mig_8_store_faults_during_apply_converge_without_duplicates() {
     let recs: Vec<_> = (0..20)

@@ -12,6 +12,7 @@ fn pw(s: &str) -> Password {
     Password::parse(s).unwrap()
 }
 
+// LOG-1, LOG-4
 #[tokio::test]
 async fn log_1_login_id_is_case_insensitive_log_4_no_factor_goes_to_enrolment() {
     let h = Harness::new();
@@ -27,6 +28,7 @@ async fn log_1_login_id_is_case_insensitive_log_4_no_factor_goes_to_enrolment() 
     assert_eq!(session.stage, Stage::Enroll);
 }
 
+// LOG-2
 #[tokio::test]
 async fn log_2_five_failures_lock_for_twenty_minutes_and_success_resets() {
     let h = Harness::new();
@@ -82,6 +84,7 @@ async fn log_2_five_failures_lock_for_twenty_minutes_and_success_resets() {
         .unwrap(); // lifts by itself
 }
 
+// LOG-2
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn log_2_parallel_attempts_cannot_get_past_the_count() {
     let h = Harness::new();
@@ -112,6 +115,7 @@ async fn log_2_parallel_attempts_cannot_get_past_the_count() {
     assert!(checked <= 5, "{checked} passwords were checked");
 }
 
+// LOG-3
 #[tokio::test]
 async fn log_3_every_failure_gets_the_same_answer() {
     let h = Harness::new();
@@ -156,8 +160,9 @@ async fn log_3_every_failure_gets_the_same_answer() {
     assert_eq!(bodies[0]["error"], "invalid_credentials");
 }
 
+// LOG-1, SES-1
 #[tokio::test]
-async fn log_1_api_login_sets_a_host_only_secure_session_cookie() {
+async fn log_1_ses_1_api_login_sets_a_host_only_secure_session_cookie() {
     let h = Harness::new();
     h.active_user("cookie@example.com", "Tobira-Door42").await;
     let body = r#"{"login_id":"cookie@example.com","password":"Tobira-Door42"}"#;

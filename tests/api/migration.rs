@@ -24,6 +24,7 @@ fn line<'a>(report: &'a Value, ecid: &str) -> &'a Value {
         .unwrap()
 }
 
+// MIG-1
 #[tokio::test]
 async fn mig_1_import_stages_every_sample_record() {
     let h = Harness::new();
@@ -38,6 +39,7 @@ async fn mig_1_import_stages_every_sample_record() {
     assert_eq!(status["counts"]["pending"], 13);
 }
 
+// MIG-2, MIG-4, MIG-6
 #[tokio::test]
 async fn mig_2_mig_4_mig_6_email_and_name_copied_exactly_user_pending_setup() {
     let h = Harness::new();
@@ -74,6 +76,7 @@ async fn mig_2_mig_4_mig_6_email_and_name_copied_exactly_user_pending_setup() {
     );
 }
 
+// MIG-3, MIG-7
 #[tokio::test]
 async fn mig_3_collision_renames_with_ecid_and_mig_7_one_user_per_contract() {
     let h = Harness::new();
@@ -104,6 +107,7 @@ async fn mig_3_collision_renames_with_ecid_and_mig_7_one_user_per_contract() {
     assert_eq!(r["counts"]["rejected"], 0);
 }
 
+// MIG-3
 #[tokio::test]
 async fn mig_3_same_login_ids_whatever_the_apply_chunking() {
     let recs = vec![
@@ -147,6 +151,7 @@ async fn mig_3_same_login_ids_whatever_the_apply_chunking() {
     assert!(outcomes[0][0].1, "ecid1 sorts first and keeps the plain ID");
 }
 
+// MIG-3
 #[tokio::test]
 async fn mig_3_existing_portal_user_keeps_the_id_and_a_still_colliding_rename_is_rejected() {
     let h = Harness::new();
@@ -197,6 +202,7 @@ async fn mig_3_existing_portal_user_keeps_the_id_and_a_still_colliding_rename_is
     assert_eq!(orig.ecid.unwrap().as_str(), "ecid1");
 }
 
+// MIG-5
 #[tokio::test]
 async fn mig_5_phone_every_branch_listed_in_the_report() {
     let h = Harness::new();
@@ -234,6 +240,7 @@ async fn mig_5_phone_every_branch_listed_in_the_report() {
     assert_eq!(u.phone, "09012345678");
 }
 
+// MIG-8
 #[tokio::test]
 async fn mig_8_rerun_never_duplicates_and_reports_already_migrated() {
     let h = Harness::new();
@@ -270,6 +277,7 @@ async fn mig_8_rerun_never_duplicates_and_reports_already_migrated() {
     assert!(r.is_some());
 }
 
+// MIG-9
 #[tokio::test]
 async fn mig_9_dry_run_reports_everything_and_writes_nothing() {
     let h = Harness::new();
@@ -287,6 +295,7 @@ async fn mig_9_dry_run_reports_everything_and_writes_nothing() {
     assert!(h.outbox.mails().is_empty());
 }
 
+// MIG-1
 #[tokio::test]
 async fn mig_1_malformed_records_are_rejected_with_reason_and_do_not_stop_the_batch() {
     let h = Harness::new();
@@ -307,6 +316,7 @@ async fn mig_1_malformed_records_are_rejected_with_reason_and_do_not_stop_the_ba
         .is_empty()));
 }
 
+// MIG-10
 #[tokio::test]
 async fn mig_10_malformed_event_is_refused_and_changes_nothing() {
     let h = Harness::new();
@@ -324,6 +334,7 @@ async fn mig_10_malformed_event_is_refused_and_changes_nothing() {
     assert!(h.memory.snapshot().is_empty());
 }
 
+// MIG-10
 #[tokio::test]
 async fn mig_10_scheduled_event_continues_in_bounded_chunks() {
     let mut config = tobira::Config::local("https://portal.example.com");

@@ -274,7 +274,11 @@ fn openapi_error_schema_matches_error_codes() {
                 body.get("error")
             ));
         }
-        if body.get("message").and_then(Value::as_str).is_none_or(str::is_empty) {
+        if body
+            .get("message")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
             problems.push(format!("  code {code}: empty or missing message"));
         }
         if let Some(s) = body.get("retry_after_s") {

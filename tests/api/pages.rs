@@ -11,6 +11,7 @@ fn hidden(html: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
+// SES-3
 #[tokio::test]
 async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
     let h = Harness::new();
@@ -121,6 +122,7 @@ async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
     assert_eq!(r.headers()["location"], "/login");
 }
 
+// SES-3
 #[tokio::test]
 async fn ses_3_login_page_failure_is_the_same_message_for_everyone() {
     let h = Harness::new();

@@ -19,6 +19,7 @@ async fn one_user(h: &Harness) -> String {
     h.setup_token("user@example.com")
 }
 
+// SET-1
 #[tokio::test]
 async fn set_1_setup_mail_has_single_use_link_with_its_expiry() {
     let h = Harness::new();
@@ -47,6 +48,7 @@ async fn set_1_setup_mail_has_single_use_link_with_its_expiry() {
     );
 }
 
+// SET-1
 #[tokio::test]
 async fn set_1_a_new_link_voids_the_old_one_and_resend_answers_the_same_either_way() {
     let h = Harness::new();
@@ -76,6 +78,7 @@ async fn set_1_a_new_link_voids_the_old_one_and_resend_answers_the_same_either_w
     h.app.check_setup_token(&new).await.unwrap();
 }
 
+// SET-2
 #[tokio::test]
 async fn set_2_identity_matches_email_any_case_name_exactly_phone_by_digits() {
     let h = Harness::new();
@@ -133,6 +136,7 @@ async fn set_2_identity_matches_email_any_case_name_exactly_phone_by_digits() {
         .unwrap();
 }
 
+// SET-2
 #[tokio::test]
 async fn set_2_five_failures_block_for_twenty_minutes() {
     let h = Harness::new();
@@ -189,6 +193,7 @@ async fn set_2_five_failures_block_for_twenty_minutes() {
         .unwrap();
 }
 
+// SET-2
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn set_2_parallel_wrong_answers_never_exceed_the_limit() {
     let h = Harness::new();
@@ -213,6 +218,7 @@ async fn set_2_parallel_wrong_answers_never_exceed_the_limit() {
     assert_eq!(mismatches, 5, "exactly five checks ran");
 }
 
+// SET-3
 #[tokio::test]
 async fn set_3_password_uses_the_link_up_only_then_and_only_once() {
     let h = Harness::new();
@@ -271,6 +277,7 @@ async fn set_3_password_uses_the_link_up_only_then_and_only_once() {
     assert!(!format!("{:?}", h.memory.snapshot()).contains("Tobira-Door42"));
 }
 
+// SET-3
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn set_3_parallel_password_submissions_with_one_grant_succeed_once() {
     let h = Harness::new();
@@ -309,6 +316,7 @@ async fn futures_ok(tasks: Vec<tokio::task::JoinHandle<Result<(), Error>>>) -> u
     ok
 }
 
+// SET-2
 #[tokio::test]
 async fn set_2_grant_expires() {
     let h = Harness::new();
