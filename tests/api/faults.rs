@@ -40,6 +40,7 @@ async fn store_down_answers_503_and_nothing_is_lost() {
     assert_eq!(r.status(), 200);
 }
 
+// SET-1
 #[tokio::test]
 async fn set_1_mail_fault_answers_503_and_a_retry_sends_the_setup_link() {
     let h = Harness::new();

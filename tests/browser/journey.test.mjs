@@ -68,8 +68,8 @@ async function startServer() {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = { ...process.env };
-  // Plain http on loopback: ask for non-Secure cookies unless the caller decided otherwise.
-  env.TOBIRA_COOKIE_SECURE ??= 'false';
+  // Production cookies (__Host-, Secure): Chromium treats loopback as a secure context.
+  delete env.TOBIRA_COOKIE_SECURE;
   const proc = spawn(
     TOBIRA_BIN,
     ['serve', '--port', String(port), '--data-dir', dataDir, '--base-url', baseUrl],
