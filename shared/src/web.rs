@@ -332,6 +332,18 @@ impl Csrf {
     }
 }
 
+/// A page's form post: parsed strictly, and refused unless its CSRF field
+/// matches the cookie.
+pub fn checked_form<T: DeserializeOwned>(
+    app: &App,
+    req: &Request,
+    csrf: impl Fn(&T) -> &str,
+) -> Result<T, Error> {
+    let form = form_body(req)?;
+    Csrf::check(app, req, csrf(&form))?;
+    Ok(form)
+}
+
 /// `/api/...` answers JSON; everything else is a page.
 pub fn is_api(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")

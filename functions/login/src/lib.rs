@@ -102,13 +102,10 @@ fn with_session(app: &App, mut r: Response, session: &str) -> Response {
 }
 
 async fn login_form(app: &App, req: &Request) -> Response {
-    let form: LoginForm = match web::form_body(req) {
+    let form: LoginForm = match web::checked_form(app, req, |f: &LoginForm| &f.csrf) {
         Ok(f) => f,
         Err(e) => return web::error_page(app, req, &e),
     };
-    if let Err(e) = Csrf::check(app, req, &form.csrf) {
-        return web::error_page(app, req, &e);
-    }
     let ctx = web::ctx(req);
     let result = match tobira::ids::Password::parse(&form.password) {
         Ok(pw) => app.login(&form.login_id, &pw, &ctx).await,
@@ -191,11 +188,7 @@ async fn api_logout(app: &App, req: &Request) -> Response {
 }
 
 async fn logout_form(app: &App, req: &Request) -> Response {
-    let form: CsrfForm = match web::form_body(req) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
-    };
-    if let Err(e) = Csrf::check(app, req, &form.csrf) {
+    if let Err(e) = web::checked_form(app, req, |f: &CsrfForm| &f.csrf) {
         return web::error_page(app, req, &e);
     }
     if let Some(token) = web::named_cookie(req, &app.config, "session") {

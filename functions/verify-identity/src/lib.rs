@@ -101,13 +101,10 @@ async fn setup_page(app: &App, req: &Request) -> Response {
 }
 
 async fn verify_form(app: &App, req: &Request) -> Response {
-    let f: VerifyForm = match web::form_body(req) {
+    let f: VerifyForm = match web::checked_form(app, req, |f: &VerifyForm| &f.csrf) {
         Ok(f) => f,
         Err(e) => return web::error_page(app, req, &e),
     };
-    if let Err(e) = Csrf::check(app, req, &f.csrf) {
-        return web::error_page(app, req, &e);
-    }
     let ctx = web::ctx(req);
     match app
         .verify_identity(&f.token, &f.email, &f.name, &f.phone, &ctx)
@@ -194,13 +191,10 @@ async fn password_page(app: &App, req: &Request) -> Response {
 }
 
 async fn password_form(app: &App, req: &Request) -> Response {
-    let f: PasswordForm = match web::form_body(req) {
+    let f: PasswordForm = match web::checked_form(app, req, |f: &PasswordForm| &f.csrf) {
         Ok(f) => f,
         Err(e) => return web::error_page(app, req, &e),
     };
-    if let Err(e) = Csrf::check(app, req, &f.csrf) {
-        return web::error_page(app, req, &e);
-    }
     let lang = web::lang_of(req);
     if f.password != f.password_confirm {
         return password_form_page(app, req, 400, &[], Some(t(lang, "password.mismatch")));

@@ -147,6 +147,20 @@ fn put_update(e: &mut Expr, data: &str, expires_at: Option<Timestamp>, now: Time
     }
 }
 
+/// A single conditional write's result: a failed condition is a `Conflict`.
+fn single<E: ProvideErrorMetadata + std::fmt::Debug>(
+    r: Result<(), SdkError<E>>,
+    condition_failed: impl Fn(&E) -> bool,
+) -> Result<(), StoreError> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(err) if err.as_service_error().is_some_and(&condition_failed) => {
+            Err(StoreError::Conflict)
+        }
+        Err(err) => Err(fault(err)),
+    }
+}
+
 enum Outcome {
     Done,
     Conflict,
@@ -176,17 +190,7 @@ impl DynamoStore {
                     .set_expression_attribute_values(e.values())
                     .send()
                     .await;
-                match r {
-                    Ok(_) => Ok(()),
-                    Err(err)
-                        if err
-                            .as_service_error()
-                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                    {
-                        Err(StoreError::Conflict)
-                    }
-                    Err(err) => Err(fault(err)),
-                }
+                single(r.map(|_| ()), |e| e.is_conditional_check_failed_exception())
             }
             Write::Delete { key, cond } => {
                 let condition = e.condition(cond, now);
@@ -200,17 +204,7 @@ impl DynamoStore {
                     .set_expression_attribute_values(e.values())
                     .send()
                     .await;
-                match r {
-                    Ok(_) => Ok(()),
-                    Err(err)
-                        if err
-                            .as_service_error()
-                            .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                    {
-                        Err(StoreError::Conflict)
-                    }
-                    Err(err) => Err(fault(err)),
-                }
+                single(r.map(|_| ()), |e| e.is_conditional_check_failed_exception())
             }
             check @ Write::Check { .. } => self.write_many(vec![check], now).await,
         }
