@@ -340,7 +340,6 @@ impl App {
 
     /// Every staged record, in a fixed order (tenant, then ecid).
     async fn staged_records(&self) -> Result<Vec<(Staged, u64)>> {
-        let now = self.now();
         let mut out = Vec::new();
         let tenants = self.query_all(keys::STAGED_TENANTS, "").await?;
         for t in tenants {
@@ -348,7 +347,6 @@ impl App {
                 .query_all(&keys::staged_partition(&t.key.sk), "")
                 .await?
             {
-                let _ = now;
                 out.push((item.parse::<Staged>()?, item.version));
             }
         }
