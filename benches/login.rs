@@ -180,7 +180,10 @@ async fn setup(dir: &std::path::Path) -> Bench {
     ];
     let imported = app.import(&records, &ctx).await.expect("import");
     assert_eq!(imported.counts.staged, 2, "import: {:?}", imported.counts);
-    let applied = app.apply(false, None, &ctx).await.expect("apply");
+    let applied = app
+        .apply(&tobira::migration::ApplyOptions::default(), &ctx)
+        .await
+        .expect("apply");
     assert_eq!(
         applied.counts.migrated + applied.counts.phone_normalised,
         2,

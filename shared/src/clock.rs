@@ -77,12 +77,13 @@ impl Clock for SystemClock {
 }
 
 /// A clock that moves only when told to: tests of lock windows, expiry, TOTP steps.
+/// Optionally it also ticks forward on every reading (time budgets).
 #[derive(Debug)]
-pub struct ManualClock(AtomicI64);
+pub struct ManualClock(AtomicI64, AtomicI64);
 
 impl ManualClock {
     pub fn new(start: Timestamp) -> Self {
-        Self(AtomicI64::new(start.0))
+        Self(AtomicI64::new(start.0), AtomicI64::new(0))
     }
     pub fn advance(&self, d: Duration) {
         self.0.fetch_add(d.as_millis() as i64, Ordering::SeqCst);
@@ -90,11 +91,16 @@ impl ManualClock {
     pub fn set(&self, t: Timestamp) {
         self.0.store(t.0, Ordering::SeqCst);
     }
+    /// Move forward by `d` every time the clock is read (zero: stand still).
+    pub fn set_tick(&self, d: Duration) {
+        self.1.store(d.as_millis() as i64, Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
+        let tick = self.1.load(Ordering::SeqCst);
+        Timestamp(self.0.fetch_add(tick, Ordering::SeqCst))
     }
 }
 

@@ -24,8 +24,12 @@ pub struct Config {
     pub grant_ttl: Duration,
     /// LOG-2 lockout.
     pub login_lock: LockPolicy,
-    /// SET-2 identity-check block.
+    /// SET-2 identity-check block (also RST-4's identity entry).
     pub identity_lock: LockPolicy,
+    /// CLM-1: failures per legacy service ID before a block.
+    pub claim_lock: LockPolicy,
+    /// TOS-1: the current terms (and privacy policy) version.
+    pub terms_version: String,
     /// PW-1 / PW-2.
     pub password_preset: Preset,
     /// MIG-5 phone used when a legacy phone cannot be repaired.
@@ -40,6 +44,12 @@ pub struct Config {
     pub migration_window: Option<(String, String)>,
     /// MIG-10: records per scheduled chunk.
     pub migrate_chunk: usize,
+    /// MIG-10: a migration run stops starting new work after this long
+    /// (keep it well under the function's timeout).
+    pub migrate_budget: Duration,
+    /// MIG-11: SHA-256 (hex) of the key the legacy portal presents as
+    /// `Authorization: Bearer <key>`; unset = the route is closed.
+    pub legacy_portal_key_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +194,11 @@ impl Config {
                 max_failures: num("TOBIRA_IDENTITY_MAX_FAILURES", 5)? as u32,
                 lock_for: mins(num("TOBIRA_IDENTITY_BLOCK_MINUTES", 20)?),
             },
+            claim_lock: LockPolicy {
+                max_failures: num("TOBIRA_CLAIM_MAX_FAILURES", 3)? as u32,
+                lock_for: mins(num("TOBIRA_CLAIM_BLOCK_MINUTES", 10)?),
+            },
+            terms_version: get("TOBIRA_TERMS_VERSION").unwrap_or_else(|| "2024-07".into()),
             password_preset: preset,
             default_phone,
             session_idle: mins(num("TOBIRA_SESSION_IDLE_MINUTES", 30)?),
@@ -191,6 +206,21 @@ impl Config {
             cookie_secure: boolean("TOBIRA_COOKIE_SECURE", true)?,
             migration_window: window,
             migrate_chunk: num("TOBIRA_MIGRATE_CHUNK", 200)? as usize,
+            migrate_budget: Duration::from_secs(num("TOBIRA_MIGRATE_BUDGET_SECONDS", 240)?),
+            legacy_portal_key_sha256: match get("TOBIRA_LEGACY_PORTAL_KEY_SHA256") {
+                None => None,
+                Some(v) => {
+                    let v = v.trim().to_ascii_lowercase();
+                    if v.len() != 64 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(ConfigError::Invalid {
+                            name: "TOBIRA_LEGACY_PORTAL_KEY_SHA256",
+                            value: v,
+                            expected: "64 hex digits (sha256 of the key)",
+                        });
+                    }
+                    Some(v)
+                }
+            },
         })
     }
 }

@@ -6,12 +6,14 @@
 
 pub mod adapters;
 pub mod app;
+pub mod claim;
 pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod error;
 pub mod i18n;
 pub mod ids;
+pub mod legacy_hash;
 pub mod login;
 pub mod messages;
 pub mod migration;
@@ -20,6 +22,7 @@ pub mod pages;
 pub mod password;
 pub mod phone;
 pub mod random;
+pub mod reset;
 pub mod routes;
 pub mod session;
 pub mod setup;

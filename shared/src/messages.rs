@@ -6,6 +6,130 @@ use crate::delivery::Mail;
 use crate::i18n::Lang;
 use crate::web::escape;
 
+/// Plain text and HTML of a mail from its paragraphs; a paragraph that is
+/// the link becomes an anchor in HTML.
+fn compose(to: &str, subject: String, paragraphs: &[String], link: Option<&str>) -> Mail {
+    let text = paragraphs.join("\n\n") + "\n";
+    let html = paragraphs
+        .iter()
+        .map(|p| match link {
+            Some(l) if p == l => format!("<p><a href=\"{}\">{}</a></p>", escape(l), escape(l)),
+            _ => format!("<p>{}</p>", escape(p).replace('\n', "<br>")),
+        })
+        .collect::<String>();
+    Mail {
+        to: to.to_string(),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// What a user needs after the window (MIG-12): name and phone as
+/// registered, the ecid when the login ID was renamed, and where to go.
+pub struct ClosureFacts<'a> {
+    pub name: &'a str,
+    pub login_id: &'a str,
+    pub phone: &'a str,
+    pub renamed_ecid: Option<&'a str>,
+    pub entry_link: &'a str,
+}
+
+/// MIG-12: the notice sent to users still pending setup when the window closes.
+pub fn closure_mail(brand: &str, lang: Lang, to: &str, f: &ClosureFacts<'_>) -> Mail {
+    let (subject, greeting, body, facts, how, ignore) = match lang {
+        Lang::Ja => (
+            format!("{brand} 移行期間終了と初期設定のご案内"),
+            format!("{} 様", f.name),
+            format!("{brand} への移行期間は終了しました。初期設定がお済みでないため、今後はサインイン画面の「初めての方・パスワードをお忘れの方」から、ご本人確認のうえパスワードを設定してください。"),
+            {
+                let mut v = format!("ご本人確認に必要な情報:\nログインID: {}\nお名前: {}\n電話番号: {}", f.login_id, f.name, f.phone);
+                if let Some(e) = f.renamed_ecid {
+                    v.push_str(&format!("\n旧ユーザーID (ecid): {e}\n(ログインIDが他のお客さまと重複したため、末尾に旧ユーザーIDを付けています)"));
+                }
+                v
+            },
+            "これまでにお送りした初期設定のリンクは使用できなくなりました。".to_string(),
+            "お心当たりのない場合は、このメールを破棄してください。".to_string(),
+        ),
+        Lang::En => (
+            format!("{brand}: the migration period has ended"),
+            format!("Dear {},", f.name),
+            format!("The migration period to {brand} has ended and your account is not set up yet. From now on, use \"First time or forgot your password\" on the sign-in page: confirm your identity and set a password."),
+            {
+                let mut v = format!("What you will be asked for:\nLogin ID: {}\nName: {}\nPhone: {}", f.login_id, f.name, f.phone);
+                if let Some(e) = f.renamed_ecid {
+                    v.push_str(&format!("\nLegacy user ID (ecid): {e}\n(your login ID was shared with another user, so the legacy user ID was added to it)"));
+                }
+                v
+            },
+            "Setup links sent earlier no longer work.".to_string(),
+            "If you did not expect this e-mail, please ignore it.".to_string(),
+        ),
+    };
+    compose(
+        to,
+        subject,
+        &[greeting, body, facts, f.entry_link.to_string(), how, ignore, brand.to_string()],
+        Some(f.entry_link),
+    )
+}
+
+/// RST-4: the link to set the first password after an identity entry.
+pub fn password_link_mail(
+    brand: &str,
+    lang: Lang,
+    to: &str,
+    name: &str,
+    link: &str,
+    expires: Timestamp,
+) -> Mail {
+    let (subject, greeting, body, until, ignore) = match lang {
+        Lang::Ja => (
+            format!("{brand} パスワード設定のご案内"),
+            format!("{name} 様"),
+            "次のリンクを開き、パスワードを設定してください。".to_string(),
+            format!("このリンクは一度だけ使用でき、{} まで有効です。", expires.jst()),
+            "お心当たりのない場合は、このメールを破棄してください。パスワードは変更されません。".to_string(),
+        ),
+        Lang::En => (
+            format!("{brand}: set your password"),
+            format!("Dear {name},"),
+            "Open the link below to set your password.".to_string(),
+            format!("The link works once and expires at {} ({}).", expires.jst(), expires.rfc3339()),
+            "If you did not ask for this, ignore this e-mail; nothing changes.".to_string(),
+        ),
+    };
+    compose(
+        to,
+        subject,
+        &[greeting, body, link.to_string(), until, ignore, brand.to_string()],
+        Some(link),
+    )
+}
+
+/// CLM-2: the address given is already an account's login ID.
+pub fn already_registered_mail(brand: &str, lang: Lang, to: &str, login_link: &str) -> Mail {
+    let (subject, body, how) = match lang {
+        Lang::Ja => (
+            format!("{brand} ご登録についてのお知らせ"),
+            format!("このメールアドレスは、すでに {brand} のログインIDとして登録されています。"),
+            "サインインのうえ、サービスIDの追加登録から旧アカウントを紐付けてください。お心当たりのない場合は、このメールを破棄してください。".to_string(),
+        ),
+        Lang::En => (
+            format!("{brand}: about your registration"),
+            format!("This e-mail address is already the login ID of a {brand} account."),
+            "Sign in and link the legacy service ID from your account. If you did not expect this e-mail, please ignore it.".to_string(),
+        ),
+    };
+    compose(
+        to,
+        subject,
+        &[body, login_link.to_string(), how, brand.to_string()],
+        Some(login_link),
+    )
+}
+
 /// SET-1: the first-time setup mail with its single-use link and its expiry.
 pub fn setup_mail(
     brand: &str,

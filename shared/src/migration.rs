@@ -13,6 +13,12 @@
 //! the staged record's version — so a retry after any fault either finds the
 //! record done or does it once.
 
+mod run;
+mod window;
+
+pub use run::{ApplyOptions, Checkpoint, Job, JobState, MailReport, NoticeLine, Pos};
+pub use window::{IdentityUpdate, IdentityView};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -161,22 +167,41 @@ pub struct Report {
     pub dry_run: bool,
     pub counts: Counts,
     pub records: Vec<RecordReport>,
-    /// Pending records left after this run (apply).
+    /// Whether the run reached the end of its work (apply, plan); `false`
+    /// when it stopped at `max_records` or the time budget (MIG-10).
+    pub complete: bool,
+    /// Where the next page or chunk starts (`<tenant>/<ecid>`), when not complete.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remaining: Option<u64>,
+    pub next: Option<String>,
 }
 
 impl Report {
-    fn new(action: &str, dry_run: bool) -> Self {
+    pub(crate) fn new(action: &str, dry_run: bool) -> Self {
         Self {
             action: action.into(),
             dry_run,
             ..Self::default()
         }
     }
-    fn push(&mut self, r: RecordReport) {
+    pub(crate) fn push(&mut self, r: RecordReport) {
         self.counts.add(r.outcome);
         self.records.push(r);
+    }
+}
+
+impl RecordReport {
+    /// A line about a staged record, before its outcome is known.
+    pub(crate) fn of(s: &Staged) -> Self {
+        Self {
+            ecid: s.record.ecid.clone(),
+            tenant_id: s.record.tenant_id.clone(),
+            login_id: s.record.login_id.clone(),
+            outcome: Outcome::Staged,
+            final_login_id: None,
+            phone_before: None,
+            phone_after: None,
+            reason: None,
+        }
     }
 }
 
@@ -196,21 +221,10 @@ fn rejected(raw: &Value, reason: String) -> RecordReport {
 
 /// What applying one record would do.
 #[derive(Clone, Debug)]
-struct Plan {
+pub(crate) struct Plan {
     login: LoginId,
     renamed: bool,
     phone_after: String,
-}
-
-/// Results of `send-setup-links`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkReport {
-    pub action: String,
-    pub sent: u64,
-    pub skipped: u64,
-    pub failed: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stopped: Option<String>,
 }
 
 impl App {
@@ -218,6 +232,12 @@ impl App {
     /// reason and does not stop the batch.
     pub async fn import(&self, records: &[Value], ctx: &Ctx) -> Result<Report> {
         let mut report = Report::new("import", false);
+        report.complete = true;
+        if !records.is_empty() {
+            // Tell the apply checkpoint that the staged set changes, before
+            // it does (MIG-10): a finished pass then runs again.
+            self.mark_import(ctx).await?;
+        }
         for raw in records {
             let parsed = serde_json::from_value::<LegacyRecord>(raw.clone())
                 .map_err(|e| e.to_string())
@@ -338,21 +358,6 @@ impl App {
         ]
     }
 
-    /// Every staged record, in a fixed order (tenant, then ecid).
-    async fn staged_records(&self) -> Result<Vec<(Staged, u64)>> {
-        let mut out = Vec::new();
-        let tenants = self.query_all(keys::STAGED_TENANTS, "").await?;
-        for t in tenants {
-            for item in self
-                .query_all(&keys::staged_partition(&t.key.sk), "")
-                .await?
-            {
-                out.push((item.parse::<Staged>()?, item.version));
-            }
-        }
-        Ok(out)
-    }
-
     /// Every live item of a partition (paged).
     pub async fn query_all(&self, pk: &str, prefix: &str) -> Result<Vec<crate::store::Item>> {
         let mut out: Vec<crate::store::Item> = Vec::new();
@@ -372,41 +377,73 @@ impl App {
         }
     }
 
-    /// MIG-3: the login ID a valid record gets, or why it gets none.
-    async fn plan(&self, v: &ValidRecord) -> Result<std::result::Result<Plan, String>> {
-        let now = self.now();
-        let first = self
-            .store
-            .query(
-                &Query {
-                    pk: keys::claimants(&v.login_id.key()),
-                    sk_prefix: String::new(),
-                    after: None,
-                    limit: 1,
-                },
-                now,
-            )
-            .await?;
+    /// MIG-3: the login ID a valid record gets, or why it gets none. The
+    /// answer is a function of the staged set (the claimant index) and of
+    /// users that came from elsewhere, never of the order records are applied:
+    /// - the claimant that sorts first (ecid, then tenant) keeps the plain ID,
+    ///   unless a user from elsewhere already has it;
+    /// - every other claimant gets `<loginId>_<ecid>`; several records with
+    ///   one ecid under one login ID (one legacy user under several contracts)
+    ///   would rename alike, so only the first of them (by tenant) gets it;
+    /// - a renamed ID that some staged record wants as its plain ID, or that a
+    ///   user from elsewhere has, is never given: that record is rejected.
+    pub(crate) async fn plan(&self, v: &ValidRecord) -> Result<std::result::Result<Plan, String>> {
+        let claimants = self.query_all(&keys::claimants(&v.login_id.key()), "").await?;
         let mine = keys::claimant_sk(&v.tenant_id, &v.ecid);
-        let winner = first.first().is_none_or(|i| i.key.sk == mine);
-        let renamed_id = LoginId::parse(&format!("{}_{}", v.login_id.as_str(), v.ecid.as_str()));
-        let taken = |l: &LoginId| {
-            let key = keys::login(l);
-            async move { self.store.get(&key, now).await.map(|i| i.is_some()) }
-        };
         let phone_after = phone::normalise_legacy(&v.phone, &self.config.default_phone);
-        if winner && !taken(&v.login_id).await? {
+        let first = claimants.first().map(|i| i.key.sk.clone());
+        // Does the first claimant keep (or already hold) the plain ID?
+        let plain_to_first = match self.login_owner(&v.login_id).await? {
+            None => true,
+            Some(owner) => owner
+                .ecid
+                .as_ref()
+                .is_some_and(|e| Some(keys::claimant_sk(&owner.tenant_id, e)) == first),
+        };
+        let is_first = first.as_deref().is_none_or(|f| f == mine);
+        if is_first && plain_to_first {
             return Ok(Ok(Plan {
                 login: v.login_id.clone(),
                 renamed: false,
                 phone_after,
             }));
         }
-        let renamed = match renamed_id {
+        let renamed = match LoginId::parse(&format!("{}_{}", v.login_id.as_str(), v.ecid.as_str())) {
             Ok(l) => l,
             Err(e) => return Ok(Err(format!("renamed login ID is invalid: {e}"))),
         };
-        if taken(&renamed).await? {
+        let same_ecid = format!("{}#", v.ecid.as_str());
+        let rival = claimants
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !(*i == 0 && plain_to_first))
+            .map(|(_, c)| &c.key.sk)
+            .find(|sk| sk.starts_with(&same_ecid));
+        if let Some(sk) = rival.filter(|sk| **sk != mine) {
+            let tenant = sk.split_once('#').map_or("", |(_, t)| t);
+            return Ok(Err(format!(
+                "renamed login ID {renamed} goes to the same legacy user under contract {tenant}"
+            )));
+        }
+        let wanted = self
+            .store
+            .query(
+                &Query {
+                    pk: keys::claimants(&renamed.key()),
+                    sk_prefix: String::new(),
+                    after: None,
+                    limit: 1,
+                },
+                self.now(),
+            )
+            .await?;
+        if !wanted.is_empty() {
+            return Ok(Err(format!(
+                "login ID {} is taken and its renamed form {} is another record's login ID",
+                v.login_id, renamed
+            )));
+        }
+        if self.login_owner(&renamed).await?.is_some() {
             return Ok(Err(format!(
                 "login ID {} and its renamed form {} are both taken",
                 v.login_id, renamed
@@ -417,6 +454,16 @@ impl App {
             renamed: true,
             phone_after,
         }))
+    }
+
+    /// The user who holds a login ID, if any.
+    pub async fn login_owner(&self, login: &LoginId) -> Result<Option<User>> {
+        let now = self.now();
+        let Some((r, _)) = get_as::<LoginRef>(self.store.as_ref(), &keys::login(login), now).await?
+        else {
+            return Ok(None);
+        };
+        Ok(self.user(&r.user_id).await?.map(|(u, _)| u))
     }
 
     fn report_for(s: &Staged, plan: &std::result::Result<Plan, String>) -> RecordReport {
@@ -438,13 +485,12 @@ impl App {
             }
             Ok(p) => {
                 r.final_login_id = Some(p.login.as_str().to_string());
-                if p.phone_after != phone_before {
-                    r.phone_before = Some(phone_before);
-                    r.phone_after = Some(p.phone_after.clone());
-                }
+                let phone_changed = p.phone_after != phone_before;
+                r.phone_before = Some(phone_before);
+                r.phone_after = Some(p.phone_after.clone());
                 r.outcome = if p.renamed {
                     Outcome::Renamed
-                } else if r.phone_after.is_some() {
+                } else if phone_changed {
                     Outcome::PhoneNormalised
                 } else {
                     Outcome::Migrated
@@ -454,44 +500,7 @@ impl App {
         r
     }
 
-    /// MIG-2..8: create users for staged records, at most `max` of them.
-    /// With `dry_run`, the full report and nothing written (MIG-9).
-    pub async fn apply(&self, dry_run: bool, max: Option<usize>, ctx: &Ctx) -> Result<Report> {
-        let mut report = Report::new(if dry_run { "plan" } else { "apply" }, dry_run);
-        let max = max.unwrap_or(usize::MAX);
-        let mut remaining = 0u64;
-        for (staged, _) in self.staged_records().await? {
-            if staged.status != StagedStatus::Staged {
-                if staged.status == StagedStatus::Migrated && dry_run {
-                    report.push(RecordReport {
-                        ecid: staged.record.ecid.clone(),
-                        tenant_id: staged.record.tenant_id.clone(),
-                        login_id: staged.record.login_id.clone(),
-                        outcome: Outcome::AlreadyMigrated,
-                        final_login_id: staged.final_login_id.clone(),
-                        phone_before: None,
-                        phone_after: None,
-                        reason: None,
-                    });
-                }
-                continue;
-            }
-            if report.records.len() >= max {
-                remaining += 1;
-                continue;
-            }
-            let line = if dry_run {
-                self.plan_one(&staged).await?
-            } else {
-                self.apply_one(&staged, ctx).await?
-            };
-            report.push(line);
-        }
-        report.remaining = Some(remaining);
-        Ok(report)
-    }
-
-    async fn plan_one(&self, staged: &Staged) -> Result<RecordReport> {
+    pub(crate) async fn plan_one(&self, staged: &Staged) -> Result<RecordReport> {
         let plan = match staged.record.validate() {
             Ok(v) => self.plan(&v).await?,
             Err(e) => Err(e.to_string()),
@@ -499,17 +508,27 @@ impl App {
         Ok(Self::report_for(staged, &plan))
     }
 
-    async fn apply_one(&self, staged: &Staged, ctx: &Ctx) -> Result<RecordReport> {
+    /// Apply one staged record, as read at `version`.
+    pub(crate) async fn apply_one(
+        &self,
+        staged: &Staged,
+        version: u64,
+        ctx: &Ctx,
+    ) -> Result<RecordReport> {
         let v = match staged.record.validate() {
             Ok(v) => v,
             Err(e) => return Ok(Self::report_for(staged, &Err(e.to_string()))),
         };
         let key = keys::staged(&v.tenant_id, &v.ecid);
+        let mut known = Some((staged.clone(), version));
         for round in 0..5 {
             let now = self.now();
-            // Re-read: a parallel or earlier run may have done it already.
-            let Some((current, ver)) = get_as::<Staged>(self.store.as_ref(), &key, now).await?
-            else {
+            // After a lost race, re-read: a parallel run may have done it.
+            let fresh = match known.take() {
+                Some(k) => Some(k),
+                None => get_as::<Staged>(self.store.as_ref(), &key, now).await?,
+            };
+            let Some((current, ver)) = fresh else {
                 return Ok(Self::report_for(
                     staged,
                     &Err("staged record vanished".into()),
@@ -553,7 +572,7 @@ impl App {
                         final_login_id: Some(p.login.as_str().to_string()),
                         ..current.clone()
                     };
-                    vec![
+                    let mut writes = vec![
                         Write::put(keys::user(&user.id), &user, None, Cond::Absent),
                         Write::put(
                             keys::login(&p.login),
@@ -570,13 +589,31 @@ impl App {
                             Cond::Absent,
                         ),
                         Write::put(key.clone(), &done, None, Cond::Version(ver)),
-                        self.audit(
+                    ];
+                    // CLM: every legacy service ID finds this user.
+                    let mut sids: Vec<String> = current
+                        .record
+                        .service_ids
+                        .iter()
+                        .filter_map(|s| crate::claim::parse_service_id(s).ok())
+                        .collect();
+                    sids.sort();
+                    sids.dedup();
+                    for sid in sids {
+                        writes.push(Write::put(
+                            keys::service(&sid, &user.id),
+                            &serde_json::json!({}),
+                            None,
+                            Cond::Absent,
+                        ));
+                    }
+                    writes.push(self.audit(
                             ctx,
                             "migration.user_created",
                             Some((&user.id, &user.tenant_id)),
                             Some(format!("{:?}", line.outcome)),
-                        ),
-                    ]
+                        ));
+                    writes
                 }
             };
             match self.store.write(writes, now).await {
@@ -616,75 +653,14 @@ impl App {
             setup_token_hash: None,
             setup_sent_at: None,
             password_set_at: None,
+            closure_notice_at: None,
+            reset_token_hash: None,
+            linked_tenants: Vec::new(),
+            merged_into: None,
+            terms: None,
+            privacy: None,
             created_at: now,
             updated_at: now,
         }
-    }
-
-    /// SET-1 for migrated users: mail a setup link to every pending user who
-    /// has not been sent one (or to all pending with `resend`). Stops at the
-    /// first delivery fault; a re-run continues where it stopped.
-    pub async fn send_setup_links(
-        &self,
-        tenant: Option<&TenantId>,
-        resend: bool,
-        ctx: &Ctx,
-    ) -> Result<LinkReport> {
-        let mut report = LinkReport {
-            action: "send-setup-links".into(),
-            ..LinkReport::default()
-        };
-        let tenants: Vec<String> = match tenant {
-            Some(t) => vec![t.as_str().to_string()],
-            None => self
-                .query_all(keys::STAGED_TENANTS, "")
-                .await?
-                .into_iter()
-                .map(|i| i.key.sk)
-                .collect(),
-        };
-        for t in tenants {
-            let Ok(tid) = TenantId::parse(&t) else {
-                continue;
-            };
-            for member in self.query_all(&keys::tenant_members(&tid), "USER#").await? {
-                let user_id = member.key.sk.trim_start_matches("USER#");
-                let Some((user, _)) = self.user(user_id).await? else {
-                    continue;
-                };
-                if user.state != UserState::PendingSetup
-                    || (user.setup_sent_at.is_some() && !resend)
-                {
-                    report.skipped += 1;
-                    continue;
-                }
-                match self.send_setup_link(user_id, ctx).await {
-                    Ok(()) => report.sent += 1,
-                    Err(e @ Error::Unavailable { .. }) => {
-                        report.failed += 1;
-                        report.stopped = Some(e.to_string());
-                        return Ok(report);
-                    }
-                    Err(_) => report.skipped += 1,
-                }
-            }
-        }
-        Ok(report)
-    }
-
-    /// Counts of staged records by status.
-    pub async fn migration_status(&self) -> Result<serde_json::Value> {
-        let (mut staged, mut migrated, mut rejected) = (0u64, 0u64, 0u64);
-        for (s, _) in self.staged_records().await? {
-            match s.status {
-                StagedStatus::Staged => staged += 1,
-                StagedStatus::Migrated => migrated += 1,
-                StagedStatus::Rejected => rejected += 1,
-            }
-        }
-        Ok(serde_json::json!({
-            "action": "status",
-            "counts": { "pending": staged, "migrated": migrated, "rejected": rejected, "total": staged + migrated + rejected },
-        }))
     }
 }

@@ -51,8 +51,34 @@ pub struct User {
     pub setup_token_hash: Option<String>,
     pub setup_sent_at: Option<Timestamp>,
     pub password_set_at: Option<Timestamp>,
+    /// MIG-12: when the window-closing notice was sent.
+    #[serde(default)]
+    pub closure_notice_at: Option<Timestamp>,
+    /// RST-4: hash of the one password link that is valid now.
+    #[serde(default)]
+    pub reset_token_hash: Option<String>,
+    /// CLM-3: contracts of legacy accounts linked to this one.
+    #[serde(default)]
+    pub linked_tenants: Vec<TenantId>,
+    /// CLM-3: a legacy account linked into another account (then disabled).
+    #[serde(default)]
+    pub merged_into: Option<String>,
+    /// TOS-1 / CLM-2: accepted terms of use and privacy policy.
+    #[serde(default)]
+    pub terms: Option<crate::claim::Acceptance>,
+    #[serde(default)]
+    pub privacy: Option<crate::claim::Acceptance>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl User {
+    /// MIG-3: the login ID is not the legacy one (it got `_<ecid>`).
+    pub fn is_renamed(&self) -> bool {
+        self.legacy_login_id
+            .as_deref()
+            .is_some_and(|l| l != self.login_id.as_str())
+    }
 }
 
 impl fmt::Debug for User {
@@ -121,6 +147,23 @@ pub mod keys {
     }
     pub fn staged(tenant: &TenantId, ecid: &Ecid) -> Key {
         Key::new(format!("MIG#{}", tenant.as_str()), ecid.as_str())
+    }
+    /// The migration's own state: `CHECKPOINT`, `JOB`, `IMPORT`, `WINDOW`.
+    pub fn migration_state(name: &str) -> Key {
+        Key::new("MIGSTATE", name)
+    }
+    pub fn claim_grant(hash: &str) -> Key {
+        Key::new(format!("CLAIM#{hash}"), "CLAIM")
+    }
+    /// CLM: legacy service ID → the migrated users that hold it.
+    pub fn service_partition(service_id: &str) -> String {
+        format!("SERVICE#{}", service_id.to_ascii_lowercase())
+    }
+    pub fn service(service_id: &str, user_id: &str) -> Key {
+        Key::new(service_partition(service_id), format!("USER#{user_id}"))
+    }
+    pub fn reset_token(hash: &str) -> Key {
+        Key::new(format!("RESET#{hash}"), "RESET")
     }
     pub fn staged_partition(tenant: &str) -> String {
         format!("MIG#{tenant}")

@@ -103,6 +103,12 @@ pub fn hash(pw: &Password, rng: &dyn Random) -> String {
         .to_string()
 }
 
+/// Whether a PHC string is argon2id with today's parameters (otherwise it
+/// is rehashed when the password is next known, CLM-1).
+pub fn is_current(phc: &str) -> bool {
+    phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+}
+
 /// Constant work whether or not the hash parses: a malformed stored hash is
 /// checked against the dummy so it costs what a real check costs.
 pub fn verify(phc: &str, pw: &Password) -> bool {

@@ -36,6 +36,13 @@ impl App {
                     message: "the user has already set up".into(),
                 });
             }
+            if user.closure_notice_at.is_some() {
+                // MIG-12: after the window, the identity entry of RST-4.
+                return Err(Error::Conflict {
+                    code: "window_closed",
+                    message: "setup links ended with the migration window".into(),
+                });
+            }
             let token = secret_token(self.rng.as_ref());
             let hash = token_hash(&token);
             let expires = now.plus(self.config.setup_link_ttl);

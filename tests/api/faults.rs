@@ -1,6 +1,7 @@
 //! Faults fail closed and lose nothing: a store or mail outage answers 503
 //! (with Retry-After), and a retry after the outage completes the work.
 
+use tobira::migration::ApplyOptions;
 use crate::support::{body_json, ctx, json_req, record, Harness};
 
 #[tokio::test]
@@ -54,7 +55,7 @@ async fn set_1_mail_fault_answers_503_and_a_retry_sends_the_setup_link() {
         )
         .await
         .unwrap();
-    h.app.apply(false, None, &ctx()).await.unwrap();
+    crate::support::apply_all(&h.app).await;
     h.outbox.set_failing(true);
     let r = h.app.send_setup_links(None, false, &ctx()).await.unwrap();
     assert_eq!((r.sent, r.failed), (0, 1));
@@ -85,17 +86,17 @@ async fn mig_8_store_faults_during_apply_converge_without_duplicates() {
         .collect();
     let h = Harness::new();
     h.app.import(&recs, &ctx()).await.unwrap();
-    h.faulty.fail_every(7);
+    h.faulty.fail_every(13);
     for _ in 0..300 {
-        if let Ok(r) = h.app.apply(false, None, &ctx()).await {
-            if r.remaining == Some(0) && r.records.is_empty() {
+        if let Ok(r) = h.app.apply(&ApplyOptions::default(), &ctx()).await {
+            if r.complete {
                 break;
             }
         }
     }
     h.faulty.fail_every(0);
-    let r = h.app.apply(false, None, &ctx()).await.unwrap();
-    assert!(r.records.is_empty(), "all applied");
+    let r = h.app.apply(&ApplyOptions::default(), &ctx()).await.unwrap();
+    assert!(r.records.is_empty() && r.complete, "all applied: {r:?}");
     let members = h.app.query_all("TENANT#t1", "USER#").await.unwrap();
     assert_eq!(members.len(), 20, "every record became exactly one user");
 }

@@ -11,6 +11,7 @@ mod faults;
 mod infra;
 mod login;
 mod migration;
+mod migration_runs;
 mod openapi;
 mod pages;
 mod setup;

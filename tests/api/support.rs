@@ -34,6 +34,23 @@ pub fn record(login: &str, ecid: &str, tenant: &str) -> Value {
     })
 }
 
+/// Apply until the checkpointed pass is complete; every record's line.
+pub async fn apply_all(app: &App) -> tobira::migration::Report {
+    let mut all = tobira::migration::Report::default();
+    for _ in 0..1000 {
+        let r = app
+            .apply(&tobira::migration::ApplyOptions::default(), &ctx())
+            .await
+            .unwrap();
+        all.records.extend(r.records);
+        if r.complete {
+            all.complete = true;
+            return all;
+        }
+    }
+    panic!("apply never completed");
+}
+
 pub struct Harness {
     pub app: App,
     pub memory: Arc<MemoryStore>,
@@ -57,7 +74,13 @@ impl Harness {
 
     pub fn with_config(config: Config) -> Self {
         let memory = Arc::new(MemoryStore::default());
-        let faulty = Arc::new(FaultyStore::new(memory.clone() as Arc<dyn Store>));
+        Self::over(config, memory.clone(), memory)
+    }
+
+    /// A harness over another store (e.g. DynamoDB on the emulator);
+    /// `memory` is then only a bystander.
+    pub fn over(config: Config, inner: Arc<dyn Store>, memory: Arc<MemoryStore>) -> Self {
+        let faulty = Arc::new(FaultyStore::new(inner));
         let outbox = Arc::new(MemoryOutbox::default());
         let clock = Arc::new(ManualClock::new(T0));
         let app = App {
@@ -85,7 +108,7 @@ impl Harness {
     pub async fn migrate(&self, records: &[Value]) {
         let r = self.app.import(records, &ctx()).await.unwrap();
         assert_eq!(r.counts.rejected, 0, "{r:?}");
-        self.app.apply(false, None, &ctx()).await.unwrap();
+        apply_all(&self.app).await;
         self.app
             .send_setup_links(None, false, &ctx())
             .await

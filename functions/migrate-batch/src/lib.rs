@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 use tobira::ids::TenantId;
+use tobira::migration::{ApplyOptions, Pos};
 use tobira::{App, Ctx, Error};
 
 /// An operator's event. Unknown actions and unknown fields are refused.
@@ -13,14 +14,24 @@ use tobira::{App, Ctx, Error};
 pub enum OpsEvent {
     /// Stage MIG-1 records.
     Import { records: Vec<Value> },
-    /// What `apply` would do (MIG-9).
-    Plan {},
-    /// Create users (MIG-2..8).
+    /// What `apply` would do (MIG-9), a page at a time (`after` = a
+    /// report's `next`).
+    Plan {
+        #[serde(default)]
+        tenant_id: Option<String>,
+        #[serde(default)]
+        max_records: Option<usize>,
+        #[serde(default)]
+        after: Option<String>,
+    },
+    /// Create users (MIG-2..8), from the checkpoint, or one tenant's.
     Apply {
         #[serde(default)]
         dry_run: bool,
         #[serde(default)]
         max_records: Option<usize>,
+        #[serde(default)]
+        tenant_id: Option<String>,
     },
     /// Mail setup links to pending users (SET-1).
     SendSetupLinks {
@@ -29,7 +40,17 @@ pub enum OpsEvent {
         #[serde(default)]
         resend: bool,
     },
-    /// Counts (MIG-10).
+    /// MIG-12: close the migration window and mail the pending users.
+    CloseWindow {
+        #[serde(default)]
+        dry_run: bool,
+    },
+    /// CLM-4: link legacy service IDs to one account.
+    LinkServices {
+        login_id: String,
+        service_ids: Vec<String>,
+    },
+    /// Counts and the checkpoint (MIG-10).
     Status {},
     /// The schedule's own event: apply the next chunk.
     Continue {},
@@ -55,26 +76,52 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
     let ctx = Ctx::system("migrate-batch");
     let report = match parse_event(event)? {
         OpsEvent::Import { records } => to_json(app.import(&records, &ctx).await?),
-        OpsEvent::Plan {} => to_json(app.apply(true, None, &ctx).await?),
+        OpsEvent::Plan {
+            tenant_id,
+            max_records,
+            after,
+        } => {
+            let opts = ApplyOptions {
+                dry_run: true,
+                max_records,
+                tenant: tenant(tenant_id)?,
+                after: after.as_deref().map(Pos::parse).transpose()?,
+            };
+            to_json(app.apply(&opts, &ctx).await?)
+        }
         OpsEvent::Apply {
             dry_run,
             max_records,
-        } => to_json(app.apply(dry_run, max_records, &ctx).await?),
-        OpsEvent::SendSetupLinks { tenant_id, resend } => {
-            let tenant = tenant_id.as_deref().map(TenantId::parse).transpose()?;
-            to_json(app.send_setup_links(tenant.as_ref(), resend, &ctx).await?)
+            tenant_id,
+        } => {
+            let opts = ApplyOptions {
+                dry_run,
+                max_records,
+                tenant: tenant(tenant_id)?,
+                after: None,
+            };
+            to_json(app.apply(&opts, &ctx).await?)
         }
+        OpsEvent::SendSetupLinks { tenant_id, resend } => {
+            to_json(app.send_setup_links(tenant(tenant_id)?.as_ref(), resend, &ctx).await?)
+        }
+        OpsEvent::CloseWindow { dry_run } => to_json(app.close_window(dry_run, &ctx).await?),
+        OpsEvent::LinkServices {
+            login_id,
+            service_ids,
+        } => to_json(app.link_services_bulk(&login_id, &service_ids, &ctx).await?),
         OpsEvent::Status {} => app.migration_status().await?,
-        OpsEvent::Continue {} => to_json(
-            app.apply(false, Some(app.config.migrate_chunk), &ctx)
-                .await?,
-        ),
+        OpsEvent::Continue {} => app.continue_migration(&ctx).await?,
     };
     // One line per run for operators (counts only, never record contents).
     let counts = report.get("counts").cloned().unwrap_or(Value::Null);
     let action = report.get("action").and_then(Value::as_str).unwrap_or("-");
     tracing::info!(%action, %counts, "migrate-batch");
     Ok(report)
+}
+
+fn tenant(t: Option<String>) -> Result<Option<TenantId>, Error> {
+    t.as_deref().map(TenantId::parse).transpose()
 }
 
 fn to_json<T: serde::Serialize>(v: T) -> Value {

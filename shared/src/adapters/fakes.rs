@@ -102,6 +102,11 @@ pub struct FaultyStore {
     writes_down: AtomicBool,
     every_nth: AtomicU64,
     calls: AtomicU64,
+    /// Random faults: a seed-driven sequence, `per_mille` of calls fail.
+    random: std::sync::Mutex<Option<(u64, u64)>>,
+    /// Random faults strike after a write went through (the caller cannot
+    /// tell a lost answer from a lost write).
+    after_commit: AtomicBool,
 }
 
 impl FaultyStore {
@@ -112,7 +117,28 @@ impl FaultyStore {
             writes_down: AtomicBool::new(false),
             every_nth: AtomicU64::new(0),
             calls: AtomicU64::new(0),
+            random: std::sync::Mutex::new(None),
+            after_commit: AtomicBool::new(false),
         }
+    }
+    /// Fail `per_mille` of calls at seed-determined points (0 = never).
+    /// With `after_commit`, a failing write happens first and then reports
+    /// the fault.
+    pub fn fail_randomly(&self, seed: u64, per_mille: u64, after_commit: bool) {
+        *self.random.lock().unwrap() = (per_mille > 0).then_some((seed | 1, per_mille));
+        self.after_commit.store(after_commit, Ordering::SeqCst);
+    }
+    fn random_fault(&self) -> bool {
+        let mut r = self.random.lock().unwrap();
+        let Some((state, per_mille)) = r.as_mut() else {
+            return false;
+        };
+        // xorshift64*
+        *state ^= *state >> 12;
+        *state ^= *state << 25;
+        *state ^= *state >> 27;
+        let x = state.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        (x >> 11) % 1000 < *per_mille
     }
     /// Every read and write fails.
     pub fn set_down(&self, down: bool) {
@@ -143,14 +169,26 @@ impl FaultyStore {
 impl Store for FaultyStore {
     async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
         self.check(false)?;
+        if self.random_fault() {
+            return Err(StoreError::Unavailable("injected fault".into()));
+        }
         self.inner.get(key, now).await
     }
     async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
         self.check(false)?;
+        if self.random_fault() {
+            return Err(StoreError::Unavailable("injected fault".into()));
+        }
         self.inner.query(q, now).await
     }
     async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
         self.check(true)?;
+        if self.random_fault() {
+            if self.after_commit.load(Ordering::SeqCst) {
+                self.inner.write(writes, now).await?;
+            }
+            return Err(StoreError::Unavailable("injected fault".into()));
+        }
         self.inner.write(writes, now).await
     }
 }

@@ -1,0 +1,415 @@
+//! Claiming legacy accounts (CLM-1..4, seed 001): a user proves a legacy
+//! account with a service ID and its legacy password; then registers an
+//! e-mail as the new login ID (accepting the terms and the privacy policy)
+//! and gets a password link; a signed-in user links further legacy accounts
+//! the same way; operators link many at once.
+//!
+//! Migration indexes every legacy service ID (`SERVICE#<id>` / `USER#<user>`)
+//! in the same write that creates the user.
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::{App, Ctx};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::{Email, LoginId, Password};
+use crate::legacy_hash;
+use crate::model::{keys, LoginRef, User, UserState};
+use crate::password;
+use crate::random::{secret_token, token_hash};
+use crate::session::Session;
+use crate::softlock::Attempt;
+use crate::store::{get_as, Cond, StoreError, Write};
+
+/// `CLAIM#<hash>`: a proven legacy account, for the registration step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClaimGrant {
+    pub user_id: String,
+}
+
+/// What a successful claim leads to.
+#[derive(Debug)]
+pub enum Claimed {
+    /// CLM-2 next: register an e-mail (the grant goes in a cookie).
+    Register { grant: String },
+    /// CLM-3: linked to the signed-in account.
+    Linked { service_ids: Vec<String> },
+}
+
+/// Acceptance of a document, with its version and time (TOS-1, CLM-2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    pub version: String,
+    pub at: Timestamp,
+}
+
+/// Results of the CLM-4 bulk event.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkReport {
+    pub action: String,
+    pub login_id: String,
+    pub linked: u64,
+    pub already_linked: u64,
+    pub not_found: u64,
+    pub rejected: u64,
+    pub records: Vec<LinkLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkLine {
+    pub service_id: String,
+    /// `linked`, `already_linked`, `not_found` or `rejected`.
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A legacy service ID as entered: trimmed, 1-64 letters, digits, `-`, `_`.
+pub fn parse_service_id(s: &str) -> Result<String> {
+    let s = s.trim();
+    if s.is_empty()
+        || s.len() > 64
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::invalid(
+            "invalid_service_id",
+            "a service ID is 1-64 letters, digits, '-' or '_'",
+        ));
+    }
+    Ok(s.to_ascii_lowercase())
+}
+
+fn union(into: &mut Vec<String>, more: &[String]) {
+    for m in more {
+        if !into.iter().any(|x| x.eq_ignore_ascii_case(m)) {
+            into.push(m.clone());
+        }
+    }
+}
+
+impl App {
+    /// The legacy accounts (migrated users) that hold a service ID.
+    async fn service_holders(&self, sid: &str) -> Result<Vec<(User, u64)>> {
+        let mut out = Vec::new();
+        for item in self.query_all(&keys::service_partition(sid), "USER#").await? {
+            let id = item.key.sk.trim_start_matches("USER#");
+            if let Some(u) = self.user(id).await? {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
+    /// CLM-1: prove a legacy account with a service ID and its legacy
+    /// password (bcrypt, SHA-512 crypt or argon2id), then upgrade the stored
+    /// hash to argon2id. 3 failures per service ID block it for 10 minutes;
+    /// an unknown service ID and a wrong password answer alike. With a full
+    /// session the account is linked to the signed-in user (CLM-3).
+    pub async fn claim(
+        &self,
+        service_id: &str,
+        pw: &Password,
+        signed_in: Option<&Session>,
+        ctx: &Ctx,
+    ) -> Result<Claimed> {
+        let sid = parse_service_id(service_id)?;
+        let lock_key = keys::lock("claim", &sid);
+        if let Attempt::Locked { until } = self.take_attempt(&lock_key, self.config.claim_lock).await? {
+            self.record(ctx, "claim.blocked", None, Some(sid.clone())).await?;
+            // Safe to say: the block is per service ID, known or not.
+            return Err(Error::Throttled {
+                retry_after_s: Some(self.now().until(until).as_secs().max(1)),
+            });
+        }
+        let holders = self.service_holders(&sid).await?;
+        let found = holders.into_iter().find(|(u, _)| {
+            u.legacy_password_hash
+                .as_deref()
+                .is_some_and(|h| legacy_hash::verify(h, pw.expose()))
+        });
+        let Some((mut legacy, v)) = found else {
+            password::burn(pw);
+            self.record(ctx, "claim.failed", None, Some(sid)).await?;
+            return Err(Error::InvalidCredentials);
+        };
+        let who = Some((legacy.id.as_str(), &legacy.tenant_id));
+        if legacy.merged_into.is_some() || legacy.state == UserState::Disabled {
+            return Err(Error::Conflict {
+                code: "already_linked",
+                message: "this service ID is already linked to an account".into(),
+            });
+        }
+        let now = self.now();
+        // CLM-1: the legacy hash becomes argon2id (the legacy password still
+        // proves the account, now stored the way the portal stores passwords).
+        if legacy_hash::format_of(legacy.legacy_password_hash.as_deref().unwrap_or(""))
+            != Some(legacy_hash::LegacyFormat::Argon2id)
+            || !password::is_current(legacy.legacy_password_hash.as_deref().unwrap_or(""))
+        {
+            legacy.legacy_password_hash = Some(password::hash(pw, self.rng.as_ref()));
+        }
+        legacy.updated_at = now;
+        let unlock = Write::Delete {
+            key: lock_key,
+            cond: Cond::Any,
+        };
+        if let Some(s) = signed_in {
+            let linked = self.link_accounts(&s.user_id, legacy, v, vec![unlock], ctx).await?;
+            return Ok(Claimed::Linked { service_ids: linked });
+        }
+        if legacy.state != UserState::PendingSetup {
+            return Err(Error::Conflict {
+                code: "already_set_up",
+                message: "this account is already set up: sign in, then link further service IDs"
+                    .into(),
+            });
+        }
+        let grant = secret_token(self.rng.as_ref());
+        let writes = vec![
+            Write::put(keys::user(&legacy.id), &legacy, None, Cond::Version(v)),
+            Write::put(
+                keys::claim_grant(&token_hash(&grant)),
+                &ClaimGrant {
+                    user_id: legacy.id.clone(),
+                },
+                Some(now.plus(self.config.grant_ttl)),
+                Cond::Absent,
+            ),
+            unlock,
+            self.audit(ctx, "claim.verified", who, Some(sid)),
+        ];
+        match self.store.write(writes, now).await {
+            Ok(()) => Ok(Claimed::Register { grant }),
+            Err(StoreError::Conflict) => Err(Error::Conflict {
+                code: "busy",
+                message: "the account changed meanwhile; try again".into(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// CLM-2: the proven legacy account takes `email` as its login ID and
+    /// e-mail, records the accepted terms and privacy policy, and is mailed a
+    /// link to set its password. If the address is already another
+    /// account's login ID, that address is told so instead (the answer to
+    /// the caller is the same).
+    pub async fn claim_register(
+        &self,
+        grant: &str,
+        email: &str,
+        accept_terms: bool,
+        accept_privacy: bool,
+        ctx: &Ctx,
+    ) -> Result<()> {
+        if !(accept_terms && accept_privacy) {
+            return Err(Error::invalid(
+                "terms_not_accepted",
+                "accept the terms of use and the privacy policy to register",
+            ));
+        }
+        let email = Email::parse(email)?;
+        let login = LoginId::parse(email.as_str())?;
+        let grant_key = keys::claim_grant(&token_hash(grant));
+        let now = self.now();
+        let (g, _) = get_as::<ClaimGrant>(self.store.as_ref(), &grant_key, now)
+            .await?
+            .ok_or(Error::NotSignedIn)?;
+        let (mut user, v) = self.user(&g.user_id).await?.ok_or(Error::NotSignedIn)?;
+        if user.state != UserState::PendingSetup || user.merged_into.is_some() {
+            return Err(Error::InvalidToken);
+        }
+        let who = (user.id.clone(), user.tenant_id.clone());
+        if let Some(owner) = self.login_owner(&login).await? {
+            if owner.id != user.id {
+                self.store
+                    .write(
+                        vec![
+                            Write::Delete {
+                                key: grant_key,
+                                cond: Cond::Any,
+                            },
+                            self.audit(ctx, "claim.register_taken", Some((&who.0, &who.1)), None),
+                        ],
+                        now,
+                    )
+                    .await?;
+                let mail = crate::messages::already_registered_mail(
+                    &self.config.brand,
+                    ctx.lang,
+                    email.as_str(),
+                    &format!("{}/login", self.config.base_url),
+                );
+                self.mailer.send(&mail).await?;
+                return Ok(());
+            }
+        }
+        let old_login = user.login_id.clone();
+        user.login_id = login.clone();
+        user.email = email;
+        user.terms = Some(Acceptance {
+            version: self.config.terms_version.clone(),
+            at: now,
+        });
+        user.privacy = Some(Acceptance {
+            version: self.config.terms_version.clone(),
+            at: now,
+        });
+        user.updated_at = now;
+        let mut writes = vec![
+            Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
+            Write::Delete {
+                key: grant_key,
+                cond: Cond::Exists,
+            },
+            self.audit(ctx, "claim.registered", Some((&who.0, &who.1)), None),
+        ];
+        if old_login.key() != login.key() {
+            writes.push(Write::put(
+                keys::login(&login),
+                &LoginRef {
+                    user_id: user.id.clone(),
+                },
+                None,
+                Cond::Absent,
+            ));
+            writes.push(Write::Delete {
+                key: keys::login(&old_login),
+                cond: Cond::Exists,
+            });
+        }
+        match self.store.write(writes, now).await {
+            Ok(()) => self.send_password_link(&user.id, "claim", ctx).await,
+            // The grant was used, the account changed, or the address was
+            // taken meanwhile: start again.
+            Err(StoreError::Conflict) => Err(Error::InvalidToken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// CLM-3 / CLM-4: merge a legacy account into `target_id`: the target
+    /// gets its service IDs and contract; the legacy account is disabled
+    /// and remembers where it went. One atomic write.
+    async fn link_accounts(
+        &self,
+        target_id: &str,
+        mut legacy: User,
+        legacy_version: u64,
+        extra: Vec<Write>,
+        ctx: &Ctx,
+    ) -> Result<Vec<String>> {
+        let (mut target, tv) = self.user(target_id).await?.ok_or(Error::NotFound)?;
+        if target.id == legacy.id {
+            return Ok(target.service_ids.clone());
+        }
+        if target.state == UserState::Disabled {
+            return Err(Error::Conflict {
+                code: "target_disabled",
+                message: "the account to link to is disabled".into(),
+            });
+        }
+        let now = self.now();
+        union(&mut target.service_ids, &legacy.service_ids);
+        if legacy.tenant_id != target.tenant_id
+            && !target.linked_tenants.contains(&legacy.tenant_id)
+        {
+            target.linked_tenants.push(legacy.tenant_id.clone());
+        }
+        target.updated_at = now;
+        legacy.state = UserState::Disabled;
+        legacy.merged_into = Some(target.id.clone());
+        legacy.updated_at = now;
+        let void = legacy.setup_token_hash.take();
+        let mut writes = extra;
+        writes.push(Write::put(keys::user(&target.id), &target, None, Cond::Version(tv)));
+        writes.push(Write::put(
+            keys::user(&legacy.id),
+            &legacy,
+            None,
+            Cond::Version(legacy_version),
+        ));
+        if let Some(h) = void {
+            writes.push(Write::Delete {
+                key: keys::setup_token(&h),
+                cond: Cond::Any,
+            });
+        }
+        writes.push(self.audit(
+            ctx,
+            "claim.linked",
+            Some((&target.id, &target.tenant_id)),
+            Some(format!("{} ({})", legacy.service_ids.join(","), legacy.tenant_id.as_str())),
+        ));
+        match self.store.write(writes, now).await {
+            Ok(()) => Ok(target.service_ids),
+            Err(StoreError::Conflict) => Err(Error::Conflict {
+                code: "busy",
+                message: "an account changed meanwhile; try again".into(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// CLM-4, the `link-services` event: link every legacy account holding
+    /// one of `service_ids` to the account `login_id`. Idempotent: a re-run
+    /// reports `already_linked`.
+    pub async fn link_services_bulk(
+        &self,
+        login_id: &str,
+        service_ids: &[String],
+        ctx: &Ctx,
+    ) -> Result<LinkReport> {
+        let login = LoginId::parse(login_id)?;
+        let (target, _) = self.user_by_login(&login).await?.ok_or(Error::NotFound)?;
+        let mut report = LinkReport {
+            action: "link-services".into(),
+            login_id: target.login_id.as_str().into(),
+            ..LinkReport::default()
+        };
+        for raw in service_ids {
+            let line = |outcome: &str, reason: Option<String>| LinkLine {
+                service_id: raw.clone(),
+                outcome: outcome.into(),
+                reason,
+            };
+            let sid = match parse_service_id(raw) {
+                Ok(s) => s,
+                Err(e) => {
+                    report.rejected += 1;
+                    report.records.push(line("rejected", Some(e.to_string())));
+                    continue;
+                }
+            };
+            let holders = self.service_holders(&sid).await?;
+            if holders.is_empty() {
+                report.not_found += 1;
+                report.records.push(line("not_found", None));
+                continue;
+            }
+            let mut linked = false;
+            for (legacy, v) in holders {
+                if legacy.id == target.id || legacy.merged_into.as_deref() == Some(&target.id) {
+                    continue;
+                }
+                if legacy.merged_into.is_some() {
+                    report.rejected += 1;
+                    report
+                        .records
+                        .push(line("rejected", Some("linked to another account".into())));
+                    linked = true; // reported
+                    break;
+                }
+                self.link_accounts(&target.id, legacy, v, Vec::new(), ctx).await?;
+                report.linked += 1;
+                report.records.push(line("linked", None));
+                linked = true;
+            }
+            if !linked {
+                report.already_linked += 1;
+                report.records.push(line("already_linked", None));
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,589 @@
+//! Running a migration in bounded chunks (MIG-8, MIG-10): the walk over the
+//! staged records and the tenants' users, the checkpoint the scheduled event
+//! continues from, the time budget, and `status`.
+//!
+//! Every step is idempotent on its own (one atomic write per record), so the
+//! checkpoint only saves work: losing it, or a fault before it is written,
+//! means some records are looked at again and reported `already_migrated`.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::{App, Ctx};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::TenantId;
+use crate::model::{keys, UserState};
+use crate::random::new_ulid;
+use crate::store::{get_as, Cond, Item, Query, StoreError, Write};
+
+use super::{Outcome, RecordReport, Report, Staged, StagedStatus};
+
+/// A place in a walk: a tenant and a sort key inside its partition.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Pos {
+    pub tenant_id: String,
+    pub sk: String,
+}
+
+impl Pos {
+    /// `<tenant>/<sort key>`, as reports and events carry it.
+    pub fn render(&self) -> String {
+        format!("{}/{}", self.tenant_id, self.sk)
+    }
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.split_once('/') {
+            Some((t, k)) if !t.is_empty() && !k.is_empty() => Ok(Self {
+                tenant_id: t.into(),
+                sk: k.into(),
+            }),
+            _ => Err(Error::invalid(
+                "invalid_cursor",
+                "a cursor is <tenant>/<key>, as a report's `next` gives it",
+            )),
+        }
+    }
+}
+
+/// Long-running mail work that the schedule continues (MIG-10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Job {
+    SendSetupLinks {
+        tenant_id: Option<String>,
+        resend: bool,
+    },
+    CloseWindow {},
+}
+
+/// The one checkpoint of the migration (`MIGSTATE` / `CHECKPOINT`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The last staged record the current apply pass has done.
+    pub apply_after: Option<Pos>,
+    /// The import marker when the current pass started.
+    pub pass_import: Option<String>,
+    /// The import marker of the last pass that finished: nothing pending
+    /// while it is still the current marker.
+    pub done_import: Option<String>,
+    pub runs: u64,
+    pub updated_at: Option<Timestamp>,
+}
+
+/// The mail job under way and where it stands (`MIGSTATE` / `JOB`), kept
+/// apart from the apply checkpoint so the two never overwrite each other.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobState {
+    pub job: Option<Job>,
+    pub after: Option<Pos>,
+    pub runs: u64,
+    pub updated_at: Option<Timestamp>,
+}
+
+/// What to apply: everything pending (from the checkpoint) or one tenant.
+#[derive(Clone, Debug, Default)]
+pub struct ApplyOptions {
+    pub dry_run: bool,
+    /// At most this many records this run.
+    pub max_records: Option<usize>,
+    /// Only this tenant's records (no checkpoint).
+    pub tenant: Option<TenantId>,
+    /// Dry runs: start after this place (paging a large plan).
+    pub after: Option<Pos>,
+}
+
+/// Results of a mail job (`send-setup-links`, `close-window`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailReport {
+    pub action: String,
+    pub dry_run: bool,
+    pub sent: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    /// Users a dry run would mail.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub would_send: Vec<NoticeLine>,
+    pub complete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// One user a dry run of a mail job would mail (no contact data).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeLine {
+    pub tenant_id: String,
+    pub login_id: String,
+    pub renamed: bool,
+}
+
+/// Walks the items of one partition per staged tenant, in (tenant, sort
+/// key) order, a page at a time.
+pub(crate) struct Walker {
+    tenants: VecDeque<String>,
+    partition: fn(&str) -> String,
+    prefix: &'static str,
+    current: Option<String>,
+    after: Option<String>,
+    page: VecDeque<Item>,
+    exhausted: bool,
+}
+
+const PAGE: usize = 200;
+
+impl Walker {
+    pub(crate) async fn new(
+        app: &App,
+        partition: fn(&str) -> String,
+        prefix: &'static str,
+        tenant: Option<&TenantId>,
+        from: Option<&Pos>,
+    ) -> Result<Self> {
+        let mut tenants: VecDeque<String> = match tenant {
+            Some(t) => VecDeque::from([t.as_str().to_string()]),
+            None => app
+                .query_all(keys::STAGED_TENANTS, "")
+                .await?
+                .into_iter()
+                .map(|i| i.key.sk)
+                .collect(),
+        };
+        let mut after = None;
+        if let Some(p) = from {
+            tenants.retain(|t| *t >= p.tenant_id);
+            if tenants.front() == Some(&p.tenant_id) {
+                after = Some(p.sk.clone());
+            }
+        }
+        let current = tenants.pop_front();
+        Ok(Self {
+            tenants,
+            partition,
+            prefix,
+            current,
+            after,
+            page: VecDeque::new(),
+            exhausted: false,
+        })
+    }
+
+    pub(crate) async fn next(&mut self, app: &App) -> Result<Option<(Pos, Item)>> {
+        loop {
+            let Some(tenant) = self.current.clone() else {
+                return Ok(None);
+            };
+            if let Some(item) = self.page.pop_front() {
+                self.after = Some(item.key.sk.clone());
+                return Ok(Some((
+                    Pos {
+                        tenant_id: tenant,
+                        sk: item.key.sk.clone(),
+                    },
+                    item,
+                )));
+            }
+            if !self.exhausted {
+                let q = Query {
+                    pk: (self.partition)(&tenant),
+                    sk_prefix: self.prefix.to_string(),
+                    after: self.after.clone(),
+                    limit: PAGE,
+                };
+                let page = app.store.query(&q, app.now()).await?;
+                self.exhausted = page.len() < PAGE;
+                self.page = page.into();
+                if !self.page.is_empty() {
+                    continue;
+                }
+            }
+            self.current = self.tenants.pop_front();
+            self.after = None;
+            self.exhausted = false;
+        }
+    }
+}
+
+fn members_partition(tenant: &str) -> String {
+    format!("TENANT#{tenant}")
+}
+
+/// Whether a run may go on: under `max` records and before the deadline.
+struct Budget {
+    max: usize,
+    deadline: Timestamp,
+}
+
+impl Budget {
+    fn new(app: &App, max: Option<usize>) -> Self {
+        Self {
+            max: max.unwrap_or(usize::MAX),
+            deadline: app.now().plus(app.config.migrate_budget),
+        }
+    }
+    fn allows(&self, app: &App, done: usize) -> bool {
+        done < self.max && app.now() < self.deadline
+    }
+}
+
+impl App {
+    pub(crate) async fn mark_import(&self, ctx: &Ctx) -> Result<()> {
+        let now = self.now();
+        let marker = new_ulid(self.rng.as_ref(), now).to_string();
+        self.store
+            .write(
+                vec![
+                    Write::put(
+                        keys::migration_state("IMPORT"),
+                        &serde_json::json!({ "marker": marker }),
+                        None,
+                        Cond::Any,
+                    ),
+                    self.audit(ctx, "migration.import", None, None),
+                ],
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn import_marker(&self) -> Result<Option<String>> {
+        let v = get_as::<serde_json::Value>(
+            self.store.as_ref(),
+            &keys::migration_state("IMPORT"),
+            self.now(),
+        )
+        .await?;
+        Ok(v.and_then(|(v, _)| v.get("marker").and_then(|m| m.as_str()).map(String::from)))
+    }
+
+    async fn state<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        name: &str,
+    ) -> Result<(T, Option<u64>)> {
+        Ok(
+            get_as::<T>(self.store.as_ref(), &keys::migration_state(name), self.now())
+                .await?
+                .map_or((T::default(), None), |(c, v)| (c, Some(v))),
+        )
+    }
+
+    /// Save a state item if nobody else moved it meanwhile. Losing this race
+    /// is harmless: the other run's state stands, and whatever this run did
+    /// is done (every record's write is its own) and found done next time.
+    async fn save_state<T: Serialize>(&self, name: &str, state: &T, version: Option<u64>) -> Result<()> {
+        let now = self.now();
+        let cond = version.map_or(Cond::Absent, Cond::Version);
+        let w = Write::put(keys::migration_state(name), state, None, cond);
+        match self.store.write(vec![w], now).await {
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// MIG-2..10: create users for staged records. Without a tenant, from
+    /// the checkpoint, within `max_records` and the time budget; the schedule
+    /// calls it until `complete`. With `dry_run`, the full report of every
+    /// record and nothing written (MIG-9), paged by `after`.
+    pub async fn apply(&self, opts: &ApplyOptions, ctx: &Ctx) -> Result<Report> {
+        if opts.dry_run {
+            return self.plan_all(opts).await;
+        }
+        let budget = Budget::new(self, opts.max_records);
+        let mut report = Report::new("apply", false);
+        let checkpointed = opts.tenant.is_none();
+        let (mut cp, version) = if checkpointed {
+            self.state::<Checkpoint>("CHECKPOINT").await?
+        } else {
+            (Checkpoint::default(), None)
+        };
+        let marker = self.import_marker().await?;
+        if checkpointed && cp.apply_after.is_none() {
+            if marker.is_some() && cp.done_import == marker {
+                report.complete = true;
+                return Ok(report);
+            }
+            cp.pass_import = marker.clone();
+        }
+        let mut walk = Walker::new(
+            self,
+            keys::staged_partition,
+            "",
+            opts.tenant.as_ref(),
+            cp.apply_after.as_ref(),
+        )
+        .await?;
+        let mut last = cp.apply_after.clone();
+        let mut reached_end = true;
+        while let Some((pos, item)) = walk.next(self).await? {
+            let staged: Staged = item.parse()?;
+            if staged.status == StagedStatus::Staged {
+                if !budget.allows(self, report.records.len()) {
+                    reached_end = false;
+                    break;
+                }
+                report.push(self.apply_one(&staged, item.version, ctx).await?);
+            }
+            last = Some(pos);
+        }
+        report.complete = reached_end;
+        if reached_end {
+            cp.apply_after = None;
+            if self.import_marker().await? == cp.pass_import {
+                cp.done_import = cp.pass_import.clone();
+            } else {
+                report.complete = false; // imported meanwhile: one more pass
+            }
+        } else {
+            cp.apply_after = last;
+            report.next = cp.apply_after.as_ref().map(Pos::render);
+        }
+        tracing::info!(
+            action = "apply",
+            records = report.records.len(),
+            migrated = report.counts.migrated,
+            renamed = report.counts.renamed,
+            phone_normalised = report.counts.phone_normalised,
+            already_migrated = report.counts.already_migrated,
+            rejected = report.counts.rejected,
+            complete = report.complete,
+            checkpoint = report.next.as_deref().unwrap_or("-"),
+            "migration chunk"
+        );
+        if checkpointed {
+            cp.runs += 1;
+            cp.updated_at = Some(self.now());
+            self.save_state("CHECKPOINT", &cp, version).await?;
+        }
+        Ok(report)
+    }
+
+    /// MIG-9: what `apply` would do for every staged record, page by page.
+    async fn plan_all(&self, opts: &ApplyOptions) -> Result<Report> {
+        let budget = Budget::new(self, Some(opts.max_records.unwrap_or(5_000)));
+        let mut report = Report::new("plan", true);
+        let mut walk = Walker::new(
+            self,
+            keys::staged_partition,
+            "",
+            opts.tenant.as_ref(),
+            opts.after.as_ref(),
+        )
+        .await?;
+        let mut last = None;
+        report.complete = true;
+        while let Some((pos, item)) = walk.next(self).await? {
+            if !budget.allows(self, report.records.len()) {
+                report.complete = false;
+                report.next = last.as_ref().map(Pos::render);
+                break;
+            }
+            let staged: Staged = item.parse()?;
+            let line = match staged.status {
+                StagedStatus::Staged => self.plan_one(&staged).await?,
+                StagedStatus::Migrated => RecordReport {
+                    outcome: Outcome::AlreadyMigrated,
+                    final_login_id: staged.final_login_id.clone(),
+                    ..RecordReport::of(&staged)
+                },
+                StagedStatus::Rejected => RecordReport {
+                    outcome: Outcome::Rejected,
+                    reason: staged.reason.clone(),
+                    ..RecordReport::of(&staged)
+                },
+            };
+            report.push(line);
+            last = Some(pos);
+        }
+        Ok(report)
+    }
+
+    /// SET-1 for migrated users: mail a setup link to every pending user
+    /// not yet sent one (or to every pending user with `resend`), within the
+    /// time budget; the schedule continues the job (MIG-10). Stops at the
+    /// first delivery fault; a re-run goes on from there.
+    pub async fn send_setup_links(
+        &self,
+        tenant: Option<&TenantId>,
+        resend: bool,
+        ctx: &Ctx,
+    ) -> Result<MailReport> {
+        let job = Job::SendSetupLinks {
+            tenant_id: tenant.map(|t| t.as_str().to_string()),
+            resend,
+        };
+        self.start_job(job, false, ctx).await
+    }
+
+    /// Start (or restart) a mail job from the beginning and run a chunk.
+    pub(crate) async fn start_job(&self, job: Job, dry_run: bool, ctx: &Ctx) -> Result<MailReport> {
+        if dry_run {
+            return self.run_job(&job, None, true, ctx).await.map(|(r, _)| r);
+        }
+        let (mut st, version) = self.state::<JobState>("JOB").await?;
+        let (report, after) = self.run_job(&job, None, false, ctx).await?;
+        st.job = (!report.complete).then_some(job);
+        st.after = after;
+        st.runs += 1;
+        st.updated_at = Some(self.now());
+        self.save_state("JOB", &st, version).await?;
+        Ok(report)
+    }
+
+    /// The next chunk of the job under way, if any.
+    async fn continue_job(&self, ctx: &Ctx) -> Result<Option<MailReport>> {
+        let (mut st, version) = self.state::<JobState>("JOB").await?;
+        let Some(job) = st.job.clone() else {
+            return Ok(None);
+        };
+        let (report, after) = self.run_job(&job, st.after.as_ref(), false, ctx).await?;
+        if report.complete {
+            st.job = None;
+            st.after = None;
+        } else {
+            st.after = after.or(st.after);
+        }
+        st.runs += 1;
+        st.updated_at = Some(self.now());
+        self.save_state("JOB", &st, version).await?;
+        Ok(Some(report))
+    }
+
+    async fn run_job(
+        &self,
+        job: &Job,
+        from: Option<&Pos>,
+        dry_run: bool,
+        ctx: &Ctx,
+    ) -> Result<(MailReport, Option<Pos>)> {
+        let (action, tenant, resend) = match job {
+            Job::SendSetupLinks { tenant_id, resend } => (
+                "send-setup-links",
+                tenant_id.as_deref().map(TenantId::parse).transpose()?,
+                *resend,
+            ),
+            Job::CloseWindow {} => ("close-window", None, false),
+        };
+        let mut report = MailReport {
+            action: action.into(),
+            dry_run,
+            ..MailReport::default()
+        };
+        let budget = Budget::new(self, None);
+        let mut walk = Walker::new(self, members_partition, "USER#", tenant.as_ref(), from).await?;
+        let mut last = from.cloned();
+        while let Some((pos, item)) = walk.next(self).await? {
+            if !budget.allows(self, 0) {
+                return Ok((report, last));
+            }
+            let user_id = item.key.sk.trim_start_matches("USER#").to_string();
+            let Some((user, _)) = self.user(&user_id).await? else {
+                last = Some(pos);
+                continue;
+            };
+            let due = user.state == UserState::PendingSetup
+                && match job {
+                    Job::SendSetupLinks { .. } => {
+                        (user.setup_sent_at.is_none() || resend) && user.closure_notice_at.is_none()
+                    }
+                    Job::CloseWindow {} => user.closure_notice_at.is_none(),
+                };
+            if !due {
+                report.skipped += 1;
+                last = Some(pos);
+                continue;
+            }
+            if dry_run {
+                report.would_send.push(NoticeLine {
+                    tenant_id: user.tenant_id.as_str().into(),
+                    login_id: user.login_id.as_str().into(),
+                    renamed: user.is_renamed(),
+                });
+                last = Some(pos);
+                continue;
+            }
+            let sent = match job {
+                Job::SendSetupLinks { .. } => self.send_setup_link(&user_id, ctx).await,
+                Job::CloseWindow {} => self.send_closure_notice(&user_id, ctx).await,
+            };
+            match sent {
+                Ok(()) => report.sent += 1,
+                Err(e @ Error::Unavailable { .. }) => {
+                    report.failed += 1;
+                    report.stopped = Some(e.to_string());
+                    return Ok((report, last));
+                }
+                // Set up or noticed meanwhile: nothing to send.
+                Err(_) => report.skipped += 1,
+            }
+            last = Some(pos);
+        }
+        report.complete = true;
+        tracing::info!(
+            action,
+            sent = report.sent,
+            skipped = report.skipped,
+            failed = report.failed,
+            complete = report.complete,
+            "migration mail chunk"
+        );
+        Ok((report, None))
+    }
+
+    /// MIG-10, the schedule: the next apply chunk; once nothing is pending,
+    /// the next chunk of the mail job under way.
+    pub async fn continue_migration(&self, ctx: &Ctx) -> Result<serde_json::Value> {
+        let opts = ApplyOptions {
+            max_records: Some(self.config.migrate_chunk),
+            ..ApplyOptions::default()
+        };
+        let applied = self.apply(&opts, ctx).await?;
+        let job = if applied.complete {
+            self.continue_job(ctx).await?
+        } else {
+            None
+        };
+        let mut out = serde_json::to_value(&applied).expect("reports serialise");
+        out["action"] = "continue".into();
+        if let Some(j) = job {
+            out["job"] = serde_json::to_value(j).expect("reports serialise");
+        }
+        Ok(out)
+    }
+
+    /// Counts of staged records by status, the checkpoint and the window.
+    pub async fn migration_status(&self) -> Result<serde_json::Value> {
+        let (mut pending, mut migrated, mut rejected) = (0u64, 0u64, 0u64);
+        let mut walk = Walker::new(self, keys::staged_partition, "", None, None).await?;
+        while let Some((_, item)) = walk.next(self).await? {
+            match item.parse::<Staged>()?.status {
+                StagedStatus::Staged => pending += 1,
+                StagedStatus::Migrated => migrated += 1,
+                StagedStatus::Rejected => rejected += 1,
+            }
+        }
+        let (cp, _) = self.state::<Checkpoint>("CHECKPOINT").await?;
+        let (job, _) = self.state::<JobState>("JOB").await?;
+        let marker = self.import_marker().await?;
+        Ok(serde_json::json!({
+            "action": "status",
+            "counts": {
+                "pending": pending, "migrated": migrated, "rejected": rejected,
+                "total": pending + migrated + rejected,
+            },
+            "complete": pending == 0 && cp.apply_after.is_none() && job.job.is_none(),
+            "checkpoint": {
+                "apply_after": cp.apply_after.as_ref().map(Pos::render),
+                "pass_complete": marker.is_some() && cp.done_import == marker,
+                "runs": cp.runs,
+                "updated_at": cp.updated_at.map(|t| t.rfc3339()),
+            },
+            "job": {
+                "pending": job.job,
+                "after": job.after.as_ref().map(Pos::render),
+                "runs": job.runs,
+                "updated_at": job.updated_at.map(|t| t.rfc3339()),
+            },
+            "window": self.window_state().await?,
+        }))
+    }
+}

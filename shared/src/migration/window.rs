@@ -1,0 +1,263 @@
+//! The migration window (MIG-11, MIG-12): while it is open the legacy
+//! portal may show and correct a migrated user's identity and send the setup
+//! link; closing it mails every user still pending setup what they will need
+//! for the identity entry of RST-4, and voids their setup links.
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::{App, Ctx};
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::{Email, LoginId, PersonName};
+use crate::messages::{closure_mail, ClosureFacts};
+use crate::model::{keys, User, UserState};
+use crate::phone;
+use crate::store::{get_as, Cond, StoreError, Write};
+
+use super::run::{Job, MailReport};
+
+/// `MIGSTATE` / `WINDOW`: when `close-window` closed it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Closed {
+    closed_at: Timestamp,
+}
+
+/// MIG-11: what the legacy portal may correct. `None` keeps the value.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityUpdate {
+    pub login_id: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// MIG-11: what the legacy portal is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IdentityView {
+    pub login_id: String,
+    pub email: String,
+    pub name: String,
+    pub phone: String,
+    pub tenant_id: String,
+    pub state: UserState,
+    pub setup_link_sent: bool,
+}
+
+fn window_closed() -> Error {
+    Error::Conflict {
+        code: "window_closed",
+        message: "the migration window is not open: users set their first password from the \
+                  sign-in page with the identity entry (forgot password)"
+            .into(),
+    }
+}
+
+impl App {
+    /// Whether the window is open now: configured, today (JST) within its
+    /// dates, and not closed by `close-window`.
+    pub async fn window_open(&self) -> Result<bool> {
+        let Some((start, end)) = &self.config.migration_window else {
+            return Ok(false);
+        };
+        let today = self.now().jst_date();
+        if today < *start || today > *end {
+            return Ok(false);
+        }
+        Ok(self.closed_at().await?.is_none())
+    }
+
+    async fn closed_at(&self) -> Result<Option<Timestamp>> {
+        Ok(
+            get_as::<Closed>(self.store.as_ref(), &keys::migration_state("WINDOW"), self.now())
+                .await?
+                .map(|(c, _)| c.closed_at),
+        )
+    }
+
+    pub async fn window_state(&self) -> Result<serde_json::Value> {
+        let closed = self.closed_at().await?;
+        Ok(serde_json::json!({
+            "start": self.config.migration_window.as_ref().map(|w| w.0.clone()),
+            "end": self.config.migration_window.as_ref().map(|w| w.1.clone()),
+            "open": self.window_open().await?,
+            "closed_at": closed.map(|t| t.rfc3339()),
+        }))
+    }
+
+    /// A migrated user still pending setup, by login ID (MIG-11).
+    async fn migrated_pending(&self, login_id: &str) -> Result<(User, u64)> {
+        let login = LoginId::parse(login_id)?;
+        let owner = self.login_owner(&login).await?.ok_or(Error::NotFound)?;
+        let (user, v) = self.user(&owner.id).await?.ok_or(Error::NotFound)?;
+        if user.ecid.is_none() {
+            return Err(Error::NotFound);
+        }
+        Ok((user, v))
+    }
+
+    /// MIG-11: show a migrated user's identity to the legacy portal.
+    pub async fn legacy_identity(&self, login_id: &str) -> Result<IdentityView> {
+        if !self.window_open().await? {
+            return Err(window_closed());
+        }
+        let (u, _) = self.migrated_pending(login_id).await?;
+        Ok(IdentityView {
+            login_id: u.login_id.as_str().into(),
+            email: u.email.as_str().into(),
+            name: u.name.as_str().into(),
+            phone: u.phone.clone(),
+            tenant_id: u.tenant_id.as_str().into(),
+            state: u.state,
+            setup_link_sent: u.setup_sent_at.is_some(),
+        })
+    }
+
+    /// MIG-11: confirm or correct a pending user's e-mail, name and phone,
+    /// then mail the setup link to the (corrected) registered address. Every
+    /// field is checked before anything is written.
+    pub async fn correct_identity(&self, upd: &IdentityUpdate, ctx: &Ctx) -> Result<()> {
+        if !self.window_open().await? {
+            return Err(window_closed());
+        }
+        let email = upd.email.as_deref().map(Email::parse).transpose()?;
+        let name = upd.name.as_deref().map(PersonName::parse).transpose()?;
+        let phone = match upd.phone.as_deref() {
+            None => None,
+            Some(p) => {
+                let digits = phone::digits_of(p);
+                if !phone::is_plain_digits(&digits) {
+                    return Err(Error::invalid("invalid_phone", "phone must have 4 to 32 digits"));
+                }
+                Some(digits)
+            }
+        };
+        for round in 0..5 {
+            let (mut user, v) = self.migrated_pending(&upd.login_id).await?;
+            if user.state != UserState::PendingSetup {
+                return Err(Error::Conflict {
+                    code: "not_pending",
+                    message: "the user has already set up; they change their details when signed in"
+                        .into(),
+                });
+            }
+            let mut changed = Vec::new();
+            if let Some(e) = &email {
+                if e.as_str() != user.email.as_str() {
+                    user.email = e.clone();
+                    changed.push("email");
+                }
+            }
+            if let Some(n) = &name {
+                if n.as_str() != user.name.as_str() {
+                    user.name = n.clone();
+                    changed.push("name");
+                }
+            }
+            if let Some(p) = &phone {
+                if *p != user.phone {
+                    user.phone = p.clone();
+                    changed.push("phone");
+                }
+            }
+            let now = self.now();
+            user.updated_at = now;
+            let who = Some((user.id.as_str(), &user.tenant_id));
+            let detail = if changed.is_empty() {
+                "confirmed".to_string()
+            } else {
+                format!("corrected: {}", changed.join(","))
+            };
+            let writes = vec![
+                Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
+                self.audit(ctx, "migration.identity_confirmed", who, Some(detail)),
+            ];
+            match self.store.write(writes, now).await {
+                Ok(()) => return self.send_setup_link(&user.id, ctx).await,
+                Err(StoreError::Conflict) => self.back_off(round).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Unavailable { what: "store" })
+    }
+
+    /// MIG-12: close the window and mail every user still pending setup. A
+    /// dry run lists who would be mailed and changes nothing. The job runs
+    /// within the time budget; the schedule continues it.
+    pub async fn close_window(&self, dry_run: bool, ctx: &Ctx) -> Result<MailReport> {
+        if !dry_run {
+            let now = self.now();
+            let w = Write::put(
+                keys::migration_state("WINDOW"),
+                &Closed { closed_at: now },
+                None,
+                Cond::Absent,
+            );
+            let audit = self.audit(ctx, "migration.window_closed", None, None);
+            match self.store.write(vec![w, audit], now).await {
+                Ok(()) | Err(StoreError::Conflict) => {} // closed before: keep that time
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.start_job(Job::CloseWindow {}, dry_run, ctx).await
+    }
+
+    /// MIG-12 for one user: the notice, then the user marked as noticed with
+    /// the setup link voided (a fault after the mail means a second notice
+    /// on the re-run, never a lost one).
+    pub(crate) async fn send_closure_notice(&self, user_id: &str, ctx: &Ctx) -> Result<()> {
+        let (user, _) = self.user(user_id).await?.ok_or(Error::NotFound)?;
+        if user.state != UserState::PendingSetup || user.closure_notice_at.is_some() {
+            return Err(Error::Conflict {
+                code: "not_pending",
+                message: "already set up or noticed".into(),
+            });
+        }
+        let entry = format!("{}/password/forgot", self.config.base_url);
+        let ecid = user.ecid.as_ref().map(|e| e.as_str().to_string());
+        let mail = closure_mail(
+            &self.config.brand,
+            user.lang,
+            user.email.as_str(),
+            &ClosureFacts {
+                name: user.name.as_str(),
+                login_id: user.login_id.as_str(),
+                phone: &user.phone,
+                renamed_ecid: ecid.as_deref().filter(|_| user.is_renamed()),
+                entry_link: &entry,
+            },
+        );
+        self.mailer.send(&mail).await?;
+        for round in 0..5 {
+            let now = self.now();
+            let Some((mut u, v)) = self.user(user_id).await? else {
+                return Ok(());
+            };
+            if u.closure_notice_at.is_some() {
+                return Ok(());
+            }
+            u.closure_notice_at = Some(now);
+            let void = u.setup_token_hash.take();
+            u.updated_at = now;
+            let mut writes = vec![
+                Write::put(keys::user(user_id), &u, None, Cond::Version(v)),
+                self.audit(ctx, "migration.closure_notice_sent", Some((&u.id, &u.tenant_id)), None),
+            ];
+            if let Some(h) = void {
+                writes.push(Write::Delete {
+                    key: keys::setup_token(&h),
+                    cond: Cond::Any,
+                });
+            }
+            match self.store.write(writes, now).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict) => self.back_off(round).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Unavailable { what: "store" })
+    }
+}
