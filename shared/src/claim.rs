@@ -93,7 +93,10 @@ impl App {
     /// The legacy accounts (migrated users) that hold a service ID.
     async fn service_holders(&self, sid: &str) -> Result<Vec<(User, u64)>> {
         let mut out = Vec::new();
-        for item in self.query_all(&keys::service_partition(sid), "USER#").await? {
+        for item in self
+            .query_all(&keys::service_partition(sid), "USER#")
+            .await?
+        {
             let id = item.key.sk.trim_start_matches("USER#");
             if let Some(u) = self.user(id).await? {
                 out.push(u);
@@ -116,8 +119,11 @@ impl App {
     ) -> Result<Claimed> {
         let sid = parse_service_id(service_id)?;
         let lock_key = keys::lock("claim", &sid);
-        if let Attempt::Locked { until } = self.take_attempt(&lock_key, self.config.claim_lock).await? {
-            self.record(ctx, "claim.blocked", None, Some(sid.clone())).await?;
+        if let Attempt::Locked { until } =
+            self.take_attempt(&lock_key, self.config.claim_lock).await?
+        {
+            self.record(ctx, "claim.blocked", None, Some(sid.clone()))
+                .await?;
             // Safe to say: the block is per service ID, known or not.
             return Err(Error::Throttled {
                 retry_after_s: Some(self.now().until(until).as_secs().max(1)),
@@ -135,6 +141,17 @@ impl App {
             return Err(Error::InvalidCredentials);
         };
         let who = Some((legacy.id.as_str(), &legacy.tenant_id));
+        let unlock = Write::Delete {
+            key: lock_key,
+            cond: Cond::Any,
+        };
+        if legacy.merged_into.is_some()
+            || legacy.state == UserState::Disabled
+            || (signed_in.is_none() && legacy.state != UserState::PendingSetup)
+        {
+            // The right password: the count starts again either way.
+            self.store.write(vec![unlock.clone()], self.now()).await?;
+        }
         if legacy.merged_into.is_some() || legacy.state == UserState::Disabled {
             return Err(Error::Conflict {
                 code: "already_linked",
@@ -151,13 +168,13 @@ impl App {
             legacy.legacy_password_hash = Some(password::hash(pw, self.rng.as_ref()));
         }
         legacy.updated_at = now;
-        let unlock = Write::Delete {
-            key: lock_key,
-            cond: Cond::Any,
-        };
         if let Some(s) = signed_in {
-            let linked = self.link_accounts(&s.user_id, legacy, v, vec![unlock], ctx).await?;
-            return Ok(Claimed::Linked { service_ids: linked });
+            let linked = self
+                .link_accounts(&s.user_id, legacy, v, vec![unlock], ctx)
+                .await?;
+            return Ok(Claimed::Linked {
+                service_ids: linked,
+            });
         }
         if legacy.state != UserState::PendingSetup {
             return Err(Error::Conflict {
@@ -322,7 +339,12 @@ impl App {
         legacy.updated_at = now;
         let void = legacy.setup_token_hash.take();
         let mut writes = extra;
-        writes.push(Write::put(keys::user(&target.id), &target, None, Cond::Version(tv)));
+        writes.push(Write::put(
+            keys::user(&target.id),
+            &target,
+            None,
+            Cond::Version(tv),
+        ));
         writes.push(Write::put(
             keys::user(&legacy.id),
             &legacy,
@@ -339,7 +361,11 @@ impl App {
             ctx,
             "claim.linked",
             Some((&target.id, &target.tenant_id)),
-            Some(format!("{} ({})", legacy.service_ids.join(","), legacy.tenant_id.as_str())),
+            Some(format!(
+                "{} ({})",
+                legacy.service_ids.join(","),
+                legacy.tenant_id.as_str()
+            )),
         ));
         match self.store.write(writes, now).await {
             Ok(()) => Ok(target.service_ids),
@@ -400,7 +426,8 @@ impl App {
                     linked = true; // reported
                     break;
                 }
-                self.link_accounts(&target.id, legacy, v, Vec::new(), ctx).await?;
+                self.link_accounts(&target.id, legacy, v, Vec::new(), ctx)
+                    .await?;
                 report.linked += 1;
                 report.records.push(line("linked", None));
                 linked = true;

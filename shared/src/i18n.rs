@@ -73,6 +73,76 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
             "パスワードを設定しました。新しいパスワードでサインインしてください。",
             "Your password is set. Sign in with it now.",
         ),
+        "login.forgot" => ("初めての方・パスワードをお忘れの方", "First time or forgot your password"),
+        "login.claim" => (
+            "旧サービスIDをお持ちの方（アカウントの登録・追加）",
+            "Have a legacy service ID? Register or link it",
+        ),
+        "forgot.title" => ("初めての方・パスワードをお忘れの方", "First time or forgot your password"),
+        "forgot.intro" => (
+            "移行期間の終了後に初めてご利用になる方、またはパスワードをお忘れの方は、登録されているログインID、メールアドレス、氏名、電話番号を入力してください。登録内容と一致した場合、パスワードを設定するためのリンクをメールでお送りします。",
+            "For first-time users after the migration period and for forgotten passwords: enter the login ID, e-mail address, name and phone number registered for you. If they match, we e-mail you a link to set your password.",
+        ),
+        "forgot.name_hint" => (
+            "空白（全角・半角）も登録どおりに入力してください",
+            "Exactly as registered, including full-width or half-width spaces",
+        ),
+        "forgot.submit" => ("送信する", "Send"),
+        "forgot.sent_title" => ("メールをご確認ください", "Check your e-mail"),
+        "forgot.sent" => (
+            "入力された情報が登録内容と一致した場合は、パスワードを設定するためのリンクをメールでお送りしました。メールが届かない場合は、入力内容をご確認のうえ、もう一度お試しください。",
+            "If the details match our records, we have e-mailed you a link to set your password. If no e-mail arrives, check what you entered and try again.",
+        ),
+        "reset.invalid_link" => (
+            "このリンクは無効か、有効期限が切れています。「初めての方・パスワードをお忘れの方」からもう一度お手続きください。",
+            "This link is invalid or has expired. Start again from \"First time or forgot your password\".",
+        ),
+        "claim.title" => ("旧サービスIDでの登録", "Register with a legacy service ID"),
+        "claim.intro" => (
+            "旧システムのサービスIDとパスワードを入力してください。サインイン中の場合は、そのサービスIDがご利用中のアカウントに追加されます。",
+            "Enter the service ID and password of your legacy account. If you are signed in, the service ID is linked to your current account.",
+        ),
+        "claim.service_id" => ("サービスID", "Service ID"),
+        "claim.password" => ("旧システムのパスワード", "Legacy password"),
+        "claim.submit" => ("確認する", "Continue"),
+        "claim.failed" => (
+            "サービスIDまたはパスワードが正しくありません。",
+            "The service ID or password is incorrect.",
+        ),
+        "claim.blocked" => (
+            "続けて失敗したため、このサービスIDはしばらくご利用いただけません。時間をおいてお試しください。",
+            "Too many failed attempts for this service ID. Please wait and try again later.",
+        ),
+        "claim.linked_title" => ("サービスIDを追加しました", "Service ID linked"),
+        "claim.linked" => (
+            "ご利用中のアカウントに紐付いているサービスID：",
+            "Service IDs linked to your account: ",
+        ),
+        "claim_register.title" => ("ログインIDの登録", "Register your login ID"),
+        "claim_register.intro" => (
+            "新しいログインIDとして使うメールアドレスを入力し、利用規約とプライバシーポリシーに同意してください。パスワードを設定するためのリンクをメールでお送りします。",
+            "Enter the e-mail address that becomes your new login ID and accept the terms of use and the privacy policy. We e-mail you a link to set your password.",
+        ),
+        "claim_register.email" => ("メールアドレス（新しいログインID）", "E-mail address (your new login ID)"),
+        "claim_register.accept_terms" => ("利用規約に同意します", "I accept the terms of use"),
+        "claim_register.accept_privacy" => ("プライバシーポリシーに同意します", "I accept the privacy policy"),
+        "claim_register.submit" => ("登録する", "Register"),
+        "claim_register.terms_required" => (
+            "利用規約とプライバシーポリシーの両方への同意が必要です。",
+            "Please accept both the terms of use and the privacy policy.",
+        ),
+        "claim_register.invalid_email" => (
+            "メールアドレスの形式が正しくありません。",
+            "Please enter a valid e-mail address.",
+        ),
+        "claim_register.expired" => (
+            "確認の有効時間が過ぎました。サービスIDの入力からやり直してください。",
+            "Your confirmation has expired. Start again with your service ID.",
+        ),
+        "claim_register.sent" => (
+            "パスワードを設定するためのリンクをメールでお送りしました。メールのリンクからパスワードを設定してください。",
+            "We have e-mailed you a link to set your password. Open it to set your password.",
+        ),
         "setup.title" => ("初期設定：ご本人確認", "First-time setup: confirm your identity"),
         "setup.intro" => (
             "登録されているメールアドレス、氏名、電話番号を入力してください。氏名の空白（全角・半角）も登録どおりに入力してください。",
@@ -149,6 +219,29 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_template_key_is_in_the_catalogue() {
+        let templates = [
+            include_str!("../templates/layout.html"),
+            include_str!("../templates/login.html"),
+            include_str!("../templates/setup.html"),
+            include_str!("../templates/password.html"),
+            include_str!("../templates/enroll.html"),
+            include_str!("../templates/message.html"),
+            include_str!("../templates/claim.html"),
+            include_str!("../templates/claim_register.html"),
+            include_str!("../templates/forgot.html"),
+        ];
+        for text in templates {
+            for part in text.split("tr.t(\"").skip(1) {
+                let key = &part[..part.find('"').unwrap()];
+                for lang in [Lang::Ja, Lang::En] {
+                    assert_ne!(t(lang, key), "??", "{key} has no {lang:?} text");
+                }
+            }
+        }
+    }
 
     #[test]
     fn accept_language_picks_by_weight() {

@@ -70,7 +70,15 @@ pub fn closure_mail(brand: &str, lang: Lang, to: &str, f: &ClosureFacts<'_>) -> 
     compose(
         to,
         subject,
-        &[greeting, body, facts, f.entry_link.to_string(), how, ignore, brand.to_string()],
+        &[
+            greeting,
+            body,
+            facts,
+            f.entry_link.to_string(),
+            how,
+            ignore,
+            brand.to_string(),
+        ],
         Some(f.entry_link),
     )
 }
@@ -89,21 +97,36 @@ pub fn password_link_mail(
             format!("{brand} パスワード設定のご案内"),
             format!("{name} 様"),
             "次のリンクを開き、パスワードを設定してください。".to_string(),
-            format!("このリンクは一度だけ使用でき、{} まで有効です。", expires.jst()),
-            "お心当たりのない場合は、このメールを破棄してください。パスワードは変更されません。".to_string(),
+            format!(
+                "このリンクは一度だけ使用でき、{} まで有効です。",
+                expires.jst()
+            ),
+            "お心当たりのない場合は、このメールを破棄してください。パスワードは変更されません。"
+                .to_string(),
         ),
         Lang::En => (
             format!("{brand}: set your password"),
             format!("Dear {name},"),
             "Open the link below to set your password.".to_string(),
-            format!("The link works once and expires at {} ({}).", expires.jst(), expires.rfc3339()),
+            format!(
+                "The link works once and expires at {} ({}).",
+                expires.jst(),
+                expires.rfc3339()
+            ),
             "If you did not ask for this, ignore this e-mail; nothing changes.".to_string(),
         ),
     };
     compose(
         to,
         subject,
-        &[greeting, body, link.to_string(), until, ignore, brand.to_string()],
+        &[
+            greeting,
+            body,
+            link.to_string(),
+            until,
+            ignore,
+            brand.to_string(),
+        ],
         Some(link),
     )
 }

@@ -388,7 +388,9 @@ impl App {
     /// - a renamed ID that some staged record wants as its plain ID, or that a
     ///   user from elsewhere has, is never given: that record is rejected.
     pub(crate) async fn plan(&self, v: &ValidRecord) -> Result<std::result::Result<Plan, String>> {
-        let claimants = self.query_all(&keys::claimants(&v.login_id.key()), "").await?;
+        let claimants = self
+            .query_all(&keys::claimants(&v.login_id.key()), "")
+            .await?;
         let mine = keys::claimant_sk(&v.tenant_id, &v.ecid);
         let phone_after = phone::normalise_legacy(&v.phone, &self.config.default_phone);
         let first = claimants.first().map(|i| i.key.sk.clone());
@@ -408,7 +410,8 @@ impl App {
                 phone_after,
             }));
         }
-        let renamed = match LoginId::parse(&format!("{}_{}", v.login_id.as_str(), v.ecid.as_str())) {
+        let renamed = match LoginId::parse(&format!("{}_{}", v.login_id.as_str(), v.ecid.as_str()))
+        {
             Ok(l) => l,
             Err(e) => return Ok(Err(format!("renamed login ID is invalid: {e}"))),
         };
@@ -459,7 +462,8 @@ impl App {
     /// The user who holds a login ID, if any.
     pub async fn login_owner(&self, login: &LoginId) -> Result<Option<User>> {
         let now = self.now();
-        let Some((r, _)) = get_as::<LoginRef>(self.store.as_ref(), &keys::login(login), now).await?
+        let Some((r, _)) =
+            get_as::<LoginRef>(self.store.as_ref(), &keys::login(login), now).await?
         else {
             return Ok(None);
         };
@@ -608,11 +612,11 @@ impl App {
                         ));
                     }
                     writes.push(self.audit(
-                            ctx,
-                            "migration.user_created",
-                            Some((&user.id, &user.tenant_id)),
-                            Some(format!("{:?}", line.outcome)),
-                        ));
+                        ctx,
+                        "migration.user_created",
+                        Some((&user.id, &user.tenant_id)),
+                        Some(format!("{:?}", line.outcome)),
+                    ));
                     writes
                 }
             };

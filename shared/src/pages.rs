@@ -140,6 +140,10 @@ struct PasswordPage<'a> {
     csrf: &'a str,
     error: Option<&'a str>,
     rules: Vec<RuleLine>,
+    /// Where the form posts: `/setup/password` or `/password/reset`.
+    action: &'a str,
+    /// The password link's token, carried in the form (`/password/reset`).
+    token: Option<&'a str>,
 }
 
 /// The password form with the preset's rules as a checklist; `unmet` marks
@@ -153,6 +157,44 @@ pub fn password(
     unmet: &[&str],
     error: Option<&str>,
 ) -> String {
+    render(&PasswordPage {
+        tr: Tr(lang),
+        brand,
+        title: t(lang, "password.title"),
+        switch_href: switch_href(req, lang),
+        csrf,
+        error,
+        rules: rule_lines(lang, preset, unmet),
+        action: "/setup/password",
+        token: None,
+    })
+}
+
+/// The same password form for a password link (RST-4, CLM-2): posts to
+/// `/password/reset` with the link's token in a hidden field.
+pub fn password_reset(
+    lang: Lang,
+    req: &Request,
+    config: &crate::config::Config,
+    csrf: &str,
+    token: &str,
+    unmet: &[&str],
+    error: Option<&str>,
+) -> String {
+    render(&PasswordPage {
+        tr: Tr(lang),
+        brand: &config.brand,
+        title: t(lang, "password.title"),
+        switch_href: switch_href(req, lang),
+        csrf,
+        error,
+        rules: rule_lines(lang, config.password_preset, unmet),
+        action: "/password/reset",
+        token: Some(token),
+    })
+}
+
+fn rule_lines(lang: Lang, preset: crate::password::Preset, unmet: &[&str]) -> Vec<RuleLine> {
     let r = preset.rules();
     let mut rules = vec![RuleLine {
         code: "length",
@@ -174,14 +216,106 @@ pub fn password(
             unmet: unmet.contains(&c),
         });
     }
-    render(&PasswordPage {
+    rules
+}
+
+#[derive(Template)]
+#[template(path = "claim.html")]
+struct ClaimPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    error: Option<&'a str>,
+    service_id: &'a str,
+}
+
+/// CLM-1 (and CLM-3 when signed in): a legacy service ID and its password.
+pub fn claim(
+    lang: Lang,
+    req: &Request,
+    brand: &str,
+    csrf: &str,
+    error: Option<&str>,
+    service_id: &str,
+) -> String {
+    render(&ClaimPage {
         tr: Tr(lang),
         brand,
-        title: t(lang, "password.title"),
+        title: t(lang, "claim.title"),
         switch_href: switch_href(req, lang),
         csrf,
         error,
-        rules,
+        service_id,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "claim_register.html")]
+struct ClaimRegisterPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    error: Option<&'a str>,
+    email: &'a str,
+    accept_terms: bool,
+    accept_privacy: bool,
+}
+
+/// What the CLM-2 registration form shows again after a refusal.
+pub struct ClaimRegisterForm<'a> {
+    pub email: &'a str,
+    pub accept_terms: bool,
+    pub accept_privacy: bool,
+}
+
+/// CLM-2: the e-mail that becomes the login ID, the terms and the privacy policy.
+pub fn claim_register(
+    lang: Lang,
+    req: &Request,
+    brand: &str,
+    csrf: &str,
+    form: &ClaimRegisterForm<'_>,
+    error: Option<&str>,
+) -> String {
+    render(&ClaimRegisterPage {
+        tr: Tr(lang),
+        brand,
+        title: t(lang, "claim_register.title"),
+        switch_href: switch_href(req, lang),
+        csrf,
+        error,
+        email: form.email,
+        accept_terms: form.accept_terms,
+        accept_privacy: form.accept_privacy,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    error: Option<&'a str>,
+}
+
+/// RST-4: the identity entry (login ID, e-mail, name, phone) that mails a
+/// password link. Nothing entered is shown again: the answer is always the
+/// same page.
+pub fn forgot(lang: Lang, req: &Request, brand: &str, csrf: &str, error: Option<&str>) -> String {
+    render(&ForgotPage {
+        tr: Tr(lang),
+        brand,
+        title: t(lang, "forgot.title"),
+        switch_href: switch_href(req, lang),
+        csrf,
+        error,
     })
 }
 

@@ -111,7 +111,7 @@ impl App {
             return Ok(());
         };
         let who = Some((user.id.as_str(), &user.tenant_id));
-        if !self.identity_entry_applies(&user).await? {
+        if f.name.is_none() || f.phone.is_none() || !self.identity_entry_applies(&user).await? {
             // Active users' reset (RST-1) is not part of this entry point yet.
             return self.record(ctx, "password.forgot_ignored", who, None).await;
         }
@@ -142,7 +142,8 @@ impl App {
                 self.now(),
             )
             .await?;
-        self.send_password_link(&user.id, "identity-entry", ctx).await
+        self.send_password_link(&user.id, "identity-entry", ctx)
+            .await
     }
 
     /// RST-4 applies to migrated users still pending setup once the window
@@ -197,7 +198,12 @@ impl App {
                 key: keys::reset_token(&hash),
                 cond: Cond::Exists,
             },
-            self.audit(ctx, "password.set", Some((&user.id, &user.tenant_id)), Some("link".into())),
+            self.audit(
+                ctx,
+                "password.set",
+                Some((&user.id, &user.tenant_id)),
+                Some("link".into()),
+            ),
         ];
         if let Some(h) = void_setup {
             writes.push(Write::Delete {

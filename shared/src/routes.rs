@@ -44,7 +44,21 @@ pub const ROUTES: &[Route] = &[
     r("verify-identity", "POST", "/api/setup/verify"),
     r("verify-identity", "POST", "/api/setup/password"),
     r("verify-identity", "POST", "/api/setup/resend"),
+    r("verify-identity", "GET", "/api/setup/identity"),
+    r("verify-identity", "POST", "/api/setup/identity"),
+    r("verify-identity", "GET", "/claim"),
+    r("verify-identity", "POST", "/claim"),
+    r("verify-identity", "GET", "/claim/register"),
+    r("verify-identity", "POST", "/claim/register"),
+    r("verify-identity", "POST", "/api/claim"),
+    r("verify-identity", "POST", "/api/claim/register"),
     r("enroll-totp", "GET", "/enroll"),
+    r("reset-password", "GET", "/password/forgot"),
+    r("reset-password", "POST", "/password/forgot"),
+    r("reset-password", "GET", "/password/reset"),
+    r("reset-password", "POST", "/password/reset"),
+    r("reset-password", "POST", "/api/password/forgot"),
+    r("reset-password", "POST", "/api/password/reset"),
 ];
 
 /// Routes of API.md that are declared (SAM template, sample events) but
@@ -52,9 +66,6 @@ pub const ROUTES: &[Route] = &[
 pub const PLANNED: &[Route] = &[
     r("login", "POST", "/api/login/mfa"),
     r("login", "POST", "/api/terms/accept"),
-    r("verify-identity", "POST", "/api/setup/identity"),
-    r("verify-identity", "POST", "/api/claim"),
-    r("verify-identity", "POST", "/api/claim/register"),
     r("send-mail-otp", "POST", "/api/otp/email"),
     r("sms-otp", "POST", "/api/otp/sms"),
     r("sms-otp", "POST", "/api/otp/sms/verify"),
@@ -62,8 +73,6 @@ pub const PLANNED: &[Route] = &[
     r("enroll-totp", "POST", "/api/mfa/totp/confirm"),
     r("enroll-totp", "POST", "/api/mfa/email"),
     r("enroll-totp", "POST", "/api/mfa/recovery/regenerate"),
-    r("reset-password", "POST", "/api/password/forgot"),
-    r("reset-password", "POST", "/api/password/reset"),
     r("reset-password", "POST", "/api/password/change"),
     r("create-case", "POST", "/api/cases"),
     r("create-case", "GET", "/api/cases"),
@@ -115,5 +124,11 @@ mod tests {
         assert_eq!(function_for("POST", "/api/login"), Some("login"));
         assert_eq!(function_for("GET", "/api/login"), None);
         assert_eq!(function_for("GET", "/enroll"), Some("enroll-totp"));
+        assert_eq!(function_for("GET", "/claim"), Some("verify-identity"));
+        assert_eq!(
+            function_for("GET", "/password/reset"),
+            Some("reset-password")
+        );
+        assert_eq!(function_for("POST", "/api/password/change"), None);
     }
 }

@@ -16,7 +16,16 @@ const HTTP: &[(&str, &str, u16)] = &[
     ("verify-identity", "post-setup-verify.json", 400),
     ("verify-identity", "post-setup-resend.json", 202),
     ("verify-identity", "get-setup-page.json", 400),
+    ("verify-identity", "get-setup-identity.json", 401),
+    ("verify-identity", "post-setup-identity.json", 401),
+    ("verify-identity", "get-claim-page.json", 200),
+    ("verify-identity", "post-claim.json", 401),
+    ("verify-identity", "post-claim-register.json", 401),
     ("enroll-totp", "get-enroll.json", 303),
+    ("reset-password", "post-forgot.json", 202),
+    ("reset-password", "post-reset.json", 400),
+    ("reset-password", "get-forgot-page.json", 200),
+    ("reset-password", "get-reset-page.json", 400),
 ];
 
 fn files() -> Vec<(String, String)> {
@@ -95,7 +104,7 @@ async fn migrate_batch_events_replay_in_order() {
         }
     };
     assert_eq!(run("scheduled.json").await["counts"]["migrated"], 0);
-    assert_eq!(run("continue.json").await["action"], "apply");
+    assert_eq!(run("continue.json").await["action"], "continue");
     assert_eq!(run("import.json").await["counts"]["staged"], 2);
     assert_eq!(
         run("plan.json").await["records"].as_array().unwrap().len(),

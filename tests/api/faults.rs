@@ -1,8 +1,8 @@
 //! Faults fail closed and lose nothing: a store or mail outage answers 503
 //! (with Retry-After), and a retry after the outage completes the work.
 
-use tobira::migration::ApplyOptions;
 use crate::support::{body_json, ctx, json_req, record, Harness};
+use tobira::migration::ApplyOptions;
 
 #[tokio::test]
 async fn store_down_answers_503_and_nothing_is_lost() {

@@ -14,5 +14,6 @@ mod migration;
 mod migration_runs;
 mod openapi;
 mod pages;
+mod portal_routes;
 mod setup;
 mod support;

@@ -219,7 +219,10 @@ async fn mig_5_phone_every_branch_listed_in_the_report() {
             line(&r, e)["phone_after"].clone(),
         )
     };
-    assert_eq!(phone("ecid1000000001"), (json!("0312345678"), json!("0312345678"))); // digits: unchanged
+    assert_eq!(
+        phone("ecid1000000001"),
+        (json!("0312345678"), json!("0312345678"))
+    ); // digits: unchanged
     assert_eq!(
         phone("ecid1000000002"),
         (json!("03-1234-5679"), json!("0312345679"))

@@ -55,7 +55,11 @@ fn colliding_records() -> Vec<Value> {
     ];
     for i in 0..24u32 {
         let login = format!("u{}@example.com", i % 9);
-        v.push(record(&login, &format!("ecid{}", 100 + i), ["econA", "econB", "econC"][i as usize % 3]));
+        v.push(record(
+            &login,
+            &format!("ecid{}", 100 + i),
+            ["econA", "econB", "econC"][i as usize % 3],
+        ));
     }
     v
 }
@@ -91,9 +95,15 @@ async fn outcome_map(h: &Harness) -> BTreeMap<(String, String), String> {
 /// migrated record exactly one user: no duplicate, nothing lost.
 fn assert_consistent(memory: &MemoryStore, expected_users: usize) {
     let items = memory.snapshot();
-    let users: Vec<_> = items.iter().filter(|i| i.key.pk.starts_with("USER#")).collect();
+    let users: Vec<_> = items
+        .iter()
+        .filter(|i| i.key.pk.starts_with("USER#"))
+        .collect();
     assert_eq!(users.len(), expected_users, "one user per migrated record");
-    let logins: Vec<_> = items.iter().filter(|i| i.key.pk.starts_with("LOGIN#")).collect();
+    let logins: Vec<_> = items
+        .iter()
+        .filter(|i| i.key.pk.starts_with("LOGIN#"))
+        .collect();
     assert_eq!(logins.len(), users.len(), "one login ID per user");
     for u in &users {
         let id = u.key.pk.trim_start_matches("USER#");
@@ -291,12 +301,18 @@ async fn mig_9_plan_lists_every_record_with_login_phone_and_reason_in_pages() {
     let by = |e: &str| lines.iter().find(|l| l["ecid"] == e).unwrap().clone();
     let renamed = by("ecid1000000007");
     assert_eq!(renamed["outcome"], "renamed");
-    assert_eq!(renamed["final_login_id"], "shared@example.com_ecid1000000007");
+    assert_eq!(
+        renamed["final_login_id"],
+        "shared@example.com_ecid1000000007"
+    );
     let phone = by("ecid1000000005");
     assert_eq!(phone["outcome"], "phone_normalised");
     assert_eq!(phone["phone_before"], "０９０－１２３４－５６７８");
     assert_eq!(phone["phone_after"], "09012345678");
-    assert_eq!(by("ecid1000000001")["final_login_id"], "taro.yamada@example.co.jp");
+    assert_eq!(
+        by("ecid1000000001")["final_login_id"],
+        "taro.yamada@example.co.jp"
+    );
     assert_eq!(h.memory.snapshot(), before, "a plan writes nothing");
     assert!(h.outbox.mails().is_empty());
 }
@@ -339,7 +355,10 @@ async fn mig_10_time_budget_checkpoint_and_status() {
     assert!(idle["records"].as_array().unwrap().is_empty());
     // ... until an import brings more.
     h.app
-        .import(&[record("late@example.com", "ecid77", "econ1000000001")], &ctx())
+        .import(
+            &[record("late@example.com", "ecid77", "econ1000000001")],
+            &ctx(),
+        )
         .await
         .unwrap();
     let late = h.app.continue_migration(&ctx()).await.unwrap();
@@ -389,9 +408,10 @@ async fn mig_12_close_window_dry_run_then_notices_with_name_phone_and_ecid() {
     assert!(h.app.window_open().await.unwrap());
 
     let before = h.memory.snapshot();
-    let dry = tobira_migrate_batch::handle(&h.app, json!({"action": "close-window", "dry_run": true}))
-        .await
-        .unwrap();
+    let dry =
+        tobira_migrate_batch::handle(&h.app, json!({"action": "close-window", "dry_run": true}))
+            .await
+            .unwrap();
     assert_eq!(dry["would_send"].as_array().unwrap().len(), 13, "{dry}");
     assert!(dry["would_send"]
         .as_array()
@@ -409,11 +429,19 @@ async fn mig_12_close_window_dry_run_then_notices_with_name_phone_and_ecid() {
     let notices: Vec<_> = h.outbox.mails()[mails_before..].to_vec();
     assert_eq!(notices.len(), 13);
     assert!(mails_before > setup_mails);
-    let hanako = notices.iter().find(|m| m.to == "hanako.sato@example.co.jp").unwrap();
+    let hanako = notices
+        .iter()
+        .find(|m| m.to == "hanako.sato@example.co.jp")
+        .unwrap();
     assert!(hanako.text.contains("佐藤 花子"));
     assert!(hanako.text.contains("0312345679"));
-    assert!(!hanako.text.contains("ecid1000000002"), "not renamed: no ecid");
-    assert!(hanako.text.contains("https://portal.example.com/password/forgot"));
+    assert!(
+        !hanako.text.contains("ecid1000000002"),
+        "not renamed: no ecid"
+    );
+    assert!(hanako
+        .text
+        .contains("https://portal.example.com/password/forgot"));
     let renamed = notices
         .iter()
         .find(|m| m.text.contains("shared@example.com_ecid1000000007"))
@@ -507,7 +535,11 @@ async fn clm_3_signed_in_user_links_another_legacy_account_and_sees_its_contract
     let (owner, _) = h.app.user_by_login(&owner_login).await.unwrap().unwrap();
     let s = session_for(&h, &owner);
     let pw = tobira::ids::Password::parse("Legacy-Pass2").unwrap();
-    let linked = h.app.claim("ca1234567891", &pw, Some(&s), &ctx()).await.unwrap();
+    let linked = h
+        .app
+        .claim("ca1234567891", &pw, Some(&s), &ctx())
+        .await
+        .unwrap();
     let tobira::claim::Claimed::Linked { service_ids } = linked else {
         panic!("linked expected");
     };
@@ -521,7 +553,11 @@ async fn clm_3_signed_in_user_links_another_legacy_account_and_sees_its_contract
     assert_eq!(l.state, UserState::Disabled);
     assert_eq!(l.merged_into.as_deref(), Some(owner.id.as_str()));
     assert_eq!(
-        h.app.claim("ca1234567892", &pw, None, &ctx()).await.unwrap_err().code(),
+        h.app
+            .claim("ca1234567892", &pw, None, &ctx())
+            .await
+            .unwrap_err()
+            .code(),
         "already_linked"
     );
 }
@@ -537,11 +573,26 @@ async fn clm_4_link_services_event_links_in_bulk_and_is_idempotent() {
         "login_id": "owner@example.com",
         "service_ids": ["ca1234567890", "ca1234567892", "ca1234567893", "ca0000000000", "bad id!"],
     });
-    let r = tobira_migrate_batch::handle(&h.app, event.clone()).await.unwrap();
-    assert_eq!((r["linked"].as_u64(), r["not_found"].as_u64(), r["rejected"].as_u64()), (Some(3), Some(1), Some(1)), "{r}");
+    let r = tobira_migrate_batch::handle(&h.app, event.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            r["linked"].as_u64(),
+            r["not_found"].as_u64(),
+            r["rejected"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1)),
+        "{r}"
+    );
     let owner_login = tobira::ids::LoginId::parse("owner@example.com").unwrap();
     let (owner, _) = h.app.user_by_login(&owner_login).await.unwrap().unwrap();
-    for sid in ["ca1234567890", "ca1234567891", "ca1234567892", "ca1234567893"] {
+    for sid in [
+        "ca1234567890",
+        "ca1234567891",
+        "ca1234567892",
+        "ca1234567893",
+    ] {
         assert!(owner.service_ids.iter().any(|s| s == sid), "{sid}");
     }
     let again = tobira_migrate_batch::handle(&h.app, event).await.unwrap();
@@ -549,9 +600,12 @@ async fn clm_4_link_services_event_links_in_bulk_and_is_idempotent() {
     assert_eq!(again["already_linked"], 3);
     // A malformed event changes nothing.
     let before = h.memory.snapshot();
-    let e = tobira_migrate_batch::handle(&h.app, json!({"action": "link-services", "login_id": "owner@example.com"}))
-        .await
-        .unwrap_err();
+    let e = tobira_migrate_batch::handle(
+        &h.app,
+        json!({"action": "link-services", "login_id": "owner@example.com"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), "invalid_event");
     assert_eq!(h.memory.snapshot(), before);
 }

@@ -102,14 +102,18 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
             };
             to_json(app.apply(&opts, &ctx).await?)
         }
-        OpsEvent::SendSetupLinks { tenant_id, resend } => {
-            to_json(app.send_setup_links(tenant(tenant_id)?.as_ref(), resend, &ctx).await?)
-        }
+        OpsEvent::SendSetupLinks { tenant_id, resend } => to_json(
+            app.send_setup_links(tenant(tenant_id)?.as_ref(), resend, &ctx)
+                .await?,
+        ),
         OpsEvent::CloseWindow { dry_run } => to_json(app.close_window(dry_run, &ctx).await?),
         OpsEvent::LinkServices {
             login_id,
             service_ids,
-        } => to_json(app.link_services_bulk(&login_id, &service_ids, &ctx).await?),
+        } => to_json(
+            app.link_services_bulk(&login_id, &service_ids, &ctx)
+                .await?,
+        ),
         OpsEvent::Status {} => app.migration_status().await?,
         OpsEvent::Continue {} => app.continue_migration(&ctx).await?,
     };

@@ -1,10 +1,224 @@
-//! The `reset-password` function. Its routes (API.md) arrive with password reset (issue 5);
-//! until then every request is answered 404 with the API error body, and the
-//! route table (`tobira::routes`) does not list them.
+//! The `reset-password` function: the identity entry that mails a password
+//! link (RST-4, also the first password of migrated users after the window)
+//! and setting the password with that link (RST-4, CLM-2's link too).
+//! `POST /api/password/change` (PW-5) is still planned: 404.
 
-use tobira::web::{self, Request, Response};
-use tobira::App;
+use serde::Deserialize;
+use tobira::i18n::t;
+use tobira::ids::Password;
+use tobira::reset::Forgot;
+use tobira::web::{self, Csrf, Request, Response};
+use tobira::{App, Error};
 
 pub async fn handle(app: &App, req: Request) -> Response {
-    web::not_found(app, &req)
+    match (req.method().as_str(), req.uri().path()) {
+        ("GET", "/password/forgot") => forgot_page(app, &req),
+        ("POST", "/password/forgot") => forgot_form(app, &req).await,
+        ("GET", "/password/reset") => reset_page(app, &req).await,
+        ("POST", "/password/reset") => reset_form(app, &req).await,
+        ("POST", "/api/password/forgot") => api_forgot(app, &req).await,
+        ("POST", "/api/password/reset") => api_reset(app, &req).await,
+        _ => web::not_found(app, &req),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForgotBody {
+    login_id: String,
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForgotForm {
+    csrf: String,
+    login_id: String,
+    email: String,
+    name: String,
+    phone: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetBody {
+    token: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetForm {
+    csrf: String,
+    token: String,
+    password: String,
+    password_confirm: String,
+}
+
+fn page(app: &App, req: &Request, status: u16, render: impl FnOnce(&str) -> String) -> Response {
+    let csrf = Csrf::for_page(app, req);
+    let mut r = web::html(status, render(&csrf.token));
+    csrf.attach(app, &mut r);
+    web::remember_lang(req, &mut r);
+    r
+}
+
+fn message_page(app: &App, req: &Request, status: u16, title: &str, text: &str) -> Response {
+    let lang = web::lang_of(req);
+    let mut r = web::html(
+        status,
+        tobira::pages::message(lang, req, &app.config.brand, title, text),
+    );
+    web::remember_lang(req, &mut r);
+    r
+}
+
+async fn forgot(app: &App, req: &Request, f: &Forgot<'_>) -> Result<(), Error> {
+    app.forgot_password(f, &web::ctx(req)).await
+}
+
+fn forgot_page(app: &App, req: &Request) -> Response {
+    let lang = web::lang_of(req);
+    page(app, req, 200, |csrf| {
+        tobira::pages::forgot(lang, req, &app.config.brand, csrf, None)
+    })
+}
+
+async fn forgot_form(app: &App, req: &Request) -> Response {
+    let f: ForgotForm = match web::checked_form(app, req, |f: &ForgotForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let entry = Forgot {
+        login_id: &f.login_id,
+        email: &f.email,
+        name: Some(f.name.as_str()).filter(|n| !n.is_empty()),
+        phone: Some(f.phone.as_str()).filter(|p| !p.is_empty()),
+    };
+    match forgot(app, req, &entry).await {
+        Ok(()) => {
+            let lang = web::lang_of(req);
+            message_page(
+                app,
+                req,
+                200,
+                t(lang, "forgot.sent_title"),
+                t(lang, "forgot.sent"),
+            )
+        }
+        Err(e) => web::error_page(app, req, &e),
+    }
+}
+
+async fn api_forgot(app: &App, req: &Request) -> Response {
+    let lang = web::lang_of(req);
+    let result = async {
+        let b: ForgotBody = web::json_body(req)?;
+        let entry = Forgot {
+            login_id: &b.login_id,
+            email: &b.email,
+            name: b.name.as_deref(),
+            phone: b.phone.as_deref(),
+        };
+        forgot(app, req, &entry).await?;
+        // RST-1 / RST-4: the one answer, whatever matched.
+        Ok((202, serde_json::json!({ "next": "mail" })))
+    }
+    .await;
+    web::api(result, lang)
+}
+
+fn invalid_link(app: &App, req: &Request) -> Response {
+    let lang = web::lang_of(req);
+    message_page(
+        app,
+        req,
+        Error::InvalidToken.status(),
+        t(lang, "password.title"),
+        t(lang, "reset.invalid_link"),
+    )
+}
+
+/// The password form for a link. Like every page it carries
+/// `Referrer-Policy: no-referrer`: its URL holds the link's token.
+fn reset_form_page(
+    app: &App,
+    req: &Request,
+    status: u16,
+    token: &str,
+    unmet: &[&str],
+    error: Option<&str>,
+) -> Response {
+    let lang = web::lang_of(req);
+    page(app, req, status, |csrf| {
+        tobira::pages::password_reset(lang, req, &app.config, csrf, token, unmet, error)
+    })
+}
+
+async fn reset_page(app: &App, req: &Request) -> Response {
+    let token = web::query_param(req, "token").unwrap_or_default();
+    match app.check_reset_token(&token).await {
+        Ok(()) => reset_form_page(app, req, 200, &token, &[], None),
+        Err(Error::InvalidToken) => invalid_link(app, req),
+        Err(e) => web::error_page(app, req, &e),
+    }
+}
+
+/// A password that cannot even be parsed (empty, over 1024 bytes) breaks
+/// the length rule.
+fn parse_new_password(s: &str) -> Result<Password, Error> {
+    Password::parse(s).map_err(|_| Error::WeakPassword {
+        unmet: vec!["length"],
+    })
+}
+
+async fn reset_form(app: &App, req: &Request) -> Response {
+    let f: ResetForm = match web::checked_form(app, req, |f: &ResetForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let lang = web::lang_of(req);
+    if f.password != f.password_confirm {
+        return reset_form_page(
+            app,
+            req,
+            400,
+            &f.token,
+            &[],
+            Some(t(lang, "password.mismatch")),
+        );
+    }
+    let result = match parse_new_password(&f.password) {
+        Ok(pw) => app.reset_password(&f.token, &pw, &web::ctx(req)).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => web::redirect("/login?setup=done"),
+        Err(Error::WeakPassword { unmet }) => reset_form_page(
+            app,
+            req,
+            400,
+            &f.token,
+            &unmet,
+            Some(t(lang, "password.weak")),
+        ),
+        Err(Error::InvalidToken) => invalid_link(app, req),
+        Err(e) => web::error_page(app, req, &e),
+    }
+}
+
+async fn api_reset(app: &App, req: &Request) -> Response {
+    let ctx = web::ctx(req);
+    let result = async {
+        let b: ResetBody = web::json_body(req)?;
+        let pw = parse_new_password(&b.password)?;
+        app.reset_password(&b.token, &pw, &ctx).await?;
+        Ok((200, serde_json::json!({ "next": "login" })))
+    }
+    .await;
+    web::api(result, ctx.lang)
 }

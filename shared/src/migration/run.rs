@@ -260,17 +260,24 @@ impl App {
         &self,
         name: &str,
     ) -> Result<(T, Option<u64>)> {
-        Ok(
-            get_as::<T>(self.store.as_ref(), &keys::migration_state(name), self.now())
-                .await?
-                .map_or((T::default(), None), |(c, v)| (c, Some(v))),
+        Ok(get_as::<T>(
+            self.store.as_ref(),
+            &keys::migration_state(name),
+            self.now(),
         )
+        .await?
+        .map_or((T::default(), None), |(c, v)| (c, Some(v))))
     }
 
     /// Save a state item if nobody else moved it meanwhile. Losing this race
     /// is harmless: the other run's state stands, and whatever this run did
     /// is done (every record's write is its own) and found done next time.
-    async fn save_state<T: Serialize>(&self, name: &str, state: &T, version: Option<u64>) -> Result<()> {
+    async fn save_state<T: Serialize>(
+        &self,
+        name: &str,
+        state: &T,
+        version: Option<u64>,
+    ) -> Result<()> {
         let now = self.now();
         let cond = version.map_or(Cond::Absent, Cond::Version);
         let w = Write::put(keys::migration_state(name), state, None, cond);

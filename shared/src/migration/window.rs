@@ -71,11 +71,13 @@ impl App {
     }
 
     async fn closed_at(&self) -> Result<Option<Timestamp>> {
-        Ok(
-            get_as::<Closed>(self.store.as_ref(), &keys::migration_state("WINDOW"), self.now())
-                .await?
-                .map(|(c, _)| c.closed_at),
+        Ok(get_as::<Closed>(
+            self.store.as_ref(),
+            &keys::migration_state("WINDOW"),
+            self.now(),
         )
+        .await?
+        .map(|(c, _)| c.closed_at))
     }
 
     pub async fn window_state(&self) -> Result<serde_json::Value> {
@@ -130,7 +132,10 @@ impl App {
             Some(p) => {
                 let digits = phone::digits_of(p);
                 if !phone::is_plain_digits(&digits) {
-                    return Err(Error::invalid("invalid_phone", "phone must have 4 to 32 digits"));
+                    return Err(Error::invalid(
+                        "invalid_phone",
+                        "phone must have 4 to 32 digits",
+                    ));
                 }
                 Some(digits)
             }
@@ -140,8 +145,9 @@ impl App {
             if user.state != UserState::PendingSetup {
                 return Err(Error::Conflict {
                     code: "not_pending",
-                    message: "the user has already set up; they change their details when signed in"
-                        .into(),
+                    message:
+                        "the user has already set up; they change their details when signed in"
+                            .into(),
                 });
             }
             let mut changed = Vec::new();
@@ -244,7 +250,12 @@ impl App {
             u.updated_at = now;
             let mut writes = vec![
                 Write::put(keys::user(user_id), &u, None, Cond::Version(v)),
-                self.audit(ctx, "migration.closure_notice_sent", Some((&u.id, &u.tenant_id)), None),
+                self.audit(
+                    ctx,
+                    "migration.closure_notice_sent",
+                    Some((&u.id, &u.tenant_id)),
+                    None,
+                ),
             ];
             if let Some(h) = void {
                 writes.push(Write::Delete {
