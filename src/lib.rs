@@ -2,6 +2,8 @@
 //! embedded SQLite store, mail and SMS into an outbox page. What runs here is
 //! exactly what runs in Lambda, with local adapters behind the same ports.
 
+pub mod cli;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;

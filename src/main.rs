@@ -3,6 +3,7 @@
 //!
 //!     tobira serve  [--port 3000] [--data-dir .tobira] [--base-url http://127.0.0.1:3000]
 //!     tobira invoke <function> <event.json> [--data-dir .tobira]
+//!     tobira migrate <export.jsonl> [--data-dir .tobira] [--chunk 1000] [--dry-run]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +17,8 @@ struct Args {
     port: u16,
     data_dir: PathBuf,
     base_url: Option<String>,
+    chunk: usize,
+    dry_run: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -26,6 +29,8 @@ fn parse_args() -> Result<Args, String> {
         port: 3000,
         data_dir: ".tobira".into(),
         base_url: None,
+        chunk: 1_000,
+        dry_run: false,
     };
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -37,6 +42,14 @@ fn parse_args() -> Result<Args, String> {
             }
             "--data-dir" => a.data_dir = value("--data-dir")?.into(),
             "--base-url" => a.base_url = Some(value("--base-url")?),
+            "--chunk" => {
+                a.chunk = value("--chunk")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--chunk needs a positive number".to_string())?
+            }
+            "--dry-run" => a.dry_run = true,
             "-h" | "--help" => return Err(String::new()),
             _ if a.command.is_empty() => a.command = arg,
             _ => a.positional.push(arg),
@@ -50,7 +63,8 @@ fn parse_args() -> Result<Args, String> {
 
 const USAGE: &str = "usage:
   tobira serve  [--port 3000] [--data-dir .tobira] [--base-url http://127.0.0.1:PORT]
-  tobira invoke <function> <event.json> [--data-dir .tobira]";
+  tobira invoke <function> <event.json> [--data-dir .tobira]
+  tobira migrate <export.jsonl> [--data-dir .tobira] [--chunk 1000] [--dry-run]";
 
 fn config(base_url: &str) -> Config {
     let mut c = Config::local(base_url);
@@ -80,6 +94,7 @@ async fn main() -> ExitCode {
     match args.command.as_str() {
         "serve" => serve(args).await,
         "invoke" => invoke(args).await,
+        "migrate" => migrate(args).await,
         other => {
             eprintln!("unknown command {other:?}\n{USAGE}");
             ExitCode::from(2)
@@ -166,6 +181,51 @@ async fn invoke(args: Args) -> ExitCode {
                 "{}",
                 serde_json::json!({ "error": e.code(), "message": e.to_string() })
             );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Import and apply a legacy export into the local store, with progress.
+async fn migrate(args: Args) -> ExitCode {
+    use std::io::IsTerminal;
+    let [file] = args.positional.as_slice() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.port));
+    let local = match Local::open(&args.data_dir, config(&base_url)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("tobira: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let opts = tobira_local::cli::MigrateOptions {
+        chunk: args.chunk,
+        dry_run: args.dry_run,
+    };
+    let tty = std::io::stderr().is_terminal();
+    let mut err = std::io::stderr();
+    match tobira_local::cli::migrate_file(&local.app, file.as_ref(), &opts, &mut err, tty).await {
+        Ok(s) => {
+            for line in &s.not_json {
+                eprintln!("rejected {line}");
+            }
+            let out = serde_json::json!({
+                "lines": s.lines,
+                "not_json": s.not_json.len(),
+                "import": s.import,
+                if opts.dry_run { "plan" } else { "apply" }: s.apply,
+            });
+            println!("{out:#}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tobira: {e}");
             ExitCode::FAILURE
         }
     }
