@@ -75,8 +75,24 @@ fn config(base_url: &str) -> Config {
     if base_url.starts_with("http://") && !loopback {
         c.cookie_secure = false;
     }
+    // The demo's migration window (MIG-11) is open from yesterday for six
+    // weeks unless TOBIRA_MIGRATION_WINDOW says otherwise, and the legacy
+    // portal's key is a published demo key unless one is configured.
+    if c.migration_window.is_none() {
+        use tobira::clock::Clock;
+        let today = tobira::clock::SystemClock.now();
+        let day = std::time::Duration::from_secs(86_400);
+        let start = tobira::clock::Timestamp::from_millis(today.millis() - 86_400_000);
+        c.migration_window = Some((start.jst_date(), today.plus(day * 41).jst_date()));
+    }
+    if c.legacy_portal_key_sha256.is_none() {
+        c.legacy_portal_key_sha256 = Some(tobira::random::token_hash(DEMO_LEGACY_KEY));
+    }
     c
 }
+
+/// The local demo's legacy-portal key (never used when a hash is configured).
+const DEMO_LEGACY_KEY: &str = "tobira-demo-legacy-portal-key";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -140,6 +156,9 @@ async fn serve(args: Args) -> ExitCode {
     };
     println!("outbox (setup mails, codes): {base_url}/_dev/outbox");
     println!("sign in: {base_url}/login");
+    if let Some((a, b)) = &local.app.config.migration_window {
+        println!("migration window: {a} to {b} (legacy-portal API: Authorization: Bearer {DEMO_LEGACY_KEY}, unless TOBIRA_LEGACY_PORTAL_KEY_SHA256 is set)");
+    }
     println!("tobira listening on {base_url}");
     if let Err(e) = tobira_local::serve(local, listener).await {
         eprintln!("tobira: {e}");
