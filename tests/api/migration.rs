@@ -364,3 +364,17 @@ async fn mig_10_scheduled_event_continues_in_bounded_chunks() {
         13
     );
 }
+
+// MIG-10
+#[tokio::test]
+async fn mig_10_zero_max_records_is_refused_not_looped() {
+    let h = Harness::new();
+    for bad in [
+        json!({ "action": "plan", "max_records": 0 }),
+        json!({ "action": "apply", "max_records": 0 }),
+    ] {
+        let e = tobira_migrate_batch::handle(&h.app, bad).await.unwrap_err();
+        assert_eq!(e.code(), "invalid_event");
+    }
+    assert!(h.memory.snapshot().is_empty());
+}

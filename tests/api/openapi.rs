@@ -4,11 +4,17 @@
 //! `Error` schema describes the error bodies that `web::error_response`
 //! actually produces for every `tobira::Error`.
 //!
+//!
+//! Its `x-tobira-events` (the `migrate-batch` function) is held to
+//! `tobira_migrate_batch`: the actions it documents are the ones the handler
+//! accepts, and every report a realistic run produces matches the documented
+//! answer schema (and uses every field the schema declares).
+//!
 //! Self-contained: reads the file, no server, no network.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use tobira::i18n::Lang;
 use tobira::routes::ROUTES;
 use tobira::web::{Body, Request};
@@ -257,6 +263,12 @@ fn every_error() -> Vec<Error> {
             code: "busy",
             message: "an account changed meanwhile; try again".into(),
         },
+        // `migrate-batch` (`POST /_dev/invoke/migrate-batch`): its refusals,
+        // made by its parsers.
+        tobira_migrate_batch::parse_event(json!({ "action": "explode" }))
+            .expect_err("unknown action"),
+        tobira::ids::TenantId::parse("no spaces").expect_err("bad tenant ID"),
+        tobira::migration::Pos::parse("no-slash").expect_err("bad cursor"),
     ]
 }
 
@@ -572,4 +584,719 @@ fn openapi_cookies_are_the_session_and_grant_cookies() {
     for m in ["GET", "POST"] {
         needs(m, "/api/setup/identity", "legacyPortal");
     }
+}
+
+// ---------------------------------------------------------------------------
+// `x-tobira-events`: the `migrate-batch` function.
+
+/// The JSON Schema keywords the checker below understands (or, for the
+/// annotations, may ignore). A schema using any other keyword fails the test
+/// rather than being half-checked.
+const KEYWORDS: &[&str] = &[
+    "$ref",
+    "type",
+    "const",
+    "enum",
+    "minimum",
+    "minItems",
+    "minLength",
+    "format",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "description",
+    "default",
+    "examples",
+    "discriminator",
+];
+
+/// The pointer (`/components/schemas/X`) of a local `$ref`.
+fn ref_pointer(r: &str) -> String {
+    let p = r
+        .strip_prefix('#')
+        .unwrap_or_else(|| panic!("{DOC}: only local $refs are used, found {r}"));
+    p.to_string()
+}
+
+/// The schema at `ptr`, following `$ref`s; and the pointer it was found at.
+fn schema_at<'a>(doc: &'a Value, ptr: &str) -> (&'a Value, String) {
+    let s = doc
+        .pointer(ptr)
+        .unwrap_or_else(|| panic!("{DOC}: nothing at {ptr}"));
+    match s.get("$ref").and_then(Value::as_str) {
+        Some(r) => schema_at(doc, &ref_pointer(r)),
+        None => (s, ptr.to_string()),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn format_ok(format: &str, s: &str) -> bool {
+    let date = |d: &str| {
+        d.len() == 10
+            && d.char_indices().all(|(i, c)| match i {
+                4 | 7 => c == '-',
+                _ => c.is_ascii_digit(),
+            })
+    };
+    match format {
+        "date" => date(s),
+        // What `Timestamp::rfc3339` writes: `YYYY-MM-DDTHH:MM:SSZ`.
+        "date-time" => {
+            s.len() == 20
+                && date(&s[..10])
+                && s[10..].char_indices().all(|(i, c)| match i {
+                    0 => c == 'T',
+                    3 | 6 => c == ':',
+                    9 => c == 'Z',
+                    _ => c.is_ascii_digit(),
+                })
+        }
+        other => panic!("{DOC}: the checker does not know format {other}"),
+    }
+}
+
+/// Check `v` against the schema at `ptr` (the subset of JSON Schema the
+/// document uses: `KEYWORDS`). Problems go to `problems` with `at` (where in
+/// the value); the pointer of every declared property `v` has goes to `seen`.
+fn check(
+    doc: &Value,
+    ptr: &str,
+    v: &Value,
+    at: &str,
+    problems: &mut Vec<String>,
+    seen: &mut BTreeSet<String>,
+) {
+    let (schema, ptr) = schema_at(doc, ptr);
+    let schema = schema
+        .as_object()
+        .unwrap_or_else(|| panic!("{DOC}: schema at {ptr} is not an object"));
+    for k in schema.keys() {
+        assert!(
+            KEYWORDS.contains(&k.as_str()),
+            "{DOC}: {ptr} uses `{k}`, which the test's schema checker does not know"
+        );
+    }
+    let mut fail = |m: String| problems.push(format!("  {at}: {m} (schema {ptr})"));
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => panic!("{DOC}: {ptr}: bad `type`"),
+        };
+        let actual = json_type(v);
+        if !types
+            .iter()
+            .any(|t| *t == actual || (*t == "number" && actual == "integer"))
+        {
+            fail(format!("{v} is {actual}, not {types:?}"));
+            return;
+        }
+    }
+    if let Some(c) = schema.get("const") {
+        if v != c {
+            fail(format!("{v} is not {c}"));
+        }
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
+        if !e.contains(v) {
+            fail(format!("{v} is not one of {e:?}"));
+        }
+    }
+    if let (Some(min), Some(n)) = (schema.get("minimum").and_then(Value::as_f64), v.as_f64()) {
+        if n < min {
+            fail(format!("{n} is below {min}"));
+        }
+    }
+    if let (Some(min), Some(a)) = (schema.get("minItems").and_then(Value::as_u64), v.as_array()) {
+        if (a.len() as u64) < min {
+            fail(format!("{} items, fewer than {min}", a.len()));
+        }
+    }
+    if let (Some(min), Some(s)) = (schema.get("minLength").and_then(Value::as_u64), v.as_str()) {
+        if (s.chars().count() as u64) < min {
+            fail(format!("{s:?} is shorter than {min}"));
+        }
+    }
+    if let (Some(f), Some(s)) = (schema.get("format").and_then(Value::as_str), v.as_str()) {
+        if !format_ok(f, s) {
+            fail(format!("{s:?} is not a {f}"));
+        }
+    }
+    if let Some(obj) = v.as_object() {
+        let props = schema.get("properties").and_then(Value::as_object);
+        let closed = schema.get("additionalProperties") == Some(&Value::Bool(false));
+        for (k, fv) in obj {
+            match props.and_then(|p| p.get(k)) {
+                Some(_) => {
+                    let p = format!("{ptr}/properties/{k}");
+                    seen.insert(p.clone());
+                    check(doc, &p, fv, &format!("{at}.{k}"), problems, seen);
+                }
+                None if closed => problems.push(format!(
+                    "  {at}: field `{k}` is not in the schema (schema {ptr})"
+                )),
+                None => {}
+            }
+        }
+        for r in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !obj.contains_key(r) {
+                problems.push(format!(
+                    "  {at}: required field `{r}` is missing (schema {ptr})"
+                ));
+            }
+        }
+    }
+    if let (Some(_), Some(items)) = (schema.get("items"), v.as_array()) {
+        for (i, item) in items.iter().enumerate() {
+            check(
+                doc,
+                &format!("{ptr}/items"),
+                item,
+                &format!("{at}[{i}]"),
+                problems,
+                seen,
+            );
+        }
+    }
+    for (kw, ok) in [
+        ("oneOf", (|n| n == 1) as fn(usize) -> bool),
+        ("anyOf", |n| n >= 1),
+        ("allOf", |_| true),
+    ] {
+        let Some(branches) = schema.get(kw).and_then(Value::as_array) else {
+            continue;
+        };
+        let mut matched = 0;
+        let mut why = Vec::new();
+        let mut branch_seen = BTreeSet::new();
+        for i in 0..branches.len() {
+            let (mut p, mut s) = (Vec::new(), BTreeSet::new());
+            check(doc, &format!("{ptr}/{kw}/{i}"), v, at, &mut p, &mut s);
+            if p.is_empty() {
+                matched += 1;
+                branch_seen.extend(s);
+            } else {
+                why.extend(p);
+            }
+        }
+        if kw == "allOf" && matched < branches.len() {
+            problems.extend(why);
+        } else if !ok(matched) {
+            problems.push(format!(
+                "  {at}: matches {matched} of the {} branches of {kw} (schema {ptr}){}",
+                branches.len(),
+                why.iter().map(|w| format!("\n    {w}")).collect::<String>()
+            ));
+        } else {
+            seen.extend(branch_seen);
+        }
+    }
+}
+
+/// The pointer of every property the schema at `ptr` declares, nested ones
+/// included (following `$ref`, `items` and the branches).
+fn declared(doc: &Value, ptr: &str, out: &mut BTreeSet<String>, visited: &mut BTreeSet<String>) {
+    let (schema, ptr) = schema_at(doc, ptr);
+    if !visited.insert(ptr.clone()) {
+        return;
+    }
+    for k in schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|p| p.keys())
+    {
+        let p = format!("{ptr}/properties/{k}");
+        out.insert(p.clone());
+        declared(doc, &p, out, visited);
+    }
+    if schema.get("items").is_some() {
+        declared(doc, &format!("{ptr}/items"), out, visited);
+    }
+    for kw in ["oneOf", "anyOf", "allOf"] {
+        for i in 0..schema.get(kw).and_then(Value::as_array).map_or(0, Vec::len) {
+            declared(doc, &format!("{ptr}/{kw}/{i}"), out, visited);
+        }
+    }
+}
+
+fn events_doc(doc: &Value) -> &Value {
+    let e = &doc["x-tobira-events"];
+    assert_eq!(
+        e["function"], "migrate-batch",
+        "{DOC}: x-tobira-events must describe migrate-batch"
+    );
+    e
+}
+
+/// action -> the `actions` entry of `x-tobira-events`.
+fn documented_actions(doc: &Value) -> BTreeMap<String, Value> {
+    events_doc(doc)["actions"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{DOC}: x-tobira-events.actions must be an object"))
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The pointer of an action's `event` or `answer` schema.
+fn action_schema(doc: &Value, action: &str, which: &str) -> String {
+    let r = documented_actions(doc)
+        .get(action)
+        .unwrap_or_else(|| panic!("{DOC}: action `{action}` is not documented"))[which]["$ref"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{DOC}: action `{action}` has no `{which}` $ref"))
+        .to_string();
+    ref_pointer(&r)
+}
+
+fn window_config() -> tobira::Config {
+    let mut c = tobira::Config::local("https://portal.example.com");
+    c.migration_window = Some(("2026-11-01".into(), "2026-12-31".into()));
+    c
+}
+
+/// `None` if the handler accepted the event (whatever it then answered),
+/// else the `invalid_event` message. Each on a fresh store.
+async fn refusal(event: &Value) -> Option<String> {
+    let h = crate::support::Harness::with_config(window_config());
+    match tobira_migrate_batch::handle(&h.app, event.clone()).await {
+        Err(e) if e.code() == "invalid_event" => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+/// Invokes `migrate-batch` and checks each answer against the answer schema
+/// its action documents.
+struct Run<'a> {
+    doc: &'a Value,
+    h: &'a crate::support::Harness,
+    problems: Vec<String>,
+    seen: BTreeSet<String>,
+    /// Answer schemas used, by action.
+    answered: BTreeSet<String>,
+}
+
+impl Run<'_> {
+    async fn send(&mut self, step: &str, event: Value) -> Value {
+        let is_envelope = event.get("source").is_some() && event.get("detail-type").is_some();
+        let ops = if !is_envelope {
+            Some(event.clone())
+        } else if event["detail-type"] == "Scheduled Event" {
+            None
+        } else {
+            Some(event["detail"].clone())
+        };
+        let action = match &ops {
+            Some(ops) => {
+                let mut p = Vec::new();
+                check(
+                    self.doc,
+                    "/components/schemas/MigrateBatchEvent",
+                    ops,
+                    &format!("{step} event"),
+                    &mut p,
+                    &mut BTreeSet::new(),
+                );
+                self.problems.extend(p);
+                ops["action"].as_str().expect("an action").to_string()
+            }
+            None => "continue".to_string(),
+        };
+        let answer = tobira_migrate_batch::handle(&self.h.app, event.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{step}: {event} failed: {e:?}"));
+        let ptr = action_schema(self.doc, &action, "answer");
+        check(
+            self.doc,
+            &ptr,
+            &answer,
+            &format!("{step} answer"),
+            &mut self.problems,
+            &mut self.seen,
+        );
+        self.answered.insert(action);
+        answer
+    }
+}
+
+// MIG-10
+#[tokio::test]
+async fn migrate_batch_events_and_reports_match_the_document() {
+    use crate::support::{sample_records, Harness};
+    let doc = doc();
+    let actions = documented_actions(&doc);
+    let mut problems = Vec::new();
+
+    // (a) The documented actions are the ones the handler accepts. Its own
+    // list, from the refusal of an unknown action (serde names the variants).
+    let e =
+        tobira_migrate_batch::handle(&Harness::new().app, json!({ "action": "no-such-action" }))
+            .await
+            .expect_err("an undocumented action is refused");
+    assert_eq!(e.code(), "invalid_event");
+    let msg = e.to_string();
+    let handler: BTreeSet<String> = msg
+        .split_once("expected one of ")
+        .unwrap_or_else(|| panic!("cannot read the handler's actions from {msg:?}"))
+        .1
+        .split(',')
+        .map(|a| a.trim().trim_matches('`').to_string())
+        .collect();
+    let documented: BTreeSet<String> = actions.keys().cloned().collect();
+    assert_eq!(
+        documented, handler,
+        "{DOC}: x-tobira-events.actions (left) and the actions migrate-batch accepts (right) differ"
+    );
+    let event_union = &doc["components"]["schemas"]["MigrateBatchEvent"];
+    let in_union: BTreeSet<String> = event_union["oneOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["$ref"].as_str())
+        .map(|r| schema_at(&doc, &ref_pointer(r)).0["properties"]["action"]["const"].clone())
+        .filter_map(|c| c.as_str().map(String::from))
+        .collect();
+    let in_mapping: BTreeSet<String> = event_union["discriminator"]["mapping"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        (&in_union, &in_mapping),
+        (&documented, &documented),
+        "{DOC}: MigrateBatchEvent's oneOf and discriminator must list every action"
+    );
+
+    for (action, entry) in &actions {
+        for key in ["summary", "fields", "event", "answer"] {
+            if entry.get(key).is_none() {
+                problems.push(format!("  action {action}: no `{key}`"));
+            }
+        }
+        let cites_rule = entry["summary"].as_str().is_some_and(|s| {
+            s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .any(|w| {
+                    w.split_once('-').is_some_and(|(p, n)| {
+                        p.len() >= 2
+                            && p.chars().all(|c| c.is_ascii_uppercase())
+                            && n.starts_with(|c: char| c.is_ascii_digit())
+                    })
+                })
+        });
+        if !cites_rule {
+            problems.push(format!(
+                "  action {action}: its summary cites no rule (e.g. MIG-10)"
+            ));
+        }
+        let ptr = action_schema(&doc, action, "event");
+        let (schema, _) = schema_at(&doc, &ptr);
+        if schema["properties"]["action"]["const"] != action.as_str() {
+            problems.push(format!(
+                "  action {action}: its event's `action` const differs"
+            ));
+        }
+        if schema["additionalProperties"] != Value::Bool(false) {
+            problems.push(format!("  action {action}: event allows unknown fields"));
+        }
+        let props: BTreeSet<&str> = schema["properties"]
+            .as_object()
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let fields: BTreeSet<&str> = entry["fields"]
+            .as_object()
+            .map(|f| f.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let expected_fields: BTreeSet<&str> =
+            props.iter().copied().filter(|p| *p != "action").collect();
+        if fields != expected_fields {
+            problems.push(format!(
+                "  action {action}: `fields` {fields:?} but the event schema has {expected_fields:?}"
+            ));
+        }
+        // Every example is a valid event the handler accepts, and together
+        // they use every documented field.
+        let examples = schema["examples"].as_array().cloned().unwrap_or_default();
+        if examples.is_empty() {
+            problems.push(format!("  action {action}: its event has no examples"));
+        }
+        let mut used = BTreeSet::new();
+        for ex in &examples {
+            check(
+                &doc,
+                &ptr,
+                ex,
+                &format!("{action} example"),
+                &mut problems,
+                &mut BTreeSet::new(),
+            );
+            used.extend(ex.as_object().into_iter().flat_map(|o| o.keys().cloned()));
+            if let Some(m) = refusal(ex).await {
+                problems.push(format!("  action {action}: example {ex} is refused: {m}"));
+            }
+        }
+        for p in &props {
+            if !used.contains(*p) {
+                problems.push(format!(
+                    "  action {action}: no example uses the documented field `{p}`"
+                ));
+            }
+        }
+        // The required fields alone are enough (values from the examples).
+        let mut minimal = serde_json::Map::new();
+        for r in schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let value = examples
+                .iter()
+                .find_map(|ex| ex.get(r).cloned())
+                .unwrap_or_else(|| panic!("{DOC}: no example of {action} has required `{r}`"));
+            minimal.insert(r.to_string(), value);
+        }
+        let minimal = Value::Object(minimal);
+        if let Some(m) = refusal(&minimal).await {
+            problems.push(format!(
+                "  action {action}: its required fields {minimal} are refused: {m}"
+            ));
+        }
+        // Without a required field, or with an undocumented one, it is refused.
+        for r in schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|r| *r != "action")
+        {
+            let mut less = minimal.clone();
+            less.as_object_mut().unwrap().remove(r);
+            if refusal(&less).await.is_none() {
+                problems.push(format!(
+                    "  action {action}: accepted without the required `{r}`"
+                ));
+            }
+        }
+        let mut more = minimal.clone();
+        more["undocumented_field"] = json!(1);
+        if refusal(&more).await.is_none() {
+            problems.push(format!(
+                "  action {action}: accepts an undocumented field: {more}"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{DOC}: x-tobira-events and migrate-batch disagree:\n{}",
+        problems.join("\n")
+    );
+
+    // (b) A realistic run: every answer matches its action's answer schema.
+    let mut config = window_config();
+    config.migrate_chunk = 4;
+    let h = Harness::with_config(config);
+    let mut run = Run {
+        doc: &doc,
+        h: &h,
+        problems: Vec::new(),
+        seen: BTreeSet::new(),
+        answered: BTreeSet::new(),
+    };
+    let mut records = sample_records();
+    records.push(json!({ "login_id": "broken" })); // rejected, with a reason
+    let r = run
+        .send("import", json!({ "action": "import", "records": records }))
+        .await;
+    assert_eq!(r["counts"]["rejected"], 1, "{r}");
+
+    let page = run
+        .send("plan page 1", json!({ "action": "plan", "max_records": 5 }))
+        .await;
+    assert_eq!(page["complete"], false, "{page}");
+    let next = page["next"].clone();
+    assert!(next.is_string(), "a partial plan gives `next`: {page}");
+    run.send(
+        "plan page 2",
+        json!({ "action": "plan", "max_records": 100, "after": next }),
+    )
+    .await;
+    run.send(
+        "plan of one tenant",
+        json!({ "action": "plan", "tenant_id": "econ1000000001" }),
+    )
+    .await;
+    let dry = run
+        .send(
+            "apply dry run",
+            json!({ "action": "apply", "dry_run": true, "max_records": 3 }),
+        )
+        .await;
+    assert_eq!(
+        (&dry["action"], &dry["dry_run"]),
+        (&json!("plan"), &json!(true))
+    );
+
+    let part = run
+        .send("apply part", json!({ "action": "apply", "max_records": 3 }))
+        .await;
+    assert!(part["next"].is_string(), "{part}");
+    run.send("status mid-pass", json!({ "action": "status" }))
+        .await;
+    let chunk = run
+        .send("continue chunk", json!({ "action": "continue" }))
+        .await;
+    assert_eq!(chunk["complete"], false, "{chunk}");
+    let done = run.send("apply rest", json!({ "action": "apply" })).await;
+    assert_eq!(done["complete"], true, "{done}");
+    run.send(
+        "apply again",
+        json!({ "action": "apply", "tenant_id": "econ1000000001" }),
+    )
+    .await;
+
+    let sent = run
+        .send(
+            "send-setup-links",
+            json!({ "action": "send-setup-links", "tenant_id": "econ1000000001" }),
+        )
+        .await;
+    assert!(sent["sent"].as_u64() > Some(0), "{sent}");
+    run.send(
+        "send-setup-links all",
+        json!({ "action": "send-setup-links" }),
+    )
+    .await;
+    // A delivery fault stops the job; status shows it; the schedule finishes it.
+    h.outbox.set_failing(true);
+    let stopped = run
+        .send(
+            "send-setup-links resend, mail failing",
+            json!({ "action": "send-setup-links", "resend": true }),
+        )
+        .await;
+    assert!(stopped["stopped"].is_string(), "{stopped}");
+    let status = run
+        .send("status, setup-link job", json!({ "action": "status" }))
+        .await;
+    assert_eq!(
+        status["job"]["pending"]["kind"], "send-setup-links",
+        "{status}"
+    );
+    h.outbox.set_failing(false);
+    let cont = run
+        .send(
+            "continue the setup-link job",
+            json!({ "action": "continue" }),
+        )
+        .await;
+    assert_eq!(cont["job"]["complete"], true, "{cont}");
+
+    h.active_user("owner@example.com", "Str0ng-Passw0rd").await;
+    let event = json!({
+        "action": "link-services",
+        "login_id": "OWNER@example.com",
+        "service_ids": ["ca1234567890", "ca0000000000", "bad id!"],
+    });
+    let linked = run.send("link-services", event.clone()).await;
+    assert_eq!(
+        (&linked["linked"], &linked["not_found"], &linked["rejected"]),
+        (&json!(1), &json!(1), &json!(1)),
+        "{linked}"
+    );
+    let again = run.send("link-services again", event).await;
+    assert_eq!(again["already_linked"], 1, "{again}");
+
+    let dry = run
+        .send(
+            "close-window dry run",
+            json!({ "action": "close-window", "dry_run": true }),
+        )
+        .await;
+    assert!(
+        dry["would_send"].as_array().is_some_and(|w| !w.is_empty()),
+        "{dry}"
+    );
+    h.outbox.set_failing(true);
+    let stopped = run
+        .send(
+            "close-window, mail failing",
+            json!({ "action": "close-window" }),
+        )
+        .await;
+    assert_eq!(stopped["complete"], false, "{stopped}");
+    let status = run
+        .send("status, closing", json!({ "action": "status" }))
+        .await;
+    assert_eq!(status["job"]["pending"]["kind"], "close-window", "{status}");
+    assert_eq!(status["window"]["open"], false, "{status}");
+    h.outbox.set_failing(false);
+    let cont = run
+        .send(
+            "the schedule's envelope",
+            json!({
+                "version": "0", "source": "aws.events",
+                "detail-type": "Scheduled Event", "detail": {},
+            }),
+        )
+        .await;
+    assert!(cont["job"]["sent"].as_u64() > Some(0), "{cont}");
+    run.send("close-window again", json!({ "action": "close-window" }))
+        .await;
+    let last = run
+        .send(
+            "status in an EventBridge event",
+            json!({
+                "source": "tobira.ops", "detail-type": "ops",
+                "detail": { "action": "status" },
+            }),
+        )
+        .await;
+    assert_eq!(last["complete"], true, "{last}");
+
+    // Every action answered, and every field its answer schema declares
+    // appeared in some answer (a field the code never writes is stale).
+    let not_answered: Vec<&String> = documented.difference(&run.answered).collect();
+    assert!(
+        not_answered.is_empty(),
+        "the run never invoked {not_answered:?}"
+    );
+    let mut declared_fields = BTreeSet::new();
+    for action in &documented {
+        declared(
+            &doc,
+            &action_schema(&doc, action, "answer"),
+            &mut declared_fields,
+            &mut BTreeSet::new(),
+        );
+    }
+    for p in declared_fields.difference(&run.seen) {
+        run.problems
+            .push(format!("  {p}: declared, but no answer of the run had it"));
+    }
+    assert!(
+        run.problems.is_empty(),
+        "{DOC}: migrate-batch answers and their documented schemas disagree:\n{}",
+        run.problems.join("\n")
+    );
 }

@@ -74,7 +74,22 @@ pub fn parse_event(event: Value) -> Result<OpsEvent, Error> {
 
 pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
     let ctx = Ctx::system("migrate-batch");
-    let report = match parse_event(event)? {
+    let event = parse_event(event)?;
+    if let OpsEvent::Plan {
+        max_records: Some(0),
+        ..
+    }
+    | OpsEvent::Apply {
+        max_records: Some(0),
+        ..
+    } = event
+    {
+        return Err(Error::invalid(
+            "invalid_event",
+            "invalid migrate-batch event: max_records must be at least 1",
+        ));
+    }
+    let report = match event {
         OpsEvent::Import { records } => to_json(app.import(&records, &ctx).await?),
         OpsEvent::Plan {
             tenant_id,
@@ -117,10 +132,15 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
         OpsEvent::Status {} => app.migration_status().await?,
         OpsEvent::Continue {} => app.continue_migration(&ctx).await?,
     };
-    // One line per run for operators (counts only, never record contents).
-    let counts = report.get("counts").cloned().unwrap_or(Value::Null);
+    // One line per run for operators: the report's figures, never record
+    // contents (per-record lines and the users a dry run would mail stay out).
+    let mut summary = report.clone();
+    if let Some(o) = summary.as_object_mut() {
+        o.remove("records");
+        o.remove("would_send");
+    }
     let action = report.get("action").and_then(Value::as_str).unwrap_or("-");
-    tracing::info!(%action, %counts, "migrate-batch");
+    tracing::info!(%action, %summary, "migrate-batch");
     Ok(report)
 }
 
