@@ -178,21 +178,17 @@ pub fn setup_mail(
             "If you did not expect this e-mail, please ignore it.".to_string(),
         ),
     };
-    let text = format!("{greeting}\n\n{body}\n\n{link}\n\n{until}\n\n{ignore}\n\n{brand}\n");
-    let html = format!(
-        "<p>{}</p><p>{}</p><p><a href=\"{}\">{}</a></p><p>{}</p><p>{}</p><p>{}</p>",
-        escape(&greeting),
-        escape(&body),
-        escape(link),
-        escape(link),
-        escape(&until),
-        escape(&ignore),
-        escape(brand)
-    );
-    Mail {
-        to: to.to_string(),
+    compose(
+        to,
         subject,
-        text,
-        html,
-    }
+        &[
+            greeting,
+            body,
+            link.to_string(),
+            until,
+            ignore,
+            brand.to_string(),
+        ],
+        Some(link),
+    )
 }

@@ -334,6 +334,31 @@ impl Csrf {
 
 /// A page's form post: parsed strictly, and refused unless its CSRF field
 /// matches the cookie.
+/// A page with a fresh CSRF token (SES-3): `render` gets the token for the form.
+pub fn page(
+    app: &App,
+    req: &Request,
+    status: u16,
+    render: impl FnOnce(&str) -> String,
+) -> Response {
+    let csrf = Csrf::for_page(app, req);
+    let mut r = html(status, render(&csrf.token));
+    csrf.attach(app, &mut r);
+    remember_lang(req, &mut r);
+    r
+}
+
+/// A page that only says something (title and text).
+pub fn message_page(app: &App, req: &Request, status: u16, title: &str, text: &str) -> Response {
+    let lang = lang_of(req);
+    let mut r = html(
+        status,
+        crate::pages::message(lang, req, &app.config.brand, title, text),
+    );
+    remember_lang(req, &mut r);
+    r
+}
+
 pub fn checked_form<T: DeserializeOwned>(
     app: &App,
     req: &Request,

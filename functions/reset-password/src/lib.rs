@@ -7,7 +7,7 @@ use serde::Deserialize;
 use tobira::i18n::t;
 use tobira::ids::Password;
 use tobira::reset::Forgot;
-use tobira::web::{self, Csrf, Request, Response};
+use tobira::web::{self, Request, Response};
 use tobira::{App, Error};
 
 pub async fn handle(app: &App, req: Request) -> Response {
@@ -59,31 +59,13 @@ struct ResetForm {
     password_confirm: String,
 }
 
-fn page(app: &App, req: &Request, status: u16, render: impl FnOnce(&str) -> String) -> Response {
-    let csrf = Csrf::for_page(app, req);
-    let mut r = web::html(status, render(&csrf.token));
-    csrf.attach(app, &mut r);
-    web::remember_lang(req, &mut r);
-    r
-}
-
-fn message_page(app: &App, req: &Request, status: u16, title: &str, text: &str) -> Response {
-    let lang = web::lang_of(req);
-    let mut r = web::html(
-        status,
-        tobira::pages::message(lang, req, &app.config.brand, title, text),
-    );
-    web::remember_lang(req, &mut r);
-    r
-}
-
 async fn forgot(app: &App, req: &Request, f: &Forgot<'_>) -> Result<(), Error> {
     app.forgot_password(f, &web::ctx(req)).await
 }
 
 fn forgot_page(app: &App, req: &Request) -> Response {
     let lang = web::lang_of(req);
-    page(app, req, 200, |csrf| {
+    web::page(app, req, 200, |csrf| {
         tobira::pages::forgot(lang, req, &app.config.brand, csrf, None)
     })
 }
@@ -102,7 +84,7 @@ async fn forgot_form(app: &App, req: &Request) -> Response {
     match forgot(app, req, &entry).await {
         Ok(()) => {
             let lang = web::lang_of(req);
-            message_page(
+            web::message_page(
                 app,
                 req,
                 200,
@@ -134,7 +116,7 @@ async fn api_forgot(app: &App, req: &Request) -> Response {
 
 fn invalid_link(app: &App, req: &Request) -> Response {
     let lang = web::lang_of(req);
-    message_page(
+    web::message_page(
         app,
         req,
         Error::InvalidToken.status(),
@@ -154,7 +136,7 @@ fn reset_form_page(
     error: Option<&str>,
 ) -> Response {
     let lang = web::lang_of(req);
-    page(app, req, status, |csrf| {
+    web::page(app, req, status, |csrf| {
         tobira::pages::password_reset(lang, req, &app.config, csrf, token, unmet, error)
     })
 }

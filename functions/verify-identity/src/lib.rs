@@ -11,7 +11,7 @@ use tobira::migration::IdentityUpdate;
 use tobira::pages::{ClaimRegisterForm, IdentityForm};
 use tobira::random::{ct_eq, token_hash};
 use tobira::session::{Session, Stage};
-use tobira::web::{self, Csrf, Request, Response};
+use tobira::web::{self, Request, Response};
 use tobira::{App, Error};
 
 const GRANT: &str = "grant";
@@ -79,14 +79,6 @@ struct ResendBody {
     email: String,
 }
 
-fn page(app: &App, req: &Request, status: u16, render: impl FnOnce(&str) -> String) -> Response {
-    let csrf = Csrf::for_page(app, req);
-    let mut r = web::html(status, render(&csrf.token));
-    csrf.attach(app, &mut r);
-    web::remember_lang(req, &mut r);
-    r
-}
-
 fn identity_page(
     app: &App,
     req: &Request,
@@ -95,7 +87,7 @@ fn identity_page(
     error: Option<&str>,
 ) -> Response {
     let lang = web::lang_of(req);
-    page(app, req, status, |csrf| {
+    web::page(app, req, status, |csrf| {
         tobira::pages::setup(lang, req, &app.config.brand, csrf, form, error)
     })
 }
@@ -172,7 +164,7 @@ fn password_form_page(
     error: Option<&str>,
 ) -> Response {
     let lang = web::lang_of(req);
-    page(app, req, status, |csrf| {
+    web::page(app, req, status, |csrf| {
         tobira::pages::password(
             lang,
             req,
@@ -480,19 +472,9 @@ fn claim_page(
     service_id: &str,
 ) -> Response {
     let lang = web::lang_of(req);
-    page(app, req, status, |csrf| {
+    web::page(app, req, status, |csrf| {
         tobira::pages::claim(lang, req, &app.config.brand, csrf, error, service_id)
     })
-}
-
-fn message_page(app: &App, req: &Request, status: u16, title: &str, text: &str) -> Response {
-    let lang = web::lang_of(req);
-    let mut r = web::html(
-        status,
-        tobira::pages::message(lang, req, &app.config.brand, title, text),
-    );
-    web::remember_lang(req, &mut r);
-    r
 }
 
 async fn claim_form(app: &App, req: &Request) -> Response {
@@ -507,7 +489,7 @@ async fn claim_form(app: &App, req: &Request) -> Response {
         }
         Ok(Claimed::Linked { service_ids }) => {
             let text = format!("{}{}", t(lang, "claim.linked"), service_ids.join(", "));
-            message_page(app, req, 200, t(lang, "claim.linked_title"), &text)
+            web::message_page(app, req, 200, t(lang, "claim.linked_title"), &text)
         }
         Err(Error::InvalidCredentials) => {
             claim_page(app, req, 401, Some(t(lang, "claim.failed")), &f.service_id)
@@ -544,14 +526,14 @@ fn claim_register_form_page(
     error: Option<&str>,
 ) -> Response {
     let lang = web::lang_of(req);
-    page(app, req, status, |csrf| {
+    web::page(app, req, status, |csrf| {
         tobira::pages::claim_register(lang, req, &app.config.brand, csrf, form, error)
     })
 }
 
 fn claim_expired(app: &App, req: &Request, status: u16) -> Response {
     let lang = web::lang_of(req);
-    let r = message_page(
+    let r = web::message_page(
         app,
         req,
         status,
@@ -601,7 +583,7 @@ async fn claim_register_form(app: &App, req: &Request) -> Response {
     match result {
         Ok(()) => clear_claim_cookie(
             app,
-            message_page(
+            web::message_page(
                 app,
                 req,
                 200,
