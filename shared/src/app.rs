@@ -140,6 +140,39 @@ impl App {
         Err(Error::Unavailable { what: "store" })
     }
 
+    /// Give back an attempt reserved with [`App::take_attempt`] whose secret
+    /// was right but that is not yet a success (LOG-2: the password before
+    /// the second factor). A lock is never lifted this way.
+    pub async fn release_attempt(&self, key: &Key) -> Result<()> {
+        for round in 0..32u32 {
+            let now = self.now();
+            let Some((s, v)) = get_as::<LockState>(self.store.as_ref(), key, now).await? else {
+                return Ok(());
+            };
+            if s.is_locked(now) {
+                return Ok(());
+            }
+            let w = if s.failures <= 1 {
+                Write::Delete {
+                    key: key.clone(),
+                    cond: Cond::Version(v),
+                }
+            } else {
+                let next = LockState {
+                    failures: s.failures - 1,
+                    ..s
+                };
+                Write::put(key.clone(), &next, next.expires_at(), Cond::Version(v))
+            };
+            match self.store.write(vec![w], now).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict) => self.back_off(round).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Unavailable { what: "store" })
+    }
+
     /// A short, jittered pause before retrying a lost compare-and-swap.
     pub async fn back_off(&self, round: u32) {
         let mut b = [0u8; 1];

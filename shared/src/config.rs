@@ -40,6 +40,12 @@ pub struct Config {
     /// `Secure` cookies with the `__Host-` prefix. Off only for plain-HTTP
     /// development hosts other than loopback.
     pub cookie_secure: bool,
+    /// MFA-3: e-mail and SMS codes.
+    pub otp: OtpPolicy,
+    /// MFA-2: e-mail OTP only after another method is enrolled (seed 001).
+    pub email_otp_needs_other_method: bool,
+    /// MFA-7: how long "remember this device" lasts (30 days; seed 002: 8 h).
+    pub remember_device: Duration,
     /// MIG-11 window, inclusive JST dates `YYYY-MM-DD`.
     pub migration_window: Option<(String, String)>,
     /// MIG-10: records per scheduled chunk.
@@ -50,6 +56,19 @@ pub struct Config {
     /// MIG-11: SHA-256 (hex) of the key the legacy portal presents as
     /// `Authorization: Bearer <key>`; unset = the route is closed.
     pub legacy_portal_key_sha256: Option<String>,
+}
+
+/// MFA-3: how e-mail and SMS codes behave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OtpPolicy {
+    /// A code is valid this long.
+    pub ttl: Duration,
+    /// A new code can be asked for after this long.
+    pub resend_after: Duration,
+    /// This many wrong entries end a code.
+    pub max_wrong: u32,
+    /// At most this many codes per user, channel and hour.
+    pub sends_per_hour: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +223,16 @@ impl Config {
             session_idle: mins(num("TOBIRA_SESSION_IDLE_MINUTES", 30)?),
             session_absolute: Duration::from_secs(num("TOBIRA_SESSION_ABSOLUTE_HOURS", 12)? * 3600),
             cookie_secure: boolean("TOBIRA_COOKIE_SECURE", true)?,
+            otp: OtpPolicy {
+                ttl: mins(num("TOBIRA_OTP_TTL_MINUTES", 5)?),
+                resend_after: Duration::from_secs(num("TOBIRA_OTP_RESEND_SECONDS", 30)?),
+                max_wrong: num("TOBIRA_OTP_MAX_WRONG", 5)? as u32,
+                sends_per_hour: num("TOBIRA_OTP_SENDS_PER_HOUR", 5)? as u32,
+            },
+            email_otp_needs_other_method: boolean("TOBIRA_EMAIL_OTP_SECOND_ONLY", false)?,
+            remember_device: Duration::from_secs(
+                num("TOBIRA_REMEMBER_DEVICE_HOURS", 30 * 24)? * 3600,
+            ),
             migration_window: window,
             migrate_chunk: num("TOBIRA_MIGRATE_CHUNK", 200)? as usize,
             migrate_budget: Duration::from_secs(num("TOBIRA_MIGRATE_BUDGET_SECONDS", 240)?),

@@ -18,6 +18,9 @@ pub enum Error {
     InvalidToken,
     /// 401: LOG-3, one answer for every sign-in failure.
     InvalidCredentials,
+    /// 401: MFA-3/4/5, a second-factor or confirmation code that does not
+    /// hold (wrong, used, expired or spent).
+    InvalidCode,
     /// 401: no (valid) session or grant.
     NotSignedIn,
     /// 403: the session's stage does not reach this route (SES-2), or a bad CSRF token.
@@ -48,7 +51,7 @@ impl Error {
             | Self::IdentityMismatch
             | Self::WeakPassword { .. }
             | Self::InvalidToken => 400,
-            Self::InvalidCredentials | Self::NotSignedIn => 401,
+            Self::InvalidCredentials | Self::InvalidCode | Self::NotSignedIn => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::Conflict { .. } => 409,
@@ -65,6 +68,7 @@ impl Error {
             Self::WeakPassword { .. } => "weak_password",
             Self::InvalidToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidCode => "invalid_code",
             Self::NotSignedIn => "not_signed_in",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",

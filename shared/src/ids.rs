@@ -191,9 +191,91 @@ impl Ecid {
     }
 }
 
+/// MFA-6: a mobile number for SMS codes, kept as E.164 (`+819000000000`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+impl Phone {
+    /// E.164 as typed (`+819000000000`), or a country code (`81`, `+81`) and
+    /// the national number without hyphens or the leading 0 (`9000000000`).
+    pub fn parse(phone: &str, country: Option<&str>) -> Result<Self, Error> {
+        let phone = phone.trim();
+        let bad = |code, msg: &str| Err(Error::invalid(code, msg.to_string()));
+        let (cc, national) = match (phone.strip_prefix('+'), country.map(str::trim)) {
+            (Some(full), None | Some("")) => ("", full),
+            (None, Some(c)) if !c.is_empty() => (c.trim_start_matches('+'), phone),
+            _ => {
+                return bad(
+                    "invalid_phone",
+                    "enter the number as +<country><number>, or choose a country code",
+                )
+            }
+        };
+        if !cc.bytes().all(|b| b.is_ascii_digit()) || cc.len() > 3 || cc.starts_with('0') {
+            return bad("invalid_country_code", "country code must be 1-3 digits, e.g. 81");
+        }
+        if !national.bytes().all(|b| b.is_ascii_digit()) {
+            return bad(
+                "invalid_phone",
+                "enter digits only, without hyphens or spaces (090-1234-5678 -> 9012345678)",
+            );
+        }
+        if !cc.is_empty() && national.starts_with('0') {
+            return bad(
+                "phone_leading_zero",
+                "leave out the leading 0 of the national number (090-1234-5678 -> 9012345678)",
+            );
+        }
+        let digits = format!("{cc}{national}");
+        if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
+            return bad("invalid_phone", "a phone number has 8 to 15 digits with its country code");
+        }
+        Ok(Self(format!("+{digits}")))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// For pages: the country code and the last four digits only.
+    pub fn masked(e164: &str) -> String {
+        let n = e164.len();
+        if n < 8 {
+            return "****".into();
+        }
+        format!("{}****{}", &e164[..3], &e164[n - 4..])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // MFA-6
+    #[test]
+    fn mfa_6_national_number_without_leading_zero_becomes_e164() {
+        assert_eq!(
+            Phone::parse("9000000000", Some("81")).unwrap().as_str(),
+            "+819000000000"
+        );
+        assert_eq!(
+            Phone::parse("9012345678", Some("+81")).unwrap().as_str(),
+            "+819012345678"
+        );
+        assert_eq!(
+            Phone::parse("+819012345678", None).unwrap().as_str(),
+            "+819012345678"
+        );
+        let code = |p: &str, c: Option<&str>| match Phone::parse(p, c) {
+            Err(Error::Invalid { code, .. }) => code,
+            other => panic!("{p}: {other:?}"),
+        };
+        assert_eq!(code("090-0000-0000", Some("81")), "invalid_phone");
+        assert_eq!(code("09000000000", Some("81")), "phone_leading_zero");
+        assert_eq!(code("9000000000", None), "invalid_phone");
+        assert_eq!(code("9000000000", Some("0081")), "invalid_country_code");
+        assert_eq!(code("123", Some("81")), "invalid_phone");
+        assert_eq!(Phone::masked("+819012345678"), "+81****5678");
+    }
 
     #[test]
     fn password_hides_itself_in_debug() {

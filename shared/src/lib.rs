@@ -16,6 +16,7 @@ pub mod ids;
 pub mod legacy_hash;
 pub mod login;
 pub mod messages;
+pub mod mfa;
 pub mod migration;
 pub mod model;
 pub mod pages;
@@ -28,6 +29,7 @@ pub mod session;
 pub mod setup;
 pub mod softlock;
 pub mod store;
+pub mod views;
 pub mod web;
 
 pub use app::{App, Ctx};

@@ -15,6 +15,8 @@ pub struct SignedIn {
     pub session: String,
     pub stage: Stage,
     pub methods: Vec<String>,
+    /// SET-4: the method an admin chose, when enrolment is next.
+    pub preset_method: Option<String>,
 }
 
 impl App {
@@ -32,6 +34,21 @@ impl App {
     /// argon2 verification (LOG-3). The attempt is counted before the
     /// password is checked, so parallel guesses cannot exceed the limit (LOG-2).
     pub async fn login(&self, login_id: &str, pw: &Password, ctx: &Ctx) -> Result<SignedIn> {
+        self.login_with_device(login_id, pw, None, ctx).await
+    }
+
+    /// [`App::login`] from a browser that may be a remembered device
+    /// (MFA-7): then the second factor is skipped, never the password or
+    /// the lock. A password alone is not yet a successful sign-in for a
+    /// user with a factor (LOG-2 counts code failures too), so it gives
+    /// back its reserved attempt instead of clearing the count.
+    pub async fn login_with_device(
+        &self,
+        login_id: &str,
+        pw: &Password,
+        device: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<SignedIn> {
         let user = match LoginId::parse(login_id) {
             Ok(login) => self.user_by_login(&login).await?.map(|(u, _)| u),
             Err(_) => None,
@@ -71,30 +88,43 @@ impl App {
             self.store.write(writes, now).await?;
             return Err(Error::InvalidCredentials);
         }
+        let remembered = !user.methods.is_empty() && self.is_remembered(&user, device).await?;
         let stage = if user.methods.is_empty() {
             Stage::Enroll
+        } else if remembered {
+            self.stage_after_factor(&user)
         } else {
             Stage::Mfa
         };
         let (session, session_write) = self.new_session(&user, stage);
-        let writes = vec![
-            Write::Delete {
-                key: lock_key,
-                cond: Cond::Any,
-            },
+        let mut writes = vec![
             session_write,
             self.audit(
                 ctx,
                 "login.password_ok",
                 who,
-                Some(format!("next {}", stage.as_str())),
+                Some(format!(
+                    "next {}{}",
+                    stage.as_str(),
+                    if remembered { " (remembered device)" } else { "" }
+                )),
             ),
         ];
-        self.store.write(writes, now).await?;
+        if stage == Stage::Mfa {
+            self.store.write(writes, now).await?;
+            self.release_attempt(&lock_key).await?;
+        } else {
+            writes.push(Write::Delete {
+                key: lock_key,
+                cond: Cond::Any,
+            });
+            self.store.write(writes, now).await?;
+        }
         Ok(SignedIn {
             session,
             stage,
             methods: user.methods.clone(),
+            preset_method: user.preset_method.clone(),
         })
     }
 }

@@ -192,3 +192,52 @@ pub fn setup_mail(
         Some(link),
     )
 }
+
+/// MFA-3 / MSG-1: the e-mail one-time password. The code is the one secret
+/// this mail exists to deliver.
+pub fn otp_mail(brand: &str, lang: Lang, to: &str, code: &str, minutes: u64) -> Mail {
+    let (subject, body, until, ignore) = match lang {
+        Lang::Ja => (
+            format!("{brand} メールワンタイムパスワード"),
+            format!("ワンタイムパスワード: {code}"),
+            format!("{minutes}分間、一度だけ有効です。このコードを他の人に教えないでください。"),
+            "お心当たりのない場合は、パスワードを変更してください。".to_string(),
+        ),
+        Lang::En => (
+            format!("{brand} one-time password"),
+            format!("Your one-time password: {code}"),
+            format!("It works once within {minutes} minutes. Never share it with anyone."),
+            "If you did not try to sign in, change your password.".to_string(),
+        ),
+    };
+    compose(to, subject, &[body, until, ignore, brand.to_string()], None)
+}
+
+/// MFA-3 / MFA-6: the SMS code. ASCII only, well within one 160-character
+/// segment; the brand is left out when it is not ASCII.
+pub fn otp_sms(brand: &str, code: &str, minutes: u64) -> String {
+    let brand: String = if brand.is_ascii() {
+        brand.chars().take(40).collect()
+    } else {
+        "Sign-in".into()
+    };
+    format!("{brand} code: {code}. Valid {minutes} min, once. Never share it.")
+}
+
+#[cfg(test)]
+mod otp_tests {
+    use super::*;
+
+    // MFA-6, MSG-1
+    #[test]
+    fn mfa_6_sms_text_is_ascii_and_one_segment_msg_1_otp_subject() {
+        for brand in ["tobira", "扉ポータル", &"x".repeat(100)] {
+            let t = otp_sms(brand, "123456", 5);
+            assert!(t.is_ascii() && t.len() <= 160, "{t}");
+            assert!(t.contains("123456"));
+        }
+        let m = otp_mail("tobira", Lang::Ja, "a@example.com", "654321", 5);
+        assert_eq!(m.subject, "tobira メールワンタイムパスワード");
+        assert!(m.text.contains("654321") && m.html.contains("654321"));
+    }
+}

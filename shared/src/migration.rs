@@ -49,6 +49,10 @@ pub struct LegacyRecord {
     pub password_hash: Option<String>,
     #[serde(default)]
     pub service_ids: Vec<String>,
+    /// SET-4: a second-factor method the operator chose (`totp`, `email`,
+    /// `sms`); the user's enrolment then skips the choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_method: Option<String>,
 }
 
 /// A legacy record that parsed: every field is well-formed.
@@ -62,6 +66,7 @@ pub struct ValidRecord {
     pub tenant_id: TenantId,
     pub parent_tenant_id: Option<TenantId>,
     pub role: Role,
+    pub preset_method: Option<crate::mfa::Method>,
 }
 
 impl LegacyRecord {
@@ -87,6 +92,15 @@ impl LegacyRecord {
                         format!("role must be admin or general, not {other:?}"),
                     ))
                 }
+            },
+            preset_method: match self.mfa_method.as_deref() {
+                None => None,
+                Some(m) => Some(crate::mfa::Method::parse(m).ok_or_else(|| {
+                    Error::invalid(
+                        "invalid_mfa_method",
+                        format!("mfa_method must be totp, email or sms, not {m:?}"),
+                    )
+                })?),
             },
         })
     }
@@ -663,6 +677,9 @@ impl App {
             merged_into: None,
             terms: None,
             privacy: None,
+            sms_phone: None,
+            preset_method: v.preset_method.map(|m| m.as_str().to_string()),
+            device_epoch: 0,
             created_at: now,
             updated_at: now,
         }

@@ -68,6 +68,16 @@ pub struct User {
     pub terms: Option<crate::claim::Acceptance>,
     #[serde(default)]
     pub privacy: Option<crate::claim::Acceptance>,
+    /// MFA-6: the verified SMS number, E.164.
+    #[serde(default)]
+    pub sms_phone: Option<String>,
+    /// SET-4: a method an admin chose for the user; enrolment skips the choice.
+    #[serde(default)]
+    pub preset_method: Option<String>,
+    /// MFA-7: remembered devices carry the epoch they were made in; a
+    /// password reset or a factor change moves it on, voiding them all.
+    #[serde(default)]
+    pub device_epoch: u32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -161,6 +171,30 @@ pub mod keys {
     }
     pub fn service(service_id: &str, user_id: &str) -> Key {
         Key::new(service_partition(service_id), format!("USER#{user_id}"))
+    }
+    /// MFA-4: a user's TOTP secret and the last time step accepted.
+    pub fn totp(user_id: &str) -> Key {
+        Key::new(format!("USER#{user_id}"), "TOTP")
+    }
+    /// MFA-4: a TOTP secret shown but not yet confirmed, per sign-in session.
+    pub fn totp_pending(session_hash: &str) -> Key {
+        Key::new(format!("SESSION#{session_hash}"), "TOTP")
+    }
+    /// MFA-5: the user's current recovery codes, by hash.
+    pub fn recovery(user_id: &str) -> Key {
+        Key::new(format!("USER#{user_id}"), "RECOVERY")
+    }
+    /// MFA-3: the one live code of a channel, tied to the sign-in session.
+    pub fn otp(session_hash: &str, channel: &str) -> Key {
+        Key::new(format!("SESSION#{session_hash}"), format!("OTP#{channel}"))
+    }
+    /// MFA-3: sends per user, channel and hour.
+    pub fn otp_sends(user_id: &str, channel: &str) -> Key {
+        Key::new(format!("USER#{user_id}"), format!("SENDS#{channel}"))
+    }
+    /// MFA-7: a remembered device, by the hash of its cookie.
+    pub fn device(hash: &str) -> Key {
+        Key::new(format!("DEVICE#{hash}"), "DEVICE")
     }
     pub fn reset_token(hash: &str) -> Key {
         Key::new(format!("RESET#{hash}"), "RESET")

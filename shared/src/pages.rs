@@ -320,29 +320,6 @@ pub fn forgot(lang: Lang, req: &Request, brand: &str, csrf: &str, error: Option<
 }
 
 #[derive(Template)]
-#[template(path = "enroll.html")]
-struct EnrollPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
-    csrf: &'a str,
-    login_id: &'a str,
-}
-
-/// The choice of second factor after the first password sign-in (SET-4, LOG-4).
-pub fn enroll(lang: Lang, req: &Request, brand: &str, csrf: &str, login_id: &str) -> String {
-    render(&EnrollPage {
-        tr: Tr(lang),
-        brand,
-        title: t(lang, "enroll.title"),
-        switch_href: switch_href(req, lang),
-        csrf,
-        login_id,
-    })
-}
-
-#[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage<'a> {
     tr: Tr,
@@ -390,5 +367,382 @@ pub fn outbox(req: &Request, brand: &str, entries: Vec<OutboxLine>) -> String {
         title: "Outbox",
         switch_href: switch_href(req, lang),
         entries,
+    })
+}
+
+/// What every page of the two-step flow starts from.
+pub struct Frame<'a> {
+    pub lang: Lang,
+    pub req: &'a Request,
+    pub brand: &'a str,
+    pub csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "enroll.html")]
+struct EnrollPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    login_id: &'a str,
+    methods: Vec<String>,
+    adding: bool,
+    error: Option<&'a str>,
+}
+
+/// The choice of second factor (SET-4, MFA-2, MFA-8): the methods this user
+/// may enrol now; `adding` when a signed-in user adds another.
+pub fn enroll(
+    f: &Frame<'_>,
+    login_id: &str,
+    methods: &[crate::mfa::Method],
+    adding: bool,
+    error: Option<&str>,
+) -> String {
+    render(&EnrollPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "enroll.title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        login_id,
+        methods: methods.iter().map(|m| m.as_str().to_string()).collect(),
+        adding,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mfa.html")]
+struct MfaPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    method: &'a str,
+    instruction: String,
+    send_channel: Option<&'static str>,
+    code_live: bool,
+    resend_in_s: u64,
+    remember_label: String,
+    others: Vec<(&'static str, &'static str)>,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+/// What the challenge page shows.
+pub struct Challenge<'a> {
+    /// `totp`, `email`, `sms` or `recovery`.
+    pub method: &'a str,
+    /// Where an e-mail or SMS code goes (masked for SMS).
+    pub destination: String,
+    pub code_live: bool,
+    pub resend_in_s: u64,
+    pub enrolled: &'a [String],
+    pub remember_hours: u64,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+}
+
+fn method_label(lang: Lang, m: &str) -> &'static str {
+    match m {
+        "totp" => t(lang, "enroll.totp"),
+        "email" => t(lang, "enroll.email"),
+        "sms" => t(lang, "enroll.sms"),
+        _ => t(lang, "mfa.recovery"),
+    }
+}
+
+fn duration_text(lang: Lang, hours: u64) -> String {
+    match (lang, hours % 24 == 0) {
+        (Lang::Ja, true) => format!("{}日間", hours / 24),
+        (Lang::Ja, false) => format!("{hours}時間"),
+        (Lang::En, true) => format!("{} days", hours / 24),
+        (Lang::En, false) => format!("{hours} hours"),
+    }
+}
+
+/// LOG-4, MFA-3..8: the second-factor challenge with "try another method".
+pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
+    let lang = f.lang;
+    let instruction = match (c.method, lang) {
+        ("totp", _) => t(lang, "mfa.totp_instruction").to_string(),
+        ("recovery", _) => t(lang, "mfa.recovery_instruction").to_string(),
+        (_, Lang::Ja) => format!("{} にワンタイムパスワードを送ります。届いた6桁のコードを入力してください。", c.destination),
+        (_, Lang::En) => format!("We send a one-time code to {}. Enter the 6 digits it holds.", c.destination),
+    };
+    let remember_label = match lang {
+        Lang::Ja => format!("このデバイスを{}記憶する（2段階認証を省略。パスワードは毎回必要です）", duration_text(lang, c.remember_hours)),
+        Lang::En => format!("Remember this device for {} (skips this step, never the password)", duration_text(lang, c.remember_hours)),
+    };
+    let mut others: Vec<(&'static str, &'static str)> = ["totp", "email", "sms"]
+        .into_iter()
+        .filter(|m| *m != c.method && c.enrolled.iter().any(|e| e == m))
+        .map(|m| (m, method_label(lang, m)))
+        .collect();
+    if c.method != "recovery" {
+        others.push(("recovery", t(lang, "mfa.recovery")));
+    }
+    render(&MfaPage {
+        tr: Tr(lang),
+        brand: f.brand,
+        title: t(lang, "mfa.title"),
+        switch_href: switch_href(f.req, lang),
+        csrf: f.csrf,
+        method: c.method,
+        instruction,
+        send_channel: match c.method {
+            "email" => Some("email"),
+            "sms" => Some("sms"),
+            _ => None,
+        },
+        code_live: c.code_live,
+        resend_in_s: c.resend_in_s,
+        remember_label,
+        others,
+        error: c.error,
+        notice: c.notice,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "enroll_totp.html")]
+struct TotpPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    qr_svg: &'a str,
+    secret_grouped: String,
+    error: Option<&'a str>,
+}
+
+/// MFA-4: the QR code (inline SVG), the key as text, and the confirming code.
+pub fn enroll_totp(f: &Frame<'_>, setup: &crate::mfa::TotpSetup, error: Option<&str>) -> String {
+    let secret_grouped = setup
+        .secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    render(&TotpPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "totp.title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        qr_svg: &setup.qr_svg,
+        secret_grouped,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "enroll_sms.html")]
+struct SmsPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    /// Code, name, selected.
+    countries: Vec<(&'static str, &'static str, bool)>,
+    phone: &'a str,
+    error: Option<&'a str>,
+}
+
+/// Country codes offered on the SMS page (MFA-6), Japan first.
+pub const COUNTRIES: &[(&str, &str, &str)] = &[
+    ("81", "日本", "Japan"),
+    ("1", "米国・カナダ", "United States / Canada"),
+    ("44", "英国", "United Kingdom"),
+    ("82", "韓国", "South Korea"),
+    ("86", "中国", "China"),
+    ("852", "香港", "Hong Kong"),
+    ("886", "台湾", "Taiwan"),
+    ("65", "シンガポール", "Singapore"),
+    ("61", "オーストラリア", "Australia"),
+    ("49", "ドイツ", "Germany"),
+    ("33", "フランス", "France"),
+];
+
+/// MFA-6: the number, as country code and national number.
+pub fn enroll_sms(f: &Frame<'_>, country: &str, phone: &str, error: Option<&str>) -> String {
+    render(&SmsPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "sms.title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        countries: COUNTRIES
+            .iter()
+            .map(|(c, ja, en)| (*c, if f.lang == Lang::Ja { *ja } else { *en }, *c == country))
+            .collect(),
+        phone,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "enroll_code.html")]
+struct CodePage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    instruction: String,
+    confirm_action: &'a str,
+    resend_channel: Option<&'static str>,
+    resend_fields: Vec<(&'static str, String)>,
+    resend_in_s: u64,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+/// The code that proves a new e-mail or SMS method (MFA-3, MFA-6).
+pub struct EnrolCode<'a> {
+    pub channel: crate::mfa::Channel,
+    pub destination: String,
+    pub resend_in_s: u64,
+    /// SMS: the number's country and national part, to resend to it.
+    pub resend_fields: Vec<(&'static str, String)>,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+}
+
+pub fn enroll_code(f: &Frame<'_>, c: &EnrolCode<'_>) -> String {
+    use crate::mfa::Channel;
+    let (title, action, ch) = match c.channel {
+        Channel::Email => ("email.title", "/enroll/email", "email"),
+        Channel::Sms => ("sms.verify_title", "/otp/sms/verify", "sms"),
+    };
+    let instruction = match f.lang {
+        Lang::Ja => format!("{} にワンタイムパスワードを送りました。届いた6桁のコードを入力してください。", c.destination),
+        Lang::En => format!("We sent a one-time code to {}. Enter the 6 digits it holds.", c.destination),
+    };
+    render(&CodePage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, title),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        instruction,
+        confirm_action: action,
+        resend_channel: Some(ch),
+        resend_fields: c.resend_fields.clone(),
+        resend_in_s: c.resend_in_s,
+        error: c.error,
+        notice: c.notice,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "recovery.html")]
+struct RecoveryPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    codes: &'a [String],
+    ack_method: &'static str,
+    ack_action: &'static str,
+    ack_label: &'static str,
+    notice: Option<&'a str>,
+}
+
+/// MFA-5: the codes, shown once, and "I have recorded these". After the
+/// first enrolment the confirmation ends the session (sign in again,
+/// SET-4); after a regeneration it leads back to the dashboard.
+pub fn recovery(f: &Frame<'_>, codes: &[String], first: bool, notice: Option<&str>) -> String {
+    render(&RecoveryPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "recovery.title"),
+        switch_href: "/login".into(),
+        csrf: f.csrf,
+        codes,
+        ack_method: if first { "post" } else { "get" },
+        ack_action: if first { "/enroll/recovery/ack" } else { "/" },
+        ack_label: t(f.lang, if first { "recovery.ack_signin" } else { "recovery.ack" }),
+        notice,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "terms.html")]
+struct TermsPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    version: &'a str,
+    error: Option<&'a str>,
+}
+
+/// TOS-1: the terms of the current version, to accept.
+pub fn terms(f: &Frame<'_>, version: &str, error: Option<&str>) -> String {
+    render(&TermsPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "terms.title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        version,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    name: &'a str,
+    login_id: &'a str,
+    tenant_id: &'a str,
+    methods: Vec<(&'a str, &'static str)>,
+    recovery_left: usize,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+/// The signed-in home page.
+pub struct Dashboard<'a> {
+    pub user: &'a crate::model::User,
+    pub recovery_left: usize,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+}
+
+pub fn dashboard(f: &Frame<'_>, d: &Dashboard<'_>) -> String {
+    render(&DashboardPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "dashboard.title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        name: d.user.name.as_str(),
+        login_id: d.user.login_id.as_str(),
+        tenant_id: d.user.tenant_id.as_str(),
+        methods: d
+            .user
+            .methods
+            .iter()
+            .map(|m| (m.as_str(), method_label(f.lang, m)))
+            .collect(),
+        recovery_left: d.recovery_left,
+        error: d.error,
+        notice: d.notice,
     })
 }

@@ -191,6 +191,8 @@ impl App {
         user.password_hash = Some(phc);
         user.password_set_at = Some(now);
         user.reset_token_hash = None;
+        // MFA-7: a reset forgets every remembered device.
+        user.device_epoch = user.device_epoch.wrapping_add(1);
         user.updated_at = now;
         let mut writes = vec![
             Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),

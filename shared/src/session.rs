@@ -49,6 +49,10 @@ pub struct Session {
     pub stage: Stage,
     pub created_at: Timestamp,
     pub last_seen: Timestamp,
+    /// SET-4 / MFA-5: the first factor is enrolled and its recovery codes
+    /// were shown; the session waits for "I have recorded these" and ends.
+    #[serde(default)]
+    pub recovery_ack_pending: bool,
 }
 
 impl App {
@@ -69,21 +73,22 @@ impl App {
             stage,
             created_at: now,
             last_seen: now,
+            recovery_ack_pending: false,
         };
-        let w = Write::put(
-            keys::session(&token_hash(&token)),
-            &s,
-            Some(self.session_expiry(&s)),
-            Cond::Absent,
-        );
+        let w = self.session_write(&token_hash(&token), &s, Cond::Absent);
         (token, w)
     }
 
     /// The live session behind a cookie value, its idle time renewed.
     pub async fn session(&self, token: &str) -> Result<Session> {
+        Ok(self.session_item(token).await?.0)
+    }
+
+    /// The session and the version of its item (for conditional writes).
+    pub async fn session_item(&self, token: &str) -> Result<(Session, u64)> {
         let key = keys::session(&token_hash(token));
         let now = self.now();
-        let (mut s, v) = get_as::<Session>(self.store.as_ref(), &key, now)
+        let (mut s, mut v) = get_as::<Session>(self.store.as_ref(), &key, now)
             .await?
             .ok_or(Error::NotSignedIn)?;
         // Renew the idle timeout at most once a minute (one write, conditional).
@@ -91,12 +96,26 @@ impl App {
             s.last_seen = now;
             let exp = self.session_expiry(&s);
             // Losing this race to a parallel request is harmless.
-            let _ = self
+            if self
                 .store
                 .write(vec![Write::put(key, &s, Some(exp), Cond::Version(v))], now)
-                .await;
+                .await
+                .is_ok()
+            {
+                v += 1;
+            }
         }
-        Ok(s)
+        Ok((s, v))
+    }
+
+    /// The write that stores a changed session under its key (same expiry rules).
+    pub fn session_write(&self, token_hash: &str, s: &Session, cond: Cond) -> Write {
+        Write::put(
+            keys::session(token_hash),
+            s,
+            Some(self.session_expiry(s)),
+            cond,
+        )
     }
 
     /// A session that has reached one of `stages` (SES-2).

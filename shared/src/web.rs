@@ -175,6 +175,7 @@ pub fn error_message(e: &Error, lang: Lang) -> String {
         Error::WeakPassword { .. } => "password.weak",
         Error::InvalidToken => "setup.invalid_link",
         Error::InvalidCredentials => "login.failed",
+        Error::InvalidCode => "mfa.invalid_code",
         Error::NotSignedIn => "error.signin_required",
         Error::Forbidden => "error.forbidden",
         Error::NotFound => "error.not_found",

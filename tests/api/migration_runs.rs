@@ -496,6 +496,7 @@ fn session_for(h: &Harness, user: &tobira::model::User) -> tobira::session::Sess
         stage: tobira::session::Stage::Full,
         created_at: h.app.now(),
         last_seen: h.app.now(),
+        recovery_ack_pending: false,
     }
 }
 

@@ -1,47 +1,259 @@
-//! The `enroll-totp` function. Now: the page that offers the second-factor
-//! methods after the first password sign-in (SET-4, LOG-4). TOTP enrolment
-//! itself arrives with the two-step verification issue.
+//! The `enroll-totp` function: the choice of second factor after the first
+//! password sign-in (SET-4), TOTP enrolment (MFA-4), confirming e-mail
+//! codes as a method (MFA-2/3), and recovery codes (MFA-5).
 
-use tobira::session::Stage;
-use tobira::web::{self, Csrf, Request, Response};
-use tobira::{App, Error};
+use serde::Deserialize;
+use tobira::ids::Password;
+use tobira::mfa::Channel;
+use tobira::views::{self, frame_page, session_cookie, without_session};
+use tobira::web::{self, Request, Response};
+use tobira::{pages, App, Error};
 
 pub async fn handle(app: &App, req: Request) -> Response {
     match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/enroll") => enroll_page(app, &req).await,
+        ("GET", "/enroll") => views::enroll_choice(app, &req, None).await,
+        ("POST", "/enroll/totp") => totp_begin_form(app, &req).await,
+        ("POST", "/enroll/totp/confirm") => totp_confirm_form(app, &req).await,
+        ("GET", "/enroll/email") => views::enroll_code(app, &req, Channel::Email, 200, None).await,
+        ("POST", "/enroll/email") => email_confirm_form(app, &req).await,
+        ("GET", "/enroll/sms") => sms_page(app, &req).await,
+        ("GET", "/enroll/sms/verify") => views::enroll_code(app, &req, Channel::Sms, 200, None).await,
+        ("POST", "/enroll/recovery/ack") => ack_form(app, &req).await,
+        ("POST", "/mfa/recovery/regenerate") => regenerate_form(app, &req).await,
+        ("POST", "/api/mfa/totp") => api_totp_begin(app, &req).await,
+        ("POST", "/api/mfa/totp/confirm") => api_confirm(app, &req, Confirm::Totp).await,
+        ("POST", "/api/mfa/email") => api_confirm(app, &req, Confirm::Email).await,
+        ("POST", "/api/mfa/recovery/regenerate") => api_regenerate(app, &req).await,
+        ("POST", "/api/mfa/recovery/ack") => api_ack(app, &req).await,
         _ => web::not_found(app, &req),
     }
 }
 
-async fn enroll_page(app: &App, req: &Request) -> Response {
-    let cookie = web::named_cookie(req, &app.config, "session");
-    let user = async {
-        let s = app.session_at(cookie.as_deref(), &[Stage::Enroll]).await?;
-        app.user(&s.user_id)
-            .await?
-            .map(|(u, _)| u)
-            .ok_or(Error::NotSignedIn)
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CsrfForm {
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckForm {
+    csrf: String,
+    #[serde(default)]
+    recorded: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckBody {
+    recorded: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordForm {
+    csrf: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    password: String,
+}
+
+enum Confirm {
+    Totp,
+    Email,
+}
+
+async fn totp_begin_form(app: &App, req: &Request) -> Response {
+    if let Err(e) = web::checked_form(app, req, |f: &CsrfForm| &f.csrf) {
+        return web::error_page(app, req, &e);
+    }
+    let token = session_cookie(app, req);
+    match app.begin_totp(token.as_deref(), &web::ctx(req)).await {
+        Ok(setup) => frame_page(app, req, 200, |f| pages::enroll_totp(f, &setup, None)),
+        Err(e) => views::session_refused(app, req, &e).await,
+    }
+}
+
+async fn totp_confirm_form(app: &App, req: &Request) -> Response {
+    let form: CodeForm = match web::checked_form(app, req, |f: &CodeForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let token = session_cookie(app, req);
+    match app
+        .confirm_totp(token.as_deref(), &form.code, &web::ctx(req))
+        .await
+    {
+        Ok(done) => views::enrolled(app, req, &done),
+        Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
+            let msg = web::error_message(&e, web::lang_of(req));
+            match app.pending_totp(token.as_deref()).await {
+                Ok(Some(setup)) => frame_page(app, req, e.status(), |f| {
+                    pages::enroll_totp(f, &setup, Some(&msg))
+                }),
+                Ok(None) => views::enroll_choice(app, req, Some(&msg)).await,
+                Err(e) => views::session_refused(app, req, &e).await,
+            }
+        }
+        Err(Error::Throttled { .. }) => without_session(app, web::redirect("/login?notice=locked")),
+        Err(e) => views::session_refused(app, req, &e).await,
+    }
+}
+
+async fn email_confirm_form(app: &App, req: &Request) -> Response {
+    let form: CodeForm = match web::checked_form(app, req, |f: &CodeForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let token = session_cookie(app, req);
+    match app
+        .confirm_email_method(token.as_deref(), &form.code, &web::ctx(req))
+        .await
+    {
+        Ok(done) => views::enrolled(app, req, &done),
+        Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
+            let msg = web::error_message(&e, web::lang_of(req));
+            views::enroll_code(app, req, Channel::Email, e.status(), Some(&msg)).await
+        }
+        Err(Error::Throttled { .. }) => without_session(app, web::redirect("/login?notice=locked")),
+        Err(e) => views::session_refused(app, req, &e).await,
+    }
+}
+
+async fn sms_page(app: &App, req: &Request) -> Response {
+    let token = session_cookie(app, req);
+    match app.signed(token.as_deref(), &[tobira::session::Stage::Enroll, tobira::session::Stage::Full]).await {
+        Ok(s) if !s.session.recovery_ack_pending => {
+            let error = views::flash(req, "error");
+            frame_page(app, req, 200, |f| pages::enroll_sms(f, "81", "", error))
+        }
+        Ok(_) => web::redirect("/login"),
+        Err(e) => views::session_refused(app, req, &e).await,
+    }
+}
+
+async fn ack_form(app: &App, req: &Request) -> Response {
+    let form: AckForm = match web::checked_form(app, req, |f: &AckForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    if form.recorded.as_deref() != Some("true") {
+        // The checkbox is `required`; without it nothing happens.
+        return web::error_page(app, req, &Error::invalid("not_recorded", tobira::i18n::t(web::lang_of(req), "recovery.recorded")));
+    }
+    let token = session_cookie(app, req);
+    match app
+        .acknowledge_recovery_codes(token.as_deref(), &web::ctx(req))
+        .await
+    {
+        Ok(()) => without_session(app, web::redirect("/login?notice=enrolled")),
+        Err(e) => views::session_refused(app, req, &e).await,
+    }
+}
+
+async fn regenerate_form(app: &App, req: &Request) -> Response {
+    let form: PasswordForm = match web::checked_form(app, req, |f: &PasswordForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let token = session_cookie(app, req);
+    let result = match Password::parse(&form.password) {
+        Ok(pw) => {
+            app.regenerate_recovery_codes(token.as_deref(), &pw, &web::ctx(req))
+                .await
+        }
+        Err(_) => Err(Error::InvalidCredentials),
+    };
+    match result {
+        Ok(codes) => frame_page(app, req, 200, |f| pages::recovery(f, &codes, false, None)),
+        Err(e @ Error::InvalidCredentials) => {
+            let msg = web::error_message(&e, web::lang_of(req));
+            views::dashboard(app, req, 401, Some(&msg)).await
+        }
+        Err(e) => views::session_refused(app, req, &e).await,
+    }
+}
+
+async fn api_totp_begin(app: &App, req: &Request) -> Response {
+    let lang = web::lang_of(req);
+    let token = session_cookie(app, req);
+    let result = async {
+        web::empty_body(req)?;
+        let s = app.begin_totp(token.as_deref(), &web::ctx(req)).await?;
+        Ok((200, s))
     }
     .await;
-    match user {
-        Ok(user) => {
-            let lang = web::lang_of(req);
-            let csrf = Csrf::for_page(app, req);
-            let mut r = web::html(
-                200,
-                tobira::pages::enroll(
-                    lang,
-                    req,
-                    &app.config.brand,
-                    &csrf.token,
-                    user.login_id.as_str(),
-                ),
-            );
-            csrf.attach(app, &mut r);
-            web::remember_lang(req, &mut r);
-            r
+    web::api(result, lang)
+}
+
+async fn api_confirm(app: &App, req: &Request, which: Confirm) -> Response {
+    let lang = web::lang_of(req);
+    let token = session_cookie(app, req);
+    let result = async {
+        let body: CodeBody = web::json_body(req)?;
+        let ctx = web::ctx(req);
+        let done = match which {
+            Confirm::Totp => app.confirm_totp(token.as_deref(), &body.code, &ctx).await?,
+            Confirm::Email => {
+                app.confirm_email_method(token.as_deref(), &body.code, &ctx)
+                    .await?
+            }
+        };
+        Ok((200, done.to_json()))
+    }
+    .await;
+    web::api(result, lang)
+}
+
+async fn api_regenerate(app: &App, req: &Request) -> Response {
+    let lang = web::lang_of(req);
+    let token = session_cookie(app, req);
+    let result = async {
+        let body: PasswordBody = web::json_body(req)?;
+        let pw = Password::parse(&body.password).map_err(|_| Error::InvalidCredentials)?;
+        let codes = app
+            .regenerate_recovery_codes(token.as_deref(), &pw, &web::ctx(req))
+            .await?;
+        Ok((200, serde_json::json!({ "recovery_codes": codes })))
+    }
+    .await;
+    web::api(result, lang)
+}
+
+async fn api_ack(app: &App, req: &Request) -> Response {
+    let lang = web::lang_of(req);
+    let token = session_cookie(app, req);
+    let result = async {
+        let body: AckBody = web::json_body(req)?;
+        if !body.recorded {
+            return Err(Error::invalid(
+                "not_recorded",
+                "confirm that you have recorded the recovery codes (recorded: true)",
+            ));
         }
-        Err(Error::NotSignedIn) => web::redirect("/login"),
-        Err(e) => web::error_page(app, req, &e),
+        app.acknowledge_recovery_codes(token.as_deref(), &web::ctx(req))
+            .await
+    }
+    .await;
+    match result {
+        Ok(()) => without_session(app, web::json(200, &serde_json::json!({ "next": "login" }))),
+        Err(e) => web::error_response(&e, lang),
     }
 }

@@ -1,10 +1,74 @@
-//! The `send-mail-otp` function. Its routes (API.md) arrive with two-step verification (issue 4);
-//! until then every request is answered 404 with the API error body, and the
-//! route table (`tobira::routes`) does not list them.
+//! The `send-mail-otp` function: e-mail one-time passwords for the sign-in
+//! challenge and for enrolling e-mail as a method (MFA-2, MFA-3, MSG-1).
 
+use serde::Deserialize;
+use tobira::mfa::{Channel, Purpose};
+use tobira::views::{self, session_cookie};
 use tobira::web::{self, Request, Response};
 use tobira::App;
 
 pub async fn handle(app: &App, req: Request) -> Response {
-    web::not_found(app, &req)
+    match (req.method().as_str(), req.uri().path()) {
+        ("POST", "/otp/email") => send_form(app, &req).await,
+        ("POST", "/api/otp/email") => api_send(app, &req).await,
+        _ => web::not_found(app, &req),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendBody {
+    purpose: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendForm {
+    csrf: String,
+    purpose: String,
+}
+
+async fn api_send(app: &App, req: &Request) -> Response {
+    let lang = web::lang_of(req);
+    let token = session_cookie(app, req);
+    let result = async {
+        let body: SendBody = web::json_body(req)?;
+        let purpose = Purpose::parse(&body.purpose)?;
+        let sent = app
+            .send_code(token.as_deref(), Channel::Email, purpose, None, &web::ctx(req))
+            .await?;
+        Ok((202, sent))
+    }
+    .await;
+    web::api(result, lang)
+}
+
+/// The page's "send a code" button: back to the page that takes the code.
+async fn send_form(app: &App, req: &Request) -> Response {
+    let form: SendForm = match web::checked_form(app, req, |f: &SendForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let Ok(purpose) = Purpose::parse(&form.purpose) else {
+        return web::error_page(app, req, &tobira::Error::invalid("invalid_purpose", "purpose"));
+    };
+    let back = match purpose {
+        Purpose::Login => "/login/mfa?method=email",
+        Purpose::Enroll => "/enroll/email",
+    };
+    let token = session_cookie(app, req);
+    match app
+        .send_code(token.as_deref(), Channel::Email, purpose, None, &web::ctx(req))
+        .await
+    {
+        Ok(_) => web::redirect(&views::with_query(back, "notice", "sent")),
+        Err(e @ (tobira::Error::NotSignedIn | tobira::Error::Forbidden)) => {
+            views::session_refused(app, req, &e).await
+        }
+        Err(tobira::Error::Conflict { .. }) => web::redirect("/enroll?error=invalid"),
+        Err(e) if purpose == Purpose::Enroll && !matches!(e, tobira::Error::Throttled { .. }) => {
+            web::redirect(&format!("/enroll?error={}", views::send_error_word(app, &e)))
+        }
+        Err(e) => web::redirect(&views::with_query(back, "error", views::send_error_word(app, &e))),
+    }
 }

@@ -1,10 +1,159 @@
-//! The `sms-otp` function. Its routes (API.md) arrive with two-step verification (issue 4);
-//! until then every request is answered 404 with the API error body, and the
-//! route table (`tobira::routes`) does not list them.
+//! The `sms-otp` function: SMS one-time passwords for the sign-in challenge,
+//! and proving a mobile number before it becomes a method (MFA-3, MFA-6).
 
+use serde::Deserialize;
+use tobira::ids::Phone;
+use tobira::mfa::{Channel, Purpose};
+use tobira::views::{self, frame_page, session_cookie, without_session};
 use tobira::web::{self, Request, Response};
-use tobira::App;
+use tobira::{pages, App, Error};
 
 pub async fn handle(app: &App, req: Request) -> Response {
-    web::not_found(app, &req)
+    match (req.method().as_str(), req.uri().path()) {
+        ("POST", "/otp/sms") => send_form(app, &req).await,
+        ("POST", "/otp/sms/verify") => verify_form(app, &req).await,
+        ("POST", "/api/otp/sms") => api_send(app, &req).await,
+        ("POST", "/api/otp/sms/verify") => api_verify(app, &req).await,
+        _ => web::not_found(app, &req),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendBody {
+    purpose: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendForm {
+    csrf: String,
+    purpose: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+/// MFA-6: the number to prove, when enrolling.
+fn phone_of(purpose: Purpose, phone: Option<&str>, country: Option<&str>) -> Result<Option<Phone>, Error> {
+    match (purpose, phone) {
+        (Purpose::Enroll, Some(p)) => Phone::parse(p, country).map(Some),
+        (Purpose::Enroll, None) => Err(Error::invalid(
+            "phone_required",
+            "enter the mobile number to prove",
+        )),
+        (Purpose::Login, None) => Ok(None),
+        (Purpose::Login, Some(_)) => Err(Error::invalid(
+            "unexpected_phone",
+            "a sign-in code goes to the enrolled number; leave phone out",
+        )),
+    }
+}
+
+async fn api_send(app: &App, req: &Request) -> Response {
+    let lang = web::lang_of(req);
+    let token = session_cookie(app, req);
+    let result = async {
+        let body: SendBody = web::json_body(req)?;
+        let purpose = Purpose::parse(&body.purpose)?;
+        let phone = phone_of(purpose, body.phone.as_deref(), body.country.as_deref())?;
+        let sent = app
+            .send_code(token.as_deref(), Channel::Sms, purpose, phone, &web::ctx(req))
+            .await?;
+        Ok((202, sent))
+    }
+    .await;
+    web::api(result, lang)
+}
+
+async fn send_form(app: &App, req: &Request) -> Response {
+    let form: SendForm = match web::checked_form(app, req, |f: &SendForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let Ok(purpose) = Purpose::parse(&form.purpose) else {
+        return web::error_page(app, req, &Error::invalid("invalid_purpose", "purpose"));
+    };
+    let phone = match phone_of(purpose, form.phone.as_deref(), form.country.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            // The number as typed comes back with what is wrong with it.
+            let msg = web::error_message(&e, web::lang_of(req));
+            let country = form.country.as_deref().unwrap_or("81");
+            let typed = form.phone.as_deref().unwrap_or("");
+            return frame_page(app, req, 400, |f| {
+                pages::enroll_sms(f, country, typed, Some(&msg))
+            });
+        }
+    };
+    let back = match purpose {
+        Purpose::Login => "/login/mfa?method=sms",
+        Purpose::Enroll => "/enroll/sms/verify",
+    };
+    let token = session_cookie(app, req);
+    match app
+        .send_code(token.as_deref(), Channel::Sms, purpose, phone, &web::ctx(req))
+        .await
+    {
+        Ok(_) => web::redirect(&views::with_query(back, "notice", "sent")),
+        Err(e @ (Error::NotSignedIn | Error::Forbidden)) => {
+            views::session_refused(app, req, &e).await
+        }
+        Err(e) if purpose == Purpose::Enroll && !matches!(e, Error::Throttled { .. }) => {
+            web::redirect(&format!("/enroll/sms?error={}", views::send_error_word(app, &e)))
+        }
+        Err(e) => web::redirect(&views::with_query(back, "error", views::send_error_word(app, &e))),
+    }
+}
+
+async fn verify_form(app: &App, req: &Request) -> Response {
+    let form: CodeForm = match web::checked_form(app, req, |f: &CodeForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let token = session_cookie(app, req);
+    match app
+        .confirm_sms_method(token.as_deref(), &form.code, &web::ctx(req))
+        .await
+    {
+        Ok(done) => views::enrolled(app, req, &done),
+        Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
+            let msg = web::error_message(&e, web::lang_of(req));
+            views::enroll_code(app, req, Channel::Sms, e.status(), Some(&msg)).await
+        }
+        Err(Error::Throttled { .. }) => without_session(app, web::redirect("/login?notice=locked")),
+        Err(e) => views::session_refused(app, req, &e).await,
+    }
+}
+
+async fn api_verify(app: &App, req: &Request) -> Response {
+    let lang = web::lang_of(req);
+    let token = session_cookie(app, req);
+    let result = async {
+        let body: CodeBody = web::json_body(req)?;
+        let done = app
+            .confirm_sms_method(token.as_deref(), &body.code, &web::ctx(req))
+            .await?;
+        Ok((200, done.to_json()))
+    }
+    .await;
+    web::api(result, lang)
 }

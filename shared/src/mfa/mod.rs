@@ -1,0 +1,483 @@
+//! Two-step verification and the steps after the password (LOG-4, SET-4,
+//! MFA-1..8, TOS-1, SES-2).
+//!
+//! Every proof of a factor is one conditional write: deleting the e-mail or
+//! SMS code, moving the TOTP secret's last accepted step forward, removing
+//! a recovery code from the set. That write goes into the same atomic batch
+//! as the session's next stage, so under any concurrency a code, a time step
+//! or a recovery code signs in exactly once. Failures are counted before
+//! the code is checked, on the user's sign-in counter (LOG-2).
+
+pub mod codes;
+mod device;
+mod otp;
+mod recovery;
+mod totp;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use otp::{Channel, CodeSent, OtpStatus, Purpose};
+pub use totp::TotpSetup;
+
+use crate::app::{App, Ctx};
+use crate::claim::Acceptance;
+use crate::error::{Error, Result};
+use crate::ids::Password;
+use crate::model::{keys, User};
+use crate::random::token_hash;
+use crate::session::{Session, Stage};
+use crate::softlock::Attempt;
+use crate::store::{Cond, StoreError, Write};
+
+/// MFA-1: the second factors a user can enrol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    Totp,
+    Email,
+    Sms,
+}
+
+impl Method {
+    pub const ALL: [Method; 3] = [Method::Totp, Method::Email, Method::Sms];
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "totp" => Some(Self::Totp),
+            "email" => Some(Self::Email),
+            "sms" => Some(Self::Sms),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the challenge accepts: a factor, or a recovery code in its place (MFA-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    Factor(Method),
+    Recovery,
+}
+
+impl Proof {
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "recovery" => Ok(Self::Recovery),
+            other => Method::parse(other).map(Self::Factor).ok_or_else(|| {
+                Error::invalid(
+                    "invalid_method",
+                    "method must be totp, email, sms or recovery",
+                )
+            }),
+        }
+    }
+}
+
+/// A session with everything the steps after the password need.
+pub struct Signed {
+    pub token_hash: String,
+    pub session: Session,
+    pub version: u64,
+    pub user: User,
+    pub user_version: u64,
+}
+
+impl Signed {
+    fn who(&self) -> Option<(&str, &crate::ids::TenantId)> {
+        Some((self.user.id.as_str(), &self.user.tenant_id))
+    }
+    pub fn has(&self, m: Method) -> bool {
+        self.user.methods.iter().any(|x| x == m.as_str())
+    }
+}
+
+/// The answer of a step that moved the sign-in on (SES-1: a new session).
+#[derive(Debug)]
+pub struct Advanced {
+    /// The new session's cookie value.
+    pub session: String,
+    pub stage: Stage,
+    /// MFA-7: the cookie of a newly remembered device.
+    pub device: Option<String>,
+}
+
+/// The answer of an enrolment.
+#[derive(Debug)]
+pub struct Enrolled {
+    /// MFA-5: the first factor's recovery codes, shown once.
+    pub recovery_codes: Option<Vec<String>>,
+    /// `confirm_recovery_codes` after the first factor (then sign in again),
+    /// `done` after a further one.
+    pub next: &'static str,
+}
+
+impl Enrolled {
+    /// The API answer: `{next, recovery_codes?}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({ "next": self.next });
+        if let Some(codes) = &self.recovery_codes {
+            v["recovery_codes"] = serde_json::json!(codes);
+        }
+        v
+    }
+}
+
+impl App {
+    /// The session behind `token` at one of `stages` (SES-2), and its user.
+    pub async fn signed(&self, token: Option<&str>, stages: &[Stage]) -> Result<Signed> {
+        let token = token.ok_or(Error::NotSignedIn)?;
+        let (session, version) = self.session_item(token).await?;
+        if !stages.contains(&session.stage) {
+            return Err(Error::Forbidden);
+        }
+        let (user, user_version) = self
+            .user(&session.user_id)
+            .await?
+            .ok_or(Error::NotSignedIn)?;
+        if user.state != crate::model::UserState::Active {
+            return Err(Error::NotSignedIn);
+        }
+        Ok(Signed {
+            token_hash: token_hash(token),
+            session,
+            version,
+            user,
+            user_version,
+        })
+    }
+
+    /// Enrolment routes: a session in enrolment (first factor, codes not yet
+    /// shown) or a signed-in one adding a method (MFA-8).
+    async fn enrolling(&self, token: Option<&str>) -> Result<Signed> {
+        let s = self.signed(token, &[Stage::Enroll, Stage::Full]).await?;
+        if s.session.recovery_ack_pending {
+            return Err(Error::Forbidden);
+        }
+        Ok(s)
+    }
+
+    /// TOS-1: where a sign-in goes once the second factor is done.
+    pub fn stage_after_factor(&self, user: &User) -> Stage {
+        match &user.terms {
+            Some(a) if a.version == self.config.terms_version => Stage::Full,
+            _ => Stage::Terms,
+        }
+    }
+
+    /// MFA-2: the methods this user may enrol now.
+    pub fn enrollable(&self, user: &User) -> Vec<Method> {
+        Method::ALL
+            .into_iter()
+            .filter(|m| {
+                *m != Method::Email
+                    || !self.config.email_otp_needs_other_method
+                    || user.methods.iter().any(|x| x != "email")
+            })
+            .collect()
+    }
+
+    /// LOG-2 for codes: reserve one attempt on the user's sign-in counter
+    /// before checking. A lock ends the half-signed-in session.
+    async fn reserve_code_attempt(&self, s: &Signed, ctx: &Ctx) -> Result<bool> {
+        let key = keys::lock("login", &s.user.id);
+        match self.take_attempt(&key, self.config.login_lock).await? {
+            Attempt::Allowed { locks, .. } => Ok(locks),
+            Attempt::Locked { until } => {
+                let now = self.now();
+                let mut writes = vec![self.audit(ctx, "mfa.refused_locked", s.who(), None)];
+                if s.session.stage != Stage::Full {
+                    writes.push(Write::Delete {
+                        key: keys::session(&s.token_hash),
+                        cond: Cond::Any,
+                    });
+                }
+                self.store.write(writes, now).await?;
+                Err(Error::Throttled {
+                    retry_after_s: Some(now.until(until).as_secs().max(1)),
+                })
+            }
+        }
+    }
+
+    /// A wrong code: recorded; the fifth in a row locks the user and ends a
+    /// half-signed-in session (LOG-2).
+    async fn code_failed(&self, s: &Signed, locks: bool, what: &str, ctx: &Ctx) -> Error {
+        let mut writes = vec![self.audit(ctx, "mfa.failure", s.who(), Some(what.into()))];
+        if locks {
+            writes.push(self.audit(ctx, "login.locked", s.who(), None));
+            if s.session.stage != Stage::Full {
+                writes.push(Write::Delete {
+                    key: keys::session(&s.token_hash),
+                    cond: Cond::Any,
+                });
+            }
+        }
+        match self.store.write(writes, self.now()).await {
+            Ok(()) => Error::InvalidCode,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// LOG-4 / MFA-3..5, 7: the challenge after the password. One proof,
+    /// one new session (SES-1), optionally a remembered device.
+    pub async fn verify_second_factor(
+        &self,
+        token: Option<&str>,
+        proof: Proof,
+        code: &str,
+        remember_device: bool,
+        ctx: &Ctx,
+    ) -> Result<Advanced> {
+        let mut s = self.signed(token, &[Stage::Mfa]).await?;
+        if let Proof::Factor(m) = proof {
+            if !s.has(m) {
+                return Err(Error::invalid(
+                    "method_not_enrolled",
+                    format!("{m} is not one of your methods"),
+                ));
+            }
+        }
+        let locks = self.reserve_code_attempt(&s, ctx).await?;
+        for round in 0..16u32 {
+            let now = self.now();
+            let proved = match proof {
+                Proof::Factor(Method::Totp) => self.totp_proof(&s.user, code, now).await?,
+                Proof::Factor(Method::Email) => {
+                    self.otp_proof(&s, Channel::Email, Purpose::Login, code)
+                        .await?
+                }
+                Proof::Factor(Method::Sms) => {
+                    self.otp_proof(&s, Channel::Sms, Purpose::Login, code)
+                        .await?
+                }
+                Proof::Recovery => self.recovery_proof(&s.user.id, code, now).await?,
+            };
+            let Some(proved) = proved else {
+                let what = match proof {
+                    Proof::Factor(m) => m.as_str(),
+                    Proof::Recovery => "recovery",
+                };
+                return Err(self.code_failed(&s, locks, what, ctx).await);
+            };
+            let stage = self.stage_after_factor(&s.user);
+            let (session, session_put) = self.new_session(&s.user, stage);
+            let mut writes = vec![
+                proved.write,
+                Write::Delete {
+                    key: keys::session(&s.token_hash),
+                    cond: Cond::Exists,
+                },
+                session_put,
+                Write::Delete {
+                    key: keys::lock("login", &s.user.id),
+                    cond: Cond::Any,
+                },
+                self.audit(
+                    ctx,
+                    "mfa.success",
+                    s.who(),
+                    Some(format!("{} next {}", proved.what, stage.as_str())),
+                ),
+            ];
+            let device = if remember_device {
+                let (cookie, w) = self.remember_device(&s.user);
+                writes.push(w);
+                Some(cookie)
+            } else {
+                None
+            };
+            match self.store.write(writes, now).await {
+                Ok(()) => {
+                    return Ok(Advanced {
+                        session,
+                        stage,
+                        device,
+                    })
+                }
+                Err(StoreError::Conflict) => {
+                    // Someone else used the proof, or the session moved on:
+                    // look again (the proof is then gone).
+                    self.back_off(round).await;
+                    s = self.signed(token, &[Stage::Mfa]).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Unavailable { what: "store" })
+    }
+
+    /// Enrol `method` for the session's user in one atomic batch with the
+    /// proof of possession. The first factor brings recovery codes and sends
+    /// the user to sign in again (SET-4); a further one voids remembered
+    /// devices (MFA-7: a factor change).
+    async fn enrol(
+        &self,
+        s: &Signed,
+        method: Method,
+        proof_writes: Vec<Write>,
+        change: impl FnOnce(&mut User),
+        ctx: &Ctx,
+    ) -> Result<Enrolled> {
+        let now = self.now();
+        let mut user = s.user.clone();
+        let first = user.methods.is_empty();
+        if !user.methods.iter().any(|m| m == method.as_str()) {
+            user.methods.push(method.as_str().to_string());
+        }
+        change(&mut user);
+        user.device_epoch = user.device_epoch.wrapping_add(1);
+        user.updated_at = now;
+        let mut writes = proof_writes;
+        writes.push(Write::put(
+            keys::user(&user.id),
+            &user,
+            None,
+            Cond::Version(s.user_version),
+        ));
+        writes.push(Write::Delete {
+            key: keys::lock("login", &user.id),
+            cond: Cond::Any,
+        });
+        writes.push(self.audit(ctx, "mfa.enrolled", s.who(), Some(method.as_str().into())));
+        let codes = if first {
+            let (codes, w) = self.new_recovery_set(&user.id);
+            writes.push(w);
+            let mut session = s.session.clone();
+            session.recovery_ack_pending = true;
+            writes.push(self.session_write(&s.token_hash, &session, Cond::Exists));
+            Some(codes)
+        } else {
+            None
+        };
+        match self.store.write(writes, now).await {
+            Ok(()) => Ok(Enrolled {
+                next: if codes.is_some() {
+                    "confirm_recovery_codes"
+                } else {
+                    "done"
+                },
+                recovery_codes: codes,
+            }),
+            Err(StoreError::Conflict) => Err(Error::Conflict {
+                code: "conflict",
+                message: "your account changed meanwhile; try again".into(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// MFA-5 / SET-4: "I have recorded these" ends the enrolment session;
+    /// the user signs in again with the new factor.
+    pub async fn acknowledge_recovery_codes(&self, token: Option<&str>, ctx: &Ctx) -> Result<()> {
+        let s = self.signed(token, &[Stage::Enroll]).await?;
+        if !s.session.recovery_ack_pending {
+            return Err(Error::Forbidden);
+        }
+        let writes = vec![
+            Write::Delete {
+                key: keys::session(&s.token_hash),
+                cond: Cond::Exists,
+            },
+            self.audit(ctx, "mfa.recovery_acknowledged", s.who(), None),
+        ];
+        self.store.write(writes, self.now()).await?;
+        Ok(())
+    }
+
+    /// MFA-5: a new set of recovery codes, the old one void; the password is
+    /// asked again (and counted like a sign-in, LOG-2).
+    pub async fn regenerate_recovery_codes(
+        &self,
+        token: Option<&str>,
+        pw: &Password,
+        ctx: &Ctx,
+    ) -> Result<Vec<String>> {
+        let s = self.signed(token, &[Stage::Full]).await?;
+        let key = keys::lock("login", &s.user.id);
+        let locks = match self.take_attempt(&key, self.config.login_lock).await? {
+            Attempt::Locked { .. } => {
+                crate::password::burn(pw);
+                return Err(Error::InvalidCredentials);
+            }
+            Attempt::Allowed { locks, .. } => locks,
+        };
+        let ok = s
+            .user
+            .password_hash
+            .as_deref()
+            .is_some_and(|h| crate::password::verify(h, pw));
+        let now = self.now();
+        if !ok {
+            let mut writes = vec![self.audit(
+                ctx,
+                "mfa.recovery_regenerate_refused",
+                s.who(),
+                Some("wrong password".into()),
+            )];
+            if locks {
+                writes.push(self.audit(ctx, "login.locked", s.who(), None));
+            }
+            self.store.write(writes, now).await?;
+            return Err(Error::InvalidCredentials);
+        }
+        let (codes, w) = self.new_recovery_set(&s.user.id);
+        let writes = vec![
+            w,
+            Write::Delete {
+                key,
+                cond: Cond::Any,
+            },
+            self.audit(ctx, "mfa.recovery_regenerated", s.who(), None),
+        ];
+        self.store.write(writes, now).await?;
+        Ok(codes)
+    }
+
+    /// TOS-1: accept the current terms; version and time are recorded.
+    pub async fn accept_terms(&self, token: Option<&str>, version: &str, ctx: &Ctx) -> Result<()> {
+        let s = self.signed(token, &[Stage::Terms]).await?;
+        if version != self.config.terms_version {
+            return Err(Error::Conflict {
+                code: "terms_changed",
+                message: format!(
+                    "the current terms are version {}; read and accept those",
+                    self.config.terms_version
+                ),
+            });
+        }
+        let now = self.now();
+        let mut user = s.user.clone();
+        user.terms = Some(Acceptance {
+            version: version.to_string(),
+            at: now,
+        });
+        user.updated_at = now;
+        let mut session = s.session.clone();
+        session.stage = Stage::Full;
+        let writes = vec![
+            Write::put(
+                keys::user(&user.id),
+                &user,
+                None,
+                Cond::Version(s.user_version),
+            ),
+            self.session_write(&s.token_hash, &session, Cond::Version(s.version)),
+            self.audit(ctx, "terms.accepted", s.who(), Some(version.to_string())),
+        ];
+        self.store.write(writes, now).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,404 @@
+//! MFA-3 / MFA-6: e-mail and SMS codes. One live code per channel and
+//! sign-in session, stored salted and hashed, valid five minutes, resent
+//! after 30 s, ended by five wrong entries; sends per hour capped.
+
+use serde::{Deserialize, Serialize};
+
+use super::{codes, Method, Signed};
+use crate::app::{App, Ctx};
+use crate::clock::Timestamp;
+use crate::delivery::Sms;
+use crate::error::{Error, Result};
+use crate::ids::Phone;
+use crate::model::keys;
+use crate::session::Stage;
+use crate::store::{get_as, Cond, StoreError, Write};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+    pub fn method(self) -> Method {
+        match self {
+            Self::Email => Method::Email,
+            Self::Sms => Method::Sms,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    /// The challenge after the password.
+    Login,
+    /// Proving a new method before it is used.
+    Enroll,
+}
+
+impl Purpose {
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "login" => Ok(Self::Login),
+            "enroll" => Ok(Self::Enroll),
+            _ => Err(Error::invalid(
+                "invalid_purpose",
+                "purpose must be login or enroll",
+            )),
+        }
+    }
+}
+
+/// The stored code (`SESSION#<hash>` / `OTP#<channel>`).
+#[derive(Clone, Serialize, Deserialize)]
+struct OtpCode {
+    user_id: String,
+    purpose: Purpose,
+    salt: String,
+    code_hash: String,
+    sent_at: Timestamp,
+    /// Entries made against this code so far (reserved before checking).
+    tries: u32,
+    /// MFA-6: the number being proved (SMS enrolment).
+    phone: Option<String>,
+}
+
+/// Sends per user, channel and hour (`USER#<id>` / `SENDS#<channel>`).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct SendWindow {
+    started: Timestamp,
+    count: u32,
+}
+
+/// `POST /api/otp/*`'s answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CodeSent {
+    pub expires_in_s: u64,
+    pub resend_after_s: u64,
+}
+
+/// What a page shows about the live code of a channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtpStatus {
+    pub purpose: Purpose,
+    /// MFA-6: the number an SMS enrolment is proving.
+    pub phone: Option<String>,
+    /// Seconds until a new code can be asked for (0: now).
+    pub resend_in_s: u64,
+    pub expires_in_s: u64,
+}
+
+/// A proof ready to be written: its write and what it was.
+pub(super) struct Proved {
+    pub write: Write,
+    pub what: &'static str,
+}
+
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl App {
+    /// MFA-3: send a code by e-mail or SMS for the sign-in challenge or to
+    /// prove a new method (SMS: the number to prove, MFA-6).
+    pub async fn send_code(
+        &self,
+        token: Option<&str>,
+        channel: Channel,
+        purpose: Purpose,
+        phone: Option<Phone>,
+        ctx: &Ctx,
+    ) -> Result<CodeSent> {
+        let s = match purpose {
+            Purpose::Login => self.signed(token, &[Stage::Mfa]).await?,
+            Purpose::Enroll => self.enrolling(token).await?,
+        };
+        let to = match (purpose, channel) {
+            (Purpose::Login, _) if !s.has(channel.method()) => {
+                return Err(Error::invalid(
+                    "method_not_enrolled",
+                    format!("{} is not one of your methods", channel.as_str()),
+                ))
+            }
+            (Purpose::Login, Channel::Email) => s.user.email.as_str().to_string(),
+            (Purpose::Login, Channel::Sms) => s.user.sms_phone.clone().ok_or_else(|| {
+                Error::invalid("method_not_enrolled", "no SMS number is enrolled")
+            })?,
+            (Purpose::Enroll, Channel::Email) => {
+                if !self.enrollable(&s.user).contains(&Method::Email) {
+                    return Err(Error::Conflict {
+                        code: "email_otp_not_first",
+                        message: "enrol an authenticator app or SMS first; e-mail codes can be added after".into(),
+                    });
+                }
+                s.user.email.as_str().to_string()
+            }
+            (Purpose::Enroll, Channel::Sms) => phone
+                .as_ref()
+                .ok_or_else(|| Error::invalid("phone_required", "enter the mobile number to prove"))?
+                .as_str()
+                .to_string(),
+        };
+        let now = self.now();
+        let policy = self.config.otp;
+        let key = keys::otp(&s.token_hash, channel.as_str());
+        let current = get_as::<OtpCode>(self.store.as_ref(), &key, now).await?;
+        if let Some((c, _)) = &current {
+            let ready = c.sent_at.plus(policy.resend_after);
+            if now < ready {
+                return Err(Error::Throttled {
+                    retry_after_s: Some(now.until(ready).as_secs().max(1)),
+                });
+            }
+        }
+        self.count_send(&s.user.id, channel).await?;
+        let code = codes::six_digits(self.rng.as_ref());
+        let salt = codes::salt(self.rng.as_ref());
+        let record = OtpCode {
+            user_id: s.user.id.clone(),
+            purpose,
+            code_hash: codes::otp_hash(&salt, &s.token_hash, &code),
+            salt,
+            sent_at: now,
+            tries: 0,
+            phone: phone.map(|p| p.as_str().to_string()),
+        };
+        let cond = current.map_or(Cond::Absent, |(_, v)| Cond::Version(v));
+        let detail = format!("{} {:?}", channel.as_str(), purpose).to_lowercase();
+        let writes = vec![
+            Write::put(key.clone(), &record, Some(now.plus(policy.ttl)), cond),
+            self.audit(ctx, "otp.sent", s.who(), Some(detail)),
+        ];
+        match self.store.write(writes, now).await {
+            Ok(()) => {}
+            // A parallel request sent one just now.
+            Err(StoreError::Conflict) => {
+                return Err(Error::Throttled {
+                    retry_after_s: Some(policy.resend_after.as_secs()),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let minutes = policy.ttl.as_secs() / 60;
+        let sent = match channel {
+            Channel::Email => {
+                let mail = crate::messages::otp_mail(
+                    &self.config.brand,
+                    s.user.lang,
+                    &to,
+                    &code,
+                    minutes,
+                );
+                self.mailer.send(&mail).await
+            }
+            Channel::Sms => {
+                let sms = Sms {
+                    to,
+                    text: crate::messages::otp_sms(&self.config.brand, &code, minutes),
+                };
+                self.sms.send(&sms).await
+            }
+        };
+        if let Err(e) = sent {
+            // Fail closed: the code nobody received is withdrawn, so the
+            // user can ask again at once.
+            let _ = self
+                .store
+                .write(
+                    vec![Write::Delete {
+                        key,
+                        cond: Cond::Any,
+                    }],
+                    now,
+                )
+                .await;
+            return Err(e.into());
+        }
+        Ok(CodeSent {
+            expires_in_s: policy.ttl.as_secs(),
+            resend_after_s: policy.resend_after.as_secs(),
+        })
+    }
+
+    /// MFA-3: at most `sends_per_hour` codes per user and channel, counted
+    /// with a compare-and-swap.
+    async fn count_send(&self, user_id: &str, channel: Channel) -> Result<()> {
+        let key = keys::otp_sends(user_id, channel.as_str());
+        let cap = self.config.otp.sends_per_hour;
+        for round in 0..32u32 {
+            let now = self.now();
+            let current = get_as::<SendWindow>(self.store.as_ref(), &key, now).await?;
+            let (next, cond) = match current {
+                Some((w, v)) if now < w.started.plus(HOUR) => {
+                    if w.count >= cap {
+                        let ends = w.started.plus(HOUR);
+                        return Err(Error::Throttled {
+                            retry_after_s: Some(now.until(ends).as_secs().max(1)),
+                        });
+                    }
+                    (
+                        SendWindow {
+                            count: w.count + 1,
+                            ..w
+                        },
+                        Cond::Version(v),
+                    )
+                }
+                Some((_, v)) => (
+                    SendWindow {
+                        started: now,
+                        count: 1,
+                    },
+                    Cond::Version(v),
+                ),
+                None => (
+                    SendWindow {
+                        started: now,
+                        count: 1,
+                    },
+                    Cond::Absent,
+                ),
+            };
+            let w = Write::put(key.clone(), &next, Some(next.started.plus(HOUR)), cond);
+            match self.store.write(vec![w], now).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict) => self.back_off(round).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Unavailable { what: "store" })
+    }
+
+    /// The live code of a channel for this session, for the page.
+    pub async fn otp_status(&self, s: &Signed, channel: Channel) -> Result<Option<OtpStatus>> {
+        let now = self.now();
+        let key = keys::otp(&s.token_hash, channel.as_str());
+        Ok(get_as::<OtpCode>(self.store.as_ref(), &key, now)
+            .await?
+            .map(|(c, _)| OtpStatus {
+                purpose: c.purpose,
+                phone: c.phone,
+                resend_in_s: now
+                    .until(c.sent_at.plus(self.config.otp.resend_after))
+                    .as_secs(),
+                expires_in_s: now.until(c.sent_at.plus(self.config.otp.ttl)).as_secs(),
+            }))
+    }
+
+    /// MFA-3: check a code. The entry is counted on the code first (a
+    /// compare-and-swap), so five entries are all a code ever gets, however
+    /// many arrive at once. A match gives the write that uses the code up.
+    pub(super) async fn otp_proof(
+        &self,
+        s: &Signed,
+        channel: Channel,
+        purpose: Purpose,
+        code: &str,
+    ) -> Result<Option<Proved>> {
+        Ok(self
+            .otp_match(s, channel, purpose, code)
+            .await?
+            .map(|(key, _)| Proved {
+                write: Write::Delete {
+                    key,
+                    cond: Cond::Exists,
+                },
+                what: channel.as_str(),
+            }))
+    }
+
+    /// The code's key and its number being proved, when `code` matches.
+    pub(super) async fn otp_match(
+        &self,
+        s: &Signed,
+        channel: Channel,
+        purpose: Purpose,
+        code: &str,
+    ) -> Result<Option<(crate::store::Key, Option<String>)>> {
+        let key = keys::otp(&s.token_hash, channel.as_str());
+        for round in 0..32u32 {
+            let now = self.now();
+            let Some((mut c, v)) = get_as::<OtpCode>(self.store.as_ref(), &key, now).await? else {
+                return Ok(None);
+            };
+            if c.purpose != purpose || c.user_id != s.user.id || c.tries >= self.config.otp.max_wrong
+            {
+                return Ok(None);
+            }
+            c.tries += 1;
+            let expires = c.sent_at.plus(self.config.otp.ttl);
+            let w = Write::put(key.clone(), &c, Some(expires), Cond::Version(v));
+            match self.store.write(vec![w], now).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict) => {
+                    self.back_off(round).await;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let typed = codes::otp_hash(&c.salt, &s.token_hash, code);
+            let ok = crate::random::ct_eq(typed.as_bytes(), c.code_hash.as_bytes());
+            return Ok(ok.then_some((key, c.phone)));
+        }
+        Err(Error::Unavailable { what: "store" })
+    }
+
+    /// MFA-2/3: prove the e-mail address with the code sent for enrolment.
+    pub async fn confirm_email_method(
+        &self,
+        token: Option<&str>,
+        code: &str,
+        ctx: &Ctx,
+    ) -> Result<super::Enrolled> {
+        self.confirm_code_method(token, Channel::Email, code, ctx)
+            .await
+    }
+
+    /// MFA-6: prove the SMS number with the code sent to it.
+    pub async fn confirm_sms_method(
+        &self,
+        token: Option<&str>,
+        code: &str,
+        ctx: &Ctx,
+    ) -> Result<super::Enrolled> {
+        self.confirm_code_method(token, Channel::Sms, code, ctx)
+            .await
+    }
+
+    async fn confirm_code_method(
+        &self,
+        token: Option<&str>,
+        channel: Channel,
+        code: &str,
+        ctx: &Ctx,
+    ) -> Result<super::Enrolled> {
+        let s = self.enrolling(token).await?;
+        let locks = self.reserve_code_attempt(&s, ctx).await?;
+        let Some((key, phone)) = self.otp_match(&s, channel, Purpose::Enroll, code).await? else {
+            return Err(self.code_failed(&s, locks, channel.as_str(), ctx).await);
+        };
+        let used = Write::Delete {
+            key,
+            cond: Cond::Exists,
+        };
+        self.enrol(
+            &s,
+            channel.method(),
+            vec![used],
+            |u| {
+                if channel == Channel::Sms {
+                    u.sms_phone = phone;
+                }
+            },
+            ctx,
+        )
+        .await
+    }
+}

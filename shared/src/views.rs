@@ -1,0 +1,311 @@
+//! The pages of the steps after the password (LOG-4, SET-4, MFA, TOS-1),
+//! which several functions answer with: a code form posts to one function
+//! and is shown again by another. Each view reads the session, checks its
+//! stage (SES-2) and renders; a session at another stage is sent where it
+//! belongs.
+
+use crate::app::App;
+use crate::error::Error;
+use crate::i18n::t;
+use crate::mfa::{Channel, Enrolled, Method, Signed};
+use crate::pages::{self, Frame};
+use crate::session::Stage;
+use crate::web::{self, Csrf, Request, Response};
+
+/// Where a session at `stage` continues.
+pub fn stage_path(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Enroll => "/enroll",
+        Stage::Mfa => "/login/mfa",
+        Stage::Terms => "/terms",
+        Stage::Full => "/",
+    }
+}
+
+/// The session cookie of a request.
+pub fn session_cookie(app: &App, req: &Request) -> Option<String> {
+    web::named_cookie(req, &app.config, "session")
+}
+
+/// A page with the CSRF token and the request's language.
+pub fn frame_page(
+    app: &App,
+    req: &Request,
+    status: u16,
+    render: impl FnOnce(&Frame<'_>) -> String,
+) -> Response {
+    let lang = web::lang_of(req);
+    web::page(app, req, status, |csrf| {
+        render(&Frame {
+            lang,
+            req,
+            brand: &app.config.brand,
+            csrf,
+        })
+    })
+}
+
+/// A page route's answer to a session error: sign in, or go to the page
+/// of the stage the session is at (SES-2).
+pub async fn session_refused(app: &App, req: &Request, e: &Error) -> Response {
+    match e {
+        Error::NotSignedIn => web::redirect("/login"),
+        Error::Forbidden => match session_cookie(app, req) {
+            Some(c) => match app.session(&c).await {
+                Ok(s) if s.recovery_ack_pending => web::redirect("/login"),
+                Ok(s) => web::redirect(stage_path(s.stage)),
+                Err(_) => web::redirect("/login"),
+            },
+            None => web::redirect("/login"),
+        },
+        other => web::error_page(app, req, other),
+    }
+}
+
+/// Messages a redirect may ask the next page to show (`?notice=` / `?error=`),
+/// by a fixed list: nothing from the URL is ever shown as is.
+pub fn flash(req: &Request, name: &str) -> Option<&'static str> {
+    let lang = web::lang_of(req);
+    let key = match web::query_param(req, name)?.as_str() {
+        "sent" => "code.sent",
+        "too_soon" => "code.too_soon",
+        "cap" => "code.cap",
+        "enrolled" => "login.enrolled",
+        "added" => "dashboard.method_added",
+        "forgotten" => "dashboard.devices_forgotten",
+        "unavailable" => "error.unavailable",
+        "invalid" => "error.invalid",
+        "locked" => "mfa.locked",
+        _ => return None,
+    };
+    Some(t(lang, key))
+}
+
+/// `path` with one more query parameter (`value` is a fixed word).
+pub fn with_query(path: &str, name: &str, value: &str) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}{name}={value}")
+}
+
+/// The `?error=` word for a failed send.
+pub fn send_error_word(app: &App, e: &Error) -> &'static str {
+    match e {
+        Error::Throttled { retry_after_s }
+            if retry_after_s.unwrap_or(0) > app.config.otp.resend_after.as_secs() =>
+        {
+            "cap"
+        }
+        Error::Throttled { .. } => "too_soon",
+        Error::Unavailable { .. } => "unavailable",
+        _ => "invalid",
+    }
+}
+
+/// LOG-4 / MFA-8: the challenge for `method` (default: the first enrolled).
+pub async fn challenge(
+    app: &App,
+    req: &Request,
+    status: u16,
+    method: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    let token = session_cookie(app, req);
+    let s = match app.signed(token.as_deref(), &[Stage::Mfa]).await {
+        Ok(s) => s,
+        Err(e) => return session_refused(app, req, &e).await,
+    };
+    let first = s.user.methods.first().map_or("recovery", String::as_str);
+    let method = match method {
+        Some("recovery") => "recovery",
+        Some(m) if s.user.methods.iter().any(|x| x == m) => m,
+        _ => first,
+    };
+    let channel = match method {
+        "email" => Some(Channel::Email),
+        "sms" => Some(Channel::Sms),
+        _ => None,
+    };
+    let status_of = match channel {
+        Some(ch) => match app.otp_status(&s, ch).await {
+            Ok(st) => st,
+            Err(e) => return web::error_page(app, req, &e),
+        },
+        None => None,
+    };
+    let destination = match channel {
+        Some(Channel::Email) => s.user.email.as_str().to_string(),
+        Some(Channel::Sms) => s
+            .user
+            .sms_phone
+            .as_deref()
+            .map(crate::ids::Phone::masked)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let notice = flash(req, "notice");
+    let flashed_error = flash(req, "error");
+    let c = pages::Challenge {
+        method,
+        destination,
+        code_live: status_of.is_some(),
+        resend_in_s: status_of.map_or(0, |x| x.resend_in_s),
+        enrolled: &s.user.methods,
+        remember_hours: app.config.remember_device.as_secs() / 3600,
+        error: error.or(flashed_error),
+        notice,
+    };
+    frame_page(app, req, status, |f| pages::mfa(f, &c))
+}
+
+/// SET-4 / MFA-2 / MFA-8: the choice of method, or straight to the one an
+/// admin preset.
+pub async fn enroll_choice(app: &App, req: &Request, error: Option<&str>) -> Response {
+    let token = session_cookie(app, req);
+    let s = match app.signed(token.as_deref(), &[Stage::Enroll, Stage::Full]).await {
+        Ok(s) if !s.session.recovery_ack_pending => s,
+        Ok(_) => return web::redirect("/login"),
+        Err(e) => return session_refused(app, req, &e).await,
+    };
+    let adding = s.session.stage == Stage::Full;
+    let methods = app.enrollable(&s.user);
+    if !adding && error.is_none() {
+        match s.user.preset_method.as_deref().and_then(Method::parse) {
+            Some(Method::Sms) => return web::redirect("/enroll/sms"),
+            Some(m @ (Method::Totp | Method::Email)) if methods.contains(&m) => {
+                // A POST starts these (it changes state): the page offers
+                // that one method only.
+                return frame_page(app, req, 200, |f| {
+                    pages::enroll(f, s.user.login_id.as_str(), &[m], false, None)
+                });
+            }
+            _ => {}
+        }
+    }
+    let error = error.or(flash(req, "error"));
+    frame_page(app, req, 200, |f| {
+        pages::enroll(f, s.user.login_id.as_str(), &methods, adding, error)
+    })
+}
+
+/// MFA-3 / MFA-6: the page that takes the code proving a new e-mail or SMS
+/// method.
+pub async fn enroll_code(
+    app: &App,
+    req: &Request,
+    channel: Channel,
+    status: u16,
+    error: Option<&str>,
+) -> Response {
+    let token = session_cookie(app, req);
+    let s = match app.signed(token.as_deref(), &[Stage::Enroll, Stage::Full]).await {
+        Ok(s) if !s.session.recovery_ack_pending => s,
+        Ok(_) => return web::redirect("/login"),
+        Err(e) => return session_refused(app, req, &e).await,
+    };
+    let live = match app.otp_status(&s, channel).await {
+        Ok(x) => x,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let Some(live) = live.filter(|l| l.purpose == crate::mfa::Purpose::Enroll) else {
+        // No code was sent (or it expired): start again.
+        return web::redirect(match channel {
+            Channel::Email => "/enroll",
+            Channel::Sms => "/enroll/sms",
+        });
+    };
+    let (destination, resend_fields) = match channel {
+        Channel::Email => (s.user.email.as_str().to_string(), Vec::new()),
+        Channel::Sms => {
+            let phone = live.phone.clone().unwrap_or_default();
+            (crate::ids::Phone::masked(&phone), vec![("phone", phone)])
+        }
+    };
+    let notice = flash(req, "notice");
+    let error = error.or(flash(req, "error"));
+    let c = pages::EnrolCode {
+        channel,
+        destination,
+        resend_in_s: live.resend_in_s,
+        resend_fields,
+        error,
+        notice,
+    };
+    frame_page(app, req, status, |f| pages::enroll_code(f, &c))
+}
+
+/// After a confirmed method: the first one's recovery codes (shown once),
+/// or back to the dashboard.
+pub fn enrolled(app: &App, req: &Request, e: &Enrolled) -> Response {
+    match &e.recovery_codes {
+        Some(codes) => frame_page(app, req, 200, |f| pages::recovery(f, codes, true, None)),
+        None => web::redirect("/?notice=added"),
+    }
+}
+
+/// The signed-in home page.
+pub async fn dashboard(app: &App, req: &Request, status: u16, error: Option<&str>) -> Response {
+    let token = session_cookie(app, req);
+    let s: Signed = match app.signed(token.as_deref(), &[Stage::Full]).await {
+        Ok(s) => s,
+        Err(e) => return session_refused(app, req, &e).await,
+    };
+    let left = match app.recovery_codes_left(&s.user.id).await {
+        Ok(n) => n,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let notice = flash(req, "notice");
+    let d = pages::Dashboard {
+        user: &s.user,
+        recovery_left: left,
+        error,
+        notice,
+    };
+    frame_page(app, req, status, |f| pages::dashboard(f, &d))
+}
+
+/// TOS-1: the terms page.
+pub async fn terms(app: &App, req: &Request, status: u16, error: Option<&str>) -> Response {
+    let token = session_cookie(app, req);
+    if let Err(e) = app.signed(token.as_deref(), &[Stage::Terms]).await {
+        return session_refused(app, req, &e).await;
+    }
+    let version = app.config.terms_version.clone();
+    frame_page(app, req, status, |f| pages::terms(f, &version, error))
+}
+
+/// Set the session cookie (SES-1) on a response.
+pub fn with_session(app: &App, mut r: Response, session: &str) -> Response {
+    web::set_cookie(
+        &mut r,
+        &app.config,
+        "session",
+        session,
+        Some(app.config.session_absolute.as_secs()),
+    );
+    r
+}
+
+/// Clear the session cookie.
+pub fn without_session(app: &App, mut r: Response) -> Response {
+    web::set_cookie(&mut r, &app.config, "session", "", Some(0));
+    r
+}
+
+/// MFA-7: the remembered device's cookie.
+pub fn with_device(app: &App, mut r: Response, device: Option<&str>) -> Response {
+    if let Some(d) = device {
+        web::set_cookie(
+            &mut r,
+            &app.config,
+            "device",
+            d,
+            Some(app.config.remember_device.as_secs()),
+        );
+    }
+    r
+}
+
+/// A form's CSRF check for the views' own forms.
+pub fn csrf_ok(app: &App, req: &Request, value: &str) -> bool {
+    Csrf::check(app, req, value).is_ok()
+}
