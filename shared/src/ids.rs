@@ -191,6 +191,22 @@ impl Ecid {
     }
 }
 
+/// ISO 3166 codes accepted for `country` besides the calling code itself.
+pub const COUNTRY_CODES: &[(&str, &str)] = &[
+    ("JP", "81"),
+    ("US", "1"),
+    ("CA", "1"),
+    ("GB", "44"),
+    ("KR", "82"),
+    ("CN", "86"),
+    ("HK", "852"),
+    ("TW", "886"),
+    ("SG", "65"),
+    ("AU", "61"),
+    ("DE", "49"),
+    ("FR", "33"),
+];
+
 /// MFA-6: a mobile number for SMS codes, kept as E.164 (`+819000000000`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -202,7 +218,14 @@ impl Phone {
     pub fn parse(phone: &str, country: Option<&str>) -> Result<Self, Error> {
         let phone = phone.trim();
         let bad = |code, msg: &str| Err(Error::invalid(code, msg.to_string()));
-        let (cc, national) = match (phone.strip_prefix('+'), country.map(str::trim)) {
+        let country = country.map(|c| {
+            let c = c.trim();
+            COUNTRY_CODES
+                .iter()
+                .find(|(iso, _)| iso.eq_ignore_ascii_case(c))
+                .map_or(c, |(_, code)| *code)
+        });
+        let (cc, national) = match (phone.strip_prefix('+'), country) {
             (Some(full), None | Some("")) => ("", full),
             (None, Some(c)) if !c.is_empty() => (c.trim_start_matches('+'), phone),
             _ => {
@@ -259,6 +282,10 @@ mod tests {
         );
         assert_eq!(
             Phone::parse("9012345678", Some("+81")).unwrap().as_str(),
+            "+819012345678"
+        );
+        assert_eq!(
+            Phone::parse("9012345678", Some("JP")).unwrap().as_str(),
             "+819012345678"
         );
         assert_eq!(

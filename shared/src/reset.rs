@@ -38,7 +38,7 @@ pub struct Forgot<'a> {
 impl App {
     /// Issue a fresh password link for `user_id` and mail it. Earlier links
     /// stop working.
-    pub(crate) async fn send_password_link(
+    pub async fn send_password_link(
         &self,
         user_id: &str,
         purpose: &str,

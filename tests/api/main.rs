@@ -11,6 +11,7 @@ mod events;
 mod faults;
 mod infra;
 mod login;
+mod mfa;
 mod migration;
 mod migration_runs;
 mod openapi;

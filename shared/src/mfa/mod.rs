@@ -12,7 +12,7 @@ pub mod codes;
 mod device;
 mod otp;
 mod recovery;
-mod totp;
+pub mod totp;
 
 use std::fmt;
 
@@ -190,21 +190,14 @@ impl App {
     }
 
     /// LOG-2 for codes: reserve one attempt on the user's sign-in counter
-    /// before checking. A lock ends the half-signed-in session.
+    /// before checking. While the user is locked nothing is checked.
     async fn reserve_code_attempt(&self, s: &Signed, ctx: &Ctx) -> Result<bool> {
         let key = keys::lock("login", &s.user.id);
         match self.take_attempt(&key, self.config.login_lock).await? {
             Attempt::Allowed { locks, .. } => Ok(locks),
             Attempt::Locked { until } => {
                 let now = self.now();
-                let mut writes = vec![self.audit(ctx, "mfa.refused_locked", s.who(), None)];
-                if s.session.stage != Stage::Full {
-                    writes.push(Write::Delete {
-                        key: keys::session(&s.token_hash),
-                        cond: Cond::Any,
-                    });
-                }
-                self.store.write(writes, now).await?;
+                self.record(ctx, "mfa.refused_locked", s.who(), None).await?;
                 Err(Error::Throttled {
                     retry_after_s: Some(now.until(until).as_secs().max(1)),
                 })

@@ -1,0 +1,588 @@
+//! Second-factor verification throughput against the embedded SQLite store:
+//! e-mail codes (MFA-3) and TOTP (MFA-4), right and wrong codes.
+//!
+//! What is timed is `App::verify_second_factor` alone — the challenge after
+//! the password (LOG-4) — on a session already at the `mfa` stage. The
+//! sign-in session and (for e-mail) the code are prepared right before, and
+//! not timed: every success ends its session and uses its code up, so each
+//! verification needs fresh ones. The password (argon2id) is not part of
+//! these figures; `benches/login.rs` measures it.
+//!
+//! The store is a SQLite file in a temporary directory (WAL journal,
+//! `synchronous = NORMAL`), as the local portal opens it, behind a wrapper
+//! that counts every store request of the timed call: the domain makes the
+//! same calls whatever store is behind the port, so the counts are the
+//! DynamoDB requests per verification. Mail goes to an in-memory outbox
+//! (the code is read from it); the clock is a `ManualClock`, moved on 30 s
+//! after every user has had one TOTP sign-in, so a new time step is there to
+//! accept (MFA-4: each step once per user).
+//!
+//! The four cases are interleaved one operation at a time, in an order that
+//! rotates every iteration, so drift and a busy neighbour hit all of them
+//! alike. Every iteration has one successful verification per factor, which
+//! clears that user's sign-in counter, so the wrong codes never lock anyone
+//! (LOG-2); users rotate, at most two failures in a row reach one user.
+//!
+//! `cargo bench --bench mfa` (2,000 of each case after a warm-up);
+//! `cargo bench --bench mfa -- --quick` (200 of each).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde_json::json;
+use tobira::adapters::fakes::MemoryOutbox;
+use tobira::adapters::sqlite::SqliteStore;
+use tobira::clock::{Clock, ManualClock, SystemClock, Timestamp};
+use tobira::i18n::Lang;
+use tobira::ids::{LoginId, Password};
+use tobira::mfa::{Channel, Method, Proof, Purpose};
+use tobira::model::{keys, User, UserState};
+use tobira::random::OsRandom;
+use tobira::session::Stage;
+use tobira::store::{Cond, Item, Key, Query, Store, StoreError, Write};
+use tobira::{App, Config, Ctx, Error};
+use totp_rs::{Builder, Secret, Totp};
+
+const PASSWORD: &str = "Tobira-Door42";
+/// Users per factor; the iterations go round them.
+const USERS: usize = 20;
+
+/// A benchmark measures wall time: the one reason to read the clock here.
+#[allow(clippy::disallowed_methods)]
+fn start() -> Instant {
+    Instant::now()
+}
+
+// ---------------------------------------------------------------- counting
+
+#[derive(Default)]
+struct Counts {
+    gets: AtomicU64,
+    queries: AtomicU64,
+    writes: AtomicU64,
+    items: AtomicU64,
+}
+
+impl Counts {
+    fn take(&self) -> [u64; 4] {
+        [
+            self.gets.swap(0, Ordering::SeqCst),
+            self.queries.swap(0, Ordering::SeqCst),
+            self.writes.swap(0, Ordering::SeqCst),
+            self.items.swap(0, Ordering::SeqCst),
+        ]
+    }
+}
+
+struct Counting {
+    inner: Arc<dyn Store>,
+    counts: Arc<Counts>,
+}
+
+#[async_trait]
+impl Store for Counting {
+    async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
+        self.counts.gets.fetch_add(1, Ordering::Relaxed);
+        self.inner.get(key, now).await
+    }
+    async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
+        self.counts.queries.fetch_add(1, Ordering::Relaxed);
+        self.inner.query(q, now).await
+    }
+    async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
+        self.counts.writes.fetch_add(1, Ordering::Relaxed);
+        self.counts
+            .items
+            .fetch_add(writes.len() as u64, Ordering::Relaxed);
+        self.inner.write(writes, now).await
+    }
+}
+
+// ------------------------------------------------------------------- cases
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Case {
+    EmailOk,
+    EmailWrong,
+    TotpOk,
+    TotpWrong,
+}
+
+const CASES: [Case; 4] = [Case::EmailOk, Case::EmailWrong, Case::TotpOk, Case::TotpWrong];
+
+impl Case {
+    fn label(self) -> &'static str {
+        match self {
+            Case::EmailOk => "e-mail code: right",
+            Case::EmailWrong => "e-mail code: wrong",
+            Case::TotpOk => "TOTP: right",
+            Case::TotpWrong => "TOTP: wrong",
+        }
+    }
+    fn method(self) -> Method {
+        match self {
+            Case::EmailOk | Case::EmailWrong => Method::Email,
+            Case::TotpOk | Case::TotpWrong => Method::Totp,
+        }
+    }
+    fn right(self) -> bool {
+        matches!(self, Case::EmailOk | Case::TotpOk)
+    }
+}
+
+/// One prepared verification: a session at `mfa` and the code to enter.
+struct Prepared {
+    case: Case,
+    session: String,
+    code: String,
+}
+
+#[derive(Default, Clone)]
+struct Samples {
+    times: Vec<Duration>,
+    calls: [u64; 4],
+}
+
+struct Bench {
+    app: App,
+    ctx: Ctx,
+    clock: Arc<ManualClock>,
+    outbox: Arc<MemoryOutbox>,
+    counts: Arc<Counts>,
+    email_users: Vec<User>,
+    totp_users: Vec<(User, Totp)>,
+    /// `send_code` of the prepared e-mail sessions (a reference, not a case).
+    sends: Samples,
+}
+
+impl Bench {
+    /// A session at the `mfa` stage, as `App::login` creates it after the
+    /// right password for a user with a factor (without the argon2id).
+    async fn mfa_session(&self, user: &User) -> String {
+        let (token, w) = self.app.new_session(user, Stage::Mfa);
+        self.app
+            .store
+            .write(vec![w], self.app.now())
+            .await
+            .expect("store the session");
+        token
+    }
+
+    /// The code of the last mail in the outbox.
+    fn mailed_code(&self) -> String {
+        let mail = self
+            .outbox
+            .mails
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .expect("a mail was sent");
+        code_in(&mail.text)
+    }
+
+    /// A fresh session and the code for one operation of `case`, by the
+    /// `i`-th user of its factor (nothing here is timed but `send_code`,
+    /// which is kept apart).
+    async fn prepare(&mut self, case: Case, i: usize) -> Prepared {
+        let (session, code) = match case.method() {
+            Method::Email => {
+                let user = self.email_users[i % self.email_users.len()].clone();
+                let session = self.mfa_session(&user).await;
+                self.counts.take();
+                let t = start();
+                self.app
+                    .send_code(
+                        Some(&session),
+                        Channel::Email,
+                        Purpose::Login,
+                        None,
+                        &self.ctx,
+                    )
+                    .await
+                    .expect("send the e-mail code");
+                self.sends.times.push(t.elapsed());
+                add(&mut self.sends.calls, self.counts.take());
+                let code = self.mailed_code();
+                let code = if case.right() {
+                    code
+                } else {
+                    // Six digits, not the code sent.
+                    let n: u32 = code.parse().expect("digits");
+                    format!("{:06}", (n + 1) % 1_000_000)
+                };
+                (session, code)
+            }
+            _ => {
+                let (user, totp) = self.totp_users[i % self.totp_users.len()].clone();
+                let session = self.mfa_session(&user).await;
+                let secs = (self.app.now().millis() / 1000) as u64;
+                let right = totp.generate(secs).to_string();
+                let code = if case.right() {
+                    right
+                } else {
+                    // Six digits matching no step of the window (one step of skew).
+                    let mut n: u32 = right.parse().expect("digits");
+                    loop {
+                        n = (n + 1) % 1_000_000;
+                        let c = format!("{n:06}");
+                        if totp.check(&c, secs).is_none() {
+                            break c;
+                        }
+                    }
+                };
+                (session, code)
+            }
+        };
+        Prepared {
+            case,
+            session,
+            code,
+        }
+    }
+
+    /// Time one verification, check its outcome, count its store requests.
+    async fn once(&self, p: &Prepared) -> (Duration, [u64; 4]) {
+        self.counts.take();
+        let t = start();
+        let r = self
+            .app
+            .verify_second_factor(
+                Some(&p.session),
+                Proof::Factor(p.case.method()),
+                &p.code,
+                false,
+                &self.ctx,
+            )
+            .await;
+        let elapsed = t.elapsed();
+        let calls = self.counts.take();
+        match (p.case.right(), r) {
+            (true, Ok(a)) => assert!(
+                matches!(a.stage, Stage::Terms | Stage::Full),
+                "{}: stage {:?}",
+                p.case.label(),
+                a.stage
+            ),
+            (false, Err(Error::InvalidCode)) => {}
+            (_, other) => panic!("{}: unexpected {other:?}", p.case.label()),
+        }
+        (elapsed, calls)
+    }
+}
+
+fn add(into: &mut [u64; 4], c: [u64; 4]) {
+    for (a, b) in into.iter_mut().zip(c) {
+        *a += b;
+    }
+}
+
+/// The six digits after "ワンタイムパスワード: " / "Your one-time password: ".
+fn code_in(text: &str) -> String {
+    for marker in ["ワンタイムパスワード: ", "one-time password: "] {
+        if let Some(i) = text.find(marker) {
+            let code: String = text[i + marker.len()..].chars().take(6).collect();
+            assert!(
+                code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+                "no code in {text:?}"
+            );
+            return code;
+        }
+    }
+    panic!("no code in {text:?}")
+}
+
+// ------------------------------------------------------------------- setup
+
+/// A fresh directory under the system's temporary directory.
+fn temp_dir() -> PathBuf {
+    let base = std::env::temp_dir();
+    for n in 0u32.. {
+        let dir = base.join(format!("tobira-bench-mfa-{}-{n}", std::process::id()));
+        if std::fs::create_dir(&dir).is_ok() {
+            return dir;
+        }
+    }
+    unreachable!()
+}
+
+fn login_id(kind: &str, i: usize) -> String {
+    format!("bench.{kind}.{i}@example.co.jp")
+}
+
+fn legacy(login_id: &str, n: usize) -> serde_json::Value {
+    json!({
+        "login_id": login_id,
+        "ecid": format!("ecid{:010}", 9_000_000_000u64 + n as u64),
+        "email": login_id,
+        "name": format!("Bench User {n}"),
+        "phone": "0312345678",
+        "tenant_id": "econ9000000001",
+        "role": "general",
+    })
+}
+
+/// Give a migrated user a password and make it active, as the first-login
+/// setup (SET-3) would.
+async fn active_user(app: &App, login_id: &str, hash: &str) {
+    let login = LoginId::parse(login_id).expect("valid login ID");
+    let (mut user, v) = app
+        .user_by_login(&login)
+        .await
+        .expect("store")
+        .expect("migrated user");
+    let now = app.now();
+    user.state = UserState::Active;
+    user.password_hash = Some(hash.to_string());
+    user.password_set_at = Some(now);
+    user.setup_token_hash = None;
+    user.updated_at = now;
+    app.store
+        .write(
+            vec![Write::put(
+                keys::user(&user.id),
+                &user,
+                None,
+                Cond::Version(v),
+            )],
+            now,
+        )
+        .await
+        .expect("activate user");
+}
+
+/// Sign in with the password: a session at `stage`.
+async fn login(app: &App, id: &str, pw: &Password, ctx: &Ctx, stage: Stage) -> String {
+    let s = app.login(id, pw, ctx).await.expect("login");
+    assert_eq!(s.stage, stage, "{id}");
+    s.session
+}
+
+async fn setup(dir: &std::path::Path, counts: Arc<Counts>) -> Bench {
+    let sqlite = Arc::new(SqliteStore::open(&dir.join("tobira.db")).expect("open sqlite store"));
+    let mut config = Config::local("http://127.0.0.1:3000");
+    // MFA-3 caps codes per user and hour (5 by default); the benchmark sends
+    // thousands to a handful of users. The cap is still counted (a read and
+    // a conditional write per send), never reached.
+    config.otp.sends_per_hour = 1_000_000;
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let outbox = Arc::new(MemoryOutbox::default());
+    let app = App {
+        config: Arc::new(config),
+        store: Arc::new(Counting {
+            inner: sqlite,
+            counts: counts.clone(),
+        }),
+        mailer: outbox.clone(),
+        sms: outbox.clone(),
+        clock: clock.clone(),
+        rng: Arc::new(OsRandom),
+    };
+    let ctx = Ctx {
+        ip: "127.0.0.1".into(),
+        user_agent: "benches/mfa.rs".into(),
+        lang: Lang::En,
+    };
+
+    let ids: Vec<(String, bool)> = (0..USERS)
+        .map(|i| (login_id("email", i), true))
+        .chain((0..USERS).map(|i| (login_id("totp", i), false)))
+        .collect();
+    let records: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, (id, _))| legacy(id, n))
+        .collect();
+    let imported = app.import(&records, &ctx).await.expect("import");
+    assert_eq!(imported.counts.staged as usize, ids.len(), "{:?}", imported.counts);
+    let applied = app
+        .apply(&tobira::migration::ApplyOptions::default(), &ctx)
+        .await
+        .expect("apply");
+    assert_eq!(
+        (applied.counts.migrated + applied.counts.phone_normalised) as usize,
+        ids.len(),
+        "apply: {:?}",
+        applied.counts
+    );
+    let pw = Password::parse(PASSWORD).expect("valid password");
+    let hash = tobira::password::hash(&pw, app.rng.as_ref());
+    for (id, _) in &ids {
+        active_user(&app, id, &hash).await;
+    }
+
+    let mut b = Bench {
+        app,
+        ctx,
+        clock,
+        outbox,
+        counts,
+        email_users: Vec::new(),
+        totp_users: Vec::new(),
+        sends: Samples::default(),
+    };
+
+    // Enrolment, the first factor of each user: sign in (stage `enroll`),
+    // prove the factor, acknowledge the recovery codes, sign in again
+    // (stage `mfa` now).
+    for (id, email) in &ids {
+        let token = login(&b.app, id, &pw, &b.ctx, Stage::Enroll).await;
+        let enrolled = if *email {
+            b.app
+                .send_code(Some(&token), Channel::Email, Purpose::Enroll, None, &b.ctx)
+                .await
+                .expect("send the enrolment code");
+            let code = b.mailed_code();
+            b.app
+                .confirm_email_method(Some(&token), &code, &b.ctx)
+                .await
+                .expect("confirm e-mail")
+        } else {
+            let setup = b.app.begin_totp(Some(&token), &b.ctx).await.expect("begin TOTP");
+            let totp = Builder::new()
+                .with_secret(Secret::try_from_base32(&setup.secret).expect("base32 secret"))
+                .build()
+                .expect("RFC 6238 parameters");
+            let secs = (b.app.now().millis() / 1000) as u64;
+            let code = totp.generate(secs).to_string();
+            let e = b
+                .app
+                .confirm_totp(Some(&token), &code, &b.ctx)
+                .await
+                .expect("confirm TOTP");
+            let user = b
+                .app
+                .user_by_login(&LoginId::parse(id).expect("login ID"))
+                .await
+                .expect("store")
+                .expect("user")
+                .0;
+            b.totp_users.push((user, totp));
+            e
+        };
+        assert_eq!(enrolled.next, "confirm_recovery_codes");
+        assert!(enrolled.recovery_codes.is_some());
+        b.app
+            .acknowledge_recovery_codes(Some(&token), &b.ctx)
+            .await
+            .expect("acknowledge recovery codes");
+        login(&b.app, id, &pw, &b.ctx, Stage::Mfa).await;
+        if *email {
+            let user = b
+                .app
+                .user_by_login(&LoginId::parse(id).expect("login ID"))
+                .await
+                .expect("store")
+                .expect("user")
+                .0;
+            assert_eq!(user.methods, vec!["email".to_string()]);
+            b.email_users.push(user);
+        }
+    }
+    // The enrolment used the current TOTP step of every user.
+    b.clock.advance(Duration::from_secs(30));
+    b
+}
+
+// ----------------------------------------------------------------- report
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn row(label: &str, s: &Samples) {
+    let mut t = s.times.clone();
+    t.sort();
+    let n = t.len();
+    let total: Duration = t.iter().sum();
+    let mean = total / n as u32;
+    let per = |x: u64| x as f64 / n as f64;
+    println!(
+        "{:<22} {:>5} {:>8.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1}   {:>4.1} {:>4.1} {:>5.1} {:>5.1}",
+        label,
+        n,
+        n as f64 / total.as_secs_f64(),
+        us(mean),
+        us(percentile(&t, 0.5)),
+        us(percentile(&t, 0.9)),
+        us(percentile(&t, 0.99)),
+        per(s.calls[0]),
+        per(s.calls[1]),
+        per(s.calls[2]),
+        per(s.calls[3]),
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; anything but `--quick` is ignored.
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (warmup, n) = if quick { (USERS, 200) } else { (2 * USERS, 2_000) };
+
+    let dir = temp_dir();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let wall = start();
+    let (samples, sends) = rt.block_on(async {
+        let counts = Arc::new(Counts::default());
+        let mut b = setup(&dir, counts).await;
+        let mut samples: Vec<Samples> = vec![Samples::default(); CASES.len()];
+        for it in 0..warmup + n {
+            // Every user has had one TOTP sign-in: a new time step.
+            if it > 0 && it % USERS == 0 {
+                b.clock.advance(Duration::from_secs(30));
+            }
+            let mut prepared = Vec::with_capacity(CASES.len());
+            for k in 0..CASES.len() {
+                // Rotate the order each iteration.
+                let case = CASES[(it + k) % CASES.len()];
+                prepared.push(b.prepare(case, it).await);
+            }
+            for p in &prepared {
+                let (d, calls) = b.once(p).await;
+                if it >= warmup {
+                    let s = &mut samples[CASES.iter().position(|c| *c == p.case).unwrap()];
+                    s.times.push(d);
+                    add(&mut s.calls, calls);
+                }
+            }
+            if it + 1 == warmup {
+                b.sends = Samples::default();
+            }
+        }
+        (samples, b.sends)
+    });
+    let wall = wall.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!(
+        "mfa bench: {n} verifications per case, interleaved, after {warmup} warm-up iteration(s){}",
+        if quick { " (--quick)" } else { "" }
+    );
+    println!("store: SQLite file, WAL (tobira::adapters::sqlite::SqliteStore::open), temp dir");
+    println!(
+        "timed: App::verify_second_factor alone, one at a time, on a fresh session at stage mfa;"
+    );
+    println!("       {USERS} users per factor; no argon2id in these figures\n");
+    println!(
+        "{:<22} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}   {:>4} {:>4} {:>5} {:>5}",
+        "case", "n", "ops/s", "mean us", "p50 us", "p90 us", "p99 us", "get", "qry", "write", "items"
+    );
+    for (i, case) in CASES.iter().enumerate() {
+        row(case.label(), &samples[i]);
+    }
+    println!();
+    row("(ref) send e-mail code", &sends);
+    println!(
+        "\nstore requests per operation (get, query, atomic write, items written): the same against DynamoDB"
+    );
+    println!("whole run incl. setup: {:.1} s", wall.as_secs_f64());
+}
