@@ -981,3 +981,66 @@ async fn mfa_3_log_2_fifty_parallel_wrong_codes_never_exceed_the_limits() {
         "the user is locked"
     );
 }
+
+// AUD-1, MSG-2
+#[tokio::test]
+async fn aud_1_msg_2_codes_sent_verified_failed_and_factors_enrolled_are_recorded_without_secrets() {
+    let h = Harness::new();
+    let (secret, codes) = totp_user(&h, "trail@example.com").await;
+    let mut c = Client::new(&h);
+    c.login("trail@example.com", PW).await;
+    c.post("/api/login/mfa", json!({ "method": "totp", "code": "000000" }))
+        .await;
+    let code = totp_code(&h, &secret, 0);
+    c.post("/api/login/mfa", json!({ "method": "totp", "code": code.clone() }))
+        .await;
+    c.post("/api/terms/accept", json!({ "version": "2024-07" })).await;
+    c.post("/api/otp/email", json!({ "purpose": "enroll" })).await;
+    let mail = mail_code(&h, "trail@example.com");
+    c.post("/api/mfa/email", json!({ "code": mail.clone() })).await;
+    let events: Vec<tobira::app::AuditEvent> = h
+        .app
+        .query_all("AUDIT#econ9000000001", "")
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.parse().unwrap())
+        .collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    for k in [
+        "mfa.totp_secret_issued",
+        "mfa.enrolled",
+        "mfa.recovery_acknowledged",
+        "mfa.failure",
+        "mfa.success",
+        "terms.accepted",
+        "otp.sent",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    let all = format!("{events:?}");
+    for s in [secret.as_str(), code.as_str(), mail.as_str(), codes[0].as_str()] {
+        assert!(!all.contains(s), "a secret leaked into the audit trail");
+    }
+}
+
+// MFA-3 (fails closed)
+#[tokio::test]
+async fn mfa_3_a_mail_fault_answers_503_and_withdraws_the_code() {
+    let h = Harness::new();
+    email_user(&h, "fault@example.com").await;
+    let mut c = Client::new(&h);
+    c.login("fault@example.com", PW).await;
+    h.outbox.set_failing(true);
+    let (s, b) = c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+    assert_eq!((s, b["error"].as_str()), (503, Some("temporarily_unavailable")));
+    // Nobody got that code, so asking again is not "too soon".
+    h.outbox.set_failing(false);
+    let (s, _) = c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+    assert_eq!(s, 202);
+    let code = mail_code(&h, "fault@example.com");
+    let (s, _) = c
+        .post("/api/login/mfa", json!({ "method": "email", "code": code }))
+        .await;
+    assert_eq!(s, 200);
+}
