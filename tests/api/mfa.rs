@@ -1044,3 +1044,47 @@ async fn mfa_3_a_mail_fault_answers_503_and_withdraws_the_code() {
         .await;
     assert_eq!(s, 200);
 }
+
+// SES-2
+#[tokio::test]
+async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
+    let h = Harness::new();
+    let (secret, _) = totp_user(&h, "every@example.com").await;
+    let mut c = Client::new(&h);
+    c.login("every@example.com", PW).await;
+    // What a password-only session may do: its own step, and who it is.
+    let own_step = [
+        "/api/login",
+        "/api/login/mfa",
+        "/api/otp/email",
+        "/api/otp/sms",
+        "/api/me",
+        "/api/logout",
+    ];
+    // Routes for people who are not signed in at all (setup, claim, reset).
+    let public = |p: &str| {
+        p.starts_with("/api/setup/") || p.starts_with("/api/claim") || p.starts_with("/api/password/")
+    };
+    let bodies = json!({
+        "/api/terms/accept": { "version": "2024-07" },
+        "/api/devices/forget": {},
+        "/api/otp/sms/verify": { "code": totp_code(&h, &secret, 0) },
+        "/api/mfa/totp": {},
+        "/api/mfa/totp/confirm": { "code": totp_code(&h, &secret, 0) },
+        "/api/mfa/email": { "code": "123456" },
+        "/api/mfa/recovery/regenerate": { "password": PW },
+        "/api/mfa/recovery/ack": { "recorded": true },
+    });
+    let mut checked = 0;
+    for r in tobira::routes::ROUTES {
+        if !r.path.starts_with("/api/") || own_step.contains(&r.path) || public(r.path) {
+            continue;
+        }
+        let body = bodies.get(r.path).unwrap_or_else(|| panic!("no body for {}", r.path));
+        let (s, b) = c.post(r.path, body.clone()).await;
+        assert_eq!((s, b["error"].as_str()), (403, Some("forbidden")), "{}", r.path);
+        checked += 1;
+    }
+    assert_eq!(checked, bodies.as_object().unwrap().len());
+    assert_eq!(body_json(&c.get("/api/me").await)["stage"], "mfa");
+}
