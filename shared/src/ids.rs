@@ -226,8 +226,9 @@ impl Phone {
                 .map_or(c, |(_, code)| *code)
         });
         let (cc, national) = match (phone.strip_prefix('+'), country) {
-            (Some(full), None | Some("")) => ("", full),
-            (None, Some(c)) if !c.is_empty() => (c.trim_start_matches('+'), phone),
+            // Typed in full: the number says its own country.
+            (Some(full), _) => ("", full),
+            (None, Some(c)) if !c.is_empty() => (c.strip_prefix('+').unwrap_or(c), phone),
             _ => {
                 return bad(
                     "invalid_phone",
@@ -235,7 +236,12 @@ impl Phone {
                 )
             }
         };
-        if !cc.bytes().all(|b| b.is_ascii_digit()) || cc.len() > 3 || cc.starts_with('0') {
+        let by_country = !phone.starts_with('+');
+        if (by_country && cc.is_empty())
+            || !cc.bytes().all(|b| b.is_ascii_digit())
+            || cc.len() > 3
+            || cc.starts_with('0')
+        {
             return bad("invalid_country_code", "country code must be 1-3 digits, e.g. 81");
         }
         if !national.bytes().all(|b| b.is_ascii_digit()) {
@@ -244,7 +250,7 @@ impl Phone {
                 "enter digits only, without hyphens or spaces (090-1234-5678 -> 9012345678)",
             );
         }
-        if !cc.is_empty() && national.starts_with('0') {
+        if by_country && national.starts_with('0') {
             return bad(
                 "phone_leading_zero",
                 "leave out the leading 0 of the national number (090-1234-5678 -> 9012345678)",
@@ -299,7 +305,13 @@ mod tests {
         assert_eq!(code("090-0000-0000", Some("81")), "invalid_phone");
         assert_eq!(code("09000000000", Some("81")), "phone_leading_zero");
         assert_eq!(code("9000000000", None), "invalid_phone");
+        assert_eq!(
+            Phone::parse("+819012345678", Some("81")).unwrap().as_str(),
+            "+819012345678"
+        );
         assert_eq!(code("9000000000", Some("0081")), "invalid_country_code");
+        assert_eq!(code("9000000000", Some("+")), "invalid_country_code");
+        assert_eq!(code("9000000000", Some("++81")), "invalid_country_code");
         assert_eq!(code("123", Some("81")), "invalid_phone");
         assert_eq!(Phone::masked("+819012345678"), "+81****5678");
     }

@@ -124,7 +124,10 @@ impl App {
             session,
             stage,
             methods: user.methods.clone(),
-            preset_method: user.preset_method.clone(),
+            // SET-4: only a preset this user may enrol first (MFA-2).
+            preset_method: user.preset_method.clone().filter(|m| {
+                crate::mfa::Method::parse(m).is_some_and(|m| self.enrollable(&user).contains(&m))
+            }),
         })
     }
 }

@@ -57,6 +57,71 @@ const EXPECTED_STATUSES: &[(&str, &str, &[&str])] = &[
     // RST-1 / RST-4: one answer whatever matched.
     ("POST", "/api/password/forgot", &["202", "400", "503"]),
     ("POST", "/api/password/reset", &["200", "400", "503"]),
+    // LOG-4, MFA-3..5, 7: a session at `mfa` only (SES-2); `invalid_code`
+    // and `not_signed_in` (401), a locked user (429, LOG-2).
+    (
+        "POST",
+        "/api/login/mfa",
+        &["200", "400", "401", "403", "429", "503"],
+    ),
+    // TOS-1: `terms_changed`, or the user or session changed meanwhile (409).
+    (
+        "POST",
+        "/api/terms/accept",
+        &["200", "400", "401", "403", "409", "503"],
+    ),
+    // MFA-7: `full` only; 409 when the user record changed meanwhile.
+    (
+        "POST",
+        "/api/devices/forget",
+        &["204", "400", "401", "403", "409", "503"],
+    ),
+    // MFA-2 (409 `email_otp_not_first`), MFA-3 (429: resend too soon, hourly cap).
+    (
+        "POST",
+        "/api/otp/email",
+        &["202", "400", "401", "403", "409", "429", "503"],
+    ),
+    // MFA-6: the number's refusals are 400.
+    (
+        "POST",
+        "/api/otp/sms",
+        &["202", "400", "401", "403", "429", "503"],
+    ),
+    // The enrolments: `invalid_code` (401), a locked user (429, LOG-2), the
+    // account changed meanwhile (409 `conflict`).
+    (
+        "POST",
+        "/api/otp/sms/verify",
+        &["200", "400", "401", "403", "409", "429", "503"],
+    ),
+    (
+        "POST",
+        "/api/mfa/totp",
+        &["200", "400", "401", "403", "503"],
+    ),
+    (
+        "POST",
+        "/api/mfa/totp/confirm",
+        &["200", "400", "401", "403", "409", "429", "503"],
+    ),
+    (
+        "POST",
+        "/api/mfa/email",
+        &["200", "400", "401", "403", "409", "429", "503"],
+    ),
+    // MFA-5: a wrong password or a locked user is `invalid_credentials` (LOG-3).
+    (
+        "POST",
+        "/api/mfa/recovery/regenerate",
+        &["200", "400", "401", "403", "503"],
+    ),
+    // MFA-5 / SET-4: 409 when the session ended meanwhile.
+    (
+        "POST",
+        "/api/mfa/recovery/ack",
+        &["200", "400", "401", "403", "409", "503"],
+    ),
 ];
 
 /// Request fields a handler accepts but does not require (`Option` in its
@@ -66,6 +131,10 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/setup/identity", &["email", "name", "phone"]),
     // RST-1's entry has login ID and e-mail; RST-4's adds name and phone.
     ("POST", "/api/password/forgot", &["name", "phone"]),
+    // MFA-7: not remembering is the default.
+    ("POST", "/api/login/mfa", &["remember_device"]),
+    // MFA-6: the number only when enrolling; `country` with a national number.
+    ("POST", "/api/otp/sms", &["phone", "country"]),
 ];
 
 type Op = (String, String);
@@ -269,6 +338,36 @@ fn every_error() -> Vec<Error> {
             .expect_err("unknown action"),
         tobira::ids::TenantId::parse("no spaces").expect_err("bad tenant ID"),
         tobira::migration::Pos::parse("no-slash").expect_err("bad cursor"),
+        // Two-step verification (LOG-4, MFA-2..6, TOS-1): the parsers'
+        // refusals made by them, the handlers' own by their codes.
+        Error::InvalidCode,
+        tobira::mfa::Proof::parse("password").expect_err("unknown method"),
+        tobira::mfa::Purpose::parse("reset").expect_err("unknown purpose"),
+        Error::invalid("method_not_enrolled", "sms is not one of your methods"),
+        Error::invalid("phone_required", "enter the mobile number to prove"),
+        Error::invalid(
+            "unexpected_phone",
+            "a sign-in code goes to the enrolled number; leave phone out",
+        ),
+        tobira::ids::Phone::parse("09012345678", Some("81")).expect_err("leading 0"),
+        tobira::ids::Phone::parse("9012345678", Some("0081")).expect_err("bad country code"),
+        Error::invalid(
+            "no_totp_setup",
+            "start the authenticator set-up first (POST /api/mfa/totp)",
+        ),
+        Error::invalid(
+            "not_recorded",
+            "confirm that you have recorded the recovery codes (recorded: true)",
+        ),
+        Error::Conflict {
+            code: "terms_changed",
+            message: "the current terms are version 2024-07; read and accept those".into(),
+        },
+        Error::Conflict {
+            code: "email_otp_not_first",
+            message: "enrol an authenticator app or SMS first; e-mail codes can be added after"
+                .into(),
+        },
     ]
 }
 
@@ -578,6 +677,27 @@ fn openapi_cookies_are_the_session_and_grant_cookies() {
     needs("POST", "/api/logout", "session");
     needs("POST", "/api/setup/password", "grant");
     needs("POST", "/api/claim/register", "claim");
+    // SES-2: every step after the password is reached by its session.
+    for p in [
+        "/api/login/mfa",
+        "/api/terms/accept",
+        "/api/devices/forget",
+        "/api/otp/email",
+        "/api/otp/sms",
+        "/api/otp/sms/verify",
+        "/api/mfa/totp",
+        "/api/mfa/totp/confirm",
+        "/api/mfa/email",
+        "/api/mfa/recovery/regenerate",
+        "/api/mfa/recovery/ack",
+    ] {
+        needs("POST", p, "session");
+    }
+    // MFA-7: a remembered device is presented at sign-in.
+    assert_eq!(schemes["device"]["type"], "apiKey");
+    assert_eq!(schemes["device"]["in"], "cookie");
+    assert_eq!(schemes["device"]["name"], "__Host-tobira-device");
+    needs("POST", "/api/login", "device");
     // MIG-11: the legacy portal's bearer key, never a cookie.
     assert_eq!(schemes["legacyPortal"]["type"], "http");
     assert_eq!(schemes["legacyPortal"]["scheme"], "bearer");
