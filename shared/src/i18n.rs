@@ -208,6 +208,16 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
             "携帯電話番号にコードを送ります",
             "A code is sent to your mobile phone",
         ),
+        "enroll.enrolled" => ("登録済み", "In use"),
+        "enroll.choose_again" => ("設定し直す", "Set up again"),
+        "enroll.totp_again_hint" => (
+            "設定し直すと、これまでの認証アプリのコードは使えなくなります",
+            "Setting it up again replaces your current authenticator",
+        ),
+        "enroll.sms_again_hint" => (
+            "新しい番号を確認すると、これまでの番号と置き換わります",
+            "A newly confirmed number replaces the current one",
+        ),
         "enroll.other_method" => ("別の方法を選ぶ", "Choose another method"),
         "code.label" => ("ワンタイムパスワード（6桁）", "One-time code (6 digits)"),
         "code.verify" => ("送信", "Verify"),
@@ -222,6 +232,10 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         "code.too_soon" => (
             "少し待ってから再送信してください。",
             "Please wait a moment before asking for a new code.",
+        ),
+        "code.expired" => (
+            "コードの有効期限が切れたか、無効になりました。もう一度コードを送信してください。",
+            "The code has expired or is no longer valid. Please ask for a new one.",
         ),
         "code.cap" => (
             "送信回数の上限に達しました。しばらくしてからお試しください。",

@@ -159,16 +159,20 @@ pub fn setup_mail(
     lang: Lang,
     to: &str,
     name: &str,
+    login_id: &str,
     link: &str,
     expires: Timestamp,
 ) -> Mail {
-    let (subject, greeting, body, until, ignore) = match lang {
+    // The login ID to sign in with later: renamed ones (MIG-3) are new to
+    // the user, and two contracts of one person get one mail each.
+    let (subject, greeting, body, until, ignore, id_line) = match lang {
         Lang::Ja => (
             format!("{brand} 初期設定のお知らせ"),
             format!("{name} 様"),
             format!("{brand} の初期設定をお願いします。次のリンクを開き、ご本人確認のうえパスワードを設定してください。"),
             format!("このリンクは一度だけ使用でき、{} まで有効です。", expires.jst()),
             "お心当たりのない場合は、このメールを破棄してください。".to_string(),
+            format!("ログインID: {login_id}"),
         ),
         Lang::En => (
             format!("{brand} initial setup"),
@@ -176,6 +180,7 @@ pub fn setup_mail(
             format!("Please complete your {brand} setup: open the link below, confirm your identity and set a password."),
             format!("The link works once and expires at {} ({}).", expires.jst(), expires.rfc3339()),
             "If you did not expect this e-mail, please ignore it.".to_string(),
+            format!("Login ID: {login_id}"),
         ),
     };
     compose(
@@ -186,6 +191,7 @@ pub fn setup_mail(
             body,
             link.to_string(),
             until,
+            id_line,
             ignore,
             brand.to_string(),
         ],

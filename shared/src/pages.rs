@@ -37,9 +37,27 @@ pub fn switch_href(req: &Request, lang: Lang) -> String {
     let path = if req.method() == http::Method::GET {
         req.uri().path()
     } else {
-        "/login"
+        get_page_of_post(req.uri().path())
     };
     format!("{path}?{q}")
+}
+
+/// The page a form post's answer page stands for, so that the language
+/// switch on it stays on that step instead of leaving it: a page answered
+/// to a POST cannot be fetched again with GET.
+fn get_page_of_post(path: &str) -> &'static str {
+    match path {
+        // The key is shown only to the POST that made it: the choice of
+        // method starts the set-up again (in the other language).
+        "/enroll/totp" | "/enroll/totp/confirm" => "/enroll",
+        "/enroll/email" => "/enroll/email",
+        "/otp/sms" => "/enroll/sms",
+        "/otp/sms/verify" => "/enroll/sms/verify",
+        "/login/mfa" => "/login/mfa",
+        "/terms" => "/terms",
+        "/mfa/recovery/regenerate" | "/devices/forget" => "/",
+        _ => "/login",
+    }
 }
 
 fn render(t: &impl Template) -> String {
@@ -387,17 +405,21 @@ struct EnrollPage<'a> {
     switch_href: String,
     csrf: &'a str,
     login_id: &'a str,
-    methods: Vec<String>,
+    /// Each method offered, and whether the user has it already.
+    methods: Vec<(String, bool)>,
     adding: bool,
     error: Option<&'a str>,
 }
 
 /// The choice of second factor (SET-4, MFA-2, MFA-8): the methods this user
-/// may enrol now; `adding` when a signed-in user adds another.
+/// may enrol now; `adding` when a signed-in user adds another. A method in
+/// `enrolled` is marked as in use, and its button sets it up again (a new
+/// authenticator replaces the old one).
 pub fn enroll(
     f: &Frame<'_>,
     login_id: &str,
     methods: &[crate::mfa::Method],
+    enrolled: &[String],
     adding: bool,
     error: Option<&str>,
 ) -> String {
@@ -408,7 +430,15 @@ pub fn enroll(
         switch_href: switch_href(f.req, f.lang),
         csrf: f.csrf,
         login_id,
-        methods: methods.iter().map(|m| m.as_str().to_string()).collect(),
+        methods: methods
+            .iter()
+            .map(|m| {
+                (
+                    m.as_str().to_string(),
+                    enrolled.iter().any(|e| e == m.as_str()),
+                )
+            })
+            .collect(),
         adding,
         error,
     })
@@ -457,7 +487,8 @@ fn method_label(lang: Lang, m: &str) -> &'static str {
 }
 
 fn duration_text(lang: Lang, hours: u64) -> String {
-    match (lang, hours % 24 == 0) {
+    let whole_days = hours / 24 * 24 == hours;
+    match (lang, whole_days) {
         (Lang::Ja, true) => format!("{}日間", hours / 24),
         (Lang::Ja, false) => format!("{hours}時間"),
         (Lang::En, true) => format!("{} days", hours / 24),
@@ -468,15 +499,35 @@ fn duration_text(lang: Lang, hours: u64) -> String {
 /// LOG-4, MFA-3..8: the second-factor challenge with "try another method".
 pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
     let lang = f.lang;
-    let instruction = match (c.method, lang) {
-        ("totp", _) => t(lang, "mfa.totp_instruction").to_string(),
-        ("recovery", _) => t(lang, "mfa.recovery_instruction").to_string(),
-        (_, Lang::Ja) => format!("{} にワンタイムパスワードを送ります。届いた6桁のコードを入力してください。", c.destination),
-        (_, Lang::En) => format!("We send a one-time code to {}. Enter the 6 digits it holds.", c.destination),
+    // An e-mail or SMS code is sent only by the button: until then the page
+    // says so, instead of having the user wait for a code that never comes.
+    let instruction = match (c.method, lang, c.code_live) {
+        ("totp", _, _) => t(lang, "mfa.totp_instruction").to_string(),
+        ("recovery", _, _) => t(lang, "mfa.recovery_instruction").to_string(),
+        (_, Lang::Ja, true) => format!("{} にワンタイムパスワードを送りました。届いた6桁のコードを入力してください。", c.destination),
+        (_, Lang::En, true) => format!("We sent a one-time code to {}. Enter the 6 digits it holds.", c.destination),
+        (_, Lang::Ja, false) => format!("「{}」を押すと、{} にワンタイムパスワードを送ります。届いた6桁のコードを入力してください。", t(lang, "code.send"), c.destination),
+        (_, Lang::En, false) => format!("Press “{}” and we send a one-time code to {}. Enter the 6 digits it holds.", t(lang, "code.send"), c.destination),
+    };
+    // The language switch of an answer to a refused code keeps the method.
+    let switch_href = if f.req.method() == http::Method::GET {
+        switch_href(f.req, lang)
+    } else {
+        format!(
+            "/login/mfa?method={}&lang={}",
+            c.method,
+            lang.other().code()
+        )
     };
     let remember_label = match lang {
-        Lang::Ja => format!("このデバイスを{}記憶する（2段階認証を省略。パスワードは毎回必要です）", duration_text(lang, c.remember_hours)),
-        Lang::En => format!("Remember this device for {} (skips this step, never the password)", duration_text(lang, c.remember_hours)),
+        Lang::Ja => format!(
+            "このデバイスを{}記憶する（2段階認証を省略。パスワードは毎回必要です）",
+            duration_text(lang, c.remember_hours)
+        ),
+        Lang::En => format!(
+            "Remember this device for {} (skips this step, never the password)",
+            duration_text(lang, c.remember_hours)
+        ),
     };
     let mut others: Vec<(&'static str, &'static str)> = ["totp", "email", "sms"]
         .into_iter()
@@ -490,7 +541,7 @@ pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
         tr: Tr(lang),
         brand: f.brand,
         title: t(lang, "mfa.title"),
-        switch_href: switch_href(f.req, lang),
+        switch_href,
         csrf: f.csrf,
         method: c.method,
         instruction,
@@ -581,7 +632,13 @@ pub fn enroll_sms(f: &Frame<'_>, country: &str, phone: &str, error: Option<&str>
         csrf: f.csrf,
         countries: COUNTRIES
             .iter()
-            .map(|(c, ja, en)| (*c, if f.lang == Lang::Ja { *ja } else { *en }, *c == country))
+            .map(|(c, ja, en)| {
+                (
+                    *c,
+                    if f.lang == Lang::Ja { *ja } else { *en },
+                    *c == country,
+                )
+            })
             .collect(),
         phone,
         error,
@@ -623,8 +680,14 @@ pub fn enroll_code(f: &Frame<'_>, c: &EnrolCode<'_>) -> String {
         Channel::Sms => ("sms.verify_title", "/otp/sms/verify", "sms"),
     };
     let instruction = match f.lang {
-        Lang::Ja => format!("{} にワンタイムパスワードを送りました。届いた6桁のコードを入力してください。", c.destination),
-        Lang::En => format!("We sent a one-time code to {}. Enter the 6 digits it holds.", c.destination),
+        Lang::Ja => format!(
+            "{} にワンタイムパスワードを送りました。届いた6桁のコードを入力してください。",
+            c.destination
+        ),
+        Lang::En => format!(
+            "We sent a one-time code to {}. Enter the 6 digits it holds.",
+            c.destination
+        ),
     };
     render(&CodePage {
         tr: Tr(f.lang),
@@ -665,12 +728,21 @@ pub fn recovery(f: &Frame<'_>, codes: &[String], first: bool, notice: Option<&st
         tr: Tr(f.lang),
         brand: f.brand,
         title: t(f.lang, "recovery.title"),
-        switch_href: "/login".into(),
+        // No language switch: the codes are shown once, and leaving this
+        // page (to see it in the other language) would lose them (MFA-5).
+        switch_href: String::new(),
         csrf: f.csrf,
         codes,
         ack_method: if first { "post" } else { "get" },
         ack_action: if first { "/enroll/recovery/ack" } else { "/" },
-        ack_label: t(f.lang, if first { "recovery.ack_signin" } else { "recovery.ack" }),
+        ack_label: t(
+            f.lang,
+            if first {
+                "recovery.ack_signin"
+            } else {
+                "recovery.ack"
+            },
+        ),
         notice,
     })
 }

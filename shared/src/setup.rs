@@ -81,6 +81,7 @@ impl App {
             user.lang,
             user.email.as_str(),
             user.name.as_str(),
+            user.login_id.as_str(),
             &link,
             expires,
         );

@@ -75,6 +75,7 @@ pub fn flash(req: &Request, name: &str) -> Option<&'static str> {
         "forgotten" => "dashboard.devices_forgotten",
         "unavailable" => "error.unavailable",
         "invalid" => "error.invalid",
+        "expired" => "code.expired",
         "locked" => "mfa.locked",
         _ => return None,
     };
@@ -161,7 +162,10 @@ pub async fn challenge(
 /// admin preset.
 pub async fn enroll_choice(app: &App, req: &Request, error: Option<&str>) -> Response {
     let token = session_cookie(app, req);
-    let s = match app.signed(token.as_deref(), &[Stage::Enroll, Stage::Full]).await {
+    let s = match app
+        .signed(token.as_deref(), &[Stage::Enroll, Stage::Full])
+        .await
+    {
         Ok(s) if !s.session.recovery_ack_pending => s,
         Ok(_) => return web::redirect("/login"),
         Err(e) => return session_refused(app, req, &e).await,
@@ -175,7 +179,14 @@ pub async fn enroll_choice(app: &App, req: &Request, error: Option<&str>) -> Res
                 // A POST starts these (it changes state): the page offers
                 // that one method only.
                 return frame_page(app, req, 200, |f| {
-                    pages::enroll(f, s.user.login_id.as_str(), &[m], false, None)
+                    pages::enroll(
+                        f,
+                        s.user.login_id.as_str(),
+                        &[m],
+                        &s.user.methods,
+                        false,
+                        None,
+                    )
                 });
             }
             _ => {}
@@ -183,7 +194,14 @@ pub async fn enroll_choice(app: &App, req: &Request, error: Option<&str>) -> Res
     }
     let error = error.or(flash(req, "error"));
     frame_page(app, req, 200, |f| {
-        pages::enroll(f, s.user.login_id.as_str(), &methods, adding, error)
+        pages::enroll(
+            f,
+            s.user.login_id.as_str(),
+            &methods,
+            &s.user.methods,
+            adding,
+            error,
+        )
     })
 }
 
@@ -197,7 +215,10 @@ pub async fn enroll_code(
     error: Option<&str>,
 ) -> Response {
     let token = session_cookie(app, req);
-    let s = match app.signed(token.as_deref(), &[Stage::Enroll, Stage::Full]).await {
+    let s = match app
+        .signed(token.as_deref(), &[Stage::Enroll, Stage::Full])
+        .await
+    {
         Ok(s) if !s.session.recovery_ack_pending => s,
         Ok(_) => return web::redirect("/login"),
         Err(e) => return session_refused(app, req, &e).await,
@@ -207,11 +228,21 @@ pub async fn enroll_code(
         Err(e) => return web::error_page(app, req, &e),
     };
     let Some(live) = live.filter(|l| l.purpose == crate::mfa::Purpose::Enroll) else {
-        // No code was sent (or it expired): start again.
-        return web::redirect(match channel {
+        // No code was sent (or it expired): start again, saying why when
+        // this answers a refused send or code (the message is not lost).
+        let start = match channel {
             Channel::Email => "/enroll",
             Channel::Sms => "/enroll/sms",
-        });
+        };
+        let word = match web::query_param(req, "error") {
+            Some(w) if flash(req, "error").is_some() => Some(w),
+            _ if error.is_some() => Some("expired".to_string()),
+            _ => None,
+        };
+        return match word {
+            Some(w) => web::redirect(&with_query(start, "error", &w)),
+            None => web::redirect(start),
+        };
     };
     let (destination, resend_fields) = match channel {
         Channel::Email => (s.user.email.as_str().to_string(), Vec::new()),
@@ -289,6 +320,18 @@ pub fn with_session(app: &App, mut r: Response, session: &str) -> Response {
 pub fn without_session(app: &App, mut r: Response) -> Response {
     web::set_cookie(&mut r, &app.config, "session", "", Some(0));
     r
+}
+
+/// An API error answer that also clears the cookie of a session that is no
+/// longer there (ended by a lock or a sign-out elsewhere).
+pub async fn clear_if_ended(app: &App, req: &Request, r: Response) -> Response {
+    if r.status().as_u16() < 400 {
+        return r;
+    }
+    match session_cookie(app, req) {
+        Some(c) if app.session(&c).await.is_err() => without_session(app, r),
+        _ => r,
+    }
 }
 
 /// MFA-7: the remembered device's cookie.

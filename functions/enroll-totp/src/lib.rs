@@ -3,7 +3,6 @@
 //! codes as a method (MFA-2/3), and recovery codes (MFA-5).
 
 use serde::Deserialize;
-use tobira::ids::Password;
 use tobira::mfa::Channel;
 use tobira::views::{self, frame_page, session_cookie, without_session};
 use tobira::web::{self, Request, Response};
@@ -174,13 +173,9 @@ async fn regenerate_form(app: &App, req: &Request) -> Response {
         Err(e) => return web::error_page(app, req, &e),
     };
     let token = session_cookie(app, req);
-    let result = match Password::parse(&form.password) {
-        Ok(pw) => {
-            app.regenerate_recovery_codes(token.as_deref(), &pw, &web::ctx(req))
-                .await
-        }
-        Err(_) => Err(Error::InvalidCredentials),
-    };
+    let result = app
+        .regenerate_recovery_codes(token.as_deref(), &form.password, &web::ctx(req))
+        .await;
     match result {
         Ok(codes) => frame_page(app, req, 200, |f| pages::recovery(f, &codes, false, None)),
         Err(e @ Error::InvalidCredentials) => {
@@ -219,7 +214,7 @@ async fn api_confirm(app: &App, req: &Request, which: Confirm) -> Response {
         Ok((200, done.to_json()))
     }
     .await;
-    web::api(result, lang)
+    views::clear_if_ended(app, req, web::api(result, lang)).await
 }
 
 async fn api_regenerate(app: &App, req: &Request) -> Response {
@@ -227,9 +222,8 @@ async fn api_regenerate(app: &App, req: &Request) -> Response {
     let token = session_cookie(app, req);
     let result = async {
         let body: PasswordBody = web::json_body(req)?;
-        let pw = Password::parse(&body.password).map_err(|_| Error::InvalidCredentials)?;
         let codes = app
-            .regenerate_recovery_codes(token.as_deref(), &pw, &web::ctx(req))
+            .regenerate_recovery_codes(token.as_deref(), &body.password, &web::ctx(req))
             .await?;
         Ok((200, serde_json::json!({ "recovery_codes": codes })))
     }

@@ -105,6 +105,9 @@ struct Next {
     /// SET-4: the method an admin chose, when enrolment is next.
     #[serde(skip_serializing_if = "Option::is_none")]
     enroll_method: Option<String>,
+    /// TOS-1: the version to accept, when the terms are next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    terms_version: Option<String>,
 }
 
 fn login_page(
@@ -175,6 +178,7 @@ async fn api_login(app: &App, req: &Request) -> Response {
                     Vec::new()
                 },
                 enroll_method: s.preset_method.filter(|_| s.stage == Stage::Enroll),
+                terms_version: (s.stage == Stage::Terms).then(|| app.config.terms_version.clone()),
             };
             with_session(app, web::json(200, &next), &s.session)
         }
@@ -228,11 +232,15 @@ async fn api_mfa(app: &App, req: &Request) -> Response {
     .await;
     match result {
         Ok(a) => {
-            let body = serde_json::json!({ "next": a.stage.next() });
+            let mut body = serde_json::json!({ "next": a.stage.next() });
+            if a.stage == Stage::Terms {
+                body["terms_version"] = serde_json::json!(app.config.terms_version);
+            }
             let r = with_session(app, web::json(200, &body), &a.session);
             with_device(app, r, a.device.as_deref())
         }
-        Err(e) => web::error_response(&e, lang),
+        // A fifth failure ends the half session (LOG-2): so does its cookie.
+        Err(e) => views::clear_if_ended(app, req, web::error_response(&e, lang)).await,
     }
 }
 
@@ -317,6 +325,10 @@ async fn api_me(app: &App, req: &Request) -> Response {
                 "tenant": { "id": user.tenant_id, "parent_id": user.parent_tenant_id },
                 "methods": user.methods,
                 "stage": s.session.stage,
+                "terms": {
+                    "current_version": app.config.terms_version,
+                    "accepted_version": user.terms.as_ref().map(|a| a.version.clone()),
+                },
             }),
         ))
     }

@@ -155,5 +155,5 @@ async fn api_verify(app: &App, req: &Request) -> Response {
         Ok((200, done.to_json()))
     }
     .await;
-    web::api(result, lang)
+    views::clear_if_ended(app, req, web::api(result, lang)).await
 }

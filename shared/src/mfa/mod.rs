@@ -395,10 +395,11 @@ impl App {
     pub async fn regenerate_recovery_codes(
         &self,
         token: Option<&str>,
-        pw: &Password,
+        password: &str,
         ctx: &Ctx,
     ) -> Result<Vec<String>> {
         let s = self.signed(token, &[Stage::Full]).await?;
+        let pw = &Password::parse(password).map_err(|_| Error::InvalidCredentials)?;
         let key = keys::lock("login", &s.user.id);
         let locks = match self.take_attempt(&key, self.config.login_lock).await? {
             Attempt::Locked { .. } => {

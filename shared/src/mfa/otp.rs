@@ -189,9 +189,10 @@ impl App {
         let minutes = policy.ttl.as_secs() / 60;
         let sent = match channel {
             Channel::Email => {
+                // In the language of the page the user is on right now.
                 let mail = crate::messages::otp_mail(
                     &self.config.brand,
-                    s.user.lang,
+                    ctx.lang,
                     &to,
                     &code,
                     minutes,

@@ -1,0 +1,796 @@
+// Browser tests of the complete first sign-in with two-step verification (SET-4, LOG-4,
+// MFA-1..8, TOS-1, SES-1..3): a real (Debian) Chromium driven by playwright-core against
+// `tobira serve`, pages only (no API calls), codes computed from the shown TOTP key or read
+// from the dev outbox.
+//
+// Run through scripts/test.sh, or by hand:
+//   TOBIRA_BIN=target/debug/tobira node --test tests/browser/mfa.test.mjs
+//
+// This file starts its own server with a fresh data dir and uses demo users the journey test
+// does not use: saburo (the TOTP journey, Japanese, 360 px) and the two "shared@example.com"
+// users (English, 360 px, JavaScript off; the second one's login ID was renamed by MIG-3 to
+// the 33-character "shared@example.com_ecid1000000007", which every page must still fit). The TOTP journey is split into tests that run in order and share one
+// browser context (node:test runs the tests of a file one after another); a later one is
+// skipped when an earlier one failed. Every page is kept as tests/browser/artifacts/mfa-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+const ARTIFACTS = path.join(HERE, 'artifacts');
+const TOBIRA_BIN = path.resolve(ROOT, process.env.TOBIRA_BIN || 'target/debug/tobira');
+const CHROMIUM = process.env.TOBIRA_CHROMIUM || '/usr/bin/chromium';
+
+const SERVER_START_TIMEOUT_MS = 120_000;
+const STEP_TIMEOUT_MS = 30_000;
+const NARROW = { width: 360, height: 740 };
+
+// demo/legacy-users.jsonl: "田中 三郎" (half-width space), phone "０９０－１２３４－５６７８"
+// (full-width; migrated as 09012345678, and the identity check compares digits only).
+const SABURO = {
+  email: 'saburo@example.co.jp',
+  name: '田中 三郎',
+  phone: '090-1234-5678',
+  loginId: 'saburo@example.co.jp',
+  password: 'Kagi-Sanbon73',
+};
+// demo/legacy-users.jsonl: two legacy users with login ID and e-mail "shared@example.com"
+// under two contracts (MIG-7); ecid1000000006 sorts first and keeps the plain login ID,
+// ecid1000000007 becomes "shared@example.com_ecid1000000007" (MIG-3). Both get a setup link.
+const SHARED = {
+  email: 'shared@example.com',
+  name: 'Shared Partner',
+  phone: '045-555-1234',
+  loginId: 'Shared@Example.com_ECID1000000007', // LOG-1: any case
+  shownLoginId: 'shared@example.com_ecid1000000007',
+  password: 'Narrow-Screen58',
+};
+
+let server;
+let browser;
+
+// ------------------------------------------------------------------ server (as journey.test.mjs)
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function tail(text, n = 4000) {
+  return text.length > n ? `…${text.slice(-n)}` : text;
+}
+
+async function startServer() {
+  if (!existsSync(TOBIRA_BIN)) {
+    throw new Error(`TOBIRA_BIN ${TOBIRA_BIN} does not exist (build it with: cargo build --workspace --bins)`);
+  }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tobira-browser-mfa-'));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  // The server's configuration is its defaults: a TOBIRA_* setting of the caller's shell
+  // (e.g. TOBIRA_EMAIL_OTP_SECOND_ONLY, TOBIRA_REMEMBER_DEVICE_HOURS) must not change the flow.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOBIRA_')));
+  const proc = spawn(
+    TOBIRA_BIN,
+    ['serve', '--port', String(port), '--data-dir', dataDir, '--base-url', baseUrl],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const srv = { proc, port, baseUrl, dataDir, stdout: '', stderr: '', exited: null };
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => { srv.stdout += d; });
+  proc.stderr.on('data', (d) => { srv.stderr += d; });
+
+  await new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearInterval(poll);
+      if (err) reject(err); else resolve();
+    };
+    const describe = (why) => new Error(
+      `tobira serve ${why}\n--- stdout ---\n${tail(srv.stdout)}\n--- stderr ---\n${tail(srv.stderr)}`,
+    );
+    const timer = setTimeout(
+      () => finish(describe(`did not print "tobira listening on" within ${SERVER_START_TIMEOUT_MS / 1000} s`)),
+      SERVER_START_TIMEOUT_MS,
+    );
+    const poll = setInterval(() => { if (srv.stdout.includes('tobira listening on')) finish(); }, 50);
+    proc.on('error', (e) => finish(describe(`could not be started: ${e.message}`)));
+    proc.on('exit', (code, signal) => {
+      srv.exited = { code, signal };
+      finish(describe(`exited early (code ${code}, signal ${signal})`));
+    });
+  }).catch(async (err) => {
+    console.error(err.message);
+    await stopServer(srv);
+    throw err;
+  });
+  return srv;
+}
+
+async function stopServer(srv) {
+  if (!srv) return;
+  const { proc } = srv;
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const gone = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  }
+  if (!process.env.TOBIRA_KEEP_DATA) {
+    await rm(srv.dataDir, { recursive: true, force: true });
+  } else {
+    console.error(`tobira data dir kept: ${srv.dataDir}`);
+  }
+}
+
+process.on('exit', () => {
+  if (server && server.proc.exitCode === null) server.proc.kill('SIGKILL');
+});
+
+// ------------------------------------------------------------------ outbox
+
+async function outbox() {
+  const res = await fetch(`${server.baseUrl}/_dev/outbox.json`);
+  assert.equal(res.status, 200, `GET /_dev/outbox.json answered ${res.status}`);
+  const list = await res.json();
+  assert.ok(Array.isArray(list), 'GET /_dev/outbox.json must answer a JSON array');
+  return list; // oldest first
+}
+
+function recipients(mail) {
+  const to = mail.to;
+  return (Array.isArray(to) ? to : [to]).map((t) => String(t ?? '').toLowerCase());
+}
+
+function mailsTo(list, email) {
+  return list.filter((m) => m.channel === 'email' && recipients(m).some((r) => r.includes(email.toLowerCase())));
+}
+
+// Every setup link mailed to `email`, oldest first (the demo users' links are mailed at the
+// first start, before the server says it is listening).
+async function setupLinksFor(email) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const links = mailsTo(await outbox(), email)
+      .map((mail) => String(mail.text ?? '').match(/https?:\/\/[^\s<>"'）)\]]*\/setup\?token=[^\s<>"'）)\]]+/))
+      .filter(Boolean)
+      .map((m) => m[0]);
+    if (links.length) return links;
+    if (Date.now() > deadline) assert.fail(`no e-mail with a /setup?token= link to ${email} in the outbox`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// The one-time password of the first e-mail to `email` after outbox entry number `since`.
+async function mailedCode(email, since) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const fresh = mailsTo((await outbox()).slice(since), email);
+    for (const mail of fresh) {
+      const m = String(mail.text ?? '').match(/(?:password|パスワード)\s*[:：]\s*(\d{6})\b/i);
+      if (m) return m[1];
+    }
+    if (Date.now() > deadline) {
+      assert.fail(`no one-time password mailed to ${email} after outbox entry ${since}; new mails: ` +
+        JSON.stringify(fresh.map((m) => ({ subject: m.subject, text: m.text }))));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// ------------------------------------------------------------------ TOTP (RFC 6238)
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = text.replace(/[\s=]/g, '').toUpperCase();
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of clean) {
+    const i = alphabet.indexOf(ch);
+    assert.ok(i >= 0, `${JSON.stringify(ch)} is not a base32 character (key ${JSON.stringify(text)})`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+const currentStep = () => Math.floor(Date.now() / 30_000);
+
+// RFC 6238: HMAC-SHA1 over the 8-byte big-endian step, dynamic truncation, 6 digits.
+function totpAt(secretBase32, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const bin = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+// MFA-4: a time step is accepted once. The code of the current step, after waiting for the
+// next step when the current one is not later than `lastUsed` (at most one 30-s wait).
+async function freshTotp(secret, lastUsed) {
+  for (;;) {
+    const step = currentStep();
+    if (step > lastUsed) {
+      // Too close to the step's end the page might submit in the next step: still fine (one
+      // step of skew), but the test would record the wrong step, so wait those few ms out.
+      const left = (step + 1) * 30_000 - Date.now();
+      if (left > 1_500) return { step, code: totpAt(secret, step) };
+      await new Promise((r) => setTimeout(r, left + 50));
+      continue;
+    }
+    await new Promise((r) => setTimeout(r, (lastUsed + 1) * 30_000 - Date.now() + 50));
+  }
+}
+
+// The RFC 6238 test vector, so a broken helper fails here and not as a refused code.
+assert.equal(totpAt('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1), '287082');
+
+// ------------------------------------------------------------------ pages
+
+async function shoot(page, name) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `mfa-${name}.png`);
+  try {
+    await page.screenshot({ path: file, fullPage: true });
+  } catch (e) {
+    console.error(`screenshot ${file} failed: ${e.message}`);
+  }
+}
+
+async function formErrorText(page) {
+  const el = page.locator('#form-error');
+  if ((await el.count()) === 0) return null;
+  return (await el.first().innerText().catch(() => '')).trim();
+}
+
+// SES-3: usable on a narrow screen: nothing wider than the viewport (no sideways scrolling),
+// and nothing sticking out of the page's card (e.g. a table or a long login ID).
+async function assertNoOverflow(page, name) {
+  const { scrollWidth, clientWidth, wide } = await page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const card = document.querySelector('main .card');
+    const cardRight = card ? card.getBoundingClientRect().right : vw;
+    const describe = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}` +
+      `${typeof el.className === 'string' && el.className ? `.${el.className.split(' ').join('.')}` : ''}`;
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((el) => {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0) return false;
+        const limit = card && card.contains(el) && el !== card ? cardRight : vw;
+        return r.right > limit + 0.5 || r.left < -0.5;
+      })
+      .slice(0, 5)
+      .map((el) => `${describe(el)} (right edge ${Math.round(el.getBoundingClientRect().right)}px)`);
+    return { scrollWidth: document.documentElement.scrollWidth, clientWidth: vw, wide };
+  });
+  const viewport = page.viewportSize();
+  assert.ok(scrollWidth <= viewport.width && wide.length === 0,
+    `page ${name} (${page.url()}) does not fit ${viewport.width}px: document ${scrollWidth}px wide ` +
+      `(client width ${clientWidth}); sticking out: ${wide.join(', ') || '-'}`);
+}
+
+// Waits until the page's path is `want`, keeps a screenshot named `name` (unless `shot` is
+// false), and checks the width and that the page has no script (SES-3: no JavaScript needed).
+async function expectPage(page, want, name, { shot = true } = {}) {
+  try {
+    await page.waitForURL((u) => u.pathname === want, { timeout: STEP_TIMEOUT_MS });
+    await page.waitForLoadState('load');
+  } catch {
+    await shoot(page, `${name}-unexpected`);
+    const err = await formErrorText(page);
+    const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 400);
+    assert.fail(
+      `expected to land on ${want}, but the page is ${page.url()}` +
+        (err !== null ? ` and #form-error says: ${JSON.stringify(err)}` : ` showing: ${JSON.stringify(text)}`),
+    );
+  }
+  if (shot) await shoot(page, name);
+  await assertNoOverflow(page, name);
+  assert.equal(await page.locator('script').count(), 0, `page ${name} (${page.url()}) must not need a script`);
+}
+
+// Clicks `selector` (a submit button or a link) and waits for the next page to load.
+async function clickAndWait(page, selector) {
+  await Promise.all([
+    page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: STEP_TIMEOUT_MS }),
+    page.locator(selector).first().click(),
+  ]);
+  await page.waitForLoadState('load');
+}
+
+async function htmlLang(page) {
+  return page.evaluate(() => document.documentElement.lang);
+}
+
+async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
+
+async function newContext(options) {
+  const context = await browser.newContext({ viewport: NARROW, ...options });
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(60_000);
+  return context;
+}
+
+// Setup link → identity check → password → the login page (SET-1..3).
+async function firstTimeSetup(page, user, prefix, link) {
+  await page.goto(link ?? (await setupLinksFor(user.email)).at(-1));
+  await expectPage(page, '/setup', `${prefix}-setup`);
+  await page.fill('input[name="email"]', user.email);
+  await page.fill('input[name="name"]', user.name);
+  await page.fill('input[name="phone"]', user.phone);
+  await clickAndWait(page, 'form:has(input[name="email"]) button[type="submit"]');
+  await expectPage(page, '/setup/password', `${prefix}-setup-password`);
+  await page.fill('input[name="password"]', user.password);
+  await page.fill('input[name="password_confirm"]', user.password);
+  await clickAndWait(page, 'form:has(input[name="password_confirm"]) button[type="submit"]');
+  await expectPage(page, '/login', `${prefix}-login-after-setup`);
+}
+
+async function signInWithPassword(page, user) {
+  if (new URL(page.url()).pathname !== '/login') {
+    await page.goto(`${server.baseUrl}/login`);
+  }
+  await page.fill('#login_id', user.loginId);
+  await page.fill('#password', user.password);
+  await clickAndWait(page, 'form:has(#login_id) button[type="submit"]');
+}
+
+async function signOut(page, name) {
+  await clickAndWait(page, '#logout');
+  await expectPage(page, '/login', name);
+  // SES-1: the session is over: the dashboard sends back to the sign-in page.
+  await page.goto(`${server.baseUrl}/`);
+  await expectPage(page, '/login', `${name}-dashboard-refused`, { shot: false });
+}
+
+async function recoveryLeft(page) {
+  return Number((await page.locator('#recovery-left').innerText()).trim());
+}
+
+async function methodsShown(page) {
+  return page.locator('#methods [data-method]').evaluateAll((els) => els.map((e) => e.dataset.method));
+}
+
+// ------------------------------------------------------------------ lifecycle
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+}, { timeout: SERVER_START_TIMEOUT_MS + 60_000 });
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await stopServer(server);
+  server = undefined;
+}, { timeout: 30_000 });
+
+// ------------------------------------------------------------------ the TOTP journey (ja, 360 px)
+
+// What the tests of the journey hand on: the context (cookies: session, device), the key,
+// the last TOTP step used, the recovery codes.
+const journey = { context: null, page: null, secret: null, lastStep: 0, recovery: null, failed: false };
+
+async function step(name, fn) {
+  if (journey.failed) {
+    assert.fail(`skipped: an earlier step of the TOTP journey failed (${journey.failed})`);
+  }
+  try {
+    await fn(journey.page);
+  } catch (e) {
+    journey.failed = name;
+    if (journey.page) await shoot(journey.page, `failure-${name}`);
+    throw e;
+  }
+}
+
+test('SET-4 MFA-4 MFA-5 TOS-1: first sign-in with TOTP through recovery codes and terms to the dashboard',
+  { timeout: 120_000 }, async () => {
+    journey.context = await newContext({ locale: 'ja-JP' });
+    journey.page = await journey.context.newPage();
+    await step('first-sign-in', async (page) => {
+      await firstTimeSetup(page, SABURO, '00');
+
+      // LOG-4: no factor yet → the choice of method (SET-4).
+      await signInWithPassword(page, SABURO);
+      await expectPage(page, '/enroll', '01-enroll-choice');
+      assert.equal(await htmlLang(page), 'ja');
+      const offered = await page.locator('#enroll-methods li[data-method]').evaluateAll(
+        (els) => els.map((e) => e.dataset.method));
+      assert.deepEqual(offered.sort(), ['email', 'sms', 'totp'], 'MFA-1: TOTP, e-mail and SMS are offered');
+
+      // MFA-4: the QR code (inline SVG) and the key as text, in groups of four.
+      await clickAndWait(page, '#choose-totp');
+      await expectPage(page, '/enroll/totp', '02-enroll-totp');
+      const qr = page.locator('#totp-qr svg');
+      assert.equal(await qr.count(), 1, 'the TOTP page must show the QR code as an inline <svg> in #totp-qr');
+      const box = await qr.boundingBox();
+      assert.ok(box && box.width >= 150 && Math.abs(box.width - box.height) < 2,
+        `the QR code must be square and at least 150 px at 360 px wide, it is ${JSON.stringify(box)}`);
+      const shown = (await page.locator('#totp-secret').innerText()).trim();
+      assert.match(shown, /^[A-Z2-7]{4}( [A-Z2-7]{1,4})*$/, `#totp-secret ${JSON.stringify(shown)} is not base32 in groups of 4`);
+      // At 360 px the key wraps only between groups, never inside one.
+      const splitGroups = await page.locator('#totp-secret').evaluate((el) => {
+        const node = el.firstChild;
+        const split = [];
+        let at = 0;
+        for (const group of node.textContent.split(' ')) {
+          const start = node.textContent.indexOf(group, at);
+          const range = document.createRange();
+          range.setStart(node, start);
+          range.setEnd(node, start + group.length);
+          if (new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1) split.push(group);
+          at = start + group.length;
+        }
+        return split;
+      });
+      assert.deepEqual(splitGroups, [], 'groups of the key broken across lines');
+      const secret = shown.replace(/ /g, '');
+      assert.equal(secret.length, 32, 'MFA-4: a 160-bit key is 32 base32 characters');
+      assert.equal(base32Decode(secret).length, 20);
+      journey.secret = secret;
+
+      // A wrong code: the same page again with the same key and an error.
+      const wrong = totpAt(secret, currentStep()) === '000000' ? '111111' : '000000';
+      await page.fill('#code', wrong);
+      await clickAndWait(page, '#confirm');
+      await expectPage(page, '/enroll/totp/confirm', '02b-enroll-totp-wrong-code');
+      assert.ok(await formErrorText(page), 'a wrong code must say so in #form-error');
+      assert.equal((await page.locator('#totp-secret').innerText()).trim(), shown,
+        'after a wrong code the page must show the same key again');
+      assert.equal(await page.locator('#totp-qr svg').count(), 1);
+
+      // The right code, with the space a person may type from the app ("123 456").
+      const first = await freshTotp(secret, 0);
+      await page.fill('#code', `${first.code.slice(0, 3)} ${first.code.slice(3)}`);
+      await clickAndWait(page, '#confirm');
+      journey.lastStep = first.step;
+
+      // MFA-5: ten recovery codes, shown once; "I have recorded these" is required.
+      await expectPage(page, '/enroll/totp/confirm', '03-recovery-codes');
+      const codes = (await page.locator('#recovery-codes li').allInnerTexts()).map((c) => c.trim());
+      assert.equal(codes.length, 10, `MFA-5: 10 recovery codes, got ${JSON.stringify(codes)}`);
+      assert.equal(new Set(codes).size, 10, 'the recovery codes are all different');
+      journey.recovery = codes;
+      assert.equal(await page.locator('header a').count(), 0,
+        'MFA-5: the codes are shown once: no language switch leads away before "I have recorded these"');
+      assert.equal(await page.locator('#recorded[required]').count(), 1, '#recorded must be required');
+      await page.locator('#ack').click(); // unchecked: the browser does not submit
+      assert.equal(new URL(page.url()).pathname, '/enroll/totp/confirm', 'the codes page must stay until #recorded is ticked');
+      assert.equal(await page.locator('#recovery-codes li').count(), 10);
+      await page.check('#recorded');
+      await clickAndWait(page, '#ack');
+
+      // SET-4: sign in again with the new factor.
+      await expectPage(page, '/login', '04-login-enrolled');
+      assert.equal(new URL(page.url()).searchParams.get('notice'), 'enrolled');
+      assert.ok(await page.locator('.notice').isVisible(), 'the sign-in page must say that the method is set up');
+      await signInWithPassword(page, SABURO);
+      await expectPage(page, '/login/mfa', '05-challenge-totp');
+      assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'totp');
+      assert.equal(await page.locator('#send-code').count(), 0, 'the TOTP challenge sends nothing');
+      assert.equal(await page.locator('#other-methods a[data-method="recovery"]').count(), 1,
+        'MFA-5: the challenge offers a recovery code as another method');
+      assert.equal(await page.locator('#remember_device').isChecked(), false, 'MFA-7: not remembered unless asked');
+
+      // MFA-4: the enrolment's time step is used; the next one signs in.
+      const next = await freshTotp(secret, journey.lastStep);
+      await page.fill('#code', next.code);
+      await clickAndWait(page, '#verify');
+      journey.lastStep = next.step;
+
+      // TOS-1: the terms on the first sign-in; "I accept" is required.
+      await expectPage(page, '/terms', '06-terms');
+      assert.ok((await page.locator('#terms-version').innerText()).trim(), 'the terms version is shown');
+      await page.locator('#accept').click(); // unchecked: the browser does not submit
+      assert.equal(new URL(page.url()).pathname, '/terms');
+      await page.check('#agree');
+      await clickAndWait(page, '#accept');
+
+      await expectPage(page, '/', '07-dashboard');
+      assert.ok(await page.locator('#dashboard-title').isVisible());
+      assert.deepEqual(await methodsShown(page), ['totp']);
+      assert.equal(await recoveryLeft(page), 10);
+      assert.equal((await page.locator('#login-id').innerText()).trim(), SABURO.loginId);
+
+      // SES-1: sign-out ends the session.
+      await signOut(page, '08-signed-out');
+    });
+  });
+
+test('MFA-7: TOTP with "remember this device": the next sign-in skips the challenge, never the password',
+  { timeout: 90_000 }, async () => {
+    await step('remember-device', async (page) => {
+      await signInWithPassword(page, SABURO);
+      await expectPage(page, '/login/mfa', '09-challenge-remember');
+      const next = await freshTotp(journey.secret, journey.lastStep);
+      // The same step twice is refused (MFA-4), so first show that the used step is spent.
+      await page.fill('#code', totpAt(journey.secret, journey.lastStep));
+      await clickAndWait(page, '#verify');
+      await expectPage(page, '/login/mfa', '09b-challenge-used-step');
+      assert.ok(await formErrorText(page), 'MFA-4: a time step already used must be refused with #form-error');
+      // The answer to the POST: its language switch stays on the challenge, with the method.
+      const sw = new URL(await page.locator('header a[hreflang]').getAttribute('href'), server.baseUrl);
+      assert.deepEqual([sw.pathname, sw.searchParams.get('method'), sw.searchParams.get('lang')],
+        ['/login/mfa', 'totp', 'en']);
+
+      await page.fill('#code', next.code);
+      await page.check('#remember_device');
+      await clickAndWait(page, '#verify');
+      journey.lastStep = next.step;
+      // TOS-1 is done: straight to the dashboard.
+      await expectPage(page, '/', '10-dashboard-remembered');
+      const cookies = await journey.context.cookies();
+      assert.ok(cookies.some((c) => /device/.test(c.name) && c.value),
+        `a remembered-device cookie must be set; cookies: ${cookies.map((c) => c.name).join(', ')}`);
+      await signOut(page, '11-signed-out');
+
+      // The password is still asked; the second factor is not.
+      await signInWithPassword(page, SABURO);
+      await expectPage(page, '/', '12-dashboard-challenge-skipped');
+      assert.ok(await page.locator('#dashboard-title').isVisible());
+
+      // A wrong password is refused on a remembered device too.
+      await signOut(page, '13-signed-out');
+      await page.fill('#login_id', SABURO.loginId);
+      await page.fill('#password', `${SABURO.password}x`);
+      await clickAndWait(page, 'form:has(#login_id) button[type="submit"]');
+      await expectPage(page, '/login', '14-login-wrong-password');
+      assert.ok(await formErrorText(page), 'a wrong password must be refused with #form-error');
+      await signInWithPassword(page, SABURO);
+      await expectPage(page, '/', '15-dashboard');
+    });
+  });
+
+test('MFA-8 MFA-3: e-mail codes added from the dashboard, then a sign-in with a code from the outbox',
+  { timeout: 90_000 }, async () => {
+    await step('email-second-method', async (page) => {
+      // Signed in (remembered device) from the test before.
+      await clickAndWait(page, '#add-method');
+      await expectPage(page, '/enroll', '16-enroll-add-method');
+      await page.locator('#enroll-methods li[data-method="email"]').waitFor();
+      assert.equal(await page.locator('#enroll-methods li[data-method="totp"][data-enrolled="true"]').count(), 1,
+        'MFA-8: the add-a-method page marks TOTP as in use');
+      assert.equal(await page.locator('#enroll-methods li[data-enrolled]').count(), 1);
+      let since = (await outbox()).length;
+      await clickAndWait(page, '#choose-email');
+      await expectPage(page, '/enroll/email', '17-enroll-email-code');
+      assert.ok((await page.locator('#code-sent-to').innerText()).includes(SABURO.email),
+        'the code page says where the code went');
+      await page.fill('#code', await mailedCode(SABURO.email, since));
+      await clickAndWait(page, '#confirm');
+      await expectPage(page, '/', '18-dashboard-method-added');
+      assert.deepEqual(await methodsShown(page), ['totp', 'email']);
+      assert.ok(await page.locator('#form-notice').isVisible(), 'the dashboard says the method is added');
+      assert.equal(await recoveryLeft(page), 10, 'MFA-5: a further method brings no new recovery codes');
+      await signOut(page, '19-signed-out');
+
+      // MFA-7: a factor change revokes remembered devices: the challenge is back.
+      await signInWithPassword(page, SABURO);
+      await expectPage(page, '/login/mfa', '20-challenge-after-factor-change');
+      assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'totp');
+      assert.equal(await page.locator('#other-methods a[data-method="email"]').count(), 1,
+        'MFA-8: the challenge offers the e-mail method');
+      await clickAndWait(page, '#other-methods a[data-method="email"]');
+      await expectPage(page, '/login/mfa', '21-challenge-email');
+      assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'email');
+      assert.ok((await page.locator('#mfa-instruction').innerText()).includes(SABURO.email));
+      since = (await outbox()).length;
+      await clickAndWait(page, '#send-code');
+      await expectPage(page, '/login/mfa', '22-challenge-email-sent');
+      assert.ok(await page.locator('#form-notice').isVisible(), 'the page says the code was sent');
+      assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'email');
+      await page.fill('#code', await mailedCode(SABURO.email, since));
+      await clickAndWait(page, '#verify');
+      await expectPage(page, '/', '23-dashboard-email');
+      await signOut(page, '24-signed-out');
+    });
+  });
+
+test('MFA-5: sign-in with a recovery code; a used code is refused', { timeout: 60_000 }, async () => {
+  await step('recovery-code', async (page) => {
+    const [firstCode, secondCode] = journey.recovery;
+    await signInWithPassword(page, SABURO);
+    await expectPage(page, '/login/mfa', '25-challenge');
+    await clickAndWait(page, '#other-methods a[data-method="recovery"]');
+    await expectPage(page, '/login/mfa', '26-challenge-recovery');
+    assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'recovery');
+    await page.fill('#code', firstCode);
+    await clickAndWait(page, '#verify');
+    await expectPage(page, '/', '27-dashboard-recovery');
+    assert.equal(await recoveryLeft(page), 9, 'MFA-5: a used recovery code is gone');
+    await signOut(page, '28-signed-out');
+
+    await signInWithPassword(page, SABURO);
+    await expectPage(page, '/login/mfa', '29-challenge');
+    await clickAndWait(page, '#other-methods a[data-method="recovery"]');
+    await page.fill('#code', firstCode);
+    await clickAndWait(page, '#verify');
+    await expectPage(page, '/login/mfa', '30-challenge-recovery-used');
+    assert.ok(await formErrorText(page), 'MFA-5: a used recovery code must be refused with #form-error');
+    assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'recovery',
+      'after a refused recovery code the page still asks for a recovery code');
+    await page.fill('#code', secondCode.toLowerCase());
+    await clickAndWait(page, '#verify');
+    await expectPage(page, '/', '31-dashboard-recovery');
+    assert.equal(await recoveryLeft(page), 8);
+    await signOut(page, '32-signed-out');
+  });
+  await journey.context.close();
+});
+
+// ------------------------------------------------------------------ English, 360 px, no JavaScript
+
+test('SES-3: English pages at 360 px without JavaScript, a long login ID, e-mail codes from setup to the dashboard, language switch',
+  { timeout: 120_000 }, async () => {
+    const context = await newContext({
+      locale: 'en-US',
+      extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' },
+      javaScriptEnabled: false,
+    });
+    const page = await context.newPage();
+    const english = async (name) => {
+      assert.equal(await htmlLang(page), 'en', `${name} (${page.url()}) must be in English (html lang)`);
+    };
+    // The header's language switch: to the other language, on the same step.
+    const switchLanguage = async (wantPath, wantLang, name) => {
+      const sw = page.locator('header a[hreflang]');
+      assert.equal(await sw.count(), 1, `${page.url()} must have a language switch in the header`);
+      assert.equal(await sw.getAttribute('hreflang'), wantLang);
+      await clickAndWait(page, 'header a[hreflang]');
+      await expectPage(page, wantPath, name);
+      assert.equal(await htmlLang(page), wantLang, `the switch on ${wantPath} must show it in ${wantLang}`);
+    };
+    try {
+      // Both "shared@example.com" users set a password; the renamed one signs in.
+      const links = await setupLinksFor(SHARED.email);
+      assert.equal(links.length, 2, 'MIG-7: both shared@example.com users get a setup link');
+      await firstTimeSetup(page, SHARED, 'en-00a', links[0]);
+      await english('the sign-in page');
+      await firstTimeSetup(page, SHARED, 'en-00b', links[1]);
+      await signInWithPassword(page, SHARED);
+      await expectPage(page, '/enroll', 'en-01-enroll-choice');
+      await english('the choice of method');
+      assert.equal((await page.locator('#signed-in-as').innerText()).trim(), SHARED.shownLoginId);
+      assert.equal(await page.locator('#enroll-methods [data-enrolled]').count(), 0, 'nothing is in use yet');
+
+      // The SMS number page (country list and hint at 360 px), then back to the choice.
+      await clickAndWait(page, '#choose-sms');
+      await expectPage(page, '/enroll/sms', 'en-02-enroll-sms');
+      await english('the SMS page');
+      assert.equal(await page.locator('#country').inputValue(), '81');
+      await clickAndWait(page, 'a[href="/enroll"]');
+      await expectPage(page, '/enroll', 'en-03-enroll-choice');
+
+      // The TOTP page at 360 px (QR and key fit). It answers a POST, so its language switch
+      // leads to the choice of method in the other language, not away from the set-up.
+      await clickAndWait(page, '#choose-totp');
+      await expectPage(page, '/enroll/totp', 'en-04-enroll-totp');
+      await english('the TOTP page');
+      await switchLanguage('/enroll', 'ja', 'en-05-enroll-choice-ja');
+      await switchLanguage('/enroll', 'en', 'en-06-enroll-choice-en');
+
+      // E-mail as the only method (MFA-2 default).
+      let since = (await outbox()).length;
+      await clickAndWait(page, '#choose-email');
+      await expectPage(page, '/enroll/email', 'en-07-enroll-email');
+      await english('the e-mail code page');
+      // Without JavaScript the resend countdown is plain text.
+      const wait = page.locator('#resend-wait');
+      if (await wait.count()) assert.match(await wait.innerText(), /\d+/, 'the resend wait shows its seconds');
+      await page.fill('#code', await mailedCode(SHARED.email, since));
+      await clickAndWait(page, '#confirm');
+      await expectPage(page, '/enroll/email', 'en-08-recovery-codes');
+      await english('the recovery codes page');
+      assert.equal(await page.locator('#recovery-codes li').count(), 10);
+      // MFA-5: shown once: no link leaves the page before "I have recorded these".
+      assert.equal(await page.locator('header a').count(), 0,
+        'the recovery codes page must not offer a language switch (leaving it loses the codes)');
+      await page.locator('#ack').click(); // required checkbox: HTML validation, no script needed
+      assert.equal(new URL(page.url()).pathname, '/enroll/email');
+      await page.check('#recorded');
+      await clickAndWait(page, '#ack');
+      await expectPage(page, '/login', 'en-09-login-enrolled');
+      await english('the sign-in page');
+
+      await signInWithPassword(page, SHARED);
+      await expectPage(page, '/login/mfa', 'en-10-challenge-email');
+      await english('the challenge');
+      assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'email');
+      // Nothing is sent before the button: the page says so.
+      const sendLabel = (await page.locator('#send-code').innerText()).trim();
+      assert.ok((await page.locator('#mfa-instruction').innerText()).includes(sendLabel),
+        `before a code is sent the instruction must point at the "${sendLabel}" button`);
+      since = (await outbox()).length;
+      await clickAndWait(page, '#send-code');
+      await expectPage(page, '/login/mfa', 'en-11-challenge-email-sent');
+      await english('the challenge');
+      assert.match(await page.locator('#mfa-instruction').innerText(), /sent/i);
+      // A wrong code first: the answer to the POST keeps the method and its language switch too.
+      const code = await mailedCode(SHARED.email, since);
+      await page.fill('#code', code === '000000' ? '111111' : '000000');
+      await clickAndWait(page, '#verify');
+      await expectPage(page, '/login/mfa', 'en-12-challenge-wrong-code');
+      assert.ok(await formErrorText(page), 'a wrong code must be refused with #form-error');
+      assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'email');
+      const sw = new URL(await page.locator('header a[hreflang]').getAttribute('href'), server.baseUrl);
+      assert.equal(sw.pathname, '/login/mfa');
+      assert.equal(sw.searchParams.get('method'), 'email');
+      assert.equal(sw.searchParams.get('lang'), 'ja');
+      await page.fill('#code', code);
+      await clickAndWait(page, '#verify');
+
+      await expectPage(page, '/terms', 'en-13-terms');
+      await english('the terms');
+      await page.check('#agree');
+      await clickAndWait(page, '#accept');
+      await expectPage(page, '/', 'en-14-dashboard');
+      await english('the dashboard');
+      assert.deepEqual(await methodsShown(page), ['email']);
+      assert.equal((await page.locator('#login-id').innerText()).trim(), SHARED.shownLoginId);
+
+      // The language switch in the header: Japanese, and back; the choice sticks.
+      await switchLanguage('/', 'ja', 'en-15-dashboard-ja');
+      assert.equal((await page.locator('#dashboard-title').innerText()).trim(), 'ダッシュボード');
+      await page.goto(`${server.baseUrl}/`);
+      assert.equal(await htmlLang(page), 'ja', 'the language chosen with the switch is remembered');
+      await switchLanguage('/', 'en', 'en-16-dashboard-en');
+
+      // MFA-8: the add-a-method page marks e-mail as in use.
+      await clickAndWait(page, '#add-method');
+      await expectPage(page, '/enroll', 'en-17-enroll-add-method');
+      assert.equal(await page.locator('#enroll-methods li[data-method="email"][data-enrolled="true"]').count(), 1,
+        'the e-mail method is marked as in use');
+      assert.equal(await page.locator('#enroll-methods li[data-method="totp"][data-enrolled]').count(), 0);
+      await clickAndWait(page, '#back-to-dashboard');
+      await expectPage(page, '/', 'en-18-dashboard');
+
+      await signOut(page, 'en-19-signed-out');
+      await english('the sign-in page');
+    } catch (e) {
+      await shoot(page, 'en-failure');
+      throw e;
+    } finally {
+      await context.close();
+    }
+  });
