@@ -242,7 +242,10 @@ impl Phone {
             || cc.len() > 3
             || cc.starts_with('0')
         {
-            return bad("invalid_country_code", "country code must be 1-3 digits, e.g. 81");
+            return bad(
+                "invalid_country_code",
+                "country code must be 1-3 digits, e.g. 81",
+            );
         }
         if !national.bytes().all(|b| b.is_ascii_digit()) {
             return bad(
@@ -258,7 +261,10 @@ impl Phone {
         }
         let digits = format!("{cc}{national}");
         if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
-            return bad("invalid_phone", "a phone number has 8 to 15 digits with its country code");
+            return bad(
+                "invalid_phone",
+                "a phone number has 8 to 15 digits with its country code",
+            );
         }
         Ok(Self(format!("+{digits}")))
     }

@@ -106,7 +106,11 @@ impl App {
                 Some(format!(
                     "next {}{}",
                     stage.as_str(),
-                    if remembered { " (remembered device)" } else { "" }
+                    if remembered {
+                        " (remembered device)"
+                    } else {
+                        ""
+                    }
                 )),
             ),
         ];

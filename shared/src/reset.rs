@@ -38,12 +38,7 @@ pub struct Forgot<'a> {
 impl App {
     /// Issue a fresh password link for `user_id` and mail it. Earlier links
     /// stop working.
-    pub async fn send_password_link(
-        &self,
-        user_id: &str,
-        purpose: &str,
-        ctx: &Ctx,
-    ) -> Result<()> {
+    pub async fn send_password_link(&self, user_id: &str, purpose: &str, ctx: &Ctx) -> Result<()> {
         for round in 0..5 {
             let now = self.now();
             let (mut user, v) = self.user(user_id).await?.ok_or(Error::NotFound)?;

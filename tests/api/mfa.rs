@@ -154,9 +154,15 @@ async fn set_4_first_sign_in_enrols_shows_codes_signs_in_again_and_accepts_terms
         "{uri}"
     );
     // SHA-1, 6 digits and 30 s are the URI defaults every authenticator assumes.
-    assert!(uri.contains("issuer=tobira") && uri.contains(&format!("secret={secret}")), "{uri}");
+    assert!(
+        uri.contains("issuer=tobira") && uri.contains(&format!("secret={secret}")),
+        "{uri}"
+    );
     for p in ["algorithm=", "digits=", "period="] {
-        assert!(!uri.contains(p) || uri.contains("algorithm=SHA1"), "{p} in {uri}");
+        assert!(
+            !uri.contains(p) || uri.contains("algorithm=SHA1"),
+            "{p} in {uri}"
+        );
     }
     assert!(setup["qr_svg"].as_str().unwrap().starts_with("<svg"));
     // A wrong code does not enrol.
@@ -267,11 +273,16 @@ async fn email_user(h: &Harness, login: &str) {
     h.active_user(login, PW).await;
     let mut c = Client::new(h);
     c.login(login, PW).await;
-    let (s, b) = c.post("/api/otp/email", json!({ "purpose": "enroll" })).await;
+    let (s, b) = c
+        .post("/api/otp/email", json!({ "purpose": "enroll" }))
+        .await;
     assert_eq!(s, 202, "{b}");
     let code = mail_code(h, login);
     let (s, b) = c.post("/api/mfa/email", json!({ "code": code })).await;
-    assert_eq!((s, b["next"].as_str()), (200, Some("confirm_recovery_codes")));
+    assert_eq!(
+        (s, b["next"].as_str()),
+        (200, Some("confirm_recovery_codes"))
+    );
     c.post("/api/mfa/recovery/ack", json!({ "recorded": true }))
         .await;
 }
@@ -283,7 +294,9 @@ async fn mfa_3_email_codes_six_digits_hashed_single_use_five_minutes() {
     email_user(&h, "mail@example.com").await;
     let mut c = Client::new(&h);
     c.login("mail@example.com", PW).await;
-    let (s, b) = c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+    let (s, b) = c
+        .post("/api/otp/email", json!({ "purpose": "login" }))
+        .await;
     assert_eq!(s, 202);
     assert_eq!(b, json!({ "expires_in_s": 300, "resend_after_s": 30 }));
     let mail = h.outbox.mails().pop().unwrap();
@@ -302,7 +315,8 @@ async fn mfa_3_email_codes_six_digits_hashed_single_use_five_minutes() {
         .await;
     assert_eq!(s, 401);
     // A fresh code works once.
-    c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+    c.post("/api/otp/email", json!({ "purpose": "login" }))
+        .await;
     let code = mail_code(&h, "mail@example.com");
     h.advance(Duration::from_secs(299));
     let (s, b) = c
@@ -324,25 +338,36 @@ async fn mfa_3_resend_after_30_s_and_an_hourly_cap() {
     email_user(&h, "resend@example.com").await;
     let mut c = Client::new(&h);
     c.login("resend@example.com", PW).await;
-    let (s, _) = c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+    let (s, _) = c
+        .post("/api/otp/email", json!({ "purpose": "login" }))
+        .await;
     assert_eq!(s, 202);
     let first = mail_code(&h, "resend@example.com");
     h.advance(Duration::from_secs(29));
-    let (s, b) = c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+    let (s, b) = c
+        .post("/api/otp/email", json!({ "purpose": "login" }))
+        .await;
     assert_eq!((s, b["retry_after_s"].as_u64()), (429, Some(1)));
     h.advance(Duration::from_secs(1));
-    let (s, _) = c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+    let (s, _) = c
+        .post("/api/otp/email", json!({ "purpose": "login" }))
+        .await;
     assert_eq!(s, 202);
     // A new code voids the one before it.
     let (s, _) = c
-        .post("/api/login/mfa", json!({ "method": "email", "code": first }))
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "email", "code": first }),
+        )
         .await;
     assert_eq!(s, 401);
     // Sends per hour are capped (5 by default; one went to the enrolment).
     let mut sent = 3; // enrolment, first, second
     loop {
         h.advance(Duration::from_secs(30));
-        let (s, b) = c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+        let (s, b) = c
+            .post("/api/otp/email", json!({ "purpose": "login" }))
+            .await;
         if s == 429 {
             assert!(b["retry_after_s"].as_u64().unwrap() > 30, "{b}");
             break;
@@ -360,18 +385,25 @@ async fn mfa_3_five_wrong_entries_end_a_code_and_count_towards_the_lock() {
     email_user(&h, "wrong@example.com").await;
     let mut c = Client::new(&h);
     c.login("wrong@example.com", PW).await;
-    c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+    c.post("/api/otp/email", json!({ "purpose": "login" }))
+        .await;
     let code = mail_code(&h, "wrong@example.com");
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..4 {
         let (s, _) = c
-            .post("/api/login/mfa", json!({ "method": "email", "code": wrong }))
+            .post(
+                "/api/login/mfa",
+                json!({ "method": "email", "code": wrong }),
+            )
             .await;
         assert_eq!(s, 401);
     }
     // The fifth failure locks the user (LOG-2) and ends the half session.
     let (s, _) = c
-        .post("/api/login/mfa", json!({ "method": "email", "code": wrong }))
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "email", "code": wrong }),
+        )
         .await;
     assert_eq!(s, 401);
     let (s, _) = c
@@ -390,7 +422,13 @@ async fn mfa_3_five_wrong_entries_end_a_code_and_count_towards_the_lock() {
 async fn log_2_the_password_alone_does_not_reset_the_count_of_code_failures() {
     let h = Harness::new();
     let (secret, _) = totp_user(&h, "reset.count@example.com").await;
-    let bad = |c: &str| if c == "000000" { "111111".to_string() } else { "000000".to_string() };
+    let bad = |c: &str| {
+        if c == "000000" {
+            "111111".to_string()
+        } else {
+            "000000".to_string()
+        }
+    };
     let mut c = Client::new(&h);
     c.login("reset.count@example.com", PW).await;
     for _ in 0..4 {
@@ -471,7 +509,10 @@ async fn mfa_6_sms_number_is_proved_before_use_and_kept_as_e164() {
         )
         .await;
     assert_eq!((s, b["next"].as_str()), (200, Some("done")), "{b}");
-    assert!(b.get("recovery_codes").is_none(), "codes come with the first factor only");
+    assert!(
+        b.get("recovery_codes").is_none(),
+        "codes come with the first factor only"
+    );
     let me = body_json(&c.get("/api/me").await);
     assert_eq!(me["methods"], json!(["totp", "sms"]));
     // MFA-8: at the challenge, pick SMS instead of TOTP.
@@ -498,9 +539,15 @@ async fn mfa_2_email_otp_only_after_another_method_when_configured() {
     h.active_user("second@example.com", PW).await;
     let mut c = Client::new(&h);
     c.login("second@example.com", PW).await;
-    let (s, b) = c.post("/api/otp/email", json!({ "purpose": "enroll" })).await;
+    let (s, b) = c
+        .post("/api/otp/email", json!({ "purpose": "enroll" }))
+        .await;
     assert_eq!((s, b["error"].as_str()), (409, Some("email_otp_not_first")));
-    assert!(h.outbox.mails().iter().all(|m| !m.subject.contains("ワンタイム")));
+    assert!(h
+        .outbox
+        .mails()
+        .iter()
+        .all(|m| !m.subject.contains("ワンタイム")));
     let r = c.get("/enroll").await;
     let page = crate::support::body_text(&r);
     assert!(!page.contains("data-method=\"email\"") && page.contains("data-method=\"totp\""));
@@ -561,20 +608,29 @@ async fn mfa_5_recovery_codes_work_once_and_regenerating_voids_the_old_set() {
     a.login("recover@example.com", PW).await;
     let typed = codes[0].to_lowercase().replace('-', " ");
     let (s, _) = a
-        .post("/api/login/mfa", json!({ "method": "recovery", "code": typed }))
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "recovery", "code": typed }),
+        )
         .await;
     assert_eq!(s, 200, "in place of the factor, forgiving case and spaces");
     let mut b = Client::new(&h);
     b.login("recover@example.com", PW).await;
     let (s, _) = b
-        .post("/api/login/mfa", json!({ "method": "recovery", "code": codes[0] }))
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "recovery", "code": codes[0] }),
+        )
         .await;
     assert_eq!(s, 401, "a code works once");
     // Regenerate (password asked again): the old set is void.
     h.advance(Duration::from_secs(30));
     let mut c = full_client(&h, "recover@example.com", &secret).await;
     let (s, _) = c
-        .post("/api/mfa/recovery/regenerate", json!({ "password": "Wrong-Pass1" }))
+        .post(
+            "/api/mfa/recovery/regenerate",
+            json!({ "password": "Wrong-Pass1" }),
+        )
         .await;
     assert_eq!(s, 401);
     let (s, b2) = c
@@ -586,11 +642,17 @@ async fn mfa_5_recovery_codes_work_once_and_regenerating_voids_the_old_set() {
     let mut d = Client::new(&h);
     d.login("recover@example.com", PW).await;
     let (s, _) = d
-        .post("/api/login/mfa", json!({ "method": "recovery", "code": codes[1] }))
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "recovery", "code": codes[1] }),
+        )
         .await;
     assert_eq!(s, 401, "old set void");
     let (s, _) = d
-        .post("/api/login/mfa", json!({ "method": "recovery", "code": fresh[9] }))
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "recovery", "code": fresh[9] }),
+        )
         .await;
     assert_eq!(s, 200);
 }
@@ -606,7 +668,11 @@ async fn remembered<'a>(h: &'a Harness, login: &str, secret: &str) -> Client<'a>
         .await;
     assert_eq!(s, 200);
     h.advance(Duration::from_secs(30));
-    let device = c.jar.get("__Host-tobira-device").cloned().expect("device cookie");
+    let device = c
+        .jar
+        .get("__Host-tobira-device")
+        .cloned()
+        .expect("device cookie");
     let mut fresh = Client::new(h);
     fresh.jar.0.insert("__Host-tobira-device".into(), device);
     fresh
@@ -645,18 +711,20 @@ async fn mfa_7_revoked_by_a_factor_change_a_reset_or_the_user() {
     let mut c = remembered(&h, "revoke@example.com", &secret).await;
     assert_ne!(c.login("revoke@example.com", PW).await.1["next"], "mfa");
     let mut full = full_client(&h, "revoke@example.com", &secret).await;
-    let r = full
-        .post("/api/devices/forget", json!({}))
-        .await;
+    let r = full.post("/api/devices/forget", json!({})).await;
     assert_eq!(r.0, 204);
     assert_eq!(c.login("revoke@example.com", PW).await.1["next"], "mfa");
     // A factor change (another method enrolled).
     let mut c = remembered(&h, "revoke@example.com", &secret).await;
     assert_ne!(c.login("revoke@example.com", PW).await.1["next"], "mfa");
     let mut full = full_client(&h, "revoke@example.com", &secret).await;
-    full.post("/api/otp/email", json!({ "purpose": "enroll" })).await;
+    full.post("/api/otp/email", json!({ "purpose": "enroll" }))
+        .await;
     let code = mail_code(&h, "revoke@example.com");
-    assert_eq!(full.post("/api/mfa/email", json!({ "code": code })).await.0, 200);
+    assert_eq!(
+        full.post("/api/mfa/email", json!({ "code": code })).await.0,
+        200
+    );
     assert_eq!(c.login("revoke@example.com", PW).await.1["next"], "mfa");
     // A password reset.
     let mut c = remembered(&h, "revoke@example.com", &secret).await;
@@ -673,7 +741,11 @@ async fn mfa_7_revoked_by_a_factor_change_a_reset_or_the_user() {
         .unwrap();
     let mail = h.outbox.mails().pop().unwrap();
     let at = mail.text.find("token=").unwrap() + 6;
-    let token = mail.text[at..].split_whitespace().next().unwrap().to_string();
+    let token = mail.text[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     h.app
         .reset_password(
             &token,
@@ -682,7 +754,10 @@ async fn mfa_7_revoked_by_a_factor_change_a_reset_or_the_user() {
         )
         .await
         .unwrap();
-    assert_eq!(c.login("revoke@example.com", "Another-Door77").await.1["next"], "mfa");
+    assert_eq!(
+        c.login("revoke@example.com", "Another-Door77").await.1["next"],
+        "mfa"
+    );
 }
 
 // TOS-1
@@ -692,7 +767,11 @@ async fn tos_1_terms_again_when_the_version_changes() {
     let (secret, _) = totp_user(&h, "terms@example.com").await;
     full_client(&h, "terms@example.com", &secret).await;
     let mut c = full_client(&h, "terms@example.com", &secret).await;
-    assert_eq!(body_json(&c.get("/api/me").await)["stage"], "full", "accepted once, not asked again");
+    assert_eq!(
+        body_json(&c.get("/api/me").await)["stage"],
+        "full",
+        "accepted once, not asked again"
+    );
     // A new version.
     let mut config = (*h.app.config).clone();
     config.terms_version = "2026-12".into();
@@ -756,7 +835,10 @@ async fn ses_1_rotated_at_sign_in_idle_and_absolute_timeouts_and_sign_out() {
     h.advance(Duration::from_secs(29 * 60));
     assert!(h.app.session(&token).await.is_ok());
     h.advance(Duration::from_secs(29 * 60));
-    assert!(h.app.session(&token).await.is_ok(), "use renews the idle time");
+    assert!(
+        h.app.session(&token).await.is_ok(),
+        "use renews the idle time"
+    );
     h.advance(Duration::from_secs(30 * 60));
     assert!(h.app.session(&token).await.is_err(), "idle for 30 minutes");
     // Absolute timeout (12 h) however busy.
@@ -811,7 +893,10 @@ async fn ses_2_a_half_signed_in_session_reaches_only_its_own_step() {
         assert_eq!(c.post(path, body.clone()).await.0, 403, "{path}");
     }
     let (s, _) = c
-        .post("/api/login/mfa", json!({ "method": "recovery", "code": "x" }))
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "recovery", "code": "x" }),
+        )
         .await;
     assert_eq!(s, 403, "the challenge is behind it");
     assert_eq!(c.get("/").await.headers()["location"], "/terms");
@@ -820,9 +905,12 @@ async fn ses_2_a_half_signed_in_session_reaches_only_its_own_step() {
     let mut e = Client::new(&h);
     e.login("stage2@example.com", PW).await;
     assert_eq!(
-        e.post("/api/login/mfa", json!({ "method": "totp", "code": "123456" }))
-            .await
-            .0,
+        e.post(
+            "/api/login/mfa",
+            json!({ "method": "totp", "code": "123456" })
+        )
+        .await
+        .0,
         403
     );
     assert_eq!(e.get("/").await.headers()["location"], "/enroll");
@@ -843,11 +931,21 @@ async fn set_4_choice_skipped_when_an_admin_preset_the_method() {
     let token = h.setup_token("preset@example.com");
     let grant = h
         .app
-        .verify_identity(&token, "preset@example.com", "Test User", "0312345678", &crate::support::ctx())
+        .verify_identity(
+            &token,
+            "preset@example.com",
+            "Test User",
+            "0312345678",
+            &crate::support::ctx(),
+        )
         .await
         .unwrap();
     h.app
-        .set_initial_password(&grant.0, &tobira::ids::Password::parse(PW).unwrap(), &crate::support::ctx())
+        .set_initial_password(
+            &grant.0,
+            &tobira::ids::Password::parse(PW).unwrap(),
+            &crate::support::ctx(),
+        )
         .await
         .unwrap();
     let mut c = Client::new(&h);
@@ -917,7 +1015,10 @@ async fn mfa_3_4_5_fifty_parallel_submissions_of_one_valid_code_sign_in_once() {
     let code = totp_code(&h, &secret, 0);
     assert_eq!(race(&h, "race@example.com", "totp", &code, None).await, 1);
     // Recovery code.
-    assert_eq!(race(&h, "race@example.com", "recovery", &codes[3], None).await, 1);
+    assert_eq!(
+        race(&h, "race@example.com", "recovery", &codes[3], None).await,
+        1
+    );
     // SMS and e-mail: enrol both, then race.
     h.advance(Duration::from_secs(30));
     let mut full = full_client(&h, "race@example.com", &secret).await;
@@ -927,12 +1028,27 @@ async fn mfa_3_4_5_fifty_parallel_submissions_of_one_valid_code_sign_in_once() {
     )
     .await;
     let c = sms_code(&h, "+819000000000");
-    assert_eq!(full.post("/api/otp/sms/verify", json!({ "code": c })).await.0, 200);
-    full.post("/api/otp/email", json!({ "purpose": "enroll" })).await;
+    assert_eq!(
+        full.post("/api/otp/sms/verify", json!({ "code": c }))
+            .await
+            .0,
+        200
+    );
+    full.post("/api/otp/email", json!({ "purpose": "enroll" }))
+        .await;
     let c = mail_code(&h, "race@example.com");
-    assert_eq!(full.post("/api/mfa/email", json!({ "code": c })).await.0, 200);
-    assert_eq!(race(&h, "race@example.com", "sms", "", Some("/api/otp/sms")).await, 1);
-    assert_eq!(race(&h, "race@example.com", "email", "", Some("/api/otp/email")).await, 1);
+    assert_eq!(
+        full.post("/api/mfa/email", json!({ "code": c })).await.0,
+        200
+    );
+    assert_eq!(
+        race(&h, "race@example.com", "sms", "", Some("/api/otp/sms")).await,
+        1
+    );
+    assert_eq!(
+        race(&h, "race@example.com", "email", "", Some("/api/otp/email")).await,
+        1
+    );
 }
 
 // MFA-3, LOG-2
@@ -942,7 +1058,8 @@ async fn mfa_3_log_2_fifty_parallel_wrong_codes_never_exceed_the_limits() {
     email_user(&h, "many@example.com").await;
     let mut c = Client::new(&h);
     c.login("many@example.com", PW).await;
-    c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+    c.post("/api/otp/email", json!({ "purpose": "login" }))
+        .await;
     let code = mail_code(&h, "many@example.com");
     let mut tasks = Vec::new();
     for i in 0..50 {
@@ -955,9 +1072,15 @@ async fn mfa_3_log_2_fifty_parallel_wrong_codes_never_exceed_the_limits() {
                 .uri("/api/login/mfa")
                 .header("content-type", "application/json")
                 .header("cookie", cookie)
-                .body(Body::Text(json!({ "method": "email", "code": guess }).to_string()))
+                .body(Body::Text(
+                    json!({ "method": "email", "code": guess }).to_string(),
+                ))
                 .unwrap();
-            tobira_local::call_function(&app, "login", req).await.unwrap().status().as_u16()
+            tobira_local::call_function(&app, "login", req)
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
         }));
     }
     for t in tasks {
@@ -984,20 +1107,30 @@ async fn mfa_3_log_2_fifty_parallel_wrong_codes_never_exceed_the_limits() {
 
 // AUD-1, MSG-2
 #[tokio::test]
-async fn aud_1_msg_2_codes_sent_verified_failed_and_factors_enrolled_are_recorded_without_secrets() {
+async fn aud_1_msg_2_codes_sent_verified_failed_and_factors_enrolled_are_recorded_without_secrets()
+{
     let h = Harness::new();
     let (secret, codes) = totp_user(&h, "trail@example.com").await;
     let mut c = Client::new(&h);
     c.login("trail@example.com", PW).await;
-    c.post("/api/login/mfa", json!({ "method": "totp", "code": "000000" }))
-        .await;
+    c.post(
+        "/api/login/mfa",
+        json!({ "method": "totp", "code": "000000" }),
+    )
+    .await;
     let code = totp_code(&h, &secret, 0);
-    c.post("/api/login/mfa", json!({ "method": "totp", "code": code.clone() }))
+    c.post(
+        "/api/login/mfa",
+        json!({ "method": "totp", "code": code.clone() }),
+    )
+    .await;
+    c.post("/api/terms/accept", json!({ "version": "2024-07" }))
         .await;
-    c.post("/api/terms/accept", json!({ "version": "2024-07" })).await;
-    c.post("/api/otp/email", json!({ "purpose": "enroll" })).await;
+    c.post("/api/otp/email", json!({ "purpose": "enroll" }))
+        .await;
     let mail = mail_code(&h, "trail@example.com");
-    c.post("/api/mfa/email", json!({ "code": mail.clone() })).await;
+    c.post("/api/mfa/email", json!({ "code": mail.clone() }))
+        .await;
     let events: Vec<tobira::app::AuditEvent> = h
         .app
         .query_all("AUDIT#econ9000000001", "")
@@ -1019,7 +1152,12 @@ async fn aud_1_msg_2_codes_sent_verified_failed_and_factors_enrolled_are_recorde
         assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
     }
     let all = format!("{events:?}");
-    for s in [secret.as_str(), code.as_str(), mail.as_str(), codes[0].as_str()] {
+    for s in [
+        secret.as_str(),
+        code.as_str(),
+        mail.as_str(),
+        codes[0].as_str(),
+    ] {
         assert!(!all.contains(s), "a secret leaked into the audit trail");
     }
 }
@@ -1032,11 +1170,18 @@ async fn mfa_3_a_mail_fault_answers_503_and_withdraws_the_code() {
     let mut c = Client::new(&h);
     c.login("fault@example.com", PW).await;
     h.outbox.set_failing(true);
-    let (s, b) = c.post("/api/otp/email", json!({ "purpose": "login" })).await;
-    assert_eq!((s, b["error"].as_str()), (503, Some("temporarily_unavailable")));
+    let (s, b) = c
+        .post("/api/otp/email", json!({ "purpose": "login" }))
+        .await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (503, Some("temporarily_unavailable"))
+    );
     // Nobody got that code, so asking again is not "too soon".
     h.outbox.set_failing(false);
-    let (s, _) = c.post("/api/otp/email", json!({ "purpose": "login" })).await;
+    let (s, _) = c
+        .post("/api/otp/email", json!({ "purpose": "login" }))
+        .await;
     assert_eq!(s, 202);
     let code = mail_code(&h, "fault@example.com");
     let (s, _) = c
@@ -1063,7 +1208,9 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
     ];
     // Routes for people who are not signed in at all (setup, claim, reset).
     let public = |p: &str| {
-        p.starts_with("/api/setup/") || p.starts_with("/api/claim") || p.starts_with("/api/password/")
+        p.starts_with("/api/setup/")
+            || p.starts_with("/api/claim")
+            || p.starts_with("/api/password/")
     };
     let bodies = json!({
         "/api/terms/accept": { "version": "2024-07" },
@@ -1080,9 +1227,16 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         if !r.path.starts_with("/api/") || own_step.contains(&r.path) || public(r.path) {
             continue;
         }
-        let body = bodies.get(r.path).unwrap_or_else(|| panic!("no body for {}", r.path));
+        let body = bodies
+            .get(r.path)
+            .unwrap_or_else(|| panic!("no body for {}", r.path));
         let (s, b) = c.post(r.path, body.clone()).await;
-        assert_eq!((s, b["error"].as_str()), (403, Some("forbidden")), "{}", r.path);
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (403, Some("forbidden")),
+            "{}",
+            r.path
+        );
         checked += 1;
     }
     assert_eq!(checked, bodies.as_object().unwrap().len());

@@ -16,7 +16,9 @@ pub async fn handle(app: &App, req: Request) -> Response {
         ("GET", "/enroll/email") => views::enroll_code(app, &req, Channel::Email, 200, None).await,
         ("POST", "/enroll/email") => email_confirm_form(app, &req).await,
         ("GET", "/enroll/sms") => sms_page(app, &req).await,
-        ("GET", "/enroll/sms/verify") => views::enroll_code(app, &req, Channel::Sms, 200, None).await,
+        ("GET", "/enroll/sms/verify") => {
+            views::enroll_code(app, &req, Channel::Sms, 200, None).await
+        }
         ("POST", "/enroll/recovery/ack") => ack_form(app, &req).await,
         ("POST", "/mfa/recovery/regenerate") => regenerate_form(app, &req).await,
         ("POST", "/api/mfa/totp") => api_totp_begin(app, &req).await,
@@ -138,7 +140,13 @@ async fn email_confirm_form(app: &App, req: &Request) -> Response {
 
 async fn sms_page(app: &App, req: &Request) -> Response {
     let token = session_cookie(app, req);
-    match app.signed(token.as_deref(), &[tobira::session::Stage::Enroll, tobira::session::Stage::Full]).await {
+    match app
+        .signed(
+            token.as_deref(),
+            &[tobira::session::Stage::Enroll, tobira::session::Stage::Full],
+        )
+        .await
+    {
         Ok(s) if !s.session.recovery_ack_pending => {
             let error = views::flash(req, "error");
             frame_page(app, req, 200, |f| pages::enroll_sms(f, "81", "", error))
@@ -155,7 +163,14 @@ async fn ack_form(app: &App, req: &Request) -> Response {
     };
     if form.recorded.as_deref() != Some("true") {
         // The checkbox is `required`; without it nothing happens.
-        return web::error_page(app, req, &Error::invalid("not_recorded", tobira::i18n::t(web::lang_of(req), "recovery.recorded")));
+        return web::error_page(
+            app,
+            req,
+            &Error::invalid(
+                "not_recorded",
+                tobira::i18n::t(web::lang_of(req), "recovery.recorded"),
+            ),
+        );
     }
     let token = session_cookie(app, req);
     match app

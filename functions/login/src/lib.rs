@@ -132,7 +132,12 @@ async fn end_previous(app: &App, req: &Request) {
     }
 }
 
-async fn sign_in(app: &App, req: &Request, login_id: &str, password: &str) -> Result<tobira::login::SignedIn, Error> {
+async fn sign_in(
+    app: &App,
+    req: &Request,
+    login_id: &str,
+    password: &str,
+) -> Result<tobira::login::SignedIn, Error> {
     let pw = Password::parse(password).map_err(|_| Error::InvalidCredentials)?;
     let device = web::named_cookie(req, &app.config, "device");
     let signed = app
@@ -196,8 +201,14 @@ async fn mfa_form(app: &App, req: &Request) -> Response {
     let result = async {
         let proof = Proof::parse(&form.method)?;
         let remember = form.remember_device.as_deref() == Some("true");
-        app.verify_second_factor(token.as_deref(), proof, &form.code, remember, &web::ctx(req))
-            .await
+        app.verify_second_factor(
+            token.as_deref(),
+            proof,
+            &form.code,
+            remember,
+            &web::ctx(req),
+        )
+        .await
     }
     .await;
     match result {
@@ -360,4 +371,3 @@ async fn logout_form(app: &App, req: &Request) -> Response {
     }
     without_session(app, web::redirect("/login"))
 }
-

@@ -35,7 +35,13 @@ async fn api_send(app: &App, req: &Request) -> Response {
         let body: SendBody = web::json_body(req)?;
         let purpose = Purpose::parse(&body.purpose)?;
         let sent = app
-            .send_code(token.as_deref(), Channel::Email, purpose, None, &web::ctx(req))
+            .send_code(
+                token.as_deref(),
+                Channel::Email,
+                purpose,
+                None,
+                &web::ctx(req),
+            )
             .await?;
         Ok((202, sent))
     }
@@ -50,7 +56,11 @@ async fn send_form(app: &App, req: &Request) -> Response {
         Err(e) => return web::error_page(app, req, &e),
     };
     let Ok(purpose) = Purpose::parse(&form.purpose) else {
-        return web::error_page(app, req, &tobira::Error::invalid("invalid_purpose", "purpose"));
+        return web::error_page(
+            app,
+            req,
+            &tobira::Error::invalid("invalid_purpose", "purpose"),
+        );
     };
     let back = match purpose {
         Purpose::Login => "/login/mfa?method=email",
@@ -58,7 +68,13 @@ async fn send_form(app: &App, req: &Request) -> Response {
     };
     let token = session_cookie(app, req);
     match app
-        .send_code(token.as_deref(), Channel::Email, purpose, None, &web::ctx(req))
+        .send_code(
+            token.as_deref(),
+            Channel::Email,
+            purpose,
+            None,
+            &web::ctx(req),
+        )
         .await
     {
         Ok(_) => web::redirect(&views::with_query(back, "notice", "sent")),
@@ -67,8 +83,15 @@ async fn send_form(app: &App, req: &Request) -> Response {
         }
         Err(tobira::Error::Conflict { .. }) => web::redirect("/enroll?error=invalid"),
         Err(e) if purpose == Purpose::Enroll && !matches!(e, tobira::Error::Throttled { .. }) => {
-            web::redirect(&format!("/enroll?error={}", views::send_error_word(app, &e)))
+            web::redirect(&format!(
+                "/enroll?error={}",
+                views::send_error_word(app, &e)
+            ))
         }
-        Err(e) => web::redirect(&views::with_query(back, "error", views::send_error_word(app, &e))),
+        Err(e) => web::redirect(&views::with_query(
+            back,
+            "error",
+            views::send_error_word(app, &e),
+        )),
     }
 }

@@ -53,7 +53,11 @@ struct CodeForm {
 }
 
 /// MFA-6: the number to prove, when enrolling.
-fn phone_of(purpose: Purpose, phone: Option<&str>, country: Option<&str>) -> Result<Option<Phone>, Error> {
+fn phone_of(
+    purpose: Purpose,
+    phone: Option<&str>,
+    country: Option<&str>,
+) -> Result<Option<Phone>, Error> {
     match (purpose, phone) {
         (Purpose::Enroll, Some(p)) => Phone::parse(p, country).map(Some),
         (Purpose::Enroll, None) => Err(Error::invalid(
@@ -76,7 +80,13 @@ async fn api_send(app: &App, req: &Request) -> Response {
         let purpose = Purpose::parse(&body.purpose)?;
         let phone = phone_of(purpose, body.phone.as_deref(), body.country.as_deref())?;
         let sent = app
-            .send_code(token.as_deref(), Channel::Sms, purpose, phone, &web::ctx(req))
+            .send_code(
+                token.as_deref(),
+                Channel::Sms,
+                purpose,
+                phone,
+                &web::ctx(req),
+            )
             .await?;
         Ok((202, sent))
     }
@@ -110,7 +120,13 @@ async fn send_form(app: &App, req: &Request) -> Response {
     };
     let token = session_cookie(app, req);
     match app
-        .send_code(token.as_deref(), Channel::Sms, purpose, phone, &web::ctx(req))
+        .send_code(
+            token.as_deref(),
+            Channel::Sms,
+            purpose,
+            phone,
+            &web::ctx(req),
+        )
         .await
     {
         Ok(_) => web::redirect(&views::with_query(back, "notice", "sent")),
@@ -118,9 +134,16 @@ async fn send_form(app: &App, req: &Request) -> Response {
             views::session_refused(app, req, &e).await
         }
         Err(e) if purpose == Purpose::Enroll && !matches!(e, Error::Throttled { .. }) => {
-            web::redirect(&format!("/enroll/sms?error={}", views::send_error_word(app, &e)))
+            web::redirect(&format!(
+                "/enroll/sms?error={}",
+                views::send_error_word(app, &e)
+            ))
         }
-        Err(e) => web::redirect(&views::with_query(back, "error", views::send_error_word(app, &e))),
+        Err(e) => web::redirect(&views::with_query(
+            back,
+            "error",
+            views::send_error_word(app, &e),
+        )),
     }
 }
 

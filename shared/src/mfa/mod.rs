@@ -197,7 +197,8 @@ impl App {
             Attempt::Allowed { locks, .. } => Ok(locks),
             Attempt::Locked { until } => {
                 let now = self.now();
-                self.record(ctx, "mfa.refused_locked", s.who(), None).await?;
+                self.record(ctx, "mfa.refused_locked", s.who(), None)
+                    .await?;
                 Err(Error::Throttled {
                     retry_after_s: Some(now.until(until).as_secs().max(1)),
                 })

@@ -142,7 +142,9 @@ impl App {
             }
             (Purpose::Enroll, Channel::Sms) => phone
                 .as_ref()
-                .ok_or_else(|| Error::invalid("phone_required", "enter the mobile number to prove"))?
+                .ok_or_else(|| {
+                    Error::invalid("phone_required", "enter the mobile number to prove")
+                })?
                 .as_str()
                 .to_string(),
         };
@@ -190,13 +192,8 @@ impl App {
         let sent = match channel {
             Channel::Email => {
                 // In the language of the page the user is on right now.
-                let mail = crate::messages::otp_mail(
-                    &self.config.brand,
-                    ctx.lang,
-                    &to,
-                    &code,
-                    minutes,
-                );
+                let mail =
+                    crate::messages::otp_mail(&self.config.brand, ctx.lang, &to, &code, minutes);
                 self.mailer.send(&mail).await
             }
             Channel::Sms => {
@@ -329,7 +326,9 @@ impl App {
             let Some((mut c, v)) = get_as::<OtpCode>(self.store.as_ref(), &key, now).await? else {
                 return Ok(None);
             };
-            if c.purpose != purpose || c.user_id != s.user.id || c.tries >= self.config.otp.max_wrong
+            if c.purpose != purpose
+                || c.user_id != s.user.id
+                || c.tries >= self.config.otp.max_wrong
             {
                 return Ok(None);
             }

@@ -48,8 +48,9 @@ impl fmt::Debug for TotpSetup {
 
 /// The RFC 6238 parameters of MFA-4 for a base32 secret.
 pub fn totp(secret_b32: &str, issuer: &str, account: &str) -> Result<Totp> {
-    let secret = Secret::try_from_base32(secret_b32)
-        .map_err(|_| Error::Unavailable { what: "totp secret" })?;
+    let secret = Secret::try_from_base32(secret_b32).map_err(|_| Error::Unavailable {
+        what: "totp secret",
+    })?;
     // The otpauth label may not hold a colon; the brand and login ID rarely do.
     let clean = |s: &str| s.replace(':', " ");
     Builder::new()
@@ -94,7 +95,9 @@ impl App {
 
     fn setup_of(&self, secret: &str, login_id: &str) -> Result<TotpSetup> {
         let t = self.totp_for(secret, login_id)?;
-        let uri = t.to_url().map_err(|_| Error::Unavailable { what: "totp" })?;
+        let uri = t
+            .to_url()
+            .map_err(|_| Error::Unavailable { what: "totp" })?;
         Ok(TotpSetup {
             secret: secret.to_string(),
             qr_svg: qr_svg(&uri),
@@ -138,7 +141,12 @@ impl App {
     }
 
     /// MFA-4: the first valid code confirms the secret; its step is then used.
-    pub async fn confirm_totp(&self, token: Option<&str>, code: &str, ctx: &Ctx) -> Result<Enrolled> {
+    pub async fn confirm_totp(
+        &self,
+        token: Option<&str>,
+        code: &str,
+        ctx: &Ctx,
+    ) -> Result<Enrolled> {
         let s = self.enrolling(token).await?;
         let now = self.now();
         let pkey = keys::totp_pending(&s.token_hash);
@@ -210,15 +218,25 @@ mod tests {
         // 8-digit vector 94287082 at T=59 → 6 digits 287082.
         let at = |s: i64| Timestamp::from_secs(s);
         assert_eq!(matching_step(&t, "287082", at(59)), Some(1));
-        assert_eq!(matching_step(&t, "081804", at(1_111_111_109)), Some(37_037_036));
+        assert_eq!(
+            matching_step(&t, "081804", at(1_111_111_109)),
+            Some(37_037_036)
+        );
         // One step either side, not two.
         assert_eq!(matching_step(&t, "287082", at(59 + 30)), Some(1));
         assert_eq!(matching_step(&t, "287082", at(59 + 60)), None);
         assert_eq!(matching_step(&t, "28708", at(59)), None);
         let url = t.to_url().unwrap();
-        assert!(url.starts_with("otpauth://totp/tobira:user%40example.com?"), "{url}");
+        assert!(
+            url.starts_with("otpauth://totp/tobira:user%40example.com?"),
+            "{url}"
+        );
         assert!(url.contains("issuer=tobira"), "{url}");
         let svg = qr_svg(&url);
-        assert!(svg.starts_with("<svg") && svg.contains("</svg>"), "{}", &svg[..40]);
+        assert!(
+            svg.starts_with("<svg") && svg.contains("</svg>"),
+            "{}",
+            &svg[..40]
+        );
     }
 }
