@@ -10,7 +10,7 @@ use crate::i18n::t;
 use crate::mfa::{Channel, Enrolled, Method, Signed};
 use crate::pages::{self, Frame};
 use crate::session::Stage;
-use crate::web::{self, Csrf, Request, Response};
+use crate::web::{self, Request, Response};
 
 /// Where a session at `stage` continues.
 pub fn stage_path(stage: Stage) -> &'static str {
@@ -80,6 +80,55 @@ pub fn flash(req: &Request, name: &str) -> Option<&'static str> {
         _ => return None,
     };
     Some(t(lang, key))
+}
+
+/// Where a page's "send a code" goes next: the page that takes the code
+/// (`back`), or, when an enrolment could not send, its start (`start`).
+pub async fn after_send(
+    app: &App,
+    req: &Request,
+    result: Result<crate::mfa::CodeSent, Error>,
+    purpose: crate::mfa::Purpose,
+    back: &str,
+    start: &str,
+) -> Response {
+    match result {
+        Ok(_) => web::redirect(&with_query(back, "notice", "sent")),
+        Err(e @ (Error::NotSignedIn | Error::Forbidden)) => session_refused(app, req, &e).await,
+        Err(e)
+            if purpose == crate::mfa::Purpose::Enroll && !matches!(e, Error::Throttled { .. }) =>
+        {
+            web::redirect(&with_query(start, "error", send_error_word(app, &e)))
+        }
+        Err(e) => web::redirect(&with_query(back, "error", send_error_word(app, &e))),
+    }
+}
+
+/// A form that confirms a new e-mail or SMS method: the recovery codes or
+/// the dashboard; a wrong code shows the code page again.
+pub async fn code_method_answer(
+    app: &App,
+    req: &Request,
+    channel: Channel,
+    result: Result<Enrolled, Error>,
+) -> Response {
+    match result {
+        Ok(done) => enrolled(app, req, &done),
+        Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
+            let msg = web::error_message(&e, web::lang_of(req));
+            enroll_code(app, req, channel, e.status(), Some(&msg)).await
+        }
+        Err(e) => refused_or_locked(app, req, &e).await,
+    }
+}
+
+/// A code form's answer to a lock (LOG-2: back to sign-in, the half
+/// session is over) or to a session error.
+pub async fn refused_or_locked(app: &App, req: &Request, e: &Error) -> Response {
+    match e {
+        Error::Throttled { .. } => without_session(app, web::redirect("/login?notice=locked")),
+        other => session_refused(app, req, other).await,
+    }
 }
 
 /// `path` with one more query parameter (`value` is a fixed word).
@@ -346,9 +395,4 @@ pub fn with_device(app: &App, mut r: Response, device: Option<&str>) -> Response
         );
     }
     r
-}
-
-/// A form's CSRF check for the views' own forms.
-pub fn csrf_ok(app: &App, req: &Request, value: &str) -> bool {
-    Csrf::check(app, req, value).is_ok()
 }

@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use lambda_http::Body;
 use serde_json::{json, Value};
 use tobira::Config;
 
-use crate::support::{body_json, get, Harness, Jar};
+use crate::support::{body_json, get, json_req, Harness, Jar};
 
 pub const PW: &str = "Tobira-Door42";
 
@@ -25,13 +24,7 @@ impl<'a> Client<'a> {
         }
     }
     pub async fn post(&mut self, path: &str, body: Value) -> (u16, Value) {
-        let req = http::Request::builder()
-            .method("POST")
-            .uri(path)
-            .header("content-type", "application/json")
-            .header("user-agent", "tests/1.0")
-            .body(Body::Text(body.to_string()))
-            .unwrap();
+        let req = json_req("POST", path, &body.to_string());
         let r = self.h.send(self.jar.apply(req)).await;
         self.jar.take(&r);
         (r.status().as_u16(), body_json(&r))
@@ -804,17 +797,13 @@ async fn ses_1_rotated_at_sign_in_idle_and_absolute_timeouts_and_sign_out() {
     let mut c = Client::new(&h);
     c.login("ses@example.com", PW).await;
     let half = c.session().unwrap();
-    let r = {
-        let req = http::Request::builder()
-            .method("POST")
-            .uri("/api/login/mfa")
-            .header("content-type", "application/json")
-            .body(Body::Text(
-                json!({ "method": "totp", "code": totp_code(&h, &secret, 0) }).to_string(),
-            ))
-            .unwrap();
-        h.send(c.jar.apply(req)).await
-    };
+    let body = json!({ "method": "totp", "code": totp_code(&h, &secret, 0) });
+    let r = h
+        .send(
+            c.jar
+                .apply(json_req("POST", "/api/login/mfa", &body.to_string())),
+        )
+        .await;
     c.jar.take(&r);
     let set = r.headers().get("set-cookie").unwrap().to_str().unwrap();
     assert!(set.starts_with("__Host-tobira-session="), "{set}");
@@ -961,6 +950,17 @@ async fn set_4_choice_skipped_when_an_admin_preset_the_method() {
     assert_eq!(r.counts.rejected, 1);
 }
 
+/// One `POST /api/login/mfa` with a session cookie, straight to the function.
+async fn submit(app: tobira::App, cookie: String, body: String) -> u16 {
+    let mut req = json_req("POST", "/api/login/mfa", &body);
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    tobira_local::call_function(&app, "login", req)
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// 50 submissions at once of one valid proof: exactly one signs in.
 async fn race(h: &Harness, login: &str, method: &str, code: &str, send: Option<&str>) -> usize {
     let mut c = Client::new(h);
@@ -982,20 +982,7 @@ async fn race(h: &Harness, login: &str, method: &str, code: &str, send: Option<&
         let app = h.app.clone();
         let cookie = c.jar.header();
         let body = json!({ "method": method, "code": code }).to_string();
-        tasks.push(tokio::spawn(async move {
-            let req = http::Request::builder()
-                .method("POST")
-                .uri("/api/login/mfa")
-                .header("content-type", "application/json")
-                .header("cookie", cookie)
-                .body(Body::Text(body))
-                .unwrap();
-            tobira_local::call_function(&app, "login", req)
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
+        tasks.push(tokio::spawn(submit(app, cookie, body)));
     }
     let mut ok = 0;
     for t in tasks {
@@ -1066,22 +1053,8 @@ async fn mfa_3_log_2_fifty_parallel_wrong_codes_never_exceed_the_limits() {
         let app = h.app.clone();
         let cookie = c.jar.header();
         let guess = format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000);
-        tasks.push(tokio::spawn(async move {
-            let req = http::Request::builder()
-                .method("POST")
-                .uri("/api/login/mfa")
-                .header("content-type", "application/json")
-                .header("cookie", cookie)
-                .body(Body::Text(
-                    json!({ "method": "email", "code": guess }).to_string(),
-                ))
-                .unwrap();
-            tobira_local::call_function(&app, "login", req)
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
+        let body = json!({ "method": "email", "code": guess }).to_string();
+        tasks.push(tokio::spawn(submit(app, cookie, body)));
     }
     for t in tasks {
         t.await.unwrap();

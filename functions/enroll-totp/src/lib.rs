@@ -113,8 +113,7 @@ async fn totp_confirm_form(app: &App, req: &Request) -> Response {
                 Err(e) => views::session_refused(app, req, &e).await,
             }
         }
-        Err(Error::Throttled { .. }) => without_session(app, web::redirect("/login?notice=locked")),
-        Err(e) => views::session_refused(app, req, &e).await,
+        Err(e) => views::refused_or_locked(app, req, &e).await,
     }
 }
 
@@ -124,18 +123,10 @@ async fn email_confirm_form(app: &App, req: &Request) -> Response {
         Err(e) => return web::error_page(app, req, &e),
     };
     let token = session_cookie(app, req);
-    match app
+    let result = app
         .confirm_email_method(token.as_deref(), &form.code, &web::ctx(req))
-        .await
-    {
-        Ok(done) => views::enrolled(app, req, &done),
-        Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
-            let msg = web::error_message(&e, web::lang_of(req));
-            views::enroll_code(app, req, Channel::Email, e.status(), Some(&msg)).await
-        }
-        Err(Error::Throttled { .. }) => without_session(app, web::redirect("/login?notice=locked")),
-        Err(e) => views::session_refused(app, req, &e).await,
-    }
+        .await;
+    views::code_method_answer(app, req, Channel::Email, result).await
 }
 
 async fn sms_page(app: &App, req: &Request) -> Response {

@@ -220,8 +220,7 @@ async fn mfa_form(app: &App, req: &Request) -> Response {
             let msg = web::error_message(&e, lang);
             views::challenge(app, req, e.status(), Some(&form.method), Some(&msg)).await
         }
-        Err(Error::Throttled { .. }) => without_session(app, web::redirect("/login?notice=locked")),
-        Err(e) => views::session_refused(app, req, &e).await,
+        Err(e) => views::refused_or_locked(app, req, &e).await,
     }
 }
 

@@ -67,7 +67,7 @@ async fn send_form(app: &App, req: &Request) -> Response {
         Purpose::Enroll => "/enroll/email",
     };
     let token = session_cookie(app, req);
-    match app
+    let sent = app
         .send_code(
             token.as_deref(),
             Channel::Email,
@@ -75,23 +75,6 @@ async fn send_form(app: &App, req: &Request) -> Response {
             None,
             &web::ctx(req),
         )
-        .await
-    {
-        Ok(_) => web::redirect(&views::with_query(back, "notice", "sent")),
-        Err(e @ (tobira::Error::NotSignedIn | tobira::Error::Forbidden)) => {
-            views::session_refused(app, req, &e).await
-        }
-        Err(tobira::Error::Conflict { .. }) => web::redirect("/enroll?error=invalid"),
-        Err(e) if purpose == Purpose::Enroll && !matches!(e, tobira::Error::Throttled { .. }) => {
-            web::redirect(&format!(
-                "/enroll?error={}",
-                views::send_error_word(app, &e)
-            ))
-        }
-        Err(e) => web::redirect(&views::with_query(
-            back,
-            "error",
-            views::send_error_word(app, &e),
-        )),
-    }
+        .await;
+    views::after_send(app, req, sent, purpose, back, "/enroll").await
 }

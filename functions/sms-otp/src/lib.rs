@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use tobira::ids::Phone;
 use tobira::mfa::{Channel, Purpose};
-use tobira::views::{self, frame_page, session_cookie, without_session};
+use tobira::views::{self, frame_page, session_cookie};
 use tobira::web::{self, Request, Response};
 use tobira::{pages, App, Error};
 
@@ -119,7 +119,7 @@ async fn send_form(app: &App, req: &Request) -> Response {
         Purpose::Enroll => "/enroll/sms/verify",
     };
     let token = session_cookie(app, req);
-    match app
+    let sent = app
         .send_code(
             token.as_deref(),
             Channel::Sms,
@@ -127,24 +127,8 @@ async fn send_form(app: &App, req: &Request) -> Response {
             phone,
             &web::ctx(req),
         )
-        .await
-    {
-        Ok(_) => web::redirect(&views::with_query(back, "notice", "sent")),
-        Err(e @ (Error::NotSignedIn | Error::Forbidden)) => {
-            views::session_refused(app, req, &e).await
-        }
-        Err(e) if purpose == Purpose::Enroll && !matches!(e, Error::Throttled { .. }) => {
-            web::redirect(&format!(
-                "/enroll/sms?error={}",
-                views::send_error_word(app, &e)
-            ))
-        }
-        Err(e) => web::redirect(&views::with_query(
-            back,
-            "error",
-            views::send_error_word(app, &e),
-        )),
-    }
+        .await;
+    views::after_send(app, req, sent, purpose, back, "/enroll/sms").await
 }
 
 async fn verify_form(app: &App, req: &Request) -> Response {
@@ -153,18 +137,10 @@ async fn verify_form(app: &App, req: &Request) -> Response {
         Err(e) => return web::error_page(app, req, &e),
     };
     let token = session_cookie(app, req);
-    match app
+    let result = app
         .confirm_sms_method(token.as_deref(), &form.code, &web::ctx(req))
-        .await
-    {
-        Ok(done) => views::enrolled(app, req, &done),
-        Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
-            let msg = web::error_message(&e, web::lang_of(req));
-            views::enroll_code(app, req, Channel::Sms, e.status(), Some(&msg)).await
-        }
-        Err(Error::Throttled { .. }) => without_session(app, web::redirect("/login?notice=locked")),
-        Err(e) => views::session_refused(app, req, &e).await,
-    }
+        .await;
+    views::code_method_answer(app, req, Channel::Sms, result).await
 }
 
 async fn api_verify(app: &App, req: &Request) -> Response {
