@@ -6,25 +6,14 @@
 // One server with a fresh data dir serves the whole file; each test uses its own demo user
 // (taro.yamada for the journey, hanako.sato for the refusal) and its own browser context,
 // so the tests do not share cookies or identity-check state.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
-const ARTIFACTS = path.join(HERE, 'artifacts');
-const TOBIRA_BIN = path.resolve(ROOT, process.env.TOBIRA_BIN || 'target/debug/tobira');
-const CHROMIUM = process.env.TOBIRA_CHROMIUM || '/usr/bin/chromium';
-
-const SERVER_START_TIMEOUT_MS = 120_000;
-const STEP_TIMEOUT_MS = 30_000;
+import {
+  ROOT, STEP_TIMEOUT_MS, tail, sleep, serverAndBrowserForFile, readOutbox, setupLinksIn, screenshot,
+  formErrorText, reachedPath,
+} from './support.mjs';
 
 const TARO = {
   email: 'taro.yamada@example.co.jp',
@@ -39,130 +28,33 @@ const HANAKO = {
   nameFullWidth: '佐藤\u3000花子', // what a person typing in Japanese usually enters
 };
 
-let server;
-let browser;
+// ------------------------------------------------------------------ lifecycle
+
+const env = { ...process.env };
+// Production cookies (__Host-, Secure): Chromium treats loopback as a secure context.
+delete env.TOBIRA_COOKIE_SECURE;
+const live = serverAndBrowserForFile({ dataDirPrefix: 'tobira-browser-', env });
 
 // ------------------------------------------------------------------ helpers
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function tail(text, n = 4000) {
-  return text.length > n ? `…${text.slice(-n)}` : text;
-}
-
-async function startServer() {
-  if (!existsSync(TOBIRA_BIN)) {
-    throw new Error(`TOBIRA_BIN ${TOBIRA_BIN} does not exist (build it with: cargo build --workspace --bins)`);
-  }
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tobira-browser-'));
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const env = { ...process.env };
-  // Production cookies (__Host-, Secure): Chromium treats loopback as a secure context.
-  delete env.TOBIRA_COOKIE_SECURE;
-  const proc = spawn(
-    TOBIRA_BIN,
-    ['serve', '--port', String(port), '--data-dir', dataDir, '--base-url', baseUrl],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const srv = { proc, port, baseUrl, dataDir, stdout: '', stderr: '', exited: null };
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stdout.on('data', (d) => { srv.stdout += d; });
-  proc.stderr.on('data', (d) => { srv.stderr += d; });
-
-  await new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (err) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearInterval(poll);
-      if (err) reject(err); else resolve();
-    };
-    const describe = (why) => new Error(
-      `tobira serve ${why}\n--- stdout ---\n${tail(srv.stdout)}\n--- stderr ---\n${tail(srv.stderr)}`,
-    );
-    const timer = setTimeout(
-      () => finish(describe(`did not print "tobira listening on" within ${SERVER_START_TIMEOUT_MS / 1000} s`)),
-      SERVER_START_TIMEOUT_MS,
-    );
-    const poll = setInterval(() => { if (srv.stdout.includes('tobira listening on')) finish(); }, 50);
-    proc.on('error', (e) => finish(describe(`could not be started: ${e.message}`)));
-    proc.on('exit', (code, signal) => {
-      srv.exited = { code, signal };
-      finish(describe(`exited early (code ${code}, signal ${signal})`));
-    });
-  }).catch(async (err) => {
-    console.error(err.message);
-    await stopServer(srv);
-    throw err;
-  });
-  return srv;
-}
-
-async function stopServer(srv) {
-  if (!srv) return;
-  const { proc } = srv;
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const gone = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await gone;
-    clearTimeout(timer);
-  }
-  if (!process.env.TOBIRA_KEEP_DATA) {
-    await rm(srv.dataDir, { recursive: true, force: true });
-  } else {
-    console.error(`tobira data dir kept: ${srv.dataDir}`);
-  }
-}
-
-// Never leave a server behind, even if the runner dies without running `after`.
-process.on('exit', () => {
-  if (server && server.proc.exitCode === null) server.proc.kill('SIGKILL');
-});
-
-function recipients(mail) {
-  const to = mail.to;
-  return (Array.isArray(to) ? to : [to]).map((t) => String(t ?? '').toLowerCase());
-}
-
 // Newest setup link mailed to `email`, polling the dev outbox for up to 30 s.
 async function setupLinkFor(email) {
+  const { baseUrl } = live.server;
   const deadline = Date.now() + 30_000;
   let last = '';
   for (;;) {
-    const res = await fetch(`${server.baseUrl}/_dev/outbox.json`);
-    assert.equal(res.status, 200, `GET /_dev/outbox.json answered ${res.status}`);
-    const outbox = await res.json();
-    assert.ok(Array.isArray(outbox), 'GET /_dev/outbox.json must answer a JSON array');
-    const mails = outbox.filter(
-      (m) => m.channel === 'email' && recipients(m).some((r) => r.includes(email.toLowerCase())),
-    );
-    for (const mail of mails.reverse()) {
-      const m = String(mail.text ?? '').match(/https?:\/\/[^\s<>"'）)\]]*\/setup\?token=[^\s<>"'）)\]]+/);
-      if (m) {
-        assert.ok(m[0].startsWith(`${server.baseUrl}/`),
-          `the setup link ${m[0]} does not start with the --base-url ${server.baseUrl}`);
-        return m[0];
-      }
+    const outbox = await readOutbox(baseUrl);
+    const link = setupLinksIn(outbox, email).at(-1);
+    if (link) {
+      assert.ok(link.startsWith(`${baseUrl}/`),
+        `the setup link ${link} does not start with the --base-url ${baseUrl}`);
+      return link;
     }
     last = JSON.stringify(outbox.map((m) => ({ channel: m.channel, to: m.to, subject: m.subject })));
     if (Date.now() > deadline) {
       assert.fail(`no e-mail with a /setup?token= link to ${email} in the outbox; outbox: ${tail(last, 2000)}`);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 
@@ -184,28 +76,13 @@ function phoneOnFile(email, fallback) {
   return { phone: fallback, source: 'fallback (TOBIRA_DEFAULT_PHONE)' };
 }
 
-async function shoot(page, testSlug, step) {
-  await mkdir(ARTIFACTS, { recursive: true });
-  const file = path.join(ARTIFACTS, `${testSlug}-${step}.png`);
-  try {
-    await page.screenshot({ path: file, fullPage: true });
-  } catch (e) {
-    console.error(`screenshot ${file} failed: ${e.message}`);
-  }
-}
-
-async function formErrorText(page) {
-  const el = page.locator('#form-error');
-  if ((await el.count()) === 0) return null;
-  return (await el.first().innerText().catch(() => '')).trim();
+function shoot(page, testSlug, step) {
+  return screenshot(page, `${testSlug}-${step}`);
 }
 
 // Waits until the page's path is `want`; on failure says where it is and what #form-error shows.
 async function expectPath(page, want, testSlug, step) {
-  try {
-    await page.waitForURL((u) => u.pathname === want, { timeout: STEP_TIMEOUT_MS });
-    await page.waitForLoadState('load');
-  } catch {
+  if (!(await reachedPath(page, want))) {
     await shoot(page, testSlug, `${step}-unexpected`);
     const err = await formErrorText(page);
     assert.fail(
@@ -228,37 +105,12 @@ async function submitFormWith(page, field) {
 }
 
 async function newPage() {
-  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1024, height: 800 } });
+  const context = await live.browser.newContext({ locale: 'ja-JP', viewport: { width: 1024, height: 800 } });
   const page = await context.newPage();
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   page.setDefaultNavigationTimeout(60_000);
   return { context, page };
 }
-
-// ------------------------------------------------------------------ lifecycle
-
-before(async () => {
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-}, { timeout: SERVER_START_TIMEOUT_MS + 60_000 });
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await stopServer(server);
-  server = undefined;
-}, { timeout: 30_000 });
 
 // ------------------------------------------------------------------ tests
 

@@ -12,26 +12,14 @@
 // the 33-character "shared@example.com_ecid1000000007", which every page must still fit). The TOTP journey is split into tests that run in order and share one
 // browser context (node:test runs the tests of a file one after another); a later one is
 // skipped when an earlier one failed. Every page is kept as tests/browser/artifacts/mfa-*.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, readOutbox, mailsTo, setupLinksIn, screenshot, formErrorText,
+  reachedPath,
+} from './support.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
-const ARTIFACTS = path.join(HERE, 'artifacts');
-const TOBIRA_BIN = path.resolve(ROOT, process.env.TOBIRA_BIN || 'target/debug/tobira');
-const CHROMIUM = process.env.TOBIRA_CHROMIUM || '/usr/bin/chromium';
-
-const SERVER_START_TIMEOUT_MS = 120_000;
-const STEP_TIMEOUT_MS = 30_000;
 const NARROW = { width: 360, height: 740 };
 
 // demo/legacy-users.jsonl: "田中 三郎" (half-width space), phone "０９０－１２３４－５６７８"
@@ -55,116 +43,20 @@ const SHARED = {
   password: 'Narrow-Screen58',
 };
 
-let server;
-let browser;
+// ------------------------------------------------------------------ server (see support.mjs)
 
-// ------------------------------------------------------------------ server (as journey.test.mjs)
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function tail(text, n = 4000) {
-  return text.length > n ? `…${text.slice(-n)}` : text;
-}
-
-async function startServer() {
-  if (!existsSync(TOBIRA_BIN)) {
-    throw new Error(`TOBIRA_BIN ${TOBIRA_BIN} does not exist (build it with: cargo build --workspace --bins)`);
-  }
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tobira-browser-mfa-'));
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  // The server's configuration is its defaults: a TOBIRA_* setting of the caller's shell
-  // (e.g. TOBIRA_EMAIL_OTP_SECOND_ONLY, TOBIRA_REMEMBER_DEVICE_HOURS) must not change the flow.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOBIRA_')));
-  const proc = spawn(
-    TOBIRA_BIN,
-    ['serve', '--port', String(port), '--data-dir', dataDir, '--base-url', baseUrl],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const srv = { proc, port, baseUrl, dataDir, stdout: '', stderr: '', exited: null };
-  proc.stdout.setEncoding('utf8');
-  proc.stderr.setEncoding('utf8');
-  proc.stdout.on('data', (d) => { srv.stdout += d; });
-  proc.stderr.on('data', (d) => { srv.stderr += d; });
-
-  await new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (err) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearInterval(poll);
-      if (err) reject(err); else resolve();
-    };
-    const describe = (why) => new Error(
-      `tobira serve ${why}\n--- stdout ---\n${tail(srv.stdout)}\n--- stderr ---\n${tail(srv.stderr)}`,
-    );
-    const timer = setTimeout(
-      () => finish(describe(`did not print "tobira listening on" within ${SERVER_START_TIMEOUT_MS / 1000} s`)),
-      SERVER_START_TIMEOUT_MS,
-    );
-    const poll = setInterval(() => { if (srv.stdout.includes('tobira listening on')) finish(); }, 50);
-    proc.on('error', (e) => finish(describe(`could not be started: ${e.message}`)));
-    proc.on('exit', (code, signal) => {
-      srv.exited = { code, signal };
-      finish(describe(`exited early (code ${code}, signal ${signal})`));
-    });
-  }).catch(async (err) => {
-    console.error(err.message);
-    await stopServer(srv);
-    throw err;
-  });
-  return srv;
-}
-
-async function stopServer(srv) {
-  if (!srv) return;
-  const { proc } = srv;
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const gone = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await gone;
-    clearTimeout(timer);
-  }
-  if (!process.env.TOBIRA_KEEP_DATA) {
-    await rm(srv.dataDir, { recursive: true, force: true });
-  } else {
-    console.error(`tobira data dir kept: ${srv.dataDir}`);
-  }
-}
-
-process.on('exit', () => {
-  if (server && server.proc.exitCode === null) server.proc.kill('SIGKILL');
+// The server's configuration is its defaults: a TOBIRA_* setting of the caller's shell
+// (e.g. TOBIRA_EMAIL_OTP_SECOND_ONLY, TOBIRA_REMEMBER_DEVICE_HOURS) must not change the flow.
+const live = serverAndBrowserForFile({
+  dataDirPrefix: 'tobira-browser-mfa-',
+  env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOBIRA_'))),
 });
 
 // ------------------------------------------------------------------ outbox
 
-async function outbox() {
-  const res = await fetch(`${server.baseUrl}/_dev/outbox.json`);
-  assert.equal(res.status, 200, `GET /_dev/outbox.json answered ${res.status}`);
-  const list = await res.json();
-  assert.ok(Array.isArray(list), 'GET /_dev/outbox.json must answer a JSON array');
-  return list; // oldest first
-}
-
-function recipients(mail) {
-  const to = mail.to;
-  return (Array.isArray(to) ? to : [to]).map((t) => String(t ?? '').toLowerCase());
-}
-
-function mailsTo(list, email) {
-  return list.filter((m) => m.channel === 'email' && recipients(m).some((r) => r.includes(email.toLowerCase())));
+// The dev outbox, oldest first.
+function outbox() {
+  return readOutbox(live.server.baseUrl);
 }
 
 // Every setup link mailed to `email`, oldest first (the demo users' links are mailed at the
@@ -172,13 +64,10 @@ function mailsTo(list, email) {
 async function setupLinksFor(email) {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const links = mailsTo(await outbox(), email)
-      .map((mail) => String(mail.text ?? '').match(/https?:\/\/[^\s<>"'）)\]]*\/setup\?token=[^\s<>"'）)\]]+/))
-      .filter(Boolean)
-      .map((m) => m[0]);
+    const links = setupLinksIn(await outbox(), email);
     if (links.length) return links;
     if (Date.now() > deadline) assert.fail(`no e-mail with a /setup?token= link to ${email} in the outbox`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }
 
@@ -195,7 +84,7 @@ async function mailedCode(email, since) {
       assert.fail(`no one-time password mailed to ${email} after outbox entry ${since}; new mails: ` +
         JSON.stringify(fresh.map((m) => ({ subject: m.subject, text: m.text }))));
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 
@@ -242,10 +131,10 @@ async function freshTotp(secret, lastUsed) {
       // step of skew), but the test would record the wrong step, so wait those few ms out.
       const left = (step + 1) * 30_000 - Date.now();
       if (left > 1_500) return { step, code: totpAt(secret, step) };
-      await new Promise((r) => setTimeout(r, left + 50));
+      await sleep(left + 50);
       continue;
     }
-    await new Promise((r) => setTimeout(r, (lastUsed + 1) * 30_000 - Date.now() + 50));
+    await sleep((lastUsed + 1) * 30_000 - Date.now() + 50);
   }
 }
 
@@ -254,20 +143,8 @@ assert.equal(totpAt('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1), '287082');
 
 // ------------------------------------------------------------------ pages
 
-async function shoot(page, name) {
-  await mkdir(ARTIFACTS, { recursive: true });
-  const file = path.join(ARTIFACTS, `mfa-${name}.png`);
-  try {
-    await page.screenshot({ path: file, fullPage: true });
-  } catch (e) {
-    console.error(`screenshot ${file} failed: ${e.message}`);
-  }
-}
-
-async function formErrorText(page) {
-  const el = page.locator('#form-error');
-  if ((await el.count()) === 0) return null;
-  return (await el.first().innerText().catch(() => '')).trim();
+function shoot(page, name) {
+  return screenshot(page, `mfa-${name}`);
 }
 
 // SES-3: usable on a narrow screen: nothing wider than the viewport (no sideways scrolling),
@@ -299,10 +176,7 @@ async function assertNoOverflow(page, name) {
 // Waits until the page's path is `want`, keeps a screenshot named `name` (unless `shot` is
 // false), and checks the width and that the page has no script (SES-3: no JavaScript needed).
 async function expectPage(page, want, name, { shot = true } = {}) {
-  try {
-    await page.waitForURL((u) => u.pathname === want, { timeout: STEP_TIMEOUT_MS });
-    await page.waitForLoadState('load');
-  } catch {
+  if (!(await reachedPath(page, want))) {
     await shoot(page, `${name}-unexpected`);
     const err = await formErrorText(page);
     const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 400);
@@ -329,24 +203,8 @@ async function htmlLang(page) {
   return page.evaluate(() => document.documentElement.lang);
 }
 
-async function launch() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-}
-
 async function newContext(options) {
-  const context = await browser.newContext({ viewport: NARROW, ...options });
+  const context = await live.browser.newContext({ viewport: NARROW, ...options });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(60_000);
   return context;
@@ -369,7 +227,7 @@ async function firstTimeSetup(page, user, prefix, link) {
 
 async function signInWithPassword(page, user) {
   if (new URL(page.url()).pathname !== '/login') {
-    await page.goto(`${server.baseUrl}/login`);
+    await page.goto(`${live.server.baseUrl}/login`);
   }
   await page.fill('#login_id', user.loginId);
   await page.fill('#password', user.password);
@@ -380,7 +238,7 @@ async function signOut(page, name) {
   await clickAndWait(page, '#logout');
   await expectPage(page, '/login', name);
   // SES-1: the session is over: the dashboard sends back to the sign-in page.
-  await page.goto(`${server.baseUrl}/`);
+  await page.goto(`${live.server.baseUrl}/`);
   await expectPage(page, '/login', `${name}-dashboard-refused`, { shot: false });
 }
 
@@ -391,19 +249,6 @@ async function recoveryLeft(page) {
 async function methodsShown(page) {
   return page.locator('#methods [data-method]').evaluateAll((els) => els.map((e) => e.dataset.method));
 }
-
-// ------------------------------------------------------------------ lifecycle
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-}, { timeout: SERVER_START_TIMEOUT_MS + 60_000 });
-
-after(async () => {
-  await browser?.close().catch(() => {});
-  await stopServer(server);
-  server = undefined;
-}, { timeout: 30_000 });
 
 // ------------------------------------------------------------------ the TOTP journey (ja, 360 px)
 
@@ -550,7 +395,7 @@ test('MFA-7: TOTP with "remember this device": the next sign-in skips the challe
       await expectPage(page, '/login/mfa', '09b-challenge-used-step');
       assert.ok(await formErrorText(page), 'MFA-4: a time step already used must be refused with #form-error');
       // The answer to the POST: its language switch stays on the challenge, with the method.
-      const sw = new URL(await page.locator('header a[hreflang]').getAttribute('href'), server.baseUrl);
+      const sw = new URL(await page.locator('header a[hreflang]').getAttribute('href'), live.server.baseUrl);
       assert.deepEqual([sw.pathname, sw.searchParams.get('method'), sw.searchParams.get('lang')],
         ['/login/mfa', 'totp', 'en']);
 
@@ -753,7 +598,7 @@ test('SES-3: English pages at 360 px without JavaScript, a long login ID, e-mail
       await expectPage(page, '/login/mfa', 'en-12-challenge-wrong-code');
       assert.ok(await formErrorText(page), 'a wrong code must be refused with #form-error');
       assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'email');
-      const sw = new URL(await page.locator('header a[hreflang]').getAttribute('href'), server.baseUrl);
+      const sw = new URL(await page.locator('header a[hreflang]').getAttribute('href'), live.server.baseUrl);
       assert.equal(sw.pathname, '/login/mfa');
       assert.equal(sw.searchParams.get('method'), 'email');
       assert.equal(sw.searchParams.get('lang'), 'ja');
@@ -772,7 +617,7 @@ test('SES-3: English pages at 360 px without JavaScript, a long login ID, e-mail
       // The language switch in the header: Japanese, and back; the choice sticks.
       await switchLanguage('/', 'ja', 'en-15-dashboard-ja');
       assert.equal((await page.locator('#dashboard-title').innerText()).trim(), 'ダッシュボード');
-      await page.goto(`${server.baseUrl}/`);
+      await page.goto(`${live.server.baseUrl}/`);
       assert.equal(await htmlLang(page), 'ja', 'the language chosen with the switch is remembered');
       await switchLanguage('/', 'en', 'en-16-dashboard-en');
 

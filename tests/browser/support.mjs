@@ -1,0 +1,214 @@
+// What the browser tests (tests/browser/*.test.mjs) share: the local `tobira serve` with a fresh
+// data dir, Debian's Chromium through playwright-core, the dev outbox and screenshots.
+// Not a test file itself (the runner picks up *.test.mjs only).
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, '..', '..');
+export const ARTIFACTS = path.join(HERE, 'artifacts');
+export const TOBIRA_BIN = path.resolve(ROOT, process.env.TOBIRA_BIN || 'target/debug/tobira');
+export const CHROMIUM = process.env.TOBIRA_CHROMIUM || '/usr/bin/chromium';
+
+export const SERVER_START_TIMEOUT_MS = 120_000;
+export const STEP_TIMEOUT_MS = 30_000;
+
+// ------------------------------------------------------------------ small things
+
+export function tail(text, n = 4000) {
+  return text.length > n ? `…${text.slice(-n)}` : text;
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// ------------------------------------------------------------------ server
+
+// Starts `tobira serve` on a free port with a fresh data dir (named `dataDirPrefix`…) and the
+// environment `env`, and waits until it says it is listening. Answers
+// { proc, port, baseUrl, dataDir, stdout, stderr, exited }.
+export async function startServer({ dataDirPrefix, env }) {
+  if (!existsSync(TOBIRA_BIN)) {
+    throw new Error(`TOBIRA_BIN ${TOBIRA_BIN} does not exist (build it with: cargo build --workspace --bins)`);
+  }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), dataDirPrefix));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const proc = spawn(
+    TOBIRA_BIN,
+    ['serve', '--port', String(port), '--data-dir', dataDir, '--base-url', baseUrl],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // Never leave a server behind, even if the runner dies without running `after`.
+  process.on('exit', () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
+  const srv = { proc, port, baseUrl, dataDir, stdout: '', stderr: '', exited: null };
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => { srv.stdout += d; });
+  proc.stderr.on('data', (d) => { srv.stderr += d; });
+
+  await new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearInterval(poll);
+      if (err) reject(err); else resolve();
+    };
+    const describe = (why) => new Error(
+      `tobira serve ${why}\n--- stdout ---\n${tail(srv.stdout)}\n--- stderr ---\n${tail(srv.stderr)}`,
+    );
+    const timer = setTimeout(
+      () => finish(describe(`did not print "tobira listening on" within ${SERVER_START_TIMEOUT_MS / 1000} s`)),
+      SERVER_START_TIMEOUT_MS,
+    );
+    const poll = setInterval(() => { if (srv.stdout.includes('tobira listening on')) finish(); }, 50);
+    proc.on('error', (e) => finish(describe(`could not be started: ${e.message}`)));
+    proc.on('exit', (code, signal) => {
+      srv.exited = { code, signal };
+      finish(describe(`exited early (code ${code}, signal ${signal})`));
+    });
+  }).catch(async (err) => {
+    console.error(err.message);
+    await stopServer(srv);
+    throw err;
+  });
+  return srv;
+}
+
+export async function stopServer(srv) {
+  if (!srv) return;
+  const { proc } = srv;
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const gone = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+    await gone;
+    clearTimeout(timer);
+  }
+  if (!process.env.TOBIRA_KEEP_DATA) {
+    await rm(srv.dataDir, { recursive: true, force: true });
+  } else {
+    console.error(`tobira data dir kept: ${srv.dataDir}`);
+  }
+}
+
+// ------------------------------------------------------------------ browser
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
+
+// One server (startServer's options) and one browser for the whole test file: started in
+// `before`, stopped in `after`. Answers { server, browser }, filled in once `before` has run.
+export function serverAndBrowserForFile(serverOptions) {
+  const live = { server: undefined, browser: undefined };
+  before(async () => {
+    live.server = await startServer(serverOptions);
+    live.browser = await launchBrowser();
+  }, { timeout: SERVER_START_TIMEOUT_MS + 60_000 });
+
+  after(async () => {
+    await live.browser?.close().catch(() => {});
+    await stopServer(live.server);
+    live.server = undefined;
+  }, { timeout: 30_000 });
+  return live;
+}
+
+// ------------------------------------------------------------------ outbox
+
+// The dev outbox of the server at `baseUrl`, oldest first.
+export async function readOutbox(baseUrl) {
+  const res = await fetch(`${baseUrl}/_dev/outbox.json`);
+  assert.equal(res.status, 200, `GET /_dev/outbox.json answered ${res.status}`);
+  const list = await res.json();
+  assert.ok(Array.isArray(list), 'GET /_dev/outbox.json must answer a JSON array');
+  return list;
+}
+
+function recipients(mail) {
+  const to = mail.to;
+  return (Array.isArray(to) ? to : [to]).map((t) => String(t ?? '').toLowerCase());
+}
+
+// The e-mails in `list` to `email`, in the list's order.
+export function mailsTo(list, email) {
+  return list.filter((m) => m.channel === 'email' && recipients(m).some((r) => r.includes(email.toLowerCase())));
+}
+
+// Every setup link in the e-mails of `list` to `email`, oldest first.
+export function setupLinksIn(list, email) {
+  return mailsTo(list, email)
+    .map((mail) => String(mail.text ?? '').match(/https?:\/\/[^\s<>"'）)\]]*\/setup\?token=[^\s<>"'）)\]]+/))
+    .filter(Boolean)
+    .map((m) => m[0]);
+}
+
+// ------------------------------------------------------------------ pages
+
+// Keeps a full-page screenshot as tests/browser/artifacts/<name>.png (a failure is only logged).
+export async function screenshot(page, name) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  try {
+    await page.screenshot({ path: file, fullPage: true });
+  } catch (e) {
+    console.error(`screenshot ${file} failed: ${e.message}`);
+  }
+}
+
+// The text of #form-error, or null when the page has none.
+export async function formErrorText(page) {
+  const el = page.locator('#form-error');
+  if ((await el.count()) === 0) return null;
+  return (await el.first().innerText().catch(() => '')).trim();
+}
+
+// Waits until the page's path is `want` and the page has loaded; answers false when it does
+// not get there within STEP_TIMEOUT_MS.
+export async function reachedPath(page, want) {
+  try {
+    await page.waitForURL((u) => u.pathname === want, { timeout: STEP_TIMEOUT_MS });
+    await page.waitForLoadState('load');
+    return true;
+  } catch {
+    return false;
+  }
+}
