@@ -24,8 +24,18 @@ pub struct Config {
     pub grant_ttl: Duration,
     /// LOG-2 lockout.
     pub login_lock: LockPolicy,
-    /// SET-2 identity-check block (also RST-4's identity entry).
+    /// SET-2 identity-check block.
     pub identity_lock: LockPolicy,
+    /// RST-2: failed "forgot password" entries per login ID before a block.
+    pub reset_lock: LockPolicy,
+    /// RST-1: lifetime of a password-reset link.
+    pub reset_link_ttl: Duration,
+    /// RST-3: no reset for this long after a completed one.
+    pub reset_cooldown: Duration,
+    /// RST-1: "forgot password" and SET-1's resend answer no sooner than
+    /// this after the request arrived, so that the answer's timing does
+    /// not tell a mailed link (a mail service call) from no link.
+    pub forgot_floor: Duration,
     /// CLM-1: failures per legacy service ID before a block.
     pub claim_lock: LockPolicy,
     /// TOS-1: the current terms (and privacy policy) version.
@@ -213,6 +223,20 @@ impl Config {
                 max_failures: num("TOBIRA_IDENTITY_MAX_FAILURES", 5)? as u32,
                 lock_for: mins(num("TOBIRA_IDENTITY_BLOCK_MINUTES", 20)?),
             },
+            reset_lock: LockPolicy {
+                max_failures: num("TOBIRA_RESET_MAX_FAILURES", 5)? as u32,
+                lock_for: mins(num("TOBIRA_RESET_BLOCK_MINUTES", 20)?),
+            },
+            reset_link_ttl: mins(num("TOBIRA_RESET_LINK_MINUTES", 60)?),
+            reset_cooldown: Duration::from_secs(num("TOBIRA_RESET_COOLDOWN_HOURS", 24)? * 3600),
+            forgot_floor: Duration::from_millis(match get("TOBIRA_FORGOT_MIN_MILLIS") {
+                None => 500,
+                Some(v) => v.trim().parse::<u64>().map_err(|_| ConfigError::Invalid {
+                    name: "TOBIRA_FORGOT_MIN_MILLIS",
+                    value: v,
+                    expected: "a whole number of milliseconds (0 = no floor)",
+                })?,
+            }),
             claim_lock: LockPolicy {
                 max_failures: num("TOBIRA_CLAIM_MAX_FAILURES", 3)? as u32,
                 lock_for: mins(num("TOBIRA_CLAIM_BLOCK_MINUTES", 10)?),
@@ -309,6 +333,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.setup_link_ttl, Duration::from_secs(72 * 3600)); // SET-1
+        assert_eq!(c.reset_lock.max_failures, 5); // RST-2
+        assert_eq!(c.reset_lock.lock_for, Duration::from_secs(20 * 60));
+        assert_eq!(c.reset_cooldown, Duration::from_secs(24 * 3600)); // RST-3
+        assert_eq!(c.reset_link_ttl, Duration::from_secs(3600));
         assert_eq!(c.login_lock.max_failures, 5); // LOG-2
         assert_eq!(c.login_lock.lock_for, Duration::from_secs(20 * 60));
         assert_eq!(c.default_phone, "0312345678"); // MIG-5

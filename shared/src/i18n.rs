@@ -80,8 +80,16 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         ),
         "forgot.title" => ("初めての方・パスワードをお忘れの方", "First time or forgot your password"),
         "forgot.intro" => (
-            "移行期間の終了後に初めてご利用になる方、またはパスワードをお忘れの方は、登録されているログインID、メールアドレス、氏名、電話番号を入力してください。登録内容と一致した場合、パスワードを設定するためのリンクをメールでお送りします。",
-            "For first-time users after the migration period and for forgotten passwords: enter the login ID, e-mail address, name and phone number registered for you. If they match, we e-mail you a link to set your password.",
+            "登録されているログインIDとメールアドレスを入力してください。登録内容と一致した場合、パスワードを設定するためのリンクをメールでお送りします。",
+            "Enter the login ID and the e-mail address registered for you. If they match, we e-mail you a link to set your password.",
+        ),
+        "forgot.identity_legend" => (
+            "移行期間の終了後に初めてご利用になる方のみ",
+            "Only if you are using the portal for the first time after the migration period",
+        ),
+        "forgot.identity_hint" => (
+            "移行期間終了のお知らせに記載された氏名と電話番号も入力してください。",
+            "Also enter the name and phone number given in the notice about the end of the migration period.",
         ),
         "forgot.name_hint" => (
             "空白（全角・半角）も登録どおりに入力してください",
@@ -90,8 +98,8 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         "forgot.submit" => ("送信する", "Send"),
         "forgot.sent_title" => ("メールをご確認ください", "Check your e-mail"),
         "forgot.sent" => (
-            "入力された情報が登録内容と一致した場合は、パスワードを設定するためのリンクをメールでお送りしました。メールが届かない場合は、入力内容をご確認のうえ、もう一度お試しください。",
-            "If the details match our records, we have e-mailed you a link to set your password. If no e-mail arrives, check what you entered and try again.",
+            "入力された情報が登録内容と一致した場合は、パスワードを設定するためのリンクをメールでお送りしました。リンクの有効期限はメールに記載しています。メールが届かない場合は、入力内容をご確認のうえ、もう一度お試しください。なお、入力を5回間違えると20分間、パスワードの再設定を完了してから24時間は、再設定のご依頼を受け付けません。",
+            "If the details match our records, we have e-mailed you a link to set your password; the mail says until when it works. If no e-mail arrives, check what you entered and try again. After 5 wrong entries, requests are paused for 20 minutes, and a password can be reset once every 24 hours.",
         ),
         "reset.invalid_link" => (
             "このリンクは無効か、有効期限が切れています。「初めての方・パスワードをお忘れの方」からもう一度お手続きください。",
@@ -166,6 +174,21 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
             "This link is invalid or has expired. Please request a new setup e-mail.",
         ),
         "password.title" => ("パスワードの設定", "Set your password"),
+        "password.change_title" => ("パスワードの変更", "Change your password"),
+        "password.current" => ("現在のパスワード", "Current password"),
+        "password.back" => ("ホームに戻る", "Back to home"),
+        "password.wrong_current" => (
+            "現在のパスワードが正しくありません。繰り返し間違えるとアカウントがロックされます。",
+            "The current password is not right. Repeated mistakes lock the account.",
+        ),
+        "password.changed" => (
+            "パスワードを変更しました。ほかの端末ではサインアウトされました。",
+            "Your password has been changed. You have been signed out on other devices.",
+        ),
+        "login.reset_done" => (
+            "パスワードを再設定しました。新しいパスワードでサインインしてください（2段階認証も必要です）。",
+            "Your password has been reset. Sign in with the new password (your second factor is asked for too).",
+        ),
         "password.new" => ("新しいパスワード", "New password"),
         "password.confirm" => ("新しいパスワード（確認）", "New password (again)"),
         "password.submit" => ("設定する", "Set password"),
@@ -182,6 +205,12 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         "rule.digit" => ("数字を含む", "A digit"),
         "rule.symbol" => ("記号（!@#$%&*?+-=）を含む", "A symbol (!@#$%&*?+-=)"),
         "rule.characters" => ("使用できない文字を含まない", "Only allowed characters"),
+        "rule.repeated" => ("同じ文字や並びの繰り返しでない", "Not one character or block repeated"),
+        "rule.sequence" => ("連続した文字やキーの並び（abcd、1234、qwerty）でない", "Not a simple sequence or keyboard row (abcd, 1234, qwerty)"),
+        "rule.common" => ("よく使われるパスワードでない", "Not a commonly used password"),
+        "rule.dictionary" => ("辞書の単語や名前だけでない", "Not a dictionary word or name alone"),
+        "rule.personal" => ("ログインID、メールアドレス、氏名を含まない", "Does not contain your login ID, e-mail address or name"),
+        "rule.guessable" => ("推測されにくい", "Hard to guess"),
         "enroll.title" => ("2段階認証の設定", "Set up two-step verification"),
         "enroll.intro" => (
             "サインインには2段階認証が必要です。使用する方法を選んでください。",

@@ -5,6 +5,7 @@
 //! `set_initial_password`, `import`, `apply`, `send_setup_links`, ...
 
 pub mod adapters;
+pub mod admin;
 pub mod app;
 pub mod claim;
 pub mod clock;

@@ -83,20 +83,43 @@ pub fn closure_mail(brand: &str, lang: Lang, to: &str, f: &ClosureFacts<'_>) -> 
     )
 }
 
-/// RST-4: the link to set the first password after an identity entry.
+/// What a password link is for: the subject and the opening line differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    /// RST-1: a forgotten password.
+    Reset,
+    /// RST-4 / ADM-1: the first password of an account an admin created
+    /// (the mail names the login ID).
+    Registration,
+    /// RST-4 after an identity entry, CLM-2 after a claim: the first password.
+    FirstPassword,
+}
+
+/// RST-1 / RST-4 / CLM-2: the link to set a password, with its expiry.
+#[allow(clippy::too_many_arguments)]
 pub fn password_link_mail(
     brand: &str,
     lang: Lang,
     to: &str,
     name: &str,
+    login_id: &str,
+    kind: LinkKind,
     link: &str,
     expires: Timestamp,
 ) -> Mail {
     let (subject, greeting, body, until, ignore) = match lang {
         Lang::Ja => (
-            format!("{brand} パスワード設定のご案内"),
+            match kind {
+                LinkKind::Reset => format!("{brand} パスワード再設定のご案内"),
+                LinkKind::Registration => format!("{brand} アカウント登録のお知らせ"),
+                LinkKind::FirstPassword => format!("{brand} パスワード設定のご案内"),
+            },
             format!("{name} 様"),
-            "次のリンクを開き、パスワードを設定してください。".to_string(),
+            match kind {
+                LinkKind::Reset => "パスワード再設定のご依頼を受け付けました。次のリンクを開き、新しいパスワードを設定してください。".to_string(),
+                LinkKind::Registration => format!("管理者があなたのアカウントを登録しました。ログインIDは {login_id} です。次のリンクを開き、パスワードを設定してください。"),
+                LinkKind::FirstPassword => "次のリンクを開き、パスワードを設定してください。".to_string(),
+            },
             format!(
                 "このリンクは一度だけ使用でき、{} まで有効です。",
                 expires.jst()
@@ -105,9 +128,17 @@ pub fn password_link_mail(
                 .to_string(),
         ),
         Lang::En => (
-            format!("{brand}: set your password"),
+            match kind {
+                LinkKind::Reset => format!("{brand}: reset your password"),
+                LinkKind::Registration => format!("{brand}: your account has been created"),
+                LinkKind::FirstPassword => format!("{brand}: set your password"),
+            },
             format!("Dear {name},"),
-            "Open the link below to set your password.".to_string(),
+            match kind {
+                LinkKind::Reset => "We received a request to reset your password. Open the link below to set a new one.".to_string(),
+                LinkKind::Registration => format!("An administrator has created your account. Your login ID is {login_id}. Open the link below to set your password."),
+                LinkKind::FirstPassword => "Open the link below to set your password.".to_string(),
+            },
             format!(
                 "The link works once and expires at {} ({}).",
                 expires.jst(),
@@ -228,6 +259,65 @@ pub fn otp_sms(brand: &str, code: &str, minutes: u64) -> String {
         "Sign-in".into()
     };
     format!("{brand} code: {code}. Valid {minutes} min, once. Never share it.")
+}
+
+/// RST-5 / PW-5: the notice that the password was reset or changed, and
+/// that every other session was signed out.
+pub fn password_notice_mail(
+    brand: &str,
+    lang: Lang,
+    to: &str,
+    name: &str,
+    reset: bool,
+    at: Timestamp,
+) -> Mail {
+    let (subject, greeting, body, ended, not_you) = match lang {
+        Lang::Ja => (
+            if reset {
+                format!("{brand} パスワード再設定完了のお知らせ")
+            } else {
+                format!("{brand} パスワード変更のお知らせ")
+            },
+            format!("{name} 様"),
+            format!(
+                "{} にあなたのアカウントのパスワードが{}されました。",
+                at.jst(),
+                if reset { "再設定" } else { "変更" }
+            ),
+            if reset {
+                "すべての端末でサインアウトされ、「この端末を記憶する」も解除されました。次回のサインインでは2段階認証が必要です。".to_string()
+            } else {
+                "この操作をした画面以外のすべての端末でサインアウトされました。".to_string()
+            },
+            "お心当たりのない場合は、すぐにパスワードを再設定し、管理者にご連絡ください。".to_string(),
+        ),
+        Lang::En => (
+            if reset {
+                format!("{brand}: your password was reset")
+            } else {
+                format!("{brand}: your password was changed")
+            },
+            format!("Dear {name},"),
+            format!(
+                "The password of your account was {} at {} ({}).",
+                if reset { "reset" } else { "changed" },
+                at.jst(),
+                at.rfc3339()
+            ),
+            if reset {
+                "You have been signed out everywhere and remembered devices were forgotten; your next sign-in asks for your second factor.".to_string()
+            } else {
+                "You have been signed out everywhere except where you made the change.".to_string()
+            },
+            "If this was not you, reset your password now and contact your administrator.".to_string(),
+        ),
+    };
+    compose(
+        to,
+        subject,
+        &[greeting, body, ended, not_you, brand.to_string()],
+        None,
+    )
 }
 
 #[cfg(test)]

@@ -680,6 +680,8 @@ impl App {
             sms_phone: None,
             preset_method: v.preset_method.map(|m| m.as_str().to_string()),
             device_epoch: 0,
+            session_epoch: 0,
+            reset_done_at: None,
             created_at: now,
             updated_at: now,
         }

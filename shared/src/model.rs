@@ -78,6 +78,13 @@ pub struct User {
     /// password reset or a factor change moves it on, voiding them all.
     #[serde(default)]
     pub device_epoch: u32,
+    /// RST-5 / PW-5: sessions carry the epoch they were made in; a reset or
+    /// a password change moves it on, ending every session made before.
+    #[serde(default)]
+    pub session_epoch: u32,
+    /// RST-3: when the user last completed a password reset.
+    #[serde(default)]
+    pub reset_done_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -88,6 +95,15 @@ impl User {
         self.legacy_login_id
             .as_deref()
             .is_some_and(|l| l != self.login_id.as_str())
+    }
+
+    /// What the user's password may not contain (PW-3).
+    pub fn personal(&self) -> crate::password::Personal<'_> {
+        crate::password::Personal {
+            login_id: self.login_id.as_str(),
+            email: self.email.as_str(),
+            name: self.name.as_str(),
+        }
     }
 }
 

@@ -162,6 +162,8 @@ struct PasswordPage<'a> {
     action: &'a str,
     /// The password link's token, carried in the form (`/password/reset`).
     token: Option<&'a str>,
+    /// PW-5: the form asks for the current password too.
+    current: bool,
 }
 
 /// The password form with the preset's rules as a checklist; `unmet` marks
@@ -185,6 +187,7 @@ pub fn password(
         rules: rule_lines(lang, preset, unmet),
         action: "/setup/password",
         token: None,
+        current: false,
     })
 }
 
@@ -209,6 +212,28 @@ pub fn password_reset(
         rules: rule_lines(lang, config.password_preset, unmet),
         action: "/password/reset",
         token: Some(token),
+        current: false,
+    })
+}
+
+/// PW-5: the change-password form of a signed-in user.
+pub fn password_change(
+    f: &Frame<'_>,
+    preset: crate::password::Preset,
+    unmet: &[&str],
+    error: Option<&str>,
+) -> String {
+    render(&PasswordPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "password.change_title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        error,
+        rules: rule_lines(f.lang, preset, unmet),
+        action: "/password/change",
+        token: None,
+        current: true,
     })
 }
 
@@ -222,12 +247,8 @@ fn rule_lines(lang: Lang, preset: crate::password::Preset, unmet: &[&str]) -> Ve
         },
         unmet: unmet.contains(&"length"),
     }];
-    let mut codes = vec!["lower", "upper", "digit"];
-    if r.symbol_required {
-        codes.push("symbol");
-    }
-    codes.push("characters");
-    for c in codes {
+    let codes = crate::password::all_rules(preset);
+    for c in codes.into_iter().skip(1) {
         rules.push(RuleLine {
             code: c,
             label: t(lang, &format!("rule.{c}")).to_string(),

@@ -55,9 +55,87 @@ impl Preset {
     }
 }
 
-/// Every rule of the preset that `pw` does not meet, as stable codes:
-/// `length`, `lower`, `upper`, `digit`, `symbol`, `characters`.
-pub fn unmet(preset: Preset, pw: &Password) -> Vec<&'static str> {
+/// What a password must not contain (PW-3): the user's own identifiers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Personal<'a> {
+    pub login_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+}
+
+impl Personal<'_> {
+    /// The strings a password may not contain: the login ID, the e-mail's
+    /// local part and every part of the name, lower-cased; shorter than
+    /// three characters they say nothing.
+    /// Login IDs and local parts count whole and by their parts
+    /// (`t.yamada` → `yamada`).
+    fn words(&self) -> Vec<String> {
+        let local = |s: &str| s.split('@').next().unwrap_or_default().to_lowercase();
+        let mut words = vec![
+            self.login_id.to_lowercase(),
+            local(self.login_id),
+            local(self.email),
+        ];
+        let parts: Vec<String> = words
+            .iter()
+            .skip(1)
+            .flat_map(|w| {
+                w.split(|c: char| !c.is_alphanumeric())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        words.extend(parts);
+        words.extend(
+            self.name
+                .split([' ', '\u{3000}'])
+                .map(str::to_lowercase),
+        );
+        words.retain(|w| w.chars().count() >= 3);
+        words.sort();
+        words.dedup();
+        words
+    }
+}
+
+/// Every rule that `pw` does not meet, as stable codes, in checklist order.
+/// The preset's rules (PW-1, PW-2): `length`, `lower`, `upper`, `digit`,
+/// `symbol`, `characters`. The weak-password rules of every preset (PW-3):
+/// `repeated` (one character or block over and over), `sequence` (`abcd`,
+/// `4321`, keyboard rows), `common` (a common password, zxcvbn's bundled
+/// list of 30,000), `dictionary` (a dictionary word or name alone, with a
+/// few digits or symbols), `personal` (contains the login ID, the e-mail's
+/// local part or the name), `guessable` (zxcvbn estimates fewer than 10^6
+/// guesses for any other reason).
+pub fn unmet(preset: Preset, pw: &Password, who: &Personal<'_>) -> Vec<&'static str> {
+    let mut out = unmet_preset(preset, pw);
+    out.extend(weaknesses(pw.expose(), who));
+    out
+}
+
+/// Every rule that an empty password breaks, in checklist order: the
+/// codes the page and the API document.
+pub fn all_rules(preset: Preset) -> Vec<&'static str> {
+    let mut codes = vec!["length", "lower", "upper", "digit"];
+    if preset.rules().symbol_required {
+        codes.push("symbol");
+    }
+    codes.push("characters");
+    codes.extend(WEAKNESSES);
+    codes
+}
+
+/// PW-3's codes, in checklist order.
+pub const WEAKNESSES: [&str; 6] = [
+    "repeated",
+    "sequence",
+    "common",
+    "dictionary",
+    "personal",
+    "guessable",
+];
+
+fn unmet_preset(preset: Preset, pw: &Password) -> Vec<&'static str> {
     let r = preset.rules();
     let s = pw.expose();
     let mut out = Vec::new();
@@ -82,6 +160,73 @@ pub fn unmet(preset: Preset, pw: &Password) -> Vec<&'static str> {
         .all(|c| c.is_ascii_alphanumeric() || r.symbols.contains(c))
     {
         out.push("characters");
+    }
+    out
+}
+
+/// The longest run of one character (`aaaa` in `Aaaaa1`, case folded).
+fn longest_run(s: &str) -> usize {
+    let (mut best, mut run, mut prev) = (0, 0, None);
+    for c in s.chars() {
+        run = if Some(c) == prev { run + 1 } else { 1 };
+        prev = Some(c);
+        best = best.max(run);
+    }
+    best
+}
+
+/// PW-3 with zxcvbn: its optimal decomposition of the password into
+/// patterns says which weak pattern makes up most of it.
+fn weaknesses(pw: &str, who: &Personal<'_>) -> Vec<&'static str> {
+    use zxcvbn::matching::patterns::MatchPattern as P;
+
+    let n = pw.chars().count();
+    if n == 0 {
+        return WEAKNESSES.to_vec();
+    }
+    let words = who.words();
+    let inputs: Vec<&str> = words.iter().map(String::as_str).collect();
+    let e = zxcvbn::zxcvbn(pw, &inputs);
+    // Characters covered by each kind of pattern; "most of it" is half.
+    let (mut repeated, mut sequence, mut common, mut personal) = (0, 0, 0, 0);
+    let mut dictionary = 0usize;
+    for m in e.sequence() {
+        let len = m.token.chars().count();
+        match &m.pattern {
+            P::Repeat(_) => repeated += len,
+            P::Sequence(_) | P::Spatial(_) => sequence += len,
+            // zxcvbn does not export the type of `dictionary_name`; its
+            // variant names are read through `Debug` (a test pins them).
+            P::Dictionary(d) => match format!("{:?}", d.dictionary_name).as_str() {
+                "Passwords" => common += len,
+                "UserInputs" => personal += len,
+                _ => dictionary = dictionary.max(len),
+            },
+            _ => {}
+        }
+    }
+    let most = |covered: usize| covered * 2 >= n;
+    let lower = pw.to_lowercase();
+    let mut out = Vec::new();
+    if most(repeated) || most(longest_run(&lower)) {
+        out.push("repeated");
+    }
+    if most(sequence) {
+        out.push("sequence");
+    }
+    if most(common) {
+        out.push("common");
+    }
+    // "A dictionary word alone": one word that leaves at most a third of
+    // the password to digits and symbols.
+    if dictionary * 3 >= n * 2 {
+        out.push("dictionary");
+    }
+    if personal > 0 || words.iter().any(|w| lower.contains(w.as_str())) {
+        out.push("personal");
+    }
+    if out.is_empty() && e.guesses() < 1_000_000 {
+        out.push("guessable");
     }
     out
 }
@@ -147,23 +292,23 @@ mod tests {
     // PW-1
     #[test]
     fn pw_1_default_preset() {
-        assert!(unmet(Preset::Default, &p("Tobira-Door42")).is_empty());
-        assert!(unmet(Preset::Default, &p("Abcdefg1")).is_empty());
-        assert_eq!(unmet(Preset::Default, &p("Abcdef1")), vec!["length"]);
-        assert_eq!(unmet(Preset::Default, &p("abcdefg1")), vec!["upper"]);
-        assert_eq!(unmet(Preset::Default, &p("ABCDEFG1")), vec!["lower"]);
-        assert_eq!(unmet(Preset::Default, &p("Abcdefgh")), vec!["digit"]);
+        assert!(unmet_preset(Preset::Default, &p("Tobira-Door42")).is_empty());
+        assert!(unmet_preset(Preset::Default, &p("Kumo-Tori7")).is_empty());
+        assert_eq!(unmet_preset(Preset::Default, &p("Abcdef1")), vec!["length"]);
+        assert_eq!(unmet_preset(Preset::Default, &p("abcdefg1")), vec!["upper"]);
+        assert_eq!(unmet_preset(Preset::Default, &p("ABCDEFG1")), vec!["lower"]);
+        assert_eq!(unmet_preset(Preset::Default, &p("Abcdefgh")), vec!["digit"]);
         assert_eq!(
-            unmet(Preset::Default, &p("Abcdefg1\\~")),
+            unmet_preset(Preset::Default, &p("Abcdefg1\\~")),
             Vec::<&str>::new()
         ); // ¥ is \
-        assert_eq!(unmet(Preset::Default, &p("Abcdefg1あ")), vec!["characters"]);
+        assert_eq!(unmet_preset(Preset::Default, &p("Abcdefg1あ")), vec!["characters"]);
         assert_eq!(
-            unmet(Preset::Default, &p(&format!("Ab1{}", "x".repeat(30)))),
+            unmet_preset(Preset::Default, &p(&format!("Ab1{}", "x".repeat(30)))),
             vec!["length"]
         );
         assert_eq!(
-            unmet(Preset::Default, &p("a")),
+            unmet_preset(Preset::Default, &p("a")),
             vec!["length", "upper", "digit"]
         );
     }
@@ -171,13 +316,83 @@ mod tests {
     // PW-2
     #[test]
     fn pw_2_presets() {
-        assert!(unmet(Preset::Seed003, &p("Abcde1")).is_empty());
-        assert_eq!(unmet(Preset::Seed002, &p("Abcdefghij12")), vec!["symbol"]);
-        assert!(unmet(Preset::Seed002, &p("Abcdefghij1!")).is_empty());
+        assert!(unmet_preset(Preset::Seed003, &p("Abcde1")).is_empty());
+        assert_eq!(unmet_preset(Preset::Seed002, &p("Abcdefghij12")), vec!["symbol"]);
+        assert!(unmet_preset(Preset::Seed002, &p("Abcdefghij1!")).is_empty());
         assert_eq!(
-            unmet(Preset::Seed002, &p("Abcdefghij1^")),
+            unmet_preset(Preset::Seed002, &p("Abcdefghij1^")),
             vec!["symbol", "characters"]
         );
+    }
+
+    fn weak(s: &str) -> Vec<&'static str> {
+        let who = Personal {
+            login_id: "yamada.taro@example.co.jp",
+            email: "t.yamada@example.co.jp",
+            name: "山田 Taro",
+        };
+        weaknesses(s, &who)
+    }
+
+    // PW-3
+    #[test]
+    fn pw_3_weak_passwords_are_refused_with_every_unmet_rule() {
+        // Strong ones pass, under the default preset too.
+        for ok in [
+            "Tobira-Door42",
+            "Kagi-Sanbon73",
+            "Narrow-Screen58",
+            "Another-Door77",
+            "Kumo-Tori7",
+            "mK7#vQ2!pL9x",
+        ] {
+            assert_eq!(weak(ok), Vec::<&str>::new(), "{ok}");
+        }
+        assert!(weak("Aaaaaaaa1").contains(&"repeated"), "{:?}", weak("Aaaaaaaa1"));
+        assert!(weak("Abcabcabc1").contains(&"repeated"));
+        assert!(weak("Abcdefgh1").contains(&"sequence"), "{:?}", weak("Abcdefgh1"));
+        assert!(weak("98765432Zy").contains(&"sequence"));
+        assert!(weak("Poiuytrew5").contains(&"sequence")); // a keyboard row
+        assert!(weak("Qwertyui1").contains(&"common"));
+        assert!(weak("Password1").contains(&"common"), "{:?}", weak("Password1"));
+        assert!(weak("P@ssw0rd1").contains(&"common"));
+        assert!(weak("Iloveyou2").contains(&"common"));
+        assert!(weak("Government7").contains(&"dictionary"));
+        assert!(weak("Kilimanjaro1").contains(&"dictionary"));
+        assert!(weak("Yesterday9").contains(&"dictionary"));
+        assert!(weak("Yamada-2024x").contains(&"personal"));
+        assert!(weak("Xt.Yamada99").contains(&"personal"));
+        assert!(weak("Taro-Kagi83").contains(&"personal"));
+        assert!(weak("yamada.TARO@example.co.jp").contains(&"personal"));
+        // Every rule at once, in checklist order, through `unmet`.
+        let who = Personal::default();
+        assert_eq!(
+            unmet(Preset::Default, &p("aaa"), &who),
+            vec!["length", "upper", "digit", "repeated"]
+        );
+        let all = all_rules(Preset::Seed002);
+        assert_eq!(&all[..6], ["length", "lower", "upper", "digit", "symbol", "characters"]);
+        assert_eq!(&all[6..], WEAKNESSES);
+    }
+
+    // PW-3
+    #[test]
+    fn pw_3_zxcvbn_dictionary_names_are_the_ones_read() {
+        // `weaknesses` reads zxcvbn's dictionary names through Debug.
+        let names = |pw: &str, inputs: &[&str]| -> Vec<String> {
+            zxcvbn::zxcvbn(pw, inputs)
+                .sequence()
+                .iter()
+                .filter_map(|m| match &m.pattern {
+                    zxcvbn::matching::patterns::MatchPattern::Dictionary(d) => {
+                        Some(format!("{:?}", d.dictionary_name))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(names("password", &[]), ["Passwords"]);
+        assert_eq!(names("zqxjkuvwyt", &["zqxjkuvwyt"]), ["UserInputs"]);
     }
 
     // PW-4

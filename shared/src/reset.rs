@@ -1,5 +1,7 @@
-//! Password links: the identity entry of RST-4 (migrated users after the
-//! window) and the link CLM-2 mails; the reset with the link's token.
+//! Password links and password changes: "forgot password" (RST-1..3), the
+//! identity entry of migrated users after the window and the first password
+//! of accounts an admin created (RST-4), the link CLM-2 mails, the reset
+//! itself with its effects (RST-5), and the change when signed in (PW-5).
 //!
 //! A password link is a single-use token of 256 bits, stored only as its
 //! hash (`RESET#<hash>`, with the store's expiry checked on every read) and
@@ -10,11 +12,13 @@
 use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
 use crate::ids::{LoginId, Password};
-use crate::messages::password_link_mail;
+use crate::messages::{password_link_mail, password_notice_mail, LinkKind};
+use crate::mfa::Signed;
 use crate::model::{keys, User, UserState};
 use crate::password;
 use crate::phone;
 use crate::random::{ct_eq, secret_token, token_hash};
+use crate::session::Stage;
 use crate::softlock::Attempt;
 use crate::store::{get_as, Cond, StoreError, Write};
 
@@ -22,17 +26,46 @@ use crate::store::{get_as, Cond, StoreError, Write};
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ResetToken {
     pub user_id: String,
-    /// `identity-entry` (RST-4) or `claim` (CLM-2).
+    /// One of the `PURPOSE_*` values.
     pub purpose: String,
 }
 
-/// RST-4's identity entry: login ID, e-mail, name and phone.
+/// RST-1: a forgotten password of an active user.
+pub const PURPOSE_RESET: &str = "reset";
+/// RST-4: the first password of an account an admin created (ADM-1).
+pub const PURPOSE_REGISTRATION: &str = "registration";
+/// RST-4: the first password of a migrated user after the window.
+pub const PURPOSE_IDENTITY_ENTRY: &str = "identity-entry";
+/// CLM-2: the first password of a claimed legacy account.
+pub const PURPOSE_CLAIM: &str = "claim";
+
+/// The "forgot password" entry: login ID and e-mail (RST-1), plus name and
+/// phone for migrated users after the window (RST-4).
 #[derive(Clone, Debug, Default)]
 pub struct Forgot<'a> {
     pub login_id: &'a str,
     pub email: &'a str,
     pub name: Option<&'a str>,
     pub phone: Option<&'a str>,
+}
+
+/// What a used password link did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkUsed {
+    /// RST-1: a forgotten password was reset.
+    Reset,
+    /// RST-4 / CLM-2: a first password was set.
+    FirstPassword,
+}
+
+/// What a matching "forgot password" entry leads to.
+enum Route {
+    /// Mail a password link for this purpose.
+    Link(&'static str),
+    /// SET-1: a migrated user still in the window gets the setup link again.
+    SetupLink,
+    /// RST-3: a reset was completed less than a day ago.
+    Cooldown,
 }
 
 impl App {
@@ -44,7 +77,12 @@ impl App {
             let (mut user, v) = self.user(user_id).await?.ok_or(Error::NotFound)?;
             let token = secret_token(self.rng.as_ref());
             let hash = token_hash(&token);
-            let expires = now.plus(self.config.setup_link_ttl);
+            let ttl = if purpose == PURPOSE_RESET {
+                self.config.reset_link_ttl
+            } else {
+                self.config.setup_link_ttl
+            };
+            let expires = now.plus(ttl);
             let old = user.reset_token_hash.replace(hash.clone());
             user.updated_at = now;
             let mut writes = vec![
@@ -74,11 +112,18 @@ impl App {
             match self.store.write(writes, now).await {
                 Ok(()) => {
                     let link = format!("{}/password/reset?token={}", self.config.base_url, token);
+                    let kind = match purpose {
+                        PURPOSE_RESET => LinkKind::Reset,
+                        PURPOSE_REGISTRATION => LinkKind::Registration,
+                        _ => LinkKind::FirstPassword,
+                    };
                     let mail = password_link_mail(
                         &self.config.brand,
                         user.lang,
                         user.email.as_str(),
                         user.name.as_str(),
+                        user.login_id.as_str(),
+                        kind,
                         &link,
                         expires,
                     );
@@ -94,51 +139,93 @@ impl App {
         Err(Error::Unavailable { what: "store" })
     }
 
-    /// RST-4: a migrated user still pending setup after the window enters
-    /// login ID, e-mail, name and phone; when all match, a link to set the
-    /// first password is mailed. The caller answers the same either way; 5
-    /// failures block the user's identity entry for 20 minutes (RST-2).
+    /// "Forgot password" (RST-1, RST-4; SET-1 for migrated users in the
+    /// window). The caller answers the same whatever happened, and every
+    /// entry does the same store work up to the mail: one read of the
+    /// login, one counted attempt per login ID (RST-2: 5 wrong entries
+    /// block it for 20 minutes, whether or not the login ID exists), one
+    /// write. A matching entry clears the count; a mail fault is recorded
+    /// and answered like everything else (the user is told to try again if
+    /// no mail arrives).
     pub async fn forgot_password(&self, f: &Forgot<'_>, ctx: &Ctx) -> Result<()> {
         let Ok(login) = LoginId::parse(f.login_id) else {
-            return Ok(());
+            return self.record(ctx, "password.forgot_failed", None, None).await;
         };
-        let Some((user, _)) = self.user_by_login(&login).await? else {
-            return Ok(());
+        let user = self.user_by_login(&login).await?.map(|(u, _)| u);
+        let who = user.as_ref().map(|u| (u.id.as_str(), &u.tenant_id));
+        let lock_key = keys::lock("reset", &login.key());
+        if let Attempt::Locked { .. } = self.take_attempt(&lock_key, self.config.reset_lock).await? {
+            return self.record(ctx, "password.forgot_blocked", who, None).await;
+        }
+        let route = match &user {
+            Some(u) => self.forgot_route(u, f).await?,
+            None => None,
         };
-        let who = Some((user.id.as_str(), &user.tenant_id));
-        if f.name.is_none() || f.phone.is_none() || !self.identity_entry_applies(&user).await? {
-            // Active users' reset (RST-1) is not part of this entry point yet.
-            return self.record(ctx, "password.forgot_ignored", who, None).await;
-        }
-        let lock_key = keys::lock("identity-entry", &user.id);
-        match self
-            .take_attempt(&lock_key, self.config.identity_lock)
-            .await?
-        {
-            Attempt::Locked { .. } => {
-                return self.record(ctx, "password.forgot_blocked", who, None).await;
-            }
-            Attempt::Allowed { .. } => {}
-        }
-        let email_ok = user.email.matches(f.email);
-        let name_ok = f
-            .name
-            .is_some_and(|n| ct_eq(user.name.as_str().as_bytes(), n.as_bytes()));
-        let phone_ok = f.phone.is_some_and(|p| phone::same_digits(p, &user.phone));
-        if !(email_ok & name_ok & phone_ok) {
+        let (Some(route), Some(user)) = (route, &user) else {
+            // RST-2: the attempt stays counted.
             return self.record(ctx, "password.forgot_failed", who, None).await;
+        };
+        let now = self.now();
+        let clear = Write::Delete {
+            key: lock_key,
+            cond: Cond::Any,
+        };
+        let sent = match route {
+            Route::Cooldown => {
+                let w = self.audit(ctx, "password.forgot_cooldown", who, None);
+                return Ok(self.store.write(vec![clear, w], now).await?);
+            }
+            Route::Link(purpose) => {
+                self.store.write(vec![clear], now).await?;
+                self.send_password_link(&user.id, purpose, ctx).await
+            }
+            Route::SetupLink => {
+                self.store.write(vec![clear], now).await?;
+                match self.send_setup_link(&user.id, ctx).await {
+                    // Set up meanwhile, or raced: nothing to send.
+                    Err(Error::Conflict { .. } | Error::NotFound) => Ok(()),
+                    other => other,
+                }
+            }
+        };
+        match sent {
+            Err(Error::Unavailable { what: "delivery" }) => {
+                self.record(ctx, "password.link_mail_failed", who, None)
+                    .await
+            }
+            other => other,
         }
-        self.store
-            .write(
-                vec![Write::Delete {
-                    key: lock_key,
-                    cond: Cond::Any,
-                }],
-                self.now(),
-            )
-            .await?;
-        self.send_password_link(&user.id, "identity-entry", ctx)
-            .await
+    }
+
+    /// Where a "forgot password" entry for `u` leads, if it matches.
+    async fn forgot_route(&self, u: &User, f: &Forgot<'_>) -> Result<Option<Route>> {
+        let email_ok = u.email.matches(f.email);
+        Ok(match u.state {
+            UserState::Disabled => None,
+            UserState::Active if !email_ok => None,
+            UserState::Active => {
+                let cooling = u
+                    .reset_done_at
+                    .is_some_and(|t| self.now() < t.plus(self.config.reset_cooldown));
+                Some(if cooling {
+                    Route::Cooldown
+                } else {
+                    Route::Link(PURPOSE_RESET)
+                })
+            }
+            UserState::PendingSetup if u.privacy.is_some() => {
+                email_ok.then_some(Route::Link(PURPOSE_CLAIM))
+            }
+            UserState::PendingSetup if self.identity_entry_applies(u).await? => {
+                let name_ok = f
+                    .name
+                    .is_some_and(|n| ct_eq(u.name.as_str().as_bytes(), n.as_bytes()));
+                let phone_ok = f.phone.is_some_and(|p| phone::same_digits(p, &u.phone));
+                (email_ok & name_ok & phone_ok).then_some(Route::Link(PURPOSE_IDENTITY_ENTRY))
+            }
+            UserState::PendingSetup if u.ecid.is_some() => email_ok.then_some(Route::SetupLink),
+            UserState::PendingSetup => email_ok.then_some(Route::Link(PURPOSE_REGISTRATION)),
+        })
     }
 
     /// RST-4 applies to migrated users still pending setup once the window
@@ -149,7 +236,7 @@ impl App {
             && (user.closure_notice_at.is_some() || !self.window_open().await?))
     }
 
-    async fn reset_user(&self, token: &str) -> Result<(User, u64, String)> {
+    async fn reset_user(&self, token: &str) -> Result<(User, u64, String, String)> {
         let hash = token_hash(token);
         let now = self.now();
         let t = get_as::<ResetToken>(self.store.as_ref(), &keys::reset_token(&hash), now)
@@ -164,7 +251,7 @@ impl App {
         if !current || user.state == UserState::Disabled {
             return Err(Error::InvalidToken);
         }
-        Ok((user, v, hash))
+        Ok((user, v, hash, t.purpose))
     }
 
     /// Whether a password link can be used (for the page that shows the form).
@@ -173,21 +260,29 @@ impl App {
     }
 
     /// Set the password with a password link: once, under any concurrency.
-    pub async fn reset_password(&self, token: &str, pw: &Password, ctx: &Ctx) -> Result<()> {
-        let (mut user, v, hash) = self.reset_user(token).await?;
-        let unmet = password::unmet(self.config.password_preset, pw);
+    /// RST-5: every session and remembered device of the user ends with it
+    /// (their epochs move on), so the next sign-in asks for the password
+    /// and the second factor; after a reset (not a first password) the user
+    /// is mailed a notice and RST-3's day without resets begins.
+    pub async fn reset_password(&self, token: &str, pw: &Password, ctx: &Ctx) -> Result<LinkUsed> {
+        let (mut user, v, hash, purpose) = self.reset_user(token).await?;
+        let unmet = password::unmet(self.config.password_preset, pw, &user.personal());
         if !unmet.is_empty() {
             return Err(Error::WeakPassword { unmet });
         }
         let phc = password::hash(pw, self.rng.as_ref());
         let now = self.now();
+        let is_reset = purpose == PURPOSE_RESET;
         let void_setup = user.setup_token_hash.take();
         user.state = UserState::Active;
         user.password_hash = Some(phc);
         user.password_set_at = Some(now);
         user.reset_token_hash = None;
-        // MFA-7: a reset forgets every remembered device.
+        if is_reset {
+            user.reset_done_at = Some(now);
+        }
         user.device_epoch = user.device_epoch.wrapping_add(1);
+        user.session_epoch = user.session_epoch.wrapping_add(1);
         user.updated_at = now;
         let mut writes = vec![
             Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
@@ -197,9 +292,9 @@ impl App {
             },
             self.audit(
                 ctx,
-                "password.set",
+                if is_reset { "password.reset" } else { "password.set" },
                 Some((&user.id, &user.tenant_id)),
-                Some("link".into()),
+                Some(purpose.clone()),
             ),
         ];
         if let Some(h) = void_setup {
@@ -209,9 +304,84 @@ impl App {
             });
         }
         match self.store.write(writes, now).await {
-            Ok(()) => Ok(()),
-            Err(StoreError::Conflict) => Err(Error::InvalidToken),
-            Err(e) => Err(e.into()),
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Err(Error::InvalidToken),
+            Err(e) => return Err(e.into()),
+        }
+        if is_reset {
+            self.notify_password(&user, true, ctx).await;
+            Ok(LinkUsed::Reset)
+        } else {
+            Ok(LinkUsed::FirstPassword)
+        }
+    }
+
+    /// PW-5: change the password when signed in. The current password is
+    /// checked as a sign-in is (LOG-2 counts a wrong one); the new one must
+    /// meet the policy. Every other session ends; this one carries on.
+    pub async fn change_password(
+        &self,
+        token: Option<&str>,
+        current: &str,
+        new: &Password,
+        ctx: &Ctx,
+    ) -> Result<()> {
+        let s = self.signed(token, &[Stage::Full]).await?;
+        let unmet = password::unmet(self.config.password_preset, new, &s.user.personal());
+        if !unmet.is_empty() {
+            return Err(Error::WeakPassword { unmet });
+        }
+        let lock = self
+            .confirm_password(&s, current, "password.change_refused", ctx)
+            .await?;
+        let Signed {
+            mut user,
+            user_version,
+            mut session,
+            version,
+            token_hash,
+        } = s;
+        let now = self.now();
+        user.password_hash = Some(password::hash(new, self.rng.as_ref()));
+        user.password_set_at = Some(now);
+        user.session_epoch = user.session_epoch.wrapping_add(1);
+        user.updated_at = now;
+        session.epoch = user.session_epoch;
+        let writes = vec![
+            Write::put(keys::user(&user.id), &user, None, Cond::Version(user_version)),
+            self.session_write(&token_hash, &session, Cond::Version(version)),
+            Write::Delete {
+                key: lock,
+                cond: Cond::Any,
+            },
+            self.audit(
+                ctx,
+                "password.changed",
+                Some((&user.id, &user.tenant_id)),
+                None,
+            ),
+        ];
+        self.store.write(writes, now).await?;
+        self.notify_password(&user, false, ctx).await;
+        Ok(())
+    }
+
+    /// RST-5 / PW-5: the notice mail. The change has been made; a mail
+    /// fault is recorded and does not undo it.
+    async fn notify_password(&self, user: &User, reset: bool, ctx: &Ctx) {
+        let mail = password_notice_mail(
+            &self.config.brand,
+            user.lang,
+            user.email.as_str(),
+            user.name.as_str(),
+            reset,
+            self.now(),
+        );
+        if self.mailer.send(&mail).await.is_err() {
+            let who = Some((user.id.as_str(), &user.tenant_id));
+            let _ = self
+                .record(ctx, "password.notice_failed", who, None)
+                .await;
         }
     }
 }

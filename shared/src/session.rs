@@ -7,7 +7,7 @@ use crate::app::{App, Ctx};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::model::{keys, User};
+use crate::model::{keys, User, UserState};
 use crate::random::{secret_token, token_hash};
 use crate::store::{get_as, Cond, Write};
 
@@ -53,6 +53,18 @@ pub struct Session {
     /// were shown; the session waits for "I have recorded these" and ends.
     #[serde(default)]
     pub recovery_ack_pending: bool,
+    /// RST-5 / PW-5: the user's session epoch when the session was made; a
+    /// session from an earlier epoch has been ended.
+    #[serde(default)]
+    pub epoch: u32,
+}
+
+/// A live session with its user, as [`App::live_session`] read them.
+pub struct LiveSession {
+    pub session: Session,
+    pub version: u64,
+    pub user: User,
+    pub user_version: u64,
 }
 
 impl App {
@@ -74,6 +86,7 @@ impl App {
             created_at: now,
             last_seen: now,
             recovery_ack_pending: false,
+            epoch: user.session_epoch,
         };
         let w = self.session_write(&token_hash(&token), &s, Cond::Absent);
         (token, w)
@@ -81,16 +94,22 @@ impl App {
 
     /// The live session behind a cookie value, its idle time renewed.
     pub async fn session(&self, token: &str) -> Result<Session> {
-        Ok(self.session_item(token).await?.0)
+        Ok(self.live_session(token).await?.session)
     }
 
-    /// The session and the version of its item (for conditional writes).
-    pub async fn session_item(&self, token: &str) -> Result<(Session, u64)> {
+    /// The session, its item's version, and its user, read once. A session
+    /// is live only while its user is active and at the session's epoch
+    /// (RST-5: a reset ends every session; so does disabling the user).
+    pub async fn live_session(&self, token: &str) -> Result<LiveSession> {
         let key = keys::session(&token_hash(token));
         let now = self.now();
         let (mut s, mut v) = get_as::<Session>(self.store.as_ref(), &key, now)
             .await?
             .ok_or(Error::NotSignedIn)?;
+        let (user, user_version) = self.user(&s.user_id).await?.ok_or(Error::NotSignedIn)?;
+        if user.state != UserState::Active || user.session_epoch != s.epoch {
+            return Err(Error::NotSignedIn);
+        }
         // Renew the idle timeout at most once a minute (one write, conditional).
         if now.millis() - s.last_seen.millis() > 60_000 {
             s.last_seen = now;
@@ -105,7 +124,12 @@ impl App {
                 v += 1;
             }
         }
-        Ok((s, v))
+        Ok(LiveSession {
+            session: s,
+            version: v,
+            user,
+            user_version,
+        })
     }
 
     /// The write that stores a changed session under its key (same expiry rules).

@@ -224,7 +224,7 @@ impl App {
         if user.state != UserState::PendingSetup || !current {
             return Err(Error::InvalidToken);
         }
-        let unmet = password::unmet(self.config.password_preset, pw);
+        let unmet = password::unmet(self.config.password_preset, pw, &user.personal());
         if !unmet.is_empty() {
             return Err(Error::WeakPassword { unmet });
         }
@@ -255,7 +255,8 @@ impl App {
     }
 
     /// SET-1: a new link for a lost or expired one. The caller answers the
-    /// same whether or not anything matched; a link is sent at most once a minute.
+    /// same whether or not anything matched (a mail fault included); a link
+    /// is sent at most once a minute.
     pub async fn resend_setup_link(&self, login_id: &str, email: &str, ctx: &Ctx) -> Result<()> {
         let Ok(login) = crate::ids::LoginId::parse(login_id) else {
             return Ok(());
@@ -277,6 +278,13 @@ impl App {
             match self.send_setup_link(&user.id, ctx).await {
                 // Set up meanwhile, or raced: nothing to send, same answer.
                 Ok(()) | Err(Error::Conflict { .. } | Error::NotFound) => {}
+                // A mail fault is answered like everything else (a 503 only
+                // here would say the entry matched); the user asks again.
+                Err(Error::Unavailable { what: "delivery" }) => {
+                    let who = Some((user.id.as_str(), &user.tenant_id));
+                    self.record(ctx, "setup.resend_mail_failed", who, None)
+                        .await?;
+                }
                 Err(e) => return Err(e),
             }
         } else {

@@ -77,6 +77,8 @@ pub fn flash(req: &Request, name: &str) -> Option<&'static str> {
         "invalid" => "error.invalid",
         "expired" => "code.expired",
         "locked" => "mfa.locked",
+        "reset" => "login.reset_done",
+        "password_changed" => "password.changed",
         _ => return None,
     };
     Some(t(lang, key))

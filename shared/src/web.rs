@@ -202,6 +202,18 @@ pub fn error_response(e: &Error, lang: Lang) -> Response {
     r
 }
 
+/// RST-1 / SET-1: run `work` and answer no sooner than `floor` after the
+/// request arrived, so that a mailed link (one call to the mail service)
+/// and no link take the same time as seen from outside. The floor is a
+/// property of the answer, not of the domain: the edge reads the clock.
+pub async fn paced<T>(floor: std::time::Duration, work: impl std::future::Future<Output = T>) -> T {
+    #[allow(clippy::disallowed_methods)] // wall time of this answer, at the edge
+    let deadline = tokio::time::Instant::now() + floor;
+    let out = work.await;
+    tokio::time::sleep_until(deadline).await;
+    out
+}
+
 /// The API answer for a domain result.
 pub fn api<T: Serialize>(result: Result<(u16, T), Error>, lang: Lang) -> Response {
     match result {

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tobira::Config;
 
 use crate::support::{body_json, get, json_req, Harness, Jar};
 
@@ -526,7 +525,7 @@ async fn mfa_6_sms_number_is_proved_before_use_and_kept_as_e164() {
 // MFA-2
 #[tokio::test]
 async fn mfa_2_email_otp_only_after_another_method_when_configured() {
-    let mut config = Config::local("https://portal.example.com");
+    let mut config = crate::support::test_config();
     config.email_otp_needs_other_method = true;
     let h = Harness::with_config(config);
     h.active_user("second@example.com", PW).await;

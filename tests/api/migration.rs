@@ -341,7 +341,7 @@ async fn mig_10_malformed_event_is_refused_and_changes_nothing() {
 // MIG-10
 #[tokio::test]
 async fn mig_10_scheduled_event_continues_in_bounded_chunks() {
-    let mut config = tobira::Config::local("https://portal.example.com");
+    let mut config = crate::support::test_config();
     config.migrate_chunk = 5;
     let h = Harness::with_config(config);
     invoke(

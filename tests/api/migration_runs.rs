@@ -222,7 +222,7 @@ async fn mig_3_property_holds_on_dynamodb() {
     let want = reference().await;
     let store: Arc<dyn Store> = Arc::new(crate::support::dynamo_store().await);
     let h = Harness::over(
-        Config::local("https://portal.example.com"),
+        crate::support::test_config(),
         store,
         Arc::new(MemoryStore::default()),
     );
@@ -249,7 +249,7 @@ async fn mig_8_random_store_faults_converge_to_the_fault_free_result() {
 #[tokio::test]
 async fn mig_8_rerun_never_overwrites_a_user_who_has_set_up() {
     let h = Harness::new();
-    h.active_user("kept@example.com", "Str0ng-Passw0rd").await;
+    h.active_user("kept@example.com", "Sturdy-Gate58").await;
     let login = tobira::ids::LoginId::parse("kept@example.com").unwrap();
     let (before, _) = h.app.user_by_login(&login).await.unwrap().unwrap();
     // The same legacy record again, with other details, and a full re-run.
@@ -320,7 +320,7 @@ async fn mig_9_plan_lists_every_record_with_login_phone_and_reason_in_pages() {
 // MIG-10
 #[tokio::test]
 async fn mig_10_time_budget_checkpoint_and_status() {
-    let mut config = Config::local("https://portal.example.com");
+    let mut config = crate::support::test_config();
     config.migrate_budget = Duration::from_secs(20);
     config.migrate_chunk = 1_000;
     let h = Harness::with_config(config);
@@ -368,7 +368,7 @@ async fn mig_10_time_budget_checkpoint_and_status() {
 // MIG-10
 #[tokio::test]
 async fn mig_10_mail_job_runs_within_the_budget_and_the_schedule_finishes_it() {
-    let mut config = Config::local("https://portal.example.com");
+    let mut config = crate::support::test_config();
     config.migrate_budget = Duration::from_secs(30);
     let h = Harness::with_config(config);
     h.app.import(&sample_records(), &ctx()).await.unwrap();
@@ -392,7 +392,7 @@ async fn mig_10_mail_job_runs_within_the_budget_and_the_schedule_finishes_it() {
 }
 
 fn window_config() -> Config {
-    let mut c = Config::local("https://portal.example.com");
+    let mut c = crate::support::test_config();
     c.migration_window = Some(("2026-11-01".into(), "2026-12-31".into()));
     c
 }
@@ -404,7 +404,7 @@ async fn mig_12_close_window_dry_run_then_notices_with_name_phone_and_ecid() {
     h.migrate(&sample_records()).await;
     let setup_mails = h.outbox.mails().len();
     let old_token = h.setup_token("hanako.sato@example.co.jp");
-    h.active_user("done@example.com", "Str0ng-Passw0rd").await;
+    h.active_user("done@example.com", "Sturdy-Gate58").await;
     assert!(h.app.window_open().await.unwrap());
 
     let before = h.memory.snapshot();
@@ -497,6 +497,7 @@ fn session_for(h: &Harness, user: &tobira::model::User) -> tobira::session::Sess
         created_at: h.app.now(),
         last_seen: h.app.now(),
         recovery_ack_pending: false,
+        epoch: user.session_epoch,
     }
 }
 
@@ -531,7 +532,7 @@ async fn clm_1_every_legacy_format_verifies_and_is_upgraded_to_argon2id() {
 async fn clm_3_signed_in_user_links_another_legacy_account_and_sees_its_contract() {
     let h = Harness::new();
     h.migrate(&sample_records()).await;
-    h.active_user("owner@example.com", "Str0ng-Passw0rd").await;
+    h.active_user("owner@example.com", "Sturdy-Gate58").await;
     let owner_login = tobira::ids::LoginId::parse("owner@example.com").unwrap();
     let (owner, _) = h.app.user_by_login(&owner_login).await.unwrap().unwrap();
     let s = session_for(&h, &owner);
@@ -568,7 +569,7 @@ async fn clm_3_signed_in_user_links_another_legacy_account_and_sees_its_contract
 async fn clm_4_link_services_event_links_in_bulk_and_is_idempotent() {
     let h = Harness::new();
     h.migrate(&sample_records()).await;
-    h.active_user("owner@example.com", "Str0ng-Passw0rd").await;
+    h.active_user("owner@example.com", "Sturdy-Gate58").await;
     let event = json!({
         "action": "link-services",
         "login_id": "owner@example.com",

@@ -21,7 +21,7 @@ const BCRYPT_PW: &str = "Legacy-Pass1";
 
 /// The window contains T0 (2026-11-21) and the legacy portal has a key.
 fn window_config() -> Config {
-    let mut c = Config::local("https://portal.example.com");
+    let mut c = crate::support::test_config();
     c.migration_window = Some(("2026-11-01".into(), "2026-11-30".into()));
     c.legacy_portal_key_sha256 = Some(tobira::random::token_hash(PORTAL_KEY));
     c

@@ -236,7 +236,7 @@ async fn set_3_password_uses_the_link_up_only_then_and_only_once() {
         .unwrap();
     // Link still valid after the identity check (used up only at the password).
     h.app.check_setup_token(&token).await.unwrap();
-    // PW-1: weak password refused with every unmet rule; nothing used up.
+    // PW-1 / PW-3: weak password refused with every unmet rule; nothing used up.
     let e = h
         .app
         .set_initial_password(&grant.0, &pw("short"), &ctx())
@@ -245,7 +245,7 @@ async fn set_3_password_uses_the_link_up_only_then_and_only_once() {
     assert_eq!(
         e,
         Error::WeakPassword {
-            unmet: vec!["length", "upper", "digit"]
+            unmet: vec!["length", "upper", "digit", "dictionary"]
         }
     );
     h.app

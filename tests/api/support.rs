@@ -59,6 +59,14 @@ pub struct Harness {
     pub clock: Arc<ManualClock>,
 }
 
+/// The local configuration for tests: no answer floor for "forgot
+/// password" (the test of the floor sets one).
+pub fn test_config() -> Config {
+    let mut config = Config::local("https://portal.example.com");
+    config.forgot_floor = Duration::ZERO;
+    config
+}
+
 pub fn ctx() -> Ctx {
     Ctx {
         ip: "192.0.2.10".into(),
@@ -69,7 +77,7 @@ pub fn ctx() -> Ctx {
 
 impl Harness {
     pub fn new() -> Self {
-        Self::with_config(Config::local("https://portal.example.com"))
+        Self::with_config(test_config())
     }
 
     pub fn with_config(config: Config) -> Self {
@@ -151,6 +159,17 @@ impl Harness {
             .set_initial_password(&grant.0, &pw, &ctx())
             .await
             .unwrap();
+    }
+
+    /// The kinds of the audit events recorded for `tenant` (`-` for none), oldest first.
+    pub async fn audit_kinds(&self, tenant: &str) -> Vec<String> {
+        self.app
+            .query_all(&format!("AUDIT#{tenant}"), "")
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.parse::<tobira::app::AuditEvent>().unwrap().kind)
+            .collect()
     }
 
     /// Send a request through the function that serves its route, as API Gateway would.

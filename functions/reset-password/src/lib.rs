@@ -1,12 +1,14 @@
-//! The `reset-password` function: the identity entry that mails a password
-//! link (RST-4, also the first password of migrated users after the window)
-//! and setting the password with that link (RST-4, CLM-2's link too).
-//! `POST /api/password/change` (PW-5) is still planned: 404.
+//! The `reset-password` function: "forgot password" (RST-1..3; RST-4's
+//! identity entry for migrated users after the window and the first
+//! password of admin-created users), setting the password with the mailed
+//! link (RST-5; CLM-2's link too), and changing it when signed in (PW-5).
 
 use serde::Deserialize;
 use tobira::i18n::t;
 use tobira::ids::Password;
-use tobira::reset::Forgot;
+use tobira::reset::{Forgot, LinkUsed};
+use tobira::session::Stage;
+use tobira::views;
 use tobira::web::{self, Request, Response};
 use tobira::{App, Error};
 
@@ -18,6 +20,9 @@ pub async fn handle(app: &App, req: Request) -> Response {
         ("POST", "/password/reset") => reset_form(app, &req).await,
         ("POST", "/api/password/forgot") => api_forgot(app, &req).await,
         ("POST", "/api/password/reset") => api_reset(app, &req).await,
+        ("GET", "/password/change") => change_page(app, &req, 200, &[], None).await,
+        ("POST", "/password/change") => change_form(app, &req).await,
+        ("POST", "/api/password/change") => api_change(app, &req).await,
         _ => web::not_found(app, &req),
     }
 }
@@ -59,8 +64,13 @@ struct ResetForm {
     password_confirm: String,
 }
 
+/// RST-1: one answer at one pace, whatever matched.
 async fn forgot(app: &App, req: &Request, f: &Forgot<'_>) -> Result<(), Error> {
-    app.forgot_password(f, &web::ctx(req)).await
+    web::paced(
+        app.config.forgot_floor,
+        app.forgot_password(f, &web::ctx(req)),
+    )
+    .await
 }
 
 fn forgot_page(app: &App, req: &Request) -> Response {
@@ -179,7 +189,8 @@ async fn reset_form(app: &App, req: &Request) -> Response {
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => web::redirect("/login?setup=done"),
+        Ok(LinkUsed::Reset) => web::redirect("/login?notice=reset"),
+        Ok(LinkUsed::FirstPassword) => web::redirect("/login?setup=done"),
         Err(Error::WeakPassword { unmet }) => reset_form_page(
             app,
             req,
@@ -203,4 +214,83 @@ async fn api_reset(app: &App, req: &Request) -> Response {
     }
     .await;
     web::api(result, ctx.lang)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeBody {
+    current_password: String,
+    new_password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeForm {
+    csrf: String,
+    current_password: String,
+    password: String,
+    password_confirm: String,
+}
+
+/// PW-5: the change form, for a signed-in session only (SES-2).
+async fn change_page(
+    app: &App,
+    req: &Request,
+    status: u16,
+    unmet: &[&str],
+    error: Option<&str>,
+) -> Response {
+    let token = views::session_cookie(app, req);
+    if let Err(e) = app.signed(token.as_deref(), &[Stage::Full]).await {
+        return views::session_refused(app, req, &e).await;
+    }
+    views::frame_page(app, req, status, |f| {
+        tobira::pages::password_change(f, app.config.password_preset, unmet, error)
+    })
+}
+
+async fn change_form(app: &App, req: &Request) -> Response {
+    let f: ChangeForm = match web::checked_form(app, req, |f: &ChangeForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
+    let lang = web::lang_of(req);
+    if f.password != f.password_confirm {
+        return change_page(app, req, 400, &[], Some(t(lang, "password.mismatch"))).await;
+    }
+    let token = views::session_cookie(app, req);
+    let result = match parse_new_password(&f.password) {
+        Ok(pw) => {
+            app.change_password(token.as_deref(), &f.current_password, &pw, &web::ctx(req))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => web::redirect("/?notice=password_changed"),
+        Err(Error::WeakPassword { unmet }) => {
+            change_page(app, req, 400, &unmet, Some(t(lang, "password.weak"))).await
+        }
+        Err(Error::InvalidCredentials) => {
+            let r = change_page(app, req, 401, &[], Some(t(lang, "password.wrong_current"))).await;
+            views::clear_if_ended(app, req, r).await
+        }
+        Err(e) => views::session_refused(app, req, &e).await,
+    }
+}
+
+async fn api_change(app: &App, req: &Request) -> Response {
+    let ctx = web::ctx(req);
+    let token = views::session_cookie(app, req);
+    let result = async {
+        let b: ChangeBody = web::json_body(req)?;
+        let pw = parse_new_password(&b.new_password)?;
+        app.change_password(token.as_deref(), &b.current_password, &pw, &ctx)
+            .await
+    }
+    .await;
+    match result {
+        Ok(()) => web::no_content(),
+        Err(e) => web::error_response(&e, ctx.lang),
+    }
 }

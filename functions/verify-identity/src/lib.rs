@@ -280,7 +280,12 @@ async fn api_resend(app: &App, req: &Request) -> Response {
     let ctx = web::ctx(req);
     let result = async {
         let b: ResendBody = web::json_body(req)?;
-        app.resend_setup_link(&b.login_id, &b.email, &ctx).await?;
+        // SET-1: one answer at one pace, whatever matched (as RST-1).
+        web::paced(
+            app.config.forgot_floor,
+            app.resend_setup_link(&b.login_id, &b.email, &ctx),
+        )
+        .await?;
         Ok((202, serde_json::json!({})))
     }
     .await;

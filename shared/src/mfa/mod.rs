@@ -139,16 +139,14 @@ impl App {
     /// The session behind `token` at one of `stages` (SES-2), and its user.
     pub async fn signed(&self, token: Option<&str>, stages: &[Stage]) -> Result<Signed> {
         let token = token.ok_or(Error::NotSignedIn)?;
-        let (session, version) = self.session_item(token).await?;
+        let crate::session::LiveSession {
+            session,
+            version,
+            user,
+            user_version,
+        } = self.live_session(token).await?;
         if !stages.contains(&session.stage) {
             return Err(Error::Forbidden);
-        }
-        let (user, user_version) = self
-            .user(&session.user_id)
-            .await?
-            .ok_or(Error::NotSignedIn)?;
-        if user.state != crate::model::UserState::Active {
-            return Err(Error::NotSignedIn);
         }
         Ok(Signed {
             token_hash: token_hash(token),
@@ -400,6 +398,34 @@ impl App {
         ctx: &Ctx,
     ) -> Result<Vec<String>> {
         let s = self.signed(token, &[Stage::Full]).await?;
+        let key = self
+            .confirm_password(&s, password, "mfa.recovery_regenerate_refused", ctx)
+            .await?;
+        let now = self.now();
+        let (codes, w) = self.new_recovery_set(&s.user.id);
+        let writes = vec![
+            w,
+            Write::Delete {
+                key,
+                cond: Cond::Any,
+            },
+            self.audit(ctx, "mfa.recovery_regenerated", s.who(), None),
+        ];
+        self.store.write(writes, now).await?;
+        Ok(codes)
+    }
+
+    /// A signed-in user's password again (MFA-5 regenerate, PW-5 change),
+    /// checked as a sign-in is: one attempt reserved on the user's LOG-2
+    /// counter first, a wrong password counts (`refused` is its audit
+    /// kind). Answers the counter's key, to clear on success.
+    pub(crate) async fn confirm_password(
+        &self,
+        s: &Signed,
+        password: &str,
+        refused: &str,
+        ctx: &Ctx,
+    ) -> Result<crate::store::Key> {
         let pw = &Password::parse(password).map_err(|_| Error::InvalidCredentials)?;
         let key = keys::lock("login", &s.user.id);
         let locks = match self.take_attempt(&key, self.config.login_lock).await? {
@@ -414,31 +440,15 @@ impl App {
             .password_hash
             .as_deref()
             .is_some_and(|h| crate::password::verify(h, pw));
-        let now = self.now();
         if !ok {
-            let mut writes = vec![self.audit(
-                ctx,
-                "mfa.recovery_regenerate_refused",
-                s.who(),
-                Some("wrong password".into()),
-            )];
+            let mut writes = vec![self.audit(ctx, refused, s.who(), Some("wrong password".into()))];
             if locks {
                 writes.push(self.audit(ctx, "login.locked", s.who(), None));
             }
-            self.store.write(writes, now).await?;
+            self.store.write(writes, self.now()).await?;
             return Err(Error::InvalidCredentials);
         }
-        let (codes, w) = self.new_recovery_set(&s.user.id);
-        let writes = vec![
-            w,
-            Write::Delete {
-                key,
-                cond: Cond::Any,
-            },
-            self.audit(ctx, "mfa.recovery_regenerated", s.who(), None),
-        ];
-        self.store.write(writes, now).await?;
-        Ok(codes)
+        Ok(key)
     }
 
     /// TOS-1: accept the current terms; version and time are recorded.

@@ -1,0 +1,2 @@
+//! Placeholder: the forgot-password timing benchmark is being written.
+fn main() {}

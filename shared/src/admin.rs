@@ -1,0 +1,123 @@
+//! Accounts created by a tenant admin (ADM-1, ADM-2 default): the user is
+//! created pending, and RST-4's path sets the first password: a
+//! registration mail with a password link and its expiry, and, if that
+//! mail is lost or the link expired, "forgot password" with login ID and
+//! e-mail sends a new one.
+
+use crate::app::{App, Ctx};
+use crate::error::{Error, Result};
+use crate::i18n::Lang;
+use crate::ids::{Email, LoginId, PersonName, TenantId};
+use crate::mfa::Method;
+use crate::model::{keys, LoginRef, Role, User, UserState};
+use crate::random::new_ulid;
+use crate::reset::PURPOSE_REGISTRATION;
+use crate::store::{Cond, StoreError, Write};
+
+/// ADM-1's required fields (the optional ones come with the admin screens).
+#[derive(Clone, Debug)]
+pub struct NewUser<'a> {
+    pub tenant_id: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub phone: &'a str,
+    pub lang: Lang,
+    /// The second-factor method the admin chose (SET-4 skips the choice).
+    pub method: Option<&'a str>,
+    pub role: Role,
+}
+
+impl App {
+    /// ADM-1: create a user pending setup whose login ID is the e-mail
+    /// (ADM-2's default), and mail the registration link (RST-4). Answers
+    /// the new user's ID; 409 `login_taken` when the login ID is in use.
+    pub async fn create_user(&self, n: &NewUser<'_>, ctx: &Ctx) -> Result<String> {
+        let tenant_id = TenantId::parse(n.tenant_id)?;
+        let name = PersonName::parse(n.name)?;
+        let email = Email::parse(n.email)?;
+        let login_id = LoginId::parse(email.as_str())?;
+        let phone = crate::phone::digits_of(n.phone);
+        if !crate::phone::is_plain_digits(&phone) {
+            return Err(Error::invalid("invalid_phone", "phone must have 4 to 32 digits"));
+        }
+        let method = match n.method {
+            None => None,
+            Some(m) => Some(
+                Method::parse(m)
+                    .filter(|m| *m != Method::Sms)
+                    .ok_or_else(|| Error::invalid("invalid_method", "method must be totp or email"))?,
+            ),
+        };
+        let now = self.now();
+        let user = User {
+            id: new_ulid(self.rng.as_ref(), now).to_string(),
+            tenant_id: tenant_id.clone(),
+            parent_tenant_id: None,
+            login_id: login_id.clone(),
+            email,
+            name,
+            phone,
+            role: n.role,
+            state: UserState::PendingSetup,
+            lang: n.lang,
+            password_hash: None,
+            methods: Vec::new(),
+            ecid: None,
+            legacy_login_id: None,
+            legacy_password_hash: None,
+            service_ids: Vec::new(),
+            setup_token_hash: None,
+            setup_sent_at: None,
+            password_set_at: None,
+            closure_notice_at: None,
+            reset_token_hash: None,
+            linked_tenants: Vec::new(),
+            merged_into: None,
+            terms: None,
+            privacy: None,
+            sms_phone: None,
+            preset_method: method.map(|m| m.as_str().to_string()),
+            device_epoch: 0,
+            session_epoch: 0,
+            reset_done_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let writes = vec![
+            Write::put(keys::user(&user.id), &user, None, Cond::Absent),
+            Write::put(
+                keys::login(&login_id),
+                &LoginRef {
+                    user_id: user.id.clone(),
+                },
+                None,
+                Cond::Absent,
+            ),
+            Write::put(
+                keys::tenant_member(&tenant_id, &user.id),
+                &serde_json::json!({}),
+                None,
+                Cond::Absent,
+            ),
+            self.audit(
+                ctx,
+                "admin.user_created",
+                Some((&user.id, &tenant_id)),
+                None,
+            ),
+        ];
+        match self.store.write(writes, now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                return Err(Error::Conflict {
+                    code: "login_taken",
+                    message: "the e-mail is already another user's login ID".into(),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.send_password_link(&user.id, PURPOSE_REGISTRATION, ctx)
+            .await?;
+        Ok(user.id)
+    }
+}
