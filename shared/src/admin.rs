@@ -38,16 +38,18 @@ impl App {
         let login_id = LoginId::parse(email.as_str())?;
         let phone = crate::phone::digits_of(n.phone);
         if !crate::phone::is_plain_digits(&phone) {
-            return Err(Error::invalid("invalid_phone", "phone must have 4 to 32 digits"));
+            return Err(Error::invalid(
+                "invalid_phone",
+                "phone must have 4 to 32 digits",
+            ));
         }
-        let method = match n.method {
-            None => None,
-            Some(m) => Some(
-                Method::parse(m)
-                    .filter(|m| *m != Method::Sms)
-                    .ok_or_else(|| Error::invalid("invalid_method", "method must be totp or email"))?,
-            ),
-        };
+        let method =
+            match n.method {
+                None => None,
+                Some(m) => Some(Method::parse(m).filter(|m| *m != Method::Sms).ok_or_else(
+                    || Error::invalid("invalid_method", "method must be totp or email"),
+                )?),
+            };
         let now = self.now();
         let user = User {
             id: new_ulid(self.rng.as_ref(), now).to_string(),
@@ -79,6 +81,7 @@ impl App {
             preset_method: method.map(|m| m.as_str().to_string()),
             device_epoch: 0,
             session_epoch: 0,
+            reset_sent_at: None,
             reset_done_at: None,
             created_at: now,
             updated_at: now,

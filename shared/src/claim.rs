@@ -297,7 +297,10 @@ impl App {
             });
         }
         match self.store.write(writes, now).await {
-            Ok(()) => self.send_password_link(&user.id, crate::reset::PURPOSE_CLAIM, ctx).await,
+            Ok(()) => {
+                self.send_password_link(&user.id, crate::reset::PURPOSE_CLAIM, ctx)
+                    .await
+            }
             // The grant was used, the account changed, or the address was
             // taken meanwhile: start again.
             Err(StoreError::Conflict) => Err(Error::InvalidToken),

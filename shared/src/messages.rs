@@ -289,7 +289,8 @@ pub fn password_notice_mail(
             } else {
                 "この操作をした画面以外のすべての端末でサインアウトされました。".to_string()
             },
-            "お心当たりのない場合は、すぐにパスワードを再設定し、管理者にご連絡ください。".to_string(),
+            "お心当たりのない場合は、すぐにパスワードを再設定し、管理者にご連絡ください。"
+                .to_string(),
         ),
         Lang::En => (
             if reset {
@@ -309,7 +310,8 @@ pub fn password_notice_mail(
             } else {
                 "You have been signed out everywhere except where you made the change.".to_string()
             },
-            "If this was not you, reset your password now and contact your administrator.".to_string(),
+            "If this was not you, reset your password now and contact your administrator."
+                .to_string(),
         ),
     };
     compose(

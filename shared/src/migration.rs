@@ -681,6 +681,7 @@ impl App {
             preset_method: v.preset_method.map(|m| m.as_str().to_string()),
             device_epoch: 0,
             session_epoch: 0,
+            reset_sent_at: None,
             reset_done_at: None,
             created_at: now,
             updated_at: now,

@@ -82,6 +82,9 @@ pub struct User {
     /// a password change moves it on, ending every session made before.
     #[serde(default)]
     pub session_epoch: u32,
+    /// When the newest password link was mailed (one a minute at most).
+    #[serde(default)]
+    pub reset_sent_at: Option<Timestamp>,
     /// RST-3: when the user last completed a password reset.
     #[serde(default)]
     pub reset_done_at: Option<Timestamp>,

@@ -86,11 +86,7 @@ impl Personal<'_> {
             })
             .collect();
         words.extend(parts);
-        words.extend(
-            self.name
-                .split([' ', '\u{3000}'])
-                .map(str::to_lowercase),
-        );
+        words.extend(self.name.split([' ', '\u{3000}']).map(str::to_lowercase));
         words.retain(|w| w.chars().count() >= 3);
         words.sort();
         words.dedup();
@@ -302,7 +298,10 @@ mod tests {
             unmet_preset(Preset::Default, &p("Abcdefg1\\~")),
             Vec::<&str>::new()
         ); // ¥ is \
-        assert_eq!(unmet_preset(Preset::Default, &p("Abcdefg1あ")), vec!["characters"]);
+        assert_eq!(
+            unmet_preset(Preset::Default, &p("Abcdefg1あ")),
+            vec!["characters"]
+        );
         assert_eq!(
             unmet_preset(Preset::Default, &p(&format!("Ab1{}", "x".repeat(30)))),
             vec!["length"]
@@ -317,7 +316,10 @@ mod tests {
     #[test]
     fn pw_2_presets() {
         assert!(unmet_preset(Preset::Seed003, &p("Abcde1")).is_empty());
-        assert_eq!(unmet_preset(Preset::Seed002, &p("Abcdefghij12")), vec!["symbol"]);
+        assert_eq!(
+            unmet_preset(Preset::Seed002, &p("Abcdefghij12")),
+            vec!["symbol"]
+        );
         assert!(unmet_preset(Preset::Seed002, &p("Abcdefghij1!")).is_empty());
         assert_eq!(
             unmet_preset(Preset::Seed002, &p("Abcdefghij1^")),
@@ -348,13 +350,25 @@ mod tests {
         ] {
             assert_eq!(weak(ok), Vec::<&str>::new(), "{ok}");
         }
-        assert!(weak("Aaaaaaaa1").contains(&"repeated"), "{:?}", weak("Aaaaaaaa1"));
+        assert!(
+            weak("Aaaaaaaa1").contains(&"repeated"),
+            "{:?}",
+            weak("Aaaaaaaa1")
+        );
         assert!(weak("Abcabcabc1").contains(&"repeated"));
-        assert!(weak("Abcdefgh1").contains(&"sequence"), "{:?}", weak("Abcdefgh1"));
+        assert!(
+            weak("Abcdefgh1").contains(&"sequence"),
+            "{:?}",
+            weak("Abcdefgh1")
+        );
         assert!(weak("98765432Zy").contains(&"sequence"));
         assert!(weak("Poiuytrew5").contains(&"sequence")); // a keyboard row
         assert!(weak("Qwertyui1").contains(&"common"));
-        assert!(weak("Password1").contains(&"common"), "{:?}", weak("Password1"));
+        assert!(
+            weak("Password1").contains(&"common"),
+            "{:?}",
+            weak("Password1")
+        );
         assert!(weak("P@ssw0rd1").contains(&"common"));
         assert!(weak("Iloveyou2").contains(&"common"));
         assert!(weak("Government7").contains(&"dictionary"));
@@ -371,7 +385,10 @@ mod tests {
             vec!["length", "upper", "digit", "repeated"]
         );
         let all = all_rules(Preset::Seed002);
-        assert_eq!(&all[..6], ["length", "lower", "upper", "digit", "symbol", "characters"]);
+        assert_eq!(
+            &all[..6],
+            ["length", "lower", "upper", "digit", "symbol", "characters"]
+        );
         assert_eq!(&all[6..], WEAKNESSES);
     }
 

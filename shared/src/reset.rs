@@ -66,6 +66,8 @@ enum Route {
     SetupLink,
     /// RST-3: a reset was completed less than a day ago.
     Cooldown,
+    /// A link was mailed less than a minute ago.
+    TooSoon,
 }
 
 impl App {
@@ -84,6 +86,7 @@ impl App {
             };
             let expires = now.plus(ttl);
             let old = user.reset_token_hash.replace(hash.clone());
+            user.reset_sent_at = Some(now);
             user.updated_at = now;
             let mut writes = vec![
                 Write::put(keys::user(user_id), &user, None, Cond::Version(v)),
@@ -127,8 +130,10 @@ impl App {
                         &link,
                         expires,
                     );
-                    // If the mail fails the link is unusable but harmless; the
-                    // caller answers 503 and the user asks again.
+                    // If the mail fails the link is unusable but harmless:
+                    // "forgot password" records it and answers as always,
+                    // an operator or CLM-2 caller answers 503; either way
+                    // the user asks again.
                     self.mailer.send(&mail).await?;
                     return Ok(());
                 }
@@ -154,7 +159,8 @@ impl App {
         let user = self.user_by_login(&login).await?.map(|(u, _)| u);
         let who = user.as_ref().map(|u| (u.id.as_str(), &u.tenant_id));
         let lock_key = keys::lock("reset", &login.key());
-        if let Attempt::Locked { .. } = self.take_attempt(&lock_key, self.config.reset_lock).await? {
+        if let Attempt::Locked { .. } = self.take_attempt(&lock_key, self.config.reset_lock).await?
+        {
             return self.record(ctx, "password.forgot_blocked", who, None).await;
         }
         let route = match &user {
@@ -171,8 +177,13 @@ impl App {
             cond: Cond::Any,
         };
         let sent = match route {
-            Route::Cooldown => {
-                let w = self.audit(ctx, "password.forgot_cooldown", who, None);
+            Route::Cooldown | Route::TooSoon => {
+                let kind = if matches!(route, Route::Cooldown) {
+                    "password.forgot_cooldown"
+                } else {
+                    "password.forgot_too_soon"
+                };
+                let w = self.audit(ctx, kind, who, None);
                 return Ok(self.store.write(vec![clear, w], now).await?);
             }
             Route::Link(purpose) => {
@@ -197,10 +208,17 @@ impl App {
         }
     }
 
-    /// Where a "forgot password" entry for `u` leads, if it matches.
+    /// Where a "forgot password" entry for `u` leads, if it matches. A
+    /// matching entry mails at most one link a minute: whoever knows a
+    /// login ID and its e-mail cannot flood the mailbox or keep voiding
+    /// the user's newest link.
     async fn forgot_route(&self, u: &User, f: &Forgot<'_>) -> Result<Option<Route>> {
         let email_ok = u.email.matches(f.email);
-        Ok(match u.state {
+        let now = self.now();
+        let within_a_minute = |t: Option<crate::clock::Timestamp>| {
+            t.is_some_and(|t| now.millis() - t.millis() < 60_000)
+        };
+        let route = match u.state {
             UserState::Disabled => None,
             UserState::Active if !email_ok => None,
             UserState::Active => {
@@ -225,6 +243,11 @@ impl App {
             }
             UserState::PendingSetup if u.ecid.is_some() => email_ok.then_some(Route::SetupLink),
             UserState::PendingSetup => email_ok.then_some(Route::Link(PURPOSE_REGISTRATION)),
+        };
+        Ok(match route {
+            Some(Route::Link(_)) if within_a_minute(u.reset_sent_at) => Some(Route::TooSoon),
+            Some(Route::SetupLink) if within_a_minute(u.setup_sent_at) => Some(Route::TooSoon),
+            other => other,
         })
     }
 
@@ -292,7 +315,11 @@ impl App {
             },
             self.audit(
                 ctx,
-                if is_reset { "password.reset" } else { "password.set" },
+                if is_reset {
+                    "password.reset"
+                } else {
+                    "password.set"
+                },
                 Some((&user.id, &user.tenant_id)),
                 Some(purpose.clone()),
             ),
@@ -323,10 +350,15 @@ impl App {
         &self,
         token: Option<&str>,
         current: &str,
-        new: &Password,
+        new: &str,
         ctx: &Ctx,
     ) -> Result<()> {
         let s = self.signed(token, &[Stage::Full]).await?;
+        // A new password that cannot even be parsed (empty, over 1 KiB)
+        // breaks the length rule.
+        let new = &Password::parse(new).map_err(|_| Error::WeakPassword {
+            unmet: vec!["length"],
+        })?;
         let unmet = password::unmet(self.config.password_preset, new, &s.user.personal());
         if !unmet.is_empty() {
             return Err(Error::WeakPassword { unmet });
@@ -348,10 +380,15 @@ impl App {
         user.updated_at = now;
         session.epoch = user.session_epoch;
         let writes = vec![
-            Write::put(keys::user(&user.id), &user, None, Cond::Version(user_version)),
+            Write::put(
+                keys::user(&user.id),
+                &user,
+                None,
+                Cond::Version(user_version),
+            ),
             self.session_write(&token_hash, &session, Cond::Version(version)),
             Write::Delete {
-                key: lock,
+                key: lock.clone(),
                 cond: Cond::Any,
             },
             self.audit(
@@ -361,7 +398,14 @@ impl App {
                 None,
             ),
         ];
-        self.store.write(writes, now).await?;
+        if let Err(e) = self.store.write(writes, now).await {
+            // The account or the session changed meanwhile: the right
+            // password must not stay counted as a failure.
+            if e == StoreError::Conflict {
+                self.release_attempt(&lock).await?;
+            }
+            return Err(e.into());
+        }
         self.notify_password(&user, false, ctx).await;
         Ok(())
     }
@@ -379,9 +423,7 @@ impl App {
         );
         if self.mailer.send(&mail).await.is_err() {
             let who = Some((user.id.as_str(), &user.tenant_id));
-            let _ = self
-                .record(ctx, "password.notice_failed", who, None)
-                .await;
+            let _ = self.record(ctx, "password.notice_failed", who, None).await;
         }
     }
 }

@@ -31,6 +31,7 @@ const HTTP: &[(&str, &str, u16)] = &[
     ("enroll-totp", "get-enroll.json", 303),
     ("reset-password", "post-forgot.json", 202),
     ("reset-password", "post-reset.json", 400),
+    ("reset-password", "post-change.json", 401),
     ("reset-password", "get-forgot-page.json", 200),
     ("reset-password", "get-reset-page.json", 400),
 ];

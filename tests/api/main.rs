@@ -17,5 +17,6 @@ mod migration_runs;
 mod openapi;
 mod pages;
 mod portal_routes;
+mod reset;
 mod setup;
 mod support;

@@ -54,9 +54,16 @@ const EXPECTED_STATUSES: &[(&str, &str, &[&str])] = &[
         &["200", "400", "401", "409", "429", "503"],
     ),
     ("POST", "/api/claim/register", &["202", "400", "401", "503"]),
-    // RST-1 / RST-4: one answer whatever matched.
+    // RST-1..4: one answer whatever matched (a mail fault included).
     ("POST", "/api/password/forgot", &["202", "400", "503"]),
     ("POST", "/api/password/reset", &["200", "400", "503"]),
+    // PW-5: `full` only; a wrong current password is `invalid_credentials`
+    // (LOG-2/LOG-3); 409 when the user or session changed meanwhile.
+    (
+        "POST",
+        "/api/password/change",
+        &["204", "400", "401", "403", "409", "503"],
+    ),
     // LOG-4, MFA-3..5, 7: a session at `mfa` only (SES-2); `invalid_code`
     // and `not_signed_in` (401), a locked user (429, LOG-2).
     (
@@ -689,6 +696,7 @@ fn openapi_cookies_are_the_session_and_grant_cookies() {
         "/api/mfa/email",
         "/api/mfa/recovery/regenerate",
         "/api/mfa/recovery/ack",
+        "/api/password/change",
     ] {
         needs("POST", p, "session");
     }

@@ -259,13 +259,14 @@ async fn change_form(app: &App, req: &Request) -> Response {
         return change_page(app, req, 400, &[], Some(t(lang, "password.mismatch"))).await;
     }
     let token = views::session_cookie(app, req);
-    let result = match parse_new_password(&f.password) {
-        Ok(pw) => {
-            app.change_password(token.as_deref(), &f.current_password, &pw, &web::ctx(req))
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    let result = app
+        .change_password(
+            token.as_deref(),
+            &f.current_password,
+            &f.password,
+            &web::ctx(req),
+        )
+        .await;
     match result {
         Ok(()) => web::redirect("/?notice=password_changed"),
         Err(Error::WeakPassword { unmet }) => {
@@ -284,8 +285,7 @@ async fn api_change(app: &App, req: &Request) -> Response {
     let token = views::session_cookie(app, req);
     let result = async {
         let b: ChangeBody = web::json_body(req)?;
-        let pw = parse_new_password(&b.new_password)?;
-        app.change_password(token.as_deref(), &b.current_password, &pw, &ctx)
+        app.change_password(token.as_deref(), &b.current_password, &b.new_password, &ctx)
             .await
     }
     .await;
