@@ -21,6 +21,9 @@ use tobira::random::OsRandom;
 use tobira::web::{self, Body, LocalPeer, Request, Response};
 use tobira::{App, Config, Error};
 
+/// The demo account "created by an admin" on first start (RST-4).
+pub const DEMO_ADMIN_CREATED: &str = "new.member@example.co.jp";
+
 /// The demo legacy export migrated on first start (a copy of the sample data).
 pub const DEMO_USERS: &str = include_str!("../demo/legacy-users.jsonl");
 
@@ -77,6 +80,20 @@ impl Local {
             let action = report["action"].as_str().unwrap_or("-").to_string();
             out.insert(action, report);
         }
+        // RST-4 / ADM-1: one account an admin created, whose registration
+        // mail (a link to set the first password) waits in the outbox.
+        let admin_made = tobira::admin::NewUser {
+            tenant_id: "econ1000000001",
+            name: "New Member",
+            email: DEMO_ADMIN_CREATED,
+            phone: "0312340000",
+            lang: tobira::i18n::Lang::En,
+            method: None,
+            role: tobira::model::Role::General,
+        };
+        let ctx = tobira::Ctx::system("demo");
+        self.app.create_user(&admin_made, &ctx).await?;
+        out.insert("admin-created".into(), Value::from(DEMO_ADMIN_CREATED));
         Ok(Some(Value::Object(out)))
     }
 }

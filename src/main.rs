@@ -140,6 +140,10 @@ async fn serve(args: Args) -> ExitCode {
             println!("  import: {}", counts("import"));
             println!("  apply:  {}", counts("apply"));
             println!("  setup links: {}", report["send-setup-links"]);
+            println!(
+                "  created by an admin (registration mail in the outbox): {}",
+                report["admin-created"]
+            );
         }
         Ok(None) => println!("data: {} (already migrated)", args.data_dir.display()),
         Err(e) => {
