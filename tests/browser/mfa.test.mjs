@@ -14,10 +14,9 @@
 // skipped when an earlier one failed. Every page is kept as tests/browser/artifacts/mfa-*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import {
   STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, readOutbox, mailsTo, setupLinksIn, screenshot, formErrorText,
-  reachedPath,
+  reachedPath, clickAndWait, assertNoOverflow, base32Decode, totpAt, freshTotp, currentTotpStep,
 } from './support.mjs';
 
 const NARROW = { width: 360, height: 740 };
@@ -90,54 +89,6 @@ async function mailedCode(email, since) {
 
 // ------------------------------------------------------------------ TOTP (RFC 6238)
 
-function base32Decode(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const clean = text.replace(/[\s=]/g, '').toUpperCase();
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of clean) {
-    const i = alphabet.indexOf(ch);
-    assert.ok(i >= 0, `${JSON.stringify(ch)} is not a base32 character (key ${JSON.stringify(text)})`);
-    value = (value << 5) | i;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-const currentStep = () => Math.floor(Date.now() / 30_000);
-
-// RFC 6238: HMAC-SHA1 over the 8-byte big-endian step, dynamic truncation, 6 digits.
-function totpAt(secretBase32, step) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const bin = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
-  return String(bin % 1_000_000).padStart(6, '0');
-}
-
-// MFA-4: a time step is accepted once. The code of the current step, after waiting for the
-// next step when the current one is not later than `lastUsed` (at most one 30-s wait).
-async function freshTotp(secret, lastUsed) {
-  for (;;) {
-    const step = currentStep();
-    if (step > lastUsed) {
-      // Too close to the step's end the page might submit in the next step: still fine (one
-      // step of skew), but the test would record the wrong step, so wait those few ms out.
-      const left = (step + 1) * 30_000 - Date.now();
-      if (left > 1_500) return { step, code: totpAt(secret, step) };
-      await sleep(left + 50);
-      continue;
-    }
-    await sleep((lastUsed + 1) * 30_000 - Date.now() + 50);
-  }
-}
-
 // The RFC 6238 test vector, so a broken helper fails here and not as a refused code.
 assert.equal(totpAt('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1), '287082');
 
@@ -145,32 +96,6 @@ assert.equal(totpAt('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1), '287082');
 
 function shoot(page, name) {
   return screenshot(page, `mfa-${name}`);
-}
-
-// SES-3: usable on a narrow screen: nothing wider than the viewport (no sideways scrolling),
-// and nothing sticking out of the page's card (e.g. a table or a long login ID).
-async function assertNoOverflow(page, name) {
-  const { scrollWidth, clientWidth, wide } = await page.evaluate(() => {
-    const vw = document.documentElement.clientWidth;
-    const card = document.querySelector('main .card');
-    const cardRight = card ? card.getBoundingClientRect().right : vw;
-    const describe = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}` +
-      `${typeof el.className === 'string' && el.className ? `.${el.className.split(' ').join('.')}` : ''}`;
-    const wide = [...document.querySelectorAll('body *')]
-      .filter((el) => {
-        const r = el.getBoundingClientRect();
-        if (r.width === 0) return false;
-        const limit = card && card.contains(el) && el !== card ? cardRight : vw;
-        return r.right > limit + 0.5 || r.left < -0.5;
-      })
-      .slice(0, 5)
-      .map((el) => `${describe(el)} (right edge ${Math.round(el.getBoundingClientRect().right)}px)`);
-    return { scrollWidth: document.documentElement.scrollWidth, clientWidth: vw, wide };
-  });
-  const viewport = page.viewportSize();
-  assert.ok(scrollWidth <= viewport.width && wide.length === 0,
-    `page ${name} (${page.url()}) does not fit ${viewport.width}px: document ${scrollWidth}px wide ` +
-      `(client width ${clientWidth}); sticking out: ${wide.join(', ') || '-'}`);
 }
 
 // Waits until the page's path is `want`, keeps a screenshot named `name` (unless `shot` is
@@ -188,15 +113,6 @@ async function expectPage(page, want, name, { shot = true } = {}) {
   if (shot) await shoot(page, name);
   await assertNoOverflow(page, name);
   assert.equal(await page.locator('script').count(), 0, `page ${name} (${page.url()}) must not need a script`);
-}
-
-// Clicks `selector` (a submit button or a link) and waits for the next page to load.
-async function clickAndWait(page, selector) {
-  await Promise.all([
-    page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: STEP_TIMEOUT_MS }),
-    page.locator(selector).first().click(),
-  ]);
-  await page.waitForLoadState('load');
 }
 
 async function htmlLang(page) {
@@ -316,7 +232,7 @@ test('SET-4 MFA-4 MFA-5 TOS-1: first sign-in with TOTP through recovery codes an
       journey.secret = secret;
 
       // A wrong code: the same page again with the same key and an error.
-      const wrong = totpAt(secret, currentStep()) === '000000' ? '111111' : '000000';
+      const wrong = totpAt(secret, currentTotpStep()) === '000000' ? '111111' : '000000';
       await page.fill('#code', wrong);
       await clickAndWait(page, '#confirm');
       await expectPage(page, '/enroll/totp/confirm', '02b-enroll-totp-wrong-code');

@@ -4,6 +4,7 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -210,5 +211,90 @@ export async function reachedPath(page, want) {
     return true;
   } catch {
     return false;
+  }
+}
+
+// Clicks `selector` (a submit button or a link) and waits for the next page to load.
+export async function clickAndWait(page, selector) {
+  await Promise.all([
+    page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: STEP_TIMEOUT_MS }),
+    page.locator(selector).first().click(),
+  ]);
+  await page.waitForLoadState('load');
+}
+
+// SES-3: usable on a narrow screen: nothing wider than the viewport (no sideways scrolling),
+// and nothing sticking out of the page's card (e.g. a table or a long login ID).
+export async function assertNoOverflow(page, name) {
+  const { scrollWidth, clientWidth, wide } = await page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const card = document.querySelector('main .card');
+    const cardRight = card ? card.getBoundingClientRect().right : vw;
+    const describe = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}` +
+      `${typeof el.className === 'string' && el.className ? `.${el.className.split(' ').join('.')}` : ''}`;
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((el) => {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0) return false;
+        const limit = card && card.contains(el) && el !== card ? cardRight : vw;
+        return r.right > limit + 0.5 || r.left < -0.5;
+      })
+      .slice(0, 5)
+      .map((el) => `${describe(el)} (right edge ${Math.round(el.getBoundingClientRect().right)}px)`);
+    return { scrollWidth: document.documentElement.scrollWidth, clientWidth: vw, wide };
+  });
+  const viewport = page.viewportSize();
+  assert.ok(scrollWidth <= viewport.width && wide.length === 0,
+    `page ${name} (${page.url()}) does not fit ${viewport.width}px: document ${scrollWidth}px wide ` +
+      `(client width ${clientWidth}); sticking out: ${wide.join(', ') || '-'}`);
+}
+
+// ------------------------------------------------------------------ TOTP (RFC 6238)
+
+export function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = text.replace(/[\s=]/g, '').toUpperCase();
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of clean) {
+    const i = alphabet.indexOf(ch);
+    assert.ok(i >= 0, `${JSON.stringify(ch)} is not a base32 character (key ${JSON.stringify(text)})`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+// The 30-second TOTP time step of now.
+export const currentTotpStep = () => Math.floor(Date.now() / 30_000);
+
+// RFC 6238: HMAC-SHA1 over the 8-byte big-endian step, dynamic truncation, 6 digits.
+export function totpAt(secretBase32, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secretBase32)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const bin = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+// MFA-4: a time step is accepted once. { step, code } of the current step, after waiting for
+// the next step when the current one is not later than `lastUsed` (at most one 30-s wait),
+// and never in the last 1.5 s of a step (the test would record the wrong step).
+export async function freshTotp(secret, lastUsed) {
+  for (;;) {
+    const step = currentTotpStep();
+    if (step > lastUsed) {
+      const left = (step + 1) * 30_000 - Date.now();
+      if (left > 1_500) return { step, code: totpAt(secret, step) };
+      await sleep(left + 50);
+      continue;
+    }
+    await sleep((lastUsed + 1) * 30_000 - Date.now() + 50);
   }
 }
