@@ -145,13 +145,15 @@ impl App {
     }
 
     /// "Forgot password" (RST-1, RST-4; SET-1 for migrated users in the
-    /// window). The caller answers the same whatever happened, and every
-    /// entry does the same store work up to the mail: one read of the
-    /// login, one counted attempt per login ID (RST-2: 5 wrong entries
-    /// block it for 20 minutes, whether or not the login ID exists), one
-    /// write. A matching entry clears the count; a mail fault is recorded
-    /// and answered like everything else (the user is told to try again if
-    /// no mail arrives).
+    /// window). The caller answers the same whatever happened: the same
+    /// status and body, and (in the handler) no sooner than the configured
+    /// floor, which hides what differs: a match reads the user and writes
+    /// the link (two reads and one write more than a miss) and calls the
+    /// mail service. Every entry counts one attempt per login ID (RST-2: 5
+    /// wrong entries block it for 20 minutes, whether or not the login ID
+    /// exists); a matching entry clears the count. A mail fault is recorded
+    /// and answered like everything else (the page tells the user to try
+    /// again if no mail arrives). `benches/forgot.rs` measures all this.
     pub async fn forgot_password(&self, f: &Forgot<'_>, ctx: &Ctx) -> Result<()> {
         let Ok(login) = LoginId::parse(f.login_id) else {
             return self.record(ctx, "password.forgot_failed", None, None).await;

@@ -207,6 +207,9 @@ pub fn error_response(e: &Error, lang: Lang) -> Response {
 /// and no link take the same time as seen from outside. The floor is a
 /// property of the answer, not of the domain: the edge reads the clock.
 pub async fn paced<T>(floor: std::time::Duration, work: impl std::future::Future<Output = T>) -> T {
+    if floor.is_zero() {
+        return work.await;
+    }
     #[allow(clippy::disallowed_methods)] // wall time of this answer, at the edge
     let deadline = tokio::time::Instant::now() + floor;
     let out = work.await;
