@@ -1,15 +1,7 @@
 //! The pages of the journey (SES-3): forms that post, CSRF, Japanese and
 //! English, security headers; and the stage model (SES-2) on /enroll.
 
-use crate::support::{body_text, form_req, get, Harness, Jar};
-
-fn hidden(html: &str, name: &str) -> String {
-    let at = html
-        .find(&format!("name=\"{name}\" value=\""))
-        .unwrap_or_else(|| panic!("no {name} in page"));
-    let rest = &html[at + name.len() + 15..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
+use crate::support::{body_text, form_req, get, hidden, Harness, Jar};
 
 // SES-3
 #[tokio::test]

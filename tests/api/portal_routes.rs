@@ -10,7 +10,7 @@ use tobira::web::{Request, Response};
 use tobira::Config;
 
 use crate::support::{
-    body_json, body_text, ctx, form_req, get, json_req, sample_records, Harness, Jar,
+    body_json, body_text, ctx, form_req, get, hidden, json_req, sample_records, Harness, Jar,
 };
 
 /// The legacy portal's key (its SHA-256 is what the deployment is given).
@@ -110,15 +110,6 @@ fn password_link_token(h: &Harness, to: &str) -> String {
         .next()
         .unwrap()
         .to_string()
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let needle = format!("name=\"{name}\" value=\"");
-    let at = html
-        .find(&needle)
-        .unwrap_or_else(|| panic!("no {name} in page"))
-        + needle.len();
-    html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
 fn status_and_body(r: &Response) -> (u16, Value) {

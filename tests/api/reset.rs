@@ -8,7 +8,7 @@ use tobira::ids::Password;
 
 use crate::mfa::{full_client, totp_code, totp_user, Client, PW};
 use crate::support::{
-    body_json, body_text, ctx, form_req, get, json_req, test_config, Harness, Jar,
+    body_json, body_text, ctx, form_req, get, hidden, json_req, test_config, Harness, Jar,
 };
 
 const NEW_PW: &str = "Kumo-Tori-Ame7";
@@ -399,14 +399,7 @@ async fn pw_3_weak_passwords_are_refused_with_every_unmet_rule_and_nothing_is_us
         .await;
     jar.take(&page);
     let html = body_text(&page);
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = hidden(&html, "csrf");
     let r = h
         .send(jar.apply(form_req(
             "/password/reset",
@@ -521,14 +514,7 @@ async fn pw_5_change_password_page_works_without_javascript() {
     assert_eq!(page.status(), 200);
     let html = body_text(&page);
     assert!(html.contains("name=\"current_password\"") && !html.contains("<script"));
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = hidden(&html, "csrf");
     let post = |fields: &[(&str, &str)]| c.jar.apply(form_req("/password/change", fields));
     let r = h
         .send(post(&[

@@ -209,6 +209,16 @@ pub fn form_req(uri: &str, fields: &[(&str, &str)]) -> Request {
         .unwrap()
 }
 
+/// The value of the hidden (or any) input `name` of a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + needle.len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
 pub fn body_json(r: &Response) -> Value {
     serde_json::from_slice(r.body().as_ref()).unwrap_or(Value::Null)
 }
