@@ -51,35 +51,27 @@
 //! per case and setting without the floor, 28 with it);
 //! `cargo bench --bench forgot -- --quick` (4 rounds, about 22 s).
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::json;
-use tobira::adapters::sqlite::SqliteStore;
-use tobira::clock::Timestamp;
 use tobira::delivery::{DeliveryError, Mail, Mailer};
-use tobira::i18n::Lang;
-use tobira::ids::{LoginId, Password};
-use tobira::model::{keys, UserState};
+use tobira::ids::LoginId;
+use tobira::model::keys;
 use tobira::reset::Forgot;
 use tobira::softlock::LockState;
-use tobira::store::{get_as, Cond, Item, Key, Query, Store, StoreError, Write};
+use tobira::store::get_as;
 use tobira::web::{Body, LocalPeer, Request, Response};
 use tobira::{App, Config, Ctx};
-use tobira_local::Local;
+
+#[allow(dead_code)]
+mod support;
+use support::{ms, start, stats, Counting, Counts, Stats, TENANT};
 
 /// The modelled mail service's time per send.
 const MAIL_DELAY: Duration = Duration::from_millis(80);
-const TENANT: &str = "econ9000000001";
-
-/// A benchmark measures wall time: the one reason to read the clock here.
-#[allow(clippy::disallowed_methods)]
-fn start() -> Instant {
-    Instant::now()
-}
 
 // ------------------------------------------------------------------ mailer
 
@@ -99,54 +91,6 @@ impl Mailer for Delayed {
         }
         self.sent.fetch_add(1, Ordering::SeqCst);
         self.inner.send(mail).await
-    }
-}
-
-// ---------------------------------------------------------------- counting
-
-/// Store requests, counted by a wrapper of the store port (as in
-/// `benches/mfa.rs`): the domain makes the same calls whatever store is
-/// behind the port, so these are the DynamoDB requests of an entry.
-#[derive(Default)]
-struct Counts {
-    gets: AtomicU64,
-    queries: AtomicU64,
-    writes: AtomicU64,
-    items: AtomicU64,
-}
-
-impl Counts {
-    fn take(&self) -> [u64; 4] {
-        [
-            self.gets.swap(0, Ordering::SeqCst),
-            self.queries.swap(0, Ordering::SeqCst),
-            self.writes.swap(0, Ordering::SeqCst),
-            self.items.swap(0, Ordering::SeqCst),
-        ]
-    }
-}
-
-struct Counting {
-    inner: Arc<dyn Store>,
-    counts: Arc<Counts>,
-}
-
-#[async_trait]
-impl Store for Counting {
-    async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
-        self.counts.gets.fetch_add(1, Ordering::Relaxed);
-        self.inner.get(key, now).await
-    }
-    async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
-        self.counts.queries.fetch_add(1, Ordering::Relaxed);
-        self.inner.query(q, now).await
-    }
-    async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
-        self.counts.writes.fetch_add(1, Ordering::Relaxed);
-        self.counts
-            .items
-            .fetch_add(writes.len() as u64, Ordering::Relaxed);
-        self.inner.write(writes, now).await
     }
 }
 
@@ -270,9 +214,7 @@ impl Bench {
         };
         let calls = self.counts.take();
         let c = &mut self.calls[CASES.iter().position(|k| *k == case).expect("a case")];
-        for (a, b) in c.0.iter_mut().zip(calls) {
-            *a += b;
-        }
+        support::add(&mut c.0, calls);
         c.1 += 1;
         let mails = self.sent.load(Ordering::SeqCst) - sent;
         let expected = u64::from(case == Case::Match);
@@ -299,59 +241,6 @@ impl Bench {
 
 // ------------------------------------------------------------------- setup
 
-/// A fresh directory under the system's temporary directory.
-fn temp_dir() -> PathBuf {
-    let base = std::env::temp_dir();
-    for n in 0u32.. {
-        let dir = base.join(format!("tobira-bench-forgot-{}-{n}", std::process::id()));
-        if std::fs::create_dir(&dir).is_ok() {
-            return dir;
-        }
-    }
-    unreachable!()
-}
-
-fn legacy(login_id: &str, n: usize) -> serde_json::Value {
-    json!({
-        "login_id": login_id,
-        "ecid": format!("ecid{:010}", 9_000_000_000u64 + n as u64),
-        "email": login_id,
-        "name": format!("Bench User {n}"),
-        "phone": "0312345678",
-        "tenant_id": TENANT,
-        "role": "general",
-    })
-}
-
-/// Give a migrated user a password and make it active, as the first-login
-/// setup (SET-3) would.
-async fn active_user(app: &App, login_id: &str, hash: &str) {
-    let login = LoginId::parse(login_id).expect("valid login ID");
-    let (mut user, v) = app
-        .user_by_login(&login)
-        .await
-        .expect("store")
-        .expect("migrated user");
-    let now = app.now();
-    user.state = UserState::Active;
-    user.password_hash = Some(hash.to_string());
-    user.password_set_at = Some(now);
-    user.setup_token_hash = None;
-    user.updated_at = now;
-    app.store
-        .write(
-            vec![Write::put(
-                keys::user(&user.id),
-                &user,
-                None,
-                Cond::Version(v),
-            )],
-            now,
-        )
-        .await
-        .expect("activate user");
-}
-
 /// Migrate and activate `matching` users for (a) and `wrong` for (b).
 async fn users(app: &App, ctx: &Ctx, matching: usize, wrong: usize) -> (Vec<String>, Vec<String>) {
     let match_users: Vec<String> = (0..matching)
@@ -360,65 +249,12 @@ async fn users(app: &App, ctx: &Ctx, matching: usize, wrong: usize) -> (Vec<Stri
     let wrong_users: Vec<String> = (0..wrong)
         .map(|i| format!("bench.wrong.{i}@example.co.jp"))
         .collect();
-    let records: Vec<_> = match_users
-        .iter()
-        .chain(&wrong_users)
-        .enumerate()
-        .map(|(n, id)| legacy(id, n))
-        .collect();
-    let imported = app.import(&records, ctx).await.expect("import");
-    assert_eq!(
-        imported.counts.staged as usize,
-        records.len(),
-        "{:?}",
-        imported.counts
-    );
-    let mut migrated = 0;
-    for _ in 0..1000 {
-        let r = app
-            .apply(&tobira::migration::ApplyOptions::default(), ctx)
-            .await
-            .expect("apply");
-        migrated += (r.counts.migrated + r.counts.phone_normalised) as usize;
-        if r.complete {
-            break;
-        }
-    }
-    assert_eq!(migrated, records.len(), "apply");
-    let pw = Password::parse("Tobira-Door42").expect("valid password");
-    let hash = tobira::password::hash(&pw, app.rng.as_ref());
-    for id in match_users.iter().chain(&wrong_users) {
-        active_user(app, id, &hash).await;
-    }
+    let ids: Vec<&String> = match_users.iter().chain(&wrong_users).collect();
+    support::active_users(app, ctx, &ids).await;
     (match_users, wrong_users)
 }
 
 // ----------------------------------------------------------------- figures
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-struct Stats {
-    median: Duration,
-    p10: Duration,
-    p90: Duration,
-}
-
-fn stats(s: &[Duration]) -> Stats {
-    let mut s = s.to_vec();
-    s.sort();
-    Stats {
-        median: percentile(&s, 0.5),
-        p10: percentile(&s, 0.1),
-        p90: percentile(&s, 0.9),
-    }
-}
 
 /// The chance that a sample of `x` is slower than one of `y`, over all
 /// pairs, ties counting half (the Mann-Whitney U over the pairs, i.e. the
@@ -439,8 +275,7 @@ fn p_slower(x: &[Duration], y: &[Duration]) -> f64 {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; anything but `--quick` is ignored.
-    let quick = std::env::args().any(|a| a == "--quick");
+    let quick = support::quick();
     // Iterations of the four cases: per round without the floor (cheap),
     // one per round with it (2 s each at 500 ms).
     let (warmup, rounds, unfloored) = if quick { (1, 4, 4) } else { (1, 28, 8) };
@@ -451,15 +286,11 @@ fn main() {
         .forgot_floor;
     assert!(!default_floor.is_zero(), "the default floor is 0");
 
-    let dir = temp_dir();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let dir = support::temp_dir("forgot");
+    let rt = support::runtime();
     let (settings, calls, whole) = rt.block_on(async {
         let t_all = start();
-        let store = Arc::new(SqliteStore::open(&dir.join("tobira.db")).expect("open sqlite store"));
-        let local = Local::with_store(store, Config::local("http://127.0.0.1:3000"));
+        let local = support::local(&dir);
         let counts = Arc::new(Counts::default());
         let base = App {
             store: Arc::new(Counting {
@@ -468,11 +299,7 @@ fn main() {
             }),
             ..local.app.clone()
         };
-        let ctx = Ctx {
-            ip: "127.0.0.1".into(),
-            user_agent: "benches/forgot.rs".into(),
-            lang: Lang::En,
-        };
+        let ctx = support::ctx("forgot");
         let policy = base.config.reset_lock;
         assert!(policy.max_failures >= 2, "RST-2 limit {policy:?}");
 

@@ -19,30 +19,19 @@
 //! `cargo bench --bench login` (10 rounds × 10 of each case after a
 //! warm-up); `cargo bench --bench login -- --quick` (3 rounds × 3).
 
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::json;
-use tobira::adapters::sqlite::SqliteStore;
-use tobira::i18n::Lang;
-use tobira::ids::{LoginId, Password};
-use tobira::model::{keys, UserState};
-use tobira::store::{Cond, Write};
-use tobira::{App, Config, Ctx, Error};
-use tobira_local::Local;
+use tobira::ids::Password;
+use tobira::{App, Ctx, Error};
 
-const PASSWORD: &str = "Tobira-Door42";
+#[allow(dead_code)]
+mod support;
+use support::{ms, start, stats, Stats};
+
 const WRONG: &str = "Tobira-Door43";
 const USER: &str = "bench.user@example.co.jp";
 const LOCKED_USER: &str = "bench.locked@example.co.jp";
 const UNKNOWN_USER: &str = "nobody.here@example.co.jp";
-
-/// A benchmark measures wall time: the one reason to read the clock here.
-#[allow(clippy::disallowed_methods)]
-fn start() -> Instant {
-    Instant::now()
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Case {
@@ -112,94 +101,17 @@ impl Bench {
     }
 }
 
-/// A fresh directory under the system's temporary directory.
-fn temp_dir() -> PathBuf {
-    let base = std::env::temp_dir();
-    for n in 0u32.. {
-        let dir = base.join(format!("tobira-bench-login-{}-{n}", std::process::id()));
-        if std::fs::create_dir(&dir).is_ok() {
-            return dir;
-        }
-    }
-    unreachable!()
-}
-
-fn legacy(login_id: &str, ecid: &str, name: &str) -> serde_json::Value {
-    json!({
-        "login_id": login_id,
-        "ecid": ecid,
-        "email": login_id,
-        "name": name,
-        "phone": "0312345678",
-        "tenant_id": "econ9000000001",
-        "role": "general",
-    })
-}
-
-/// Migrate a legacy record, then give the user a password and make it
-/// active, as the first-login setup (SET-3) would.
-async fn active_user(app: &App, login_id: &str, hash: &str) {
-    let login = LoginId::parse(login_id).expect("valid login ID");
-    let (mut user, v) = app
-        .user_by_login(&login)
-        .await
-        .expect("store")
-        .expect("migrated user");
-    let now = app.now();
-    user.state = UserState::Active;
-    user.password_hash = Some(hash.to_string());
-    user.password_set_at = Some(now);
-    user.setup_token_hash = None;
-    user.updated_at = now;
-    app.store
-        .write(
-            vec![Write::put(
-                keys::user(&user.id),
-                &user,
-                None,
-                Cond::Version(v),
-            )],
-            now,
-        )
-        .await
-        .expect("activate user");
-}
-
 async fn setup(dir: &std::path::Path) -> Bench {
-    let store = Arc::new(SqliteStore::open(&dir.join("tobira.db")).expect("open sqlite store"));
-    let local = Local::with_store(store, Config::local("http://127.0.0.1:3000"));
-    let app = local.app;
-    let ctx = Ctx {
-        ip: "127.0.0.1".into(),
-        user_agent: "benches/login.rs".into(),
-        lang: Lang::En,
-    };
-    let records = [
-        legacy(USER, "ecid9000000001", "Bench User"),
-        legacy(LOCKED_USER, "ecid9000000002", "Bench Locked"),
-    ];
-    let imported = app.import(&records, &ctx).await.expect("import");
-    assert_eq!(imported.counts.staged, 2, "import: {:?}", imported.counts);
-    let applied = app
-        .apply(&tobira::migration::ApplyOptions::default(), &ctx)
-        .await
-        .expect("apply");
-    assert_eq!(
-        applied.counts.migrated + applied.counts.phone_normalised,
-        2,
-        "apply: {:?}",
-        applied.counts
-    );
-
-    let pw = Password::parse(PASSWORD).expect("valid password");
+    let app = support::local(dir).app;
+    let ctx = support::ctx("login");
+    // Two legacy records imported and applied, then made active with the
+    // same password hash.
+    let (pw, hash) = support::active_users(&app, &ctx, &[USER, LOCKED_USER]).await;
     let wrong = Password::parse(WRONG).expect("valid password");
-    let hash = tobira::password::hash(&pw, app.rng.as_ref());
     assert!(
         hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "{hash}"
     );
-    active_user(&app, USER, &hash).await;
-    active_user(&app, LOCKED_USER, &hash).await;
 
     // LOG-2: lock the second account with wrong passwords (5 by default).
     for _ in 0..app.config.login_lock.max_failures {
@@ -215,25 +127,12 @@ async fn setup(dir: &std::path::Path) -> Bench {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
 fn main() {
-    // `cargo bench` passes `--bench`; anything but `--quick` is ignored.
-    let quick = std::env::args().any(|a| a == "--quick");
+    let quick = support::quick();
     let (warmup, rounds, per_round) = if quick { (1, 3, 3) } else { (2, 10, 10) };
 
-    let dir = temp_dir();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let dir = support::temp_dir("login");
+    let rt = support::runtime();
     let samples = rt.block_on(async {
         let b = setup(&dir).await;
         // The refusal paths' dummy hash is made on first use: warm-ups take it.
@@ -259,20 +158,9 @@ fn main() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 
-    let stats: Vec<(Duration, Duration, Duration)> = samples
-        .iter()
-        .map(|s| {
-            let mut s = s.clone();
-            s.sort();
-            (
-                percentile(&s, 0.5),
-                percentile(&s, 0.1),
-                percentile(&s, 0.9),
-            )
-        })
-        .collect();
-    let bare = stats[0].0;
-    let success = stats[1].0;
+    let stats: Vec<Stats> = samples.iter().map(|s| stats(s)).collect();
+    let bare = stats[0].median;
+    let success = stats[1].median;
     // Paired: each case's time minus the bare verification of the same
     // iteration, median over iterations (signed, ms). Less noisy than the
     // difference of two medians for a cost this small next to argon2.
@@ -305,11 +193,11 @@ fn main() {
             "{:<26} {:>5} {:>11.2} {:>9.2} {:>9.2} {:>7.3} {:>9.3} {:>+16.3}",
             case.label(),
             samples[i].len(),
-            ms(st.0),
-            ms(st.1),
-            ms(st.2),
-            st.0.as_secs_f64() / bare.as_secs_f64(),
-            st.0.as_secs_f64() / success.as_secs_f64(),
+            ms(st.median),
+            ms(st.p10),
+            ms(st.p90),
+            st.median.as_secs_f64() / bare.as_secs_f64(),
+            st.median.as_secs_f64() / success.as_secs_f64(),
             paired[i],
         );
     }

@@ -31,80 +31,25 @@
 //! `cargo bench --bench mfa` (10,000 of each case after a warm-up);
 //! `cargo bench --bench mfa -- --quick` (200 of each).
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use async_trait::async_trait;
-use serde_json::json;
 use tobira::adapters::fakes::MemoryOutbox;
-use tobira::adapters::sqlite::SqliteStore;
-use tobira::clock::{Clock, ManualClock, SystemClock, Timestamp};
-use tobira::i18n::Lang;
+use tobira::clock::{Clock, ManualClock, SystemClock};
 use tobira::ids::{LoginId, Password};
 use tobira::mfa::{Channel, Method, Proof, Purpose};
-use tobira::model::{keys, User, UserState};
+use tobira::model::User;
 use tobira::random::OsRandom;
 use tobira::session::Stage;
-use tobira::store::{Cond, Item, Key, Query, Store, StoreError, Write};
-use tobira::{App, Config, Ctx, Error};
+use tobira::{App, Ctx, Error};
 use totp_rs::{Builder, Secret, Totp};
 
-const PASSWORD: &str = "Tobira-Door42";
+#[allow(dead_code)]
+mod support;
+use support::{add, percentile, start, Counting, Counts};
+
 /// Users per factor; the iterations go round them.
 const USERS: usize = 20;
-
-/// A benchmark measures wall time: the one reason to read the clock here.
-#[allow(clippy::disallowed_methods)]
-fn start() -> Instant {
-    Instant::now()
-}
-
-// ---------------------------------------------------------------- counting
-
-#[derive(Default)]
-struct Counts {
-    gets: AtomicU64,
-    queries: AtomicU64,
-    writes: AtomicU64,
-    items: AtomicU64,
-}
-
-impl Counts {
-    fn take(&self) -> [u64; 4] {
-        [
-            self.gets.swap(0, Ordering::SeqCst),
-            self.queries.swap(0, Ordering::SeqCst),
-            self.writes.swap(0, Ordering::SeqCst),
-            self.items.swap(0, Ordering::SeqCst),
-        ]
-    }
-}
-
-struct Counting {
-    inner: Arc<dyn Store>,
-    counts: Arc<Counts>,
-}
-
-#[async_trait]
-impl Store for Counting {
-    async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
-        self.counts.gets.fetch_add(1, Ordering::Relaxed);
-        self.inner.get(key, now).await
-    }
-    async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
-        self.counts.queries.fetch_add(1, Ordering::Relaxed);
-        self.inner.query(q, now).await
-    }
-    async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
-        self.counts.writes.fetch_add(1, Ordering::Relaxed);
-        self.counts
-            .items
-            .fetch_add(writes.len() as u64, Ordering::Relaxed);
-        self.inner.write(writes, now).await
-    }
-}
 
 // ------------------------------------------------------------------- cases
 
@@ -283,12 +228,6 @@ impl Bench {
     }
 }
 
-fn add(into: &mut [u64; 4], c: [u64; 4]) {
-    for (a, b) in into.iter_mut().zip(c) {
-        *a += b;
-    }
-}
-
 /// The six digits after "ワンタイムパスワード: " / "Your one-time password: ".
 fn code_in(text: &str) -> String {
     for marker in ["ワンタイムパスワード: ", "one-time password: "] {
@@ -306,61 +245,8 @@ fn code_in(text: &str) -> String {
 
 // ------------------------------------------------------------------- setup
 
-/// A fresh directory under the system's temporary directory.
-fn temp_dir() -> PathBuf {
-    let base = std::env::temp_dir();
-    for n in 0u32.. {
-        let dir = base.join(format!("tobira-bench-mfa-{}-{n}", std::process::id()));
-        if std::fs::create_dir(&dir).is_ok() {
-            return dir;
-        }
-    }
-    unreachable!()
-}
-
 fn login_id(kind: &str, i: usize) -> String {
     format!("bench.{kind}.{i}@example.co.jp")
-}
-
-fn legacy(login_id: &str, n: usize) -> serde_json::Value {
-    json!({
-        "login_id": login_id,
-        "ecid": format!("ecid{:010}", 9_000_000_000u64 + n as u64),
-        "email": login_id,
-        "name": format!("Bench User {n}"),
-        "phone": "0312345678",
-        "tenant_id": "econ9000000001",
-        "role": "general",
-    })
-}
-
-/// Give a migrated user a password and make it active, as the first-login
-/// setup (SET-3) would.
-async fn active_user(app: &App, login_id: &str, hash: &str) {
-    let login = LoginId::parse(login_id).expect("valid login ID");
-    let (mut user, v) = app
-        .user_by_login(&login)
-        .await
-        .expect("store")
-        .expect("migrated user");
-    let now = app.now();
-    user.state = UserState::Active;
-    user.password_hash = Some(hash.to_string());
-    user.password_set_at = Some(now);
-    user.setup_token_hash = None;
-    user.updated_at = now;
-    app.store
-        .write(
-            vec![Write::put(
-                keys::user(&user.id),
-                &user,
-                None,
-                Cond::Version(v),
-            )],
-            now,
-        )
-        .await
-        .expect("activate user");
 }
 
 /// Sign in with the password: a session at `stage`.
@@ -370,9 +256,18 @@ async fn login(app: &App, id: &str, pw: &Password, ctx: &Ctx, stage: Stage) -> S
     s.session
 }
 
+/// The user of a login ID, as stored now.
+async fn user(app: &App, id: &str) -> User {
+    app.user_by_login(&LoginId::parse(id).expect("login ID"))
+        .await
+        .expect("store")
+        .expect("user")
+        .0
+}
+
 async fn setup(dir: &std::path::Path, counts: Arc<Counts>) -> Bench {
-    let sqlite = Arc::new(SqliteStore::open(&dir.join("tobira.db")).expect("open sqlite store"));
-    let mut config = Config::local("http://127.0.0.1:3000");
+    let sqlite = support::open_store(dir);
+    let mut config = support::config();
     // MFA-3 caps codes per user and hour (5 by default); the benchmark sends
     // thousands to a handful of users. The cap is still counted (a read and
     // a conditional write per send), never reached.
@@ -390,43 +285,14 @@ async fn setup(dir: &std::path::Path, counts: Arc<Counts>) -> Bench {
         clock: clock.clone(),
         rng: Arc::new(OsRandom),
     };
-    let ctx = Ctx {
-        ip: "127.0.0.1".into(),
-        user_agent: "benches/mfa.rs".into(),
-        lang: Lang::En,
-    };
+    let ctx = support::ctx("mfa");
 
     let ids: Vec<(String, bool)> = (0..USERS)
         .map(|i| (login_id("email", i), true))
         .chain((0..USERS).map(|i| (login_id("totp", i), false)))
         .collect();
-    let records: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(n, (id, _))| legacy(id, n))
-        .collect();
-    let imported = app.import(&records, &ctx).await.expect("import");
-    assert_eq!(
-        imported.counts.staged as usize,
-        ids.len(),
-        "{:?}",
-        imported.counts
-    );
-    let applied = app
-        .apply(&tobira::migration::ApplyOptions::default(), &ctx)
-        .await
-        .expect("apply");
-    assert_eq!(
-        (applied.counts.migrated + applied.counts.phone_normalised) as usize,
-        ids.len(),
-        "apply: {:?}",
-        applied.counts
-    );
-    let pw = Password::parse(PASSWORD).expect("valid password");
-    let hash = tobira::password::hash(&pw, app.rng.as_ref());
-    for (id, _) in &ids {
-        active_user(&app, id, &hash).await;
-    }
+    let logins: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
+    let (pw, _) = support::active_users(&app, &ctx, &logins).await;
 
     let mut b = Bench {
         app,
@@ -471,13 +337,7 @@ async fn setup(dir: &std::path::Path, counts: Arc<Counts>) -> Bench {
                 .confirm_totp(Some(&token), &code, &b.ctx)
                 .await
                 .expect("confirm TOTP");
-            let user = b
-                .app
-                .user_by_login(&LoginId::parse(id).expect("login ID"))
-                .await
-                .expect("store")
-                .expect("user")
-                .0;
+            let user = user(&b.app, id).await;
             b.totp_users.push((user, totp));
             e
         };
@@ -489,13 +349,7 @@ async fn setup(dir: &std::path::Path, counts: Arc<Counts>) -> Bench {
             .expect("acknowledge recovery codes");
         login(&b.app, id, &pw, &b.ctx, Stage::Mfa).await;
         if *email {
-            let user = b
-                .app
-                .user_by_login(&LoginId::parse(id).expect("login ID"))
-                .await
-                .expect("store")
-                .expect("user")
-                .0;
+            let user = user(&b.app, id).await;
             assert_eq!(user.methods, vec!["email".to_string()]);
             b.email_users.push(user);
         }
@@ -506,11 +360,6 @@ async fn setup(dir: &std::path::Path, counts: Arc<Counts>) -> Bench {
 }
 
 // ----------------------------------------------------------------- report
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i]
-}
 
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
@@ -543,19 +392,15 @@ fn row(label: &str, s: &Samples) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; anything but `--quick` is ignored.
-    let quick = std::env::args().any(|a| a == "--quick");
+    let quick = support::quick();
     let (warmup, n) = if quick {
         (USERS, 200)
     } else {
         (2 * USERS, 10_000)
     };
 
-    let dir = temp_dir();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let dir = support::temp_dir("mfa");
+    let rt = support::runtime();
     let wall = start();
     let (samples, sends) = rt.block_on(async {
         let counts = Arc::new(Counts::default());

@@ -13,67 +13,16 @@
 //! `cargo bench --bench migration` (100,000 users);
 //! `TOBIRA_BENCH_USERS=10000 cargo bench --bench migration` for a shorter run.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
-use async_trait::async_trait;
 use serde_json::{json, Value};
-use tobira::adapters::sqlite::SqliteStore;
-use tobira::clock::Timestamp;
 use tobira::migration::ApplyOptions;
-use tobira::store::{Item, Key, Query, Store, StoreError, Write};
 use tobira::{Config, Ctx};
 use tobira_local::Local;
 
-/// A benchmark measures wall time: the one reason to read the clock here.
-#[allow(clippy::disallowed_methods)]
-fn start() -> Instant {
-    Instant::now()
-}
-
-#[derive(Default)]
-struct Counts {
-    gets: AtomicU64,
-    queries: AtomicU64,
-    writes: AtomicU64,
-    items: AtomicU64,
-}
-
-impl Counts {
-    fn take(&self) -> [u64; 4] {
-        [
-            self.gets.swap(0, Ordering::SeqCst),
-            self.queries.swap(0, Ordering::SeqCst),
-            self.writes.swap(0, Ordering::SeqCst),
-            self.items.swap(0, Ordering::SeqCst),
-        ]
-    }
-}
-
-struct Counting {
-    inner: Arc<dyn Store>,
-    counts: Arc<Counts>,
-}
-
-#[async_trait]
-impl Store for Counting {
-    async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
-        self.counts.gets.fetch_add(1, Ordering::Relaxed);
-        self.inner.get(key, now).await
-    }
-    async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
-        self.counts.queries.fetch_add(1, Ordering::Relaxed);
-        self.inner.query(q, now).await
-    }
-    async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
-        self.counts.writes.fetch_add(1, Ordering::Relaxed);
-        self.counts
-            .items
-            .fetch_add(writes.len() as u64, Ordering::Relaxed);
-        self.inner.write(writes, now).await
-    }
-}
+#[allow(dead_code)]
+mod support;
+use support::{start, Counting, Counts};
 
 /// Synthetic legacy users: 500 contracts, one in 50 login IDs shared with
 /// the previous record under another contract (MIG-3/MIG-7), phones in the
@@ -126,10 +75,11 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let dir = std::env::temp_dir().join(format!("tobira-bench-migration-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let sqlite = Arc::new(SqliteStore::open(&dir.join("tobira.db")).expect("sqlite"));
-    let local = Local::with_store(sqlite, Config::local("https://portal.example.com"));
+    let dir = support::temp_dir("migration");
+    let local = Local::with_store(
+        support::open_store(&dir),
+        Config::local("https://portal.example.com"),
+    );
     let counts = Arc::new(Counts::default());
     let mut app = local.app.clone();
     app.store = Arc::new(Counting {

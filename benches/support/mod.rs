@@ -1,0 +1,255 @@
+//! What the benchmarks share: the clock, the command line, a temporary
+//! directory with the embedded SQLite store, a store wrapper that counts
+//! requests, active users to sign in with, and the order statistics.
+//!
+//! Included by every bench as `mod support;` (a file under `benches/support/`
+//! is no bench target of its own). Not every bench uses every item, hence
+//! the `#[allow(dead_code)]` on each include.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde_json::json;
+use tobira::adapters::sqlite::SqliteStore;
+use tobira::clock::Timestamp;
+use tobira::i18n::Lang;
+use tobira::ids::{LoginId, Password};
+use tobira::model::{keys, UserState};
+use tobira::store::{Cond, Item, Key, Query, Store, StoreError, Write};
+use tobira::{App, Config, Ctx};
+use tobira_local::Local;
+
+/// The password of every benchmark user.
+const PASSWORD: &str = "Tobira-Door42";
+/// The contract of every benchmark user.
+pub const TENANT: &str = "econ9000000001";
+
+/// A benchmark measures wall time: the one reason to read the clock here.
+#[allow(clippy::disallowed_methods)]
+pub fn start() -> Instant {
+    Instant::now()
+}
+
+/// `--quick` on the command line (`cargo bench --bench NAME -- --quick`).
+/// `cargo bench` passes `--bench`; anything but `--quick` is ignored.
+pub fn quick() -> bool {
+    std::env::args().any(|a| a == "--quick")
+}
+
+/// A single-threaded tokio runtime: one operation at a time.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+// ------------------------------------------------------------------- store
+
+/// A fresh directory under the system's temporary directory.
+pub fn temp_dir(bench: &str) -> PathBuf {
+    let base = std::env::temp_dir();
+    for n in 0u32.. {
+        let dir = base.join(format!("tobira-bench-{bench}-{}-{n}", std::process::id()));
+        if std::fs::create_dir(&dir).is_ok() {
+            return dir;
+        }
+    }
+    unreachable!()
+}
+
+/// The embedded SQLite store in `dir`, as the local portal opens it (a
+/// file, WAL journal).
+pub fn open_store(dir: &Path) -> Arc<SqliteStore> {
+    Arc::new(SqliteStore::open(&dir.join("tobira.db")).expect("open sqlite store"))
+}
+
+/// The local portal's configuration.
+pub fn config() -> Config {
+    Config::local("http://127.0.0.1:3000")
+}
+
+/// The local portal on the SQLite store in `dir`, wired as
+/// `tobira_local` wires it.
+pub fn local(dir: &Path) -> Local {
+    Local::with_store(open_store(dir), config())
+}
+
+/// Who asks: the local machine, in English, the bench as user agent.
+pub fn ctx(bench: &str) -> Ctx {
+    Ctx {
+        ip: "127.0.0.1".into(),
+        user_agent: format!("benches/{bench}.rs"),
+        lang: Lang::En,
+    }
+}
+
+// ---------------------------------------------------------------- counting
+
+/// Store requests, counted by [`Counting`]: the domain makes the same calls
+/// whatever store is behind the port, so these are the DynamoDB requests.
+#[derive(Default)]
+pub struct Counts {
+    gets: AtomicU64,
+    queries: AtomicU64,
+    writes: AtomicU64,
+    items: AtomicU64,
+}
+
+impl Counts {
+    /// The counts so far (get, query, atomic write, items written), and
+    /// start again from 0.
+    pub fn take(&self) -> [u64; 4] {
+        [
+            self.gets.swap(0, Ordering::SeqCst),
+            self.queries.swap(0, Ordering::SeqCst),
+            self.writes.swap(0, Ordering::SeqCst),
+            self.items.swap(0, Ordering::SeqCst),
+        ]
+    }
+}
+
+/// Add counts from [`Counts::take`] to a sum.
+pub fn add(into: &mut [u64; 4], c: [u64; 4]) {
+    for (a, b) in into.iter_mut().zip(c) {
+        *a += b;
+    }
+}
+
+/// The store port with every request counted.
+pub struct Counting {
+    pub inner: Arc<dyn Store>,
+    pub counts: Arc<Counts>,
+}
+
+#[async_trait]
+impl Store for Counting {
+    async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
+        self.counts.gets.fetch_add(1, Ordering::Relaxed);
+        self.inner.get(key, now).await
+    }
+    async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
+        self.counts.queries.fetch_add(1, Ordering::Relaxed);
+        self.inner.query(q, now).await
+    }
+    async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
+        self.counts.writes.fetch_add(1, Ordering::Relaxed);
+        self.counts
+            .items
+            .fetch_add(writes.len() as u64, Ordering::Relaxed);
+        self.inner.write(writes, now).await
+    }
+}
+
+// ------------------------------------------------------------------- users
+
+/// The `n`-th legacy record of a benchmark, its e-mail the login ID.
+fn legacy(login_id: &str, n: usize) -> serde_json::Value {
+    json!({
+        "login_id": login_id,
+        "ecid": format!("ecid{:010}", 9_000_000_000u64 + n as u64),
+        "email": login_id,
+        "name": format!("Bench User {n}"),
+        "phone": "0312345678",
+        "tenant_id": TENANT,
+        "role": "general",
+    })
+}
+
+/// Give a migrated user a password and make it active, as the first-login
+/// setup (SET-3) would.
+async fn active_user(app: &App, login_id: &str, hash: &str) {
+    let login = LoginId::parse(login_id).expect("valid login ID");
+    let (mut user, v) = app
+        .user_by_login(&login)
+        .await
+        .expect("store")
+        .expect("migrated user");
+    let now = app.now();
+    user.state = UserState::Active;
+    user.password_hash = Some(hash.to_string());
+    user.password_set_at = Some(now);
+    user.setup_token_hash = None;
+    user.updated_at = now;
+    app.store
+        .write(
+            vec![Write::put(
+                keys::user(&user.id),
+                &user,
+                None,
+                Cond::Version(v),
+            )],
+            now,
+        )
+        .await
+        .expect("activate user");
+}
+
+/// Import a legacy record for each login ID, apply them all (`import`,
+/// `apply`), then make every user active with the one password (argon2id,
+/// `tobira::password::hash`). Returns the password and its PHC hash.
+pub async fn active_users<S: AsRef<str>>(app: &App, ctx: &Ctx, ids: &[S]) -> (Password, String) {
+    let records: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| legacy(id.as_ref(), n))
+        .collect();
+    let imported = app.import(&records, ctx).await.expect("import");
+    assert_eq!(
+        imported.counts.staged as usize,
+        records.len(),
+        "import: {:?}",
+        imported.counts
+    );
+    let mut migrated = 0;
+    for _ in 0..1000 {
+        let r = app
+            .apply(&tobira::migration::ApplyOptions::default(), ctx)
+            .await
+            .expect("apply");
+        migrated += (r.counts.migrated + r.counts.phone_normalised) as usize;
+        if r.complete {
+            break;
+        }
+    }
+    assert_eq!(migrated, records.len(), "apply");
+    let pw = Password::parse(PASSWORD).expect("valid password");
+    let hash = tobira::password::hash(&pw, app.rng.as_ref());
+    for id in ids {
+        active_user(app, id.as_ref(), &hash).await;
+    }
+    (pw, hash)
+}
+
+// ------------------------------------------------------------------ figures
+
+/// The `p`-quantile (0 to 1) of sorted samples, nearest rank.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Median, p10 and p90 of a case's samples.
+#[derive(Clone, Copy)]
+pub struct Stats {
+    pub median: Duration,
+    pub p10: Duration,
+    pub p90: Duration,
+}
+
+pub fn stats(s: &[Duration]) -> Stats {
+    let mut s = s.to_vec();
+    s.sort();
+    Stats {
+        median: percentile(&s, 0.5),
+        p10: percentile(&s, 0.1),
+        p90: percentile(&s, 0.9),
+    }
+}
