@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import {
   STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, readOutbox, mailsTo, setupLinksIn, screenshot, formErrorText,
   reachedPath, clickAndWait, assertNoOverflow, base32Decode, totpAt, freshTotp, currentTotpStep,
+  pageChecks,
 } from './support.mjs';
 
 const NARROW = { width: 360, height: 740 };
@@ -94,26 +95,7 @@ assert.equal(totpAt('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1), '287082');
 
 // ------------------------------------------------------------------ pages
 
-function shoot(page, name) {
-  return screenshot(page, `mfa-${name}`);
-}
-
-// Waits until the page's path is `want`, keeps a screenshot named `name` (unless `shot` is
-// false), and checks the width and that the page has no script (SES-3: no JavaScript needed).
-async function expectPage(page, want, name, { shot = true } = {}) {
-  if (!(await reachedPath(page, want))) {
-    await shoot(page, `${name}-unexpected`);
-    const err = await formErrorText(page);
-    const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 400);
-    assert.fail(
-      `expected to land on ${want}, but the page is ${page.url()}` +
-        (err !== null ? ` and #form-error says: ${JSON.stringify(err)}` : ` showing: ${JSON.stringify(text)}`),
-    );
-  }
-  if (shot) await shoot(page, name);
-  await assertNoOverflow(page, name);
-  assert.equal(await page.locator('script').count(), 0, `page ${name} (${page.url()}) must not need a script`);
-}
+const { shoot, expectPage } = pageChecks('mfa');
 
 async function htmlLang(page) {
   return page.evaluate(() => document.documentElement.lang);

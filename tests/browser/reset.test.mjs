@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import {
   STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, readOutbox, mailsTo, setupLinksIn, screenshot, formErrorText,
   reachedPath, clickAndWait, assertNoOverflow, totpAt, freshTotp,
+  pageChecks,
 } from './support.mjs';
 
 const NARROW = { width: 360, height: 740 };
@@ -126,26 +127,7 @@ async function mailedCode(email, since) {
 
 // ------------------------------------------------------------------ pages
 
-function shoot(page, name) {
-  return screenshot(page, `reset-${name}`);
-}
-
-// Waits until the page's path is `want`, keeps a screenshot named `name` (unless `shot` is
-// false), and checks the width and that the page has no script (SES-3).
-async function expectPage(page, want, name, { shot = true } = {}) {
-  if (!(await reachedPath(page, want))) {
-    await shoot(page, `${name}-unexpected`);
-    const err = await formErrorText(page);
-    const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 400);
-    assert.fail(
-      `expected to land on ${want}, but the page is ${page.url()}` +
-        (err !== null ? ` and #form-error says: ${JSON.stringify(err)}` : ` showing: ${JSON.stringify(text)}`),
-    );
-  }
-  if (shot) await shoot(page, name);
-  await assertNoOverflow(page, name);
-  assert.equal(await page.locator('script').count(), 0, `page ${name} (${page.url()}) must not need a script`);
-}
+const { shoot, expectPage } = pageChecks('reset');
 
 async function newContext(options) {
   const context = await live.browser.newContext({ viewport: NARROW, ...options });

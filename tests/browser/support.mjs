@@ -298,3 +298,27 @@ export async function freshTotp(secret, lastUsed) {
     await sleep((lastUsed + 1) * 30_000 - Date.now() + 50);
   }
 }
+
+// ------------------------------------------------------------------ page checks
+
+// The screenshot and page checks of one test file, its screenshots named `${prefix}-${name}`.
+// `expectPage` waits until the page's path is `want`, keeps a screenshot (unless `shot` is
+// false), and checks the width and that the page has no script (SES-3: no JavaScript needed).
+export function pageChecks(prefix) {
+  const shoot = (page, name) => screenshot(page, `${prefix}-${name}`);
+  async function expectPage(page, want, name, { shot = true } = {}) {
+    if (!(await reachedPath(page, want))) {
+      await shoot(page, `${name}-unexpected`);
+      const err = await formErrorText(page);
+      const text = (await page.locator('main').innerText().catch(() => '')).slice(0, 400);
+      assert.fail(
+        `expected to land on ${want}, but the page is ${page.url()}` +
+          (err !== null ? ` and #form-error says: ${JSON.stringify(err)}` : ` showing: ${JSON.stringify(text)}`),
+      );
+    }
+    if (shot) await shoot(page, name);
+    await assertNoOverflow(page, name);
+    assert.equal(await page.locator('script').count(), 0, `page ${name} (${page.url()}) must not need a script`);
+  }
+  return { shoot, expectPage };
+}
