@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::i18n::Lang;
 use crate::ids::{Email, LoginId, PersonName, TenantId};
 use crate::mfa::Method;
-use crate::model::{keys, LoginRef, Role, User, UserState};
+use crate::model::{keys, LoginRef, Role, User};
 use crate::random::new_ulid;
 use crate::reset::PURPOSE_REGISTRATION;
 use crate::store::{Cond, StoreError, Write};
@@ -52,39 +52,18 @@ impl App {
             };
         let now = self.now();
         let user = User {
-            id: new_ulid(self.rng.as_ref(), now).to_string(),
-            tenant_id: tenant_id.clone(),
-            parent_tenant_id: None,
-            login_id: login_id.clone(),
-            email,
-            name,
             phone,
             role: n.role,
-            state: UserState::PendingSetup,
             lang: n.lang,
-            password_hash: None,
-            methods: Vec::new(),
-            ecid: None,
-            legacy_login_id: None,
-            legacy_password_hash: None,
-            service_ids: Vec::new(),
-            setup_token_hash: None,
-            setup_sent_at: None,
-            password_set_at: None,
-            closure_notice_at: None,
-            reset_token_hash: None,
-            linked_tenants: Vec::new(),
-            merged_into: None,
-            terms: None,
-            privacy: None,
-            sms_phone: None,
             preset_method: method.map(|m| m.as_str().to_string()),
-            device_epoch: 0,
-            session_epoch: 0,
-            reset_sent_at: None,
-            reset_done_at: None,
-            created_at: now,
-            updated_at: now,
+            ..User::pending(
+                new_ulid(self.rng.as_ref(), now).to_string(),
+                tenant_id.clone(),
+                login_id.clone(),
+                email,
+                name,
+                now,
+            )
         };
         let writes = vec![
             Write::put(keys::user(&user.id), &user, None, Cond::Absent),

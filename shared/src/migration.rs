@@ -24,9 +24,8 @@ use serde_json::Value;
 
 use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
-use crate::i18n::Lang;
 use crate::ids::{Ecid, Email, LoginId, PersonName, TenantId};
-use crate::model::{keys, LoginRef, Role, User, UserState};
+use crate::model::{keys, LoginRef, Role, User};
 use crate::phone;
 use crate::random::new_ulid;
 use crate::store::{get_as, Cond, Query, StoreError, Write};
@@ -652,39 +651,22 @@ impl App {
         now: crate::clock::Timestamp,
     ) -> User {
         User {
-            id: new_ulid(self.rng.as_ref(), now).to_string(),
-            tenant_id: v.tenant_id.clone(),
             parent_tenant_id: v.parent_tenant_id.clone(),
-            login_id: p.login.clone(),
-            email: v.email.clone(),
-            name: v.name.clone(),
             phone: p.phone_after.clone(),
             role: v.role,
-            state: UserState::PendingSetup,
-            lang: Lang::Ja,
-            password_hash: None,
-            methods: Vec::new(),
             ecid: Some(v.ecid.clone()),
             legacy_login_id: Some(r.login_id.clone()),
             legacy_password_hash: r.password_hash.clone(),
             service_ids: r.service_ids.clone(),
-            setup_token_hash: None,
-            setup_sent_at: None,
-            password_set_at: None,
-            closure_notice_at: None,
-            reset_token_hash: None,
-            linked_tenants: Vec::new(),
-            merged_into: None,
-            terms: None,
-            privacy: None,
-            sms_phone: None,
             preset_method: v.preset_method.map(|m| m.as_str().to_string()),
-            device_epoch: 0,
-            session_epoch: 0,
-            reset_sent_at: None,
-            reset_done_at: None,
-            created_at: now,
-            updated_at: now,
+            ..User::pending(
+                new_ulid(self.rng.as_ref(), now).to_string(),
+                v.tenant_id.clone(),
+                p.login.clone(),
+                v.email.clone(),
+                v.name.clone(),
+                now,
+            )
         }
     }
 }

@@ -93,6 +93,53 @@ pub struct User {
 }
 
 impl User {
+    /// A user pending setup with only its identity: no password, factor,
+    /// legacy data or history yet (MIG-6, ADM-1). Callers set the rest.
+    pub fn pending(
+        id: String,
+        tenant_id: TenantId,
+        login_id: LoginId,
+        email: Email,
+        name: PersonName,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            tenant_id,
+            parent_tenant_id: None,
+            login_id,
+            email,
+            name,
+            phone: String::new(),
+            role: Role::General,
+            state: UserState::PendingSetup,
+            lang: Lang::Ja,
+            password_hash: None,
+            methods: Vec::new(),
+            ecid: None,
+            legacy_login_id: None,
+            legacy_password_hash: None,
+            service_ids: Vec::new(),
+            setup_token_hash: None,
+            setup_sent_at: None,
+            password_set_at: None,
+            closure_notice_at: None,
+            reset_token_hash: None,
+            linked_tenants: Vec::new(),
+            merged_into: None,
+            terms: None,
+            privacy: None,
+            sms_phone: None,
+            preset_method: None,
+            device_epoch: 0,
+            session_epoch: 0,
+            reset_sent_at: None,
+            reset_done_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// MIG-3: the login ID is not the legacy one (it got `_<ecid>`).
     pub fn is_renamed(&self) -> bool {
         self.legacy_login_id
