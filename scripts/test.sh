@@ -135,7 +135,8 @@ start_moto() {
   local port url deadline
   port="$(free_port)"
   url="http://127.0.0.1:${port}"
-  .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$WORK/moto.log" 2>&1 &
+  # One request at a time: see scripts/moto_serial.py.
+  .venv/bin/python scripts/moto_serial.py 127.0.0.1 "$port" >"$WORK/moto.log" 2>&1 &
   MOTO_PID=$!
   deadline=$((SECONDS + 60))
   until curl -fsS -o /dev/null --max-time 2 "$url/moto-api/" 2>/dev/null; do
