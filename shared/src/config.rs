@@ -66,6 +66,50 @@ pub struct Config {
     /// MIG-11: SHA-256 (hex) of the key the legacy portal presents as
     /// `Authorization: Bearer <key>`; unset = the route is closed.
     pub legacy_portal_key_sha256: Option<String>,
+    /// CASE-1..5 and MIG-13: support cases.
+    pub cases: CasePolicy,
+}
+
+/// CASE-1: the categories a case may have (seed 002's list by default).
+pub const DEFAULT_CASE_CATEGORIES: [&str; 11] = [
+    "サービスについて",
+    "製品仕様について",
+    "アラートについて",
+    "故障について",
+    "月次レポートについて",
+    "その他",
+    "作業依頼",
+    "月次レポート送付",
+    "アラーム",
+    "正常性確認依頼(利用開始時)",
+    "ご利用クレジット数超過",
+];
+
+/// MIG-13: whether legacy users file cases in the legacy system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilingSplit {
+    /// While the migration window is open (the default).
+    DuringWindow,
+    Always,
+    Never,
+}
+
+/// Support cases: what a case may hold, how numbers start, and where
+/// legacy users file (MIG-13).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CasePolicy {
+    pub categories: Vec<String>,
+    /// Characters (not bytes) of a subject, a body, a comment.
+    pub subject_max: usize,
+    pub body_max: usize,
+    /// Comments per case (keeps a case's items bounded).
+    pub comments_max: u32,
+    /// The first number handed out (`CS` + 7 digits): start above the
+    /// legacy system's numbers so that no two cases share one.
+    pub number_start: u64,
+    pub filing_split: FilingSplit,
+    /// Where legacy users file cases (named in the refusal), if known.
+    pub legacy_url: Option<String>,
 }
 
 /// MFA-3: how e-mail and SMS codes behave.
@@ -204,6 +248,50 @@ impl Config {
             });
         }
         let mins = |m: u64| Duration::from_secs(m * 60);
+        let cases = CasePolicy {
+            categories: match get("TOBIRA_CASE_CATEGORIES") {
+                None => DEFAULT_CASE_CATEGORIES.map(String::from).to_vec(),
+                Some(v) => parse_categories(&v).ok_or(ConfigError::Invalid {
+                    name: "TOBIRA_CASE_CATEGORIES",
+                    value: v,
+                    expected: "distinct, non-empty categories separated by commas",
+                })?,
+            },
+            subject_max: bounded(
+                num("TOBIRA_CASE_SUBJECT_MAX", 200)?,
+                1000,
+                "TOBIRA_CASE_SUBJECT_MAX",
+            )?,
+            // A case's items stay far below DynamoDB's 400 KB per item.
+            body_max: bounded(
+                num("TOBIRA_CASE_BODY_MAX", 4000)?,
+                20_000,
+                "TOBIRA_CASE_BODY_MAX",
+            )?,
+            comments_max: bounded(
+                num("TOBIRA_CASE_COMMENTS_MAX", 500)?,
+                10_000,
+                "TOBIRA_CASE_COMMENTS_MAX",
+            )? as u32,
+            number_start: bounded(
+                num("TOBIRA_CASE_NUMBER_START", 1)?,
+                9_000_000,
+                "TOBIRA_CASE_NUMBER_START",
+            )? as u64,
+            filing_split: match get("TOBIRA_CASE_FILING_SPLIT").as_deref().map(str::trim) {
+                None | Some("window") => FilingSplit::DuringWindow,
+                Some("always") => FilingSplit::Always,
+                Some("never") => FilingSplit::Never,
+                Some(v) => {
+                    return Err(ConfigError::Invalid {
+                        name: "TOBIRA_CASE_FILING_SPLIT",
+                        value: v.into(),
+                        expected: "window, always or never",
+                    })
+                }
+            },
+            legacy_url: get("TOBIRA_LEGACY_CASE_URL").map(|v| v.trim().to_string()),
+        };
         Ok(Self {
             brand: required("TOBIRA_BRAND", "tobira")?,
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -274,8 +362,33 @@ impl Config {
                     Some(v)
                 }
             },
+            cases,
         })
     }
+}
+
+/// A positive number no larger than `max`.
+fn bounded(n: u64, max: u64, name: &'static str) -> Result<usize, ConfigError> {
+    if n > max {
+        return Err(ConfigError::Invalid {
+            name,
+            value: n.to_string(),
+            expected: "a smaller number (see README, configuration)",
+        });
+    }
+    Ok(n as usize)
+}
+
+fn parse_categories(v: &str) -> Option<Vec<String>> {
+    let list: Vec<String> = v.split(',').map(|c| c.trim().to_string()).collect();
+    let mut sorted = list.clone();
+    sorted.sort();
+    sorted.dedup();
+    let ok = list
+        .iter()
+        .all(|c| !c.is_empty() && c.chars().count() <= 100)
+        && sorted.len() == list.len();
+    ok.then_some(list)
 }
 
 fn parse_window(v: &str) -> Option<(String, String)> {
@@ -323,6 +436,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("TOBIRA_MIGRATION_WINDOW"));
+        for (k, v) in [
+            ("TOBIRA_CASE_CATEGORIES", "a,,b"),
+            ("TOBIRA_CASE_CATEGORIES", "a,a"),
+            ("TOBIRA_CASE_BODY_MAX", "1000000"),
+            ("TOBIRA_CASE_FILING_SPLIT", "sometimes"),
+        ] {
+            let err = Config::from_lookup(lookup(&[(k, v)]), false).unwrap_err();
+            assert!(err.to_string().contains(k), "{err}");
+        }
+        let c =
+            Config::from_lookup(lookup(&[("TOBIRA_CASE_CATEGORIES", " A , B ")]), false).unwrap();
+        assert_eq!(c.cases.categories, ["A", "B"]);
     }
 
     #[test]
@@ -340,6 +465,9 @@ mod tests {
         assert_eq!(c.login_lock.max_failures, 5); // LOG-2
         assert_eq!(c.login_lock.lock_for, Duration::from_secs(20 * 60));
         assert_eq!(c.default_phone, "0312345678"); // MIG-5
+        assert_eq!(c.cases.categories.len(), 11); // CASE-1, seed 002
+        assert_eq!(c.cases.categories[9], "正常性確認依頼(利用開始時)");
+        assert_eq!(c.cases.filing_split, FilingSplit::DuringWindow); // MIG-13
         assert_eq!(
             c.migration_window,
             Some(("2024-07-17".into(), "2024-08-27".into()))

@@ -25,6 +25,9 @@ pub enum Error {
     NotSignedIn,
     /// 403: the session's stage does not reach this route (SES-2), or a bad CSRF token.
     Forbidden,
+    /// 403: the user may not do this here, and the message says where to go
+    /// instead (MIG-13: cases of legacy users go to the legacy system).
+    Refused { code: &'static str, message: String },
     /// 404.
     NotFound,
     /// 409: a transition or write that the current state does not allow.
@@ -52,7 +55,7 @@ impl Error {
             | Self::WeakPassword { .. }
             | Self::InvalidToken => 400,
             Self::InvalidCredentials | Self::InvalidCode | Self::NotSignedIn => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::Refused { .. } => 403,
             Self::NotFound => 404,
             Self::Conflict { .. } => 409,
             Self::Throttled { .. } => 429,
@@ -63,7 +66,9 @@ impl Error {
     /// The stable `error` code of the API error body.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
+            Self::Invalid { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Refused { code, .. } => code,
             Self::IdentityMismatch => "identity_mismatch",
             Self::WeakPassword { .. } => "weak_password",
             Self::InvalidToken => "invalid_token",
@@ -90,7 +95,9 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Invalid { message, .. } | Self::Conflict { message, .. } => f.write_str(message),
+            Self::Invalid { message, .. }
+            | Self::Conflict { message, .. }
+            | Self::Refused { message, .. } => f.write_str(message),
             Self::Unavailable { what } => write!(f, "{what} unavailable"),
             other => f.write_str(other.code()),
         }

@@ -7,6 +7,7 @@
 pub mod adapters;
 pub mod admin;
 pub mod app;
+pub mod cases;
 pub mod claim;
 pub mod clock;
 pub mod config;

@@ -322,6 +322,90 @@ pub fn password_notice_mail(
     )
 }
 
+/// What a case notice is about (CASE-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseEvent<'a> {
+    Created,
+    /// The new status's label in the mail's language.
+    Status(&'a str),
+}
+
+/// What a case notice says about the case.
+pub struct CaseFacts<'a> {
+    pub name: &'a str,
+    pub number: &'a str,
+    pub subject: &'a str,
+    pub category: &'a str,
+    pub link: &'a str,
+}
+
+/// CASE-5: the notice of a new case or of a case's new status, in the
+/// language of the user who filed it. It holds no body text or comment:
+/// the link leads to them, behind sign-in.
+pub fn case_mail(
+    brand: &str,
+    lang: Lang,
+    to: &str,
+    event: CaseEvent<'_>,
+    f: &CaseFacts<'_>,
+) -> Mail {
+    let (subject, greeting, what, facts, footer) = match lang {
+        Lang::Ja => (
+            match event {
+                CaseEvent::Created => format!("{brand} [{}] ケースを受け付けました", f.number),
+                CaseEvent::Status(s) => {
+                    format!("{brand} [{}] ケースの状況が「{s}」になりました", f.number)
+                }
+            },
+            format!("{} 様", f.name),
+            match event {
+                CaseEvent::Created => {
+                    "次のケースを受け付けました。担当者が確認しご連絡します。".to_string()
+                }
+                CaseEvent::Status(s) => format!("次のケースの状況が「{s}」に変わりました。"),
+            },
+            format!(
+                "ケース番号: {}\nカテゴリ: {}\n件名: {}",
+                f.number, f.category, f.subject
+            ),
+            "内容とコメントはポータルにサインインしてご確認ください。".to_string(),
+        ),
+        Lang::En => (
+            match event {
+                CaseEvent::Created => format!("{brand} [{}] We have received your case", f.number),
+                CaseEvent::Status(s) => format!("{brand} [{}] Your case is now \"{s}\"", f.number),
+            },
+            format!("Dear {},", f.name),
+            match event {
+                CaseEvent::Created => {
+                    "We have received the following case and will get back to you.".to_string()
+                }
+                CaseEvent::Status(s) => {
+                    format!("The status of the following case changed to \"{s}\".")
+                }
+            },
+            format!(
+                "Case number: {}\nCategory: {}\nSubject: {}",
+                f.number, f.category, f.subject
+            ),
+            "Sign in to the portal to read the case and its comments.".to_string(),
+        ),
+    };
+    compose(
+        to,
+        subject,
+        &[
+            greeting,
+            what,
+            facts,
+            f.link.to_string(),
+            footer,
+            brand.to_string(),
+        ],
+        Some(f.link),
+    )
+}
+
 #[cfg(test)]
 mod otp_tests {
     use super::*;

@@ -283,4 +283,46 @@ pub mod keys {
     pub fn claimant_sk(tenant: &TenantId, ecid: &Ecid) -> String {
         format!("{}#{}", ecid.as_str(), tenant.as_str())
     }
+    /// CASE-4: one partition per tenant holds its cases (`C#<id>`), the
+    /// list by update time (`U#<newest first>#<id>`) and the comments
+    /// (`M#<case id>#<comment id>`): a list or a read names the tenant in the
+    /// partition key, so it cannot reach another tenant's case.
+    pub fn cases(tenant: &TenantId) -> String {
+        format!("CASES#{}", tenant.as_str())
+    }
+    pub fn case(tenant: &TenantId, id: &str) -> Key {
+        Key::new(cases(tenant), format!("C#{id}"))
+    }
+    pub const CASE_ENTRIES: &str = "U#";
+    /// Newest first: the sort key counts down with the update time.
+    pub fn case_entry(tenant: &TenantId, updated_at: Timestamp, id: &str) -> Key {
+        Key::new(
+            cases(tenant),
+            format!("{CASE_ENTRIES}{}#{id}", case_entry_time(updated_at)),
+        )
+    }
+    pub fn case_entry_time(t: Timestamp) -> String {
+        format!(
+            "{:013}",
+            9_999_999_999_999i64 - t.millis().clamp(0, 9_999_999_999_999)
+        )
+    }
+    pub const CASE_COMMENTS: &str = "M#";
+    pub fn case_comments(case_id: &str) -> String {
+        format!("{CASE_COMMENTS}{case_id}#")
+    }
+    pub fn case_comment(tenant: &TenantId, case_id: &str, comment_id: &str) -> Key {
+        Key::new(
+            cases(tenant),
+            format!("{}{comment_id}", case_comments(case_id)),
+        )
+    }
+    /// CASE-2: a readable number → its case (numbers are portal-wide).
+    pub fn case_number(number: &str) -> Key {
+        Key::new(format!("CASENO#{number}"), "CASENO")
+    }
+    /// CASE-2: the atomic counter behind the numbers.
+    pub fn case_counter() -> Key {
+        Key::new("COUNTER", "CASENO")
+    }
 }

@@ -147,6 +147,11 @@ pub trait Store: Send + Sync {
     /// [`StoreError::Conflict`] and nothing happens. At most [`MAX_WRITES`]
     /// writes, each key at most once.
     async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError>;
+    /// An atomic counter: add one to the counter at `key` (0 when absent)
+    /// and return the new value, in one step of the store itself (DynamoDB's
+    /// `ADD`, an SQLite upsert) — no two calls ever see the same value, and
+    /// none waits for another. A counter's key holds nothing else.
+    async fn increment(&self, key: &Key, now: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// Typed reading helpers over any [`Store`].

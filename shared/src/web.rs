@@ -170,7 +170,9 @@ pub fn no_content() -> Response {
 /// The human text of an error, in the caller's language.
 pub fn error_message(e: &Error, lang: Lang) -> String {
     let key = match e {
-        Error::Invalid { message, .. } | Error::Conflict { message, .. } => return message.clone(),
+        Error::Invalid { message, .. }
+        | Error::Conflict { message, .. }
+        | Error::Refused { message, .. } => return message.clone(),
         Error::IdentityMismatch => "setup.mismatch",
         Error::WeakPassword { .. } => "password.weak",
         Error::InvalidToken => "setup.invalid_link",
@@ -492,6 +494,13 @@ mod tests {
     #[test]
     fn maps_403() {
         assert_eq!(status_of(Error::Forbidden), (403, "forbidden".into(), None));
+        assert_eq!(
+            status_of(Error::Refused {
+                code: "file_in_legacy_system",
+                message: "x".into()
+            }),
+            (403, "file_in_legacy_system".into(), None)
+        );
     }
     #[test]
     fn maps_404() {

@@ -229,6 +229,30 @@ async fn suite(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(ok, 1, "exactly one of 50 parallel creates wins");
+
+    // Counters: 100 parallel increments see 1..=100, each exactly once.
+    let counter = Key::new("COUNTER", "c");
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let store = store.clone();
+        let counter = counter.clone();
+        tasks.push(tokio::spawn(
+            async move { store.increment(&counter, now).await },
+        ));
+    }
+    let mut seen = Vec::new();
+    for t in tasks {
+        seen.push(t.await.unwrap().unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=100).collect::<Vec<u64>>());
+    assert_eq!(s.increment(&counter, now).await.unwrap(), 101);
+    assert_eq!(
+        s.increment(&Key::new("COUNTER", "other"), now)
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 #[tokio::test]

@@ -397,6 +397,33 @@ impl Store for DynamoStore {
             self.write_many(writes, now).await
         }
     }
+
+    async fn increment(&self, key: &Key, _now: Timestamp) -> Result<u64, StoreError> {
+        // `ADD` is atomic in DynamoDB: concurrent calls never see one value.
+        let mut e = Expr::default();
+        let (v, d) = (e.name("v"), e.name("data"));
+        let one = e.value("one", n(1));
+        let empty = e.value("empty", s("0"));
+        let r = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .update_expression(format!(
+                "SET {d} = if_not_exists({d}, {empty}) ADD {v} {one}"
+            ))
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(fault)?;
+        r.attributes()
+            .and_then(|a| a.get("v"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| StoreError::Unavailable("dynamodb: counter without a value".into()))
+    }
 }
 
 /// Create the table as `infra/template.yaml` declares it (tests, local emulators).

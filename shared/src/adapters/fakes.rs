@@ -92,6 +92,21 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
+
+    async fn increment(&self, key: &Key, _now: Timestamp) -> Result<u64, StoreError> {
+        let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let next = items.get(key).map_or(1, |i| i.version + 1);
+        items.insert(
+            key.clone(),
+            Item {
+                key: key.clone(),
+                data: next.to_string(),
+                version: next,
+                expires_at: None,
+            },
+        );
+        Ok(next)
+    }
 }
 
 /// Wraps a store and fails on command: every call while `down`, or one call
@@ -190,6 +205,13 @@ impl Store for FaultyStore {
             return Err(StoreError::Unavailable("injected fault".into()));
         }
         self.inner.write(writes, now).await
+    }
+    async fn increment(&self, key: &Key, now: Timestamp) -> Result<u64, StoreError> {
+        self.check(true)?;
+        if self.random_fault() {
+            return Err(StoreError::Unavailable("injected fault".into()));
+        }
+        self.inner.increment(key, now).await
     }
 }
 

@@ -159,6 +159,20 @@ impl Store for SqliteStore {
         }
         tx.commit().map_err(fault)
     }
+
+    async fn increment(&self, key: &Key, _now: Timestamp) -> Result<u64, StoreError> {
+        // One statement, so one atomic step; the count is the item's version.
+        let v: i64 = self
+            .conn()
+            .prepare_cached(
+                "INSERT INTO items (pk, sk, data, v, exp) VALUES (?1, ?2, '1', 1, NULL)
+                 ON CONFLICT (pk, sk) DO UPDATE SET v = v + 1, data = CAST(v + 1 AS TEXT)
+                 RETURNING v",
+            )
+            .and_then(|mut s| s.query_row(params![key.pk, key.sk], |r| r.get(0)))
+            .map_err(fault)?;
+        Ok(v as u64)
+    }
 }
 
 /// One message in the local outbox (`/_dev/outbox.json`).
