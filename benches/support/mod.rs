@@ -142,6 +142,11 @@ impl Store for Counting {
             .fetch_add(writes.len() as u64, Ordering::Relaxed);
         self.inner.write(writes, now).await
     }
+    async fn increment(&self, key: &Key, now: Timestamp) -> Result<u64, StoreError> {
+        self.counts.writes.fetch_add(1, Ordering::Relaxed);
+        self.counts.items.fetch_add(1, Ordering::Relaxed);
+        self.inner.increment(key, now).await
+    }
 }
 
 // ------------------------------------------------------------------- users

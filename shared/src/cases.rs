@@ -143,7 +143,7 @@ pub struct Case {
     pub created_by_name: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    pub comments: u32,
+    pub comment_count: u32,
 }
 
 /// A line of the case list (the API's `items`).
@@ -220,7 +220,7 @@ pub struct ListQuery<'a> {
     pub cursor: Option<&'a str>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CasePage {
     pub items: Vec<CaseSummary>,
     pub next_cursor: Option<String>,
@@ -397,7 +397,7 @@ impl App {
                 created_by_name: user.name.as_str().to_string(),
                 created_at: now,
                 updated_at: now,
-                comments: 0,
+                comment_count: 0,
             };
             let reference = NumberRef {
                 tenant_id: user.tenant_id.clone(),
@@ -684,7 +684,7 @@ impl App {
                 _ => transition(old.status, m),
             }
             .map_err(|code| conflict(code, lang))?;
-            if comment.is_some() && old.comments >= self.config.cases.comments_max {
+            if comment.is_some() && old.comment_count >= self.config.cases.comments_max {
                 return Err(conflict("case_comments_full", lang));
             }
             let now = self.now().max(old.updated_at);
@@ -695,7 +695,7 @@ impl App {
             let mut extra = Vec::new();
             let mut written = None;
             if let Some(((by, name), body)) = &comment {
-                case.comments += 1;
+                case.comment_count += 1;
                 let c = Comment {
                     id: new_ulid(self.rng.as_ref(), now).to_string(),
                     by: *by,
@@ -704,7 +704,7 @@ impl App {
                     created_at: now,
                 };
                 extra.push(Write::put(
-                    keys::case_comment(tenant, id, &c.id),
+                    keys::case_comment(tenant, id, case.comment_count),
                     &c,
                     None,
                     Cond::Absent,

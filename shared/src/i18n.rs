@@ -393,6 +393,8 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
             "移行元のシステムからご利用のお客さまは、移行期間中はケースを {place} からお送りください。このポータルでは、これまでのケースの確認とコメントができます。",
             "During the migration period, customers who came from the legacy system file cases at {place}. Here you can follow existing cases and comment on them.",
         ),
+        "case.err.kind" => ("種別（お問い合わせ・作業依頼）を選んでください。", "Choose a type: inquiry or work request."),
+        "case.err.filter" => ("絞り込みの指定が正しくありません。", "Unknown filter: use action_needed or leave it out."),
         "case.err.unknown_category" => ("カテゴリを一覧から選んでください。", "Choose a category from the list."),
         "case.err.empty.subject" => ("件名を入力してください。", "Enter a subject."),
         "case.err.empty.body" => ("内容を入力してください。", "Enter what the case is about."),
@@ -500,6 +502,9 @@ mod tests {
             include_str!("../templates/recovery.html"),
             include_str!("../templates/terms.html"),
             include_str!("../templates/dashboard.html"),
+            include_str!("../templates/cases.html"),
+            include_str!("../templates/case.html"),
+            include_str!("../templates/case_new.html"),
         ];
         for text in templates {
             for part in text.split("tr.t(\"").skip(1) {

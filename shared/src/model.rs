@@ -311,11 +311,9 @@ pub mod keys {
     pub fn case_comments(case_id: &str) -> String {
         format!("{CASE_COMMENTS}{case_id}#")
     }
-    pub fn case_comment(tenant: &TenantId, case_id: &str, comment_id: &str) -> Key {
-        Key::new(
-            cases(tenant),
-            format!("{}{comment_id}", case_comments(case_id)),
-        )
+    /// Comments sort by their number within the case (1, 2, …).
+    pub fn case_comment(tenant: &TenantId, case_id: &str, seq: u32) -> Key {
+        Key::new(cases(tenant), format!("{}{seq:06}", case_comments(case_id)))
     }
     /// CASE-2: a readable number → its case (numbers are portal-wide).
     pub fn case_number(number: &str) -> Key {

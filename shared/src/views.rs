@@ -79,6 +79,11 @@ pub fn flash(req: &Request, name: &str) -> Option<&'static str> {
         "locked" => "mfa.locked",
         "reset" => "login.reset_done",
         "password_changed" => "password.changed",
+        "case_created" => "notice.case_created",
+        "case_commented" => "notice.case_commented",
+        "case_closed" => "notice.case_closed",
+        "case_accepted" => "notice.case_accepted",
+        "case_rejected" => "notice.case_rejected",
         _ => return None,
     };
     Some(t(lang, key))

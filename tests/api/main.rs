@@ -4,6 +4,7 @@
 mod audit;
 mod bad_input;
 mod binaries;
+mod cases;
 mod cli;
 mod contract;
 mod delivery;

@@ -142,12 +142,14 @@ impl Harness {
 
     /// A migrated user with a password set, via the real setup path.
     pub async fn active_user(&self, login: &str, password: &str) {
-        let rec = record(
-            login,
-            &format!("ecid{}", 9_000_000_000u64 + login.len() as u64),
-            "econ9000000001",
-        );
-        self.migrate(&[rec]).await;
+        let ecid = format!("ecid{}", 9_000_000_000u64 + login.len() as u64);
+        self.active_user_in(login, password, "econ9000000001", &ecid)
+            .await;
+    }
+
+    /// [`Harness::active_user`] in a given tenant, with a given legacy ID.
+    pub async fn active_user_in(&self, login: &str, password: &str, tenant: &str, ecid: &str) {
+        self.migrate(&[record(login, ecid, tenant)]).await;
         let token = self.setup_token(login);
         let grant = self
             .app

@@ -1,6 +1,8 @@
 //! The `migrate-batch` function: not HTTP. Invoked by an EventBridge schedule
 //! (continue pending work in a bounded chunk, MIG-10) and by operators with a
 //! JSON event (`{"action": ...}`, API.md). Every answer is a JSON report.
+//! It is also the operators' one door for the support desk's side of a case
+//! (`case-update`, CASE-3): no public route moves a case to "resolved".
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -49,6 +51,15 @@ pub enum OpsEvent {
     LinkServices {
         login_id: String,
         service_ids: Vec<String>,
+    },
+    /// CASE-3: the support desk moves a case (`status`: in_progress,
+    /// awaiting_customer, resolved, closed) and/or comments on it.
+    CaseUpdate {
+        number: String,
+        #[serde(default)]
+        status: Option<tobira::cases::Status>,
+        #[serde(default)]
+        comment: Option<String>,
     },
     /// Counts and the checkpoint (MIG-10).
     Status {},
@@ -129,6 +140,23 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
             app.link_services_bulk(&login_id, &service_ids, &ctx)
                 .await?,
         ),
+        OpsEvent::CaseUpdate {
+            number,
+            status,
+            comment,
+        } => {
+            let ctx = Ctx::system("support-desk");
+            let case = app
+                .desk_update(&number, status, comment.as_deref(), &ctx)
+                .await?;
+            // Never the case's text: this report is logged.
+            serde_json::json!({
+                "action": "case-update",
+                "number": case.number,
+                "status": case.status,
+                "updated_at": case.updated_at,
+            })
+        }
         OpsEvent::Status {} => app.migration_status().await?,
         OpsEvent::Continue {} => app.continue_migration(&ctx).await?,
     };
