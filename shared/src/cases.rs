@@ -691,7 +691,8 @@ impl App {
             let mut case = old.clone();
             case.status = status;
             case.updated_at = now;
-            let who = user.map(|u| (u.id.as_str(), &u.tenant_id));
+            // The desk's changes go to the tenant's audit trail too (user `-`).
+            let who = Some(user.map_or(("-", tenant), |u| (u.id.as_str(), &u.tenant_id)));
             let mut extra = Vec::new();
             let mut written = None;
             if let Some(((by, name), body)) = &comment {
@@ -754,9 +755,7 @@ impl App {
         from: Status,
     ) -> Write {
         let detail = format!("{} {}→{}", case.number, from.as_str(), case.status.as_str());
-        // The desk's moves are recorded in the tenant's trail too.
-        let tenant_only = ("-", &case.tenant_id);
-        self.audit(ctx, "case.status", who.or(Some(tenant_only)), Some(detail))
+        self.audit(ctx, "case.status", who, Some(detail))
     }
 
     /// CASE-5: mail the user who filed the case, in their language. A mail

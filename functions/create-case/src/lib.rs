@@ -162,10 +162,8 @@ async fn list_page(app: &App, req: &Request) -> Response {
         Err(e) => return views::session_refused(app, req, &e).await,
     };
     let lang = web::lang_of(req);
-    let (action_needed, q, cursor) = match list_query(req) {
-        Ok(v) => v,
-        Err(_) => (false, String::new(), None),
-    };
+    // An unknown filter on a page is the whole list.
+    let (action_needed, q, cursor) = list_query(req).unwrap_or_default();
     let query = ListQuery {
         action_needed,
         q: Some(q.as_str()),
