@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
-use tobira::i18n::Lang;
+use tobira::i18n::{t, Lang};
 use tobira::routes::ROUTES;
 use tobira::web::{Body, Request};
 use tobira::Error;
@@ -128,6 +128,35 @@ const EXPECTED_STATUSES: &[(&str, &str, &[&str])] = &[
         "POST",
         "/api/mfa/recovery/ack",
         &["200", "400", "401", "403", "409", "503"],
+    ),
+    // CASE-1..5: `full` only; MIG-13's `file_in_legacy_system` is 403; a
+    // case of another tenant is 404; CASE-3's refused moves are 409.
+    ("POST", "/api/cases", &["201", "400", "401", "403", "503"]),
+    ("GET", "/api/cases", &["200", "400", "401", "403", "503"]),
+    (
+        "GET",
+        "/api/cases/{id}",
+        &["200", "401", "403", "404", "503"],
+    ),
+    (
+        "POST",
+        "/api/cases/{id}/comments",
+        &["201", "400", "401", "403", "404", "409", "503"],
+    ),
+    (
+        "POST",
+        "/api/cases/{id}/close",
+        &["200", "400", "401", "403", "404", "409", "503"],
+    ),
+    (
+        "POST",
+        "/api/cases/{id}/accept",
+        &["200", "400", "401", "403", "404", "409", "503"],
+    ),
+    (
+        "POST",
+        "/api/cases/{id}/reject",
+        &["200", "400", "401", "403", "404", "409", "503"],
     ),
 ];
 
@@ -270,7 +299,7 @@ fn body_error(content_type: Option<&str>, body: String) -> Error {
 
 /// One of every error the domain has, the request-parsing ones made by the
 /// real parser, `weak_password` with every rule any preset can report unmet.
-fn every_error() -> Vec<Error> {
+async fn every_error() -> Vec<Error> {
     use tobira::password::{all_rules, Preset};
     use tobira::store::StoreError;
     let mut rules = Vec::new();
@@ -281,7 +310,7 @@ fn every_error() -> Vec<Error> {
             }
         }
     }
-    vec![
+    let mut errors = vec![
         body_error(None, "{}".into()),
         body_error(
             Some("application/json"),
@@ -374,11 +403,103 @@ fn every_error() -> Vec<Error> {
             message: "enrol an authenticator app or SMS first; e-mail codes can be added after"
                 .into(),
         },
-    ]
+        // Support cases (CASE-1..5): the handler's own parsers' refusals by
+        // their codes; the rest made by the domain in `case_errors`.
+        Error::invalid("invalid_kind", t(Lang::En, "case.err.kind")),
+        Error::invalid("invalid_filter", t(Lang::En, "case.err.filter")),
+    ];
+    errors.extend(case_errors().await);
+    errors
 }
 
-#[test]
-fn openapi_error_schema_matches_error_codes() {
+/// The refusals of support cases (CASE-1..5, MIG-13) and of `migrate-batch`'s
+/// `case-update`, made by the domain: a migrated user while the migration
+/// window is open (MIG-13), then after it closed, on a case moved through
+/// CASE-3.
+async fn case_errors() -> Vec<Error> {
+    use tobira::cases::{Kind, ListQuery, Move, NewCase, Status};
+    let mut config = window_config();
+    config.cases.comments_max = 1;
+    let h = crate::support::Harness::with_config(config);
+    let app = &h.app;
+    let ctx = crate::support::ctx();
+    h.active_user("cases@example.com", "Sturdy-Gate58").await;
+    let login = tobira::ids::LoginId::parse("cases@example.com").expect("a login ID");
+    let (user, _) = app
+        .user_by_login(&login)
+        .await
+        .expect("the store answers")
+        .expect("the user exists");
+    fn new<'a>(category: &'a str, subject: &'a str, body: &'a str) -> NewCase<'a> {
+        NewCase {
+            kind: Kind::Inquiry,
+            category,
+            subject,
+            body,
+        }
+    }
+    let long = "x".repeat(app.config.cases.body_max + 1);
+    let mut errors = Vec::new();
+    for (what, case) in [
+        ("unknown category", new("no such category", "s", "b")),
+        ("empty subject", new("その他", " ", "b")),
+        ("long body", new("その他", "s", &long)),
+        ("control characters", new("その他", "a\u{7}b", "b")),
+        // MIG-13: the window is open and the user came from the legacy system.
+        ("a legacy user", new("その他", "s", "b")),
+    ] {
+        let e = app.create_case(&user, &case, &ctx).await;
+        errors.push(e.expect_err(what));
+    }
+    let page = |q, cursor| ListQuery {
+        action_needed: false,
+        q: Some(q),
+        cursor: Some(cursor),
+    };
+    let long_q = "x".repeat(tobira::cases::QUERY_MAX + 1);
+    for (what, query) in [
+        ("long keyword", page(long_q.as_str(), "")),
+        ("bad cursor", page("", "no-cursor")),
+    ] {
+        let e = app.list_cases(&user, &query, Lang::En).await;
+        errors.push(e.expect_err(what));
+    }
+    for (what, number, status, comment) in [
+        ("bad number", "CS12", None, Some("c")),
+        ("nothing to do", "CS0000001", None, None),
+        ("unknown number", "CS0000001", Some(Status::Resolved), None),
+    ] {
+        let e = app.desk_update(number, status, comment, &ctx).await;
+        errors.push(e.expect_err(what));
+    }
+
+    // After the window: the user files here, and the case moves (CASE-3).
+    app.close_window(false, &ctx)
+        .await
+        .expect("the window closes");
+    let case = app
+        .create_case(&user, &new("その他", "s", "b"), &ctx)
+        .await
+        .expect("a case");
+    let id = case.id.as_str();
+    let customer = |m| app.move_case(&user, id, m, &ctx);
+    let comment = |body| app.comment_case(&user, id, body, &ctx);
+    let desk = |status| app.desk_update(&case.number, Some(status), None, &ctx);
+    let mut refused = vec![customer(Move::Accept).await.map(drop)];
+    comment("first").await.expect("a comment");
+    refused.push(comment("second").await.map(drop));
+    refused.push(desk(Status::New).await.map(drop));
+    desk(Status::Resolved).await.expect("resolved");
+    refused.push(desk(Status::Resolved).await.map(drop));
+    refused.push(customer(Move::Close).await.map(drop));
+    customer(Move::Accept).await.expect("accepted");
+    refused.push(customer(Move::Reject).await.map(drop));
+    errors.extend(refused.into_iter().map(|r| r.expect_err("a refused move")));
+    errors
+}
+
+#[tokio::test]
+async fn openapi_error_schema_matches_error_codes() {
     let doc = doc();
     let schema = error_schema(&doc);
     let required: BTreeSet<&str> = schema["required"]
@@ -419,7 +540,7 @@ fn openapi_error_schema_matches_error_codes() {
     let mut problems = Vec::new();
     let mut produced = BTreeSet::new();
     let mut rules_seen = BTreeSet::new();
-    for e in every_error() {
+    for e in every_error().await {
         let code = e.code();
         produced.insert(code.to_string());
         match codes.get(code).and_then(Value::as_u64) {
@@ -699,6 +820,10 @@ fn openapi_cookies_are_the_session_and_grant_cookies() {
         "/api/password/change",
     ] {
         needs("POST", p, "session");
+    }
+    // CASE-1..5: every case route.
+    for r in ROUTES.iter().filter(|r| r.path.starts_with("/api/cases")) {
+        needs(r.method, r.path, "session");
     }
     // MFA-7: a remembered device is presented at sign-in.
     assert_eq!(schemes["device"]["type"], "apiKey");
@@ -1400,6 +1525,51 @@ async fn migrate_batch_events_and_reports_match_the_document() {
         )
         .await;
     assert_eq!(last["complete"], true, "{last}");
+
+    // CASE-3: the support desk's side of a case. The window is closed, so
+    // the migrated owner files it here (MIG-13).
+    let login = tobira::ids::LoginId::parse("owner@example.com").expect("a login ID");
+    let (owner, _) = h
+        .app
+        .user_by_login(&login)
+        .await
+        .expect("the store answers")
+        .expect("the owner exists");
+    let new = tobira::cases::NewCase {
+        kind: tobira::cases::Kind::Inquiry,
+        category: "その他",
+        subject: "請求書の再発行",
+        body: "先月分の請求書を再発行してください。",
+    };
+    let case = h
+        .app
+        .create_case(&owner, &new, &crate::support::ctx())
+        .await
+        .expect("a case is filed");
+    let resolved = run
+        .send(
+            "case-update",
+            json!({
+                "action": "case-update", "number": case.number, "status": "resolved",
+                "comment": "再発行した請求書を郵送しました。",
+            }),
+        )
+        .await;
+    assert_eq!(
+        (&resolved["number"], &resolved["status"]),
+        (&json!(case.number), &json!("resolved")),
+        "{resolved}"
+    );
+    let commented = run
+        .send(
+            "case-update, a comment only",
+            json!({
+                "action": "case-update", "number": case.number.to_lowercase(),
+                "comment": "ご確認をお願いします。",
+            }),
+        )
+        .await;
+    assert_eq!(commented["status"], "resolved", "{commented}");
 
     // Every action answered, and every field its answer schema declares
     // appeared in some answer (a field the code never writes is stale).
