@@ -390,7 +390,7 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         "case.status.closed" => ("クローズ", "Closed"),
         "case.legacy_place" => ("旧ポータルのお問い合わせ窓口", "the legacy portal's support page"),
         "case.err.file_in_legacy_system" => (
-            "移行元のシステムからご利用のお客さまは、移行期間中はケースを {place} からお送りください。このポータルでは、これまでのケースの確認とコメントができます。",
+            "移行元のシステムからご利用のお客さまは、移行期間中はケースを「{place}」からお送りください。このポータルでは、これまでのケースの確認とコメントができます。",
             "During the migration period, customers who came from the legacy system file cases at {place}. Here you can follow existing cases and comment on them.",
         ),
         "case.err.kind" => ("種別（お問い合わせ・作業依頼）を選んでください。", "Choose a type: inquiry or work request."),
@@ -457,6 +457,10 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
             "A closed case cannot be reopened.",
         ),
         "case.accept" => ("ソリューションを承認", "Accept solution"),
+        "case.accept_warning" => (
+            "承認するとケースはクローズし、再オープンできません。解決していない場合は却下してください。",
+            "Accepting closes the case for good. If the problem is not solved, reject the solution instead.",
+        ),
         "case.reject" => ("ソリューションを却下", "Reject solution"),
         "case.closed_note" => (
             "このケースはクローズしました。追加のお問い合わせは新しいケースを作成してください。",

@@ -881,6 +881,7 @@ struct CasesPage<'a> {
     next_href: Option<String>,
     paged: bool,
     first_href: String,
+    refused: Option<&'a str>,
     notice: Option<&'a str>,
     error: Option<&'a str>,
 }
@@ -891,6 +892,8 @@ pub struct CaseList<'a> {
     pub action_needed: bool,
     pub q: &'a str,
     pub paged: bool,
+    /// MIG-13: why this user files elsewhere (instead of "new case").
+    pub refused: Option<&'a str>,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
 }
@@ -946,6 +949,7 @@ pub fn cases(f: &Frame<'_>, l: &CaseList<'_>) -> String {
             .map(|c| cases_href(l.action_needed, l.q, Some(c))),
         paged: l.paged,
         first_href: cases_href(l.action_needed, l.q, None),
+        refused: l.refused,
         notice: l.notice,
         error: l.error,
     })
@@ -969,6 +973,8 @@ struct CaseNewPage<'a> {
     body_max: usize,
     limits: String,
     refused: Option<&'a str>,
+    /// Only a link when the refusal names one (MIG-13).
+    legacy_url: Option<&'a str>,
     error: Option<&'a str>,
 }
 
@@ -1017,6 +1023,9 @@ pub fn case_new(
         limits: t(lang, "case.limits")
             .replace("{subject}", &policy.subject_max.to_string())
             .replace("{body}", &policy.body_max.to_string()),
+        legacy_url: refused
+            .and(policy.legacy_url.as_deref())
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
         refused,
         error,
     })

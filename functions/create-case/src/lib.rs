@@ -176,6 +176,10 @@ async fn list_page(app: &App, req: &Request) -> Response {
         }
         Err(e) => return web::error_page(app, req, &e),
     };
+    let refused = match app.check_filing_place(&s.user, lang).await {
+        Err(e @ Error::Refused { .. }) => Some(web::error_message(&e, lang)),
+        _ => None,
+    };
     let notice = views::flash(req, "notice");
     views::frame_page(app, req, status, |f| {
         pages::cases(
@@ -185,6 +189,7 @@ async fn list_page(app: &App, req: &Request) -> Response {
                 action_needed,
                 q: &q,
                 paged: cursor.is_some(),
+                refused: refused.as_deref(),
                 notice,
                 error: error.as_deref(),
             },
