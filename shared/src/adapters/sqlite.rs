@@ -82,21 +82,29 @@ impl Store for SqliteStore {
 
     async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached("SELECT sk, data, v, exp FROM items WHERE pk = ?1 AND sk >= ?2 AND sk > ?3 ORDER BY sk")
-            .map_err(fault)?;
+        // One lower bound, so SQLite seeks straight to it (with two, it
+        // seeks on one and scans past everything below the other: a walk
+        // through a long partition would cost the square of its length).
+        let (sql, from) = match q.after.as_deref() {
+            Some(a) if a >= q.sk_prefix.as_str() => (
+                "SELECT sk, data, v, exp FROM items WHERE pk = ?1 AND sk > ?2 ORDER BY sk",
+                a,
+            ),
+            _ => (
+                "SELECT sk, data, v, exp FROM items WHERE pk = ?1 AND sk >= ?2 ORDER BY sk",
+                q.sk_prefix.as_str(),
+            ),
+        };
+        let mut stmt = conn.prepare_cached(sql).map_err(fault)?;
         let rows = stmt
-            .query_map(
-                params![q.pk, q.sk_prefix, q.after.as_deref().unwrap_or("")],
-                |r| {
-                    Ok(row_item(
-                        Key::new(q.pk.clone(), r.get::<_, String>(0)?),
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                    ))
-                },
-            )
+            .query_map(params![q.pk, from], |r| {
+                Ok(row_item(
+                    Key::new(q.pk.clone(), r.get::<_, String>(0)?),
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            })
             .map_err(fault)?;
         let mut out = Vec::new();
         for row in rows {
