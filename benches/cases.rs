@@ -49,8 +49,7 @@
 //! list page is exactly the expected cases in the expected order (newest
 //! first, from the ids' time), every detail the expected case.
 //!
-//! `cargo bench --bench cases` (20,000 creations; about 90 s, most of it the
-//! keyword searches at 20,000 cases);
+//! `cargo bench --bench cases` (20,000 creations; about 10 s);
 //! `cargo bench --bench cases -- --quick` (1,000 creations, under a second
 //! once built).
 
