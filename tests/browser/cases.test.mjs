@@ -21,7 +21,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, readOutbox, mailsTo, setupLinksIn, formErrorText,
-  clickAndWait, totpAt, freshTotp, pageChecks,
+  clickAndWait, totpAt, freshTotp, pageChecks, defaultsEnv, outboxOf, journeySteps, mailSummary,
 } from './support.mjs';
 
 const NARROW = { width: 360, height: 740 };
@@ -65,34 +65,11 @@ const caseMailSubject = (number) => new RegExp(`\\[${number}\\]`);
 // TOBIRA_CASE_NUMBER_START, TOBIRA_CASE_CATEGORIES) must not change the flow.
 const live = serverAndBrowserForFile({
   dataDirPrefix: 'tobira-browser-cases-',
-  env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOBIRA_'))),
+  env: defaultsEnv(),
 });
+const { outbox, mailsAfter, mailedCode } = outboxOf(live);
 
 // ------------------------------------------------------------------ outbox and the desk
-
-function outbox() {
-  return readOutbox(live.server.baseUrl);
-}
-
-function summary(mails) {
-  return JSON.stringify(mails.map((m) => ({ to: m.to, subject: m.subject })));
-}
-
-// The e-mails to `email` after outbox entry number `since` whose subject matches `subject`:
-// waits until there is at least one (15 s at most).
-async function mailsAfter(email, since, subject) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const fresh = mailsTo((await outbox()).slice(since), email);
-    const found = fresh.filter((m) => subject.test(String(m.subject ?? '')));
-    if (found.length) return found;
-    if (Date.now() > deadline) {
-      assert.fail(`no e-mail to ${email} with a subject like ${subject} after outbox entry ${since}; ` +
-        `new mails to ${email}: ${summary(fresh)}`);
-    }
-    await sleep(200);
-  }
-}
 
 // The newest link to `pathAndQuery` (e.g. "/password/reset?token=") mailed to `email`.
 async function mailedLink(email, pathAndQuery) {
@@ -104,22 +81,6 @@ async function mailedLink(email, pathAndQuery) {
     if (links.length) return links.at(-1)[0];
     if (Date.now() > deadline) assert.fail(`no e-mail with a ${pathAndQuery} link to ${email} in the outbox`);
     await sleep(250);
-  }
-}
-
-// The one-time password of the first e-mail to `email` after outbox entry number `since`.
-async function mailedCode(email, since) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const fresh = mailsTo((await outbox()).slice(since), email);
-    for (const mail of fresh) {
-      const m = String(mail.text ?? '').match(/(?:password|パスワード)\s*[:：]\s*(\d{6})\b/i);
-      if (m) return m[1];
-    }
-    if (Date.now() > deadline) {
-      assert.fail(`no one-time password mailed to ${email} after outbox entry ${since}; new mails: ${summary(fresh)}`);
-    }
-    await sleep(200);
   }
 }
 
@@ -193,19 +154,7 @@ async function search(page, keyword, name) {
 
 // What the tests of the journey hand on: the context (the session cookie), the case.
 const journey = { context: null, page: null, id: null, number: null, failed: false };
-
-async function step(name, fn) {
-  if (journey.failed) {
-    assert.fail(`skipped: an earlier step of the cases journey failed (${journey.failed})`);
-  }
-  try {
-    await fn(journey.page);
-  } catch (e) {
-    journey.failed = name;
-    if (journey.page) await shoot(journey.page, `failure-${name}`);
-    throw e;
-  }
-}
+const step = journeySteps(journey, 'cases', shoot);
 
 test('RST-4 MFA-4 TOS-1: new.member sets the first password, enrols TOTP and reaches the dashboard',
   { timeout: 120_000 }, async () => {
@@ -338,7 +287,7 @@ test('CASE-1 CASE-2 CASE-5: the empty list, a refused and a filed case, the noti
 
       // CASE-5: the notice mail names the case and links to it.
       const mails = await mailsAfter(MEMBER.email, since, caseMailSubject(journey.number));
-      assert.equal(mails.length, 1, `CASE-5: one notice mail on creation, got ${summary(mails)}`);
+      assert.equal(mails.length, 1, `CASE-5: one notice mail on creation, got ${mailSummary(mails)}`);
       assert.ok(String(mails[0].text).includes(`${live.server.baseUrl}/cases/${journey.id}`),
         `the notice mail links to the case: ${JSON.stringify(mails[0].text)}`);
       assert.ok(!String(mails[0].text).includes(CASE.keyword), 'the notice mail does not carry the case\'s text');
@@ -458,7 +407,7 @@ test('CASE-3: the desk resolves the case; the customer rejects, then closes it',
 
     // CASE-5: a mail on creation and on each change of status (resolved, in progress, closed).
     const all = mailsTo(await outbox(), MEMBER.email).filter((m) => caseMailSubject(journey.number).test(m.subject));
-    assert.equal(all.length, 4, `CASE-5: four mails about ${journey.number}, got ${summary(all)}`);
+    assert.equal(all.length, 4, `CASE-5: four mails about ${journey.number}, got ${mailSummary(all)}`);
 
     // The list: closed, and nothing needs action any more.
     await clickAndWait(page, '#back-to-cases');

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import {
   STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, readOutbox, mailsTo, setupLinksIn, screenshot, formErrorText,
   reachedPath, clickAndWait, assertNoOverflow, base32Decode, totpAt, freshTotp, currentTotpStep,
-  pageChecks,
+  pageChecks, defaultsEnv, outboxOf, journeySteps,
 } from './support.mjs';
 
 const NARROW = { width: 360, height: 740 };
@@ -49,15 +49,11 @@ const SHARED = {
 // (e.g. TOBIRA_EMAIL_OTP_SECOND_ONLY, TOBIRA_REMEMBER_DEVICE_HOURS) must not change the flow.
 const live = serverAndBrowserForFile({
   dataDirPrefix: 'tobira-browser-mfa-',
-  env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOBIRA_'))),
+  env: defaultsEnv(),
 });
+const { outbox, mailedCode } = outboxOf(live);
 
 // ------------------------------------------------------------------ outbox
-
-// The dev outbox, oldest first.
-function outbox() {
-  return readOutbox(live.server.baseUrl);
-}
 
 // Every setup link mailed to `email`, oldest first (the demo users' links are mailed at the
 // first start, before the server says it is listening).
@@ -68,23 +64,6 @@ async function setupLinksFor(email) {
     if (links.length) return links;
     if (Date.now() > deadline) assert.fail(`no e-mail with a /setup?token= link to ${email} in the outbox`);
     await sleep(250);
-  }
-}
-
-// The one-time password of the first e-mail to `email` after outbox entry number `since`.
-async function mailedCode(email, since) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const fresh = mailsTo((await outbox()).slice(since), email);
-    for (const mail of fresh) {
-      const m = String(mail.text ?? '').match(/(?:password|パスワード)\s*[:：]\s*(\d{6})\b/i);
-      if (m) return m[1];
-    }
-    if (Date.now() > deadline) {
-      assert.fail(`no one-time password mailed to ${email} after outbox entry ${since}; new mails: ` +
-        JSON.stringify(fresh.map((m) => ({ subject: m.subject, text: m.text }))));
-    }
-    await sleep(200);
   }
 }
 
@@ -153,19 +132,7 @@ async function methodsShown(page) {
 // What the tests of the journey hand on: the context (cookies: session, device), the key,
 // the last TOTP step used, the recovery codes.
 const journey = { context: null, page: null, secret: null, lastStep: 0, recovery: null, failed: false };
-
-async function step(name, fn) {
-  if (journey.failed) {
-    assert.fail(`skipped: an earlier step of the TOTP journey failed (${journey.failed})`);
-  }
-  try {
-    await fn(journey.page);
-  } catch (e) {
-    journey.failed = name;
-    if (journey.page) await shoot(journey.page, `failure-${name}`);
-    throw e;
-  }
-}
+const step = journeySteps(journey, 'TOTP', shoot);
 
 test('SET-4 MFA-4 MFA-5 TOS-1: first sign-in with TOTP through recovery codes and terms to the dashboard',
   { timeout: 120_000 }, async () => {

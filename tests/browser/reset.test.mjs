@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import {
   STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, readOutbox, mailsTo, setupLinksIn, screenshot, formErrorText,
   reachedPath, clickAndWait, assertNoOverflow, totpAt, freshTotp,
-  pageChecks,
+  pageChecks, defaultsEnv, outboxOf, mailSummary,
 } from './support.mjs';
 
 const NARROW = { width: 360, height: 740 };
@@ -62,18 +62,11 @@ const CHANGE_NOTICE_SUBJECT = /パスワード変更のお知らせ|your passwor
 // TOBIRA_RESET_COOLDOWN_HOURS, TOBIRA_OTP_RESEND_SECONDS) must not change the flow.
 const live = serverAndBrowserForFile({
   dataDirPrefix: 'tobira-browser-reset-',
-  env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOBIRA_'))),
+  env: defaultsEnv(),
 });
+const { outbox, mailsAfter, mailedCode } = outboxOf(live);
 
 // ------------------------------------------------------------------ outbox
-
-function outbox() {
-  return readOutbox(live.server.baseUrl);
-}
-
-function summary(mails) {
-  return JSON.stringify(mails.map((m) => ({ to: m.to, subject: m.subject })));
-}
 
 // The newest setup link mailed to `email` (the demo users' links are mailed at the first start).
 async function setupLinkFor(email) {
@@ -86,43 +79,11 @@ async function setupLinkFor(email) {
   }
 }
 
-// The e-mails to `email` after outbox entry number `since` whose subject matches `subject`:
-// waits until there is at least one (15 s at most).
-async function mailsAfter(email, since, subject) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const fresh = mailsTo((await outbox()).slice(since), email);
-    const found = fresh.filter((m) => subject.test(String(m.subject ?? '')));
-    if (found.length) return found;
-    if (Date.now() > deadline) {
-      assert.fail(`no e-mail to ${email} with a subject like ${subject} after outbox entry ${since}; ` +
-        `new mails to ${email}: ${summary(fresh)}`);
-    }
-    await sleep(200);
-  }
-}
-
 // The /password/reset?token= link of a mail.
 function resetLinkIn(mail) {
   const m = String(mail.text ?? '').match(/https?:\/\/[^\s<>"'）)\]]*\/password\/reset\?token=[^\s<>"'）)\]]+/);
   assert.ok(m, `the mail "${mail.subject}" has no /password/reset?token= link: ${JSON.stringify(mail.text)}`);
   return m[0];
-}
-
-// The one-time password of the first e-mail to `email` after outbox entry number `since`.
-async function mailedCode(email, since) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const fresh = mailsTo((await outbox()).slice(since), email);
-    for (const mail of fresh) {
-      const m = String(mail.text ?? '').match(/(?:password|パスワード)\s*[:：]\s*(\d{6})\b/i);
-      if (m) return m[1];
-    }
-    if (Date.now() > deadline) {
-      assert.fail(`no one-time password mailed to ${email} after outbox entry ${since}; new mails: ${summary(fresh)}`);
-    }
-    await sleep(200);
-  }
 }
 
 // ------------------------------------------------------------------ pages
@@ -280,7 +241,7 @@ test('RST-1/RST-5: forgot password → mail in the outbox → new password → s
 
     // The mail: one link, to the registered address.
     const linkMails = await mailsAfter(SABURO.email, since, RESET_LINK_SUBJECT);
-    assert.equal(linkMails.length, 1, `RST-1: one reset mail, got ${summary(linkMails)}`);
+    assert.equal(linkMails.length, 1, `RST-1: one reset mail, got ${mailSummary(linkMails)}`);
     const link = resetLinkIn(linkMails[0]);
     assert.ok(link.startsWith(`${live.server.baseUrl}/password/reset?token=`), `the link ${link} is not on --base-url`);
 
@@ -316,7 +277,7 @@ test('RST-1/RST-5: forgot password → mail in the outbox → new password → s
 
     // RST-5: the notice mail.
     const notices = await mailsAfter(SABURO.email, afterReset, RESET_NOTICE_SUBJECT);
-    assert.equal(notices.length, 1, `RST-5: one notice mail, got ${summary(notices)}`);
+    assert.equal(notices.length, 1, `RST-5: one notice mail, got ${mailSummary(notices)}`);
 
     // ---- RST-5: saburo's own browser: the session is gone, the device no longer skips the challenge.
     current = page;
@@ -369,7 +330,7 @@ test('RST-1: unknown login ID gets the same page', { timeout: 120_000 }, async (
 
     await sleep(500);
     const sent = (await outbox()).slice(since);
-    assert.deepEqual(sent, [], `nothing is mailed for an unknown login ID or a wrong e-mail; mailed: ${summary(sent)}`);
+    assert.deepEqual(sent, [], `nothing is mailed for an unknown login ID or a wrong e-mail; mailed: ${mailSummary(sent)}`);
   } catch (e) {
     await shoot(page, 'failure-unknown');
     throw e;
@@ -451,7 +412,7 @@ test('PW-5: change password from the dashboard', { timeout: 180_000 }, async () 
     assert.equal(new URL(page.url()).searchParams.get('notice'), 'password_changed');
     assert.ok(await page.locator('#form-notice').isVisible(), 'the dashboard says the password is changed');
     const notices = await mailsAfter(TARO.email, since, CHANGE_NOTICE_SUBJECT);
-    assert.equal(notices.length, 1, `PW-5: one notice mail, got ${summary(notices)}`);
+    assert.equal(notices.length, 1, `PW-5: one notice mail, got ${mailSummary(notices)}`);
 
     // Every other session ends.
     current = page2;

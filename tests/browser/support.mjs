@@ -153,6 +153,12 @@ export function serverAndBrowserForFile(serverOptions) {
   return live;
 }
 
+// The environment of a server on its defaults: no TOBIRA_* setting of the caller's shell may
+// change the flow a test file walks.
+export function defaultsEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TOBIRA_')));
+}
+
 // ------------------------------------------------------------------ outbox
 
 // The dev outbox of the server at `baseUrl`, oldest first.
@@ -321,4 +327,69 @@ export function pageChecks(prefix) {
     assert.equal(await page.locator('script').count(), 0, `page ${name} (${page.url()}) must not need a script`);
   }
   return { shoot, expectPage };
+}
+
+// ------------------------------------------------------------------ outbox waits
+
+// Mails for an assertion message: recipient and subject.
+export function mailSummary(mails) {
+  return JSON.stringify(mails.map((m) => ({ to: m.to, subject: m.subject })));
+}
+
+// Waits on the outbox of one test file's server (`live` from serverAndBrowserForFile).
+export function outboxOf(live) {
+  const outbox = () => readOutbox(live.server.baseUrl);
+
+  // The e-mails to `email` after outbox entry number `since` whose subject matches `subject`:
+  // waits until there is at least one (15 s at most).
+  async function mailsAfter(email, since, subject) {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const fresh = mailsTo((await outbox()).slice(since), email);
+      const found = fresh.filter((m) => subject.test(String(m.subject ?? '')));
+      if (found.length) return found;
+      if (Date.now() > deadline) {
+        assert.fail(`no e-mail to ${email} with a subject like ${subject} after outbox entry ${since}; ` +
+          `new mails to ${email}: ${mailSummary(fresh)}`);
+      }
+      await sleep(200);
+    }
+  }
+
+  // The one-time password of the first e-mail to `email` after outbox entry number `since`.
+  async function mailedCode(email, since) {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const fresh = mailsTo((await outbox()).slice(since), email);
+      for (const mail of fresh) {
+        const m = String(mail.text ?? '').match(/(?:password|パスワード)\s*[:：]\s*(\d{6})\b/i);
+        if (m) return m[1];
+      }
+      if (Date.now() > deadline) {
+        assert.fail(`no one-time password mailed to ${email} after outbox entry ${since}; new mails: ${mailSummary(fresh)}`);
+      }
+      await sleep(200);
+    }
+  }
+
+  return { outbox, mailsAfter, mailedCode };
+}
+
+// ------------------------------------------------------------------ journeys
+
+// The steps of a journey that several tests walk in order on one page (`journey.page`): once a
+// step has failed the later ones fail at once as skipped, and a failing step is screenshotted.
+export function journeySteps(journey, label, shoot) {
+  return async function step(name, fn) {
+    if (journey.failed) {
+      assert.fail(`skipped: an earlier step of the ${label} journey failed (${journey.failed})`);
+    }
+    try {
+      await fn(journey.page);
+    } catch (e) {
+      journey.failed = name;
+      if (journey.page) await shoot(journey.page, `failure-${name}`);
+      throw e;
+    }
+  };
 }
