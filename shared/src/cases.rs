@@ -428,17 +428,7 @@ impl App {
 
     fn entry_write(&self, case: &Case, cond: Cond) -> Write {
         let entry = Entry {
-            summary: CaseSummary {
-                id: case.id.clone(),
-                number: case.number.clone(),
-                kind: case.kind,
-                category: case.category.clone(),
-                subject: case.subject.clone(),
-                status: case.status,
-                created_by_name: case.created_by_name.clone(),
-                created_at: case.created_at,
-                updated_at: case.updated_at,
-            },
+            summary: summary(case),
             text: entry_text(&case.subject, &case.body),
         };
         Write::put(
@@ -591,7 +581,7 @@ impl App {
                 id,
                 Move::Comment,
                 Some((author, &body)),
-                user,
+                Some(user),
                 ctx,
             )
             .await?;
@@ -604,7 +594,7 @@ impl App {
             return Err(Error::Forbidden);
         }
         let (case, _) = self
-            .update_case(&user.tenant_id, id, m, None, user, ctx)
+            .update_case(&user.tenant_id, id, m, None, Some(user), ctx)
             .await?;
         Ok(case.status)
     }
@@ -644,28 +634,16 @@ impl App {
             .as_deref()
             .map(|c| ((Author::Support, String::new()), c));
         let (case, _) = self
-            .desk_or_customer_update(&r.tenant_id, &r.id, m, desk, None, ctx)
+            .update_case(&r.tenant_id, &r.id, m, desk, None, ctx)
             .await?;
         Ok(summary(&case))
     }
 
-    async fn update_case(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        m: Move,
-        comment: Option<((Author, String), &str)>,
-        user: &User,
-        ctx: &Ctx,
-    ) -> Result<(Case, Option<Comment>)> {
-        self.desk_or_customer_update(tenant, id, m, comment, Some(user), ctx)
-            .await
-    }
-
     /// One move of a case: read, decide with [`transition`], write the case
     /// (on its version), move its list entry, add the comment and the audit
-    /// record — all or nothing; a lost race reads and decides again.
-    async fn desk_or_customer_update(
+    /// record — all or nothing; a lost race reads and decides again. `user`
+    /// is the customer who moves it, `None` for the support desk.
+    async fn update_case(
         &self,
         tenant: &TenantId,
         id: &str,
