@@ -18,6 +18,12 @@ use crate::random::{new_ulid, Random};
 use crate::softlock::{self, Attempt, LockPolicy, LockState};
 use crate::store::{get_as, Cond, Key, Store, StoreError, Write};
 
+/// A reserved attempt ([`App::reserve`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reserved {
+    pub attempt: Attempt,
+}
+
 #[derive(Clone)]
 pub struct App {
     pub config: Arc<Config>,
@@ -119,18 +125,43 @@ impl App {
     /// Reserve one attempt against a lock counter with a conditional write
     /// (compare-and-swap on the item's version; never read-compare-write).
     pub async fn take_attempt(&self, key: &Key, policy: LockPolicy) -> Result<Attempt> {
+        Ok(self.reserve(key, policy, None).await?.attempt)
+    }
+
+    /// [`App::take_attempt`], with what a caller needs to give the attempt
+    /// back. Always one read and one single-item write, whatever the state
+    /// (LOG-3: a locked subject costs the store the same requests as any
+    /// other): a lock is written back unchanged. `expires` bounds the life
+    /// of a counter that does not lock (for subjects that do not exist).
+    pub async fn reserve(
+        &self,
+        key: &Key,
+        policy: LockPolicy,
+        expires: Option<Timestamp>,
+    ) -> Result<Reserved> {
         for round in 0..32u32 {
             let now = self.now();
             let current = get_as::<LockState>(self.store.as_ref(), key, now).await?;
-            let cond = current
-                .as_ref()
-                .map_or(Cond::Absent, |(_, v)| Cond::Version(*v));
-            match softlock::begin(current.map(|(s, _)| s), now, policy) {
-                locked @ Attempt::Locked { .. } => return Ok(locked),
-                allowed @ Attempt::Allowed { next, .. } => {
-                    let w = Write::put(key.clone(), &next, next.expires_at(), cond);
+            let (before, cond) = match current {
+                Some((s, v)) => (Some(s), Cond::Version(v)),
+                None => (None, Cond::Absent),
+            };
+            match softlock::begin(before, now, policy) {
+                locked @ Attempt::Locked { .. } => {
+                    let state = before.unwrap_or_default();
+                    let w = Write::put(key.clone(), &state, state.expires_at(), cond);
+                    // Losing this race changes nothing: the subject is locked.
                     match self.store.write(vec![w], now).await {
-                        Ok(()) => return Ok(allowed),
+                        Ok(()) | Err(StoreError::Conflict) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                    return Ok(Reserved { attempt: locked });
+                }
+                allowed @ Attempt::Allowed { next, .. } => {
+                    let exp = next.expires_at().or(expires);
+                    let w = Write::put(key.clone(), &next, exp, cond);
+                    match self.store.write(vec![w], now).await {
+                        Ok(()) => return Ok(Reserved { attempt: allowed }),
                         Err(StoreError::Conflict) => self.back_off(round).await,
                         Err(e) => return Err(e.into()),
                     }
@@ -142,14 +173,31 @@ impl App {
 
     /// Give back an attempt reserved with [`App::take_attempt`] whose secret
     /// was right but that is not yet a success (LOG-2: the password before
-    /// the second factor). A lock is never lifted this way.
+    /// the second factor). A lock set by another attempt is never lifted
+    /// this way; the lock this very attempt set is (a right secret never
+    /// locks anyone out).
     pub async fn release_attempt(&self, key: &Key) -> Result<()> {
+        self.give_back(key, None).await
+    }
+
+    /// [`App::release_attempt`] of a reservation whose outcome is known.
+    pub async fn release(&self, key: &Key, r: &Reserved) -> Result<()> {
+        match r.attempt {
+            Attempt::Allowed { next, .. } => self.give_back(key, Some(next)).await,
+            Attempt::Locked { .. } => Ok(()),
+        }
+    }
+
+    async fn give_back(&self, key: &Key, mine: Option<LockState>) -> Result<()> {
         for round in 0..32u32 {
             let now = self.now();
             let Some((s, v)) = get_as::<LockState>(self.store.as_ref(), key, now).await? else {
                 return Ok(());
             };
-            if s.is_locked(now) {
+            // Our own reservation set this lock: its until is ours alone
+            // (conditional writes serialize, one attempt reaches the limit).
+            let set_by_us = mine.is_some_and(|m| m.locked_until.is_some() && m == s);
+            if s.is_locked(now) && !set_by_us {
                 return Ok(());
             }
             let w = if s.failures <= 1 {
@@ -160,7 +208,7 @@ impl App {
             } else {
                 let next = LockState {
                     failures: s.failures - 1,
-                    ..s
+                    locked_until: None,
                 };
                 Write::put(key.clone(), &next, next.expires_at(), Cond::Version(v))
             };

@@ -89,14 +89,30 @@ fn union(into: &mut Vec<String>, more: &[String]) {
     }
 }
 
+/// CLM-1..3: whether a legacy password still proves this account. Only an
+/// account that was never set up — pending setup, no portal password, no
+/// factor, not merged into another — can be claimed or linked; from the
+/// moment it has a password or a factor its legacy password is nothing.
+pub fn claimable(u: &User) -> bool {
+    u.state == UserState::PendingSetup
+        && u.password_hash.is_none()
+        && u.methods.is_empty()
+        && u.merged_into.is_none()
+}
+
 impl App {
-    /// The legacy accounts (migrated users) that hold a service ID.
+    /// The legacy accounts (migrated users) that hold a service ID: one
+    /// query, then one read per holder — and one read of a key nobody holds
+    /// when there is none, so an unknown service ID costs the same (CLM-1).
     async fn service_holders(&self, sid: &str) -> Result<Vec<(User, u64)>> {
         let mut out = Vec::new();
-        for item in self
+        let items = self
             .query_all(&keys::service_partition(sid), "USER#")
-            .await?
-        {
+            .await?;
+        if items.is_empty() {
+            self.user(&format!("~{sid}")).await?;
+        }
+        for item in items {
             let id = item.key.sk.trim_start_matches("USER#");
             if let Some(u) = self.user(id).await? {
                 out.push(u);
@@ -107,9 +123,13 @@ impl App {
 
     /// CLM-1: prove a legacy account with a service ID and its legacy
     /// password (bcrypt, SHA-512 crypt or argon2id), then upgrade the stored
-    /// hash to argon2id. 3 failures per service ID block it for 10 minutes;
-    /// an unknown service ID and a wrong password answer alike. With a full
-    /// session the account is linked to the signed-in user (CLM-3).
+    /// hash to argon2id. 3 failures per service ID block it for 10 minutes.
+    /// An unknown service ID, a wrong password, a blocked service ID and an
+    /// account that is already set up (whose legacy password is then no
+    /// credential at all) do the same work — the same store requests, one
+    /// legacy verification — and the first three kinds answer alike (the
+    /// block is per service ID, known or not). With a full session the
+    /// account is linked to the signed-in user (CLM-3).
     pub async fn claim(
         &self,
         service_id: &str,
@@ -119,24 +139,35 @@ impl App {
     ) -> Result<Claimed> {
         let sid = parse_service_id(service_id)?;
         let lock_key = keys::lock("claim", &sid);
-        if let Attempt::Locked { until } =
-            self.take_attempt(&lock_key, self.config.claim_lock).await?
-        {
-            self.record(ctx, "claim.blocked", None, Some(sid.clone()))
-                .await?;
-            // Safe to say: the block is per service ID, known or not.
-            return Err(Error::Throttled {
-                retry_after_s: Some(self.now().until(until).as_secs().max(1)),
-            });
-        }
+        let expires = Some(self.now().plus(self.config.claim_lock.lock_for));
+        let reserved = self
+            .reserve(&lock_key, self.config.claim_lock, expires)
+            .await?;
         let holders = self.service_holders(&sid).await?;
-        let found = holders.into_iter().find(|(u, _)| {
+        let blocked = match reserved.attempt {
+            Attempt::Locked { until } => Some(until),
+            Attempt::Allowed { .. } => None,
+        };
+        let mut candidates = holders
+            .into_iter()
+            .filter(|(u, _)| blocked.is_none() && claimable(u) && u.legacy_password_hash.is_some())
+            .peekable();
+        if candidates.peek().is_none() {
+            // The same one legacy verification as a claimable account costs.
+            legacy_hash::verify(&self.config.claim_reference_hash, pw.expose());
+        }
+        let found = candidates.find(|(u, _)| {
             u.legacy_password_hash
                 .as_deref()
                 .is_some_and(|h| legacy_hash::verify(h, pw.expose()))
         });
         let Some((mut legacy, v)) = found else {
-            password::burn(pw);
+            if let Some(until) = blocked {
+                self.record(ctx, "claim.blocked", None, Some(sid)).await?;
+                return Err(Error::Throttled {
+                    retry_after_s: Some(self.now().until(until).as_secs().max(1)),
+                });
+            }
             self.record(ctx, "claim.failed", None, Some(sid)).await?;
             return Err(Error::InvalidCredentials);
         };
@@ -145,19 +176,6 @@ impl App {
             key: lock_key,
             cond: Cond::Any,
         };
-        if legacy.merged_into.is_some()
-            || legacy.state == UserState::Disabled
-            || (signed_in.is_none() && legacy.state != UserState::PendingSetup)
-        {
-            // The right password: the count starts again either way.
-            self.store.write(vec![unlock.clone()], self.now()).await?;
-        }
-        if legacy.merged_into.is_some() || legacy.state == UserState::Disabled {
-            return Err(Error::Conflict {
-                code: "already_linked",
-                message: "this service ID is already linked to an account".into(),
-            });
-        }
         let now = self.now();
         // CLM-1: the legacy hash becomes argon2id (the legacy password still
         // proves the account, now stored the way the portal stores passwords).
@@ -174,13 +192,6 @@ impl App {
                 .await?;
             return Ok(Claimed::Linked {
                 service_ids: linked,
-            });
-        }
-        if legacy.state != UserState::PendingSetup {
-            return Err(Error::Conflict {
-                code: "already_set_up",
-                message: "this account is already set up: sign in, then link further service IDs"
-                    .into(),
             });
         }
         let grant = secret_token(self.rng.as_ref());
@@ -310,7 +321,9 @@ impl App {
 
     /// CLM-3 / CLM-4: merge a legacy account into `target_id`: the target
     /// gets its service IDs and contract; the legacy account is disabled
-    /// and remembers where it went. One atomic write.
+    /// and remembers where it went. One atomic write, conditional on both
+    /// accounts' versions; only an account never set up ([`claimable`]) is
+    /// merged, and its address is told.
     async fn link_accounts(
         &self,
         target_id: &str,
@@ -320,8 +333,8 @@ impl App {
         ctx: &Ctx,
     ) -> Result<Vec<String>> {
         let (mut target, tv) = self.user(target_id).await?.ok_or(Error::NotFound)?;
-        if target.id == legacy.id {
-            return Ok(target.service_ids.clone());
+        if target.id == legacy.id || !claimable(&legacy) {
+            return Err(Error::InvalidCredentials);
         }
         if target.state == UserState::Disabled {
             return Err(Error::Conflict {
@@ -340,7 +353,7 @@ impl App {
         legacy.state = UserState::Disabled;
         legacy.merged_into = Some(target.id.clone());
         legacy.updated_at = now;
-        let void = legacy.setup_token_hash.take();
+        let void = legacy.take_setup_tokens();
         let mut writes = extra;
         writes.push(Write::put(
             keys::user(&target.id),
@@ -354,30 +367,53 @@ impl App {
             None,
             Cond::Version(legacy_version),
         ));
-        if let Some(h) = void {
+        for h in void {
             writes.push(Write::Delete {
                 key: keys::setup_token(&h),
                 cond: Cond::Any,
             });
         }
+        let linked = format!(
+            "{} ({})",
+            legacy.service_ids.join(","),
+            legacy.tenant_id.as_str()
+        );
         writes.push(self.audit(
             ctx,
             "claim.linked",
             Some((&target.id, &target.tenant_id)),
-            Some(format!(
-                "{} ({})",
-                legacy.service_ids.join(","),
-                legacy.tenant_id.as_str()
-            )),
+            Some(linked.clone()),
         ));
         match self.store.write(writes, now).await {
-            Ok(()) => Ok(target.service_ids),
-            Err(StoreError::Conflict) => Err(Error::Conflict {
-                code: "busy",
-                message: "an account changed meanwhile; try again".into(),
-            }),
-            Err(e) => Err(e.into()),
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                return Err(Error::Conflict {
+                    code: "busy",
+                    message: "an account changed meanwhile; try again".into(),
+                })
+            }
+            Err(e) => return Err(e.into()),
         }
+        // CLM-3: the merged account's address learns where it went. The
+        // link stands if the mail fails; the failure is recorded.
+        let mail = crate::messages::accounts_linked_mail(
+            &self.config.brand,
+            legacy.lang,
+            legacy.email.as_str(),
+            &legacy.service_ids,
+            target.login_id.as_str(),
+            now,
+        );
+        if self.mailer.send(&mail).await.is_err() {
+            self.record(
+                ctx,
+                "claim.link_notice_failed",
+                Some((&legacy.id, &legacy.tenant_id)),
+                Some(linked),
+            )
+            .await?;
+        }
+        Ok(target.service_ids)
     }
 
     /// CLM-4, the `link-services` event: link every legacy account holding
@@ -426,6 +462,15 @@ impl App {
                     report
                         .records
                         .push(line("rejected", Some("linked to another account".into())));
+                    linked = true; // reported
+                    break;
+                }
+                if !claimable(&legacy) {
+                    report.rejected += 1;
+                    report.records.push(line(
+                        "rejected",
+                        Some("the account is set up (it has a password or a factor)".into()),
+                    ));
                     linked = true; // reported
                     break;
                 }

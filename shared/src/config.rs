@@ -38,6 +38,10 @@ pub struct Config {
     pub forgot_floor: Duration,
     /// CLM-1: failures per legacy service ID before a block.
     pub claim_lock: LockPolicy,
+    /// CLM-1: the legacy hash verified when no claimable account holds the
+    /// service ID, so that every claim does the same work. Set it to a hash
+    /// of the legacy export's format and cost (`TOBIRA_CLAIM_REFERENCE_HASH`).
+    pub claim_reference_hash: String,
     /// TOS-1: the current terms (and privacy policy) version.
     pub terms_version: String,
     /// PW-1 / PW-2.
@@ -328,6 +332,19 @@ impl Config {
             claim_lock: LockPolicy {
                 max_failures: num("TOBIRA_CLAIM_MAX_FAILURES", 3)? as u32,
                 lock_for: mins(num("TOBIRA_CLAIM_BLOCK_MINUTES", 10)?),
+            },
+            claim_reference_hash: match get("TOBIRA_CLAIM_REFERENCE_HASH") {
+                None => crate::legacy_hash::REFERENCE_HASH.to_string(),
+                Some(v) if crate::legacy_hash::format_of(v.trim()).is_some() => {
+                    v.trim().to_string()
+                }
+                Some(v) => {
+                    return Err(ConfigError::Invalid {
+                        name: "TOBIRA_CLAIM_REFERENCE_HASH",
+                        value: v,
+                        expected: "a legacy hash (bcrypt, SHA-512 crypt or argon2id)",
+                    })
+                }
             },
             terms_version: get("TOBIRA_TERMS_VERSION").unwrap_or_else(|| "2024-07".into()),
             password_preset: preset,

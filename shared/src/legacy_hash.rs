@@ -86,6 +86,10 @@ pub fn format_of(hash: &str) -> Option<LegacyFormat> {
     }
 }
 
+/// CLM-1: the default reference hash, bcrypt at cost 10 (the demo export's
+/// format), verified when no claimable account holds a service ID.
+pub const REFERENCE_HASH: &str = "$2b$10$NP4IfkwP/znCBdI2HUh1/O6lphHI6GnKLDoqHAwowlilLsvkPVUsa";
+
 /// Whether `password` matches the legacy `hash`. Unknown or malformed hashes return false (never panic). Comparison in constant time where the crate offers it.
 ///
 /// Hashes over the work caps (see the module documentation) return false

@@ -29,10 +29,27 @@ impl App {
         }
     }
 
+    /// [`App::user_by_login`] for the flows that must not tell who exists
+    /// (LOG-3, SET-1, RST-1): always two reads, the login ID and then a
+    /// user — for a login ID nobody holds, a user key nobody holds.
+    pub async fn find_login(&self, login: &LoginId) -> Result<Option<(User, u64)>> {
+        let now = self.now();
+        match get_as::<LoginRef>(self.store.as_ref(), &keys::login(login), now).await? {
+            Some((r, _)) => self.user(&r.user_id).await,
+            None => {
+                self.user(&format!("~{}", login.key())).await?;
+                Ok(None)
+            }
+        }
+    }
+
     /// LOG-1..4. Every failure — unknown ID, wrong password, locked, disabled,
     /// pending setup — is the same `InvalidCredentials` after the same one
-    /// argon2 verification (LOG-3). The attempt is counted before the
-    /// password is checked, so parallel guesses cannot exceed the limit (LOG-2).
+    /// argon2 verification and the same store requests (LOG-3): read the
+    /// login ID, read a user, reserve an attempt on a lock counter (one read,
+    /// one single-item write), write one record. The attempt is counted
+    /// before the password is checked, so parallel guesses cannot exceed the
+    /// limit (LOG-2); a login ID nobody holds has a counter of its own.
     pub async fn login(&self, login_id: &str, pw: &Password, ctx: &Ctx) -> Result<SignedIn> {
         self.login_with_device(login_id, pw, None, ctx).await
     }
@@ -41,7 +58,8 @@ impl App {
     /// (MFA-7): then the second factor is skipped, never the password or
     /// the lock. A password alone is not yet a successful sign-in for a
     /// user with a factor (LOG-2 counts code failures too), so it gives
-    /// back its reserved attempt instead of clearing the count.
+    /// back its reserved attempt instead of clearing the count — and a
+    /// right password never leaves a lock behind.
     pub async fn login_with_device(
         &self,
         login_id: &str,
@@ -49,45 +67,67 @@ impl App {
         device: Option<&str>,
         ctx: &Ctx,
     ) -> Result<SignedIn> {
-        let user = match LoginId::parse(login_id) {
-            Ok(login) => self.user_by_login(&login).await?.map(|(u, _)| u),
-            Err(_) => None,
-        };
-        let Some(user) = user else {
+        let Ok(login) = LoginId::parse(login_id) else {
+            // Not a login ID at all: nothing to look up (the format is public).
             password::burn(pw);
-            self.record(ctx, "login.failure", None, Some("unknown login id".into()))
-                .await?;
+            self.record(
+                ctx,
+                "login.failure",
+                None,
+                Some("malformed login id".into()),
+            )
+            .await?;
             return Err(Error::InvalidCredentials);
         };
-        let who = Some((user.id.as_str(), &user.tenant_id));
-        let hash = match (&user.state, &user.password_hash) {
-            (UserState::Active, Some(h)) => h.clone(),
-            (state, _) => {
-                password::burn(pw);
-                self.record(ctx, "login.failure", who, Some(format!("state {state:?}")))
-                    .await?;
-                return Err(Error::InvalidCredentials);
-            }
+        let user = self.find_login(&login).await?.map(|(u, _)| u);
+        let (lock_key, expires) = match &user {
+            Some(u) => (keys::lock("login", &u.id), None),
+            None => (
+                keys::lock("login", &format!("~{}", login.key())),
+                Some(self.now().plus(self.config.login_lock.lock_for)),
+            ),
         };
-        let lock_key = keys::lock("login", &user.id);
-        let locks = match self.take_attempt(&lock_key, self.config.login_lock).await? {
-            Attempt::Locked { .. } => {
+        let reserved = self
+            .reserve(&lock_key, self.config.login_lock, expires)
+            .await?;
+        let (allowed, locks) = match reserved.attempt {
+            Attempt::Allowed { locks, .. } => (true, locks),
+            Attempt::Locked { .. } => (false, false),
+        };
+        let hash = user
+            .as_ref()
+            .filter(|u| allowed && u.state == UserState::Active)
+            .and_then(|u| u.password_hash.as_deref());
+        let ok = match hash {
+            Some(h) => password::verify(h, pw),
+            None => {
                 password::burn(pw);
-                self.record(ctx, "login.refused_locked", who, None).await?;
-                return Err(Error::InvalidCredentials);
+                false
             }
-            Attempt::Allowed { locks, .. } => locks,
         };
         let now = self.now();
-        if !password::verify(&hash, pw) {
-            let mut writes =
-                vec![self.audit(ctx, "login.failure", who, Some("wrong password".into()))];
+        if !ok {
+            let who = user.as_ref().map(|u| (u.id.as_str(), &u.tenant_id));
+            let (kind, detail) = match (&user, allowed) {
+                (_, false) => ("login.refused_locked", None),
+                (None, _) => ("login.failure", Some("unknown login id".to_string())),
+                (Some(u), _) if u.state != UserState::Active => {
+                    ("login.failure", Some(format!("state {:?}", u.state)))
+                }
+                _ => ("login.failure", Some("wrong password".to_string())),
+            };
+            let mut writes = vec![self.audit(ctx, kind, who, detail)];
             if locks {
                 writes.push(self.audit(ctx, "login.locked", who, None));
             }
             self.store.write(writes, now).await?;
             return Err(Error::InvalidCredentials);
         }
+        // `ok` needs a user's hash.
+        let Some(user) = user else {
+            return Err(Error::InvalidCredentials);
+        };
+        let who = Some((user.id.as_str(), &user.tenant_id));
         let remembered = !user.methods.is_empty() && self.is_remembered(&user, device).await?;
         let stage = if user.methods.is_empty() {
             Stage::Enroll
@@ -116,7 +156,7 @@ impl App {
         ];
         if stage == Stage::Mfa {
             self.store.write(writes, now).await?;
-            self.release_attempt(&lock_key).await?;
+            self.release(&lock_key, &reserved).await?;
         } else {
             writes.push(Write::Delete {
                 key: lock_key,

@@ -184,6 +184,39 @@ pub fn already_registered_mail(brand: &str, lang: Lang, to: &str, login_link: &s
     )
 }
 
+/// CLM-3 / CLM-4: a legacy account was merged into a portal account; the
+/// notice goes to the legacy account's own address.
+pub fn accounts_linked_mail(
+    brand: &str,
+    lang: Lang,
+    to: &str,
+    service_ids: &[String],
+    into_login_id: &str,
+    at: Timestamp,
+) -> Mail {
+    let ids = service_ids.join(", ");
+    let (subject, body, not_you) = match lang {
+        Lang::Ja => (
+            format!("{brand} サービスIDの紐付けのお知らせ"),
+            format!(
+                "{} に、サービスID {ids} の旧アカウントが {brand} のアカウント {into_login_id} に紐付けられました。旧アカウントは今後ご利用いただけません。",
+                at.jst()
+            ),
+            "お心当たりのない場合は、すぐに管理者にご連絡ください。".to_string(),
+        ),
+        Lang::En => (
+            format!("{brand}: your legacy account was linked"),
+            format!(
+                "At {} ({}), the legacy account of service ID {ids} was linked to the {brand} account {into_login_id}. The legacy account can no longer be used on its own.",
+                at.jst(),
+                at.rfc3339()
+            ),
+            "If this was not you, contact your administrator now.".to_string(),
+        ),
+    };
+    compose(to, subject, &[body, not_you, brand.to_string()], None)
+}
+
 /// SET-1: the first-time setup mail with its single-use link and its expiry.
 pub fn setup_mail(
     brand: &str,

@@ -47,8 +47,13 @@ pub struct User {
     pub legacy_login_id: Option<String>,
     pub legacy_password_hash: Option<String>,
     pub service_ids: Vec<String>,
-    /// SET-1: hash of the one setup token that is valid now.
+    /// SET-1: hash of the newest setup token.
     pub setup_token_hash: Option<String>,
+    /// SET-1: hashes of earlier setup tokens, still valid until they expire
+    /// or one of the user's links is used (a resend never voids a link the
+    /// user may be about to use). At most [`EARLIER_SETUP_LINKS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_setup_tokens: Vec<String>,
     pub setup_sent_at: Option<Timestamp>,
     pub password_set_at: Option<Timestamp>,
     /// MIG-12: when the window-closing notice was sent.
@@ -92,7 +97,37 @@ pub struct User {
     pub updated_at: Timestamp,
 }
 
+/// SET-1: how many earlier setup links stay valid beside the newest.
+pub const EARLIER_SETUP_LINKS: usize = 4;
+
 impl User {
+    /// SET-1: whether `hash` is one of this user's valid setup tokens.
+    pub fn has_setup_token(&self, hash: &str) -> bool {
+        let eq = |h: &String| crate::random::ct_eq(h.as_bytes(), hash.as_bytes());
+        self.setup_token_hash.iter().any(eq) | self.earlier_setup_tokens.iter().any(eq)
+    }
+
+    /// SET-1: every setup token of the user, now void (set up, merged or
+    /// past the window): the hashes whose items to delete.
+    pub fn take_setup_tokens(&mut self) -> Vec<String> {
+        let mut all: Vec<String> = self.setup_token_hash.take().into_iter().collect();
+        all.append(&mut self.earlier_setup_tokens);
+        all
+    }
+
+    /// SET-1: `hash` becomes the newest setup token; the one before stays
+    /// valid. Answers the hashes that fall out (the oldest, past the cap).
+    pub fn push_setup_token(&mut self, hash: String) -> Vec<String> {
+        if let Some(prev) = self.setup_token_hash.replace(hash) {
+            self.earlier_setup_tokens.push(prev);
+        }
+        let excess = self
+            .earlier_setup_tokens
+            .len()
+            .saturating_sub(EARLIER_SETUP_LINKS);
+        self.earlier_setup_tokens.drain(..excess).collect()
+    }
+
     /// A user pending setup with only its identity: no password, factor,
     /// legacy data or history yet (MIG-6, ADM-1). Callers set the rest.
     pub fn pending(
@@ -121,6 +156,7 @@ impl User {
             legacy_password_hash: None,
             service_ids: Vec::new(),
             setup_token_hash: None,
+            earlier_setup_tokens: Vec::new(),
             setup_sent_at: None,
             password_set_at: None,
             closure_notice_at: None,

@@ -10,6 +10,7 @@
 //! the token's existence.
 
 use crate::app::{App, Ctx};
+use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{LoginId, Password};
 use crate::messages::{password_link_mail, password_notice_mail, LinkKind};
@@ -49,6 +50,14 @@ pub struct Forgot<'a> {
     pub phone: Option<&'a str>,
 }
 
+/// RST-4 applies to migrated users still pending setup once the window
+/// is over for them (closed, or the user was sent the closing notice).
+fn identity_entry_applies(user: &User, window_open: bool) -> bool {
+    user.state == UserState::PendingSetup
+        && user.ecid.is_some()
+        && (user.closure_notice_at.is_some() || !window_open)
+}
+
 /// What a used password link did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkUsed {
@@ -59,6 +68,7 @@ pub enum LinkUsed {
 }
 
 /// What a matching "forgot password" entry leads to.
+#[derive(Clone, Copy)]
 enum Route {
     /// Mail a password link for this purpose.
     Link(&'static str),
@@ -77,65 +87,12 @@ impl App {
         for round in 0..5 {
             let now = self.now();
             let (mut user, v) = self.user(user_id).await?.ok_or(Error::NotFound)?;
-            let token = secret_token(self.rng.as_ref());
-            let hash = token_hash(&token);
-            let ttl = if purpose == PURPOSE_RESET {
-                self.config.reset_link_ttl
-            } else {
-                self.config.setup_link_ttl
-            };
-            let expires = now.plus(ttl);
-            let old = user.reset_token_hash.replace(hash.clone());
-            user.reset_sent_at = Some(now);
-            user.updated_at = now;
-            let mut writes = vec![
-                Write::put(keys::user(user_id), &user, None, Cond::Version(v)),
-                Write::put(
-                    keys::reset_token(&hash),
-                    &ResetToken {
-                        user_id: user_id.into(),
-                        purpose: purpose.into(),
-                    },
-                    Some(expires),
-                    Cond::Absent,
-                ),
-                self.audit(
-                    ctx,
-                    "password.link_sent",
-                    Some((&user.id, &user.tenant_id)),
-                    Some(purpose.to_string()),
-                ),
-            ];
-            if let Some(h) = old {
-                writes.push(Write::Delete {
-                    key: keys::reset_token(&h),
-                    cond: Cond::Any,
-                });
-            }
+            let (token, expires, writes) = self.password_link_writes(&mut user, v, purpose, ctx);
             match self.store.write(writes, now).await {
                 Ok(()) => {
-                    let link = format!("{}/password/reset?token={}", self.config.base_url, token);
-                    let kind = match purpose {
-                        PURPOSE_RESET => LinkKind::Reset,
-                        PURPOSE_REGISTRATION => LinkKind::Registration,
-                        _ => LinkKind::FirstPassword,
-                    };
-                    let mail = password_link_mail(
-                        &self.config.brand,
-                        user.lang,
-                        user.email.as_str(),
-                        user.name.as_str(),
-                        user.login_id.as_str(),
-                        kind,
-                        &link,
-                        expires,
-                    );
-                    // If the mail fails the link is unusable but harmless:
-                    // "forgot password" records it and answers as always,
-                    // an operator or CLM-2 caller answers 503; either way
-                    // the user asks again.
-                    self.mailer.send(&mail).await?;
-                    return Ok(());
+                    return self
+                        .mail_password_link(&user, &token, purpose, expires)
+                        .await
                 }
                 Err(StoreError::Conflict) => self.back_off(round).await,
                 Err(e) => return Err(e.into()),
@@ -144,65 +101,162 @@ impl App {
         Err(Error::Unavailable { what: "store" })
     }
 
+    /// A new password link for `user` (at version `v`), changed in place:
+    /// its token, expiry and the writes that store it (the user, the token,
+    /// the audit record, the void of the link before).
+    fn password_link_writes(
+        &self,
+        user: &mut User,
+        v: u64,
+        purpose: &str,
+        ctx: &Ctx,
+    ) -> (String, Timestamp, Vec<Write>) {
+        let now = self.now();
+        let token = secret_token(self.rng.as_ref());
+        let hash = token_hash(&token);
+        let ttl = if purpose == PURPOSE_RESET {
+            self.config.reset_link_ttl
+        } else {
+            self.config.setup_link_ttl
+        };
+        let expires = now.plus(ttl);
+        let old = user.reset_token_hash.replace(hash.clone());
+        user.reset_sent_at = Some(now);
+        user.updated_at = now;
+        let mut writes = vec![
+            Write::put(keys::user(&user.id), &*user, None, Cond::Version(v)),
+            Write::put(
+                keys::reset_token(&hash),
+                &ResetToken {
+                    user_id: user.id.clone(),
+                    purpose: purpose.into(),
+                },
+                Some(expires),
+                Cond::Absent,
+            ),
+            self.audit(
+                ctx,
+                "password.link_sent",
+                Some((&user.id, &user.tenant_id)),
+                Some(purpose.to_string()),
+            ),
+        ];
+        writes.extend(old.map(|h| Write::Delete {
+            key: keys::reset_token(&h),
+            cond: Cond::Any,
+        }));
+        (token, expires, writes)
+    }
+
+    /// Mail a password link. If the mail fails the link is unusable but
+    /// harmless: "forgot password" records it and answers as always, an
+    /// operator or CLM-2 caller answers 503; either way the user asks again.
+    async fn mail_password_link(
+        &self,
+        user: &User,
+        token: &str,
+        purpose: &str,
+        expires: Timestamp,
+    ) -> Result<()> {
+        let link = format!("{}/password/reset?token={}", self.config.base_url, token);
+        let kind = match purpose {
+            PURPOSE_RESET => LinkKind::Reset,
+            PURPOSE_REGISTRATION => LinkKind::Registration,
+            _ => LinkKind::FirstPassword,
+        };
+        let mail = password_link_mail(
+            &self.config.brand,
+            user.lang,
+            user.email.as_str(),
+            user.name.as_str(),
+            user.login_id.as_str(),
+            kind,
+            &link,
+            expires,
+        );
+        Ok(self.mailer.send(&mail).await?)
+    }
+
     /// "Forgot password" (RST-1, RST-4; SET-1 for migrated users in the
     /// window). The caller answers the same whatever happened: the same
     /// status and body, and (in the handler) no sooner than the configured
-    /// floor, which hides what differs: a match reads the user and writes
-    /// the link (two reads and one write more than a miss) and calls the
-    /// mail service. Every entry counts one attempt per login ID (RST-2: 5
-    /// wrong entries block it for 20 minutes, whether or not the login ID
-    /// exists); a matching entry clears the count. A mail fault is recorded
-    /// and answered like everything else (the page tells the user to try
-    /// again if no mail arrives). `benches/forgot.rs` measures all this.
+    /// floor, which hides the mail service call of a match. Every entry
+    /// costs the store the same requests (LOG-3 for this flow): the window,
+    /// the login ID, a user, an attempt reserved per login ID (one read,
+    /// one single-item write; RST-2: 5 wrong entries block it for 20
+    /// minutes, whether or not the login ID exists), then one atomic write
+    /// of several items — the link with the count cleared, or a record. A
+    /// mail fault is recorded and answered like everything else (the page
+    /// tells the user to try again if no mail arrives). `benches/forgot.rs`
+    /// measures all this.
     pub async fn forgot_password(&self, f: &Forgot<'_>, ctx: &Ctx) -> Result<()> {
         let Ok(login) = LoginId::parse(f.login_id) else {
             return self.record(ctx, "password.forgot_failed", None, None).await;
         };
-        let user = self.user_by_login(&login).await?.map(|(u, _)| u);
-        let who = user.as_ref().map(|u| (u.id.as_str(), &u.tenant_id));
+        let window_open = self.window_open().await?;
+        let found = self.find_login(&login).await?;
         let lock_key = keys::lock("reset", &login.key());
-        if let Attempt::Locked { .. } = self.take_attempt(&lock_key, self.config.reset_lock).await?
-        {
-            return self.record(ctx, "password.forgot_blocked", who, None).await;
-        }
-        let route = match &user {
-            Some(u) => self.forgot_route(u, f).await?,
-            None => None,
-        };
-        let (Some(route), Some(user)) = (route, &user) else {
-            // RST-2: the attempt stays counted.
-            return self.record(ctx, "password.forgot_failed", who, None).await;
+        let reserved = self
+            .reserve(&lock_key, self.config.reset_lock, None)
+            .await?;
+        let route = match (&found, reserved.attempt) {
+            (Some((u, _)), Attempt::Allowed { .. }) => self.forgot_route(u, f, window_open),
+            _ => None,
         };
         let now = self.now();
-        let clear = Write::Delete {
+        let kind = match (route, reserved.attempt) {
+            (_, Attempt::Locked { .. }) => "password.forgot_blocked",
+            // RST-2: the attempt stays counted.
+            (None, _) => "password.forgot_failed",
+            (Some(Route::Cooldown), _) => "password.forgot_cooldown",
+            (Some(Route::TooSoon), _) => "password.forgot_too_soon",
+            (Some(Route::Link(_) | Route::SetupLink), _) => "",
+        };
+        let sends = matches!(route, Some(Route::Link(_) | Route::SetupLink));
+        let (true, Some(route), Some((mut user, v))) = (sends, route, found.clone()) else {
+            let who = found.as_ref().map(|(u, _)| (u.id.as_str(), &u.tenant_id));
+            let mut writes = vec![self.audit(ctx, kind, who, None)];
+            writes.push(match route {
+                // A match: the count starts again.
+                Some(_) => Write::Delete {
+                    key: lock_key,
+                    cond: Cond::Any,
+                },
+                // The same kind of request as a match: a transaction.
+                None => Write::Check {
+                    key: lock_key,
+                    cond: Cond::Any,
+                },
+            });
+            return Ok(self.store.write(writes, now).await?);
+        };
+        let (token, expires, mut writes) = match route {
+            Route::Link(purpose) => self.password_link_writes(&mut user, v, purpose, ctx),
+            _ => {
+                user.setup_sent_at = Some(now);
+                self.setup_link_writes(&mut user, v, ctx)
+            }
+        };
+        writes.push(Write::Delete {
             key: lock_key,
             cond: Cond::Any,
-        };
+        });
+        match self.store.write(writes, now).await {
+            Ok(()) => {}
+            // The user changed meanwhile (set up, raced): nothing to send.
+            Err(StoreError::Conflict) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
         let sent = match route {
-            Route::Cooldown | Route::TooSoon => {
-                let kind = if matches!(route, Route::Cooldown) {
-                    "password.forgot_cooldown"
-                } else {
-                    "password.forgot_too_soon"
-                };
-                let w = self.audit(ctx, kind, who, None);
-                return Ok(self.store.write(vec![clear, w], now).await?);
-            }
             Route::Link(purpose) => {
-                self.store.write(vec![clear], now).await?;
-                self.send_password_link(&user.id, purpose, ctx).await
+                self.mail_password_link(&user, &token, purpose, expires)
+                    .await
             }
-            Route::SetupLink => {
-                self.store.write(vec![clear], now).await?;
-                match self.send_setup_link(&user.id, ctx).await {
-                    // Set up meanwhile, or raced: nothing to send.
-                    Err(Error::Conflict { .. } | Error::NotFound) => Ok(()),
-                    other => other,
-                }
-            }
+            _ => self.mail_setup_link(&user, &token, expires).await,
         };
         match sent {
             Err(Error::Unavailable { what: "delivery" }) => {
+                let who = Some((user.id.as_str(), &user.tenant_id));
                 self.record(ctx, "password.link_mail_failed", who, None)
                     .await
             }
@@ -214,7 +268,7 @@ impl App {
     /// matching entry mails at most one link a minute: whoever knows a
     /// login ID and its e-mail cannot flood the mailbox or keep voiding
     /// the user's newest link.
-    async fn forgot_route(&self, u: &User, f: &Forgot<'_>) -> Result<Option<Route>> {
+    fn forgot_route(&self, u: &User, f: &Forgot<'_>, window_open: bool) -> Option<Route> {
         let email_ok = u.email.matches(f.email);
         let now = self.now();
         let within_a_minute = |t: Option<crate::clock::Timestamp>| {
@@ -236,7 +290,7 @@ impl App {
             UserState::PendingSetup if u.privacy.is_some() => {
                 email_ok.then_some(Route::Link(PURPOSE_CLAIM))
             }
-            UserState::PendingSetup if self.identity_entry_applies(u).await? => {
+            UserState::PendingSetup if identity_entry_applies(u, window_open) => {
                 let name_ok = f
                     .name
                     .is_some_and(|n| ct_eq(u.name.as_str().as_bytes(), n.as_bytes()));
@@ -246,19 +300,11 @@ impl App {
             UserState::PendingSetup if u.ecid.is_some() => email_ok.then_some(Route::SetupLink),
             UserState::PendingSetup => email_ok.then_some(Route::Link(PURPOSE_REGISTRATION)),
         };
-        Ok(match route {
+        match route {
             Some(Route::Link(_)) if within_a_minute(u.reset_sent_at) => Some(Route::TooSoon),
             Some(Route::SetupLink) if within_a_minute(u.setup_sent_at) => Some(Route::TooSoon),
             other => other,
-        })
-    }
-
-    /// RST-4 applies to migrated users still pending setup once the window
-    /// is over for them (closed, or the user was sent the closing notice).
-    async fn identity_entry_applies(&self, user: &User) -> Result<bool> {
-        Ok(user.state == UserState::PendingSetup
-            && user.ecid.is_some()
-            && (user.closure_notice_at.is_some() || !self.window_open().await?))
+        }
     }
 
     async fn reset_user(&self, token: &str) -> Result<(User, u64, String, String)> {
@@ -298,7 +344,7 @@ impl App {
         let phc = password::hash(pw, self.rng.as_ref());
         let now = self.now();
         let is_reset = purpose == PURPOSE_RESET;
-        let void_setup = user.setup_token_hash.take();
+        let void_setup = user.take_setup_tokens();
         user.state = UserState::Active;
         user.password_hash = Some(phc);
         user.password_set_at = Some(now);
@@ -326,7 +372,7 @@ impl App {
                 Some(purpose.clone()),
             ),
         ];
-        if let Some(h) = void_setup {
+        for h in void_setup {
             writes.push(Write::Delete {
                 key: keys::setup_token(&h),
                 cond: Cond::Any,

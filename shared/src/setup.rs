@@ -23,8 +23,9 @@ impl App {
     }
 
     /// SET-1: issue a fresh single-use setup link to a pending user and mail
-    /// it. Earlier links stop working. If the mail cannot be sent the answer
-    /// is an error and the user stays "not sent", so a retry sends it.
+    /// it. Earlier links stay valid until they expire or one is used. If the
+    /// mail cannot be sent the answer is an error and the user stays "not
+    /// sent", so a retry sends it.
     pub async fn send_setup_link(&self, user_id: &str, ctx: &Ctx) -> Result<()> {
         let mut round = 0;
         let (user, token, expires) = loop {
@@ -43,29 +44,8 @@ impl App {
                     message: "setup links ended with the migration window".into(),
                 });
             }
-            let token = secret_token(self.rng.as_ref());
-            let hash = token_hash(&token);
-            let expires = now.plus(self.config.setup_link_ttl);
-            user.setup_token_hash = Some(hash.clone());
             user.setup_sent_at = None;
-            user.updated_at = now;
-            let writes = vec![
-                Write::put(keys::user(user_id), &user, None, Cond::Version(v)),
-                Write::put(
-                    keys::setup_token(&hash),
-                    &SetupToken {
-                        user_id: user_id.into(),
-                    },
-                    Some(expires),
-                    Cond::Absent,
-                ),
-                self.audit(
-                    ctx,
-                    "setup.link_issued",
-                    Some((&user.id, &user.tenant_id)),
-                    None,
-                ),
-            ];
+            let (token, expires, writes) = self.setup_link_writes(&mut user, v, ctx);
             match self.store.write(writes, now).await {
                 Ok(()) => break (user, token, expires),
                 Err(StoreError::Conflict) if round < 5 => {
@@ -75,17 +55,7 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         };
-        let link = format!("{}/setup?token={}", self.config.base_url, token);
-        let mail = setup_mail(
-            &self.config.brand,
-            user.lang,
-            user.email.as_str(),
-            user.name.as_str(),
-            user.login_id.as_str(),
-            &link,
-            expires,
-        );
-        self.mailer.send(&mail).await?;
+        self.mail_setup_link(&user, &token, expires).await?;
         // Mark as sent; if this write fails the mail went out and a retry
         // sends another (a duplicate mail, never a lost one).
         for round in 0..5 {
@@ -110,6 +80,64 @@ impl App {
         Ok(())
     }
 
+    /// A new setup link for `user` (at version `v`), changed in place: its
+    /// token, expiry, and the one atomic write that stores it — the user,
+    /// the token, the links that fall out of the cap, the audit record.
+    pub(crate) fn setup_link_writes(
+        &self,
+        user: &mut User,
+        v: u64,
+        ctx: &Ctx,
+    ) -> (String, crate::clock::Timestamp, Vec<Write>) {
+        let now = self.now();
+        let token = secret_token(self.rng.as_ref());
+        let hash = token_hash(&token);
+        let expires = now.plus(self.config.setup_link_ttl);
+        let dropped = user.push_setup_token(hash.clone());
+        user.updated_at = now;
+        let mut writes = vec![
+            Write::put(keys::user(&user.id), &*user, None, Cond::Version(v)),
+            Write::put(
+                keys::setup_token(&hash),
+                &SetupToken {
+                    user_id: user.id.clone(),
+                },
+                Some(expires),
+                Cond::Absent,
+            ),
+            self.audit(
+                ctx,
+                "setup.link_issued",
+                Some((&user.id, &user.tenant_id)),
+                None,
+            ),
+        ];
+        writes.extend(dropped.iter().map(|h| Write::Delete {
+            key: keys::setup_token(h),
+            cond: Cond::Any,
+        }));
+        (token, expires, writes)
+    }
+
+    pub(crate) async fn mail_setup_link(
+        &self,
+        user: &User,
+        token: &str,
+        expires: crate::clock::Timestamp,
+    ) -> Result<()> {
+        let link = format!("{}/setup?token={}", self.config.base_url, token);
+        let mail = setup_mail(
+            &self.config.brand,
+            user.lang,
+            user.email.as_str(),
+            user.name.as_str(),
+            user.login_id.as_str(),
+            &link,
+            expires,
+        );
+        Ok(self.mailer.send(&mail).await?)
+    }
+
     /// The pending user a setup token belongs to, if the token is the
     /// user's current one and has not expired.
     async fn setup_user(&self, token: &str) -> Result<(User, u64, String)> {
@@ -120,11 +148,7 @@ impl App {
             .ok_or(Error::InvalidToken)?
             .0;
         let (user, v) = self.user(&st.user_id).await?.ok_or(Error::InvalidToken)?;
-        let current = user
-            .setup_token_hash
-            .as_deref()
-            .is_some_and(|h| ct_eq(h.as_bytes(), hash.as_bytes()));
-        if user.state != UserState::PendingSetup || !current {
+        if user.state != UserState::PendingSetup || !user.has_setup_token(&hash) {
             return Err(Error::InvalidToken);
         }
         Ok((user, v, hash))
@@ -217,11 +241,7 @@ impl App {
             .await?
             .ok_or(Error::NotSignedIn)?;
         let (mut user, v) = self.user(&g.user_id).await?.ok_or(Error::InvalidToken)?;
-        let current = user
-            .setup_token_hash
-            .as_deref()
-            .is_some_and(|h| ct_eq(h.as_bytes(), g.setup_hash.as_bytes()));
-        if user.state != UserState::PendingSetup || !current {
+        if user.state != UserState::PendingSetup || !user.has_setup_token(&g.setup_hash) {
             return Err(Error::InvalidToken);
         }
         let unmet = password::unmet(self.config.password_preset, pw, &user.personal());
@@ -233,9 +253,10 @@ impl App {
         user.state = UserState::Active;
         user.password_hash = Some(hash);
         user.password_set_at = Some(now);
-        user.setup_token_hash = None;
+        // SET-1 / SET-3: the link used, and every other link of the user, end here.
+        let others = user.take_setup_tokens();
         user.updated_at = now;
-        let writes = vec![
+        let mut writes = vec![
             Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
             Write::Delete {
                 key: keys::setup_token(&g.setup_hash),
@@ -247,6 +268,15 @@ impl App {
             },
             self.audit(ctx, "password.set", Some((&user.id, &user.tenant_id)), None),
         ];
+        writes.extend(
+            others
+                .iter()
+                .filter(|h| **h != g.setup_hash)
+                .map(|h| Write::Delete {
+                    key: keys::setup_token(h),
+                    cond: Cond::Any,
+                }),
+        );
         match self.store.write(writes, now).await {
             Ok(()) => Ok(()),
             Err(StoreError::Conflict) => Err(Error::InvalidToken),
@@ -254,47 +284,59 @@ impl App {
         }
     }
 
-    /// SET-1: a new link for a lost or expired one. The caller answers the
-    /// same whether or not anything matched (a mail fault included); a link
-    /// is sent at most once a minute.
+    /// SET-1: a new link for a lost or expired one; earlier links stay
+    /// valid. The caller answers the same whether or not anything matched
+    /// (a mail fault included), and every entry costs the store the same
+    /// requests (LOG-3 for this flow): read the login ID, read a user, one
+    /// atomic write of several items — the new link, or a record of the
+    /// refusal. A link is sent at most once a minute.
     pub async fn resend_setup_link(&self, login_id: &str, email: &str, ctx: &Ctx) -> Result<()> {
         let Ok(login) = crate::ids::LoginId::parse(login_id) else {
+            // Not a login ID at all (the format is public): nothing to look up.
             return Ok(());
         };
+        let found = self.find_login(&login).await?;
         let now = self.now();
-        let Some((r, _)) =
-            get_as::<crate::model::LoginRef>(self.store.as_ref(), &keys::login(&login), now)
-                .await?
-        else {
-            return Ok(());
-        };
-        let Some((user, _)) = self.user(&r.user_id).await? else {
-            return Ok(());
-        };
-        let recent = user
-            .setup_sent_at
-            .is_some_and(|t| now.millis() - t.millis() < 60_000);
-        if user.state == UserState::PendingSetup && user.email.matches(email) && !recent {
-            match self.send_setup_link(&user.id, ctx).await {
-                // Set up meanwhile, or raced: nothing to send, same answer.
-                Ok(()) | Err(Error::Conflict { .. } | Error::NotFound) => {}
-                // A mail fault is answered like everything else (a 503 only
-                // here would say the entry matched); the user asks again.
-                Err(Error::Unavailable { what: "delivery" }) => {
-                    let who = Some((user.id.as_str(), &user.tenant_id));
-                    self.record(ctx, "setup.resend_mail_failed", who, None)
-                        .await?;
-                }
-                Err(e) => return Err(e),
+        let matched = found.as_ref().is_some_and(|(u, _)| {
+            let recent = u
+                .setup_sent_at
+                .is_some_and(|t| now.millis() - t.millis() < 60_000);
+            u.state == UserState::PendingSetup
+                && u.closure_notice_at.is_none()
+                && u.email.matches(email)
+                && !recent
+        });
+        let (user, v) = match found {
+            Some(found) if matched => found,
+            other => {
+                let who = other.as_ref().map(|(u, _)| (u.id.as_str(), &u.tenant_id));
+                let writes = vec![
+                    self.audit(ctx, "setup.resend_ignored", who, None),
+                    // The same kind of request as a match: a transaction.
+                    Write::Check {
+                        key: keys::login(&login),
+                        cond: Cond::Any,
+                    },
+                ];
+                self.store.write(writes, now).await?;
+                return Ok(());
             }
-        } else {
-            self.record(
-                ctx,
-                "setup.resend_ignored",
-                Some((&user.id, &user.tenant_id)),
-                None,
-            )
-            .await?;
+        };
+        let mut user = user;
+        user.setup_sent_at = Some(now);
+        let (token, expires, writes) = self.setup_link_writes(&mut user, v, ctx);
+        match self.store.write(writes, now).await {
+            Ok(()) => {}
+            // Set up or changed meanwhile: nothing to send, same answer.
+            Err(StoreError::Conflict) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        if let Err(e) = self.mail_setup_link(&user, &token, expires).await {
+            // A mail fault is answered like everything else (a 503 only
+            // here would say the entry matched); the user asks again.
+            let who = Some((user.id.as_str(), &user.tenant_id));
+            self.record(ctx, "setup.resend_mail_failed", who, Some(e.code().into()))
+                .await?;
         }
         Ok(())
     }

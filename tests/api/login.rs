@@ -175,3 +175,58 @@ async fn log_1_ses_1_api_login_sets_a_host_only_secure_session_cookie() {
         assert!(c.contains(attr), "{attr} in {c}");
     }
 }
+
+// LOG-2, AUD-1
+#[tokio::test]
+async fn log_2_right_password_after_four_failures_never_locks_a_user_with_a_factor() {
+    let h = Harness::new();
+    h.active_user("factor@example.com", "Tobira-Door42").await;
+    let l = tobira::ids::LoginId::parse("factor@example.com").unwrap();
+    let (mut u, v) = h.app.user_by_login(&l).await.unwrap().unwrap();
+    u.methods = vec!["email".into()];
+    let w = tobira::store::Write::put(
+        tobira::model::keys::user(&u.id),
+        &u,
+        None,
+        tobira::store::Cond::Version(v),
+    );
+    h.app.store.write(vec![w], h.app.now()).await.unwrap();
+    for _ in 0..4 {
+        let e = h
+            .app
+            .login("factor@example.com", &pw("Wrong-Pass1"), &ctx())
+            .await
+            .unwrap_err();
+        assert_eq!(e, Error::InvalidCredentials);
+    }
+    // The fifth attempt, with the right password: the second factor next.
+    let s = h
+        .app
+        .login("factor@example.com", &pw("Tobira-Door42"), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(s.stage, Stage::Mfa);
+    // Not locked: the right password works again at once.
+    let s = h
+        .app
+        .login("factor@example.com", &pw("Tobira-Door42"), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(s.stage, Stage::Mfa);
+    let kinds = h.audit_kinds("econ9000000001").await;
+    assert!(!kinds.iter().any(|k| k == "login.locked"), "{kinds:?}");
+    // Four failures are still counted: one more wrong password locks, and
+    // that lock is recorded (AUD-1).
+    let _ = h
+        .app
+        .login("factor@example.com", &pw("Wrong-Pass1"), &ctx())
+        .await;
+    let e = h
+        .app
+        .login("factor@example.com", &pw("Tobira-Door42"), &ctx())
+        .await
+        .unwrap_err();
+    assert_eq!(e, Error::InvalidCredentials);
+    let kinds = h.audit_kinds("econ9000000001").await;
+    assert_eq!(kinds.iter().filter(|k| *k == "login.locked").count(), 1);
+}

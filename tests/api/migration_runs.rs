@@ -554,14 +554,24 @@ async fn clm_3_signed_in_user_links_another_legacy_account_and_sees_its_contract
     let (l, _) = h.app.user_by_login(&legacy).await.unwrap().unwrap();
     assert_eq!(l.state, UserState::Disabled);
     assert_eq!(l.merged_into.as_deref(), Some(owner.id.as_str()));
+    // A merged account's legacy password is no credential: the answer of a
+    // wrong password (CLM-1).
     assert_eq!(
         h.app
             .claim("ca1234567892", &pw, None, &ctx())
             .await
-            .unwrap_err()
-            .code(),
-        "already_linked"
+            .unwrap_err(),
+        tobira::Error::InvalidCredentials
     );
+    // CLM-3: the merged account's address is told where it went.
+    let notice = h
+        .outbox
+        .mails()
+        .into_iter()
+        .rfind(|m| m.to == "legacy.sha512@example.jp")
+        .expect("a link notice");
+    assert!(notice.text.contains("owner@example.com"), "{}", notice.text);
+    assert!(notice.text.contains("ca1234567891"), "{}", notice.text);
 }
 
 // CLM-4

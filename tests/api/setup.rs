@@ -50,7 +50,7 @@ async fn set_1_setup_mail_has_single_use_link_with_its_expiry() {
 
 // SET-1
 #[tokio::test]
-async fn set_1_a_new_link_voids_the_old_one_and_resend_answers_the_same_either_way() {
+async fn set_1_a_resend_keeps_earlier_links_and_answers_the_same_either_way() {
     let h = Harness::new();
     let old = one_user(&h).await;
     h.advance(Duration::from_secs(120));
@@ -71,11 +71,77 @@ async fn set_1_a_new_link_voids_the_old_one_and_resend_answers_the_same_either_w
     assert_eq!(h.outbox.mails().len(), 2);
     let new = h.setup_token("user@example.com");
     assert_ne!(new, old);
-    assert_eq!(
-        h.app.check_setup_token(&old).await,
-        Err(Error::InvalidToken)
-    );
+    // SET-1: whoever asked, the link the user may be about to use still works.
+    h.app.check_setup_token(&old).await.unwrap();
     h.app.check_setup_token(&new).await.unwrap();
+    // Using one (SET-3) ends them all.
+    let grant = h
+        .app
+        .verify_identity(
+            &old,
+            "user@example.com",
+            "山田　太郎",
+            "03-1234-5678",
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let pw = tobira::ids::Password::parse("Tobira-Door42").unwrap();
+    h.app
+        .set_initial_password(&grant.0, &pw, &ctx())
+        .await
+        .unwrap();
+    for t in [&old, &new] {
+        assert_eq!(h.app.check_setup_token(t).await, Err(Error::InvalidToken));
+    }
+}
+
+// SET-1
+#[tokio::test]
+async fn set_1_a_third_party_resending_every_minute_cannot_void_the_users_link() {
+    let h = Harness::new();
+    one_user(&h).await;
+    // Someone who knows the login ID and e-mail asks again and again.
+    for _ in 0..10 {
+        h.advance(Duration::from_secs(61));
+        h.app
+            .resend_setup_link("user@example.com", "user@example.com", &ctx())
+            .await
+            .unwrap();
+        // Still at most one link a minute.
+        h.app
+            .resend_setup_link("user@example.com", "user@example.com", &ctx())
+            .await
+            .unwrap();
+    }
+    assert_eq!(h.outbox.mails().len(), 11, "one mail a minute, no more");
+    // The newest links stay usable however often the resend was pressed;
+    // the user's own link from a minute ago works.
+    let newest = h.setup_token("user@example.com");
+    h.app.check_setup_token(&newest).await.unwrap();
+    let second_newest = {
+        let mails = h.outbox.mails();
+        let m = &mails[mails.len() - 2];
+        let at = m.text.find("token=").unwrap() + "token=".len();
+        m.text[at..].split_whitespace().next().unwrap().to_string()
+    };
+    h.app.check_setup_token(&second_newest).await.unwrap();
+    let grant = h
+        .app
+        .verify_identity(
+            &second_newest,
+            "user@example.com",
+            "山田　太郎",
+            "03-1234-5678",
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let pw = tobira::ids::Password::parse("Tobira-Door42").unwrap();
+    h.app
+        .set_initial_password(&grant.0, &pw, &ctx())
+        .await
+        .unwrap();
 }
 
 // SET-2

@@ -169,6 +169,13 @@ impl App {
                     changed.push("phone");
                 }
             }
+            // Corrected details: the links mailed before (perhaps to the old
+            // address) end here; the new link goes to the corrected one.
+            let void = if changed.is_empty() {
+                Vec::new()
+            } else {
+                user.take_setup_tokens()
+            };
             let now = self.now();
             user.updated_at = now;
             let who = Some((user.id.as_str(), &user.tenant_id));
@@ -177,10 +184,14 @@ impl App {
             } else {
                 format!("corrected: {}", changed.join(","))
             };
-            let writes = vec![
+            let mut writes = vec![
                 Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
                 self.audit(ctx, "migration.identity_confirmed", who, Some(detail)),
             ];
+            writes.extend(void.iter().map(|h| Write::Delete {
+                key: keys::setup_token(h),
+                cond: Cond::Any,
+            }));
             match self.store.write(writes, now).await {
                 Ok(()) => return self.send_setup_link(&user.id, ctx).await,
                 Err(StoreError::Conflict) => self.back_off(round).await,
@@ -246,7 +257,7 @@ impl App {
                 return Ok(());
             }
             u.closure_notice_at = Some(now);
-            let void = u.setup_token_hash.take();
+            let void = u.take_setup_tokens();
             u.updated_at = now;
             let mut writes = vec![
                 Write::put(keys::user(user_id), &u, None, Cond::Version(v)),
@@ -257,7 +268,7 @@ impl App {
                     None,
                 ),
             ];
-            if let Some(h) = void {
+            for h in void {
                 writes.push(Write::Delete {
                     key: keys::setup_token(&h),
                     cond: Cond::Any,
