@@ -152,7 +152,7 @@ impl Store for Counting {
 // ------------------------------------------------------------------- users
 
 /// The `n`-th legacy record of a benchmark, its e-mail the login ID.
-fn legacy(login_id: &str, n: usize) -> serde_json::Value {
+pub fn legacy(login_id: &str, n: usize) -> serde_json::Value {
     json!({
         "login_id": login_id,
         "ecid": format!("ecid{:010}", 9_000_000_000u64 + n as u64),
@@ -166,7 +166,7 @@ fn legacy(login_id: &str, n: usize) -> serde_json::Value {
 
 /// Give a migrated user a password and make it active, as the first-login
 /// setup (SET-3) would.
-async fn active_user(app: &App, login_id: &str, hash: &str) {
+pub async fn active_user(app: &App, login_id: &str, hash: &str) {
     let login = LoginId::parse(login_id).expect("valid login ID");
     let (mut user, v) = app
         .user_by_login(&login)
@@ -193,16 +193,10 @@ async fn active_user(app: &App, login_id: &str, hash: &str) {
         .expect("activate user");
 }
 
-/// Import a legacy record for each login ID, apply them all (`import`,
-/// `apply`), then make every user active with the one password (argon2id,
-/// `tobira::password::hash`). Returns the password and its PHC hash.
-pub async fn active_users<S: AsRef<str>>(app: &App, ctx: &Ctx, ids: &[S]) -> (Password, String) {
-    let records: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(n, id)| legacy(id.as_ref(), n))
-        .collect();
-    let imported = app.import(&records, ctx).await.expect("import");
+/// Import legacy records and apply them all (`import`, `apply`): every
+/// record becomes a user pending setup.
+pub async fn migrate(app: &App, ctx: &Ctx, records: &[serde_json::Value]) {
+    let imported = app.import(records, ctx).await.expect("import");
     assert_eq!(
         imported.counts.staged as usize,
         records.len(),
@@ -221,6 +215,18 @@ pub async fn active_users<S: AsRef<str>>(app: &App, ctx: &Ctx, ids: &[S]) -> (Pa
         }
     }
     assert_eq!(migrated, records.len(), "apply");
+}
+
+/// Import a legacy record for each login ID, apply them all, then make
+/// every user active with the one password (argon2id,
+/// `tobira::password::hash`). Returns the password and its PHC hash.
+pub async fn active_users<S: AsRef<str>>(app: &App, ctx: &Ctx, ids: &[S]) -> (Password, String) {
+    let records: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| legacy(id.as_ref(), n))
+        .collect();
+    migrate(app, ctx, &records).await;
     let pw = Password::parse(PASSWORD).expect("valid password");
     let hash = tobira::password::hash(&pw, app.rng.as_ref());
     for id in ids {

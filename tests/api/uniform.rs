@@ -271,3 +271,40 @@ pub async fn set_up_legacy(h: &Harness, login: &str) {
         .await
         .unwrap();
 }
+
+// RST-4, LOG-3
+#[tokio::test]
+async fn rst_4_identity_entry_makes_the_same_store_requests_whatever_matched() {
+    // No migration window: migrated users pending setup use the identity entry.
+    let memory = Arc::new(MemoryStore::default());
+    let rec = Arc::new(Recording::new(memory.clone()));
+    let h = Harness::over(test_config(), rec.clone(), memory);
+    h.migrate(&sample_records()).await;
+    let taro = "taro.yamada@example.co.jp";
+    let classes = [
+        ("match", taro, "山田　太郎", "03-1234-5678"),
+        (
+            "unknown",
+            "nobody@example.com",
+            "山田　太郎",
+            "03-1234-5678",
+        ),
+        ("wrong name", taro, "山田 太郎", "03-1234-5678"),
+        ("wrong phone", taro, "山田　太郎", "03-0000-0000"),
+    ];
+    let mut seqs = Vec::new();
+    let mails = h.outbox.mails().len();
+    for (class, login, name, phone) in classes {
+        rec.take();
+        let f = Forgot {
+            login_id: login,
+            email: taro,
+            name: Some(name),
+            phone: Some(phone),
+        };
+        h.app.forgot_password(&f, &ctx()).await.unwrap();
+        seqs.push((class, rec.take()));
+    }
+    assert_eq!(h.outbox.mails().len(), mails + 1, "only the match mailed");
+    assert_same("identity entry", &seqs);
+}
