@@ -154,6 +154,7 @@ impl Bench {
                         Channel::Email,
                         Purpose::Login,
                         None,
+                        None,
                         &self.ctx,
                     )
                     .await
@@ -312,7 +313,14 @@ async fn setup(dir: &std::path::Path, counts: Arc<Counts>) -> Bench {
         let token = login(&b.app, id, &pw, &b.ctx, Stage::Enroll).await;
         let enrolled = if *email {
             b.app
-                .send_code(Some(&token), Channel::Email, Purpose::Enroll, None, &b.ctx)
+                .send_code(
+                    Some(&token),
+                    Channel::Email,
+                    Purpose::Enroll,
+                    None,
+                    None,
+                    &b.ctx,
+                )
                 .await
                 .expect("send the enrolment code");
             let code = b.mailed_code();
@@ -323,7 +331,7 @@ async fn setup(dir: &std::path::Path, counts: Arc<Counts>) -> Bench {
         } else {
             let setup = b
                 .app
-                .begin_totp(Some(&token), &b.ctx)
+                .begin_totp(Some(&token), None, &b.ctx)
                 .await
                 .expect("begin TOTP");
             let totp = Builder::new()

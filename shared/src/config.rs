@@ -60,6 +60,8 @@ pub struct Config {
     pub email_otp_needs_other_method: bool,
     /// MFA-7: how long "remember this device" lasts (30 days; seed 002: 8 h).
     pub remember_device: Duration,
+    /// MFA-8: how long after the password a factor change needs no new proof.
+    pub reauth: Duration,
     /// MIG-11 window, inclusive JST dates `YYYY-MM-DD`.
     pub migration_window: Option<(String, String)>,
     /// MIG-10: records per scheduled chunk.
@@ -362,6 +364,7 @@ impl Config {
             remember_device: Duration::from_secs(
                 num("TOBIRA_REMEMBER_DEVICE_HOURS", 30 * 24)? * 3600,
             ),
+            reauth: mins(num("TOBIRA_REAUTH_MINUTES", 5)?),
             migration_window: window,
             migrate_chunk: num("TOBIRA_MIGRATE_CHUNK", 200)? as usize,
             migrate_budget: Duration::from_secs(num("TOBIRA_MIGRATE_BUDGET_SECONDS", 240)?),

@@ -247,6 +247,19 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
             "新しい番号を確認すると、これまでの番号と置き換わります",
             "A newly confirmed number replaces the current one",
         ),
+        "enroll.reauth_hint" => (
+            "2段階認証の方法を変更するため、パスワードをもう一度入力してください。",
+            "To change your verification methods, enter your password again.",
+        ),
+        "enroll.reauth_password" => ("パスワード（確認のため）", "Your password (to confirm it is you)"),
+        "mfa.reauth_required" => (
+            "2段階認証の方法を変更するには、パスワードをもう一度入力してください。",
+            "Enter your password again to change your verification methods.",
+        ),
+        "mfa.reauth_wrong" => (
+            "パスワードが正しくありません。繰り返し間違えるとアカウントがロックされます。",
+            "The password is not right. Repeated mistakes lock the account.",
+        ),
         "enroll.other_method" => ("別の方法を選ぶ", "Choose another method"),
         "code.label" => ("ワンタイムパスワード（6桁）", "One-time code (6 digits)"),
         "code.verify" => ("送信", "Verify"),

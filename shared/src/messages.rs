@@ -8,7 +8,12 @@ use crate::web::escape;
 
 /// Plain text and HTML of a mail from its paragraphs; a paragraph that is
 /// the link becomes an anchor in HTML.
-fn compose(to: &str, subject: String, paragraphs: &[String], link: Option<&str>) -> Mail {
+pub(crate) fn compose(
+    to: &str,
+    subject: String,
+    paragraphs: &[String],
+    link: Option<&str>,
+) -> Mail {
     let text = paragraphs.join("\n\n") + "\n";
     let html = paragraphs
         .iter()

@@ -441,39 +441,47 @@ struct EnrollPage<'a> {
     /// Each method offered, and whether the user has it already.
     methods: Vec<(String, bool)>,
     adding: bool,
+    ask_password: bool,
     error: Option<&'a str>,
 }
 
-/// The choice of second factor (SET-4, MFA-2, MFA-8): the methods this user
-/// may enrol now; `adding` when a signed-in user adds another. A method in
-/// `enrolled` is marked as in use, and its button sets it up again (a new
-/// authenticator replaces the old one).
-pub fn enroll(
-    f: &Frame<'_>,
-    login_id: &str,
-    methods: &[crate::mfa::Method],
-    enrolled: &[String],
-    adding: bool,
-    error: Option<&str>,
-) -> String {
+/// What the choice of second factor shows (SET-4, MFA-2, MFA-8).
+pub struct EnrollChoice<'a> {
+    pub login_id: &'a str,
+    /// The methods this user may enrol now.
+    pub methods: &'a [crate::mfa::Method],
+    /// The user's methods: marked as in use, their button sets one up
+    /// again (a new authenticator replaces the old one).
+    pub enrolled: &'a [String],
+    /// A signed-in user adding another method.
+    pub adding: bool,
+    /// MFA-8: each form asks the password (the last proof is not fresh).
+    pub ask_password: bool,
+    pub error: Option<&'a str>,
+}
+
+/// The choice of second factor (SET-4, MFA-2, MFA-8).
+pub fn enroll(f: &Frame<'_>, c: &EnrollChoice<'_>) -> String {
     render(&EnrollPage {
         tr: Tr(f.lang),
         brand: f.brand,
         title: t(f.lang, "enroll.title"),
         switch_href: switch_href(f.req, f.lang),
         csrf: f.csrf,
-        login_id,
-        methods: methods
+        login_id: c.login_id,
+        methods: c
+            .methods
             .iter()
             .map(|m| {
                 (
                     m.as_str().to_string(),
-                    enrolled.iter().any(|e| e == m.as_str()),
+                    c.enrolled.iter().any(|e| e == m.as_str()),
                 )
             })
             .collect(),
-        adding,
-        error,
+        adding: c.adding,
+        ask_password: c.ask_password,
+        error: c.error,
     })
 }
 
@@ -637,6 +645,7 @@ struct SmsPage<'a> {
     /// Code, name, selected.
     countries: Vec<(&'static str, &'static str, bool)>,
     phone: &'a str,
+    ask_password: bool,
     error: Option<&'a str>,
 }
 
@@ -656,7 +665,14 @@ pub const COUNTRIES: &[(&str, &str, &str)] = &[
 ];
 
 /// MFA-6: the number, as country code and national number.
-pub fn enroll_sms(f: &Frame<'_>, country: &str, phone: &str, error: Option<&str>) -> String {
+/// MFA-8: `ask_password` when a signed-in user's password is not fresh.
+pub fn enroll_sms(
+    f: &Frame<'_>,
+    country: &str,
+    phone: &str,
+    ask_password: bool,
+    error: Option<&str>,
+) -> String {
     render(&SmsPage {
         tr: Tr(f.lang),
         brand: f.brand,
@@ -674,6 +690,7 @@ pub fn enroll_sms(f: &Frame<'_>, country: &str, phone: &str, error: Option<&str>
             })
             .collect(),
         phone,
+        ask_password,
         error,
     })
 }

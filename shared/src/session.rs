@@ -57,6 +57,10 @@ pub struct Session {
     /// session from an earlier epoch has been ended.
     #[serde(default)]
     pub epoch: u32,
+    /// MFA-8: when the user last proved the password in this sign-in (at
+    /// sign-in, or confirmed again since); a factor change needs it recent.
+    #[serde(default)]
+    pub password_at: Option<Timestamp>,
 }
 
 /// A live session with its user, as [`App::live_session`] read them.
@@ -74,9 +78,21 @@ impl App {
             .min(s.created_at.plus(self.config.session_absolute))
     }
 
-    /// A new session for `user` at `stage`: the cookie value and the write
-    /// that stores it (to go into the sign-in's atomic batch).
+    /// A new session for `user` at `stage`, opened with the password just
+    /// now: the cookie value and the write that stores it (to go into the
+    /// sign-in's atomic batch).
     pub fn new_session(&self, user: &User, stage: Stage) -> (String, Write) {
+        self.new_session_proved(user, stage, Some(self.now()))
+    }
+
+    /// [`App::new_session`] whose password was proved at `password_at` (a
+    /// session rotated after the second factor keeps its sign-in's time).
+    pub fn new_session_proved(
+        &self,
+        user: &User,
+        stage: Stage,
+        password_at: Option<Timestamp>,
+    ) -> (String, Write) {
         let now = self.now();
         let token = secret_token(self.rng.as_ref());
         let s = Session {
@@ -87,6 +103,7 @@ impl App {
             last_seen: now,
             recovery_ack_pending: false,
             epoch: user.session_epoch,
+            password_at,
         };
         let w = self.session_write(&token_hash(&token), &s, Cond::Absent);
         (token, w)

@@ -79,6 +79,8 @@ pub fn flash(req: &Request, name: &str) -> Option<&'static str> {
         "locked" => "mfa.locked",
         "reset" => "login.reset_done",
         "password_changed" => "password.changed",
+        "reauth" => "mfa.reauth_required",
+        "password_wrong" => "mfa.reauth_wrong",
         "case_created" => "notice.case_created",
         "case_commented" => "notice.case_commented",
         "case_closed" => "notice.case_closed",
@@ -154,6 +156,11 @@ pub fn send_error_word(app: &App, e: &Error) -> &'static str {
         }
         Error::Throttled { .. } => "too_soon",
         Error::Unavailable { .. } => "unavailable",
+        Error::Refused {
+            code: "reauth_required",
+            ..
+        } => "reauth",
+        Error::InvalidCredentials => "password_wrong",
         _ => "invalid",
     }
 }
@@ -215,8 +222,9 @@ pub async fn challenge(
 }
 
 /// SET-4 / MFA-2 / MFA-8: the choice of method, or straight to the one an
-/// admin preset.
-pub async fn enroll_choice(app: &App, req: &Request, error: Option<&str>) -> Response {
+/// admin preset. A signed-in user whose password is not fresh is asked for
+/// it in each method's form (MFA-8).
+pub async fn enroll_choice(app: &App, req: &Request, status: u16, error: Option<&str>) -> Response {
     let token = session_cookie(app, req);
     let s = match app
         .signed(token.as_deref(), &[Stage::Enroll, Stage::Full])
@@ -227,38 +235,56 @@ pub async fn enroll_choice(app: &App, req: &Request, error: Option<&str>) -> Res
         Err(e) => return session_refused(app, req, &e).await,
     };
     let adding = s.session.stage == Stage::Full;
-    let methods = app.enrollable(&s.user);
+    let mut methods = app.enrollable(&s.user);
+    let mut shown = error.or(flash(req, "error"));
     if !adding && error.is_none() {
         match s.user.preset_method.as_deref().and_then(Method::parse) {
             Some(Method::Sms) => return web::redirect("/enroll/sms"),
             Some(m @ (Method::Totp | Method::Email)) if methods.contains(&m) => {
                 // A POST starts these (it changes state): the page offers
                 // that one method only.
-                return frame_page(app, req, 200, |f| {
-                    pages::enroll(
-                        f,
-                        s.user.login_id.as_str(),
-                        &[m],
-                        &s.user.methods,
-                        false,
-                        None,
-                    )
-                });
+                methods = vec![m];
+                shown = None;
             }
             _ => {}
         }
     }
-    let error = error.or(flash(req, "error"));
-    frame_page(app, req, 200, |f| {
-        pages::enroll(
-            f,
-            s.user.login_id.as_str(),
-            &methods,
-            &s.user.methods,
-            adding,
-            error,
-        )
-    })
+    let page = pages::EnrollChoice {
+        login_id: s.user.login_id.as_str(),
+        methods: &methods,
+        enrolled: &s.user.methods,
+        adding,
+        ask_password: app.needs_reauth(&s),
+        error: shown,
+    };
+    frame_page(app, req, status, |f| pages::enroll(f, &page))
+}
+
+/// MFA-6 / MFA-8: the page that takes the number to prove by SMS (the
+/// password too, when a signed-in user's is not fresh).
+pub async fn enroll_sms(
+    app: &App,
+    req: &Request,
+    status: u16,
+    country: &str,
+    typed: &str,
+    error: Option<&str>,
+) -> Response {
+    let token = session_cookie(app, req);
+    match app
+        .signed(token.as_deref(), &[Stage::Enroll, Stage::Full])
+        .await
+    {
+        Ok(s) if !s.session.recovery_ack_pending => {
+            let ask_password = app.needs_reauth(&s);
+            let error = error.or(flash(req, "error"));
+            frame_page(app, req, status, |f| {
+                pages::enroll_sms(f, country, typed, ask_password, error)
+            })
+        }
+        Ok(_) => web::redirect("/login"),
+        Err(e) => session_refused(app, req, &e).await,
+    }
 }
 
 /// MFA-3 / MFA-6: the page that takes the code proving a new e-mail or SMS

@@ -34,6 +34,7 @@ fn full_session(u: &User, h: &Harness) -> Session {
         last_seen: h.app.now(),
         recovery_ack_pending: false,
         epoch: u.session_epoch,
+        password_at: None,
     }
 }
 

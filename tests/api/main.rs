@@ -10,6 +10,7 @@ mod cli;
 mod contract;
 mod delivery;
 mod events;
+mod factor_changes;
 mod faults;
 mod infra;
 mod login;

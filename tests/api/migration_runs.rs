@@ -498,6 +498,7 @@ fn session_for(h: &Harness, user: &tobira::model::User) -> tobira::session::Sess
         last_seen: h.app.now(),
         recovery_ack_pending: false,
         epoch: user.session_epoch,
+        password_at: None,
     }
 }
 

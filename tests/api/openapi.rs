@@ -170,7 +170,10 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
     // MFA-7: not remembering is the default.
     ("POST", "/api/login/mfa", &["remember_device"]),
     // MFA-6: the number only when enrolling; `country` with a national number.
-    ("POST", "/api/otp/sms", &["phone", "country"]),
+    ("POST", "/api/otp/sms", &["phone", "country", "password"]),
+    // MFA-8: the password again only when the last proof is not fresh.
+    ("POST", "/api/otp/email", &["password"]),
+    ("POST", "/api/mfa/totp", &["password"]),
 ];
 
 type Op = (String, String);
@@ -398,6 +401,8 @@ async fn every_error() -> Vec<Error> {
             code: "terms_changed",
             message: "the current terms are version 2024-07; read and accept those".into(),
         },
+        // MFA-8: a factor change from a session whose password is not fresh.
+        tobira::mfa::reauth_required(Lang::En),
         Error::Conflict {
             code: "email_otp_not_first",
             message: "enrol an authenticator app or SMS first; e-mail codes can be added after"

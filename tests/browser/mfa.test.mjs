@@ -51,7 +51,7 @@ const live = serverAndBrowserForFile({
   dataDirPrefix: 'tobira-browser-mfa-',
   env: defaultsEnv(),
 });
-const { outbox, mailedCode } = outboxOf(live);
+const { outbox, mailedCode, mailsAfter } = outboxOf(live);
 
 // ------------------------------------------------------------------ outbox
 
@@ -302,6 +302,8 @@ test('MFA-8 MFA-3: e-mail codes added from the dashboard, then a sign-in with a 
       assert.equal(await page.locator('#enroll-methods li[data-method="totp"][data-enrolled="true"]').count(), 1,
         'MFA-8: the add-a-method page marks TOTP as in use');
       assert.equal(await page.locator('#enroll-methods li[data-enrolled]').count(), 1);
+      assert.equal(await page.locator('#reauth-hint, input[type="password"]').count(), 0,
+        'MFA-8: the password was given moments ago, so the page does not ask it again');
       let since = (await outbox()).length;
       await clickAndWait(page, '#choose-email');
       await expectPage(page, '/enroll/email', '17-enroll-email-code');
@@ -313,6 +315,10 @@ test('MFA-8 MFA-3: e-mail codes added from the dashboard, then a sign-in with a 
       assert.deepEqual(await methodsShown(page), ['totp', 'email']);
       assert.ok(await page.locator('#form-notice').isVisible(), 'the dashboard says the method is added');
       assert.equal(await recoveryLeft(page), 10, 'MFA-5: a further method brings no new recovery codes');
+      // MFA-8: the user is mailed a notice naming the new method, with no code in it.
+      const [notice] = await mailsAfter(SABURO.email, since, /2段階認証|two-step verification/i);
+      assert.match(String(notice.text), /メール|e-mail/i, 'the notice names the method');
+      assert.doesNotMatch(String(notice.text), /\b\d{6}\b/, 'the notice holds no code');
       await signOut(page, '19-signed-out');
 
       // MFA-7: a factor change revokes remembered devices: the challenge is back.

@@ -10,7 +10,7 @@ use tobira::{pages, App, Error};
 
 pub async fn handle(app: &App, req: Request) -> Response {
     match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/enroll") => views::enroll_choice(app, &req, None).await,
+        ("GET", "/enroll") => views::enroll_choice(app, &req, 200, None).await,
         ("POST", "/enroll/totp") => totp_begin_form(app, &req).await,
         ("POST", "/enroll/totp/confirm") => totp_confirm_form(app, &req).await,
         ("GET", "/enroll/email") => views::enroll_code(app, &req, Channel::Email, 200, None).await,
@@ -30,10 +30,20 @@ pub async fn handle(app: &App, req: Request) -> Response {
     }
 }
 
+/// MFA-8: starting a method; the password when the last proof is not fresh.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CsrfForm {
+struct BeginForm {
     csrf: String,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct BeginBody {
+    #[serde(default)]
+    password: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -82,12 +92,26 @@ enum Confirm {
 }
 
 async fn totp_begin_form(app: &App, req: &Request) -> Response {
-    if let Err(e) = web::checked_form(app, req, |f: &CsrfForm| &f.csrf) {
-        return web::error_page(app, req, &e);
-    }
+    let form: BeginForm = match web::checked_form(app, req, |f: &BeginForm| &f.csrf) {
+        Ok(f) => f,
+        Err(e) => return web::error_page(app, req, &e),
+    };
     let token = session_cookie(app, req);
-    match app.begin_totp(token.as_deref(), &web::ctx(req)).await {
+    let result = app
+        .begin_totp(token.as_deref(), form.password.as_deref(), &web::ctx(req))
+        .await;
+    match result {
         Ok(setup) => frame_page(app, req, 200, |f| pages::enroll_totp(f, &setup, None)),
+        // MFA-8: the password is asked (again): back to the choice, saying why.
+        Err(e @ (Error::InvalidCredentials | Error::Refused { .. })) => {
+            let msg = match &e {
+                Error::InvalidCredentials => {
+                    tobira::i18n::t(web::lang_of(req), "mfa.reauth_wrong").to_string()
+                }
+                other => web::error_message(other, web::lang_of(req)),
+            };
+            views::enroll_choice(app, req, e.status(), Some(&msg)).await
+        }
         Err(e) => views::session_refused(app, req, &e).await,
     }
 }
@@ -109,7 +133,7 @@ async fn totp_confirm_form(app: &App, req: &Request) -> Response {
                 Ok(Some(setup)) => frame_page(app, req, e.status(), |f| {
                     pages::enroll_totp(f, &setup, Some(&msg))
                 }),
-                Ok(None) => views::enroll_choice(app, req, Some(&msg)).await,
+                Ok(None) => views::enroll_choice(app, req, 200, Some(&msg)).await,
                 Err(e) => views::session_refused(app, req, &e).await,
             }
         }
@@ -130,21 +154,7 @@ async fn email_confirm_form(app: &App, req: &Request) -> Response {
 }
 
 async fn sms_page(app: &App, req: &Request) -> Response {
-    let token = session_cookie(app, req);
-    match app
-        .signed(
-            token.as_deref(),
-            &[tobira::session::Stage::Enroll, tobira::session::Stage::Full],
-        )
-        .await
-    {
-        Ok(s) if !s.session.recovery_ack_pending => {
-            let error = views::flash(req, "error");
-            frame_page(app, req, 200, |f| pages::enroll_sms(f, "81", "", error))
-        }
-        Ok(_) => web::redirect("/login"),
-        Err(e) => views::session_refused(app, req, &e).await,
-    }
+    views::enroll_sms(app, req, 200, "81", "", None).await
 }
 
 async fn ack_form(app: &App, req: &Request) -> Response {
@@ -196,8 +206,15 @@ async fn api_totp_begin(app: &App, req: &Request) -> Response {
     let lang = web::lang_of(req);
     let token = session_cookie(app, req);
     let result = async {
-        web::empty_body(req)?;
-        let s = app.begin_totp(token.as_deref(), &web::ctx(req)).await?;
+        // MFA-8: `{}` or no body, or `{"password"}` when the proof is not fresh.
+        let body = if web::empty_body(req).is_ok() {
+            BeginBody::default()
+        } else {
+            web::json_body::<BeginBody>(req)?
+        };
+        let s = app
+            .begin_totp(token.as_deref(), body.password.as_deref(), &web::ctx(req))
+            .await?;
         Ok((200, s))
     }
     .await;

@@ -19,6 +19,10 @@ pub async fn handle(app: &App, req: Request) -> Response {
 #[serde(deny_unknown_fields)]
 struct SendBody {
     purpose: String,
+    /// MFA-8: adding the method from a signed-in session, when the last
+    /// proof is not fresh.
+    #[serde(default)]
+    password: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -26,6 +30,8 @@ struct SendBody {
 struct SendForm {
     csrf: String,
     purpose: String,
+    #[serde(default)]
+    password: Option<String>,
 }
 
 async fn api_send(app: &App, req: &Request) -> Response {
@@ -40,6 +46,7 @@ async fn api_send(app: &App, req: &Request) -> Response {
                 Channel::Email,
                 purpose,
                 None,
+                body.password.as_deref(),
                 &web::ctx(req),
             )
             .await?;
@@ -73,6 +80,7 @@ async fn send_form(app: &App, req: &Request) -> Response {
             Channel::Email,
             purpose,
             None,
+            form.password.as_deref(),
             &web::ctx(req),
         )
         .await;

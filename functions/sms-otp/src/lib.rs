@@ -4,9 +4,9 @@
 use serde::Deserialize;
 use tobira::ids::Phone;
 use tobira::mfa::{Channel, Purpose};
-use tobira::views::{self, frame_page, session_cookie};
+use tobira::views::{self, session_cookie};
 use tobira::web::{self, Request, Response};
-use tobira::{pages, App, Error};
+use tobira::{App, Error};
 
 pub async fn handle(app: &App, req: Request) -> Response {
     match (req.method().as_str(), req.uri().path()) {
@@ -26,6 +26,10 @@ struct SendBody {
     phone: Option<String>,
     #[serde(default)]
     country: Option<String>,
+    /// MFA-8: adding the method from a signed-in session, when the last
+    /// proof is not fresh.
+    #[serde(default)]
+    password: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +41,10 @@ struct SendForm {
     phone: Option<String>,
     #[serde(default)]
     country: Option<String>,
+    /// MFA-8: adding the method from a signed-in session, when the last
+    /// proof is not fresh.
+    #[serde(default)]
+    password: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +93,7 @@ async fn api_send(app: &App, req: &Request) -> Response {
                 Channel::Sms,
                 purpose,
                 phone,
+                body.password.as_deref(),
                 &web::ctx(req),
             )
             .await?;
@@ -109,9 +118,7 @@ async fn send_form(app: &App, req: &Request) -> Response {
             let msg = web::error_message(&e, web::lang_of(req));
             let country = form.country.as_deref().unwrap_or("81");
             let typed = form.phone.as_deref().unwrap_or("");
-            return frame_page(app, req, 400, |f| {
-                pages::enroll_sms(f, country, typed, Some(&msg))
-            });
+            return views::enroll_sms(app, req, 400, country, typed, Some(&msg)).await;
         }
     };
     let back = match purpose {
@@ -125,6 +132,7 @@ async fn send_form(app: &App, req: &Request) -> Response {
             Channel::Sms,
             purpose,
             phone,
+            form.password.as_deref(),
             &web::ctx(req),
         )
         .await;

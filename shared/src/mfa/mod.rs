@@ -10,6 +10,8 @@
 
 pub mod codes;
 mod device;
+mod enrol;
+pub mod notice;
 mod otp;
 mod recovery;
 pub mod totp;
@@ -18,6 +20,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use enrol::reauth_required;
 pub use otp::{Channel, CodeSent, OtpStatus, Purpose};
 pub use totp::TotpSetup;
 
@@ -157,16 +160,6 @@ impl App {
         })
     }
 
-    /// Enrolment routes: a session in enrolment (first factor, codes not yet
-    /// shown) or a signed-in one adding a method (MFA-8).
-    async fn enrolling(&self, token: Option<&str>) -> Result<Signed> {
-        let s = self.signed(token, &[Stage::Enroll, Stage::Full]).await?;
-        if s.session.recovery_ack_pending {
-            return Err(Error::Forbidden);
-        }
-        Ok(s)
-    }
-
     /// TOS-1: where a sign-in goes once the second factor is done.
     pub fn stage_after_factor(&self, user: &User) -> Stage {
         match &user.terms {
@@ -265,7 +258,8 @@ impl App {
                 return Err(self.code_failed(&s, locks, what, ctx).await);
             };
             let stage = self.stage_after_factor(&s.user);
-            let (session, session_put) = self.new_session(&s.user, stage);
+            let (session, session_put) =
+                self.new_session_proved(&s.user, stage, s.session.password_at);
             let mut writes = vec![
                 proved.write,
                 Write::Delete {
@@ -309,66 +303,6 @@ impl App {
             }
         }
         Err(Error::Unavailable { what: "store" })
-    }
-
-    /// Enrol `method` for the session's user in one atomic batch with the
-    /// proof of possession. The first factor brings recovery codes and sends
-    /// the user to sign in again (SET-4); a further one voids remembered
-    /// devices (MFA-7: a factor change).
-    async fn enrol(
-        &self,
-        s: &Signed,
-        method: Method,
-        proof_writes: Vec<Write>,
-        change: impl FnOnce(&mut User),
-        ctx: &Ctx,
-    ) -> Result<Enrolled> {
-        let now = self.now();
-        let mut user = s.user.clone();
-        let first = user.methods.is_empty();
-        if !user.methods.iter().any(|m| m == method.as_str()) {
-            user.methods.push(method.as_str().to_string());
-        }
-        change(&mut user);
-        user.device_epoch = user.device_epoch.wrapping_add(1);
-        user.updated_at = now;
-        let mut writes = proof_writes;
-        writes.push(Write::put(
-            keys::user(&user.id),
-            &user,
-            None,
-            Cond::Version(s.user_version),
-        ));
-        writes.push(Write::Delete {
-            key: keys::lock("login", &user.id),
-            cond: Cond::Any,
-        });
-        writes.push(self.audit(ctx, "mfa.enrolled", s.who(), Some(method.as_str().into())));
-        let codes = if first {
-            let (codes, w) = self.new_recovery_set(&user.id);
-            writes.push(w);
-            let mut session = s.session.clone();
-            session.recovery_ack_pending = true;
-            writes.push(self.session_write(&s.token_hash, &session, Cond::Exists));
-            Some(codes)
-        } else {
-            None
-        };
-        match self.store.write(writes, now).await {
-            Ok(()) => Ok(Enrolled {
-                next: if codes.is_some() {
-                    "confirm_recovery_codes"
-                } else {
-                    "done"
-                },
-                recovery_codes: codes,
-            }),
-            Err(StoreError::Conflict) => Err(Error::Conflict {
-                code: "conflict",
-                message: "your account changed meanwhile; try again".into(),
-            }),
-            Err(e) => Err(e.into()),
-        }
     }
 
     /// MFA-5 / SET-4: "I have recorded these" ends the enrolment session;

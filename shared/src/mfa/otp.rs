@@ -107,18 +107,21 @@ const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl App {
     /// MFA-3: send a code by e-mail or SMS for the sign-in challenge or to
-    /// prove a new method (SMS: the number to prove, MFA-6).
+    /// prove a new method (SMS: the number to prove, MFA-6). A new method
+    /// from a signed-in session needs a fresh proof first (MFA-8:
+    /// `password`, or given recently); the challenge ignores `password`.
     pub async fn send_code(
         &self,
         token: Option<&str>,
         channel: Channel,
         purpose: Purpose,
         phone: Option<Phone>,
+        password: Option<&str>,
         ctx: &Ctx,
     ) -> Result<CodeSent> {
         let s = match purpose {
             Purpose::Login => self.signed(token, &[Stage::Mfa]).await?,
-            Purpose::Enroll => self.enrolling(token).await?,
+            Purpose::Enroll => self.enrolling_proved(token, password, ctx).await?,
         };
         let to = match (purpose, channel) {
             (Purpose::Login, _) if !s.has(channel.method()) => {

@@ -106,9 +106,15 @@ impl App {
     }
 
     /// MFA-4: a new 160-bit secret for this enrolment session (replacing an
-    /// unconfirmed one), as URI, QR code and text.
-    pub async fn begin_totp(&self, token: Option<&str>, ctx: &Ctx) -> Result<TotpSetup> {
-        let s = self.enrolling(token).await?;
+    /// unconfirmed one), as URI, QR code and text. From a signed-in session
+    /// only after a fresh proof (MFA-8: `password`, or given recently).
+    pub async fn begin_totp(
+        &self,
+        token: Option<&str>,
+        password: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<TotpSetup> {
+        let s = self.enrolling_proved(token, password, ctx).await?;
         let mut raw = [0u8; 20];
         self.rng.fill(&mut raw);
         let secret = Secret::from(raw.to_vec()).to_base32();
@@ -140,7 +146,10 @@ impl App {
         }
     }
 
-    /// MFA-4: the first valid code confirms the secret; its step is then used.
+    /// MFA-4: the first valid code confirms the secret; its step is then
+    /// used. A secret is never overwritten silently: a first one is written
+    /// only where none is (SET-4), a replacement (MFA-8, the secret was
+    /// issued after a fresh proof) only over the record just read.
     pub async fn confirm_totp(
         &self,
         token: Option<&str>,
@@ -165,12 +174,17 @@ impl App {
             secret: p.secret,
             last_step: step,
         };
+        let key = keys::totp(&s.user.id);
+        let cond = match get_as::<TotpRecord>(self.store.as_ref(), &key, now).await? {
+            Some((_, v)) if s.has(Method::Totp) => Cond::Version(v),
+            _ => Cond::Absent,
+        };
         let writes = vec![
             Write::Delete {
                 key: pkey,
                 cond: Cond::Exists,
             },
-            Write::put(keys::totp(&s.user.id), &record, None, Cond::Any),
+            Write::put(key, &record, None, cond),
         ];
         self.enrol(&s, Method::Totp, writes, |_| {}, ctx).await
     }
