@@ -8,6 +8,7 @@ mod cases;
 mod cli;
 mod contract;
 mod delivery;
+mod dynamo_retry;
 mod events;
 mod faults;
 mod infra;
