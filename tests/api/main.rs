@@ -20,5 +20,6 @@ mod openapi;
 mod pages;
 mod portal_routes;
 mod reset;
+mod sessions;
 mod setup;
 mod support;
