@@ -1,6 +1,79 @@
-//! Sessions at the edge: links built from a request's path (SES-3).
+//! Sessions at the edge: what a half-signed-in session may read (SES-2)
+//! and links built from a request's path (SES-3).
 
-use crate::support::Harness;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::mfa::{totp_code, totp_user, Client, PW};
+use crate::support::{body_json, Harness};
+
+/// The personal fields a full session's `/api/me` carries.
+fn personal(me: &Value, login: &str) -> Vec<String> {
+    let text = me.to_string();
+    let mut found: Vec<String> = ["user", "tenant", "name", "email", "login_id"]
+        .into_iter()
+        .filter(|k| me.get(k).is_some())
+        .map(String::from)
+        .collect();
+    for needle in [login, "Test User", "econ9000000001"] {
+        if text.contains(needle) {
+            found.push(needle.to_string());
+        }
+    }
+    found
+}
+
+// SES-2 (issue 13, item 10)
+#[tokio::test]
+async fn ses_2_half_signed_in_sessions_read_only_their_stage_and_next_step() {
+    let h = Harness::new();
+    // Stage `enroll`: a password and no factor yet.
+    h.active_user("enrol@example.com", PW).await;
+    let mut c = Client::new(&h);
+    assert_eq!(c.login("enrol@example.com", PW).await.1["next"], "enroll");
+    let r = c.get("/api/me").await;
+    assert_eq!(r.status(), 200);
+    let me = body_json(&r);
+    assert_eq!(me, json!({ "stage": "enroll", "next": "enroll" }));
+
+    // Stage `mfa`: a password and a factor to prove.
+    let (secret, _) = totp_user(&h, "half@example.com").await;
+    let mut c = Client::new(&h);
+    assert_eq!(c.login("half@example.com", PW).await.1["next"], "mfa");
+    let me = body_json(&c.get("/api/me").await);
+    assert_eq!(
+        me,
+        json!({ "stage": "mfa", "next": "mfa", "methods": ["totp"] })
+    );
+    assert!(personal(&me, "half@example.com").is_empty(), "{me}");
+
+    // Stage `terms`: the factor proved, the terms not yet accepted.
+    let (s, b) = c
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "totp", "code": totp_code(&h, &secret, 0) }),
+        )
+        .await;
+    assert_eq!((s, b["next"].as_str()), (200, Some("terms")), "{b}");
+    let me = body_json(&c.get("/api/me").await);
+    assert_eq!(
+        me,
+        json!({ "stage": "terms", "next": "terms", "terms_version": "2024-07" })
+    );
+
+    // A full session reads the user, the tenant and the methods.
+    let (s, _) = c
+        .post("/api/terms/accept", json!({ "version": "2024-07" }))
+        .await;
+    assert_eq!(s, 200);
+    h.advance(Duration::from_secs(1));
+    let me = body_json(&c.get("/api/me").await);
+    assert_eq!(me["stage"], "full");
+    assert_eq!(me["user"]["login_id"], "half@example.com");
+    assert_eq!(me["tenant"]["id"], "econ9000000001");
+    assert_eq!(me["methods"], json!(["totp"]));
+}
 
 /// Every link target in an answer: `href`, `action`, `Location`.
 fn links(r: &tobira::web::Response) -> Vec<String> {
