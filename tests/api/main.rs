@@ -7,6 +7,7 @@ mod binaries;
 mod cases;
 mod cli;
 mod contract;
+mod cross_site;
 mod delivery;
 mod dynamo_retry;
 mod events;

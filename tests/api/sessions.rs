@@ -166,16 +166,15 @@ async fn ses_3_open_redirect_a_404_links_only_to_the_portal() {
         };
         let mut answers = vec![tobira_local::dispatch(&local, req()).await];
         for f in &tobira::routes::FUNCTIONS[..7] {
-            answers.push(
-                tobira_local::call_function(&h.app, f, req())
-                    .await
-                    .unwrap(),
-            );
+            answers.push(tobira_local::call_function(&h.app, f, req()).await.unwrap());
         }
         for r in answers {
             assert_eq!(r.status(), 404, "{path}");
             let found = links(&r);
-            assert!(found.iter().any(|l| l.contains("lang=")), "{path}: no switch");
+            assert!(
+                found.iter().any(|l| l.contains("lang=")),
+                "{path}: no switch"
+            );
             for l in found {
                 assert!(same_origin(&l), "{path}: link {l:?} leaves the portal");
             }
