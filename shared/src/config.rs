@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::csrf::CsrfKey;
 use crate::password::Preset;
 use crate::softlock::LockPolicy;
 
@@ -74,6 +75,9 @@ pub struct Config {
     pub legacy_portal_key_sha256: Option<String>,
     /// CASE-1..5 and MIG-13: support cases.
     pub cases: CasePolicy,
+    /// SES-3: the key that MACs the pre-sign-in CSRF cookie and derives a
+    /// session's form token (`TOBIRA_CSRF_KEY`; random when local).
+    pub csrf_key: CsrfKey,
 }
 
 /// CASE-1: the categories a case may have (seed 002's list by default).
@@ -383,6 +387,15 @@ impl Config {
                 }
             },
             cases,
+            csrf_key: match get("TOBIRA_CSRF_KEY") {
+                None if lambda => return Err(ConfigError::Missing("TOBIRA_CSRF_KEY")),
+                None => CsrfKey::random(),
+                Some(v) => CsrfKey::new(v.trim().as_bytes()).ok_or(ConfigError::Invalid {
+                    name: "TOBIRA_CSRF_KEY",
+                    value: "(hidden)".into(),
+                    expected: "a secret of at least 32 characters",
+                })?,
+            },
         })
     }
 }
@@ -443,6 +456,28 @@ mod tests {
         .unwrap_err();
         assert_eq!(err, ConfigError::Missing("TOBIRA_TABLE"));
         assert!(err.to_string().contains("TOBIRA_TABLE"));
+    }
+
+    #[test]
+    fn lambda_config_needs_a_csrf_key_of_32_characters() {
+        let base = [
+            ("TOBIRA_BASE_URL", "https://p.example"),
+            ("TOBIRA_BRAND", "b"),
+            ("TOBIRA_MAIL_FROM", "a@b.c"),
+            ("TOBIRA_TABLE", "t"),
+        ];
+        let err = Config::from_lookup(lookup(&base), true).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("TOBIRA_CSRF_KEY"));
+        let short = [base.as_slice(), &[("TOBIRA_CSRF_KEY", "too-short")]].concat();
+        let err = Config::from_lookup(lookup(&short), true).unwrap_err();
+        assert!(err.to_string().contains("TOBIRA_CSRF_KEY"), "{err}");
+        assert!(
+            !err.to_string().contains("too-short"),
+            "the secret is not printed"
+        );
+        let key = "k".repeat(32);
+        let good = [base.as_slice(), &[("TOBIRA_CSRF_KEY", key.as_str())]].concat();
+        assert!(Config::from_lookup(lookup(&good), true).is_ok());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod cases;
 pub mod claim;
 pub mod clock;
 pub mod config;
+pub mod csrf;
 pub mod delivery;
 pub mod error;
 pub mod i18n;

@@ -41,7 +41,22 @@ pub fn switch_href(req: &Request, lang: Lang) -> String {
     } else {
         get_page_of_post(req.uri().path())
     };
-    format!("{path}?{q}")
+    format!("{}?{q}", same_origin_path(path))
+}
+
+/// A request's path as a link that stays on this portal: exactly one `/`
+/// followed by something other than `/` or `\`, and nothing a browser
+/// strips or reads as a separator. `//host/` and `/\host/` would be read as
+/// another origin (an open redirect); those, and anything odd, become `/`.
+pub fn same_origin_path(path: &str) -> &str {
+    let b = path.as_bytes();
+    let odd =
+        |c: &u8| *c == b'\\' || c.is_ascii_control() || c.is_ascii_whitespace() || !c.is_ascii();
+    match b {
+        [b'/'] => path,
+        [b'/', second, ..] if *second != b'/' && !b.iter().any(odd) => path,
+        _ => "/",
+    }
 }
 
 /// The page a form post's answer page stands for, so that the language

@@ -11,9 +11,9 @@ pub use lambda_http::{Body, Request};
 
 use crate::app::{App, Ctx};
 use crate::config::Config;
+pub use crate::csrf::{cross_site_refusal, Csrf};
 use crate::error::Error;
 use crate::i18n::{t, Lang};
-use crate::random::{ct_eq, secret_token};
 
 pub type Response = http::Response<Body>;
 
@@ -90,7 +90,7 @@ fn body_bytes(req: &Request) -> &[u8] {
     req.body().as_ref()
 }
 
-fn content_type_is(req: &Request, expected: &str) -> bool {
+pub fn content_type_is(req: &Request, expected: &str) -> bool {
     header(req, "content-type")
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
@@ -316,42 +316,6 @@ pub fn remember_lang(req: &Request, r: &mut Response) {
     }
 }
 
-/// CSRF (SES-3), double-submit: a random value in a `SameSite=Strict`
-/// HttpOnly cookie and the same value in every form; a POST must carry both.
-pub struct Csrf {
-    pub token: String,
-    fresh: bool,
-}
-
-impl Csrf {
-    pub fn for_page(app: &App, req: &Request) -> Self {
-        match named_cookie(req, &app.config, "csrf").filter(|c| c.len() >= 32) {
-            Some(token) => Self {
-                token,
-                fresh: false,
-            },
-            None => Self {
-                token: secret_token(app.rng.as_ref()),
-                fresh: true,
-            },
-        }
-    }
-    /// Set the cookie on the page's response if it was new.
-    pub fn attach(&self, app: &App, r: &mut Response) {
-        if self.fresh {
-            set_cookie(r, &app.config, "csrf", &self.token, None);
-        }
-    }
-    pub fn check(app: &App, req: &Request, form_value: &str) -> Result<(), Error> {
-        match named_cookie(req, &app.config, "csrf") {
-            Some(c) if c.len() >= 32 && ct_eq(c.as_bytes(), form_value.as_bytes()) => Ok(()),
-            _ => Err(Error::Forbidden),
-        }
-    }
-}
-
-/// A page's form post: parsed strictly, and refused unless its CSRF field
-/// matches the cookie.
 /// A page with a fresh CSRF token (SES-3): `render` gets the token for the form.
 pub fn page(
     app: &App,
@@ -377,6 +341,8 @@ pub fn message_page(app: &App, req: &Request, status: u16, title: &str, text: &s
     r
 }
 
+/// A page's form post: parsed strictly, and refused unless its CSRF field
+/// is the token the server issued for this session (or pre-sign-in cookie).
 pub fn checked_form<T: DeserializeOwned>(
     app: &App,
     req: &Request,

@@ -139,6 +139,10 @@ async fn run_binary(name: &str, event_file: &str, table: &str) -> (String, Value
         .env("TOBIRA_BASE_URL", "https://portal.example.com")
         .env("TOBIRA_MAIL_FROM", "no-reply@example.com")
         .env("TOBIRA_BRAND", "tobira")
+        .env(
+            "TOBIRA_CSRF_KEY",
+            "csrf-key-of-the-binaries-test-0123456789",
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)

@@ -29,14 +29,23 @@ const METHODS: [&str; 8] = [
 
 /// Statuses each live `/api/` route can answer, read from its handler. Every
 /// live route must be listed here, so a new route needs its statuses stated.
+/// Every `POST` may answer 403 `forbidden` to a cross-site request (SES-3).
 const EXPECTED_STATUSES: &[(&str, &str, &[&str])] = &[
-    ("POST", "/api/login", &["200", "400", "401", "503"]),
+    ("POST", "/api/login", &["200", "400", "401", "403", "503"]),
     // Every stage may read `/api/me`, so it never answers 403.
     ("GET", "/api/me", &["200", "401", "503"]),
-    ("POST", "/api/logout", &["204", "400", "503"]),
-    ("POST", "/api/setup/verify", &["200", "400", "429", "503"]),
-    ("POST", "/api/setup/password", &["200", "400", "401", "503"]),
-    ("POST", "/api/setup/resend", &["202", "400", "503"]),
+    ("POST", "/api/logout", &["204", "400", "403", "503"]),
+    (
+        "POST",
+        "/api/setup/verify",
+        &["200", "400", "403", "429", "503"],
+    ),
+    (
+        "POST",
+        "/api/setup/password",
+        &["200", "400", "401", "403", "503"],
+    ),
+    ("POST", "/api/setup/resend", &["202", "400", "403", "503"]),
     // MIG-11: the legacy portal's key, the window, a migrated user.
     (
         "GET",
@@ -46,17 +55,25 @@ const EXPECTED_STATUSES: &[(&str, &str, &[&str])] = &[
     (
         "POST",
         "/api/setup/identity",
-        &["202", "400", "401", "404", "409", "503"],
+        &["202", "400", "401", "403", "404", "409", "503"],
     ),
     (
         "POST",
         "/api/claim",
-        &["200", "400", "401", "409", "429", "503"],
+        &["200", "400", "401", "403", "409", "429", "503"],
     ),
-    ("POST", "/api/claim/register", &["202", "400", "401", "503"]),
+    (
+        "POST",
+        "/api/claim/register",
+        &["202", "400", "401", "403", "503"],
+    ),
     // RST-1..4: one answer whatever matched (a mail fault included).
-    ("POST", "/api/password/forgot", &["202", "400", "503"]),
-    ("POST", "/api/password/reset", &["200", "400", "503"]),
+    (
+        "POST",
+        "/api/password/forgot",
+        &["202", "400", "403", "503"],
+    ),
+    ("POST", "/api/password/reset", &["200", "400", "403", "503"]),
     // PW-5: `full` only; a wrong current password is `invalid_credentials`
     // (LOG-2/LOG-3); 409 when the user or session changed meanwhile.
     (

@@ -102,10 +102,17 @@ async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
     assert_eq!(r.status(), 200);
     assert!(body_text(&r).contains("id=\"enroll-methods\""));
     assert!(body_text(&r).contains("page@example.com"));
+    // The session has its own form token (SES-3): the page's sign-out form.
+    let session_csrf = hidden(&body_text(&r), "csrf");
+    assert_ne!(session_csrf, csrf);
 
     // SES-2 / sign-out: no session, no methods page.
     let r = h
         .send(jar.apply(form_req("/logout", &[("csrf", csrf.as_str())])))
+        .await;
+    assert_eq!(r.status(), 403, "the token from before sign-in");
+    let r = h
+        .send(jar.apply(form_req("/logout", &[("csrf", session_csrf.as_str())])))
         .await;
     assert_eq!(r.status(), 303);
     jar.take(&r);

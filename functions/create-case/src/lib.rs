@@ -14,6 +14,10 @@ use tobira::web::{self, Request, Response};
 use tobira::{App, Error};
 
 pub async fn handle(app: &App, req: Request) -> Response {
+    // SES-3: a state-changing request from another site goes no further.
+    if let Some(refused) = web::cross_site_refusal(app, &req) {
+        return refused;
+    }
     let path = req.uri().path().to_string();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method().as_str(), parts.as_slice()) {

@@ -9,6 +9,10 @@ use tobira::web::{self, Request, Response};
 use tobira::{pages, App, Error};
 
 pub async fn handle(app: &App, req: Request) -> Response {
+    // SES-3: a state-changing request from another site goes no further.
+    if let Some(refused) = web::cross_site_refusal(app, &req) {
+        return refused;
+    }
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/enroll") => views::enroll_choice(app, &req, 200, None).await,
         ("POST", "/enroll/totp") => totp_begin_form(app, &req).await,

@@ -12,6 +12,10 @@ use tobira::web::{self, Request, Response};
 use tobira::{App, Error};
 
 pub async fn handle(app: &App, req: Request) -> Response {
+    // SES-3: a state-changing request from another site goes no further.
+    if let Some(refused) = web::cross_site_refusal(app, &req) {
+        return refused;
+    }
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/") => views::dashboard(app, &req, 200, None).await,
         ("GET", "/login") => {
@@ -325,6 +329,28 @@ async fn api_me(app: &App, req: &Request) -> Response {
             )
             .await?;
         let user = s.user;
+        let stage = s.session.stage;
+        if stage != Stage::Full {
+            // SES-2: a half-signed-in session learns where sign-in stands
+            // and what comes next, nothing personal (no name, e-mail, tenant).
+            let next = Next {
+                next: stage.next(),
+                methods: if stage == Stage::Mfa {
+                    user.methods.clone()
+                } else {
+                    Vec::new()
+                },
+                enroll_method: user.preset_method.clone().filter(|m| {
+                    stage == Stage::Enroll
+                        && tobira::mfa::Method::parse(m)
+                            .is_some_and(|m| app.enrollable(&user).contains(&m))
+                }),
+                terms_version: (stage == Stage::Terms).then(|| app.config.terms_version.clone()),
+            };
+            let mut body = serde_json::to_value(next).expect("answers serialise");
+            body["stage"] = serde_json::json!(stage);
+            return Ok((200, body));
+        }
         Ok((
             200,
             serde_json::json!({

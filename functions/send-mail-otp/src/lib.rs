@@ -8,6 +8,10 @@ use tobira::web::{self, Request, Response};
 use tobira::App;
 
 pub async fn handle(app: &App, req: Request) -> Response {
+    // SES-3: a state-changing request from another site goes no further.
+    if let Some(refused) = web::cross_site_refusal(app, &req) {
+        return refused;
+    }
     match (req.method().as_str(), req.uri().path()) {
         ("POST", "/otp/email") => send_form(app, &req).await,
         ("POST", "/api/otp/email") => api_send(app, &req).await,

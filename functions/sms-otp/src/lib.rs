@@ -9,6 +9,10 @@ use tobira::web::{self, Request, Response};
 use tobira::{App, Error};
 
 pub async fn handle(app: &App, req: Request) -> Response {
+    // SES-3: a state-changing request from another site goes no further.
+    if let Some(refused) = web::cross_site_refusal(app, &req) {
+        return refused;
+    }
     match (req.method().as_str(), req.uri().path()) {
         ("POST", "/otp/sms") => send_form(app, &req).await,
         ("POST", "/otp/sms/verify") => verify_form(app, &req).await,

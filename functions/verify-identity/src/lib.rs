@@ -19,6 +19,10 @@ const GRANT: &str = "grant";
 const CLAIM: &str = "claim";
 
 pub async fn handle(app: &App, req: Request) -> Response {
+    // SES-3: a state-changing request from another site goes no further.
+    if let Some(refused) = web::cross_site_refusal(app, &req) {
+        return refused;
+    }
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/setup") => setup_page(app, &req).await,
         ("POST", "/setup/verify") => verify_form(app, &req).await,

@@ -5,7 +5,8 @@
 //!
 //! Reads are strongly consistent (counters and single-use items depend on
 //! it). One write is one `UpdateItem`/`DeleteItem`; several are one
-//! `TransactWriteItems`. A transaction cancelled only by a concurrent
+//! `TransactWriteItems`, with one `ClientRequestToken` per logical write
+//! (idempotent retries). A transaction cancelled only by a concurrent
 //! transaction (`TransactionConflict`) is retried here, so callers see
 //! `Conflict` only when one of *their* conditions failed.
 
@@ -278,13 +279,26 @@ impl DynamoStore {
             .map(|w| self.transact_item(w, now))
             .collect::<Result<Vec<_>, _>>()?;
         let mut delay = Duration::from_millis(20);
+        // Issue 13, item 11: one token per logical write makes it idempotent.
+        // The SDK's own retries (after a 500 or a timeout: it may have
+        // committed) resend the same input, so the same token, and DynamoDB
+        // answers a committed transaction with success, not a conflict with
+        // itself. When the SDK gives up on `TransactionInProgressException`
+        // (its retries met the first attempt still running), our resend
+        // below keeps the token too: left unset, the SDK would make a new
+        // one per `send`, and the resend would conflict with the committed
+        // first attempt. A cancelled transaction committed nothing: its
+        // resend is a new attempt with a new token.
+        let mut token = request_token(&items);
         for _ in 0..8 {
             let r = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
+                .client_request_token(&token)
                 .send()
                 .await;
+            let mut renew = true;
             let outcome = match r {
                 Ok(_) => Outcome::Done,
                 Err(err) => match err.as_service_error() {
@@ -309,7 +323,10 @@ impl DynamoStore {
                             )));
                         }
                     }
-                    Some(se) if se.is_transaction_in_progress_exception() => Outcome::Retry,
+                    Some(se) if se.is_transaction_in_progress_exception() => {
+                        renew = false;
+                        Outcome::Retry
+                    }
                     _ => return Err(fault(err)),
                 },
             };
@@ -317,6 +334,9 @@ impl DynamoStore {
                 Outcome::Done => return Ok(()),
                 Outcome::Conflict => return Err(StoreError::Conflict),
                 Outcome::Retry => {
+                    if renew {
+                        token = request_token(&items);
+                    }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_millis(500));
                 }
@@ -326,6 +346,23 @@ impl DynamoStore {
             "dynamodb: transaction kept conflicting".into(),
         ))
     }
+}
+
+/// A `ClientRequestToken` (at most 36 characters) for one logical write:
+/// a digest of the batch and 128 fresh random bits, so two writes of the
+/// same items (two sign-ins, say) are never taken for one.
+fn request_token(items: &[TransactWriteItem]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).expect("the OS random number generator failed");
+    let mut h = Sha256::new();
+    h.update(b"tobira transact-write token\0");
+    h.update(nonce);
+    h.update(format!("{items:?}").as_bytes());
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[async_trait]
