@@ -372,14 +372,6 @@ async fn every_error() -> Vec<Error> {
             message: "the migration window is not open".into(),
         },
         Error::Conflict {
-            code: "already_linked",
-            message: "this service ID is already linked to an account".into(),
-        },
-        Error::Conflict {
-            code: "already_set_up",
-            message: "this account is already set up".into(),
-        },
-        Error::Conflict {
             code: "target_disabled",
             message: "the account to link to is disabled".into(),
         },
