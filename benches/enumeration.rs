@@ -52,7 +52,7 @@ use tobira::{App, Ctx};
 
 #[allow(dead_code)]
 mod support;
-use support::{add, ms, start, stats, Counting, Counts};
+use support::{add, ms, p_slower, start, stats, Counting, Counts};
 
 /// A DynamoDB request in the same region, as modelled here.
 const ROUND_TRIP: Duration = Duration::from_millis(5);
@@ -356,22 +356,6 @@ async fn setup(app: &App, ctx: &Ctx, resend_users: usize) {
         let w = Write::put(keys::user(&u.id), &u, None, Cond::Version(v));
         app.store.write(vec![w], app.now()).await.unwrap();
     }
-}
-
-/// The chance that a sample of `x` is slower than one of `y` over all
-/// pairs, ties counting half (0.5: the time tells nothing).
-fn p_slower(x: &[Duration], y: &[Duration]) -> f64 {
-    let mut wins = 0.0;
-    for a in x {
-        for b in y {
-            wins += match a.cmp(b) {
-                std::cmp::Ordering::Greater => 1.0,
-                std::cmp::Ordering::Equal => 0.5,
-                std::cmp::Ordering::Less => 0.0,
-            };
-        }
-    }
-    wins / (x.len() * y.len()) as f64
 }
 
 fn main() {

@@ -68,7 +68,7 @@ use tobira::{App, Config, Ctx};
 
 #[allow(dead_code)]
 mod support;
-use support::{ms, start, stats, Counting, Counts, Stats, TENANT};
+use support::{ms, p_slower, start, stats, Counting, Counts, Stats, TENANT};
 
 /// The modelled mail service's time per send.
 const MAIL_DELAY: Duration = Duration::from_millis(80);
@@ -255,24 +255,6 @@ async fn users(app: &App, ctx: &Ctx, matching: usize, wrong: usize) -> (Vec<Stri
 }
 
 // ----------------------------------------------------------------- figures
-
-/// The chance that a sample of `x` is slower than one of `y`, over all
-/// pairs, ties counting half (the Mann-Whitney U over the pairs, i.e. the
-/// area under the ROC curve of telling `x` from `y` by time): 0.5 when the
-/// time tells nothing, 1.0 when every `x` is slower than every `y`.
-fn p_slower(x: &[Duration], y: &[Duration]) -> f64 {
-    let mut wins = 0.0;
-    for a in x {
-        for b in y {
-            wins += match a.cmp(b) {
-                std::cmp::Ordering::Greater => 1.0,
-                std::cmp::Ordering::Equal => 0.5,
-                std::cmp::Ordering::Less => 0.0,
-            };
-        }
-    }
-    wins / (x.len() * y.len()) as f64
-}
 
 fn main() {
     let quick = support::quick();

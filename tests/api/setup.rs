@@ -19,6 +19,26 @@ async fn one_user(h: &Harness) -> String {
     h.setup_token("user@example.com")
 }
 
+/// The identity check and the first password (SET-2, SET-3) through `token`.
+async fn set_up_with(h: &Harness, token: &str) {
+    let grant = h
+        .app
+        .verify_identity(
+            token,
+            "user@example.com",
+            "山田　太郎",
+            "03-1234-5678",
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let pw = tobira::ids::Password::parse("Tobira-Door42").unwrap();
+    h.app
+        .set_initial_password(&grant.0, &pw, &ctx())
+        .await
+        .unwrap();
+}
+
 // SET-1
 #[tokio::test]
 async fn set_1_setup_mail_has_single_use_link_with_its_expiry() {
@@ -75,22 +95,7 @@ async fn set_1_a_resend_keeps_earlier_links_and_answers_the_same_either_way() {
     h.app.check_setup_token(&old).await.unwrap();
     h.app.check_setup_token(&new).await.unwrap();
     // Using one (SET-3) ends them all.
-    let grant = h
-        .app
-        .verify_identity(
-            &old,
-            "user@example.com",
-            "山田　太郎",
-            "03-1234-5678",
-            &ctx(),
-        )
-        .await
-        .unwrap();
-    let pw = tobira::ids::Password::parse("Tobira-Door42").unwrap();
-    h.app
-        .set_initial_password(&grant.0, &pw, &ctx())
-        .await
-        .unwrap();
+    set_up_with(&h, &old).await;
     for t in [&old, &new] {
         assert_eq!(h.app.check_setup_token(t).await, Err(Error::InvalidToken));
     }
@@ -126,22 +131,7 @@ async fn set_1_a_third_party_resending_every_minute_cannot_void_the_users_link()
         m.text[at..].split_whitespace().next().unwrap().to_string()
     };
     h.app.check_setup_token(&second_newest).await.unwrap();
-    let grant = h
-        .app
-        .verify_identity(
-            &second_newest,
-            "user@example.com",
-            "山田　太郎",
-            "03-1234-5678",
-            &ctx(),
-        )
-        .await
-        .unwrap();
-    let pw = tobira::ids::Password::parse("Tobira-Door42").unwrap();
-    h.app
-        .set_initial_password(&grant.0, &pw, &ctx())
-        .await
-        .unwrap();
+    set_up_with(&h, &second_newest).await;
 }
 
 // SET-2
