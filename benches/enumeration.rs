@@ -15,11 +15,12 @@
 //! - sign-in (`App::login`): unknown login ID, wrong password, locked,
 //!   disabled, pending setup — one argon2 verification each (a dummy where
 //!   there is no hash to check);
-//! - claim (`App::claim`, CLM-1): unknown service ID, known with a wrong
-//!   password, known and set up (the *right* legacy password: no credential
-//!   any more), blocked — one legacy verification each (bcrypt cost 10, the
-//!   demo export's format; `TOBIRA_CLAIM_REFERENCE_HASH` where there is no
-//!   claimable account);
+//! - claim (`App::claim`, CLM-1): unknown service ID, a holder with a wrong
+//!   password in each legacy format (bcrypt cost 10, SHA-512 crypt, argon2id
+//!   — the demo export's), known and set up (the *right* legacy password: no
+//!   credential any more), blocked — the same verifications each: one per
+//!   reference hash (`TOBIRA_CLAIM_REFERENCE_HASHES`), a claimable holder's
+//!   own hash taking the place of the one of its format;
 //! - resend (`App::resend_setup_link`, SET-1): a match (mails a link), unknown,
 //!   wrong e-mail, set up;
 //! - forgot (`App::forgot_password`, RST-1): a match (mails a link), unknown,
@@ -58,6 +59,18 @@ use support::{add, ms, p_slower, start, stats, Counting, Counts};
 const ROUND_TRIP: Duration = Duration::from_millis(5);
 const LEGACY_PW: &str = "Legacy-Pass1";
 const BCRYPT_10: &str = "$2b$10$NP4IfkwP/znCBdI2HUh1/O6lphHI6GnKLDoqHAwowlilLsvkPVUsa";
+/// The demo export's other formats (password `Legacy-Pass2`, `-Pass3`).
+const SHA512: &str = "$6$u0DV3EOpyNvUVc3x$I4bI/Bbxx5SXaGtPyJMZpwlBUp4X7t0m0NnfOIN.tLPgHMaPfR2AXz2mG.wd5idt7gWLYXYcBxl6yDq7DJSyJ.";
+const ARGON2ID: &str = "$argon2id$v=19$m=19456,t=2,p=1$fWvuugGFZA+vm0H3U2A+2g$cJNkE6yP0QrjK0TjDqIHUDA9Uk71HkNZazG8YrOeJgA";
+/// The claim's service IDs per class and their holders' legacy hashes:
+/// bcrypt, SHA-512 crypt, argon2id (wrong password), set up, blocked.
+const SIDS: [(&str, &str); 5] = [
+    ("cb0000000001", BCRYPT_10),
+    ("cb0000000004", SHA512),
+    ("cb0000000005", ARGON2ID),
+    ("cb0000000002", BCRYPT_10),
+    ("cb0000000003", BCRYPT_10),
+];
 
 /// The store port with a fixed delay before every request.
 struct Delayed {
@@ -66,9 +79,13 @@ struct Delayed {
 }
 
 impl Delayed {
+    /// The thread sleeps: tokio's timer rounds every deadline up to the
+    /// next millisecond, which would turn a difference of microseconds in
+    /// the work before a request into one of up to a millisecond. One
+    /// request runs at a time here, so blocking the runtime costs nothing.
     async fn wait(&self) {
         if !self.delay.is_zero() {
-            tokio::time::sleep(self.delay).await;
+            std::thread::sleep(self.delay);
         }
     }
 }
@@ -113,7 +130,9 @@ impl Flow {
             ],
             Flow::Claim => &[
                 "unknown service ID",
-                "known, wrong password",
+                "bcrypt holder, wrong password",
+                "SHA-512 crypt holder, wrong password",
+                "argon2id holder, wrong password",
                 "set up, right legacy password",
                 "blocked",
             ],
@@ -201,18 +220,17 @@ impl World {
                         .await;
                 }
             }
-            (Flow::Claim, 1 | 2) => {
-                let sid = ["", "cb0000000001", "cb0000000002"][class];
-                self.delete(keys::lock("claim", sid)).await;
+            (Flow::Claim, 1..=4) => {
+                self.delete(keys::lock("claim", SIDS[class - 1].0)).await;
             }
-            (Flow::Claim, 3) => {
-                if self.locked(keys::lock("claim", "cb0000000003")).await {
+            (Flow::Claim, 5) => {
+                if self.locked(keys::lock("claim", SIDS[4].0)).await {
                     return;
                 }
                 for _ in 0..3 {
                     let _ = self
                         .raw
-                        .claim("cb0000000003", &pw("Wrong-Pass9"), None, &self.ctx)
+                        .claim(SIDS[4].0, &pw("Wrong-Pass9"), None, &self.ctx)
                         .await;
                 }
             }
@@ -254,9 +272,8 @@ impl World {
             Flow::Claim => {
                 let (sid, password) = match class {
                     0 => (format!("zz{n:010}"), LEGACY_PW),
-                    1 => ("cb0000000001".into(), "Wrong-Pass9"),
-                    2 => ("cb0000000002".into(), LEGACY_PW),
-                    _ => ("cb0000000003".into(), LEGACY_PW),
+                    1..=3 => (SIDS[class - 1].0.to_string(), "Wrong-Pass9"),
+                    _ => (SIDS[class - 1].0.to_string(), LEGACY_PW),
                 };
                 let e = self
                     .timed
@@ -266,8 +283,8 @@ impl World {
                 assert!(
                     matches!(
                         (class, &e),
-                        (3, tobira::Error::Throttled { .. })
-                            | (0..=2, tobira::Error::InvalidCredentials)
+                        (5, tobira::Error::Throttled { .. })
+                            | (0..=4, tobira::Error::InvalidCredentials)
                     ),
                     "claim class {class}: {e:?}"
                 );
@@ -329,12 +346,9 @@ async fn setup(app: &App, ctx: &Ctx, resend_users: usize) {
             1000 + i,
         ));
     }
-    for (i, sid) in ["cb0000000001", "cb0000000002", "cb0000000003"]
-        .iter()
-        .enumerate()
-    {
+    for (i, (sid, hash)) in SIDS.iter().enumerate() {
         let mut r = support::legacy(&format!("legacy.{i}@bench.jp"), 200 + i);
-        r["password_hash"] = json!(BCRYPT_10);
+        r["password_hash"] = json!(hash);
         r["service_ids"] = json!([sid]);
         records.push(r);
     }
@@ -342,7 +356,7 @@ async fn setup(app: &App, ctx: &Ctx, resend_users: usize) {
     // Disabled; the second legacy account set up (it has a password).
     for (login, state) in [
         ("disabled@bench.jp", UserState::Disabled),
-        ("legacy.1@bench.jp", UserState::Active),
+        ("legacy.3@bench.jp", UserState::Active),
     ] {
         let l = LoginId::parse(login).unwrap();
         let (mut u, v) = app.user_by_login(&l).await.unwrap().unwrap();

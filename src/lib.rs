@@ -171,6 +171,11 @@ pub async fn dispatch(local: &Local, req: Request) -> Response {
         ("GET", "/_dev/outbox.json") => return web::json(200, &local.outbox.list()),
         ("GET", "/_dev/outbox") => return outbox_page(local, &req),
         ("POST", p) if p.starts_with("/_dev/invoke/") => {
+            // SES-3: an operator's event, from curl or the CLI — never from
+            // a page of another site open in the developer's browser.
+            if let Some(refused) = tobira::csrf::cross_site_refusal(app, &req) {
+                return refused;
+            }
             let function = &p["/_dev/invoke/".len()..];
             let event = String::from_utf8_lossy(req.body().as_ref()).into_owned();
             return match invoke(app, function, &event).await {

@@ -18,11 +18,40 @@ use crate::random::{new_ulid, Random};
 use crate::softlock::{self, Attempt, LockPolicy, LockState};
 use crate::store::{get_as, Cond, Key, Store, StoreError, Write};
 
-/// A reserved attempt ([`App::reserve`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A reserved attempt ([`App::reserve`]) on the counter at `key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reserved {
+    pub key: Key,
     pub attempt: Attempt,
 }
+
+impl Reserved {
+    /// Whether this reservation reached the limit (the lock starts now).
+    pub fn locks(&self) -> bool {
+        matches!(self.attempt, Attempt::Allowed { locks: true, .. })
+    }
+    /// The write that clears the counter (a success).
+    pub fn clear(&self) -> Write {
+        Write::Delete {
+            key: self.key.clone(),
+            cond: Cond::Any,
+        }
+    }
+    /// A condition on the counter that always holds: the second item of a
+    /// refusal's record, so that every refusal is one transaction of two
+    /// items, whether or not it also records a lock (LOG-3).
+    pub fn touch(&self) -> Write {
+        Write::Check {
+            key: self.key.clone(),
+            cond: Cond::Any,
+        }
+    }
+}
+
+/// A counter that never reaches its limit is forgotten this long after its
+/// last attempt (so that probes of names nobody holds leave nothing behind
+/// for long, and so that every subject's counter lives alike: LOG-3).
+pub const COUNTER_TTL: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Clone)]
 pub struct App {
@@ -125,20 +154,15 @@ impl App {
     /// Reserve one attempt against a lock counter with a conditional write
     /// (compare-and-swap on the item's version; never read-compare-write).
     pub async fn take_attempt(&self, key: &Key, policy: LockPolicy) -> Result<Attempt> {
-        Ok(self.reserve(key, policy, None).await?.attempt)
+        Ok(self.reserve(key, policy).await?.attempt)
     }
 
     /// [`App::take_attempt`], with what a caller needs to give the attempt
     /// back. Always one read and one single-item write, whatever the state
     /// (LOG-3: a locked subject costs the store the same requests as any
-    /// other): a lock is written back unchanged. `expires` bounds the life
-    /// of a counter that does not lock (for subjects that do not exist).
-    pub async fn reserve(
-        &self,
-        key: &Key,
-        policy: LockPolicy,
-        expires: Option<Timestamp>,
-    ) -> Result<Reserved> {
+    /// other): a lock is written back unchanged. A counter short of its
+    /// limit lives [`COUNTER_TTL`] after its last attempt.
+    pub async fn reserve(&self, key: &Key, policy: LockPolicy) -> Result<Reserved> {
         for round in 0..32u32 {
             let now = self.now();
             let current = get_as::<LockState>(self.store.as_ref(), key, now).await?;
@@ -155,13 +179,21 @@ impl App {
                         Ok(()) | Err(StoreError::Conflict) => {}
                         Err(e) => return Err(e.into()),
                     }
-                    return Ok(Reserved { attempt: locked });
+                    return Ok(Reserved {
+                        key: key.clone(),
+                        attempt: locked,
+                    });
                 }
                 allowed @ Attempt::Allowed { next, .. } => {
-                    let exp = next.expires_at().or(expires);
+                    let exp = next.expires_at().or(Some(now.plus(COUNTER_TTL)));
                     let w = Write::put(key.clone(), &next, exp, cond);
                     match self.store.write(vec![w], now).await {
-                        Ok(()) => return Ok(Reserved { attempt: allowed }),
+                        Ok(()) => {
+                            return Ok(Reserved {
+                                key: key.clone(),
+                                attempt: allowed,
+                            })
+                        }
                         Err(StoreError::Conflict) => self.back_off(round).await,
                         Err(e) => return Err(e.into()),
                     }
@@ -171,24 +203,19 @@ impl App {
         Err(Error::Unavailable { what: "store" })
     }
 
-    /// Give back an attempt reserved with [`App::take_attempt`] whose secret
+    /// Give back an attempt reserved with [`App::reserve`] whose secret
     /// was right but that is not yet a success (LOG-2: the password before
-    /// the second factor). A lock set by another attempt is never lifted
-    /// this way; the lock this very attempt set is (a right secret never
-    /// locks anyone out).
-    pub async fn release_attempt(&self, key: &Key) -> Result<()> {
-        self.give_back(key, None).await
-    }
-
-    /// [`App::release_attempt`] of a reservation whose outcome is known.
-    pub async fn release(&self, key: &Key, r: &Reserved) -> Result<()> {
+    /// the second factor), or whose change was then refused. A lock set by
+    /// another attempt is never lifted this way; the lock this very attempt
+    /// set is (a right secret never locks anyone out).
+    pub async fn release(&self, r: &Reserved) -> Result<()> {
         match r.attempt {
-            Attempt::Allowed { next, .. } => self.give_back(key, Some(next)).await,
+            Attempt::Allowed { next, .. } => self.give_back(&r.key, next).await,
             Attempt::Locked { .. } => Ok(()),
         }
     }
 
-    async fn give_back(&self, key: &Key, mine: Option<LockState>) -> Result<()> {
+    async fn give_back(&self, key: &Key, mine: LockState) -> Result<()> {
         for round in 0..32u32 {
             let now = self.now();
             let Some((s, v)) = get_as::<LockState>(self.store.as_ref(), key, now).await? else {
@@ -196,7 +223,7 @@ impl App {
             };
             // Our own reservation set this lock: its until is ours alone
             // (conditional writes serialize, one attempt reaches the limit).
-            let set_by_us = mine.is_some_and(|m| m.locked_until.is_some() && m == s);
+            let set_by_us = mine.locked_until.is_some() && mine == s;
             if s.is_locked(now) && !set_by_us {
                 return Ok(());
             }
@@ -210,7 +237,12 @@ impl App {
                     failures: s.failures - 1,
                     locked_until: None,
                 };
-                Write::put(key.clone(), &next, next.expires_at(), Cond::Version(v))
+                Write::put(
+                    key.clone(),
+                    &next,
+                    Some(now.plus(COUNTER_TTL)),
+                    Cond::Version(v),
+                )
             };
             match self.store.write(vec![w], now).await {
                 Ok(()) => return Ok(()),

@@ -91,13 +91,16 @@ fn union(into: &mut Vec<String>, more: &[String]) {
 
 /// CLM-1..3: whether a legacy password still proves this account. Only an
 /// account that was never set up — pending setup, no portal password, no
-/// factor, not merged into another — can be claimed or linked; from the
-/// moment it has a password or a factor its legacy password is nothing.
+/// factor, not merged into another, not yet registered to an e-mail by a
+/// claim (CLM-2) — can be claimed or linked; from the moment it has a
+/// password or a factor its legacy password is nothing. (A registered
+/// account that lost its password link asks "forgot password" for another.)
 pub fn claimable(u: &User) -> bool {
     u.state == UserState::PendingSetup
         && u.password_hash.is_none()
         && u.methods.is_empty()
         && u.merged_into.is_none()
+        && u.privacy.is_none()
 }
 
 impl App {
@@ -139,43 +142,49 @@ impl App {
     ) -> Result<Claimed> {
         let sid = parse_service_id(service_id)?;
         let lock_key = keys::lock("claim", &sid);
-        let expires = Some(self.now().plus(self.config.claim_lock.lock_for));
-        let reserved = self
-            .reserve(&lock_key, self.config.claim_lock, expires)
-            .await?;
+        let reserved = self.reserve(&lock_key, self.config.claim_lock).await?;
         let holders = self.service_holders(&sid).await?;
         let blocked = match reserved.attempt {
             Attempt::Locked { until } => Some(until),
             Attempt::Allowed { .. } => None,
         };
-        let mut candidates = holders
+        let candidates: Vec<(User, u64)> = holders
             .into_iter()
             .filter(|(u, _)| blocked.is_none() && claimable(u) && u.legacy_password_hash.is_some())
-            .peekable();
-        if candidates.peek().is_none() {
-            // The same one legacy verification as a claimable account costs.
-            legacy_hash::verify(&self.config.claim_reference_hash, pw.expose());
-        }
-        let found = candidates.find(|(u, _)| {
-            u.legacy_password_hash
-                .as_deref()
-                .is_some_and(|h| legacy_hash::verify(h, pw.expose()))
-        });
+            .collect();
+        let hashes: Vec<&str> = candidates
+            .iter()
+            .filter_map(|(u, _)| u.legacy_password_hash.as_deref())
+            .collect();
+        // The same verifications whatever holds the service ID (CLM-1).
+        let matched =
+            legacy_hash::verify_uniform(&self.config.claim_reference_hashes, &hashes, pw.expose());
+        let found = matched.and_then(|i| candidates.into_iter().nth(i));
         let Some((mut legacy, v)) = found else {
-            if let Some(until) = blocked {
-                self.record(ctx, "claim.blocked", None, Some(sid)).await?;
-                return Err(Error::Throttled {
+            // One transaction of two items, whether or not the block starts.
+            let kind = if blocked.is_some() {
+                "claim.blocked"
+            } else {
+                "claim.failed"
+            };
+            let writes = vec![
+                self.audit(ctx, kind, None, Some(sid.clone())),
+                if reserved.locks() {
+                    self.audit(ctx, "claim.locked", None, Some(sid))
+                } else {
+                    reserved.touch()
+                },
+            ];
+            self.store.write(writes, self.now()).await?;
+            return Err(match blocked {
+                Some(until) => Error::Throttled {
                     retry_after_s: Some(self.now().until(until).as_secs().max(1)),
-                });
-            }
-            self.record(ctx, "claim.failed", None, Some(sid)).await?;
-            return Err(Error::InvalidCredentials);
+                },
+                None => Error::InvalidCredentials,
+            });
         };
         let who = Some((legacy.id.as_str(), &legacy.tenant_id));
-        let unlock = Write::Delete {
-            key: lock_key,
-            cond: Cond::Any,
-        };
+        let unlock = reserved.clear();
         let now = self.now();
         // CLM-1: the legacy hash becomes argon2id (the legacy password still
         // proves the account, now stored the way the portal stores passwords).
@@ -276,6 +285,8 @@ impl App {
         let old_login = user.login_id.clone();
         user.login_id = login.clone();
         user.email = email;
+        // SET-1: setup links mailed to the address before end here.
+        let void = user.take_setup_tokens();
         user.terms = Some(Acceptance {
             version: self.config.terms_version.clone(),
             at: now,
@@ -293,6 +304,10 @@ impl App {
             },
             self.audit(ctx, "claim.registered", Some((&who.0, &who.1)), None),
         ];
+        writes.extend(void.iter().map(|h| Write::Delete {
+            key: keys::setup_token(h),
+            cond: Cond::Any,
+        }));
         if old_login.key() != login.key() {
             writes.push(Write::put(
                 keys::login(&login),

@@ -39,10 +39,11 @@ pub struct Config {
     pub forgot_floor: Duration,
     /// CLM-1: failures per legacy service ID before a block.
     pub claim_lock: LockPolicy,
-    /// CLM-1: the legacy hash verified when no claimable account holds the
-    /// service ID, so that every claim does the same work. Set it to a hash
-    /// of the legacy export's format and cost (`TOBIRA_CLAIM_REFERENCE_HASH`).
-    pub claim_reference_hash: String,
+    /// CLM-1: one legacy hash per format of the export, at its cost: every
+    /// claim verifies each, a claimable account's own hash taking the place
+    /// of the one of its format, so that every claim does the same work
+    /// (`TOBIRA_CLAIM_REFERENCE_HASHES`).
+    pub claim_reference_hashes: Vec<String>,
     /// TOS-1: the current terms (and privacy policy) version.
     pub terms_version: String,
     /// PW-1 / PW-2.
@@ -339,17 +340,24 @@ impl Config {
                 max_failures: num("TOBIRA_CLAIM_MAX_FAILURES", 3)? as u32,
                 lock_for: mins(num("TOBIRA_CLAIM_BLOCK_MINUTES", 10)?),
             },
-            claim_reference_hash: match get("TOBIRA_CLAIM_REFERENCE_HASH") {
-                None => crate::legacy_hash::REFERENCE_HASH.to_string(),
-                Some(v) if crate::legacy_hash::format_of(v.trim()).is_some() => {
-                    v.trim().to_string()
-                }
+            claim_reference_hashes: match get("TOBIRA_CLAIM_REFERENCE_HASHES") {
+                None => crate::legacy_hash::REFERENCE_HASHES
+                    .iter()
+                    .map(|h| h.to_string())
+                    .collect(),
                 Some(v) => {
-                    return Err(ConfigError::Invalid {
-                        name: "TOBIRA_CLAIM_REFERENCE_HASH",
-                        value: v,
-                        expected: "a legacy hash (bcrypt, SHA-512 crypt or argon2id)",
-                    })
+                    let hashes: Vec<String> = v.split_whitespace().map(str::to_string).collect();
+                    if hashes
+                        .iter()
+                        .any(|h| crate::legacy_hash::format_of(h).is_none())
+                    {
+                        return Err(ConfigError::Invalid {
+                            name: "TOBIRA_CLAIM_REFERENCE_HASHES",
+                            value: v,
+                            expected: "legacy hashes (bcrypt, SHA-512 crypt, argon2id) separated by spaces",
+                        });
+                    }
+                    hashes
                 }
             },
             terms_version: get("TOBIRA_TERMS_VERSION").unwrap_or_else(|| "2024-07".into()),
@@ -456,6 +464,30 @@ mod tests {
         .unwrap_err();
         assert_eq!(err, ConfigError::Missing("TOBIRA_TABLE"));
         assert!(err.to_string().contains("TOBIRA_TABLE"));
+    }
+
+    // CLM-1
+    #[test]
+    fn clm_1_reference_hashes_are_legacy_hashes_separated_by_spaces() {
+        let c = Config::from_lookup(lookup(&[]), false).unwrap();
+        assert_eq!(c.claim_reference_hashes.len(), 3);
+        let two = format!(
+            "{} {}",
+            crate::legacy_hash::REFERENCE_HASHES[0],
+            crate::legacy_hash::REFERENCE_HASHES[2]
+        );
+        let c =
+            Config::from_lookup(lookup(&[("TOBIRA_CLAIM_REFERENCE_HASHES", &two)]), false).unwrap();
+        assert_eq!(c.claim_reference_hashes.len(), 2);
+        let err = Config::from_lookup(
+            lookup(&[("TOBIRA_CLAIM_REFERENCE_HASHES", "md5:abc")]),
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("TOBIRA_CLAIM_REFERENCE_HASHES"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -86,9 +86,59 @@ pub fn format_of(hash: &str) -> Option<LegacyFormat> {
     }
 }
 
-/// CLM-1: the default reference hash, bcrypt at cost 10 (the demo export's
-/// format), verified when no claimable account holds a service ID.
-pub const REFERENCE_HASH: &str = "$2b$10$NP4IfkwP/znCBdI2HUh1/O6lphHI6GnKLDoqHAwowlilLsvkPVUsa";
+/// CLM-1: the default reference hashes, one per legacy format, each at the
+/// cost the demo export uses (bcrypt cost 10, SHA-512 crypt's default 5,000
+/// rounds, argon2id m=19 MiB t=2 p=1 — also the portal's own, which a
+/// claimed account's hash is upgraded to). Their password is a random
+/// string nobody knows.
+pub const REFERENCE_HASHES: [&str; 3] = [
+    "$2b$10$9ha2X5CqDYc7e03JFBn9/uPX1tVvwTq.PYLQNteG/qadvrNVLPe0y",
+    "$6$UgOBfKnFV9y16pYF$AIru8ouzAyQAtMsnLh1JsVvW8alFZZO1DVXCP1hdXBXkGXIYfJXxR88kY.9ndAXM4FLwARxth53iGCQOe7/HY/",
+    "$argon2id$v=19$m=19456,t=2,p=1$ZWO4Lfh3zhMw8zVW/y+hDg$P8eUNaOCYUrf4h+pjbGqOQFaZ5QxIhq0niDTCbBZyCk",
+];
+
+/// CLM-1: which of `candidates` (the legacy hashes of the accounts a
+/// service ID may prove) `password` matches, with the same work whatever
+/// they are — none, one, of any format: one verification per reference
+/// hash, where a candidate of the reference's format takes its place. A
+/// candidate of a format no reference has is verified besides (more work:
+/// configure a reference for every format of the export). Never stops early.
+pub fn verify_uniform(references: &[String], candidates: &[&str], password: &str) -> Option<usize> {
+    uniform_with(references, candidates, |h| verify(h, password))
+}
+
+/// [`verify_uniform`] with the verifier as a parameter (for the tests).
+fn uniform_with(
+    references: &[String],
+    candidates: &[&str],
+    mut verify: impl FnMut(&str) -> bool,
+) -> Option<usize> {
+    let mut used = vec![false; candidates.len()];
+    let mut found = None;
+    let mut check = |i: usize, verify: &mut dyn FnMut(&str) -> bool| {
+        if verify(candidates[i]) && found.is_none() {
+            found = Some(i);
+        }
+    };
+    for r in references {
+        let format = format_of(r);
+        match (0..candidates.len()).find(|&i| !used[i] && format_of(candidates[i]) == format) {
+            Some(i) => {
+                used[i] = true;
+                check(i, &mut verify);
+            }
+            None => {
+                verify(r);
+            }
+        }
+    }
+    for (i, done) in used.iter().enumerate() {
+        if !done {
+            check(i, &mut verify);
+        }
+    }
+    found
+}
 
 /// Whether `password` matches the legacy `hash`. Unknown or malformed hashes return false (never panic). Comparison in constant time where the crate offers it.
 ///
@@ -186,6 +236,43 @@ mod tests {
     const SHA512_PW: &str = "Legacy-Pass2";
     const ARGON2ID: &str = "$argon2id$v=19$m=19456,t=2,p=1$fWvuugGFZA+vm0H3U2A+2g$cJNkE6yP0QrjK0TjDqIHUDA9Uk71HkNZazG8YrOeJgA";
     const ARGON2ID_PW: &str = "Legacy-Pass3";
+
+    // CLM-1
+    #[test]
+    fn clm_1_uniform_verification_does_the_same_work_whatever_holds_a_service_id() {
+        let refs: Vec<String> = REFERENCE_HASHES.iter().map(|h| h.to_string()).collect();
+        // The formats verified, in order, for each set of candidates.
+        let formats = |candidates: &[&str]| {
+            let mut seen = Vec::new();
+            let found = uniform_with(&refs, candidates, |h| {
+                seen.push(format_of(h));
+                h == candidates.first().copied().unwrap_or("-")
+            });
+            (seen, found)
+        };
+        let none = formats(&[]);
+        assert_eq!(none.1, None);
+        for one in [BCRYPT, SHA512, ARGON2ID] {
+            let (seen, found) = formats(&[one]);
+            assert_eq!(seen, none.0, "{one}");
+            assert_eq!(found, Some(0));
+        }
+        assert_eq!(
+            none.0,
+            vec![
+                Some(LegacyFormat::Bcrypt),
+                Some(LegacyFormat::Sha512Crypt),
+                Some(LegacyFormat::Argon2id)
+            ]
+        );
+        // And it finds the right password among real hashes.
+        let candidates = [SHA512, BCRYPT];
+        assert_eq!(verify_uniform(&refs, &candidates, BCRYPT_PW), Some(1));
+        assert_eq!(verify_uniform(&refs, &candidates, SHA512_PW), Some(0));
+        assert_eq!(verify_uniform(&refs, &candidates, "Legacy-Wrong9"), None);
+        // The references' password is nobody's.
+        assert_eq!(verify_uniform(&refs, &[], BCRYPT_PW), None);
+    }
 
     // CLM-1
     #[test]

@@ -7,7 +7,7 @@ use crate::model::{keys, LoginRef, User, UserState};
 use crate::password;
 use crate::session::Stage;
 use crate::softlock::Attempt;
-use crate::store::{get_as, Cond, Write};
+use crate::store::get_as;
 
 #[derive(Debug)]
 pub struct SignedIn {
@@ -80,16 +80,13 @@ impl App {
             return Err(Error::InvalidCredentials);
         };
         let user = self.find_login(&login).await?.map(|(u, _)| u);
-        let (lock_key, expires) = match &user {
-            Some(u) => (keys::lock("login", &u.id), None),
-            None => (
-                keys::lock("login", &format!("~{}", login.key())),
-                Some(self.now().plus(self.config.login_lock.lock_for)),
-            ),
+        // A login ID nobody holds has a counter of its own, which lives as
+        // any other (LOG-3).
+        let lock_key = match &user {
+            Some(u) => keys::lock("login", &u.id),
+            None => keys::lock("login", &format!("~{}", login.key())),
         };
-        let reserved = self
-            .reserve(&lock_key, self.config.login_lock, expires)
-            .await?;
+        let reserved = self.reserve(&lock_key, self.config.login_lock).await?;
         let (allowed, locks) = match reserved.attempt {
             Attempt::Allowed { locks, .. } => (true, locks),
             Attempt::Locked { .. } => (false, false),
@@ -116,10 +113,15 @@ impl App {
                 }
                 _ => ("login.failure", Some("wrong password".to_string())),
             };
-            let mut writes = vec![self.audit(ctx, kind, who, detail)];
-            if locks {
-                writes.push(self.audit(ctx, "login.locked", who, None));
-            }
+            // One transaction of two items, whether or not the lock starts.
+            let writes = vec![
+                self.audit(ctx, kind, who, detail),
+                if locks {
+                    self.audit(ctx, "login.locked", who, None)
+                } else {
+                    reserved.touch()
+                },
+            ];
             self.store.write(writes, now).await?;
             return Err(Error::InvalidCredentials);
         }
@@ -155,13 +157,13 @@ impl App {
             ),
         ];
         if stage == Stage::Mfa {
-            self.store.write(writes, now).await?;
-            self.release(&lock_key, &reserved).await?;
+            // The attempt goes back whether or not the session was stored:
+            // a right password never stays counted, nor leaves a lock.
+            let stored = self.store.write(writes, now).await;
+            self.release(&reserved).await?;
+            stored?;
         } else {
-            writes.push(Write::Delete {
-                key: lock_key,
-                cond: Cond::Any,
-            });
+            writes.push(reserved.clear());
             self.store.write(writes, now).await?;
         }
         Ok(SignedIn {

@@ -49,11 +49,14 @@ pub struct User {
     pub service_ids: Vec<String>,
     /// SET-1: hash of the newest setup token.
     pub setup_token_hash: Option<String>,
-    /// SET-1: hashes of earlier setup tokens, still valid until they expire
-    /// or one of the user's links is used (a resend never voids a link the
-    /// user may be about to use). At most [`EARLIER_SETUP_LINKS`].
+    /// SET-1: when the newest setup token expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_token_expires_at: Option<Timestamp>,
+    /// SET-1: earlier setup tokens, still valid until they expire or one of
+    /// the user's links is used (a resend never voids a link the user may
+    /// be about to use).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub earlier_setup_tokens: Vec<String>,
+    pub earlier_setup_tokens: Vec<EarlierLink>,
     pub setup_sent_at: Option<Timestamp>,
     pub password_set_at: Option<Timestamp>,
     /// MIG-12: when the window-closing notice was sent.
@@ -97,35 +100,78 @@ pub struct User {
     pub updated_at: Timestamp,
 }
 
-/// SET-1: how many earlier setup links stay valid beside the newest.
-pub const EARLIER_SETUP_LINKS: usize = 4;
+/// SET-1: an earlier setup link of a user, valid until it expires or one
+/// of the user's links is used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierLink {
+    pub hash: String,
+    pub expires_at: Timestamp,
+}
+
+/// SET-1: at most this many setup links of a user are valid at once. A
+/// resend asked for by whoever knows the login ID and e-mail makes no new
+/// link while this many are live (the user has them all), so it never
+/// voids one; only an operator's send replaces the oldest.
+pub const SETUP_LINKS_MAX: usize = 5;
 
 impl User {
-    /// SET-1: whether `hash` is one of this user's valid setup tokens.
+    /// SET-1: whether `hash` is one of this user's setup tokens (its item
+    /// holds its expiry).
     pub fn has_setup_token(&self, hash: &str) -> bool {
-        let eq = |h: &String| crate::random::ct_eq(h.as_bytes(), hash.as_bytes());
-        self.setup_token_hash.iter().any(eq) | self.earlier_setup_tokens.iter().any(eq)
+        let eq = |h: &str| crate::random::ct_eq(h.as_bytes(), hash.as_bytes());
+        self.setup_token_hash.as_deref().is_some_and(eq)
+            | self.earlier_setup_tokens.iter().any(|l| eq(&l.hash))
     }
 
-    /// SET-1: every setup token of the user, now void (set up, merged or
-    /// past the window): the hashes whose items to delete.
+    /// SET-1: how many of the user's setup links are still valid at `now`.
+    pub fn live_setup_links(&self, now: Timestamp) -> usize {
+        let newest =
+            self.setup_token_hash.is_some() && self.setup_token_expires_at.is_none_or(|e| now < e);
+        usize::from(newest)
+            + self
+                .earlier_setup_tokens
+                .iter()
+                .filter(|l| now < l.expires_at)
+                .count()
+    }
+
+    /// SET-1: every setup token of the user, now void (set up, merged,
+    /// re-registered or past the window): the hashes whose items to delete.
     pub fn take_setup_tokens(&mut self) -> Vec<String> {
+        self.setup_token_expires_at = None;
         let mut all: Vec<String> = self.setup_token_hash.take().into_iter().collect();
-        all.append(&mut self.earlier_setup_tokens);
+        all.extend(self.earlier_setup_tokens.drain(..).map(|l| l.hash));
         all
     }
 
-    /// SET-1: `hash` becomes the newest setup token; the one before stays
-    /// valid. Answers the hashes that fall out (the oldest, past the cap).
-    pub fn push_setup_token(&mut self, hash: String) -> Vec<String> {
+    /// SET-1: `hash` (expiring at `expires`) becomes the newest setup token;
+    /// the one before stays valid. Answers the hashes that drop out: the
+    /// expired, and the oldest beyond [`SETUP_LINKS_MAX`].
+    pub fn push_setup_token(
+        &mut self,
+        hash: String,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> Vec<String> {
         if let Some(prev) = self.setup_token_hash.replace(hash) {
-            self.earlier_setup_tokens.push(prev);
+            let expires_at = self.setup_token_expires_at.unwrap_or(expires);
+            self.earlier_setup_tokens.push(EarlierLink {
+                hash: prev,
+                expires_at,
+            });
         }
-        let excess = self
-            .earlier_setup_tokens
-            .len()
-            .saturating_sub(EARLIER_SETUP_LINKS);
-        self.earlier_setup_tokens.drain(..excess).collect()
+        self.setup_token_expires_at = Some(expires);
+        let mut dropped = Vec::new();
+        self.earlier_setup_tokens.retain(|l| {
+            let live = now < l.expires_at;
+            if !live {
+                dropped.push(l.hash.clone());
+            }
+            live
+        });
+        let excess = (self.earlier_setup_tokens.len() + 1).saturating_sub(SETUP_LINKS_MAX);
+        dropped.extend(self.earlier_setup_tokens.drain(..excess).map(|l| l.hash));
+        dropped
     }
 
     /// A user pending setup with only its identity: no password, factor,
@@ -156,6 +202,7 @@ impl User {
             legacy_password_hash: None,
             service_ids: Vec::new(),
             setup_token_hash: None,
+            setup_token_expires_at: None,
             earlier_setup_tokens: Vec::new(),
             setup_sent_at: None,
             password_set_at: None,

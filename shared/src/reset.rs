@@ -196,9 +196,7 @@ impl App {
         let window_open = self.window_open().await?;
         let found = self.find_login(&login).await?;
         let lock_key = keys::lock("reset", &login.key());
-        let reserved = self
-            .reserve(&lock_key, self.config.reset_lock, None)
-            .await?;
+        let reserved = self.reserve(&lock_key, self.config.reset_lock).await?;
         let route = match (&found, reserved.attempt) {
             (Some((u, _)), Attempt::Allowed { .. }) => self.forgot_route(u, f, window_open),
             _ => None,
@@ -215,19 +213,19 @@ impl App {
         let sends = matches!(route, Some(Route::Link(_) | Route::SetupLink));
         let (true, Some(route), Some((mut user, v))) = (sends, route, found.clone()) else {
             let who = found.as_ref().map(|(u, _)| (u.id.as_str(), &u.tenant_id));
-            let mut writes = vec![self.audit(ctx, kind, who, None)];
-            writes.push(match route {
-                // A match: the count starts again.
-                Some(_) => Write::Delete {
-                    key: lock_key,
-                    cond: Cond::Any,
+            // One transaction of two items, whatever happened.
+            let writes = vec![
+                self.audit(ctx, kind, who, None),
+                match route {
+                    // A match: the count starts again.
+                    Some(_) => reserved.clear(),
+                    // RST-2: the block starts now.
+                    None if reserved.locks() => {
+                        self.audit(ctx, "password.forgot_locked", who, None)
+                    }
+                    None => reserved.touch(),
                 },
-                // The same kind of request as a match: a transaction.
-                None => Write::Check {
-                    key: lock_key,
-                    cond: Cond::Any,
-                },
-            });
+            ];
             return Ok(self.store.write(writes, now).await?);
         };
         let (token, expires, mut writes) = match route {
@@ -237,10 +235,7 @@ impl App {
                 self.setup_link_writes(&mut user, v, ctx)
             }
         };
-        writes.push(Write::Delete {
-            key: lock_key,
-            cond: Cond::Any,
-        });
+        writes.push(reserved.clear());
         match self.store.write(writes, now).await {
             Ok(()) => {}
             // The user changed meanwhile (set up, raced): nothing to send.
@@ -302,7 +297,12 @@ impl App {
         };
         match route {
             Some(Route::Link(_)) if within_a_minute(u.reset_sent_at) => Some(Route::TooSoon),
-            Some(Route::SetupLink) if within_a_minute(u.setup_sent_at) => Some(Route::TooSoon),
+            Some(Route::SetupLink)
+                if within_a_minute(u.setup_sent_at)
+                    || u.live_setup_links(now) >= crate::model::SETUP_LINKS_MAX =>
+            {
+                Some(Route::TooSoon)
+            }
             other => other,
         }
     }
@@ -435,10 +435,7 @@ impl App {
                 Cond::Version(user_version),
             ),
             self.session_write(&token_hash, &session, Cond::Version(version)),
-            Write::Delete {
-                key: lock.clone(),
-                cond: Cond::Any,
-            },
+            lock.clear(),
             self.audit(
                 ctx,
                 "password.changed",
@@ -447,11 +444,10 @@ impl App {
             ),
         ];
         if let Err(e) = self.store.write(writes, now).await {
-            // The account or the session changed meanwhile: the right
-            // password must not stay counted as a failure.
-            if e == StoreError::Conflict {
-                self.release_attempt(&lock).await?;
-            }
+            // The account or the session changed meanwhile, or the store
+            // failed: the right password must not stay counted, nor leave
+            // the lock its own attempt set.
+            self.release(&lock).await?;
             return Err(e.into());
         }
         self.notify_password(&user, false, ctx).await;

@@ -93,7 +93,7 @@ impl App {
         let token = secret_token(self.rng.as_ref());
         let hash = token_hash(&token);
         let expires = now.plus(self.config.setup_link_ttl);
-        let dropped = user.push_setup_token(hash.clone());
+        let dropped = user.push_setup_token(hash.clone(), expires, now);
         user.updated_at = now;
         let mut writes = vec![
             Write::put(keys::user(&user.id), &*user, None, Cond::Version(v)),
@@ -305,6 +305,7 @@ impl App {
                 && u.closure_notice_at.is_none()
                 && u.email.matches(email)
                 && !recent
+                && u.live_setup_links(now) < crate::model::SETUP_LINKS_MAX
         });
         let (user, v) = match found {
             Some(found) if matched => found,

@@ -40,8 +40,9 @@ impl LockState {
         matches!(self.locked_until, Some(u) if now < u)
     }
 
-    /// When the stored item may vanish: the end of the lock, or never while
-    /// failures are only counted (consecutive failures have no time limit).
+    /// When the stored item may vanish: the end of the lock. While failures
+    /// are only counted, the store keeps them a day after the last attempt
+    /// (`app::COUNTER_TTL`), alike for every subject (LOG-3).
     pub fn expires_at(&self) -> Option<Timestamp> {
         self.locked_until
     }

@@ -104,7 +104,8 @@ async fn clm_1_right_and_wrong_legacy_password_of_a_set_up_account_answer_alike(
     assert!(right.headers().get("set-cookie").is_none());
     // With a session, at the domain: the same error either way.
     let s = full_session(&attacker, &h);
-    h.advance(std::time::Duration::from_secs(600));
+    // The counter of the two claims above is forgotten a day later.
+    h.advance(std::time::Duration::from_secs(25 * 3600));
     let right = h.app.claim(SID, &pw(LEGACY_PW), Some(&s), &ctx()).await;
     let wrong = h.app.claim(SID, &pw("Wrong-Pass1"), Some(&s), &ctx()).await;
     assert_eq!(right.unwrap_err(), Error::InvalidCredentials);
@@ -134,4 +135,38 @@ async fn clm_3_bulk_linking_refuses_an_account_that_was_set_up() {
         .mails()
         .iter()
         .any(|m| m.to == "legacy.argon@example.jp" && m.text.contains("ca1234567893")));
+}
+
+// SET-1, CLM-2
+#[tokio::test]
+async fn set_1_clm_2_registering_a_claim_ends_the_links_mailed_to_the_old_address() {
+    let h = Harness::new();
+    h.migrate(&sample_records()).await;
+    let old = "legacy.sha512@example.jp";
+    let old_token = h.setup_token(old);
+    let tobira::claim::Claimed::Register { grant } = h
+        .app
+        .claim("ca1234567891", &pw("Legacy-Pass2"), None, &ctx())
+        .await
+        .unwrap()
+    else {
+        panic!("a grant to register")
+    };
+    h.app
+        .claim_register(&grant, "new.owner@example.org", true, true, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(
+        h.app.check_setup_token(&old_token).await,
+        Err(Error::InvalidToken)
+    );
+    // CLM-2: registered, the account is no longer claimed with the legacy
+    // password (another claimant could re-register it elsewhere); its owner
+    // asks "forgot password" with the new address for another link.
+    let e = h
+        .app
+        .claim("ca1234567891", &pw("Legacy-Pass2"), None, &ctx())
+        .await
+        .unwrap_err();
+    assert_eq!(e, Error::InvalidCredentials);
 }

@@ -215,3 +215,34 @@ async fn ses_3_a_sessions_csrf_token_does_not_work_with_another_session() {
     let token_d = token_of(&h, &mut d.jar, "/").await;
     assert_eq!(h.send(forget(&d.jar, &token_d)).await.status(), 303);
 }
+
+// SES-3: locally, `/_dev/invoke` runs operators' events (link-services can
+// merge accounts): a page of another site open in the developer's browser
+// must not run them.
+#[tokio::test]
+async fn ses_3_dev_invoke_refuses_a_cross_site_post() {
+    let dir = std::env::temp_dir().join(format!("tobira-dev-invoke-{}", std::process::id()));
+    let local = tobira_local::Local::open(&dir, crate::support::test_config()).unwrap();
+    let post = |origin: Option<&str>, site: Option<&str>| {
+        let mut b = http::Request::builder()
+            .method("POST")
+            .uri("/_dev/invoke/migrate-batch")
+            .header("content-type", "text/plain");
+        if let Some(o) = origin {
+            b = b.header("origin", o);
+        }
+        if let Some(s) = site {
+            b = b.header("sec-fetch-site", s);
+        }
+        b.body(tobira::web::Body::Text(r#"{"action":"status"}"#.into()))
+            .unwrap()
+    };
+    let cross = tobira_local::dispatch(&local, post(Some("https://evil.example"), None)).await;
+    let site = tobira_local::dispatch(&local, post(None, Some("cross-site"))).await;
+    // curl and the CLI send neither header.
+    let curl = tobira_local::dispatch(&local, post(None, None)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(cross.status(), 403);
+    assert_eq!(site.status(), 403);
+    assert_eq!(curl.status(), 200);
+}

@@ -308,3 +308,48 @@ async fn rst_4_identity_entry_makes_the_same_store_requests_whatever_matched() {
     assert_eq!(h.outbox.mails().len(), mails + 1, "only the match mailed");
     assert_same("identity entry", &seqs);
 }
+
+// LOG-3: earlier failures, the owner's or a prober's, leave the same trace
+// for a login ID that exists and one that does not: both counters live
+// alike, and every refusal is one transaction of two items, whether or not
+// it starts a lock.
+#[tokio::test]
+async fn log_3_earlier_failures_do_not_tell_known_from_unknown() {
+    let (h, rec) = recorded();
+    h.active_user("known@example.com", "Tobira-Door42").await;
+    for login in ["known@example.com", "nobody@example.com"] {
+        for _ in 0..4 {
+            let _ = h.app.login(login, &pw("Wrong-Pass1"), &ctx()).await;
+        }
+    }
+    h.advance(Duration::from_secs(21 * 60));
+    let mut seqs = Vec::new();
+    for login in ["known@example.com", "nobody@example.com"] {
+        rec.take();
+        let e = h.app.login(login, &pw("Wrong-Pass1"), &ctx()).await;
+        assert_eq!(e.unwrap_err(), tobira::Error::InvalidCredentials);
+        seqs.push((login, rec.take()));
+    }
+    // The owner failed four times; the fifth (now) locks: the same requests.
+    h.active_user("the.owner@example.com", "Tobira-Door42")
+        .await;
+    for _ in 0..4 {
+        let _ = h
+            .app
+            .login("the.owner@example.com", &pw("Wrong-Pass1"), &ctx())
+            .await;
+    }
+    rec.take();
+    let _ = h
+        .app
+        .login("the.owner@example.com", &pw("Wrong-Pass1"), &ctx())
+        .await;
+    seqs.push(("owner's fifth failure", rec.take()));
+    rec.take();
+    let _ = h
+        .app
+        .login("someone.new@example.com", &pw("Wrong-Pass1"), &ctx())
+        .await;
+    seqs.push(("a first failure", rec.take()));
+    assert_same("sign-in after earlier failures", &seqs);
+}

@@ -90,10 +90,7 @@ impl App {
         s.session.password_at = Some(now);
         let writes = vec![
             self.session_write(&s.token_hash, &s.session, Cond::Exists),
-            Write::Delete {
-                key: lock.clone(),
-                cond: Cond::Any,
-            },
+            lock.clear(),
             self.audit(ctx, "mfa.reauth", s.who(), None),
         ];
         match self.store.write(writes, now).await {
@@ -104,7 +101,7 @@ impl App {
             Err(StoreError::Conflict) => {
                 // The session ended meanwhile: the right password must not
                 // stay counted as a failure.
-                self.release_attempt(&lock).await?;
+                self.release(&lock).await?;
                 Err(Error::NotSignedIn)
             }
             Err(e) => Err(e.into()),

@@ -332,37 +332,41 @@ impl App {
         ctx: &Ctx,
     ) -> Result<Vec<String>> {
         let s = self.signed(token, &[Stage::Full]).await?;
-        let key = self
+        let held = self
             .confirm_password(&s, password, "mfa.recovery_regenerate_refused", ctx)
             .await?;
         let now = self.now();
         let (codes, w) = self.new_recovery_set(&s.user.id);
         let writes = vec![
             w,
-            Write::Delete {
-                key,
-                cond: Cond::Any,
-            },
+            held.clear(),
             self.audit(ctx, "mfa.recovery_regenerated", s.who(), None),
         ];
-        self.store.write(writes, now).await?;
+        if let Err(e) = self.store.write(writes, now).await {
+            // The right password must not stay counted, nor leave a lock.
+            self.release(&held).await?;
+            return Err(e.into());
+        }
         Ok(codes)
     }
 
     /// A signed-in user's password again (MFA-5 regenerate, PW-5 change),
     /// checked as a sign-in is: one attempt reserved on the user's LOG-2
     /// counter first, a wrong password counts (`refused` is its audit
-    /// kind). Answers the counter's key, to clear on success.
+    /// kind). Answers the reservation: to clear on success, or to give
+    /// back if the change is then refused ([`App::release`]), so that the
+    /// right password never stays counted nor leaves a lock.
     pub(crate) async fn confirm_password(
         &self,
         s: &Signed,
         password: &str,
         refused: &str,
         ctx: &Ctx,
-    ) -> Result<crate::store::Key> {
+    ) -> Result<crate::app::Reserved> {
         let pw = &Password::parse(password).map_err(|_| Error::InvalidCredentials)?;
         let key = keys::lock("login", &s.user.id);
-        let locks = match self.take_attempt(&key, self.config.login_lock).await? {
+        let held = self.reserve(&key, self.config.login_lock).await?;
+        let locks = match held.attempt {
             Attempt::Locked { .. } => {
                 crate::password::burn(pw);
                 return Err(Error::InvalidCredentials);
@@ -382,7 +386,7 @@ impl App {
             self.store.write(writes, self.now()).await?;
             return Err(Error::InvalidCredentials);
         }
-        Ok(key)
+        Ok(held)
     }
 
     /// TOS-1: accept the current terms; version and time are recorded.
