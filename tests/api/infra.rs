@@ -74,3 +74,57 @@ fn cfn_lint_passes_on_the_template() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The packages `cargo tree` lists for `package`'s normal build (no tests).
+fn normal_dependencies(package: &str) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "-p",
+        ])
+        .arg(package)
+        .output()
+        .expect("cargo tree");
+    assert!(
+        out.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+// Issue 14, item 5: `cargo run --bin tobira -- serve` on a fresh clone
+// builds no AWS SDK (the local portal uses the embedded store and the
+// outbox); every Lambda still links the AWS adapters.
+#[test]
+fn local_portal_builds_no_aws_sdk_and_every_lambda_does() {
+    let local = normal_dependencies("tobira-local");
+    for sdk in [
+        "aws-config ",
+        "aws-sdk-dynamodb ",
+        "aws-sdk-sesv2 ",
+        "aws-sdk-sns ",
+        "aws-smithy-",
+    ] {
+        assert!(!local.contains(sdk), "the local portal builds {sdk}");
+    }
+    assert!(
+        local.contains("rusqlite "),
+        "the local portal has its store"
+    );
+    for f in ["tobira-login", "tobira-migrate-batch", "tobira-sms-otp"] {
+        let lambda = normal_dependencies(f);
+        assert!(
+            lambda.contains("aws-sdk-dynamodb "),
+            "{f} lacks the DynamoDB adapter"
+        );
+    }
+}
