@@ -28,6 +28,7 @@ pub struct NewUser<'a> {
 }
 
 impl App {
+    // home of ADM-1
     /// ADM-1: create a user pending setup whose login ID is the e-mail
     /// (ADM-2's default), and mail the registration link (RST-4). Answers
     /// the new user's ID; 409 `login_taken` when the login ID is in use.

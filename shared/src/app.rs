@@ -100,6 +100,7 @@ impl App {
         self.clock.now()
     }
 
+    // home of AUD-1
     /// The audit record of an event, as a write to go into the same atomic
     /// batch as the change it records. Also one log line (no secrets).
     pub fn audit(

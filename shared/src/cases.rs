@@ -108,6 +108,7 @@ pub enum Move {
     Desk(Status),
 }
 
+// home of CASE-3
 /// CASE-3 as a pure function: the status after `m`, or the code of the
 /// refusal (409). A closed case never reopens.
 pub fn transition(current: Status, m: Move) -> std::result::Result<Status, &'static str> {
@@ -259,6 +260,7 @@ fn entry_text(subject: &str, body: &str) -> String {
     fold(&format!("{subject}\n{body}"))
 }
 
+// home of CASE-2
 /// `CS` + 7 digits (more only after 9,999,999 cases).
 pub fn number_for(n: u64) -> String {
     format!("CS{n:07}")
@@ -332,6 +334,7 @@ fn text(
 }
 
 impl App {
+    // home of MIG-13
     /// MIG-13: refuses a user who files cases elsewhere — while the split is
     /// on, users who came from the legacy system file there. The refusal
     /// says where.
@@ -356,6 +359,7 @@ impl App {
         Ok(())
     }
 
+    // home of CASE-1
     /// CASE-1 / CASE-2: file a case in the user's tenant. Everything is
     /// checked before anything is written; then a number from the counter,
     /// and the case, its list entry, its number and the audit record in one
@@ -439,6 +443,7 @@ impl App {
         )
     }
 
+    // home of CASE-4
     /// CASE-4: one page of the tenant's cases, newest update first,
     /// optionally only those needing action and those whose subject, body
     /// or comments hold the keyword.
@@ -736,6 +741,7 @@ impl App {
         self.audit(ctx, "case.status", who, Some(detail))
     }
 
+    // home of CASE-5
     /// CASE-5: mail the user who filed the case, in their language. A mail
     /// fault does not undo the case's change; it is recorded.
     async fn case_notice(&self, case: &Case, created: bool, ctx: &Ctx) {

@@ -124,6 +124,7 @@ impl App {
         Ok(out)
     }
 
+    // home of CLM-1
     /// CLM-1: prove a legacy account with a service ID and its legacy
     /// password (bcrypt, SHA-512 crypt or argon2id), then upgrade the stored
     /// hash to argon2id. 3 failures per service ID block it for 10 minutes.
@@ -227,6 +228,7 @@ impl App {
         }
     }
 
+    // home of CLM-2
     /// CLM-2: the proven legacy account takes `email` as its login ID and
     /// e-mail, records the accepted terms and privacy policy, and is mailed a
     /// link to set its password. If the address is already another
@@ -334,6 +336,7 @@ impl App {
         }
     }
 
+    // home of CLM-3
     /// CLM-3 / CLM-4: merge a legacy account into `target_id`: the target
     /// gets its service IDs and contract; the legacy account is disabled
     /// and remembers where it went. One atomic write, conditional on both
@@ -431,6 +434,7 @@ impl App {
         Ok(target.service_ids)
     }
 
+    // home of CLM-4
     /// CLM-4, the `link-services` event: link every legacy account holding
     /// one of `service_ids` to the account `login_id`. Idempotent: a re-run
     /// reports `already_linked`.

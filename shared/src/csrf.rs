@@ -151,6 +151,7 @@ fn origin_of(url: &str) -> String {
     format!("{scheme}://{host}").to_ascii_lowercase()
 }
 
+// home of SES-3
 /// The answer to a request from another site, if this is one: a browser's
 /// `Sec-Fetch-Site` other than `same-origin` or `none` (typed or
 /// bookmarked), or an `Origin` other than the portal's (`base_url`) or

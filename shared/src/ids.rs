@@ -55,6 +55,7 @@ impl fmt::Display for LoginId {
 pub struct Email(String);
 
 impl Email {
+    // home of MIG-2
     pub fn parse(s: &str) -> Result<Self, Error> {
         let s = s.trim();
         let bad = || Error::invalid("invalid_email", "not a valid e-mail address");
@@ -100,6 +101,7 @@ impl fmt::Display for Email {
 pub struct PersonName(String);
 
 impl PersonName {
+    // home of MIG-4
     pub fn parse(s: &str) -> Result<Self, Error> {
         if s.trim().is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
             return Err(Error::invalid(
@@ -138,6 +140,7 @@ impl Password {
 }
 
 impl fmt::Debug for Password {
+    // home of MSG-2
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Password(<redacted>)")
     }
@@ -213,6 +216,7 @@ pub const COUNTRY_CODES: &[(&str, &str)] = &[
 pub struct Phone(String);
 
 impl Phone {
+    // home of MFA-6
     /// E.164 as typed (`+819000000000`), or a country code (`81`, `+81`) and
     /// the national number without hyphens or the leading 0 (`9000000000`).
     pub fn parse(phone: &str, country: Option<&str>) -> Result<Self, Error> {

@@ -54,6 +54,7 @@ impl App {
         self.login_with_device(login_id, pw, None, ctx).await
     }
 
+    // home of LOG-1, LOG-3, LOG-4, MFA-1
     /// [`App::login`] from a browser that may be a remembered device
     /// (MFA-7): then the second factor is skipped, never the password or
     /// the lock. A password alone is not yet a successful sign-in for a

@@ -268,6 +268,7 @@ pub fn setup_mail(
     )
 }
 
+// home of MSG-1
 /// MFA-3 / MSG-1: the e-mail one-time password. The code is the one secret
 /// this mail exists to deliver.
 pub fn otp_mail(brand: &str, lang: Lang, to: &str, code: &str, minutes: u64) -> Mail {

@@ -69,6 +69,7 @@ pub struct ValidRecord {
 }
 
 impl LegacyRecord {
+    // home of MIG-1
     pub fn validate(&self) -> Result<ValidRecord> {
         Ok(ValidRecord {
             login_id: LoginId::parse(&self.login_id)?,
@@ -267,6 +268,7 @@ impl App {
         Ok(report)
     }
 
+    // home of MIG-7
     async fn stage(
         &self,
         record: LegacyRecord,
@@ -390,6 +392,7 @@ impl App {
         }
     }
 
+    // home of MIG-3
     /// MIG-3: the login ID a valid record gets, or why it gets none. The
     /// answer is a function of the staged set (the claimant index) and of
     /// users that came from elsewhere, never of the order records are applied:
@@ -525,6 +528,7 @@ impl App {
         Ok(Self::report_for(staged, &plan))
     }
 
+    // home of MIG-8
     /// Apply one staged record, as read at `version`.
     pub(crate) async fn apply_one(
         &self,

@@ -174,6 +174,7 @@ impl User {
         dropped
     }
 
+    // home of MIG-6
     /// A user pending setup with only its identity: no password, factor,
     /// legacy data or history yet (MIG-6, ADM-1). Callers set the rest.
     pub fn pending(

@@ -31,6 +31,7 @@ pub struct Rules {
 }
 
 impl Preset {
+    // home of PW-1, PW-2
     pub fn rules(self) -> Rules {
         match self {
             Preset::Default => Rules {
@@ -94,6 +95,7 @@ impl Personal<'_> {
     }
 }
 
+// home of PW-3
 /// Every rule that `pw` does not meet, as stable codes, in checklist order.
 /// The preset's rules (PW-1, PW-2): `length`, `lower`, `upper`, `digit`,
 /// `symbol`, `characters`. The weak-password rules of every preset (PW-3):
@@ -233,6 +235,7 @@ pub fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+// home of PW-4
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
 pub fn hash(pw: &Password, rng: &dyn Random) -> String {
     let mut salt = [0u8; 16];

@@ -20,6 +20,7 @@ pub fn is_plain_digits(s: &str) -> bool {
     (4..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+// home of MIG-5
 /// MIG-5: a legacy phone as the portal keeps it.
 pub fn normalise_legacy(raw: &str, default: &str) -> String {
     if is_plain_digits(raw) {

@@ -177,6 +177,7 @@ impl App {
         Ok(self.mailer.send(&mail).await?)
     }
 
+    // home of RST-1, RST-2
     /// "Forgot password" (RST-1, RST-4; SET-1 for migrated users in the
     /// window). The caller answers the same whatever happened: the same
     /// status and body, and (in the handler) no sooner than the configured
@@ -259,6 +260,7 @@ impl App {
         }
     }
 
+    // home of RST-3, RST-4
     /// Where a "forgot password" entry for `u` leads, if it matches. A
     /// matching entry mails at most one link a minute: whoever knows a
     /// login ID and its e-mail cannot flood the mailbox or keep voiding
@@ -330,6 +332,7 @@ impl App {
         self.reset_user(token).await.map(|_| ())
     }
 
+    // home of RST-5
     /// Set the password with a password link: once, under any concurrency.
     /// RST-5: every session and remembered device of the user ends with it
     /// (their epochs move on), so the next sign-in asks for the password
@@ -391,6 +394,7 @@ impl App {
         }
     }
 
+    // home of PW-5
     /// PW-5: change the password when signed in. The current password is
     /// checked as a sign-in is (LOG-2 counts a wrong one); the new one must
     /// meet the policy. Every other session ends; this one carries on.

@@ -80,6 +80,7 @@ impl App {
         Ok(())
     }
 
+    // home of SET-1
     /// A new setup link for `user` (at version `v`), changed in place: its
     /// token, expiry, and the one atomic write that stores it — the user,
     /// the token, the links that fall out of the cap, the audit record.
@@ -159,6 +160,7 @@ impl App {
         self.setup_user(token).await.map(|_| ())
     }
 
+    // home of SET-2
     /// SET-2: e-mail (any case), name (exactly) and phone (by digits) must all
     /// match; the answer never says which did not. 5 failures block for 20 min.
     pub async fn verify_identity(
@@ -231,6 +233,7 @@ impl App {
         .ok_or(Error::NotSignedIn)
     }
 
+    // home of SET-3
     /// SET-3: the first password. The setup link is used up only now, and
     /// only once: the user's version, the token and the grant are all
     /// conditions of one atomic write.

@@ -48,6 +48,7 @@ impl LockState {
     }
 }
 
+// home of LOG-2
 /// Reserve one attempt. A lock whose time has passed lifts by itself and the
 /// count starts again.
 pub fn begin(state: Option<LockState>, now: Timestamp, policy: LockPolicy) -> Attempt {

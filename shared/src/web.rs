@@ -274,6 +274,7 @@ pub fn cookie_name(config: &Config, base: &str) -> String {
     }
 }
 
+// home of SES-1
 /// Add a `Set-Cookie`: HttpOnly, SameSite=Strict, Path=/, Secure per config.
 /// `max_age` 0 clears it; `None` makes a browser-session cookie.
 pub fn set_cookie(

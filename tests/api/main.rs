@@ -23,6 +23,7 @@ mod openapi;
 mod pages;
 mod portal_routes;
 mod reset;
+mod rules;
 mod sessions;
 mod setup;
 mod support;

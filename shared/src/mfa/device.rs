@@ -39,6 +39,7 @@ impl App {
         (token, w)
     }
 
+    // home of MFA-7
     /// Whether the device cookie is a live remembered device of `user`.
     pub async fn is_remembered(&self, user: &User, cookie: Option<&str>) -> Result<bool> {
         let Some(cookie) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else {

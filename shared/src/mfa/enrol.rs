@@ -60,6 +60,7 @@ impl App {
         s.session.stage == Stage::Full && !self.proof_is_fresh(&s.session)
     }
 
+    // home of MFA-8
     /// [`App::enrolling`] for the step that issues a secret or sends a
     /// code: a signed-in session needs a fresh proof (MFA-8). A password
     /// given is always checked as a sign-in is (LOG-2: an attempt reserved
@@ -108,6 +109,7 @@ impl App {
         }
     }
 
+    // home of SET-4
     /// Enrol `method` for the session's user in one atomic batch with the
     /// proof of possession, conditional on the user's version. The first
     /// factor brings recovery codes, ends every other session and sends

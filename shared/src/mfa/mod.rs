@@ -139,6 +139,7 @@ impl Enrolled {
 }
 
 impl App {
+    // home of SES-2
     /// The session behind `token` at one of `stages` (SES-2), and its user.
     pub async fn signed(&self, token: Option<&str>, stages: &[Stage]) -> Result<Signed> {
         let token = token.ok_or(Error::NotSignedIn)?;
@@ -160,6 +161,7 @@ impl App {
         })
     }
 
+    // home of TOS-1
     /// TOS-1: where a sign-in goes once the second factor is done.
     pub fn stage_after_factor(&self, user: &User) -> Stage {
         match &user.terms {
@@ -168,6 +170,7 @@ impl App {
         }
     }
 
+    // home of MFA-2
     /// MFA-2: the methods this user may enrol now.
     pub fn enrollable(&self, user: &User) -> Vec<Method> {
         Method::ALL

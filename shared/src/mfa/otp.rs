@@ -106,6 +106,7 @@ pub(super) struct Proved {
 const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl App {
+    // home of MFA-3
     /// MFA-3: send a code by e-mail or SMS for the sign-in challenge or to
     /// prove a new method (SMS: the number to prove, MFA-6). A new method
     /// from a signed-in session needs a fresh proof first (MFA-8:

@@ -50,6 +50,7 @@ impl App {
         )
     }
 
+    // home of MFA-5
     /// A code of the current set gives the write that strikes it off
     /// (conditional on the set's version: each code once).
     pub(super) async fn recovery_proof(

@@ -46,6 +46,7 @@ impl fmt::Debug for TotpSetup {
     }
 }
 
+// home of MFA-4
 /// The RFC 6238 parameters of MFA-4 for a base32 secret.
 pub fn totp(secret_b32: &str, issuer: &str, account: &str) -> Result<Totp> {
     let secret = Secret::try_from_base32(secret_b32).map_err(|_| Error::Unavailable {

@@ -364,6 +364,7 @@ impl App {
         Ok(report)
     }
 
+    // home of MIG-9
     /// MIG-9: what `apply` would do for every staged record, page by page.
     async fn plan_all(&self, opts: &ApplyOptions) -> Result<Report> {
         let budget = Budget::new(self, Some(opts.max_records.unwrap_or(5_000)));
@@ -536,6 +537,7 @@ impl App {
         Ok((report, None))
     }
 
+    // home of MIG-10
     /// MIG-10, the schedule: the next apply chunk; once nothing is pending,
     /// the next chunk of the mail job under way.
     pub async fn continue_migration(&self, ctx: &Ctx) -> Result<serde_json::Value> {

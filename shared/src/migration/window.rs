@@ -57,6 +57,7 @@ fn window_closed() -> Error {
 }
 
 impl App {
+    // home of MIG-11
     /// Whether the window is open now: configured, today (JST) within its
     /// dates, and not closed by `close-window`.
     pub async fn window_open(&self) -> Result<bool> {
@@ -222,6 +223,7 @@ impl App {
         self.start_job(Job::CloseWindow {}, dry_run, ctx).await
     }
 
+    // home of MIG-12
     /// MIG-12 for one user: the notice, then the user marked as noticed with
     /// the setup link voided (a fault after the mail means a second notice
     /// on the re-run, never a lost one).
