@@ -40,7 +40,7 @@ command -v objdump >/dev/null || { echo "release-sizes.sh: objdump not found (bi
 
 if [ "$build" = 1 ]; then
   pkgs=()
-  for b in "${BINS[@]}"; do pkgs+=(-p "tobira-$b"); done
+  for b in "${BINS[@]}"; do pkgs+=(-p "tobira-$b-lambda"); done
   printf '==> cargo build --release %s\n' "${pkgs[*]}" >&2
   cargo build --release "${pkgs[@]}" || exit 2
 fi

@@ -211,6 +211,6 @@ async fn lambda_binary_without_its_configuration_fails_loudly_naming_it() {
     assert!(err.contains("TOBIRA_TABLE"), "{err}");
 }
 
-fn store_table(s: &tobira::adapters::dynamo::DynamoStore) -> String {
+fn store_table(s: &tobira_aws::dynamo::DynamoStore) -> String {
     s.table().to_string()
 }

@@ -1,9 +1,9 @@
 //! The SES v2 and SNS adapters through the real AWS SDK against the local
 //! emulator, reading back what it captured (`/moto-api/data.json`).
 
-use tobira::adapters::ses::SesMailer;
-use tobira::adapters::sns::SnsSms;
 use tobira::delivery::{Mail, Mailer, Sms, SmsSender};
+use tobira_aws::ses::SesMailer;
+use tobira_aws::sns::SnsSms;
 
 use crate::support::{aws_endpoint, sdk_config};
 

@@ -20,8 +20,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tobira::adapters::dynamo::DynamoStore;
 use tobira::store::{Cond, Key, Store, Write};
+use tobira_aws::dynamo::DynamoStore;
 
 use crate::support::T0;
 
@@ -89,7 +89,7 @@ async fn stand_in(fail: &'static [Canned]) -> (SocketAddr, Seen) {
 /// The production store over the real SDK, with its default retry policy.
 async fn store_at(addr: SocketAddr) -> DynamoStore {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(tobira::adapters::aws::http_client())
+        .http_client(tobira_aws::http_client())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(format!("http://{addr}"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

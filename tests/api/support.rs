@@ -274,7 +274,7 @@ pub fn aws_endpoint() -> String {
 
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(tobira::adapters::aws::http_client())
+        .http_client(tobira_aws::http_client())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(aws_endpoint())
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
@@ -285,7 +285,7 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// A fresh, uniquely named table on the emulator.
-pub async fn dynamo_store() -> tobira::adapters::dynamo::DynamoStore {
+pub async fn dynamo_store() -> tobira_aws::dynamo::DynamoStore {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let sdk = sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
@@ -294,8 +294,8 @@ pub async fn dynamo_store() -> tobira::adapters::dynamo::DynamoStore {
         std::process::id(),
         N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
     );
-    tobira::adapters::dynamo::create_table(&client, &table)
+    tobira_aws::dynamo::create_table(&client, &table)
         .await
         .unwrap();
-    tobira::adapters::dynamo::DynamoStore::new(client, table)
+    tobira_aws::dynamo::DynamoStore::new(client, table)
 }

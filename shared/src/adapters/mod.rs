@@ -1,13 +1,7 @@
 //! Adapters behind the ports.
 
-#[cfg(feature = "aws")]
-pub mod aws;
-#[cfg(feature = "aws")]
-pub mod dynamo;
+//! (DynamoDB, SES and SNS live in the `tobira-aws` crate.)
+
 pub mod fakes;
-#[cfg(feature = "aws")]
-pub mod ses;
-#[cfg(feature = "aws")]
-pub mod sns;
 #[cfg(feature = "embedded")]
 pub mod sqlite;

@@ -18,8 +18,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
-use crate::clock::Timestamp;
-use crate::store::{validate_batch, Cond, Item, Key, Query, Store, StoreError, Write};
+use tobira::clock::Timestamp;
+use tobira::store::{validate_batch, Cond, Item, Key, Query, Store, StoreError, Write};
 
 #[derive(Clone)]
 pub struct DynamoStore {

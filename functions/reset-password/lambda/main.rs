@@ -1,4 +1,5 @@
-//! AWS Lambda entry point: configuration and clients once at cold start, then
+//! AWS Lambda entry point (its own package, so that only the Lambda links the
+//! AWS SDK): configuration and clients once at cold start, then
 //! every request through [`tobira_reset_password::handle`].
 
 use std::convert::Infallible;
@@ -8,7 +9,7 @@ use lambda_http::{run, service_fn, Error, Request};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tobira::init_tracing();
-    let app = tobira::App::from_env().await?;
+    let app = tobira_aws::app_from_env().await?;
     run(service_fn(|req: Request| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(tobira_reset_password::handle(&app, req).await) }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
 
-use crate::delivery::{DeliveryError, Mail, Mailer};
+use tobira::delivery::{DeliveryError, Mail, Mailer};
 
 pub struct SesMailer {
     client: Client,

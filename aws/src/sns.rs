@@ -5,7 +5,7 @@ use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sns::Client;
 
-use crate::delivery::{DeliveryError, Sms, SmsSender};
+use tobira::delivery::{DeliveryError, Sms, SmsSender};
 
 pub struct SnsSms {
     client: Client,

@@ -1,4 +1,5 @@
-//! AWS Lambda entry point: configuration and clients once at cold start, then
+//! AWS Lambda entry point (its own package, so that only the Lambda links the
+//! AWS SDK): configuration and clients once at cold start, then
 //! every event (EventBridge schedule or an operator's JSON) through
 //! [`tobira_migrate_batch::handle`].
 
@@ -8,7 +9,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tobira::init_tracing();
-    let app = tobira::App::from_env().await?;
+    let app = tobira_aws::app_from_env().await?;
     run(service_fn(|event: LambdaEvent<Value>| {
         let app = app.clone();
         async move {

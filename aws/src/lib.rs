@@ -1,0 +1,59 @@
+//! tobira's AWS side: the DynamoDB store, the SES v2 mailer and the SNS
+//! SMS sender behind the domain's ports, and the production wiring of an
+//! [`App`] from the Lambda environment — clients built once, at cold start.
+//! Only the Lambda binaries link this crate; the domain, the handlers and
+//! the local portal build no AWS SDK.
+
+pub mod dynamo;
+pub mod ses;
+pub mod sns;
+
+use std::sync::Arc;
+
+use tobira::config::ConfigError;
+use tobira::{App, Config};
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+
+/// HTTPS (and plain HTTP, for local emulators) on rustls + ring: the SDK's
+/// default TLS stack (aws-lc) takes minutes longer to compile.
+pub fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// The SDK configuration from the Lambda environment (region, credentials).
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
+        .load()
+        .await
+}
+
+/// The production wiring: configuration from the environment, DynamoDB,
+/// SES v2 and SNS clients built once (call at cold start).
+pub async fn app_from_env() -> Result<App, ConfigError> {
+    let config = Config::from_env()?;
+    let sdk = sdk_config().await;
+    let table = config
+        .table
+        .clone()
+        .ok_or(ConfigError::Missing("TOBIRA_TABLE"))?;
+    Ok(App {
+        store: Arc::new(dynamo::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            table,
+        )),
+        mailer: Arc::new(ses::SesMailer::new(
+            aws_sdk_sesv2::Client::new(&sdk),
+            config.mail_from.clone(),
+        )),
+        sms: Arc::new(sns::SnsSms::new(aws_sdk_sns::Client::new(&sdk))),
+        clock: Arc::new(tobira::clock::SystemClock),
+        rng: Arc::new(tobira::random::OsRandom),
+        config: Arc::new(config),
+    })
+}
