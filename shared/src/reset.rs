@@ -203,16 +203,15 @@ impl App {
             _ => None,
         };
         let now = self.now();
-        let kind = match (route, reserved.attempt) {
-            (_, Attempt::Locked { .. }) => "password.forgot_blocked",
-            // RST-2: the attempt stays counted.
-            (None, _) => "password.forgot_failed",
-            (Some(Route::Cooldown), _) => "password.forgot_cooldown",
-            (Some(Route::TooSoon), _) => "password.forgot_too_soon",
-            (Some(Route::Link(_) | Route::SetupLink), _) => "",
-        };
         let sends = matches!(route, Some(Route::Link(_) | Route::SetupLink));
         let (true, Some(route), Some((mut user, v))) = (sends, route, found.clone()) else {
+            let kind = match (route, reserved.attempt) {
+                (_, Attempt::Locked { .. }) => "password.forgot_blocked",
+                (Some(Route::Cooldown), _) => "password.forgot_cooldown",
+                (Some(Route::TooSoon), _) => "password.forgot_too_soon",
+                // RST-2: the attempt stays counted.
+                _ => "password.forgot_failed",
+            };
             let who = found.as_ref().map(|(u, _)| (u.id.as_str(), &u.tenant_id));
             // One transaction of two items, whatever happened.
             let writes = vec![

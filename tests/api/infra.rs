@@ -75,63 +75,33 @@ fn cfn_lint_passes_on_the_template() {
     );
 }
 
-/// The packages `cargo tree` lists for `package`'s normal build (no tests).
-fn normal_dependencies(package: &str) -> String {
+/// `cargo tree` of the normal (not test) dependencies, with `args`.
+fn cargo_tree(args: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "tree",
-            "--offline",
-            "--locked",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "-p",
-        ])
-        .arg(package)
+        .args(["tree", "--offline", "--locked", "-e", "normal"])
+        .args(args)
         .output()
         .expect("cargo tree");
     assert!(
         out.status.success(),
-        "cargo tree -p {package}: {}",
+        "cargo tree {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-// Issue 14, item 5: `cargo run --bin tobira -- serve` on a fresh clone
-// builds no AWS SDK (the local portal uses the embedded store and the
-// outbox); every Lambda still links the AWS adapters. (The Lambdas' AWS
-// side is a crate of its own, `tobira-aws`, not a feature of `tobira`: a
-// feature would be switched on for `cargo run` too, which resolves the
-// features of every default member.)
+/// The packages `package` builds on its own (`cargo build -p`).
+fn normal_dependencies(package: &str) -> String {
+    cargo_tree(&["--prefix", "none", "-p", package])
+}
+
 /// `package`'s part of `cargo tree` over the default members, as `cargo
 /// run --bin tobira` resolves features: unified across every default member
 /// (`--no-dedupe`: every subtree in full, not "(*)" when printed before).
 fn as_default_member(package: &str) -> String {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "tree",
-            "--offline",
-            "--locked",
-            "-e",
-            "normal",
-            "--no-dedupe",
-            "--prefix",
-            "depth",
-        ])
-        .output()
-        .expect("cargo tree");
-    assert!(
-        out.status.success(),
-        "cargo tree: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = cargo_tree(&["--no-dedupe", "--prefix", "depth"]);
     let mut part = String::new();
     let mut inside = false;
     for line in text.lines() {
@@ -147,6 +117,12 @@ fn as_default_member(package: &str) -> String {
     part
 }
 
+// Issue 14, item 5: `cargo run --bin tobira -- serve` on a fresh clone
+// builds no AWS SDK (the local portal uses the embedded store and the
+// outbox); every Lambda still links the AWS adapters. (The Lambdas' AWS
+// side is a crate of its own, `tobira-aws`, not a feature of `tobira`: a
+// feature would be switched on for `cargo run` too, which resolves the
+// features of every default member.)
 #[test]
 fn local_portal_builds_no_aws_sdk_and_every_lambda_does() {
     let local = as_default_member("tobira-local") + &normal_dependencies("tobira-local");
