@@ -57,3 +57,23 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
         config: Arc::new(config),
     })
 }
+
+/// The `main` of an HTTP Lambda: tracing, configuration and clients once at
+/// cold start ([`app_from_env`]), then every request through `$handle`
+/// (`async fn(&App, Request) -> Response`). The calling package depends on
+/// `tobira`, `tokio` and `lambda_http`.
+#[macro_export]
+macro_rules! http_lambda_main {
+    ($handle:path) => {
+        #[tokio::main]
+        async fn main() -> Result<(), lambda_http::Error> {
+            tobira::init_tracing();
+            let app = $crate::app_from_env().await?;
+            lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
+                let app = app.clone();
+                async move { Ok::<_, std::convert::Infallible>($handle(&app, req).await) }
+            }))
+            .await
+        }
+    };
+}
