@@ -231,50 +231,6 @@ async fn log_2_right_password_after_four_failures_never_locks_a_user_with_a_fact
     assert_eq!(kinds.iter().filter(|k| *k == "login.locked").count(), 1);
 }
 
-/// The store port; when armed, the next write of several items fails with
-/// a conflict, as when a parallel request (another tab renewing the
-/// session, a sign-out, a change to the user) won the race.
-struct ConflictNext {
-    inner: std::sync::Arc<dyn tobira::store::Store>,
-    armed: std::sync::atomic::AtomicBool,
-}
-
-#[async_trait::async_trait]
-impl tobira::store::Store for ConflictNext {
-    async fn get(
-        &self,
-        key: &tobira::store::Key,
-        now: tobira::clock::Timestamp,
-    ) -> Result<Option<tobira::store::Item>, tobira::store::StoreError> {
-        self.inner.get(key, now).await
-    }
-    async fn query(
-        &self,
-        q: &tobira::store::Query,
-        now: tobira::clock::Timestamp,
-    ) -> Result<Vec<tobira::store::Item>, tobira::store::StoreError> {
-        self.inner.query(q, now).await
-    }
-    async fn write(
-        &self,
-        writes: Vec<tobira::store::Write>,
-        now: tobira::clock::Timestamp,
-    ) -> Result<(), tobira::store::StoreError> {
-        let armed = writes.len() > 1 && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst);
-        if armed {
-            return Err(tobira::store::StoreError::Conflict);
-        }
-        self.inner.write(writes, now).await
-    }
-    async fn increment(
-        &self,
-        key: &tobira::store::Key,
-        now: tobira::clock::Timestamp,
-    ) -> Result<u64, tobira::store::StoreError> {
-        self.inner.increment(key, now).await
-    }
-}
-
 // LOG-2, PW-5: at four failures, the right current password reserves the
 // fifth attempt (which would lock); when the change then loses a race, the
 // attempt goes back with its lock.
@@ -282,10 +238,7 @@ impl tobira::store::Store for ConflictNext {
 async fn log_2_a_right_password_in_a_lost_race_leaves_no_lock() {
     use crate::mfa::{full_client, totp_user, PW};
     let memory = std::sync::Arc::new(tobira::adapters::fakes::MemoryStore::default());
-    let store = std::sync::Arc::new(ConflictNext {
-        inner: memory.clone(),
-        armed: Default::default(),
-    });
+    let store = std::sync::Arc::new(crate::uniform::Recording::new(memory.clone()));
     let h = Harness::over(crate::support::test_config(), store.clone(), memory);
     let login = "racer@example.com";
     let (secret, _) = totp_user(&h, login).await;
@@ -294,7 +247,7 @@ async fn log_2_a_right_password_in_a_lost_race_leaves_no_lock() {
     for _ in 0..4 {
         let _ = h.app.login(login, &pw("Wrong-Pass1"), &ctx()).await;
     }
-    store.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    store.conflict_next();
     assert!(h
         .app
         .change_password(Some(&token), PW, "Fresh-Harbor93", &ctx())

@@ -18,10 +18,13 @@ use tobira::store::{Cond, Item, Key, Query, Store, StoreError, Write};
 
 use crate::support::{ctx, record, sample_records, test_config, Harness};
 
-/// The store port with the kind of every request noted, in order.
+/// The store port with the kind of every request noted, in order; when
+/// armed ([`Recording::conflict_next`]) the next write of several items
+/// fails with a conflict, as when a parallel request won the race.
 pub struct Recording {
     inner: Arc<dyn Store>,
     log: Mutex<Vec<&'static str>>,
+    conflict: std::sync::atomic::AtomicBool,
 }
 
 impl Recording {
@@ -29,7 +32,13 @@ impl Recording {
         Self {
             inner,
             log: Mutex::new(Vec::new()),
+            conflict: Default::default(),
         }
+    }
+    /// Fail the next write of several items with a conflict.
+    pub fn conflict_next(&self) {
+        self.conflict
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
     /// The requests since the last call.
     pub fn take(&self) -> Vec<&'static str> {
@@ -57,6 +66,13 @@ impl Store for Recording {
         } else {
             "transaction"
         });
+        let conflict = writes.len() > 1
+            && self
+                .conflict
+                .swap(false, std::sync::atomic::Ordering::SeqCst);
+        if conflict {
+            return Err(StoreError::Conflict);
+        }
         self.inner.write(writes, now).await
     }
     async fn increment(&self, key: &Key, now: Timestamp) -> Result<u64, StoreError> {
