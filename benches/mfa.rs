@@ -34,7 +34,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tobira::adapters::fakes::MemoryOutbox;
 use tobira::clock::{Clock, ManualClock, SystemClock};
 use tobira::ids::{LoginId, Password};
 use tobira::mfa::{Channel, Method, Proof, Purpose};
@@ -42,6 +41,7 @@ use tobira::model::User;
 use tobira::random::OsRandom;
 use tobira::session::Stage;
 use tobira::{App, Ctx, Error};
+use tobira_test_kit::MemoryOutbox;
 use totp_rs::{Builder, Secret, Totp};
 
 #[allow(dead_code)]

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tobira::adapters::fakes::MemoryStore;
 use tobira::adapters::sqlite::SqliteStore;
 use tobira::cases::{CasePage, Kind, ListQuery, Move, NewCase, Status};
 use tobira::i18n::Lang;
@@ -15,6 +14,7 @@ use tobira::ids::{Ecid, Email, LoginId, PersonName, TenantId};
 use tobira::model::{keys, User, UserState};
 use tobira::store::{Cond, Store, Write};
 use tobira::{App, Config};
+use tobira_test_kit::MemoryStore;
 
 use crate::mfa::{full_client, totp_enrol, Client, PW};
 use crate::support::{body_json, body_text, ctx, form_req, hidden, test_config, Harness};

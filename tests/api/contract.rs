@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use tobira::adapters::fakes::MemoryStore;
 use tobira::adapters::sqlite::SqliteStore;
 use tobira::clock::Timestamp;
 use tobira::store::{Cond, Key, Query, Store, StoreError, Write};
+use tobira_test_kit::MemoryStore;
 
 use crate::support::{dynamo_store, T0};
 

@@ -135,6 +135,11 @@ fn local_portal_builds_no_aws_sdk_and_every_lambda_does() {
     ] {
         assert!(!local.contains(sdk), "the local portal builds {sdk}");
     }
+    // The fakes are for tests: nothing the portal runs links them.
+    assert!(
+        !local.contains("tobira-test-kit "),
+        "the local portal links the test kit"
+    );
     assert!(
         local.contains("rusqlite "),
         "the local portal has its store"

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tobira::adapters::fakes::MemoryStore;
 use tobira::migration::{ApplyOptions, Outcome};
 use tobira::model::UserState;
 use tobira::store::Store;
 use tobira::Config;
+use tobira_test_kit::MemoryStore;
 
 use crate::support::{apply_all, ctx, record, sample_records, Harness};
 

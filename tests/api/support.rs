@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use lambda_http::Body;
 use serde_json::Value;
-use tobira::adapters::fakes::{FaultyStore, MemoryOutbox, MemoryStore};
 use tobira::clock::{ManualClock, Timestamp};
 use tobira::random::SeededRandom;
 use tobira::store::Store;
 use tobira::web::{Request, Response};
 use tobira::{App, Config, Ctx};
+use tobira_test_kit::{FaultyStore, MemoryOutbox, MemoryStore};
 
 /// 2026-11-21 12:00:00 UTC.
 pub const T0: Timestamp = Timestamp::from_secs(1_795_262_400);

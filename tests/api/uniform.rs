@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tobira::adapters::fakes::MemoryStore;
 use tobira::clock::Timestamp;
 use tobira::ids::{LoginId, Password};
 use tobira::model::{keys, UserState};
 use tobira::reset::Forgot;
 use tobira::store::{Cond, Item, Key, Query, Store, StoreError, Write};
+use tobira_test_kit::MemoryStore;
 
 use crate::support::{ctx, record, sample_records, test_config, Harness};
 

@@ -1,5 +1,6 @@
-//! In-memory fakes for tests: a store, a mailer and an SMS sender, each of
-//! which can be told to fail, to prove that faults fail closed.
+//! tobira's test kit: in-memory fakes — a store, a mailer and an SMS
+//! sender — each of which can be told to fail, to prove that faults fail
+//! closed. A dev-dependency only: nothing in production links it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -7,9 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::clock::Timestamp;
-use crate::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
-use crate::store::{holds, validate_batch, Item, Key, Query, Store, StoreError, Write};
+use tobira::clock::Timestamp;
+use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
+use tobira::store::{holds, validate_batch, Item, Key, Query, Store, StoreError, Write};
 
 /// A store in a `BTreeMap`, with the same semantics as the real ones (it
 /// passes the same contract suite).
