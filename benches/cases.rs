@@ -61,7 +61,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tobira::adapters::sqlite::Outbox;
 use tobira::cases::{CasePage, Created, Kind, ListQuery, NewCase};
 use tobira::clock::Timestamp;
 use tobira::delivery::{DeliveryError, Mail, Mailer};
@@ -69,6 +68,7 @@ use tobira::ids::LoginId;
 use tobira::model::User;
 use tobira::store::{Item, Key, Query, Store, StoreError, Write};
 use tobira::{App, Ctx};
+use tobira_local::sqlite::Outbox;
 
 #[allow(dead_code)]
 mod support;
@@ -817,7 +817,7 @@ fn main() {
         b.ledger.made.len(),
         if quick { " (--quick)" } else { "" }
     );
-    println!("store: SQLite file, WAL, synchronous = NORMAL (tobira::adapters::sqlite::SqliteStore::open), temp dir;");
+    println!("store: SQLite file, WAL, synchronous = NORMAL (tobira_local::sqlite::SqliteStore::open), temp dir;");
     println!("       mail: the local outbox, a row in the same file");
     println!("timed: App::create_case alone (counter increment, 4-item atomic write, user read, outbox row);");
     println!("       sequential on a current-thread runtime; concurrent: tasks on a {WORKERS}-thread runtime");

@@ -428,7 +428,7 @@ fn main() {
     );
     println!("timed: tobira_local::call_function(app, \"reset-password\", POST /api/password/forgot), the Lambda handler;");
     println!("       for reference, App::forgot_password alone (what the handler wraps)");
-    println!("store: SQLite file, WAL (tobira::adapters::sqlite::SqliteStore::open), temp dir; mail: the local outbox");
+    println!("store: SQLite file, WAL (tobira_local::sqlite::SqliteStore::open), temp dir; mail: the local outbox");
     println!("every answer 202 {{\"next\":\"mail\"}}, a mail for (a) only (checked)");
     println!("P(> (c)): chance that an answer of this case is slower than one of (c), over all pairs (0.50: the time tells nothing)");
     let mut summary = Vec::new();

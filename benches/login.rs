@@ -181,7 +181,7 @@ fn main() {
         "login bench: {rounds} rounds x {per_round} per case, interleaved, after {warmup} warm-up(s){}",
         if quick { " (--quick)" } else { "" }
     );
-    println!("store: SQLite file, WAL (tobira::adapters::sqlite::SqliteStore::open), temp dir");
+    println!("store: SQLite file, WAL (tobira_local::sqlite::SqliteStore::open), temp dir");
     println!("argon2id m=19456 KiB, t=2, p=1\n");
     println!(
         "{:<26} {:>5} {:>11} {:>9} {:>9} {:>7} {:>9} {:>16}",

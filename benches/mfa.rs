@@ -446,7 +446,7 @@ fn main() {
         "mfa bench: {n} verifications per case, interleaved, after {warmup} warm-up iteration(s){}",
         if quick { " (--quick)" } else { "" }
     );
-    println!("store: SQLite file, WAL (tobira::adapters::sqlite::SqliteStore::open), temp dir");
+    println!("store: SQLite file, WAL (tobira_local::sqlite::SqliteStore::open), temp dir");
     println!(
         "timed: App::verify_second_factor alone, one at a time, on a fresh session at stage mfa;"
     );

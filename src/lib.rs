@@ -3,19 +3,20 @@
 //! exactly what runs in Lambda, with local adapters behind the same ports.
 
 pub mod cli;
+pub mod sqlite;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::sqlite::{Outbox, SqliteStore};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tobira::adapters::sqlite::{Outbox, SqliteStore};
 use tobira::clock::{Clock, SystemClock};
 use tobira::random::OsRandom;
 use tobira::web::{self, Body, LocalPeer, Request, Response};

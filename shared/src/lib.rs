@@ -1,10 +1,11 @@
 //! tobira's domain crate: the rules (deterministic, time and randomness as
-//! parameters), the ports they need, and the adapters behind those ports.
+//! parameters) and the ports they need. The adapters behind the ports live
+//! elsewhere: DynamoDB, SES and SNS in `tobira-aws`, SQLite and the outbox
+//! in `tobira-local`, the fakes in `tobira-test-kit`.
 //!
 //! Use cases are methods of [`App`]: `login`, `verify_identity`,
 //! `set_initial_password`, `import`, `apply`, `send_setup_links`, ...
 
-pub mod adapters;
 pub mod admin;
 pub mod app;
 pub mod cases;

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tobira::adapters::sqlite::SqliteStore;
 use tobira::cases::{CasePage, Kind, ListQuery, Move, NewCase, Status};
 use tobira::i18n::Lang;
 use tobira::ids::{Ecid, Email, LoginId, PersonName, TenantId};
 use tobira::model::{keys, User, UserState};
 use tobira::store::{Cond, Store, Write};
 use tobira::{App, Config};
+use tobira_local::sqlite::SqliteStore;
 use tobira_test_kit::MemoryStore;
 
 use crate::mfa::{full_client, totp_enrol, Client, PW};

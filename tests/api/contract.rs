@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use tobira::adapters::sqlite::SqliteStore;
 use tobira::clock::Timestamp;
 use tobira::store::{Cond, Key, Query, Store, StoreError, Write};
+use tobira_local::sqlite::SqliteStore;
 use tobira_test_kit::MemoryStore;
 
 use crate::support::{dynamo_store, T0};

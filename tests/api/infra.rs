@@ -144,6 +144,11 @@ fn local_portal_builds_no_aws_sdk_and_every_lambda_does() {
         local.contains("rusqlite "),
         "the local portal has its store"
     );
+    // The domain has no store of its own: SQLite is the local portal's.
+    assert!(
+        !normal_dependencies("tobira").contains("rusqlite "),
+        "the domain crate builds SQLite"
+    );
     // The domain and the handlers have no AWS side at all; the Lambdas do.
     for f in ["tobira", "tobira-login", "tobira-migrate-batch"] {
         assert!(

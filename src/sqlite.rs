@@ -1,4 +1,4 @@
-//! The embedded store: SQLite (bundled, so nothing to install), one file, WAL
+//! The local portal's store: SQLite (bundled, so nothing to install), one file, WAL
 //! journal. It survives restarts, gives real ACID transactions for the
 //! all-or-nothing conditional writes of the store port, and can be inspected
 //! with any SQLite tool. The same file holds the local outbox.
@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
-use crate::clock::{Clock, Timestamp};
-use crate::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
-use crate::store::{holds, validate_batch, Item, Key, Query, Store, StoreError, Write};
+use tobira::clock::{Clock, Timestamp};
+use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
+use tobira::store::{holds, validate_batch, Item, Key, Query, Store, StoreError, Write};
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
