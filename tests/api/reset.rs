@@ -292,6 +292,69 @@ async fn rst_4_admin_created_users_set_their_first_password_through_the_same_pat
     assert_eq!(b["enroll_method"], "totp", "{b}");
 }
 
+// ADM-1 (the domain call; the admin pages come with issue 15)
+#[tokio::test]
+async fn adm_1_a_created_user_needs_its_required_fields_and_bad_input_writes_nothing() {
+    use tobira::admin::NewUser;
+    let h = Harness::new();
+    let good = NewUser {
+        tenant_id: "econ9000000002",
+        name: "Admin Made",
+        email: "made@example.com",
+        phone: "03-1234-5678",
+        lang: tobira::i18n::Lang::Ja,
+        method: Some("email"),
+        role: tobira::model::Role::Admin,
+    };
+    let before = h.memory.snapshot();
+    for (bad, code) in [
+        (
+            NewUser {
+                email: "no-at-sign",
+                ..good
+            },
+            "invalid_email",
+        ),
+        (NewUser { name: " ", ..good }, "invalid_name"),
+        (
+            NewUser {
+                phone: "12",
+                ..good
+            },
+            "invalid_phone",
+        ),
+        (
+            NewUser {
+                method: Some("sms"),
+                ..good
+            },
+            "invalid_method",
+        ),
+        (
+            NewUser {
+                tenant_id: "",
+                ..good
+            },
+            "invalid_tenant_id",
+        ),
+    ] {
+        let e = h.app.create_user(&bad, &ctx()).await.unwrap_err();
+        assert_eq!(e.code(), code);
+    }
+    assert_eq!(h.memory.snapshot(), before, "a refusal writes nothing");
+    assert!(h.outbox.mails().is_empty());
+    // Every required field given: pending, login ID = e-mail, the chosen
+    // method and role kept, the phone by its digits.
+    let id = h.app.create_user(&good, &ctx()).await.unwrap();
+    let (u, _) = h.app.user(&id).await.unwrap().unwrap();
+    assert_eq!(u.state, tobira::model::UserState::PendingSetup);
+    assert_eq!(u.login_id.as_str(), "made@example.com");
+    assert_eq!(u.preset_method.as_deref(), Some("email"));
+    assert_eq!(u.role, tobira::model::Role::Admin);
+    assert_eq!(u.phone, "0312345678");
+    assert_eq!(h.outbox.mails().len(), 1);
+}
+
 // RST-5, MFA-7
 #[tokio::test]
 async fn rst_5_a_reset_ends_every_session_and_device_sends_a_notice_and_asks_the_factor() {
