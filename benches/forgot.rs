@@ -63,8 +63,8 @@ use tobira::model::keys;
 use tobira::reset::Forgot;
 use tobira::softlock::LockState;
 use tobira::store::get_as;
-use tobira::web::{Body, LocalPeer, Request, Response};
 use tobira::{App, Config, Ctx};
+use tobira_web::web::{Body, LocalPeer, Request, Response};
 
 #[allow(dead_code)]
 mod support;

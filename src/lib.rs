@@ -19,8 +19,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tobira::clock::{Clock, SystemClock};
 use tobira::random::OsRandom;
-use tobira::web::{self, Body, LocalPeer, Request, Response};
 use tobira::{App, Config, Error};
+use tobira_web::web::{self, Body, LocalPeer, Request, Response};
 
 /// The demo account "created by an admin" on first start (RST-4).
 pub const DEMO_ADMIN_CREATED: &str = "new.member@example.co.jp";
@@ -88,7 +88,7 @@ impl Local {
             name: "New Member",
             email: DEMO_ADMIN_CREATED,
             phone: "0312340000",
-            lang: tobira::i18n::Lang::En,
+            lang: tobira_web::i18n::Lang::En,
             method: None,
             role: tobira::model::Role::General,
         };
@@ -124,7 +124,7 @@ pub async fn invoke(app: &App, function: &str, event: &str) -> Result<Value, Err
             .map_err(|e| Error::invalid("invalid_event", format!("event is not JSON: {e}")))?;
         return tobira_migrate_batch::handle(app, event).await;
     }
-    if !tobira::routes::FUNCTIONS.contains(&function) {
+    if !tobira_web::routes::FUNCTIONS.contains(&function) {
         return Err(Error::NotFound);
     }
     let req = lambda_http::request::from_str(event).map_err(|e| {
@@ -174,7 +174,7 @@ pub async fn dispatch(local: &Local, req: Request) -> Response {
         ("POST", p) if p.starts_with("/_dev/invoke/") => {
             // SES-3: an operator's event, from curl or the CLI — never from
             // a page of another site open in the developer's browser.
-            if let Some(refused) = tobira::csrf::cross_site_refusal(app, &req) {
+            if let Some(refused) = tobira_web::csrf::cross_site_refusal(app, &req) {
                 return refused;
             }
             let function = &p["/_dev/invoke/".len()..];
@@ -186,7 +186,7 @@ pub async fn dispatch(local: &Local, req: Request) -> Response {
         }
         _ => {}
     }
-    match tobira::routes::function_for(&method, &path) {
+    match tobira_web::routes::function_for(&method, &path) {
         Some(f) => call_function(app, f, req)
             .await
             .unwrap_or_else(|| web::not_found(app, &Request::default())),
@@ -206,7 +206,7 @@ fn outbox_page(local: &Local, req: &Request) -> Response {
                 .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
                 .map(str::to_string)
                 .collect();
-            tobira::pages::OutboxLine {
+            tobira_web::pages::OutboxLine {
                 channel: e.channel,
                 to: e.to,
                 subject: e.subject,
@@ -218,7 +218,7 @@ fn outbox_page(local: &Local, req: &Request) -> Response {
         .collect();
     web::html(
         200,
-        tobira::pages::outbox(req, &local.app.config.brand, entries),
+        tobira_web::pages::outbox(req, &local.app.config.brand, entries),
     )
 }
 
@@ -230,7 +230,7 @@ async fn to_lambda(req: hyper::Request<Incoming>, peer: SocketAddr) -> Result<Re
         Err(_) => {
             return Err(web::error_response(
                 &Error::invalid("body_too_large", "request body is too large"),
-                tobira::i18n::Lang::En,
+                tobira_web::i18n::Lang::En,
             ))
         }
     };

@@ -67,7 +67,7 @@ macro_rules! http_lambda_main {
     ($handle:path) => {
         #[tokio::main]
         async fn main() -> Result<(), lambda_http::Error> {
-            tobira::init_tracing();
+            lambda_http::tracing::init_default_subscriber();
             let app = $crate::app_from_env().await?;
             lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
                 let app = app.clone();

@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde_json::json;
 use tobira::clock::Timestamp;
-use tobira::i18n::Lang;
 use tobira::ids::{LoginId, Password};
 use tobira::model::{keys, UserState};
 use tobira::store::{Cond, Item, Key, Query, Store, StoreError, Write};
 use tobira::{App, Config, Ctx};
 use tobira_local::sqlite::SqliteStore;
 use tobira_local::Local;
+use tobira_web::i18n::Lang;
 
 /// The password of every benchmark user.
 const PASSWORD: &str = "Tobira-Door42";

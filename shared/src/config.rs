@@ -4,7 +4,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::csrf::CsrfKey;
 use crate::password::Preset;
 use crate::softlock::LockPolicy;
 
@@ -436,6 +435,33 @@ fn parse_window(v: &str) -> Option<(String, String)> {
     let (a, b) = v.trim().split_once('/')?;
     let ok = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok();
     (ok(a) && ok(b) && a <= b).then(|| (a.to_string(), b.to_string()))
+}
+
+/// The server's CSRF key (`TOBIRA_CSRF_KEY`); never printed.
+#[derive(Clone)]
+pub struct CsrfKey(Vec<u8>);
+
+impl CsrfKey {
+    /// The secret itself, for the web edge's HMAC; never log it.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+    /// At least 32 bytes of secret.
+    pub fn new(key: &[u8]) -> Option<Self> {
+        (key.len() >= 32).then(|| Self(key.to_vec()))
+    }
+    /// A fresh random key (the local portal, tests).
+    pub fn random() -> Self {
+        let mut k = vec![0u8; 32];
+        getrandom::fill(&mut k).expect("the OS random number generator failed");
+        Self(k)
+    }
+}
+
+impl std::fmt::Debug for CsrfKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfKey(..)")
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The one error type of the domain. Its HTTP status, stable code and
-//! `Retry-After` are decided here and nowhere else (see `web::error_response`).
+//! The one error type of the domain: a stable code and the facts. How it is
+//! answered (HTTP status, page or JSON) is the web edge's one mapping
+//! (`tobira_web::answer`).
 
 use std::fmt;
 
@@ -45,21 +46,6 @@ impl Error {
         Self::Invalid {
             code,
             message: message.into(),
-        }
-    }
-
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::Invalid { .. }
-            | Self::IdentityMismatch
-            | Self::WeakPassword { .. }
-            | Self::InvalidToken => 400,
-            Self::InvalidCredentials | Self::InvalidCode | Self::NotSignedIn => 401,
-            Self::Forbidden | Self::Refused { .. } => 403,
-            Self::NotFound => 404,
-            Self::Conflict { .. } => 409,
-            Self::Throttled { .. } => 429,
-            Self::Unavailable { .. } => 503,
         }
     }
 

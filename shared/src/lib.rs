@@ -12,7 +12,6 @@ pub mod cases;
 pub mod claim;
 pub mod clock;
 pub mod config;
-pub mod csrf;
 pub mod delivery;
 pub mod error;
 pub mod i18n;
@@ -23,24 +22,15 @@ pub mod messages;
 pub mod mfa;
 pub mod migration;
 pub mod model;
-pub mod pages;
 pub mod password;
 pub mod phone;
 pub mod random;
 pub mod reset;
-pub mod routes;
 pub mod session;
 pub mod setup;
 pub mod softlock;
 pub mod store;
-pub mod views;
-pub mod web;
 
 pub use app::{App, Ctx};
 pub use config::Config;
 pub use error::{Error, Result};
-
-/// Log lines as JSON for CloudWatch, without ANSI colours, at `RUST_LOG` level.
-pub fn init_tracing() {
-    lambda_http::tracing::init_default_subscriber();
-}

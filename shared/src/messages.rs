@@ -4,7 +4,6 @@
 use crate::clock::Timestamp;
 use crate::delivery::Mail;
 use crate::i18n::Lang;
-use crate::web::escape;
 
 /// Plain text and HTML of a mail from its paragraphs; a paragraph that is
 /// the link becomes an anchor in HTML.
@@ -445,6 +444,22 @@ pub fn case_mail(
     )
 }
 
+/// HTML escaping for text built outside templates (mail bodies).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod otp_tests {
     use super::*;
@@ -460,5 +475,13 @@ mod otp_tests {
         let m = otp_mail("tobira", Lang::Ja, "a@example.com", "654321", 5);
         assert_eq!(m.subject, "tobira メールワンタイムパスワード");
         assert!(m.text.contains("654321") && m.html.contains("654321"));
+    }
+
+    #[test]
+    fn escapes_html() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

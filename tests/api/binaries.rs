@@ -48,7 +48,7 @@ fn max_glibc(path: &PathBuf) -> (u32, u32) {
 
 #[test]
 fn binaries_need_glibc_2_34_at_most() {
-    for f in tobira::routes::FUNCTIONS {
+    for f in tobira_web::routes::FUNCTIONS {
         let v = max_glibc(&binary(f));
         assert!(v <= (2, 34), "{f} needs GLIBC_{}.{}", v.0, v.1);
         assert!(

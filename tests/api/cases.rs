@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tobira::cases::{CasePage, Kind, ListQuery, Move, NewCase, Status};
-use tobira::i18n::Lang;
 use tobira::ids::{Ecid, Email, LoginId, PersonName, TenantId};
 use tobira::model::{keys, User, UserState};
 use tobira::store::{Cond, Store, Write};
 use tobira::{App, Config};
 use tobira_local::sqlite::SqliteStore;
 use tobira_test_kit::MemoryStore;
+use tobira_web::i18n::Lang;
 
 use crate::mfa::{full_client, totp_enrol, Client, PW};
 use crate::support::{body_json, body_text, ctx, form_req, hidden, test_config, Harness};
@@ -468,7 +468,10 @@ async fn case_3_lifecycle_new_in_progress_awaiting_resolved_closed() {
     )
     .await
     .unwrap_err();
-    assert_eq!((e.status(), e.code()), (409, "case_closed"));
+    assert_eq!(
+        (tobira_web::errors::status(&e), e.code()),
+        (409, "case_closed")
+    );
     assert_eq!(status_of(&mut c, &id).await, "closed");
     // The customer may close a case that is not resolved.
     let (other, _) = create(&mut c, "closing early").await;
@@ -532,7 +535,7 @@ async fn case_3_parallel_accept_and_reject_one_wins() {
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => ok += 1,
-            Err(e) => assert_eq!(e.status(), 409, "{e:?}"),
+            Err(e) => assert_eq!(tobira_web::errors::status(&e), 409, "{e:?}"),
         }
     }
     // The first move leaves "resolved"; a reject's "in progress" still
@@ -757,23 +760,19 @@ async fn case_5_faults_fail_closed_and_lose_nothing() {
     let before = h.memory.snapshot();
     h.faulty.set_down(true);
     let e = h.app.create_case(&u, &new, &ctx()).await.unwrap_err();
-    assert_eq!(e.status(), 503);
+    assert_eq!(tobira_web::errors::status(&e), 503);
     let e = h
         .app
         .move_case(&u, &c.id, Move::Close, &ctx())
         .await
         .unwrap_err();
-    assert_eq!(e.status(), 503);
+    assert_eq!(tobira_web::errors::status(&e), 503);
     h.faulty.set_down(false);
     assert_eq!(h.memory.snapshot(), before);
     // Writes down after the number was taken: the case is not half made.
     h.faulty.set_writes_down(true);
     assert_eq!(
-        h.app
-            .create_case(&u, &new, &ctx())
-            .await
-            .unwrap_err()
-            .status(),
+        tobira_web::errors::status(&h.app.create_case(&u, &new, &ctx()).await.unwrap_err()),
         503
     );
     h.faulty.set_writes_down(false);

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::mfa::{full_client, totp_code, totp_user, Client, PW};
 use crate::support::{body_json, body_text, form_req, get, hidden, json_req, Harness, Jar};
-use tobira::web::{Body, Request};
+use tobira_web::web::{Body, Request};
 
 const ELSEWHERE: &str = "https://evil.example";
 const PORTAL: &str = "https://portal.example.com";
@@ -234,7 +234,7 @@ async fn ses_3_dev_invoke_refuses_a_cross_site_post() {
         if let Some(s) = site {
             b = b.header("sec-fetch-site", s);
         }
-        b.body(tobira::web::Body::Text(r#"{"action":"status"}"#.into()))
+        b.body(tobira_web::web::Body::Text(r#"{"action":"status"}"#.into()))
             .unwrap()
     };
     let cross = tobira_local::dispatch(&local, post(Some("https://evil.example"), None)).await;

@@ -66,7 +66,7 @@ fn files() -> Vec<(String, String)> {
 #[tokio::test]
 async fn every_function_has_a_sample_event() {
     let have: Vec<String> = files().into_iter().map(|(f, _)| f).collect();
-    for f in tobira::routes::FUNCTIONS {
+    for f in tobira_web::routes::FUNCTIONS {
         assert!(have.iter().any(|h| h == f), "no sample event for {f}");
     }
 }
@@ -90,7 +90,7 @@ async fn http_events_replay_through_their_handlers() {
         // The route the event names is the function's.
         let route_key = parsed["routeKey"].as_str().unwrap();
         let (method, path) = route_key.split_once(' ').unwrap();
-        let live = tobira::routes::ROUTES
+        let live = tobira_web::routes::ROUTES
             .iter()
             .any(|r| r.method == method && r.path == path && r.function == function);
         assert!(live, "{route_key} is not a route of {function}");

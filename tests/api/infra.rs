@@ -26,7 +26,7 @@ fn template_routes() -> BTreeSet<(String, String, String)> {
 #[test]
 fn template_declares_every_route_on_its_function() {
     let declared = template_routes();
-    let expected: BTreeSet<_> = tobira::routes::ROUTES
+    let expected: BTreeSet<_> = tobira_web::routes::ROUTES
         .iter()
         .map(|r| {
             (
@@ -46,7 +46,7 @@ fn template_declares_every_route_on_its_function() {
 
 #[test]
 fn template_declares_eight_x86_64_al2023_functions_a_ttl_table_and_a_schedule() {
-    for f in tobira::routes::FUNCTIONS {
+    for f in tobira_web::routes::FUNCTIONS {
         assert!(TEMPLATE.contains(&format!("Binary: {f}\n")), "function {f}");
     }
     assert_eq!(TEMPLATE.matches("BuildMethod: rust-cargolambda").count(), 8);
@@ -144,11 +144,6 @@ fn local_portal_builds_no_aws_sdk_and_every_lambda_does() {
         local.contains("rusqlite "),
         "the local portal has its store"
     );
-    // The domain has no store of its own: SQLite is the local portal's.
-    assert!(
-        !normal_dependencies("tobira").contains("rusqlite "),
-        "the domain crate builds SQLite"
-    );
     // The domain and the handlers have no AWS side at all; the Lambdas do.
     for f in ["tobira", "tobira-login", "tobira-migrate-batch"] {
         assert!(
@@ -167,4 +162,54 @@ fn local_portal_builds_no_aws_sdk_and_every_lambda_does() {
             "{f} lacks the DynamoDB adapter"
         );
     }
+}
+
+/// The names of the packages in a `cargo tree --prefix none` listing.
+fn package_names(tree: &str) -> BTreeSet<String> {
+    tree.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+// Issue 14, item 1: the arrows between the crates are the architecture.
+// The domain builds none of the web edge, the adapters or the local store;
+// the AWS adapters build no web edge; the web edge builds no adapter.
+#[test]
+fn the_domain_crate_builds_no_edge_adapter_or_store_crate() {
+    let edge_and_adapters = [
+        "lambda_http",
+        "lambda_runtime",
+        "http",
+        "hyper",
+        "askama",
+        "qrcode",
+        "serde_urlencoded",
+        "rusqlite",
+        "tobira-web",
+        "tobira-aws",
+        "tobira-local",
+        "tobira-test-kit",
+    ];
+    let domain = package_names(&normal_dependencies("tobira"));
+    for name in edge_and_adapters {
+        assert!(!domain.contains(name), "the domain crate builds {name}");
+    }
+    assert!(
+        !domain.iter().any(|n| n.starts_with("aws-")),
+        "the domain crate builds the AWS SDK"
+    );
+    let aws = package_names(&normal_dependencies("tobira-aws"));
+    for name in ["tobira-web", "askama", "qrcode", "rusqlite"] {
+        assert!(!aws.contains(name), "the AWS adapters build {name}");
+    }
+    let web = package_names(&normal_dependencies("tobira-web"));
+    assert!(web.contains("askama") && web.contains("tobira"));
+    for name in ["tobira-aws", "rusqlite"] {
+        assert!(!web.contains(name), "the web edge builds {name}");
+    }
+    assert!(
+        !web.iter().any(|n| n.starts_with("aws-sdk")),
+        "the web edge builds the AWS SDK"
+    );
 }

@@ -28,7 +28,7 @@ impl<'a> Client<'a> {
         self.jar.take(&r);
         (r.status().as_u16(), body_json(&r))
     }
-    pub async fn get(&mut self, path: &str) -> tobira::web::Response {
+    pub async fn get(&mut self, path: &str) -> tobira_web::web::Response {
         let r = self.h.send(self.jar.apply(get(path))).await;
         self.jar.take(&r);
         r
@@ -579,7 +579,7 @@ async fn mfa_1_a_second_factor_is_mandatory_and_cannot_be_turned_off() {
         403
     );
     // ...and no route removes a factor: only enrolment routes touch them.
-    for r in tobira::routes::ROUTES {
+    for r in tobira_web::routes::ROUTES {
         assert!(
             !["DELETE", "PUT", "PATCH"].contains(&r.method)
                 && !r.path.contains("disable")
@@ -1207,7 +1207,7 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         "/api/cases/{id}/reject": {},
     });
     let (mut posted, mut got) = (0, 0);
-    for r in tobira::routes::ROUTES {
+    for r in tobira_web::routes::ROUTES {
         if !r.path.starts_with("/api/") || own_step.contains(&r.path) || public(r.path) {
             continue;
         }

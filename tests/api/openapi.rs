@@ -1,5 +1,5 @@
 //! `docs/openapi.json` is held to the code: it lists exactly the live `/api/`
-//! routes of `tobira::routes::ROUTES` (no more, no less), names the function
+//! routes of `tobira_web::routes::ROUTES` (no more, no less), names the function
 //! that serves each, documents every status each handler answers, and its
 //! `Error` schema describes the error bodies that `web::error_response`
 //! actually produces for every `tobira::Error`.
@@ -15,10 +15,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
-use tobira::i18n::{t, Lang};
-use tobira::routes::ROUTES;
-use tobira::web::{Body, Request};
 use tobira::Error;
+use tobira_web::i18n::{t, Lang};
+use tobira_web::routes::ROUTES;
+use tobira_web::web::{Body, Request};
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json");
 
@@ -314,7 +314,7 @@ fn body_error(content_type: Option<&str>, body: String) -> Error {
         req.headers_mut()
             .insert("content-type", ct.parse().expect("valid header value"));
     }
-    tobira::web::json_body::<Value>(&req).expect_err("the body must be refused")
+    tobira_web::web::json_body::<Value>(&req).expect_err("the body must be refused")
 }
 
 /// One of every error the domain has, the request-parsing ones made by the
@@ -334,7 +334,7 @@ async fn every_error() -> Vec<Error> {
         body_error(None, "{}".into()),
         body_error(
             Some("application/json"),
-            " ".repeat(tobira::web::MAX_BODY + 1),
+            " ".repeat(tobira_web::web::MAX_BODY + 1),
         ),
         body_error(Some("application/json"), "{".into()),
         Error::IdentityMismatch,
@@ -558,13 +558,13 @@ async fn openapi_error_schema_matches_error_codes() {
         let code = e.code();
         produced.insert(code.to_string());
         match codes.get(code).and_then(Value::as_u64) {
-            Some(s) if s == u64::from(e.status()) => {}
+            Some(s) if s == u64::from(tobira_web::errors::status(&e)) => {}
             other => problems.push(format!(
                 "  code {code}: status {} in the code, {other:?} in x-tobira-codes",
-                e.status()
+                tobira_web::errors::status(&e)
             )),
         }
-        let r = tobira::web::error_response(&e, Lang::En);
+        let r = tobira_web::web::error_response(&e, Lang::En);
         let body: Value = serde_json::from_slice(r.body().as_ref()).expect("error body is JSON");
         let body = body.as_object().expect("error body is an object");
         for key in body.keys() {

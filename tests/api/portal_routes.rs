@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tobira::ids::LoginId;
 use tobira::session::Stage;
-use tobira::web::{Request, Response};
 use tobira::Config;
+use tobira_web::web::{Request, Response};
 
 use crate::support::{
     body_json, body_text, ctx, form_req, get, hidden, json_req, sample_records, Harness, Jar,

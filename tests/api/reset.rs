@@ -250,7 +250,7 @@ async fn rst_4_admin_created_users_set_their_first_password_through_the_same_pat
         name: "Admin Made",
         email: "made@example.com",
         phone: "090-1234-5678",
-        lang: tobira::i18n::Lang::En,
+        lang: tobira_web::i18n::Lang::En,
         method: Some("totp"),
         role: tobira::model::Role::General,
     };
@@ -302,7 +302,7 @@ async fn adm_1_a_created_user_needs_its_required_fields_and_bad_input_writes_not
         name: "Admin Made",
         email: "made@example.com",
         phone: "03-1234-5678",
-        lang: tobira::i18n::Lang::Ja,
+        lang: tobira_web::i18n::Lang::Ja,
         method: Some("email"),
         role: tobira::model::Role::Admin,
     };

@@ -76,7 +76,7 @@ async fn ses_2_half_signed_in_sessions_read_only_their_stage_and_next_step() {
 }
 
 /// Every link target in an answer: `href`, `action`, `Location`.
-fn links(r: &tobira::web::Response) -> Vec<String> {
+fn links(r: &tobira_web::web::Response) -> Vec<String> {
     let mut out: Vec<String> = r
         .headers()
         .get_all("location")
@@ -161,11 +161,11 @@ async fn ses_3_open_redirect_a_404_links_only_to_the_portal() {
             http::Request::builder()
                 .method("GET")
                 .uri(path)
-                .body(tobira::web::Body::Empty)
+                .body(tobira_web::web::Body::Empty)
                 .unwrap()
         };
         let mut answers = vec![tobira_local::dispatch(&local, req()).await];
-        for f in &tobira::routes::FUNCTIONS[..7] {
+        for f in &tobira_web::routes::FUNCTIONS[..7] {
             answers.push(tobira_local::call_function(&h.app, f, req()).await.unwrap());
         }
         for r in answers {

@@ -10,9 +10,9 @@ use serde_json::Value;
 use tobira::clock::{ManualClock, Timestamp};
 use tobira::random::SeededRandom;
 use tobira::store::Store;
-use tobira::web::{Request, Response};
 use tobira::{App, Config, Ctx};
 use tobira_test_kit::{FaultyStore, MemoryOutbox, MemoryStore};
+use tobira_web::web::{Request, Response};
 
 /// 2026-11-21 12:00:00 UTC.
 pub const T0: Timestamp = Timestamp::from_secs(1_795_262_400);
@@ -71,7 +71,7 @@ pub fn ctx() -> Ctx {
     Ctx {
         ip: "192.0.2.10".into(),
         user_agent: "tests/1.0".into(),
-        lang: tobira::i18n::Lang::Ja,
+        lang: tobira_web::i18n::Lang::Ja,
     }
 }
 
@@ -176,7 +176,7 @@ impl Harness {
 
     /// Send a request through the function that serves its route, as API Gateway would.
     pub async fn send(&self, req: Request) -> Response {
-        let f = tobira::routes::function_for(req.method().as_str(), req.uri().path())
+        let f = tobira_web::routes::function_for(req.method().as_str(), req.uri().path())
             .unwrap_or_else(|| panic!("no route for {} {}", req.method(), req.uri().path()));
         tobira_local::call_function(&self.app, f, req)
             .await

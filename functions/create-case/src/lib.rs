@@ -5,13 +5,13 @@
 
 use serde::Deserialize;
 use tobira::cases::{Kind, ListQuery, Move, NewCase};
-use tobira::i18n::{t, Lang};
 use tobira::mfa::Signed;
-use tobira::pages::{self, CaseForm, CaseList};
 use tobira::session::Stage;
-use tobira::views;
-use tobira::web::{self, Request, Response};
 use tobira::{App, Error};
+use tobira_web::i18n::{t, Lang};
+use tobira_web::pages::{self, CaseForm, CaseList};
+use tobira_web::views;
+use tobira_web::web::{self, Request, Response};
 
 pub async fn handle(app: &App, req: Request) -> Response {
     // SES-3: a state-changing request from another site goes no further.
@@ -217,7 +217,7 @@ async fn new_page(
     let lang = web::lang_of(req);
     let (status, refused) = match app.check_filing_place(&s.user, lang).await {
         Ok(()) => (status, None),
-        Err(e @ Error::Refused { .. }) => (e.status(), Some(web::error_message(&e, lang))),
+        Err(e @ Error::Refused { .. }) => (web::status(&e), Some(web::error_message(&e, lang))),
         Err(e) => return web::error_page(app, req, &e),
     };
     views::frame_page(app, req, status, |f| {
@@ -269,7 +269,7 @@ async fn new_form(app: &App, req: &Request) -> Response {
                 body: &f.body,
             };
             let message = web::error_message(&e, ctx.lang);
-            new_page(app, req, e.status(), &form, Some(&message)).await
+            new_page(app, req, web::status(&e), &form, Some(&message)).await
         }
         Err(e) => web::error_page(app, req, &e),
     }
@@ -323,7 +323,7 @@ async fn after_case_form(
         Err(Error::NotFound) => web::not_found(app, req),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
             let message = web::error_message(&e, web::lang_of(req));
-            case_page(app, req, id, e.status(), Some(&message)).await
+            case_page(app, req, id, web::status(&e), Some(&message)).await
         }
         Err(e) => views::session_refused(app, req, &e).await,
     }

@@ -4,9 +4,10 @@
 
 use serde::Deserialize;
 use tobira::mfa::Channel;
-use tobira::views::{self, frame_page, session_cookie, without_session};
-use tobira::web::{self, Request, Response};
-use tobira::{pages, App, Error};
+use tobira::{App, Error};
+use tobira_web::pages;
+use tobira_web::views::{self, frame_page, session_cookie, without_session};
+use tobira_web::web::{self, Request, Response};
 
 pub async fn handle(app: &App, req: Request) -> Response {
     // SES-3: a state-changing request from another site goes no further.
@@ -110,11 +111,11 @@ async fn totp_begin_form(app: &App, req: &Request) -> Response {
         Err(e @ (Error::InvalidCredentials | Error::Refused { .. })) => {
             let msg = match &e {
                 Error::InvalidCredentials => {
-                    tobira::i18n::t(web::lang_of(req), "mfa.reauth_wrong").to_string()
+                    tobira_web::i18n::t(web::lang_of(req), "mfa.reauth_wrong").to_string()
                 }
                 other => web::error_message(other, web::lang_of(req)),
             };
-            views::enroll_choice(app, req, e.status(), Some(&msg)).await
+            views::enroll_choice(app, req, web::status(&e), Some(&msg)).await
         }
         Err(e) => views::session_refused(app, req, &e).await,
     }
@@ -134,7 +135,7 @@ async fn totp_confirm_form(app: &App, req: &Request) -> Response {
         Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
             let msg = web::error_message(&e, web::lang_of(req));
             match app.pending_totp(token.as_deref()).await {
-                Ok(Some(setup)) => frame_page(app, req, e.status(), |f| {
+                Ok(Some(setup)) => frame_page(app, req, web::status(&e), |f| {
                     pages::enroll_totp(f, &setup, Some(&msg))
                 }),
                 Ok(None) => views::enroll_choice(app, req, 200, Some(&msg)).await,
@@ -173,7 +174,7 @@ async fn ack_form(app: &App, req: &Request) -> Response {
             req,
             &Error::invalid(
                 "not_recorded",
-                tobira::i18n::t(web::lang_of(req), "recovery.recorded"),
+                tobira_web::i18n::t(web::lang_of(req), "recovery.recorded"),
             ),
         );
     }
@@ -219,7 +220,7 @@ async fn api_totp_begin(app: &App, req: &Request) -> Response {
         let s = app
             .begin_totp(token.as_deref(), body.password.as_deref(), &web::ctx(req))
             .await?;
-        Ok((200, s))
+        Ok((200, tobira_web::qr::totp_setup_json(&s)))
     }
     .await;
     web::api(result, lang)

@@ -3,13 +3,13 @@
 //! devices and sign-out (SES-1, SES-2).
 
 use serde::{Deserialize, Serialize};
-use tobira::i18n::t;
 use tobira::ids::Password;
 use tobira::mfa::Proof;
 use tobira::session::Stage;
-use tobira::views::{self, session_cookie, with_device, with_session, without_session};
-use tobira::web::{self, Request, Response};
 use tobira::{App, Error};
+use tobira_web::i18n::t;
+use tobira_web::views::{self, session_cookie, with_device, with_session, without_session};
+use tobira_web::web::{self, Request, Response};
 
 pub async fn handle(app: &App, req: Request) -> Response {
     // SES-3: a state-changing request from another site goes no further.
@@ -125,7 +125,7 @@ fn login_page(
     let lang = web::lang_of(req);
     let brand = &app.config.brand;
     web::page(app, req, status, |csrf| {
-        tobira::pages::login(lang, req, brand, csrf, error, notice, login_id)
+        tobira_web::pages::login(lang, req, brand, csrf, error, notice, login_id)
     })
 }
 
@@ -222,7 +222,7 @@ async fn mfa_form(app: &App, req: &Request) -> Response {
         }
         Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
             let msg = web::error_message(&e, lang);
-            views::challenge(app, req, e.status(), Some(&form.method), Some(&msg)).await
+            views::challenge(app, req, web::status(&e), Some(&form.method), Some(&msg)).await
         }
         Err(e) => views::refused_or_locked(app, req, &e).await,
     }

@@ -4,13 +4,13 @@
 //! link (RST-5; CLM-2's link too), and changing it when signed in (PW-5).
 
 use serde::Deserialize;
-use tobira::i18n::t;
 use tobira::ids::Password;
 use tobira::reset::{Forgot, LinkUsed};
 use tobira::session::Stage;
-use tobira::views;
-use tobira::web::{self, Request, Response};
 use tobira::{App, Error};
+use tobira_web::i18n::t;
+use tobira_web::views;
+use tobira_web::web::{self, Request, Response};
 
 pub async fn handle(app: &App, req: Request) -> Response {
     // SES-3: a state-changing request from another site goes no further.
@@ -80,7 +80,7 @@ async fn forgot(app: &App, req: &Request, f: &Forgot<'_>) -> Result<(), Error> {
 fn forgot_page(app: &App, req: &Request) -> Response {
     let lang = web::lang_of(req);
     web::page(app, req, 200, |csrf| {
-        tobira::pages::forgot(lang, req, &app.config.brand, csrf, None)
+        tobira_web::pages::forgot(lang, req, &app.config.brand, csrf, None)
     })
 }
 
@@ -133,7 +133,7 @@ fn invalid_link(app: &App, req: &Request) -> Response {
     web::message_page(
         app,
         req,
-        Error::InvalidToken.status(),
+        web::status(&Error::InvalidToken),
         t(lang, "password.title"),
         t(lang, "reset.invalid_link"),
     )
@@ -151,7 +151,7 @@ fn reset_form_page(
 ) -> Response {
     let lang = web::lang_of(req);
     web::page(app, req, status, |csrf| {
-        tobira::pages::password_reset(lang, req, &app.config, csrf, token, unmet, error)
+        tobira_web::pages::password_reset(lang, req, &app.config, csrf, token, unmet, error)
     })
 }
 
@@ -249,7 +249,7 @@ async fn change_page(
         return views::session_refused(app, req, &e).await;
     }
     views::frame_page(app, req, status, |f| {
-        tobira::pages::password_change(f, app.config.password_preset, unmet, error)
+        tobira_web::pages::password_change(f, app.config.password_preset, unmet, error)
     })
 }
 

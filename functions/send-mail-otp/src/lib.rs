@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 use tobira::mfa::{Channel, Purpose};
-use tobira::views::{self, session_cookie};
-use tobira::web::{self, Request, Response};
 use tobira::App;
+use tobira_web::views::{self, session_cookie};
+use tobira_web::web::{self, Request, Response};
 
 pub async fn handle(app: &App, req: Request) -> Response {
     // SES-3: a state-changing request from another site goes no further.

@@ -5,14 +5,14 @@
 
 use serde::Deserialize;
 use tobira::claim::Claimed;
-use tobira::i18n::t;
 use tobira::ids::Password;
 use tobira::migration::IdentityUpdate;
-use tobira::pages::{ClaimRegisterForm, IdentityForm};
 use tobira::random::{ct_eq, token_hash};
 use tobira::session::{Session, Stage};
-use tobira::web::{self, Request, Response};
 use tobira::{App, Error};
+use tobira_web::i18n::t;
+use tobira_web::pages::{ClaimRegisterForm, IdentityForm};
+use tobira_web::web::{self, Request, Response};
 
 const GRANT: &str = "grant";
 /// CLM-1 → CLM-2: the proven legacy account, for the registration step.
@@ -92,7 +92,7 @@ fn identity_page(
 ) -> Response {
     let lang = web::lang_of(req);
     web::page(app, req, status, |csrf| {
-        tobira::pages::setup(lang, req, &app.config.brand, csrf, form, error)
+        tobira_web::pages::setup(lang, req, &app.config.brand, csrf, form, error)
     })
 }
 
@@ -143,7 +143,7 @@ async fn verify_form(app: &App, req: &Request) -> Response {
             let mut r = identity_page(
                 app,
                 req,
-                e.status(),
+                web::status(&e),
                 &form,
                 Some(&web::error_message(&e, ctx.lang)),
             );
@@ -169,7 +169,7 @@ fn password_form_page(
 ) -> Response {
     let lang = web::lang_of(req);
     web::page(app, req, status, |csrf| {
-        tobira::pages::password(
+        tobira_web::pages::password(
             lang,
             req,
             &app.config.brand,
@@ -183,7 +183,7 @@ fn password_form_page(
 
 fn grant_expired(app: &App, req: &Request) -> Response {
     let lang = web::lang_of(req);
-    let body = tobira::pages::message(
+    let body = tobira_web::pages::message(
         lang,
         req,
         &app.config.brand,
@@ -482,7 +482,7 @@ fn claim_page(
 ) -> Response {
     let lang = web::lang_of(req);
     web::page(app, req, status, |csrf| {
-        tobira::pages::claim(lang, req, &app.config.brand, csrf, error, service_id)
+        tobira_web::pages::claim(lang, req, &app.config.brand, csrf, error, service_id)
     })
 }
 
@@ -507,7 +507,7 @@ async fn claim_form(app: &App, req: &Request) -> Response {
             let mut r = claim_page(
                 app,
                 req,
-                e.status(),
+                web::status(&e),
                 Some(t(lang, "claim.blocked")),
                 &f.service_id,
             );
@@ -519,7 +519,7 @@ async fn claim_form(app: &App, req: &Request) -> Response {
         Err(e @ Error::Invalid { .. }) => claim_page(
             app,
             req,
-            e.status(),
+            web::status(&e),
             Some(&web::error_message(&e, lang)),
             &f.service_id,
         ),
@@ -536,7 +536,7 @@ fn claim_register_form_page(
 ) -> Response {
     let lang = web::lang_of(req);
     web::page(app, req, status, |csrf| {
-        tobira::pages::claim_register(lang, req, &app.config.brand, csrf, form, error)
+        tobira_web::pages::claim_register(lang, req, &app.config.brand, csrf, form, error)
     })
 }
 
@@ -608,7 +608,9 @@ async fn claim_register_form(app: &App, req: &Request) -> Response {
             };
             claim_register_form_page(app, req, 400, &form, Some(t(lang, key)))
         }
-        Err(e @ (Error::NotSignedIn | Error::InvalidToken)) => claim_expired(app, req, e.status()),
+        Err(e @ (Error::NotSignedIn | Error::InvalidToken)) => {
+            claim_expired(app, req, web::status(&e))
+        }
         Err(e) => web::error_page(app, req, &e),
     }
 }

@@ -4,8 +4,6 @@
 
 use std::fmt;
 
-use qrcode::render::svg;
-use qrcode::{EcLevel, QrCode};
 use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
@@ -37,7 +35,6 @@ struct PendingTotp {
 pub struct TotpSetup {
     pub secret: String,
     pub otpauth_uri: String,
-    pub qr_svg: String,
 }
 
 impl fmt::Debug for TotpSetup {
@@ -76,19 +73,6 @@ pub fn matching_step(t: &Totp, code: &str, now: Timestamp) -> Option<u64> {
     t.check(&code, secs)
 }
 
-/// A QR code of `data` as an inline SVG element.
-pub fn qr_svg(data: &str) -> String {
-    match QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M) {
-        Ok(code) => code
-            .render::<svg::Color<'_>>()
-            .min_dimensions(200, 200)
-            .quiet_zone(true)
-            .build()
-            .replacen("<?xml version=\"1.0\" standalone=\"yes\"?>", "", 1),
-        Err(_) => String::new(),
-    }
-}
-
 impl App {
     fn totp_for(&self, secret: &str, login_id: &str) -> Result<Totp> {
         totp(secret, &self.config.brand, login_id)
@@ -101,7 +85,6 @@ impl App {
             .map_err(|_| Error::Unavailable { what: "totp" })?;
         Ok(TotpSetup {
             secret: secret.to_string(),
-            qr_svg: qr_svg(&uri),
             otpauth_uri: uri,
         })
     }
@@ -247,11 +230,5 @@ mod tests {
             "{url}"
         );
         assert!(url.contains("issuer=tobira"), "{url}");
-        let svg = qr_svg(&url);
-        assert!(
-            svg.starts_with("<svg") && svg.contains("</svg>"),
-            "{}",
-            &svg[..40]
-        );
     }
 }

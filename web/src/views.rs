@@ -4,13 +4,13 @@
 //! stage (SES-2) and renders; a session at another stage is sent where it
 //! belongs.
 
-use crate::app::App;
-use crate::error::Error;
 use crate::i18n::t;
-use crate::mfa::{Channel, Enrolled, Method, Signed};
 use crate::pages::{self, Frame};
-use crate::session::Stage;
 use crate::web::{self, Request, Response};
+use tobira::app::App;
+use tobira::error::Error;
+use tobira::mfa::{Channel, Enrolled, Method, Signed};
+use tobira::session::Stage;
 
 /// Where a session at `stage` continues.
 pub fn stage_path(stage: Stage) -> &'static str {
@@ -96,8 +96,8 @@ pub fn flash(req: &Request, name: &str) -> Option<&'static str> {
 pub async fn after_send(
     app: &App,
     req: &Request,
-    result: Result<crate::mfa::CodeSent, Error>,
-    purpose: crate::mfa::Purpose,
+    result: Result<tobira::mfa::CodeSent, Error>,
+    purpose: tobira::mfa::Purpose,
     back: &str,
     start: &str,
 ) -> Response {
@@ -105,7 +105,7 @@ pub async fn after_send(
         Ok(_) => web::redirect(&with_query(back, "notice", "sent")),
         Err(e @ (Error::NotSignedIn | Error::Forbidden)) => session_refused(app, req, &e).await,
         Err(e)
-            if purpose == crate::mfa::Purpose::Enroll && !matches!(e, Error::Throttled { .. }) =>
+            if purpose == tobira::mfa::Purpose::Enroll && !matches!(e, Error::Throttled { .. }) =>
         {
             web::redirect(&with_query(start, "error", send_error_word(app, &e)))
         }
@@ -125,7 +125,7 @@ pub async fn code_method_answer(
         Ok(done) => enrolled(app, req, &done),
         Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
             let msg = web::error_message(&e, web::lang_of(req));
-            enroll_code(app, req, channel, e.status(), Some(&msg)).await
+            enroll_code(app, req, channel, web::status(&e), Some(&msg)).await
         }
         Err(e) => refused_or_locked(app, req, &e).await,
     }
@@ -202,7 +202,7 @@ pub async fn challenge(
             .user
             .sms_phone
             .as_deref()
-            .map(crate::ids::Phone::masked)
+            .map(tobira::ids::Phone::masked)
             .unwrap_or_default(),
         None => String::new(),
     };
@@ -309,7 +309,7 @@ pub async fn enroll_code(
         Ok(x) => x,
         Err(e) => return web::error_page(app, req, &e),
     };
-    let Some(live) = live.filter(|l| l.purpose == crate::mfa::Purpose::Enroll) else {
+    let Some(live) = live.filter(|l| l.purpose == tobira::mfa::Purpose::Enroll) else {
         // No code was sent (or it expired): start again, saying why when
         // this answers a refused send or code (the message is not lost).
         let start = match channel {
@@ -330,7 +330,7 @@ pub async fn enroll_code(
         Channel::Email => (s.user.email.as_str().to_string(), Vec::new()),
         Channel::Sms => {
             let phone = live.phone.clone().unwrap_or_default();
-            (crate::ids::Phone::masked(&phone), vec![("phone", phone)])
+            (tobira::ids::Phone::masked(&phone), vec![("phone", phone)])
         }
     };
     let notice = flash(req, "notice");

@@ -16,40 +16,20 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::app::App;
-use crate::error::Error;
-use crate::random::ct_eq;
 use crate::web::{self, Request, Response};
+use tobira::app::App;
+use tobira::error::Error;
+use tobira::random::ct_eq;
 
-/// The server's CSRF key (`TOBIRA_CSRF_KEY`); never printed.
-#[derive(Clone)]
-pub struct CsrfKey(Vec<u8>);
+use tobira::config::CsrfKey;
 
-impl CsrfKey {
-    /// At least 32 bytes of secret.
-    pub fn new(key: &[u8]) -> Option<Self> {
-        (key.len() >= 32).then(|| Self(key.to_vec()))
-    }
-    /// A fresh random key (the local portal, tests).
-    pub fn random() -> Self {
-        let mut k = vec![0u8; 32];
-        getrandom::fill(&mut k).expect("the OS random number generator failed");
-        Self(k)
-    }
-    fn mac(&self, purpose: &str, value: &str) -> String {
-        let mut msg = Vec::with_capacity(purpose.len() + value.len() + 16);
-        msg.extend_from_slice(b"tobira csrf\0");
-        msg.extend_from_slice(purpose.as_bytes());
-        msg.push(0);
-        msg.extend_from_slice(value.as_bytes());
-        URL_SAFE_NO_PAD.encode(hmac_sha256(&self.0, &msg))
-    }
-}
-
-impl std::fmt::Debug for CsrfKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CsrfKey(..)")
-    }
+fn hmac_of(key: &CsrfKey, purpose: &str, value: &str) -> String {
+    let mut msg = Vec::with_capacity(purpose.len() + value.len() + 16);
+    msg.extend_from_slice(b"tobira csrf\0");
+    msg.extend_from_slice(purpose.as_bytes());
+    msg.push(0);
+    msg.extend_from_slice(value.as_bytes());
+    URL_SAFE_NO_PAD.encode(hmac_sha256(key.expose(), &msg))
 }
 
 /// HMAC-SHA256 (RFC 2104).
@@ -87,7 +67,7 @@ fn session_of(app: &App, req: &Request) -> Option<String> {
 fn verified_cookie(app: &App, req: &Request) -> Option<String> {
     let c = web::named_cookie(req, &app.config, "csrf")?;
     let (nonce, mac) = c.split_once('.')?;
-    let expected = app.config.csrf_key.mac("cookie", nonce);
+    let expected = hmac_of(&app.config.csrf_key, "cookie", nonce);
     (nonce.len() >= 32 && ct_eq(mac.as_bytes(), expected.as_bytes())).then_some(c)
 }
 
@@ -95,7 +75,7 @@ impl Csrf {
     pub fn for_page(app: &App, req: &Request) -> Self {
         if let Some(session) = session_of(app, req) {
             return Self {
-                token: app.config.csrf_key.mac("session", &session),
+                token: hmac_of(&app.config.csrf_key, "session", &session),
                 fresh: false,
             };
         }
@@ -105,8 +85,8 @@ impl Csrf {
                 fresh: false,
             },
             None => {
-                let nonce = crate::random::secret_token(app.rng.as_ref());
-                let mac = app.config.csrf_key.mac("cookie", &nonce);
+                let nonce = tobira::random::secret_token(app.rng.as_ref());
+                let mac = hmac_of(&app.config.csrf_key, "cookie", &nonce);
                 Self {
                     token: format!("{nonce}.{mac}"),
                     fresh: true,
@@ -126,7 +106,7 @@ impl Csrf {
     /// the verified pre-sign-in cookie's value.
     pub fn check(app: &App, req: &Request, form_value: &str) -> Result<(), Error> {
         let expected = match session_of(app, req) {
-            Some(session) => Some(app.config.csrf_key.mac("session", &session)),
+            Some(session) => Some(hmac_of(&app.config.csrf_key, "session", &session)),
             None => verified_cookie(app, req),
         };
         match expected {
@@ -226,6 +206,6 @@ mod tests {
         assert!(CsrfKey::new(b"short").is_none());
         let k = CsrfKey::new(&[7; 32]).unwrap();
         assert_eq!(format!("{k:?}"), "CsrfKey(..)");
-        assert_ne!(k.mac("session", "a"), k.mac("cookie", "a"));
+        assert_ne!(hmac_of(&k, "session", "a"), hmac_of(&k, "cookie", "a"));
     }
 }

@@ -1,7 +1,7 @@
 //! HTTP at the edge, shared by every function: strict request parsing, the
 //! one mapping from [`Error`] to a response, cookies, CSRF and page headers.
 
-use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, SET_COOKIE};
+use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use serde::de::DeserializeOwned;
@@ -9,11 +9,11 @@ use serde::Serialize;
 
 pub use lambda_http::{Body, Request};
 
-use crate::app::{App, Ctx};
-use crate::config::Config;
 pub use crate::csrf::{cross_site_refusal, Csrf};
-use crate::error::Error;
-use crate::i18n::{t, Lang};
+use crate::i18n::Lang;
+use tobira::app::{App, Ctx};
+use tobira::config::Config;
+use tobira::error::Error;
 
 pub type Response = http::Response<Body>;
 
@@ -167,43 +167,6 @@ pub fn no_content() -> Response {
     r
 }
 
-/// The human text of an error, in the caller's language.
-pub fn error_message(e: &Error, lang: Lang) -> String {
-    let key = match e {
-        Error::Invalid { message, .. }
-        | Error::Conflict { message, .. }
-        | Error::Refused { message, .. } => return message.clone(),
-        Error::IdentityMismatch => "setup.mismatch",
-        Error::WeakPassword { .. } => "password.weak",
-        Error::InvalidToken => "setup.invalid_link",
-        Error::InvalidCredentials => "login.failed",
-        Error::InvalidCode => "mfa.invalid_code",
-        Error::NotSignedIn => "error.signin_required",
-        Error::Forbidden => "error.forbidden",
-        Error::NotFound => "error.not_found",
-        Error::Throttled { .. } => "setup.blocked",
-        Error::Unavailable { .. } => "error.unavailable",
-    };
-    t(lang, key).to_string()
-}
-
-/// THE mapping from an error to an API answer: status, stable code, message,
-/// extra fields and `Retry-After`.
-pub fn error_response(e: &Error, lang: Lang) -> Response {
-    let mut body = serde_json::json!({ "error": e.code(), "message": error_message(e, lang) });
-    if let Error::WeakPassword { unmet } = e {
-        body["unmet"] = serde_json::json!(unmet);
-    }
-    if let Some(s) = e.retry_after_s() {
-        body["retry_after_s"] = serde_json::json!(s);
-    }
-    let mut r = json(e.status(), &body);
-    if let Some(s) = e.retry_after_s() {
-        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
-    }
-    r
-}
-
 /// RST-1 / SET-1: run `work` and answer no sooner than `floor` after the
 /// request arrived, so that a mailed link (one call to the mail service)
 /// and no link take the same time as seen from outside. The floor is a
@@ -217,14 +180,6 @@ pub async fn paced<T>(floor: std::time::Duration, work: impl std::future::Future
     let out = work.await;
     tokio::time::sleep_until(deadline).await;
     out
-}
-
-/// The API answer for a domain result.
-pub fn api<T: Serialize>(result: Result<(u16, T), Error>, lang: Lang) -> Response {
-    match result {
-        Ok((status, v)) => json(status, &v),
-        Err(e) => error_response(&e, lang),
-    }
 }
 
 /// An HTML page with the headers every page gets: no caching, no framing, no
@@ -359,160 +314,5 @@ pub fn is_api(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")
 }
 
-pub fn not_found(app: &App, req: &Request) -> Response {
-    let lang = lang_of(req);
-    if is_api(req) {
-        error_response(&Error::NotFound, lang)
-    } else {
-        html(
-            404,
-            crate::pages::message(
-                lang,
-                req,
-                &app.config.brand,
-                t(lang, "error.title"),
-                t(lang, "error.not_found"),
-            ),
-        )
-    }
-}
-
-/// A page for an error that has no better page of its own.
-pub fn error_page(app: &App, req: &Request, e: &Error) -> Response {
-    let lang = lang_of(req);
-    let body = crate::pages::message(
-        lang,
-        req,
-        &app.config.brand,
-        t(lang, "error.title"),
-        &error_message(e, lang),
-    );
-    let mut r = html(e.status(), body);
-    if let Some(s) = e.retry_after_s() {
-        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
-    }
-    r
-}
-
-/// HTML escaping for text built outside templates (mail bodies).
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn status_of(e: Error) -> (u16, String, Option<String>) {
-        let r = error_response(&e, Lang::En);
-        let retry = r
-            .headers()
-            .get(RETRY_AFTER)
-            .map(|v| v.to_str().unwrap().to_string());
-        let body: serde_json::Value = serde_json::from_slice(r.body().as_ref()).unwrap();
-        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
-        (
-            r.status().as_u16(),
-            body["error"].as_str().unwrap().to_string(),
-            retry,
-        )
-    }
-
-    // One test per status: the whole mapping lives in `Error::status`/`code`.
-    #[test]
-    fn maps_400() {
-        assert_eq!(
-            status_of(Error::invalid("invalid_json", "x")),
-            (400, "invalid_json".into(), None)
-        );
-        assert_eq!(status_of(Error::IdentityMismatch).0, 400);
-        assert_eq!(status_of(Error::InvalidToken).1, "invalid_token");
-        let r = error_response(
-            &Error::WeakPassword {
-                unmet: vec!["length", "digit"],
-            },
-            Lang::Ja,
-        );
-        let body: serde_json::Value = serde_json::from_slice(r.body().as_ref()).unwrap();
-        assert_eq!(body["unmet"], serde_json::json!(["length", "digit"]));
-    }
-    #[test]
-    fn maps_401() {
-        assert_eq!(
-            status_of(Error::InvalidCredentials),
-            (401, "invalid_credentials".into(), None)
-        );
-        assert_eq!(
-            status_of(Error::NotSignedIn),
-            (401, "not_signed_in".into(), None)
-        );
-    }
-    #[test]
-    fn maps_403() {
-        assert_eq!(status_of(Error::Forbidden), (403, "forbidden".into(), None));
-        assert_eq!(
-            status_of(Error::Refused {
-                code: "file_in_legacy_system",
-                message: "x".into()
-            }),
-            (403, "file_in_legacy_system".into(), None)
-        );
-    }
-    #[test]
-    fn maps_404() {
-        assert_eq!(status_of(Error::NotFound), (404, "not_found".into(), None));
-    }
-    #[test]
-    fn maps_409() {
-        assert_eq!(
-            status_of(Error::Conflict {
-                code: "not_pending",
-                message: "m".into()
-            })
-            .0,
-            409
-        );
-    }
-    #[test]
-    fn maps_429_with_retry_after() {
-        assert_eq!(
-            status_of(Error::Throttled {
-                retry_after_s: Some(60)
-            }),
-            (429, "too_many_attempts".into(), Some("60".into()))
-        );
-        assert_eq!(
-            status_of(Error::Throttled {
-                retry_after_s: None
-            })
-            .2,
-            None
-        );
-    }
-    #[test]
-    fn maps_503_with_retry_after() {
-        assert_eq!(
-            status_of(Error::Unavailable { what: "store" }),
-            (503, "temporarily_unavailable".into(), Some("5".into()))
-        );
-    }
-
-    #[test]
-    fn escapes_html() {
-        assert_eq!(
-            escape("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
-    }
-}
+pub use crate::errors::{api, error_message, error_page, error_response, not_found, status};
+pub use tobira::messages::escape;

@@ -200,7 +200,7 @@ pub fn password(
     req: &Request,
     brand: &str,
     csrf: &str,
-    preset: crate::password::Preset,
+    preset: tobira::password::Preset,
     unmet: &[&str],
     error: Option<&str>,
 ) -> String {
@@ -223,7 +223,7 @@ pub fn password(
 pub fn password_reset(
     lang: Lang,
     req: &Request,
-    config: &crate::config::Config,
+    config: &tobira::config::Config,
     csrf: &str,
     token: &str,
     unmet: &[&str],
@@ -246,7 +246,7 @@ pub fn password_reset(
 /// PW-5: the change-password form of a signed-in user.
 pub fn password_change(
     f: &Frame<'_>,
-    preset: crate::password::Preset,
+    preset: tobira::password::Preset,
     unmet: &[&str],
     error: Option<&str>,
 ) -> String {
@@ -264,7 +264,7 @@ pub fn password_change(
     })
 }
 
-fn rule_lines(lang: Lang, preset: crate::password::Preset, unmet: &[&str]) -> Vec<RuleLine> {
+fn rule_lines(lang: Lang, preset: tobira::password::Preset, unmet: &[&str]) -> Vec<RuleLine> {
     let r = preset.rules();
     let mut rules = vec![RuleLine {
         code: "length",
@@ -274,7 +274,7 @@ fn rule_lines(lang: Lang, preset: crate::password::Preset, unmet: &[&str]) -> Ve
         },
         unmet: unmet.contains(&"length"),
     }];
-    let codes = crate::password::all_rules(preset);
+    let codes = tobira::password::all_rules(preset);
     for c in codes.into_iter().skip(1) {
         rules.push(RuleLine {
             code: c,
@@ -464,7 +464,7 @@ struct EnrollPage<'a> {
 pub struct EnrollChoice<'a> {
     pub login_id: &'a str,
     /// The methods this user may enrol now.
-    pub methods: &'a [crate::mfa::Method],
+    pub methods: &'a [tobira::mfa::Method],
     /// The user's methods: marked as in use, their button sets one up
     /// again (a new authenticator replaces the old one).
     pub enrolled: &'a [String],
@@ -623,13 +623,13 @@ struct TotpPage<'a> {
     title: &'static str,
     switch_href: String,
     csrf: &'a str,
-    qr_svg: &'a str,
+    qr_svg: String,
     secret_grouped: String,
     error: Option<&'a str>,
 }
 
 /// MFA-4: the QR code (inline SVG), the key as text, and the confirming code.
-pub fn enroll_totp(f: &Frame<'_>, setup: &crate::mfa::TotpSetup, error: Option<&str>) -> String {
+pub fn enroll_totp(f: &Frame<'_>, setup: &tobira::mfa::TotpSetup, error: Option<&str>) -> String {
     let secret_grouped = setup
         .secret
         .as_bytes()
@@ -643,7 +643,7 @@ pub fn enroll_totp(f: &Frame<'_>, setup: &crate::mfa::TotpSetup, error: Option<&
         title: t(f.lang, "totp.title"),
         switch_href: switch_href(f.req, f.lang),
         csrf: f.csrf,
-        qr_svg: &setup.qr_svg,
+        qr_svg: crate::qr::qr_svg(&setup.otpauth_uri),
         secret_grouped,
         error,
     })
@@ -729,7 +729,7 @@ struct CodePage<'a> {
 
 /// The code that proves a new e-mail or SMS method (MFA-3, MFA-6).
 pub struct EnrolCode<'a> {
-    pub channel: crate::mfa::Channel,
+    pub channel: tobira::mfa::Channel,
     pub destination: String,
     pub resend_in_s: u64,
     /// SMS: the number's country and national part, to resend to it.
@@ -739,7 +739,7 @@ pub struct EnrolCode<'a> {
 }
 
 pub fn enroll_code(f: &Frame<'_>, c: &EnrolCode<'_>) -> String {
-    use crate::mfa::Channel;
+    use tobira::mfa::Channel;
     let (title, action, ch) = match c.channel {
         Channel::Email => ("email.title", "/enroll/email", "email"),
         Channel::Sms => ("sms.verify_title", "/otp/sms/verify", "sms"),
@@ -856,7 +856,7 @@ struct DashboardPage<'a> {
 
 /// The signed-in home page.
 pub struct Dashboard<'a> {
-    pub user: &'a crate::model::User,
+    pub user: &'a tobira::model::User,
     pub recovery_left: usize,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
@@ -920,7 +920,7 @@ struct CasesPage<'a> {
 
 /// CASE-4: what the list page shows and how it was asked for.
 pub struct CaseList<'a> {
-    pub page: &'a crate::cases::CasePage,
+    pub page: &'a tobira::cases::CasePage,
     pub action_needed: bool,
     pub q: &'a str,
     pub paged: bool,
@@ -1021,12 +1021,12 @@ pub struct CaseForm<'a> {
 
 pub fn case_new(
     f: &Frame<'_>,
-    policy: &crate::config::CasePolicy,
+    policy: &tobira::config::CasePolicy,
     form: &CaseForm<'_>,
     refused: Option<&str>,
     error: Option<&str>,
 ) -> String {
-    use crate::cases::Kind;
+    use tobira::cases::Kind;
     let lang = f.lang;
     let kind = if form.kind.is_empty() {
         Kind::Inquiry.as_str()
@@ -1102,12 +1102,12 @@ struct CasePage<'a> {
 /// CASE-3 / CASE-5: a case with its comments and what the customer may do.
 pub fn case(
     f: &Frame<'_>,
-    d: &crate::cases::CaseDetail,
+    d: &tobira::cases::CaseDetail,
     body_max: usize,
     notice: Option<&str>,
     error: Option<&str>,
 ) -> String {
-    use crate::cases::{transition, Author, Move};
+    use tobira::cases::{transition, Author, Move};
     let lang = f.lang;
     let c = &d.case;
     render(&CasePage {

@@ -1,0 +1,20 @@
+//! tobira's web edge, shared by every function: the request parsed strictly
+//! (`web`), CSRF and cross-site refusal (`csrf`), the route table with the
+//! session stages each route serves (`routes`), the one mapping from a
+//! domain error to an answer (`errors`), pages and their templates (`pages`,
+//! `views`, `templates/`) and the QR image (`qr`). The domain (`tobira`)
+//! knows none of this.
+
+pub mod csrf;
+pub mod errors;
+pub mod i18n;
+pub mod pages;
+pub mod qr;
+pub mod routes;
+pub mod views;
+pub mod web;
+
+/// Log lines as JSON for CloudWatch, without ANSI colours, at `RUST_LOG` level.
+pub fn init_tracing() {
+    lambda_http::tracing::init_default_subscriber();
+}
