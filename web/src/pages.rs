@@ -1,5 +1,5 @@
 //! Pages (SES-3): server-rendered HTML, Japanese and English, no JavaScript,
-//! forms that post. Templates are in `shared/templates/` (askama: escaped
+//! forms that post. Templates are in `web/templates/` (askama: escaped
 //! by default, checked at compile time).
 
 use askama::Template;
