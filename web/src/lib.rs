@@ -5,6 +5,8 @@
 //! `views`, `templates/`) and the QR image (`qr`). The domain (`tobira`)
 //! knows none of this.
 
+pub mod call;
+pub mod codes;
 pub mod csrf;
 pub mod errors;
 pub mod i18n;

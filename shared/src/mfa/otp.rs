@@ -56,6 +56,29 @@ impl Purpose {
             )),
         }
     }
+
+    /// MFA-6: the number a code goes to. Enrolling SMS proves the number
+    /// typed; a sign-in code goes to the enrolled number, and an e-mail code
+    /// to the registered address: neither takes a number.
+    pub fn number_to_prove(
+        self,
+        channel: Channel,
+        phone: Option<&str>,
+        country: Option<&str>,
+    ) -> Result<Option<Phone>> {
+        match (channel, self, phone) {
+            (Channel::Sms, Self::Enroll, Some(p)) => Phone::parse(p, country).map(Some),
+            (Channel::Sms, Self::Enroll, None) => Err(Error::invalid(
+                "phone_required",
+                "enter the mobile number to prove",
+            )),
+            (_, _, None) => Ok(None),
+            (_, _, Some(_)) => Err(Error::invalid(
+                "unexpected_phone",
+                "a sign-in code goes to the enrolled number; leave phone out",
+            )),
+        }
+    }
 }
 
 /// The stored code (`SESSION#<hash>` / `OTP#<channel>`).

@@ -1,0 +1,116 @@
+//! The codes journey's one use case at the edge: "send a code" (MFA-3,
+//! MFA-6), by e-mail (`send-mail-otp`) or SMS (`sms-otp`), for the page and
+//! the JSON client alike. The two Lambdas and their routes stay apart, as
+//! the deployment wants; the handler is this one.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use tobira::mfa::{Channel, Purpose};
+use tobira::App;
+
+use crate::call::Call;
+use crate::views;
+use crate::web::{self, Response};
+
+/// What "send a code" takes, whatever the channel.
+pub struct SendInput {
+    pub purpose: String,
+    pub phone: Option<String>,
+    pub country: Option<String>,
+    /// MFA-8: adding the method from a signed-in session, when the last
+    /// proof is not fresh.
+    pub password: Option<String>,
+}
+
+/// `POST /otp/email`, `/api/otp/email`: no number.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSend {
+    purpose: String,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+impl From<EmailSend> for SendInput {
+    fn from(b: EmailSend) -> Self {
+        Self {
+            purpose: b.purpose,
+            phone: None,
+            country: None,
+            password: b.password,
+        }
+    }
+}
+
+/// `POST /otp/sms`, `/api/otp/sms`: the number to prove, when enrolling.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSend {
+    purpose: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+impl From<SmsSend> for SendInput {
+    fn from(b: SmsSend) -> Self {
+        Self {
+            purpose: b.purpose,
+            phone: b.phone,
+            country: b.country,
+            password: b.password,
+        }
+    }
+}
+
+/// Send a code on `channel`: parse → one domain call → 202 with the code's
+/// timing, or back to the page that takes the code.
+pub async fn send<B: DeserializeOwned + Into<SendInput>>(
+    app: &App,
+    call: &Call<'_>,
+    channel: Channel,
+) -> Response {
+    let input: SendInput = match call.input::<B>(app) {
+        Ok(b) => b.into(),
+        Err(e) => return call.refuse(app, &e),
+    };
+    let purpose = match Purpose::parse(&input.purpose) {
+        Ok(p) => p,
+        Err(e) => return call.refuse(app, &e),
+    };
+    let sent =
+        match purpose.number_to_prove(channel, input.phone.as_deref(), input.country.as_deref()) {
+            Ok(phone) => {
+                app.send_code(
+                    call.session(),
+                    channel,
+                    purpose,
+                    phone,
+                    input.password.as_deref(),
+                    &call.ctx,
+                )
+                .await
+            }
+            // The number as typed comes back with what is wrong with it.
+            Err(e) if !call.is_json() => {
+                let msg = web::error_message(&e, call.lang);
+                let country = input.country.as_deref().unwrap_or("81");
+                let typed = input.phone.as_deref().unwrap_or("");
+                return views::enroll_sms(app, call.req, 400, country, typed, Some(&msg)).await;
+            }
+            Err(e) => Err(e),
+        };
+    if call.is_json() {
+        return web::api(sent.map(|s| (202, s)), call.lang);
+    }
+    let (back, start) = match (channel, purpose) {
+        (Channel::Email, Purpose::Login) => ("/login/mfa?method=email", "/enroll"),
+        (Channel::Email, Purpose::Enroll) => ("/enroll/email", "/enroll"),
+        (Channel::Sms, Purpose::Login) => ("/login/mfa?method=sms", "/enroll/sms"),
+        (Channel::Sms, Purpose::Enroll) => ("/enroll/sms/verify", "/enroll/sms"),
+    };
+    views::after_send(app, call.req, sent, purpose, back, start).await
+}
