@@ -9,6 +9,16 @@ use crate::session::Stage;
 use crate::softlock::Attempt;
 use crate::store::get_as;
 
+/// A sign-in as typed, with the cookies it came with.
+pub struct SignIn<'a> {
+    pub login_id: &'a str,
+    pub password: &'a str,
+    /// The remembered-device cookie (MFA-7).
+    pub device: Option<&'a str>,
+    /// The session cookie the browser still holds, if any.
+    pub previous: Option<&'a str>,
+}
+
 #[derive(Debug)]
 pub struct SignedIn {
     /// The new session's cookie value.
@@ -52,6 +62,24 @@ impl App {
     /// limit (LOG-2); a login ID nobody holds has a counter of its own.
     pub async fn login(&self, login_id: &str, pw: &Password, ctx: &Ctx) -> Result<SignedIn> {
         self.login_with_device(login_id, pw, None, ctx).await
+    }
+
+    // SES-1: a session is new at sign-in (the rule's home is the cookie, web/src/web.rs).
+    /// LOG-1..4 as the edge receives a sign-in: the password as typed (one
+    /// that no password could be is a wrong one), the remembered-device
+    /// cookie, and the session the browser still holds, which a sign-in
+    /// never continues (SES-1): it ends once the new one exists.
+    pub async fn sign_in(&self, s: SignIn<'_>, ctx: &Ctx) -> Result<SignedIn> {
+        let pw = Password::parse(s.password).map_err(|_| Error::InvalidCredentials)?;
+        let signed = self
+            .login_with_device(s.login_id, &pw, s.device, ctx)
+            .await?;
+        if let Some(old) = s.previous {
+            // Best effort: the new session stands even if the old one's
+            // record cannot be removed now (it dies by its timeouts).
+            let _ = self.logout(old, ctx).await;
+        }
+        Ok(signed)
     }
 
     // home of LOG-1, LOG-3, LOG-4, MFA-1

@@ -1,14 +1,16 @@
 //! The `login` function: sign-in (LOG-1..4), the second-factor challenge
 //! (MFA-3..8), the terms (TOS-1), the dashboard, `GET /api/me`, remembered
-//! devices and sign-out (SES-1, SES-2).
+//! devices and sign-out (SES-1, SES-2). One handler per use case serves the
+//! page and the JSON client (`tobira_web::call`).
 
 use serde::{Deserialize, Serialize};
-use tobira::ids::Password;
+use tobira::login::SignIn;
 use tobira::mfa::Proof;
 use tobira::session::Stage;
 use tobira::{App, Error};
+use tobira_web::call::Call;
 use tobira_web::i18n::t;
-use tobira_web::views::{self, session_cookie, with_device, with_session, without_session};
+use tobira_web::views::{self, with_device, with_session, without_session};
 use tobira_web::web::{self, Request, Response};
 
 pub async fn handle(app: &App, req: Request) -> Response {
@@ -16,89 +18,52 @@ pub async fn handle(app: &App, req: Request) -> Response {
     if let Some(refused) = web::cross_site_refusal(app, &req) {
         return refused;
     }
+    let call = Call::new(app, &req);
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/") => views::dashboard(app, &req, 200, None).await,
         ("GET", "/login") => {
-            let lang = web::lang_of(&req);
             let notice = match web::query_param(&req, "setup").as_deref() {
-                Some("done") => Some(t(lang, "login.setup_done")),
+                Some("done") => Some(t(call.lang, "login.setup_done")),
                 _ => views::flash(&req, "notice"),
             };
-            login_page(app, &req, 200, None, notice, "")
+            login_page(app, &call, 200, None, notice, "")
         }
-        ("POST", "/login") => login_form(app, &req).await,
-        ("POST", "/logout") => logout_form(app, &req).await,
+        ("POST", "/login" | "/api/login") => login(app, &call).await,
         ("GET", "/login/mfa") => {
             let method = web::query_param(&req, "method");
             views::challenge(app, &req, 200, method.as_deref(), None).await
         }
-        ("POST", "/login/mfa") => mfa_form(app, &req).await,
+        ("POST", "/login/mfa" | "/api/login/mfa") => second_factor(app, &call).await,
         ("GET", "/terms") => views::terms(app, &req, 200, None).await,
-        ("POST", "/terms") => terms_form(app, &req).await,
-        ("POST", "/devices/forget") => forget_form(app, &req).await,
-        ("POST", "/api/login") => api_login(app, &req).await,
-        ("POST", "/api/login/mfa") => api_mfa(app, &req).await,
-        ("POST", "/api/terms/accept") => api_terms(app, &req).await,
-        ("POST", "/api/devices/forget") => api_forget(app, &req).await,
-        ("GET", "/api/me") => api_me(app, &req).await,
-        ("POST", "/api/logout") => api_logout(app, &req).await,
+        ("POST", "/terms" | "/api/terms/accept") => terms(app, &call).await,
+        ("POST", "/devices/forget" | "/api/devices/forget") => forget(app, &call).await,
+        ("GET", "/api/me") => me(app, &call).await,
+        ("POST", "/logout" | "/api/logout") => logout(app, &call).await,
         _ => web::not_found(app, &req),
     }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LoginBody {
+struct LoginInput {
     login_id: String,
     password: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LoginForm {
-    csrf: String,
-    login_id: String,
-    password: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CsrfForm {
-    csrf: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MfaBody {
+struct MfaInput {
     method: String,
     code: String,
+    /// MFA-7; the page's checkbox sends `true`.
     #[serde(default)]
     remember_device: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MfaForm {
-    csrf: String,
-    method: String,
-    code: String,
-    #[serde(default)]
-    remember_device: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TermsBody {
+struct TermsInput {
     version: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TermsForm {
-    csrf: String,
-    version: String,
-    #[serde(default)]
-    agree: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -116,69 +81,33 @@ struct Next {
 
 fn login_page(
     app: &App,
-    req: &Request,
+    call: &Call<'_>,
     status: u16,
     error: Option<&str>,
     notice: Option<&str>,
     login_id: &str,
 ) -> Response {
-    let lang = web::lang_of(req);
     let brand = &app.config.brand;
-    web::page(app, req, status, |csrf| {
-        tobira_web::pages::login(lang, req, brand, csrf, error, notice, login_id)
+    web::page(app, call.req, status, |csrf| {
+        tobira_web::pages::login(call.lang, call.req, brand, csrf, error, notice, login_id)
     })
 }
 
-/// SES-1: a sign-in never continues an earlier session: it is ended.
-async fn end_previous(app: &App, req: &Request) {
-    if let Some(old) = session_cookie(app, req) {
-        let _ = app.logout(&old, &web::ctx(req)).await;
-    }
-}
-
-async fn sign_in(
-    app: &App,
-    req: &Request,
-    login_id: &str,
-    password: &str,
-) -> Result<tobira::login::SignedIn, Error> {
-    let pw = Password::parse(password).map_err(|_| Error::InvalidCredentials)?;
-    let device = web::named_cookie(req, &app.config, "device");
-    let signed = app
-        .login_with_device(login_id, &pw, device.as_deref(), &web::ctx(req))
-        .await?;
-    end_previous(app, req).await;
-    Ok(signed)
-}
-
-async fn login_form(app: &App, req: &Request) -> Response {
-    let form: LoginForm = match web::checked_form(app, req, |f: &LoginForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+/// LOG-1..4: the password step.
+async fn login(app: &App, call: &Call<'_>) -> Response {
+    let input: LoginInput = match call.input(app) {
+        Ok(i) => i,
+        Err(e) => return call.refuse(app, &e),
     };
-    match sign_in(app, req, &form.login_id, &form.password).await {
-        Ok(s) => with_session(app, web::redirect(views::stage_path(s.stage)), &s.session),
-        Err(e @ Error::InvalidCredentials) => login_page(
-            app,
-            req,
-            401,
-            Some(&web::error_message(&e, web::lang_of(req))),
-            None,
-            &form.login_id,
-        ),
-        Err(e) => web::error_page(app, req, &e),
-    }
-}
-
-async fn api_login(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
-    let result = async {
-        let body: LoginBody = web::json_body(req)?;
-        sign_in(app, req, &body.login_id, &body.password).await
-    }
-    .await;
-    match result {
-        Ok(s) => {
+    let device = web::named_cookie(call.req, &app.config, "device");
+    let sign_in = SignIn {
+        login_id: &input.login_id,
+        password: &input.password,
+        device: device.as_deref(),
+        previous: call.session(),
+    };
+    match (app.sign_in(sign_in, &call.ctx).await, call.is_json()) {
+        (Ok(s), true) => {
             let next = Next {
                 next: s.stage.next(),
                 methods: if s.stage == Stage::Mfa {
@@ -191,140 +120,107 @@ async fn api_login(app: &App, req: &Request) -> Response {
             };
             with_session(app, web::json(200, &next), &s.session)
         }
-        Err(e) => web::error_response(&e, lang),
+        (Ok(s), false) => with_session(app, web::redirect(views::stage_path(s.stage)), &s.session),
+        (Err(e @ Error::InvalidCredentials), false) => {
+            let msg = web::error_message(&e, call.lang);
+            login_page(app, call, 401, Some(&msg), None, &input.login_id)
+        }
+        (Err(e), _) => call.refuse(app, &e),
     }
 }
 
-async fn mfa_form(app: &App, req: &Request) -> Response {
-    let form: MfaForm = match web::checked_form(app, req, |f: &MfaForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+/// MFA-3..7: the second step.
+async fn second_factor(app: &App, call: &Call<'_>) -> Response {
+    let input: MfaInput = match call.input(app) {
+        Ok(i) => i,
+        Err(e) => return call.refuse(app, &e),
     };
-    let lang = web::lang_of(req);
-    let token = session_cookie(app, req);
-    let result = async {
-        let proof = Proof::parse(&form.method)?;
-        let remember = form.remember_device.as_deref() == Some("true");
-        app.verify_second_factor(
-            token.as_deref(),
-            proof,
-            &form.code,
-            remember,
-            &web::ctx(req),
-        )
-        .await
-    }
-    .await;
-    match result {
-        Ok(a) => {
-            let r = with_session(app, web::redirect(views::stage_path(a.stage)), &a.session);
-            with_device(app, r, a.device.as_deref())
+    let result = match Proof::parse(&input.method) {
+        Ok(proof) => {
+            app.verify_second_factor(
+                call.session(),
+                proof,
+                &input.code,
+                input.remember_device,
+                &call.ctx,
+            )
+            .await
         }
-        Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
-            let msg = web::error_message(&e, lang);
-            views::challenge(app, req, web::status(&e), Some(&form.method), Some(&msg)).await
-        }
-        Err(e) => views::refused_or_locked(app, req, &e).await,
-    }
-}
-
-async fn api_mfa(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
-    let token = session_cookie(app, req);
-    let result = async {
-        let body: MfaBody = web::json_body(req)?;
-        let proof = Proof::parse(&body.method)?;
-        app.verify_second_factor(
-            token.as_deref(),
-            proof,
-            &body.code,
-            body.remember_device,
-            &web::ctx(req),
-        )
-        .await
-    }
-    .await;
-    match result {
-        Ok(a) => {
-            let mut body = serde_json::json!({ "next": a.stage.next() });
-            if a.stage == Stage::Terms {
-                body["terms_version"] = serde_json::json!(app.config.terms_version);
-            }
-            let r = with_session(app, web::json(200, &body), &a.session);
-            with_device(app, r, a.device.as_deref())
+        Err(e) => Err(e),
+    };
+    match (result, call.is_json()) {
+        (Ok(a), json) => {
+            let r = if json {
+                let mut body = serde_json::json!({ "next": a.stage.next() });
+                if a.stage == Stage::Terms {
+                    body["terms_version"] = serde_json::json!(app.config.terms_version);
+                }
+                web::json(200, &body)
+            } else {
+                web::redirect(views::stage_path(a.stage))
+            };
+            with_device(app, with_session(app, r, &a.session), a.device.as_deref())
         }
         // A fifth failure ends the half session (LOG-2): so does its cookie.
-        Err(e) => views::clear_if_ended(app, req, web::error_response(&e, lang)).await,
-    }
-}
-
-async fn terms_form(app: &App, req: &Request) -> Response {
-    let form: TermsForm = match web::checked_form(app, req, |f: &TermsForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
-    };
-    let lang = web::lang_of(req);
-    if form.agree.as_deref() != Some("true") {
-        return views::terms(app, req, 400, Some(t(lang, "terms.agree"))).await;
-    }
-    let token = session_cookie(app, req);
-    match app
-        .accept_terms(token.as_deref(), &form.version, &web::ctx(req))
-        .await
-    {
-        Ok(()) => web::redirect("/"),
-        Err(Error::Conflict { .. }) => {
-            views::terms(app, req, 409, Some(t(lang, "terms.changed"))).await
+        (Err(e), true) => {
+            views::clear_if_ended(app, call.req, web::error_response(&e, call.lang)).await
         }
-        Err(e) => views::session_refused(app, req, &e).await,
+        (Err(e @ (Error::InvalidCode | Error::Invalid { .. })), false) => {
+            let msg = web::error_message(&e, call.lang);
+            let status = web::status(&e);
+            views::challenge(app, call.req, status, Some(&input.method), Some(&msg)).await
+        }
+        (Err(e), false) => views::refused_or_locked(app, call.req, &e).await,
     }
 }
 
-async fn api_terms(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
-    let token = session_cookie(app, req);
+/// TOS-1: accepting the current terms (the page asks for a ticked box).
+async fn terms(app: &App, call: &Call<'_>) -> Response {
+    let (input, page) = match call.input_with::<TermsInput>(app, &["agree"]) {
+        Ok(i) => i,
+        Err(e) => return call.refuse(app, &e),
+    };
+    if !call.is_json() && !page.ticked("agree") {
+        return views::terms(app, call.req, 400, Some(t(call.lang, "terms.agree"))).await;
+    }
+    let result = app
+        .accept_terms(call.session(), &input.version, &call.ctx)
+        .await;
+    match (result, call.is_json()) {
+        (result, true) => web::api(
+            result.map(|()| (200, serde_json::json!({ "next": "done" }))),
+            call.lang,
+        ),
+        (Ok(()), false) => web::redirect("/"),
+        (Err(Error::Conflict { .. }), false) => {
+            views::terms(app, call.req, 409, Some(t(call.lang, "terms.changed"))).await
+        }
+        (Err(e), false) => views::session_refused(app, call.req, &e).await,
+    }
+}
+
+/// MFA-7: forgetting every remembered device.
+async fn forget(app: &App, call: &Call<'_>) -> Response {
+    if let Err(e) = call.no_input(app) {
+        return call.refuse(app, &e);
+    }
+    match (
+        app.forget_devices(call.session(), &call.ctx).await,
+        call.is_json(),
+    ) {
+        (Ok(()), true) => web::no_content(),
+        (Ok(()), false) => web::redirect("/?notice=forgotten"),
+        (Err(e), true) => web::error_response(&e, call.lang),
+        (Err(e), false) => views::session_refused(app, call.req, &e).await,
+    }
+}
+
+/// SES-2: who is signed in, or only where a half sign-in stands.
+async fn me(app: &App, call: &Call<'_>) -> Response {
     let result = async {
-        let body: TermsBody = web::json_body(req)?;
-        app.accept_terms(token.as_deref(), &body.version, &web::ctx(req))
-            .await?;
-        Ok((200, serde_json::json!({ "next": "done" })))
-    }
-    .await;
-    web::api(result, lang)
-}
-
-async fn forget_form(app: &App, req: &Request) -> Response {
-    if let Err(e) = web::checked_form(app, req, |f: &CsrfForm| &f.csrf) {
-        return web::error_page(app, req, &e);
-    }
-    let token = session_cookie(app, req);
-    match app.forget_devices(token.as_deref(), &web::ctx(req)).await {
-        Ok(()) => web::redirect("/?notice=forgotten"),
-        Err(e) => views::session_refused(app, req, &e).await,
-    }
-}
-
-async fn api_forget(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
-    let token = session_cookie(app, req);
-    let result = async {
-        web::empty_body(req)?;
-        app.forget_devices(token.as_deref(), &web::ctx(req)).await
-    }
-    .await;
-    match result {
-        Ok(()) => web::no_content(),
-        Err(e) => web::error_response(&e, lang),
-    }
-}
-
-async fn api_me(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
-    let result = async {
-        let cookie = session_cookie(app, req);
         let s = app
             .signed(
-                cookie.as_deref(),
+                call.session(),
                 &[Stage::Mfa, Stage::Enroll, Stage::Terms, Stage::Full],
             )
             .await?;
@@ -369,30 +265,23 @@ async fn api_me(app: &App, req: &Request) -> Response {
         ))
     }
     .await;
-    web::api(result, lang)
+    web::api(result, call.lang)
 }
 
-async fn api_logout(app: &App, req: &Request) -> Response {
-    let ctx = web::ctx(req);
-    if let Err(e) = web::empty_body(req) {
-        return web::error_response(&e, ctx.lang);
+/// SES-1: sign-out ends the session and its cookie.
+async fn logout(app: &App, call: &Call<'_>) -> Response {
+    if let Err(e) = call.no_input(app) {
+        return call.refuse(app, &e);
     }
-    if let Some(token) = session_cookie(app, req) {
-        if let Err(e) = app.logout(&token, &ctx).await {
-            return web::error_response(&e, ctx.lang);
+    if let Some(token) = call.session() {
+        if let Err(e) = app.logout(token, &call.ctx).await {
+            return call.refuse(app, &e);
         }
     }
-    without_session(app, web::no_content())
-}
-
-async fn logout_form(app: &App, req: &Request) -> Response {
-    if let Err(e) = web::checked_form(app, req, |f: &CsrfForm| &f.csrf) {
-        return web::error_page(app, req, &e);
-    }
-    if let Some(token) = session_cookie(app, req) {
-        if let Err(e) = app.logout(&token, &web::ctx(req)).await {
-            return web::error_page(app, req, &e);
-        }
-    }
-    without_session(app, web::redirect("/login"))
+    let done = if call.is_json() {
+        web::no_content()
+    } else {
+        web::redirect("/login")
+    };
+    without_session(app, done)
 }
