@@ -17,7 +17,7 @@ use crate::legacy_hash;
 use crate::model::{keys, LoginRef, User, UserState};
 use crate::password;
 use crate::random::{secret_token, token_hash};
-use crate::session::Session;
+use crate::session::{Session, Stage};
 use crate::softlock::Attempt;
 use crate::store::{get_as, Cond, StoreError, Write};
 
@@ -122,6 +122,27 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// CLM-1..3 as the edge receives a claim: the legacy password as typed
+    /// (one that no password could be is a wrong one: same answer), and the
+    /// session cookie. A full session links to the signed-in account (CLM-3);
+    /// anything else (no cookie, expired, half signed in) claims as a new
+    /// registration. A store fault is not taken for "signed out".
+    pub async fn claim_with_cookie(
+        &self,
+        service_id: &str,
+        password: &str,
+        session: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<Claimed> {
+        let signed_in = match self.session_at(session, &[Stage::Full]).await {
+            Ok(s) => Some(s),
+            Err(e @ Error::Unavailable { .. }) => return Err(e),
+            Err(_) => None,
+        };
+        let pw = Password::parse(password).map_err(|_| Error::InvalidCredentials)?;
+        self.claim(service_id, &pw, signed_in.as_ref(), ctx).await
     }
 
     // home of CLM-1

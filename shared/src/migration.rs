@@ -13,6 +13,7 @@
 //! the staged record's version — so a retry after any fault either finds the
 //! record done or does it once.
 
+mod portal;
 mod run;
 mod window;
 

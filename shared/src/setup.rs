@@ -233,6 +233,21 @@ impl App {
         .ok_or(Error::NotSignedIn)
     }
 
+    /// SET-3 as the edge receives it: the password as typed (one that no
+    /// password could be is too short) and the grant cookie, if any.
+    pub async fn set_first_password(
+        &self,
+        grant: Option<&str>,
+        password: &str,
+        ctx: &Ctx,
+    ) -> Result<()> {
+        let pw = Password::parse(password).map_err(|_| Error::WeakPassword {
+            unmet: vec!["length"],
+        })?;
+        let grant = grant.ok_or(Error::NotSignedIn)?;
+        self.set_initial_password(grant, &pw, ctx).await
+    }
+
     // home of SET-3
     /// SET-3: the first password. The setup link is used up only now, and
     /// only once: the user's version, the token and the grant are all

@@ -57,7 +57,11 @@ pub fn error_response(e: &Error, lang: Lang) -> Response {
     if let Some(s) = e.retry_after_s() {
         body["retry_after_s"] = serde_json::json!(s);
     }
-    let mut r = json(status(e), &body);
+    with_retry_after(json(status(e), &body), e)
+}
+
+/// `Retry-After` on any answer to `e`, where the error may say it.
+pub fn with_retry_after(mut r: Response, e: &Error) -> Response {
     if let Some(s) = e.retry_after_s() {
         r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
     }
@@ -100,11 +104,7 @@ pub fn error_page(app: &App, req: &Request, e: &Error) -> Response {
         t(lang, "error.title"),
         &error_message(e, lang),
     );
-    let mut r = html(status(e), body);
-    if let Some(s) = e.retry_after_s() {
-        r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(s));
-    }
-    r
+    with_retry_after(html(status(e), body), e)
 }
 
 #[cfg(test)]

@@ -314,5 +314,7 @@ pub fn is_api(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")
 }
 
-pub use crate::errors::{api, error_message, error_page, error_response, not_found, status};
+pub use crate::errors::{
+    api, error_message, error_page, error_response, not_found, status, with_retry_after,
+};
 pub use tobira::messages::escape;

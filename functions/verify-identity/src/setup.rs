@@ -1,0 +1,183 @@
+//! SET-1..3: the setup link's page, the identity check, the first password
+//! and new setup links.
+
+use serde::Deserialize;
+use tobira::{App, Error};
+use tobira_web::call::Call;
+use tobira_web::i18n::t;
+use tobira_web::pages::IdentityForm;
+use tobira_web::web::{self, Response};
+
+/// SET-2 → SET-3: the proof of identity, for the password step.
+const GRANT: &str = "grant";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyInput {
+    token: String,
+    email: String,
+    name: String,
+    phone: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordInput {
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResendInput {
+    login_id: String,
+    email: String,
+}
+
+fn identity_page(
+    app: &App,
+    call: &Call<'_>,
+    status: u16,
+    form: &IdentityForm<'_>,
+    error: Option<&str>,
+) -> Response {
+    web::page(app, call.req, status, |csrf| {
+        tobira_web::pages::setup(call.lang, call.req, &app.config.brand, csrf, form, error)
+    })
+}
+
+/// SET-1: the page a setup link opens.
+pub async fn link_page(app: &App, call: &Call<'_>) -> Response {
+    let token = web::query_param(call.req, "token").unwrap_or_default();
+    match app.check_setup_token(&token).await {
+        Ok(()) => {
+            let form = IdentityForm {
+                token: &token,
+                email: "",
+                name: "",
+                phone: "",
+            };
+            identity_page(app, call, 200, &form, None)
+        }
+        Err(e) => call.refuse(app, &e),
+    }
+}
+
+/// SET-2: the identity check; its grant is a short-lived cookie.
+pub async fn verify(app: &App, call: &Call<'_>) -> Response {
+    let f: VerifyInput = match call.input(app) {
+        Ok(f) => f,
+        Err(e) => return call.refuse(app, &e),
+    };
+    let result = app
+        .verify_identity(&f.token, &f.email, &f.name, &f.phone, &call.ctx)
+        .await;
+    let mut r = match (&result, call.is_json()) {
+        (Ok(_), true) => web::json(
+            200,
+            &serde_json::json!({ "next": "password", "expires_in_s": app.config.grant_ttl.as_secs() }),
+        ),
+        (Ok(_), false) => web::redirect("/setup/password"),
+        (Err(e @ (Error::IdentityMismatch | Error::Throttled { .. })), false) => {
+            let form = IdentityForm {
+                token: &f.token,
+                email: &f.email,
+                name: &f.name,
+                phone: &f.phone,
+            };
+            let msg = web::error_message(e, call.lang);
+            let r = identity_page(app, call, web::status(e), &form, Some(&msg));
+            return web::with_retry_after(r, e);
+        }
+        (Err(e), _) => return call.refuse(app, e),
+    };
+    if let Ok(grant) = result {
+        let ttl = app.config.grant_ttl.as_secs();
+        web::set_cookie(&mut r, &app.config, GRANT, &grant.0, Some(ttl));
+    }
+    r
+}
+
+fn password_form_page(
+    app: &App,
+    call: &Call<'_>,
+    status: u16,
+    unmet: &[&str],
+    error: Option<&str>,
+) -> Response {
+    web::page(app, call.req, status, |csrf| {
+        tobira_web::pages::password(
+            call.lang,
+            call.req,
+            &app.config.brand,
+            csrf,
+            app.config.password_preset,
+            unmet,
+            error,
+        )
+    })
+}
+
+fn grant_expired(app: &App, call: &Call<'_>) -> Response {
+    let lang = call.lang;
+    let body = tobira_web::pages::message(
+        lang,
+        call.req,
+        &app.config.brand,
+        t(lang, "password.title"),
+        t(lang, "password.grant_expired"),
+    );
+    web::html(401, body)
+}
+
+pub async fn password_page(app: &App, call: &Call<'_>) -> Response {
+    let grant = web::named_cookie(call.req, &app.config, GRANT).unwrap_or_default();
+    match app.check_grant(&grant).await {
+        Ok(()) => password_form_page(app, call, 200, &[], None),
+        Err(Error::NotSignedIn) => grant_expired(app, call),
+        Err(e) => call.refuse(app, &e),
+    }
+}
+
+/// SET-3: the first password (the page also asks for it twice).
+pub async fn set_password(app: &App, call: &Call<'_>) -> Response {
+    let (f, page) = match call.input_with::<PasswordInput>(app, &["password_confirm"]) {
+        Ok(f) => f,
+        Err(e) => return call.refuse(app, &e),
+    };
+    let lang = call.lang;
+    if !call.is_json() && page.get("password_confirm") != Some(f.password.as_str()) {
+        return password_form_page(app, call, 400, &[], Some(t(lang, "password.mismatch")));
+    }
+    let grant = web::named_cookie(call.req, &app.config, GRANT);
+    let result = app
+        .set_first_password(grant.as_deref(), &f.password, &call.ctx)
+        .await;
+    let done = match (result, call.is_json()) {
+        (Ok(()), true) => web::json(200, &serde_json::json!({ "next": "login" })),
+        (Ok(()), false) => web::redirect("/login?setup=done"),
+        (Err(e), true) => return web::error_response(&e, lang),
+        (Err(Error::WeakPassword { unmet }), false) => {
+            return password_form_page(app, call, 400, &unmet, Some(t(lang, "password.weak")))
+        }
+        (Err(Error::NotSignedIn), false) => return grant_expired(app, call),
+        (Err(e), false) => return call.refuse(app, &e),
+    };
+    let mut done = done;
+    web::set_cookie(&mut done, &app.config, GRANT, "", Some(0));
+    done
+}
+
+/// SET-1: a new setup link, one answer at one pace whatever matched (as RST-1).
+pub async fn resend(app: &App, call: &Call<'_>) -> Response {
+    let result = async {
+        let b: ResendInput = call.input(app)?;
+        web::paced(
+            app.config.forgot_floor,
+            app.resend_setup_link(&b.login_id, &b.email, &call.ctx),
+        )
+        .await?;
+        Ok((202, serde_json::json!({})))
+    }
+    .await;
+    web::api(result, call.lang)
+}
