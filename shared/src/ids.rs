@@ -134,6 +134,13 @@ impl Password {
         }
         Ok(Self(s.to_string()))
     }
+    /// A new password as typed: one that cannot even be parsed (empty,
+    /// over 1024 bytes) breaks the length rule (PW-1).
+    pub fn parse_new(s: &str) -> Result<Self, Error> {
+        Self::parse(s).map_err(|_| Error::WeakPassword {
+            unmet: vec!["length"],
+        })
+    }
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -331,6 +331,18 @@ impl App {
         self.reset_user(token).await.map(|_| ())
     }
 
+    /// RST-5 as the edge receives it: the link's token and the new
+    /// password as typed.
+    pub async fn reset_with_link(
+        &self,
+        token: &str,
+        password: &str,
+        ctx: &Ctx,
+    ) -> Result<LinkUsed> {
+        let pw = Password::parse_new(password)?;
+        self.reset_password(token, &pw, ctx).await
+    }
+
     // home of RST-5
     /// Set the password with a password link: once, under any concurrency.
     /// RST-5: every session and remembered device of the user ends with it

@@ -241,9 +241,7 @@ impl App {
         password: &str,
         ctx: &Ctx,
     ) -> Result<()> {
-        let pw = Password::parse(password).map_err(|_| Error::WeakPassword {
-            unmet: vec!["length"],
-        })?;
+        let pw = Password::parse_new(password)?;
         let grant = grant.ok_or(Error::NotSignedIn)?;
         self.set_initial_password(grant, &pw, ctx).await
     }

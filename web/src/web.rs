@@ -297,18 +297,6 @@ pub fn message_page(app: &App, req: &Request, status: u16, title: &str, text: &s
     r
 }
 
-/// A page's form post: parsed strictly, and refused unless its CSRF field
-/// is the token the server issued for this session (or pre-sign-in cookie).
-pub fn checked_form<T: DeserializeOwned>(
-    app: &App,
-    req: &Request,
-    csrf: impl Fn(&T) -> &str,
-) -> Result<T, Error> {
-    let form = form_body(req)?;
-    Csrf::check(app, req, csrf(&form))?;
-    Ok(form)
-}
-
 /// `/api/...` answers JSON; everything else is a page.
 pub fn is_api(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")

@@ -8,6 +8,7 @@ use tobira::cases::{Kind, ListQuery, Move, NewCase};
 use tobira::mfa::Signed;
 use tobira::session::Stage;
 use tobira::{App, Error};
+use tobira_web::call::Call;
 use tobira_web::i18n::{t, Lang};
 use tobira_web::pages::{self, CaseForm, CaseList};
 use tobira_web::views;
@@ -18,24 +19,27 @@ pub async fn handle(app: &App, req: Request) -> Response {
     if let Some(refused) = web::cross_site_refusal(app, &req) {
         return refused;
     }
+    let call = Call::new(app, &req);
     let path = req.uri().path().to_string();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (req.method().as_str(), parts.as_slice()) {
-        ("POST", ["api", "cases"]) => api_create(app, &req).await,
-        ("GET", ["api", "cases"]) => api_list(app, &req).await,
-        ("GET", ["api", "cases", id]) => api_detail(app, &req, id).await,
-        ("POST", ["api", "cases", id, "comments"]) => api_comment(app, &req, id).await,
-        ("POST", ["api", "cases", id, action]) => match action_of(action) {
-            Some(m) => api_move(app, &req, id, m).await,
-            None => web::not_found(app, &req),
-        },
-        ("GET", ["cases"]) => list_page(app, &req).await,
-        ("GET", ["cases", "new"]) => new_page(app, &req, 200, &CaseForm::default(), None).await,
-        ("POST", ["cases", "new"]) => new_form(app, &req).await,
-        ("GET", ["cases", id]) => case_page(app, &req, id, 200, None).await,
-        ("POST", ["cases", id, "comments"]) => comment_form(app, &req, id).await,
-        ("POST", ["cases", id, action]) => match action_of(action) {
-            Some(m) => move_form(app, &req, id, m).await,
+    // The API's paths are the pages' under `/api` (but `POST /api/cases`
+    // files what the page `POST /cases/new` does).
+    let parts = match parts.as_slice() {
+        ["api", rest @ ..] => rest,
+        all => all,
+    };
+    match (req.method().as_str(), parts, call.is_json()) {
+        ("POST", ["cases"], true) | ("POST", ["cases", "new"], false) => file(app, &call).await,
+        ("GET", ["cases"], true) => api_list(app, &call).await,
+        ("GET", ["cases"], false) => list_page(app, &call).await,
+        ("GET", ["cases", "new"], false) => {
+            new_page(app, &call, 200, &CaseForm::default(), None).await
+        }
+        ("GET", ["cases", id], true) => api_detail(app, &call, id).await,
+        ("GET", ["cases", id], false) => case_page(app, &call, id, 200, None).await,
+        ("POST", ["cases", id, "comments"], _) => comment(app, &call, id).await,
+        ("POST", ["cases", id, action], _) => match action_of(action) {
+            Some(m) => move_case(app, &call, id, m).await,
             None => web::not_found(app, &req),
         },
         _ => web::not_found(app, &req),
@@ -52,15 +56,28 @@ fn action_of(action: &str) -> Option<Move> {
 }
 
 /// The signed-in user (SES-2: a full session only).
-async fn signed(app: &App, req: &Request) -> Result<Signed, Error> {
-    let token = views::session_cookie(app, req);
-    app.signed(token.as_deref(), &[Stage::Full]).await
+async fn signed(app: &App, call: &Call<'_>) -> Result<Signed, Error> {
+    app.signed(call.session(), &[Stage::Full]).await
 }
 
+/// A refusal before the use case: the API's error, or for a page the way
+/// back to sign-in (no session) or the error page.
+async fn refused(app: &App, call: &Call<'_>, e: &Error) -> Response {
+    match (call.is_json(), e) {
+        (false, Error::NotSignedIn | Error::Forbidden) => {
+            views::session_refused(app, call.req, e).await
+        }
+        _ => call.refuse(app, e),
+    }
+}
+
+/// CASE-1: the page's form may leave kind and category unchosen.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+struct FileInput {
+    #[serde(default)]
     kind: String,
+    #[serde(default)]
     category: String,
     subject: String,
     body: String,
@@ -70,104 +87,79 @@ fn parse_kind(kind: &str, lang: Lang) -> Result<Kind, Error> {
     Kind::parse(kind).ok_or_else(|| Error::invalid("invalid_kind", t(lang, "case.err.kind")))
 }
 
-async fn api_create(app: &App, req: &Request) -> Response {
-    let ctx = web::ctx(req);
-    let result = async {
-        let s = signed(app, req).await?;
-        let b: CreateBody = web::json_body(req)?;
-        let new = NewCase {
-            kind: parse_kind(&b.kind, ctx.lang)?,
-            category: &b.category,
-            subject: &b.subject,
-            body: &b.body,
-        };
-        Ok((201, app.create_case(&s.user, &new, &ctx).await?))
+/// CASE-1, MIG-13: file a case.
+async fn file(app: &App, call: &Call<'_>) -> Response {
+    let (s, f) = match signed(app, call).await {
+        Ok(s) => match call.input::<FileInput>(app) {
+            Ok(f) => (s, f),
+            Err(e) => return call.refuse(app, &e),
+        },
+        Err(e) => return refused(app, call, &e).await,
+    };
+    let result = match parse_kind(&f.kind, call.lang) {
+        Ok(kind) => {
+            let new = NewCase {
+                kind,
+                category: &f.category,
+                subject: &f.subject,
+                body: &f.body,
+            };
+            app.create_case(&s.user, &new, &call.ctx).await
+        }
+        Err(e) => Err(e),
+    };
+    match (result, call.is_json()) {
+        (result, true) => web::api(result.map(|c| (201, c)), call.lang),
+        (Ok(c), false) => web::redirect(&format!("/cases/{}?notice=case_created", c.id)),
+        (Err(e @ (Error::Invalid { .. } | Error::Refused { .. })), false) => {
+            let form = CaseForm {
+                kind: &f.kind,
+                category: &f.category,
+                subject: &f.subject,
+                body: &f.body,
+            };
+            let message = web::error_message(&e, call.lang);
+            new_page(app, call, web::status(&e), &form, Some(&message)).await
+        }
+        (Err(e), false) => call.refuse(app, &e),
     }
-    .await;
-    web::api(result, ctx.lang)
 }
 
 /// `filter`, `q` and `cursor` of a list request; any other filter is refused.
-fn list_query(req: &Request) -> Result<(bool, String, Option<String>), Error> {
+fn list_query(req: &Request, lang: Lang) -> Result<(bool, String, Option<String>), Error> {
     let action_needed = match web::query_param(req, "filter").as_deref() {
         None | Some("") | Some("all") => false,
         Some("action_needed") => true,
-        Some(_) => {
-            return Err(Error::invalid(
-                "invalid_filter",
-                t(web::lang_of(req), "case.err.filter"),
-            ))
-        }
+        Some(_) => return Err(Error::invalid("invalid_filter", t(lang, "case.err.filter"))),
     };
     let q = web::query_param(req, "q").unwrap_or_default();
     Ok((action_needed, q, web::query_param(req, "cursor")))
 }
 
-async fn api_list(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
+/// CASE-4: a page of the tenant's cases.
+async fn api_list(app: &App, call: &Call<'_>) -> Response {
     let result = async {
-        let s = signed(app, req).await?;
-        let (action_needed, q, cursor) = list_query(req)?;
+        let s = signed(app, call).await?;
+        let (action_needed, q, cursor) = list_query(call.req, call.lang)?;
         let query = ListQuery {
             action_needed,
             q: Some(q.as_str()),
             cursor: cursor.as_deref(),
         };
-        Ok((200, app.list_cases(&s.user, &query, lang).await?))
+        Ok((200, app.list_cases(&s.user, &query, call.lang).await?))
     }
     .await;
-    web::api(result, lang)
+    web::api(result, call.lang)
 }
 
-async fn api_detail(app: &App, req: &Request, id: &str) -> Response {
-    let lang = web::lang_of(req);
-    let result = async {
-        let s = signed(app, req).await?;
-        Ok((200, app.case_detail(&s.user, id).await?))
-    }
-    .await;
-    web::api(result, lang)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CommentBody {
-    body: String,
-}
-
-async fn api_comment(app: &App, req: &Request, id: &str) -> Response {
-    let ctx = web::ctx(req);
-    let result = async {
-        let s = signed(app, req).await?;
-        let b: CommentBody = web::json_body(req)?;
-        Ok((201, app.comment_case(&s.user, id, &b.body, &ctx).await?))
-    }
-    .await;
-    web::api(result, ctx.lang)
-}
-
-async fn api_move(app: &App, req: &Request, id: &str, m: Move) -> Response {
-    let ctx = web::ctx(req);
-    let result = async {
-        let s = signed(app, req).await?;
-        web::empty_body(req)?;
-        let status = app.move_case(&s.user, id, m, &ctx).await?;
-        Ok((200, serde_json::json!({ "status": status })))
-    }
-    .await;
-    web::api(result, ctx.lang)
-}
-
-// ------------------------------------------------------------------ pages
-
-async fn list_page(app: &App, req: &Request) -> Response {
-    let s = match signed(app, req).await {
+async fn list_page(app: &App, call: &Call<'_>) -> Response {
+    let s = match signed(app, call).await {
         Ok(s) => s,
-        Err(e) => return views::session_refused(app, req, &e).await,
+        Err(e) => return views::session_refused(app, call.req, &e).await,
     };
-    let lang = web::lang_of(req);
+    let lang = call.lang;
     // An unknown filter on a page is the whole list.
-    let (action_needed, q, cursor) = list_query(req).unwrap_or_default();
+    let (action_needed, q, cursor) = list_query(call.req, lang).unwrap_or_default();
     let query = ListQuery {
         action_needed,
         q: Some(q.as_str()),
@@ -178,14 +170,14 @@ async fn list_page(app: &App, req: &Request) -> Response {
         Err(e @ Error::Invalid { .. }) => {
             (Default::default(), 400, Some(web::error_message(&e, lang)))
         }
-        Err(e) => return web::error_page(app, req, &e),
+        Err(e) => return call.refuse(app, &e),
     };
     let refused = match app.check_filing_place(&s.user, lang).await {
         Err(e @ Error::Refused { .. }) => Some(web::error_message(&e, lang)),
         _ => None,
     };
-    let notice = views::flash(req, "notice");
-    views::frame_page(app, req, status, |f| {
+    let notice = views::flash(call.req, "notice");
+    views::frame_page(app, call.req, status, |f| {
         pages::cases(
             f,
             &CaseList {
@@ -205,158 +197,117 @@ async fn list_page(app: &App, req: &Request) -> Response {
 /// says where instead of showing the form.
 async fn new_page(
     app: &App,
-    req: &Request,
+    call: &Call<'_>,
     status: u16,
     form: &CaseForm<'_>,
     error: Option<&str>,
 ) -> Response {
-    let s = match signed(app, req).await {
+    let s = match signed(app, call).await {
         Ok(s) => s,
-        Err(e) => return views::session_refused(app, req, &e).await,
+        Err(e) => return views::session_refused(app, call.req, &e).await,
     };
-    let lang = web::lang_of(req);
+    let lang = call.lang;
     let (status, refused) = match app.check_filing_place(&s.user, lang).await {
         Ok(()) => (status, None),
         Err(e @ Error::Refused { .. }) => (web::status(&e), Some(web::error_message(&e, lang))),
-        Err(e) => return web::error_page(app, req, &e),
+        Err(e) => return call.refuse(app, &e),
     };
-    views::frame_page(app, req, status, |f| {
+    views::frame_page(app, call.req, status, |f| {
         pages::case_new(f, &app.config.cases, form, refused.as_deref(), error)
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateForm {
-    csrf: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    category: String,
-    subject: String,
-    body: String,
-}
-
-async fn new_form(app: &App, req: &Request) -> Response {
-    let f: CreateForm = match web::checked_form(app, req, |f: &CreateForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
-    };
-    let s = match signed(app, req).await {
-        Ok(s) => s,
-        Err(e) => return views::session_refused(app, req, &e).await,
-    };
-    let ctx = web::ctx(req);
-    let result = match parse_kind(&f.kind, ctx.lang) {
-        Ok(kind) => {
-            let new = NewCase {
-                kind,
-                category: &f.category,
-                subject: &f.subject,
-                body: &f.body,
-            };
-            app.create_case(&s.user, &new, &ctx).await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(c) => web::redirect(&format!("/cases/{}?notice=case_created", c.id)),
-        Err(e @ (Error::Invalid { .. } | Error::Refused { .. })) => {
-            let form = CaseForm {
-                kind: &f.kind,
-                category: &f.category,
-                subject: &f.subject,
-                body: &f.body,
-            };
-            let message = web::error_message(&e, ctx.lang);
-            new_page(app, req, web::status(&e), &form, Some(&message)).await
-        }
-        Err(e) => web::error_page(app, req, &e),
+/// CASE-3..5: one case with its comments.
+async fn api_detail(app: &App, call: &Call<'_>, id: &str) -> Response {
+    let result = async {
+        let s = signed(app, call).await?;
+        Ok((200, app.case_detail(&s.user, id).await?))
     }
+    .await;
+    web::api(result, call.lang)
 }
 
 async fn case_page(
     app: &App,
-    req: &Request,
+    call: &Call<'_>,
     id: &str,
     status: u16,
     error: Option<&str>,
 ) -> Response {
-    let s = match signed(app, req).await {
+    let s = match signed(app, call).await {
         Ok(s) => s,
-        Err(e) => return views::session_refused(app, req, &e).await,
+        Err(e) => return views::session_refused(app, call.req, &e).await,
     };
     let detail = match app.case_detail(&s.user, id).await {
         Ok(d) => d,
-        Err(Error::NotFound) => return web::not_found(app, req),
-        Err(e) => return web::error_page(app, req, &e),
+        Err(Error::NotFound) => return web::not_found(app, call.req),
+        Err(e) => return call.refuse(app, &e),
     };
-    let notice = views::flash(req, "notice");
-    views::frame_page(app, req, status, |f| {
+    let notice = views::flash(call.req, "notice");
+    views::frame_page(app, call.req, status, |f| {
         pages::case(f, &detail, app.config.cases.body_max, notice, error)
     })
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CommentForm {
-    csrf: String,
+struct CommentInput {
     body: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ActionForm {
-    csrf: String,
 }
 
 /// A case form's answer: back to the case with a notice, or the case page
 /// again with the refusal (400, 409); a case of another tenant is 404.
 async fn after_case_form(
     app: &App,
-    req: &Request,
+    call: &Call<'_>,
     id: &str,
     result: Result<&'static str, Error>,
 ) -> Response {
     match result {
         Ok(notice) => web::redirect(&format!("/cases/{id}?notice={notice}")),
-        Err(Error::NotFound) => web::not_found(app, req),
+        Err(Error::NotFound) => web::not_found(app, call.req),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let message = web::error_message(&e, web::lang_of(req));
-            case_page(app, req, id, web::status(&e), Some(&message)).await
+            let message = web::error_message(&e, call.lang);
+            case_page(app, call, id, web::status(&e), Some(&message)).await
         }
-        Err(e) => views::session_refused(app, req, &e).await,
+        Err(e) => views::session_refused(app, call.req, &e).await,
     }
 }
 
-async fn comment_form(app: &App, req: &Request, id: &str) -> Response {
-    let f: CommentForm = match web::checked_form(app, req, |f: &CommentForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+/// CASE-5: a comment on a case of the user's tenant.
+async fn comment(app: &App, call: &Call<'_>, id: &str) -> Response {
+    let (s, f) = match signed(app, call).await {
+        Ok(s) => match call.input::<CommentInput>(app) {
+            Ok(f) => (s, f),
+            Err(e) => return call.refuse(app, &e),
+        },
+        Err(e) => return refused(app, call, &e).await,
     };
-    let result = async {
-        let s = signed(app, req).await?;
-        app.comment_case(&s.user, id, &f.body, &web::ctx(req))
-            .await
-            .map(|_| "case_commented")
+    let result = app.comment_case(&s.user, id, &f.body, &call.ctx).await;
+    if call.is_json() {
+        return web::api(result.map(|c| (201, c)), call.lang);
     }
-    .await;
-    after_case_form(app, req, id, result).await
+    after_case_form(app, call, id, result.map(|_| "case_commented")).await
 }
 
-async fn move_form(app: &App, req: &Request, id: &str, m: Move) -> Response {
-    if let Err(e) = web::checked_form(app, req, |f: &ActionForm| &f.csrf) {
-        return web::error_page(app, req, &e);
+/// CASE-3: close, accept or reject.
+async fn move_case(app: &App, call: &Call<'_>, id: &str, m: Move) -> Response {
+    let s = match signed(app, call).await {
+        Ok(s) => match call.no_input(app) {
+            Ok(()) => s,
+            Err(e) => return call.refuse(app, &e),
+        },
+        Err(e) => return refused(app, call, &e).await,
+    };
+    let result = app.move_case(&s.user, id, m, &call.ctx).await;
+    if call.is_json() {
+        let answer = result.map(|status| (200, serde_json::json!({ "status": status })));
+        return web::api(answer, call.lang);
     }
-    let result = async {
-        let s = signed(app, req).await?;
-        app.move_case(&s.user, id, m, &web::ctx(req)).await?;
-        Ok(match m {
-            Move::Accept => "case_accepted",
-            Move::Reject => "case_rejected",
-            _ => "case_closed",
-        })
-    }
-    .await;
-    after_case_form(app, req, id, result).await
+    let notice = match m {
+        Move::Accept => "case_accepted",
+        Move::Reject => "case_rejected",
+        _ => "case_closed",
+    };
+    after_case_form(app, call, id, result.map(|_| notice)).await
 }

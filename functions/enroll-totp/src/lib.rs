@@ -1,12 +1,15 @@
 //! The `enroll-totp` function: the choice of second factor after the first
 //! password sign-in (SET-4), TOTP enrolment (MFA-4), confirming e-mail
-//! codes as a method (MFA-2/3), and recovery codes (MFA-5).
+//! codes as a method (MFA-2/3), and recovery codes (MFA-5). One handler per
+//! use case serves the page and the JSON client (`tobira_web::call`).
 
 use serde::Deserialize;
 use tobira::mfa::Channel;
 use tobira::{App, Error};
+use tobira_web::call::Call;
+use tobira_web::i18n::t;
 use tobira_web::pages;
-use tobira_web::views::{self, frame_page, session_cookie, without_session};
+use tobira_web::views::{self, frame_page, without_session};
 use tobira_web::web::{self, Request, Response};
 
 pub async fn handle(app: &App, req: Request) -> Response {
@@ -14,268 +17,181 @@ pub async fn handle(app: &App, req: Request) -> Response {
     if let Some(refused) = web::cross_site_refusal(app, &req) {
         return refused;
     }
+    let call = Call::new(app, &req);
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/enroll") => views::enroll_choice(app, &req, 200, None).await,
-        ("POST", "/enroll/totp") => totp_begin_form(app, &req).await,
-        ("POST", "/enroll/totp/confirm") => totp_confirm_form(app, &req).await,
+        ("POST", "/enroll/totp" | "/api/mfa/totp") => totp_begin(app, &call).await,
+        ("POST", "/enroll/totp/confirm" | "/api/mfa/totp/confirm") => {
+            totp_confirm(app, &call).await
+        }
         ("GET", "/enroll/email") => views::enroll_code(app, &req, Channel::Email, 200, None).await,
-        ("POST", "/enroll/email") => email_confirm_form(app, &req).await,
-        ("GET", "/enroll/sms") => sms_page(app, &req).await,
+        ("POST", "/enroll/email" | "/api/mfa/email") => email_confirm(app, &call).await,
+        ("GET", "/enroll/sms") => views::enroll_sms(app, &req, 200, "81", "", None).await,
         ("GET", "/enroll/sms/verify") => {
             views::enroll_code(app, &req, Channel::Sms, 200, None).await
         }
-        ("POST", "/enroll/recovery/ack") => ack_form(app, &req).await,
-        ("POST", "/mfa/recovery/regenerate") => regenerate_form(app, &req).await,
-        ("POST", "/api/mfa/totp") => api_totp_begin(app, &req).await,
-        ("POST", "/api/mfa/totp/confirm") => api_confirm(app, &req, Confirm::Totp).await,
-        ("POST", "/api/mfa/email") => api_confirm(app, &req, Confirm::Email).await,
-        ("POST", "/api/mfa/recovery/regenerate") => api_regenerate(app, &req).await,
-        ("POST", "/api/mfa/recovery/ack") => api_ack(app, &req).await,
+        ("POST", "/enroll/recovery/ack" | "/api/mfa/recovery/ack") => ack(app, &call).await,
+        ("POST", "/mfa/recovery/regenerate" | "/api/mfa/recovery/regenerate") => {
+            regenerate(app, &call).await
+        }
         _ => web::not_found(app, &req),
     }
 }
 
 /// MFA-8: starting a method; the password when the last proof is not fresh.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BeginForm {
-    csrf: String,
-    #[serde(default)]
-    password: Option<String>,
-}
-
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct BeginBody {
+struct BeginInput {
     #[serde(default)]
     password: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CodeForm {
-    csrf: String,
+struct CodeInput {
     code: String,
 }
 
+/// MFA-5: the page's box, the JSON client's `recorded: true`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CodeBody {
-    code: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AckForm {
-    csrf: String,
+struct AckInput {
     #[serde(default)]
-    recorded: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AckBody {
     recorded: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PasswordForm {
-    csrf: String,
+struct PasswordInput {
     password: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PasswordBody {
-    password: String,
-}
-
-enum Confirm {
-    Totp,
-    Email,
-}
-
-async fn totp_begin_form(app: &App, req: &Request) -> Response {
-    let form: BeginForm = match web::checked_form(app, req, |f: &BeginForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+/// MFA-4: a new secret to scan. The JSON client may send no body at all.
+async fn totp_begin(app: &App, call: &Call<'_>) -> Response {
+    let input = if call.is_json() && web::empty_body(call.req).is_ok() {
+        Ok(BeginInput::default())
+    } else {
+        call.input::<BeginInput>(app)
     };
-    let token = session_cookie(app, req);
+    let input = match input {
+        Ok(i) => i,
+        Err(e) => return call.refuse(app, &e),
+    };
     let result = app
-        .begin_totp(token.as_deref(), form.password.as_deref(), &web::ctx(req))
+        .begin_totp(call.session(), input.password.as_deref(), &call.ctx)
         .await;
-    match result {
-        Ok(setup) => frame_page(app, req, 200, |f| pages::enroll_totp(f, &setup, None)),
-        // MFA-8: the password is asked (again): back to the choice, saying why.
-        Err(e @ (Error::InvalidCredentials | Error::Refused { .. })) => {
-            let msg = match &e {
-                Error::InvalidCredentials => {
-                    tobira_web::i18n::t(web::lang_of(req), "mfa.reauth_wrong").to_string()
-                }
-                other => web::error_message(other, web::lang_of(req)),
-            };
-            views::enroll_choice(app, req, web::status(&e), Some(&msg)).await
+    match (result, call.is_json()) {
+        (result, true) => web::api(
+            result.map(|s| (200, tobira_web::qr::totp_setup_json(&s))),
+            call.lang,
+        ),
+        (Ok(setup), false) => {
+            frame_page(app, call.req, 200, |f| pages::enroll_totp(f, &setup, None))
         }
-        Err(e) => views::session_refused(app, req, &e).await,
+        // MFA-8: the password is asked (again): back to the choice, saying why.
+        (Err(e @ (Error::InvalidCredentials | Error::Refused { .. })), false) => {
+            let msg = match &e {
+                Error::InvalidCredentials => t(call.lang, "mfa.reauth_wrong").to_string(),
+                other => web::error_message(other, call.lang),
+            };
+            views::enroll_choice(app, call.req, web::status(&e), Some(&msg)).await
+        }
+        (Err(e), false) => views::session_refused(app, call.req, &e).await,
     }
 }
 
-async fn totp_confirm_form(app: &App, req: &Request) -> Response {
-    let form: CodeForm = match web::checked_form(app, req, |f: &CodeForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+/// MFA-4: the first code from the authenticator makes TOTP a method.
+async fn totp_confirm(app: &App, call: &Call<'_>) -> Response {
+    let input: CodeInput = match call.input(app) {
+        Ok(i) => i,
+        Err(e) => return call.refuse(app, &e),
     };
-    let token = session_cookie(app, req);
-    match app
-        .confirm_totp(token.as_deref(), &form.code, &web::ctx(req))
-        .await
-    {
-        Ok(done) => views::enrolled(app, req, &done),
-        Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
-            let msg = web::error_message(&e, web::lang_of(req));
-            match app.pending_totp(token.as_deref()).await {
-                Ok(Some(setup)) => frame_page(app, req, web::status(&e), |f| {
+    let result = app
+        .confirm_totp(call.session(), &input.code, &call.ctx)
+        .await;
+    match (result, call.is_json()) {
+        (result, true) => {
+            let answer = web::api(result.map(|done| (200, done.to_json())), call.lang);
+            views::clear_if_ended(app, call.req, answer).await
+        }
+        (Ok(done), false) => views::enrolled(app, call.req, &done),
+        (Err(e @ (Error::InvalidCode | Error::Invalid { .. })), false) => {
+            let msg = web::error_message(&e, call.lang);
+            match app.pending_totp(call.session()).await {
+                Ok(Some(setup)) => frame_page(app, call.req, web::status(&e), |f| {
                     pages::enroll_totp(f, &setup, Some(&msg))
                 }),
-                Ok(None) => views::enroll_choice(app, req, 200, Some(&msg)).await,
-                Err(e) => views::session_refused(app, req, &e).await,
+                Ok(None) => views::enroll_choice(app, call.req, 200, Some(&msg)).await,
+                Err(e) => views::session_refused(app, call.req, &e).await,
             }
         }
-        Err(e) => views::refused_or_locked(app, req, &e).await,
+        (Err(e), false) => views::refused_or_locked(app, call.req, &e).await,
     }
 }
 
-async fn email_confirm_form(app: &App, req: &Request) -> Response {
-    let form: CodeForm = match web::checked_form(app, req, |f: &CodeForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+/// MFA-2/3: the code mailed to the registered address makes e-mail a method.
+async fn email_confirm(app: &App, call: &Call<'_>) -> Response {
+    let input: CodeInput = match call.input(app) {
+        Ok(i) => i,
+        Err(e) => return call.refuse(app, &e),
     };
-    let token = session_cookie(app, req);
     let result = app
-        .confirm_email_method(token.as_deref(), &form.code, &web::ctx(req))
+        .confirm_email_method(call.session(), &input.code, &call.ctx)
         .await;
-    views::code_method_answer(app, req, Channel::Email, result).await
+    if call.is_json() {
+        let answer = web::api(result.map(|done| (200, done.to_json())), call.lang);
+        views::clear_if_ended(app, call.req, answer).await
+    } else {
+        views::code_method_answer(app, call.req, Channel::Email, result).await
+    }
 }
 
-async fn sms_page(app: &App, req: &Request) -> Response {
-    views::enroll_sms(app, req, 200, "81", "", None).await
-}
-
-async fn ack_form(app: &App, req: &Request) -> Response {
-    let form: AckForm = match web::checked_form(app, req, |f: &AckForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+/// MFA-5 / SET-4: "I have recorded these" ends the enrolment session.
+async fn ack(app: &App, call: &Call<'_>) -> Response {
+    let input: AckInput = match call.input(app) {
+        Ok(i) => i,
+        Err(e) => return call.refuse(app, &e),
     };
-    if form.recorded.as_deref() != Some("true") {
+    let result = app
+        .acknowledge_recorded(call.session(), input.recorded, &call.ctx)
+        .await;
+    match (result, call.is_json()) {
+        (Ok(()), true) => {
+            without_session(app, web::json(200, &serde_json::json!({ "next": "login" })))
+        }
+        (Ok(()), false) => without_session(app, web::redirect("/login?notice=enrolled")),
+        (Err(e), true) => web::error_response(&e, call.lang),
         // The checkbox is `required`; without it nothing happens.
-        return web::error_page(
+        (Err(Error::Invalid { code, .. }), false) => web::error_page(
             app,
-            req,
-            &Error::invalid(
-                "not_recorded",
-                tobira_web::i18n::t(web::lang_of(req), "recovery.recorded"),
-            ),
-        );
-    }
-    let token = session_cookie(app, req);
-    match app
-        .acknowledge_recovery_codes(token.as_deref(), &web::ctx(req))
-        .await
-    {
-        Ok(()) => without_session(app, web::redirect("/login?notice=enrolled")),
-        Err(e) => views::session_refused(app, req, &e).await,
+            call.req,
+            &Error::invalid(code, t(call.lang, "recovery.recorded")),
+        ),
+        (Err(e), false) => views::session_refused(app, call.req, &e).await,
     }
 }
 
-async fn regenerate_form(app: &App, req: &Request) -> Response {
-    let form: PasswordForm = match web::checked_form(app, req, |f: &PasswordForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+/// MFA-5: a new set of recovery codes, with the password.
+async fn regenerate(app: &App, call: &Call<'_>) -> Response {
+    let input: PasswordInput = match call.input(app) {
+        Ok(i) => i,
+        Err(e) => return call.refuse(app, &e),
     };
-    let token = session_cookie(app, req);
     let result = app
-        .regenerate_recovery_codes(token.as_deref(), &form.password, &web::ctx(req))
+        .regenerate_recovery_codes(call.session(), &input.password, &call.ctx)
         .await;
-    match result {
-        Ok(codes) => frame_page(app, req, 200, |f| pages::recovery(f, &codes, false, None)),
-        Err(e @ Error::InvalidCredentials) => {
-            let msg = web::error_message(&e, web::lang_of(req));
-            views::dashboard(app, req, 401, Some(&msg)).await
+    match (result, call.is_json()) {
+        (result, true) => web::api(
+            result.map(|codes| (200, serde_json::json!({ "recovery_codes": codes }))),
+            call.lang,
+        ),
+        (Ok(codes), false) => frame_page(app, call.req, 200, |f| {
+            pages::recovery(f, &codes, false, None)
+        }),
+        (Err(e @ Error::InvalidCredentials), false) => {
+            let msg = web::error_message(&e, call.lang);
+            views::dashboard(app, call.req, 401, Some(&msg)).await
         }
-        Err(e) => views::session_refused(app, req, &e).await,
-    }
-}
-
-async fn api_totp_begin(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
-    let token = session_cookie(app, req);
-    let result = async {
-        // MFA-8: `{}` or no body, or `{"password"}` when the proof is not fresh.
-        let body = if web::empty_body(req).is_ok() {
-            BeginBody::default()
-        } else {
-            web::json_body::<BeginBody>(req)?
-        };
-        let s = app
-            .begin_totp(token.as_deref(), body.password.as_deref(), &web::ctx(req))
-            .await?;
-        Ok((200, tobira_web::qr::totp_setup_json(&s)))
-    }
-    .await;
-    web::api(result, lang)
-}
-
-async fn api_confirm(app: &App, req: &Request, which: Confirm) -> Response {
-    let lang = web::lang_of(req);
-    let token = session_cookie(app, req);
-    let result = async {
-        let body: CodeBody = web::json_body(req)?;
-        let ctx = web::ctx(req);
-        let done = match which {
-            Confirm::Totp => app.confirm_totp(token.as_deref(), &body.code, &ctx).await?,
-            Confirm::Email => {
-                app.confirm_email_method(token.as_deref(), &body.code, &ctx)
-                    .await?
-            }
-        };
-        Ok((200, done.to_json()))
-    }
-    .await;
-    views::clear_if_ended(app, req, web::api(result, lang)).await
-}
-
-async fn api_regenerate(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
-    let token = session_cookie(app, req);
-    let result = async {
-        let body: PasswordBody = web::json_body(req)?;
-        let codes = app
-            .regenerate_recovery_codes(token.as_deref(), &body.password, &web::ctx(req))
-            .await?;
-        Ok((200, serde_json::json!({ "recovery_codes": codes })))
-    }
-    .await;
-    web::api(result, lang)
-}
-
-async fn api_ack(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
-    let token = session_cookie(app, req);
-    let result = async {
-        let body: AckBody = web::json_body(req)?;
-        if !body.recorded {
-            return Err(Error::invalid(
-                "not_recorded",
-                "confirm that you have recorded the recovery codes (recorded: true)",
-            ));
-        }
-        app.acknowledge_recovery_codes(token.as_deref(), &web::ctx(req))
-            .await
-    }
-    .await;
-    match result {
-        Ok(()) => without_session(app, web::json(200, &serde_json::json!({ "next": "login" }))),
-        Err(e) => web::error_response(&e, lang),
+        (Err(e), false) => views::session_refused(app, call.req, &e).await,
     }
 }

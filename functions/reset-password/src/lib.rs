@@ -2,12 +2,14 @@
 //! identity entry for migrated users after the window and the first
 //! password of admin-created users), setting the password with the mailed
 //! link (RST-5; CLM-2's link too), and changing it when signed in (PW-5).
+//! One handler per use case serves the page and the JSON client
+//! (`tobira_web::call`).
 
 use serde::Deserialize;
-use tobira::ids::Password;
 use tobira::reset::{Forgot, LinkUsed};
 use tobira::session::Stage;
 use tobira::{App, Error};
+use tobira_web::call::Call;
 use tobira_web::i18n::t;
 use tobira_web::views;
 use tobira_web::web::{self, Request, Response};
@@ -17,23 +19,22 @@ pub async fn handle(app: &App, req: Request) -> Response {
     if let Some(refused) = web::cross_site_refusal(app, &req) {
         return refused;
     }
+    let call = Call::new(app, &req);
     match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/password/forgot") => forgot_page(app, &req),
-        ("POST", "/password/forgot") => forgot_form(app, &req).await,
-        ("GET", "/password/reset") => reset_page(app, &req).await,
-        ("POST", "/password/reset") => reset_form(app, &req).await,
-        ("POST", "/api/password/forgot") => api_forgot(app, &req).await,
-        ("POST", "/api/password/reset") => api_reset(app, &req).await,
-        ("GET", "/password/change") => change_page(app, &req, 200, &[], None).await,
-        ("POST", "/password/change") => change_form(app, &req).await,
-        ("POST", "/api/password/change") => api_change(app, &req).await,
+        ("GET", "/password/forgot") => forgot_page(app, &call),
+        ("POST", "/password/forgot" | "/api/password/forgot") => forgot(app, &call).await,
+        ("GET", "/password/reset") => reset_page(app, &call).await,
+        ("POST", "/password/reset" | "/api/password/reset") => reset(app, &call).await,
+        ("GET", "/password/change") => change_page(app, &call, 200, &[], None).await,
+        ("POST", "/password/change" | "/api/password/change") => change(app, &call).await,
         _ => web::not_found(app, &req),
     }
 }
 
+/// RST-1 / RST-4: the page always sends the identity fields, maybe empty.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ForgotBody {
+struct ForgotInput {
     login_id: String,
     email: String,
     #[serde(default)]
@@ -44,98 +45,75 @@ struct ForgotBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ForgotForm {
-    csrf: String,
-    login_id: String,
-    email: String,
-    name: String,
-    phone: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ResetBody {
+struct ResetInput {
     token: String,
     password: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ResetForm {
-    csrf: String,
-    token: String,
+struct ChangeInput {
+    current_password: String,
+    new_password: String,
+}
+
+/// The change page's form (its password field is the shared `password`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangePage {
+    current_password: String,
     password: String,
-    password_confirm: String,
 }
 
-/// RST-1: one answer at one pace, whatever matched.
-async fn forgot(app: &App, req: &Request, f: &Forgot<'_>) -> Result<(), Error> {
-    web::paced(
-        app.config.forgot_floor,
-        app.forgot_password(f, &web::ctx(req)),
-    )
-    .await
-}
-
-fn forgot_page(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
-    web::page(app, req, 200, |csrf| {
-        tobira_web::pages::forgot(lang, req, &app.config.brand, csrf, None)
+fn forgot_page(app: &App, call: &Call<'_>) -> Response {
+    web::page(app, call.req, 200, |csrf| {
+        tobira_web::pages::forgot(call.lang, call.req, &app.config.brand, csrf, None)
     })
 }
 
-async fn forgot_form(app: &App, req: &Request) -> Response {
-    let f: ForgotForm = match web::checked_form(app, req, |f: &ForgotForm| &f.csrf) {
+/// RST-1: one answer at one pace, whatever matched.
+async fn forgot(app: &App, call: &Call<'_>) -> Response {
+    let f: ForgotInput = match call.input(app) {
         Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+        Err(e) => return call.refuse(app, &e),
     };
+    let json = call.is_json();
     let entry = Forgot {
         login_id: &f.login_id,
         email: &f.email,
-        name: Some(f.name.as_str()).filter(|n| !n.is_empty()),
-        phone: Some(f.phone.as_str()).filter(|p| !p.is_empty()),
+        name: typed(f.name.as_deref(), json),
+        phone: typed(f.phone.as_deref(), json),
     };
-    match forgot(app, req, &entry).await {
-        Ok(()) => {
-            let lang = web::lang_of(req);
-            web::message_page(
-                app,
-                req,
-                200,
-                t(lang, "forgot.sent_title"),
-                t(lang, "forgot.sent"),
-            )
-        }
-        Err(e) => web::error_page(app, req, &e),
-    }
-}
-
-async fn api_forgot(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
-    let result = async {
-        let b: ForgotBody = web::json_body(req)?;
-        let entry = Forgot {
-            login_id: &b.login_id,
-            email: &b.email,
-            name: b.name.as_deref(),
-            phone: b.phone.as_deref(),
-        };
-        forgot(app, req, &entry).await?;
-        // RST-1 / RST-4: the one answer, whatever matched.
-        Ok((202, serde_json::json!({ "next": "mail" })))
-    }
+    let result = web::paced(
+        app.config.forgot_floor,
+        app.forgot_password(&entry, &call.ctx),
+    )
     .await;
-    web::api(result, lang)
+    match (result, call.is_json()) {
+        (Ok(()), true) => web::json(202, &serde_json::json!({ "next": "mail" })),
+        (Ok(()), false) => web::message_page(
+            app,
+            call.req,
+            200,
+            t(call.lang, "forgot.sent_title"),
+            t(call.lang, "forgot.sent"),
+        ),
+        (Err(e), _) => call.refuse(app, &e),
+    }
 }
 
-fn invalid_link(app: &App, req: &Request) -> Response {
-    let lang = web::lang_of(req);
+/// A page's empty identity field is one left out.
+fn typed(value: Option<&str>, json: bool) -> Option<&str> {
+    value.filter(|v| json || !v.is_empty())
+}
+
+fn invalid_link(app: &App, call: &Call<'_>) -> Response {
     web::message_page(
         app,
-        req,
+        call.req,
         web::status(&Error::InvalidToken),
-        t(lang, "password.title"),
-        t(lang, "reset.invalid_link"),
+        t(call.lang, "password.title"),
+        t(call.lang, "reset.invalid_link"),
     )
 }
 
@@ -143,158 +121,120 @@ fn invalid_link(app: &App, req: &Request) -> Response {
 /// `Referrer-Policy: no-referrer`: its URL holds the link's token.
 fn reset_form_page(
     app: &App,
-    req: &Request,
+    call: &Call<'_>,
     status: u16,
     token: &str,
     unmet: &[&str],
     error: Option<&str>,
 ) -> Response {
-    let lang = web::lang_of(req);
-    web::page(app, req, status, |csrf| {
-        tobira_web::pages::password_reset(lang, req, &app.config, csrf, token, unmet, error)
+    web::page(app, call.req, status, |csrf| {
+        tobira_web::pages::password_reset(
+            call.lang,
+            call.req,
+            &app.config,
+            csrf,
+            token,
+            unmet,
+            error,
+        )
     })
 }
 
-async fn reset_page(app: &App, req: &Request) -> Response {
-    let token = web::query_param(req, "token").unwrap_or_default();
+async fn reset_page(app: &App, call: &Call<'_>) -> Response {
+    let token = web::query_param(call.req, "token").unwrap_or_default();
     match app.check_reset_token(&token).await {
-        Ok(()) => reset_form_page(app, req, 200, &token, &[], None),
-        Err(Error::InvalidToken) => invalid_link(app, req),
-        Err(e) => web::error_page(app, req, &e),
+        Ok(()) => reset_form_page(app, call, 200, &token, &[], None),
+        Err(Error::InvalidToken) => invalid_link(app, call),
+        Err(e) => call.refuse(app, &e),
     }
 }
 
-/// A password that cannot even be parsed (empty, over 1024 bytes) breaks
-/// the length rule.
-fn parse_new_password(s: &str) -> Result<Password, Error> {
-    Password::parse(s).map_err(|_| Error::WeakPassword {
-        unmet: vec!["length"],
-    })
-}
-
-async fn reset_form(app: &App, req: &Request) -> Response {
-    let f: ResetForm = match web::checked_form(app, req, |f: &ResetForm| &f.csrf) {
+/// RST-5: the new password with the mailed link (the page asks twice).
+async fn reset(app: &App, call: &Call<'_>) -> Response {
+    let (f, page) = match call.input_with::<ResetInput>(app, &["password_confirm"]) {
         Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+        Err(e) => return call.refuse(app, &e),
     };
-    let lang = web::lang_of(req);
-    if f.password != f.password_confirm {
-        return reset_form_page(
-            app,
-            req,
-            400,
-            &f.token,
-            &[],
-            Some(t(lang, "password.mismatch")),
-        );
+    let lang = call.lang;
+    if !call.is_json() && page.get("password_confirm") != Some(f.password.as_str()) {
+        let msg = t(lang, "password.mismatch");
+        return reset_form_page(app, call, 400, &f.token, &[], Some(msg));
     }
-    let result = match parse_new_password(&f.password) {
-        Ok(pw) => app.reset_password(&f.token, &pw, &web::ctx(req)).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(LinkUsed::Reset) => web::redirect("/login?notice=reset"),
-        Ok(LinkUsed::FirstPassword) => web::redirect("/login?setup=done"),
-        Err(Error::WeakPassword { unmet }) => reset_form_page(
-            app,
-            req,
-            400,
-            &f.token,
-            &unmet,
-            Some(t(lang, "password.weak")),
-        ),
-        Err(Error::InvalidToken) => invalid_link(app, req),
-        Err(e) => web::error_page(app, req, &e),
+    let result = app.reset_with_link(&f.token, &f.password, &call.ctx).await;
+    match (result, call.is_json()) {
+        (Ok(_), true) => web::json(200, &serde_json::json!({ "next": "login" })),
+        (Ok(LinkUsed::Reset), false) => web::redirect("/login?notice=reset"),
+        (Ok(LinkUsed::FirstPassword), false) => web::redirect("/login?setup=done"),
+        (Err(e), true) => web::error_response(&e, lang),
+        (Err(Error::WeakPassword { unmet }), false) => {
+            let msg = t(lang, "password.weak");
+            reset_form_page(app, call, 400, &f.token, &unmet, Some(msg))
+        }
+        (Err(Error::InvalidToken), false) => invalid_link(app, call),
+        (Err(e), false) => call.refuse(app, &e),
     }
-}
-
-async fn api_reset(app: &App, req: &Request) -> Response {
-    let ctx = web::ctx(req);
-    let result = async {
-        let b: ResetBody = web::json_body(req)?;
-        let pw = parse_new_password(&b.password)?;
-        app.reset_password(&b.token, &pw, &ctx).await?;
-        Ok((200, serde_json::json!({ "next": "login" })))
-    }
-    .await;
-    web::api(result, ctx.lang)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChangeBody {
-    current_password: String,
-    new_password: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChangeForm {
-    csrf: String,
-    current_password: String,
-    password: String,
-    password_confirm: String,
 }
 
 /// PW-5: the change form, for a signed-in session only (SES-2).
 async fn change_page(
     app: &App,
-    req: &Request,
+    call: &Call<'_>,
     status: u16,
     unmet: &[&str],
     error: Option<&str>,
 ) -> Response {
-    let token = views::session_cookie(app, req);
-    if let Err(e) = app.signed(token.as_deref(), &[Stage::Full]).await {
-        return views::session_refused(app, req, &e).await;
+    if let Err(e) = app.signed(call.session(), &[Stage::Full]).await {
+        return views::session_refused(app, call.req, &e).await;
     }
-    views::frame_page(app, req, status, |f| {
+    views::frame_page(app, call.req, status, |f| {
         tobira_web::pages::password_change(f, app.config.password_preset, unmet, error)
     })
 }
 
-async fn change_form(app: &App, req: &Request) -> Response {
-    let f: ChangeForm = match web::checked_form(app, req, |f: &ChangeForm| &f.csrf) {
-        Ok(f) => f,
-        Err(e) => return web::error_page(app, req, &e),
+/// The change's input: the page asks for the new password twice.
+fn change_input(app: &App, call: &Call<'_>) -> Result<(ChangeInput, bool), Error> {
+    if call.is_json() {
+        return Ok((call.input(app)?, true));
+    }
+    let (f, page) = call.input_with::<ChangePage>(app, &["password_confirm"])?;
+    let confirmed = page.get("password_confirm") == Some(f.password.as_str());
+    let input = ChangeInput {
+        current_password: f.current_password,
+        new_password: f.password,
     };
-    let lang = web::lang_of(req);
-    if f.password != f.password_confirm {
-        return change_page(app, req, 400, &[], Some(t(lang, "password.mismatch"))).await;
-    }
-    let token = views::session_cookie(app, req);
-    let result = app
-        .change_password(
-            token.as_deref(),
-            &f.current_password,
-            &f.password,
-            &web::ctx(req),
-        )
-        .await;
-    match result {
-        Ok(()) => web::redirect("/?notice=password_changed"),
-        Err(Error::WeakPassword { unmet }) => {
-            change_page(app, req, 400, &unmet, Some(t(lang, "password.weak"))).await
-        }
-        Err(Error::InvalidCredentials) => {
-            let r = change_page(app, req, 401, &[], Some(t(lang, "password.wrong_current"))).await;
-            views::clear_if_ended(app, req, r).await
-        }
-        Err(e) => views::session_refused(app, req, &e).await,
-    }
+    Ok((input, confirmed))
 }
 
-async fn api_change(app: &App, req: &Request) -> Response {
-    let ctx = web::ctx(req);
-    let token = views::session_cookie(app, req);
-    let result = async {
-        let b: ChangeBody = web::json_body(req)?;
-        app.change_password(token.as_deref(), &b.current_password, &b.new_password, &ctx)
-            .await
+/// PW-5: a new password from a signed-in session, with the current one.
+async fn change(app: &App, call: &Call<'_>) -> Response {
+    let (f, confirmed) = match change_input(app, call) {
+        Ok(f) => f,
+        Err(e) => return call.refuse(app, &e),
+    };
+    let lang = call.lang;
+    if !confirmed {
+        return change_page(app, call, 400, &[], Some(t(lang, "password.mismatch"))).await;
     }
-    .await;
-    match result {
-        Ok(()) => web::no_content(),
-        Err(e) => web::error_response(&e, ctx.lang),
+    let result = app
+        .change_password(
+            call.session(),
+            &f.current_password,
+            &f.new_password,
+            &call.ctx,
+        )
+        .await;
+    match (result, call.is_json()) {
+        (Ok(()), true) => web::no_content(),
+        (Ok(()), false) => web::redirect("/?notice=password_changed"),
+        (Err(e), true) => web::error_response(&e, lang),
+        (Err(Error::WeakPassword { unmet }), false) => {
+            change_page(app, call, 400, &unmet, Some(t(lang, "password.weak"))).await
+        }
+        (Err(Error::InvalidCredentials), false) => {
+            let msg = t(lang, "password.wrong_current");
+            let r = change_page(app, call, 401, &[], Some(msg)).await;
+            views::clear_if_ended(app, call.req, r).await
+        }
+        (Err(e), false) => views::session_refused(app, call.req, &e).await,
     }
 }

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::codes;
 use super::otp::Proved;
-use crate::app::App;
+use crate::app::{App, Ctx};
 use crate::clock::Timestamp;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::keys;
 use crate::store::{get_as, Cond, Write};
 
@@ -22,6 +22,23 @@ struct RecoverySet {
 }
 
 impl App {
+    /// MFA-5 / SET-4: the user says they have recorded the codes (the box
+    /// is ticked, `recorded: true`); only then the enrolment session ends.
+    pub async fn acknowledge_recorded(
+        &self,
+        token: Option<&str>,
+        recorded: bool,
+        ctx: &Ctx,
+    ) -> Result<()> {
+        if !recorded {
+            return Err(Error::invalid(
+                "not_recorded",
+                "confirm that you have recorded the recovery codes (recorded: true)",
+            ));
+        }
+        self.acknowledge_recovery_codes(token, ctx).await
+    }
+
     /// A new set: the codes to show once, and the write that replaces the old set.
     pub(super) fn new_recovery_set(&self, user_id: &str) -> (Vec<String>, Write) {
         let codes: Vec<String> = (0..RECOVERY_CODES)
