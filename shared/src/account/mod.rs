@@ -317,6 +317,20 @@ mod tests {
     }
     const CHANGES: usize = 15;
 
+    /// A row of the table: a change and its effects, column by column.
+    type Row<'a> = (
+        Change<'a>,
+        Sessions,
+        bool,
+        bool,
+        bool,
+        bool,
+        Recovery,
+        State,
+        Notice,
+        &'static str,
+    );
+
     // SET-3, SET-4, PW-5, RST-5, MFA-5, MFA-7, MFA-8, MIG-11, MIG-12,
     // CLM-2, CLM-3, ADM-3, ADM-7
     /// The policy. Columns: sessions that end; remembered devices
@@ -336,7 +350,7 @@ mod tests {
         );
         let m = Method::Totp;
         #[rustfmt::skip]
-        let table: Vec<(Change, Sessions, bool, bool, bool, bool, Recovery, State, Notice, &str)> = vec![
+        let table: Vec<Row> = vec![
             //                        sessions  devices setup  pwlink factors recovery       state           notice                                 audit
             (Change::PasswordSet,       AllEnd,   true,  true,  true,  false, Recovery::Kept, State::Active,   Notice::None,                          "password.set"),
             (Change::PasswordReset,     AllEnd,   true,  true,  true,  false, Recovery::Kept, State::Active,   Notice::Password { reset: true },      "password.reset"),
