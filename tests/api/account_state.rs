@@ -206,3 +206,74 @@ async fn set_3_the_first_password_voids_the_users_password_link() {
     let mut c = Client::new(&h);
     assert_eq!(c.login(login, PW).await.1["next"], "enroll");
 }
+
+/// Apply `change` to the user behind `login` and write it, as a use case
+/// does; then its notice.
+async fn apply(h: &Harness, login: &str, change: tobira::account::Change<'_>) {
+    let (mut user, v) = h
+        .app
+        .user_by_login(&tobira::ids::LoginId::parse(login).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let c = ctx();
+    let applied = h
+        .app
+        .apply_change(&mut user, v, change, tobira::account::Made::by(&c));
+    h.app
+        .store
+        .write(applied.writes, h.app.now())
+        .await
+        .unwrap();
+    h.app.notify_change(&user, change, &c).await;
+}
+
+// ADM-7, MFA-5, MFA-7 (the admin's call comes with issue 15)
+#[tokio::test]
+async fn a_factors_reset_ends_everything_and_the_next_sign_in_enrols_again() {
+    let h = Harness::new();
+    let login = "lost.phone@example.com";
+    let (secret, _) = totp_user(&h, login).await;
+    let mut c = full_client(&h, login, &secret).await;
+    apply(&h, login, tobira::account::Change::FactorsReset).await;
+    assert_eq!(c.get("/api/me").await.status(), 401);
+    let id = h
+        .app
+        .user_by_login(&tobira::ids::LoginId::parse(login).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
+    assert_eq!(h.app.recovery_codes_left(&id).await.unwrap(), 0);
+    let mut c = Client::new(&h);
+    assert_eq!(c.login(login, PW).await.1["next"], "enroll");
+    // The old authenticator's secret is gone with the methods.
+    let totp = tobira::model::keys::totp(&id);
+    assert!(h.app.store.get(&totp, h.app.now()).await.unwrap().is_none());
+    assert!(h
+        .outbox
+        .mails()
+        .iter()
+        .any(|m| m.to == login && m.subject.contains("2段階認証のリセット")));
+    assert!(h
+        .audit_kinds("econ9000000001")
+        .await
+        .contains(&"mfa.factors_reset".to_string()));
+}
+
+// ADM-3 (the admin's call comes with issue 15)
+#[tokio::test]
+async fn enabling_a_disabled_account_revives_no_session() {
+    let h = Harness::new();
+    let login = "paused@example.com";
+    let (secret, _) = totp_user(&h, login).await;
+    let mut c = full_client(&h, login, &secret).await;
+    apply(&h, login, tobira::account::Change::Disabled).await;
+    assert_eq!(c.get("/api/me").await.status(), 401);
+    assert_eq!(Client::new(&h).login(login, PW).await.0, 401);
+    apply(&h, login, tobira::account::Change::Enabled).await;
+    assert_eq!(c.get("/api/me").await.status(), 401, "ended for good");
+    let (s, b) = Client::new(&h).login(login, PW).await;
+    assert_eq!((s, b["next"].as_str()), (200, Some("mfa")), "{b}");
+}
