@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -308,8 +309,6 @@ impl App {
         let old_login = user.login_id.clone();
         user.login_id = login.clone();
         user.email = email;
-        // SET-1: setup links mailed to the address before end here.
-        let void = user.take_setup_tokens();
         user.terms = Some(Acceptance {
             version: self.config.terms_version.clone(),
             at: now,
@@ -318,19 +317,14 @@ impl App {
             version: self.config.terms_version.clone(),
             at: now,
         });
-        user.updated_at = now;
-        let mut writes = vec![
-            Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
-            Write::Delete {
-                key: grant_key,
-                cond: Cond::Exists,
-            },
-            self.audit(ctx, "claim.registered", Some((&who.0, &who.1)), None),
-        ];
-        writes.extend(void.iter().map(|h| Write::Delete {
-            key: keys::setup_token(h),
-            cond: Cond::Any,
-        }));
+        // SET-1: setup links mailed to the address before end here.
+        let mut writes = self
+            .apply_change(&mut user, v, Change::Claimed, Made::by(ctx))
+            .writes;
+        writes.push(Write::Delete {
+            key: grant_key,
+            cond: Cond::Exists,
+        });
         if old_login.key() != login.key() {
             writes.push(Write::put(
                 keys::login(&login),
@@ -389,10 +383,18 @@ impl App {
             target.linked_tenants.push(legacy.tenant_id.clone());
         }
         target.updated_at = now;
-        legacy.state = UserState::Disabled;
-        legacy.merged_into = Some(target.id.clone());
-        legacy.updated_at = now;
-        let void = legacy.take_setup_tokens();
+        let linked = format!(
+            "{} ({})",
+            legacy.service_ids.join(","),
+            legacy.tenant_id.as_str()
+        );
+        let merged = Change::Merged { into: &target };
+        let applied = self.apply_change(
+            &mut legacy,
+            legacy_version,
+            merged,
+            Made::by(ctx).detail(linked),
+        );
         let mut writes = extra;
         writes.push(Write::put(
             keys::user(&target.id),
@@ -400,29 +402,7 @@ impl App {
             None,
             Cond::Version(tv),
         ));
-        writes.push(Write::put(
-            keys::user(&legacy.id),
-            &legacy,
-            None,
-            Cond::Version(legacy_version),
-        ));
-        for h in void {
-            writes.push(Write::Delete {
-                key: keys::setup_token(&h),
-                cond: Cond::Any,
-            });
-        }
-        let linked = format!(
-            "{} ({})",
-            legacy.service_ids.join(","),
-            legacy.tenant_id.as_str()
-        );
-        writes.push(self.audit(
-            ctx,
-            "claim.linked",
-            Some((&target.id, &target.tenant_id)),
-            Some(linked.clone()),
-        ));
+        writes.extend(applied.writes);
         match self.store.write(writes, now).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
@@ -435,23 +415,7 @@ impl App {
         }
         // CLM-3: the merged account's address learns where it went. The
         // link stands if the mail fails; the failure is recorded.
-        let mail = crate::messages::accounts_linked_mail(
-            &self.config.brand,
-            legacy.lang,
-            legacy.email.as_str(),
-            &legacy.service_ids,
-            target.login_id.as_str(),
-            now,
-        );
-        if self.mailer.send(&mail).await.is_err() {
-            self.record(
-                ctx,
-                "claim.link_notice_failed",
-                Some((&legacy.id, &legacy.tenant_id)),
-                Some(linked),
-            )
-            .await?;
-        }
+        self.notify_change(&legacy, merged, ctx).await;
         Ok(target.service_ids)
     }
 

@@ -6,6 +6,7 @@
 //! Use cases are methods of [`App`]: `login`, `verify_identity`,
 //! `set_initial_password`, `import`, `apply`, `send_setup_links`, ...
 
+pub mod account;
 pub mod admin;
 pub mod app;
 pub mod cases;

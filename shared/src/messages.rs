@@ -325,7 +325,7 @@ pub fn password_notice_mail(
             if reset {
                 "すべての端末でサインアウトされ、「この端末を記憶する」も解除されました。次回のサインインでは2段階認証が必要です。".to_string()
             } else {
-                "この操作をした画面以外のすべての端末でサインアウトされました。".to_string()
+                "この操作をした画面以外のすべての端末でサインアウトされ、「この端末を記憶する」も解除されました。".to_string()
             },
             "お心当たりのない場合は、すぐにパスワードを再設定し、管理者にご連絡ください。"
                 .to_string(),
@@ -346,7 +346,7 @@ pub fn password_notice_mail(
             if reset {
                 "You have been signed out everywhere and remembered devices were forgotten; your next sign-in asks for your second factor.".to_string()
             } else {
-                "You have been signed out everywhere except where you made the change.".to_string()
+                "You have been signed out everywhere except where you made the change, and remembered devices were forgotten.".to_string()
             },
             "If this was not you, reset your password now and contact your administrator."
                 .to_string(),

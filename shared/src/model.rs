@@ -82,12 +82,13 @@ pub struct User {
     /// SET-4: a method an admin chose for the user; enrolment skips the choice.
     #[serde(default)]
     pub preset_method: Option<String>,
-    /// MFA-7: remembered devices carry the epoch they were made in; a
-    /// password reset or a factor change moves it on, voiding them all.
+    /// MFA-7: remembered devices carry the epoch they were made in; moving
+    /// it on voids them all (which changes do: `account::effects`).
     #[serde(default)]
     pub device_epoch: u32,
-    /// RST-5 / PW-5: sessions carry the epoch they were made in; a reset or
-    /// a password change moves it on, ending every session made before.
+    /// RST-5 / PW-5: sessions carry the epoch they were made in; moving it
+    /// on ends every session made before (which changes do:
+    /// `account::effects`).
     #[serde(default)]
     pub session_epoch: u32,
     /// When the newest password link was mailed (one a minute at most).

@@ -9,11 +9,12 @@
 //! one. Using it is one atomic write conditioned on the user's version and
 //! the token's existence.
 
+use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{LoginId, Password};
-use crate::messages::{password_link_mail, password_notice_mail, LinkKind};
+use crate::messages::{password_link_mail, LinkKind};
 use crate::mfa::Signed;
 use crate::model::{keys, User, UserState};
 use crate::password;
@@ -348,67 +349,46 @@ impl App {
     /// RST-5: every session and remembered device of the user ends with it
     /// (their epochs move on), so the next sign-in asks for the password
     /// and the second factor; after a reset (not a first password) the user
-    /// is mailed a notice and RST-3's day without resets begins.
+    /// is mailed a notice and RST-3's day without resets begins. What the
+    /// reset (`Change::PasswordReset`) or the first password
+    /// (`Change::PasswordSet`) does is decided in `account::effects`.
     pub async fn reset_password(&self, token: &str, pw: &Password, ctx: &Ctx) -> Result<LinkUsed> {
         let (mut user, v, hash, purpose) = self.reset_user(token).await?;
         let unmet = password::unmet(self.config.password_preset, pw, &user.personal());
         if !unmet.is_empty() {
             return Err(Error::WeakPassword { unmet });
         }
-        let phc = password::hash(pw, self.rng.as_ref());
+        user.password_hash = Some(password::hash(pw, self.rng.as_ref()));
         let now = self.now();
-        let is_reset = purpose == PURPOSE_RESET;
-        let void_setup = user.take_setup_tokens();
-        user.state = UserState::Active;
-        user.password_hash = Some(phc);
-        user.password_set_at = Some(now);
-        user.reset_token_hash = None;
-        if is_reset {
-            user.reset_done_at = Some(now);
-        }
-        user.device_epoch = user.device_epoch.wrapping_add(1);
-        user.session_epoch = user.session_epoch.wrapping_add(1);
-        user.updated_at = now;
-        let mut writes = vec![
-            Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
-            Write::Delete {
-                key: keys::reset_token(&hash),
-                cond: Cond::Exists,
-            },
-            self.audit(
-                ctx,
-                if is_reset {
-                    "password.reset"
-                } else {
-                    "password.set"
-                },
-                Some((&user.id, &user.tenant_id)),
-                Some(purpose.clone()),
-            ),
-        ];
-        for h in void_setup {
-            writes.push(Write::Delete {
-                key: keys::setup_token(&h),
-                cond: Cond::Any,
-            });
-        }
+        let change = if purpose == PURPOSE_RESET {
+            Change::PasswordReset
+        } else {
+            Change::PasswordSet
+        };
+        let made = Made::by(ctx)
+            .with_link(keys::reset_token(&hash))
+            .detail(purpose);
+        let writes = self.apply_change(&mut user, v, change, made).writes;
         match self.store.write(writes, now).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => return Err(Error::InvalidToken),
             Err(e) => return Err(e.into()),
         }
-        if is_reset {
-            self.notify_password(&user, true, ctx).await;
-            Ok(LinkUsed::Reset)
-        } else {
-            Ok(LinkUsed::FirstPassword)
-        }
+        self.notify_change(&user, change, ctx).await;
+        Ok(match change {
+            Change::PasswordReset => LinkUsed::Reset,
+            _ => LinkUsed::FirstPassword,
+        })
     }
 
     // home of PW-5
     /// PW-5: change the password when signed in. The current password is
     /// checked as a sign-in is (LOG-2 counts a wrong one); the new one must
-    /// meet the policy. Every other session ends; this one carries on.
+    /// meet the policy. As `account::effects` decides for
+    /// `Change::PasswordChanged`: every other session ends and this one
+    /// carries on, its proof of the password renewed (MFA-8); remembered
+    /// devices are forgotten (MFA-7); a password link still unused is void;
+    /// a notice is mailed.
     pub async fn change_password(
         &self,
         token: Option<&str>,
@@ -432,32 +412,17 @@ impl App {
         let Signed {
             mut user,
             user_version,
-            mut session,
+            session,
             version,
             token_hash,
         } = s;
         let now = self.now();
         user.password_hash = Some(password::hash(new, self.rng.as_ref()));
-        user.password_set_at = Some(now);
-        user.session_epoch = user.session_epoch.wrapping_add(1);
-        user.updated_at = now;
-        session.epoch = user.session_epoch;
-        let writes = vec![
-            Write::put(
-                keys::user(&user.id),
-                &user,
-                None,
-                Cond::Version(user_version),
-            ),
-            self.session_write(&token_hash, &session, Cond::Version(version)),
-            lock.clear(),
-            self.audit(
-                ctx,
-                "password.changed",
-                Some((&user.id, &user.tenant_id)),
-                None,
-            ),
-        ];
+        let made = Made::by(ctx).in_session(&token_hash, &session, Cond::Version(version));
+        let mut writes = self
+            .apply_change(&mut user, user_version, Change::PasswordChanged, made)
+            .writes;
+        writes.push(lock.clear());
         if let Err(e) = self.store.write(writes, now).await {
             // The account or the session changed meanwhile, or the store
             // failed: the right password must not stay counted, nor leave
@@ -465,24 +430,8 @@ impl App {
             self.release(&lock).await?;
             return Err(e.into());
         }
-        self.notify_password(&user, false, ctx).await;
+        self.notify_change(&user, Change::PasswordChanged, ctx)
+            .await;
         Ok(())
-    }
-
-    /// RST-5 / PW-5: the notice mail. The change has been made; a mail
-    /// fault is recorded and does not undo it.
-    async fn notify_password(&self, user: &User, reset: bool, ctx: &Ctx) {
-        let mail = password_notice_mail(
-            &self.config.brand,
-            user.lang,
-            user.email.as_str(),
-            user.name.as_str(),
-            reset,
-            self.now(),
-        );
-        if self.mailer.send(&mail).await.is_err() {
-            let who = Some((user.id.as_str(), &user.tenant_id));
-            let _ = self.record(ctx, "password.notice_failed", who, None).await;
-        }
     }
 }

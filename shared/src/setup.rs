@@ -1,6 +1,7 @@
 //! First-login setup: the setup link (SET-1), the identity check (SET-2) and
 //! the first password (SET-3).
 
+use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
 use crate::ids::Password;
@@ -264,35 +265,17 @@ impl App {
         if !unmet.is_empty() {
             return Err(Error::WeakPassword { unmet });
         }
-        let hash = password::hash(pw, self.rng.as_ref());
+        user.password_hash = Some(password::hash(pw, self.rng.as_ref()));
         let now = self.now();
-        user.state = UserState::Active;
-        user.password_hash = Some(hash);
-        user.password_set_at = Some(now);
         // SET-1 / SET-3: the link used, and every other link of the user, end here.
-        let others = user.take_setup_tokens();
-        user.updated_at = now;
-        let mut writes = vec![
-            Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
-            Write::Delete {
-                key: keys::setup_token(&g.setup_hash),
-                cond: Cond::Exists,
-            },
-            Write::Delete {
-                key: grant_key,
-                cond: Cond::Exists,
-            },
-            self.audit(ctx, "password.set", Some((&user.id, &user.tenant_id)), None),
-        ];
-        writes.extend(
-            others
-                .iter()
-                .filter(|h| **h != g.setup_hash)
-                .map(|h| Write::Delete {
-                    key: keys::setup_token(h),
-                    cond: Cond::Any,
-                }),
-        );
+        let made = Made::by(ctx).with_link(keys::setup_token(&g.setup_hash));
+        let mut writes = self
+            .apply_change(&mut user, v, Change::PasswordSet, made)
+            .writes;
+        writes.push(Write::Delete {
+            key: grant_key,
+            cond: Cond::Exists,
+        });
         match self.store.write(writes, now).await {
             Ok(()) => Ok(()),
             Err(StoreError::Conflict) => Err(Error::InvalidToken),

@@ -1,6 +1,7 @@
 //! The one integration-test binary (one link, one set of fixtures). A module
 //! per area; tests are named after the rule IDs they prove.
 
+mod account_state;
 mod audit;
 mod bad_input;
 mod binaries;

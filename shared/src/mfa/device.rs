@@ -1,10 +1,12 @@
 //! MFA-7: "remember this device". A random cookie, stored by hash with the
 //! user's device epoch; it skips only the second factor, never the password
-//! or a lock. A reset or a factor change moves the epoch on and voids every
-//! remembered device; the user can do the same from the dashboard.
+//! or a lock. A password reset or change, or a factor change, moves the
+//! epoch on and voids every remembered device (`account::effects`); the
+//! user can do the same from the dashboard.
 
 use serde::{Deserialize, Serialize};
 
+use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
 use crate::clock::Timestamp;
 use crate::error::Result;
@@ -58,17 +60,14 @@ impl App {
         let s = self.signed(token, &[Stage::Full]).await?;
         let now = self.now();
         let mut user = s.user.clone();
-        user.device_epoch = user.device_epoch.wrapping_add(1);
-        user.updated_at = now;
-        let writes = vec![
-            Write::put(
-                keys::user(&user.id),
-                &user,
-                None,
-                Cond::Version(s.user_version),
-            ),
-            self.audit(ctx, "mfa.devices_forgotten", s.who(), None),
-        ];
+        let writes = self
+            .apply_change(
+                &mut user,
+                s.user_version,
+                Change::DevicesForgotten,
+                Made::by(ctx),
+            )
+            .writes;
         self.store.write(writes, now).await?;
         Ok(())
     }

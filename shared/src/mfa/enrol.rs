@@ -13,10 +13,13 @@
 //!   bound to that session and lives minutes (TOTP 15, codes 5), and the
 //!   confirmation writes only what it proved.
 //! - Every enrolment is audited and mails the user a notice naming the
-//!   method (no code or secret in it).
+//!   method (no code or secret in it). What an enrolment does to the rest
+//!   of the account (sessions, devices, recovery codes, notice, audit) is
+//!   decided in `account::effects`: a first factor or a replaced one ends
+//!   every other session, an added one does not.
 
-use super::notice::{factor_notice_mail, FactorChange};
 use super::{Enrolled, Method, Signed};
+use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
 use crate::i18n::{t, Lang};
@@ -113,8 +116,10 @@ impl App {
     /// Enrol `method` for the session's user in one atomic batch with the
     /// proof of possession, conditional on the user's version. The first
     /// factor brings recovery codes, ends every other session and sends
-    /// the user to sign in again (SET-4); every enrolment voids remembered
-    /// devices (MFA-7) and mails a notice (MFA-8).
+    /// the user to sign in again (SET-4); a replaced one ends every other
+    /// session too; every enrolment voids remembered devices (MFA-7) and
+    /// mails a notice (MFA-8): `Change::FactorEnrolled`, `FactorReplaced`
+    /// and `FactorAdded` in `account::effects`.
     pub(super) async fn enrol(
         &self,
         s: &Signed,
@@ -135,40 +140,19 @@ impl App {
             user.methods.push(method.as_str().to_string());
         }
         change(&mut user);
-        user.device_epoch = user.device_epoch.wrapping_add(1);
-        if first {
-            // SET-4: every other session of the user ends with the first factor.
-            user.session_epoch = user.session_epoch.wrapping_add(1);
-        }
-        user.updated_at = now;
+        let change = match (first, replaced) {
+            (true, _) => Change::FactorEnrolled(method),
+            (false, true) => Change::FactorReplaced(method),
+            (false, false) => Change::FactorAdded(method),
+        };
+        let made = Made::by(ctx).in_session(&s.token_hash, &s.session, Cond::Exists);
+        let applied = self.apply_change(&mut user, s.user_version, change, made);
         let mut writes = proof_writes;
-        writes.push(Write::put(
-            keys::user(&user.id),
-            &user,
-            None,
-            Cond::Version(s.user_version),
-        ));
+        writes.extend(applied.writes);
         writes.push(Write::Delete {
             key: keys::lock("login", &user.id),
             cond: Cond::Any,
         });
-        let detail = match (first, replaced) {
-            (true, _) => format!("{method} first; other sessions ended"),
-            (false, true) => format!("{method} replaced"),
-            (false, false) => format!("{method} added"),
-        };
-        writes.push(self.audit(ctx, "mfa.enrolled", s.who(), Some(detail)));
-        let codes = if first {
-            let (codes, w) = self.new_recovery_set(&user.id);
-            writes.push(w);
-            let mut session = s.session.clone();
-            session.recovery_ack_pending = true;
-            session.epoch = user.session_epoch;
-            writes.push(self.session_write(&s.token_hash, &session, Cond::Exists));
-            Some(codes)
-        } else {
-            None
-        };
         match self.store.write(writes, now).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
@@ -179,12 +163,8 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         }
-        let change = if replaced {
-            FactorChange::Replaced
-        } else {
-            FactorChange::Added
-        };
-        self.notify_factor(&user, method, change, ctx).await;
+        self.notify_change(&user, change, ctx).await;
+        let codes = applied.recovery_codes;
         Ok(Enrolled {
             next: if codes.is_some() {
                 "confirm_recovery_codes"
@@ -193,30 +173,5 @@ impl App {
             },
             recovery_codes: codes,
         })
-    }
-
-    /// MFA-8: the notice of a factor change, in the user's language. The
-    /// change has been made; a mail fault is recorded and does not undo it.
-    async fn notify_factor(&self, user: &User, method: Method, change: FactorChange, ctx: &Ctx) {
-        let phone = match method {
-            Method::Sms => user.sms_phone.as_deref().map(crate::ids::Phone::masked),
-            _ => None,
-        };
-        let mail = factor_notice_mail(
-            &self.config.brand,
-            user.lang,
-            user.email.as_str(),
-            user.name.as_str(),
-            method,
-            change,
-            phone.as_deref(),
-            self.now(),
-        );
-        if self.mailer.send(&mail).await.is_err() {
-            let who = Some((user.id.as_str(), &user.tenant_id));
-            let _ = self
-                .record(ctx, "mfa.notice_failed", who, Some(method.as_str().into()))
-                .await;
-        }
     }
 }

@@ -54,7 +54,12 @@ pub fn factor_notice_mail(
                     "設定し直されました（以前の設定は使えません）"
                 }
             ),
-            "「この端末を記憶する」で記憶した端末は解除されました。".to_string(),
+            if added {
+                "「この端末を記憶する」で記憶した端末は解除されました。"
+            } else {
+                "この操作をした画面以外のすべての端末でサインアウトされ、「この端末を記憶する」で記憶した端末も解除されました。"
+            }
+            .to_string(),
             "お心当たりのない場合は、すぐにパスワードを再設定し、管理者にご連絡ください。"
                 .to_string(),
             brand.to_string(),
@@ -71,7 +76,12 @@ pub fn factor_notice_mail(
                 at.jst(),
                 at.rfc3339()
             ),
-            "Devices remembered with \"remember this device\" were forgotten.".to_string(),
+            if added {
+                "Devices remembered with \"remember this device\" were forgotten."
+            } else {
+                "You have been signed out everywhere except where you made the change, and devices remembered with \"remember this device\" were forgotten."
+            }
+            .to_string(),
             "If this was not you, reset your password now and contact your administrator."
                 .to_string(),
             brand.to_string(),

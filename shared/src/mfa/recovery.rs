@@ -40,7 +40,7 @@ impl App {
     }
 
     /// A new set: the codes to show once, and the write that replaces the old set.
-    pub(super) fn new_recovery_set(&self, user_id: &str) -> (Vec<String>, Write) {
+    pub(crate) fn new_recovery_set(&self, user_id: &str) -> (Vec<String>, Write) {
         let codes: Vec<String> = (0..RECOVERY_CODES)
             .map(|_| codes::recovery_code(self.rng.as_ref()))
             .collect();

@@ -5,11 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::account::{effects, Change, Made};
 use crate::app::{App, Ctx};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{Email, LoginId, PersonName};
-use crate::messages::{closure_mail, ClosureFacts};
 use crate::model::{keys, User, UserState};
 use crate::phone;
 use crate::store::{get_as, Cond, StoreError, Write};
@@ -170,29 +170,27 @@ impl App {
                     changed.push("phone");
                 }
             }
-            // Corrected details: the links mailed before (perhaps to the old
-            // address) end here; the new link goes to the corrected one.
-            let void = if changed.is_empty() {
-                Vec::new()
-            } else {
-                user.take_setup_tokens()
-            };
             let now = self.now();
-            user.updated_at = now;
-            let who = Some((user.id.as_str(), &user.tenant_id));
-            let detail = if changed.is_empty() {
-                "confirmed".to_string()
+            let writes = if changed.is_empty() {
+                // Confirmed as it was: nothing changes but the record.
+                user.updated_at = now;
+                let who = Some((user.id.as_str(), &user.tenant_id));
+                vec![
+                    Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
+                    self.audit(
+                        ctx,
+                        effects(&Change::IdentityCorrected).audit,
+                        who,
+                        Some("confirmed".into()),
+                    ),
+                ]
             } else {
-                format!("corrected: {}", changed.join(","))
+                // Corrected details: the links mailed before (perhaps to the
+                // old address) end here; the new link goes to the corrected one.
+                let made = Made::by(ctx).detail(format!("corrected: {}", changed.join(",")));
+                self.apply_change(&mut user, v, Change::IdentityCorrected, made)
+                    .writes
             };
-            let mut writes = vec![
-                Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
-                self.audit(ctx, "migration.identity_confirmed", who, Some(detail)),
-            ];
-            writes.extend(void.iter().map(|h| Write::Delete {
-                key: keys::setup_token(h),
-                cond: Cond::Any,
-            }));
             match self.store.write(writes, now).await {
                 Ok(()) => return self.send_setup_link(&user.id, ctx).await,
                 Err(StoreError::Conflict) => self.back_off(round).await,
@@ -235,20 +233,9 @@ impl App {
                 message: "already set up or noticed".into(),
             });
         }
-        let entry = format!("{}/password/forgot", self.config.base_url);
-        let ecid = user.ecid.as_ref().map(|e| e.as_str().to_string());
-        let mail = closure_mail(
-            &self.config.brand,
-            user.lang,
-            user.email.as_str(),
-            &ClosureFacts {
-                name: user.name.as_str(),
-                login_id: user.login_id.as_str(),
-                phone: &user.phone,
-                renamed_ecid: ecid.as_deref().filter(|_| user.is_renamed()),
-                entry_link: &entry,
-            },
-        );
+        let mail = self
+            .change_notice(&user, &Change::WindowClosed)
+            .ok_or(Error::NotFound)?;
         self.mailer.send(&mail).await?;
         for round in 0..5 {
             let now = self.now();
@@ -259,23 +246,9 @@ impl App {
                 return Ok(());
             }
             u.closure_notice_at = Some(now);
-            let void = u.take_setup_tokens();
-            u.updated_at = now;
-            let mut writes = vec![
-                Write::put(keys::user(user_id), &u, None, Cond::Version(v)),
-                self.audit(
-                    ctx,
-                    "migration.closure_notice_sent",
-                    Some((&u.id, &u.tenant_id)),
-                    None,
-                ),
-            ];
-            for h in void {
-                writes.push(Write::Delete {
-                    key: keys::setup_token(&h),
-                    cond: Cond::Any,
-                });
-            }
+            let writes = self
+                .apply_change(&mut u, v, Change::WindowClosed, Made::by(ctx))
+                .writes;
             match self.store.write(writes, now).await {
                 Ok(()) => return Ok(()),
                 Err(StoreError::Conflict) => self.back_off(round).await,
