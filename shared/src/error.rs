@@ -30,6 +30,8 @@ pub enum Error {
     Refused { code: &'static str, message: String },
     /// 404.
     NotFound,
+    /// 405: a known path, a method it does not serve (`Allow` says which).
+    MethodNotAllowed,
     /// 409: a transition or write that the current state does not allow.
     Conflict { code: &'static str, message: String },
     /// 429: throttled or blocked. `retry_after_s` only where it is safe to say.
@@ -57,6 +59,7 @@ impl Error {
             Self::InvalidCredentials | Self::InvalidCode | Self::NotSignedIn => 401,
             Self::Forbidden | Self::Refused { .. } => 403,
             Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
             Self::Conflict { .. } => 409,
             Self::Throttled { .. } => 429,
             Self::Unavailable { .. } => 503,
@@ -77,6 +80,7 @@ impl Error {
             Self::NotSignedIn => "not_signed_in",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Throttled { .. } => "too_many_attempts",
             Self::Unavailable { .. } => "temporarily_unavailable",
         }

@@ -181,6 +181,7 @@ pub fn error_message(e: &Error, lang: Lang) -> String {
         Error::NotSignedIn => "error.signin_required",
         Error::Forbidden => "error.forbidden",
         Error::NotFound => "error.not_found",
+        Error::MethodNotAllowed => "error.method_not_allowed",
         Error::Throttled { .. } => "setup.blocked",
         Error::Unavailable { .. } => "error.unavailable",
     };
@@ -359,8 +360,22 @@ pub fn is_api(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")
 }
 
+/// 404, or 405 with `Allow` when the route table serves the path with
+/// other methods (`routes::allowed_methods`).
 pub fn not_found(app: &App, req: &Request) -> Response {
     let lang = lang_of(req);
+    let allowed = crate::routes::allowed_methods(req.uri().path());
+    if !allowed.is_empty() && !allowed.contains(&req.method().as_str()) {
+        let e = Error::MethodNotAllowed;
+        let mut r = if is_api(req) {
+            error_response(&e, lang)
+        } else {
+            error_page(app, req, &e)
+        };
+        let allow = HeaderValue::from_str(&allowed.join(", ")).expect("methods are ASCII");
+        r.headers_mut().insert(http::header::ALLOW, allow);
+        return r;
+    }
     if is_api(req) {
         error_response(&Error::NotFound, lang)
     } else {
@@ -375,6 +390,18 @@ pub fn not_found(app: &App, req: &Request) -> Response {
             ),
         )
     }
+}
+
+/// An API call's `?lang=` that names no language we have: 400
+/// `invalid_lang`, in the language the caller gets without it.
+pub fn lang_refusal(req: &Request) -> Option<Response> {
+    let asked = query_param(req, "lang")?;
+    if !is_api(req) || Lang::parse(&asked).is_some() {
+        return None;
+    }
+    let lang = lang_of(req);
+    let e = Error::invalid("invalid_lang", t(lang, "error.invalid_lang"));
+    Some(error_response(&e, lang))
 }
 
 /// A page for an error that has no better page of its own.

@@ -18,6 +18,10 @@ pub async fn handle(app: &App, req: Request) -> Response {
     if let Some(refused) = web::cross_site_refusal(app, &req) {
         return refused;
     }
+    // An API call's unknown `?lang=` is refused, not ignored.
+    if let Some(refused) = web::lang_refusal(&req) {
+        return refused;
+    }
     let path = req.uri().path().to_string();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method().as_str(), parts.as_slice()) {

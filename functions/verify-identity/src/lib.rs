@@ -23,6 +23,10 @@ pub async fn handle(app: &App, req: Request) -> Response {
     if let Some(refused) = web::cross_site_refusal(app, &req) {
         return refused;
     }
+    // An API call's unknown `?lang=` is refused, not ignored.
+    if let Some(refused) = web::lang_refusal(&req) {
+        return refused;
+    }
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/setup") => setup_page(app, &req).await,
         ("POST", "/setup/verify") => verify_form(app, &req).await,
