@@ -35,8 +35,9 @@ const METHODS: [&str; 8] = [
 /// Every `POST` may answer 403 `forbidden` to a cross-site request (SES-3).
 const EXPECTED_STATUSES: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/login", &["200", "400", "401", "403", "503"]),
-    // Every stage may read `/api/me`, so it never answers 403.
-    ("GET", "/api/me", &["200", "401", "503"]),
+    // Every stage may read `/api/me`, so it never answers 403; 400 is an
+    // unknown `?lang=` (as on every route).
+    ("GET", "/api/me", &["200", "400", "401", "503"]),
     ("POST", "/api/logout", &["204", "400", "403", "503"]),
     (
         "POST",
@@ -156,7 +157,7 @@ const EXPECTED_STATUSES: &[(&str, &str, &[&str])] = &[
     (
         "GET",
         "/api/cases/{id}",
-        &["200", "401", "403", "404", "503"],
+        &["200", "400", "401", "403", "404", "503"],
     ),
     (
         "POST",
@@ -340,6 +341,8 @@ async fn every_error() -> Vec<Error> {
             " ".repeat(tobira::web::MAX_BODY + 1),
         ),
         body_error(Some("application/json"), "{".into()),
+        // An API call's unknown `?lang=` (`web::lang_refusal`).
+        Error::invalid("invalid_lang", t(Lang::En, "error.invalid_lang")),
         Error::IdentityMismatch,
         Error::WeakPassword { unmet: rules },
         Error::InvalidToken,
@@ -347,6 +350,8 @@ async fn every_error() -> Vec<Error> {
         Error::NotSignedIn,
         Error::Forbidden,
         Error::NotFound,
+        // A known path with a method it does not serve (`web::not_found`).
+        Error::MethodNotAllowed,
         Error::from(StoreError::Conflict),
         // What `send_setup_link` answers when the user finished setup meanwhile.
         Error::Conflict {
