@@ -3,13 +3,15 @@
 # scripts/test.sh — the one test command for tobira (CI runs it through .ci/run).
 #
 #   1. installs what is missing (idempotent, quiet when already there):
-#        .venv with moto[server] + cfn-lint (scripts/requirements-test.txt),
+#        .venv with moto[server] + cfn-lint + schemathesis (scripts/requirements-test.txt),
 #        Debian chromium (+ a Japanese font for readable screenshots),
 #        node_modules (playwright-core) from package-lock.json
 #   2. starts a moto server on a free loopback port (killed on any exit)
 #   3. cargo build --workspace --bins, cargo test --workspace --no-fail-fast
 #   4. browser journey: node --test tests/browser/*.test.mjs (TOBIRA_BIN=target/debug/tobira)
-#   5. prints a summary; the last line is "tests: N passed, N failed, N skipped".
+#   5. schemathesis: docs/openapi.json against the running local portal with a full session
+#      (scripts/schemathesis.sh; fixed seed, bounded cases); each generated case counts as a test
+#   6. prints a summary; the last line is "tests: N passed, N failed, N skipped".
 #
 # Exit status is non-zero if any step failed. Nothing is skipped under CI=true.
 set -euo pipefail
@@ -67,7 +69,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 ensure_venv() {
   local req=scripts/requirements-test.txt stamp=.venv/.requirements.sha256
   if [[ -x .venv/bin/python && -f $stamp && "$(cat "$stamp")" == "$(sha "$req")" ]] \
-     && [[ -x .venv/bin/moto_server && -x .venv/bin/cfn-lint ]]; then
+     && [[ -x .venv/bin/moto_server && -x .venv/bin/cfn-lint && -x .venv/bin/schemathesis ]]; then
     return 0
   fi
   log "python venv (.venv): installing $req"
@@ -197,6 +199,21 @@ count_node() {
     END { print p+0, f+0, s+0 }'
 }
 
+# count_schemathesis LOG -> "passed failed skipped" from each run's "Test cases:" line:
+#   "N generated, N passed, N skipped" or "N generated, N found N unique failures, N skipped"
+count_schemathesis() {
+  sed 's/\x1b\[[0-9;]*m//g' "$1" | awk '
+    /^ *[0-9]+ generated, / {
+      g = $1 + 0; fl = 0; sk = 0
+      for (i = 2; i < NF; i++) {
+        if ($(i+1) ~ /^unique/) fl = $i + 0
+        if ($(i+1) ~ /^skipped/) sk = $i + 0
+      }
+      p += g - fl; f += fl; s += sk
+    }
+    END { print p+0, f+0, s+0 }'
+}
+
 # step NAME COUNTER CMD... : run CMD with output teed to a log, tally its counts.
 step() {
   local name=$1 counter=$2 rc=0 p=0 f=0 s=0
@@ -256,11 +273,13 @@ if step "cargo build" none cargo build --workspace --bins; then
       # Explicit files, not the directory: node >= 21 no longer searches a directory argument.
       step "browser" count_node node --test --test-reporter=spec "${browser_tests[@]}" || true
     fi
+    step "schemathesis" count_schemathesis bash scripts/schemathesis.sh || true
   else
     STATUS+=("FAILED  browser ($TOBIRA_BIN was not built)"); OVERALL=1; FAILED=$((FAILED + 1))
+    STATUS+=("FAILED  schemathesis ($TOBIRA_BIN was not built)"); FAILED=$((FAILED + 1))
   fi
 else
-  STATUS+=("NOT RUN cargo test + browser (the build failed)")
+  STATUS+=("NOT RUN cargo test + browser + schemathesis (the build failed)")
 fi
 
 summary

@@ -100,3 +100,142 @@ async fn unknown_api_route_is_404_with_the_error_body() {
     assert_eq!(r.status(), 404);
     assert_eq!(body_json(&r)["error"], "not_found");
 }
+
+/// Every path of the route table with each method it does not serve: every
+/// function's handler and the local portal answer 405 with `Allow` naming
+/// the methods the table serves there (the JSON error body under `/api/`, a
+/// page elsewhere), never 404; the methods it serves still reach the handler.
+#[tokio::test]
+async fn undeclared_method_on_a_known_path_is_405_with_allow() {
+    use tobira_web::routes::{function_for_path, matches, ROUTES};
+    let h = Harness::new();
+    let dir = std::env::temp_dir().join(format!("tobira-405-{}", std::process::id()));
+    let local = tobira_local::Local::open(&dir, crate::support::test_config()).unwrap();
+    let mut problems = Vec::new();
+    let mut paths: Vec<String> = ROUTES
+        .iter()
+        .map(|r| r.path.replace("{id}", "01ABC"))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let mut checked = 0;
+    for path in &paths {
+        let mut allowed: Vec<&str> = ROUTES
+            .iter()
+            .filter(|r| matches(r.path, path))
+            .map(|r| r.method)
+            .collect();
+        allowed.sort_unstable();
+        allowed.dedup();
+        let allow = allowed.join(", ");
+        let function = function_for_path(path).unwrap();
+        for method in [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
+        ] {
+            let req = || json_req(method, &format!("{path}?lang=en"), "{}");
+            let by_function = tobira_local::call_function(&h.app, function, req())
+                .await
+                .unwrap();
+            let by_portal = tobira_local::dispatch(&local, req()).await;
+            if allowed.contains(&method) {
+                for (who, r) in [(function, &by_function), ("portal", &by_portal)] {
+                    if r.status() == 405 {
+                        problems.push(format!("{who}: {method} {path} is served, answered 405"));
+                    }
+                }
+                continue;
+            }
+            checked += 1;
+            for (who, r) in [(function, by_function), ("portal", by_portal)] {
+                let got_allow = r.headers().get("allow").and_then(|v| v.to_str().ok());
+                let content_type = r
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok());
+                let ok = r.status() == 405
+                    && got_allow == Some(allow.as_str())
+                    && if path.starts_with("/api/") {
+                        content_type == Some("application/json")
+                            && body_json(&r)["error"] == "method_not_allowed"
+                            && body_json(&r)["message"] == "This URL does not accept this method."
+                    } else {
+                        content_type.is_some_and(|c| c.starts_with("text/html"))
+                    };
+                if !ok {
+                    problems.push(format!(
+                        "{who}: {method} {path}: {} Allow {got_allow:?} ({content_type:?}), want 405 Allow {allow:?}",
+                        r.status()
+                    ));
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        checked > 400,
+        "only {checked} undeclared methods were tried"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// An API call's `?lang=` that names no language is refused (400
+/// `invalid_lang`) in the language the caller gets without it, by every
+/// function; the forms `Lang::parse` knows pass, and pages ignore a bad one.
+#[tokio::test]
+async fn unknown_lang_on_an_api_call_is_400_in_the_callers_language() {
+    let h = Harness::new();
+    let calls = [
+        ("GET", "/api/me"),
+        ("POST", "/api/login"),
+        ("POST", "/api/setup/resend"),
+        ("POST", "/api/otp/email"),
+        ("POST", "/api/otp/sms"),
+        ("POST", "/api/mfa/totp"),
+        ("POST", "/api/password/forgot"),
+        ("GET", "/api/cases"),
+    ];
+    let mut functions = std::collections::BTreeSet::new();
+    for (method, path) in calls {
+        functions.insert(tobira_web::routes::function_for(method, path).unwrap());
+        for (accept, message) in [
+            (None, "lang には ja か en を指定してください。"),
+            (Some("en-US,en;q=0.9"), "lang must be ja or en."),
+        ] {
+            for bad in ["fr", "", "AAA", "en-XX"] {
+                let mut req = json_req(method, &format!("{path}?lang={bad}"), "{}");
+                if let Some(a) = accept {
+                    req.headers_mut()
+                        .insert("accept-language", a.parse().unwrap());
+                }
+                let r = h.send(req).await;
+                let b = body_json(&r);
+                assert_eq!(
+                    (
+                        r.status().as_u16(),
+                        b["error"].as_str(),
+                        b["message"].as_str()
+                    ),
+                    (400, Some("invalid_lang"), Some(message)),
+                    "{method} {path}?lang={bad} ({accept:?})"
+                );
+            }
+        }
+        for good in ["ja", "en", "EN", "ja-JP", "en-gb"] {
+            let r = h
+                .send(json_req(method, &format!("{path}?lang={good}"), "{}"))
+                .await;
+            assert_ne!(
+                body_json(&r)["error"],
+                "invalid_lang",
+                "{method} {path}?lang={good}"
+            );
+        }
+    }
+    assert_eq!(
+        functions.len(),
+        tobira_web::routes::FUNCTIONS.len() - 1,
+        "every HTTP function is asked"
+    );
+    let page = h.send(crate::support::get("/login?lang=fr")).await;
+    assert_eq!(page.status(), 200);
+}

@@ -49,6 +49,28 @@ impl PageFields {
 }
 
 impl<'r> Call<'r> {
+    /// The gate every function's handler starts with: a state-changing
+    /// request from another site goes no further (SES-3), nor does an API
+    /// call's `?lang=` that names no language we have (400 `invalid_lang`,
+    /// in the language the caller gets without it). Then the request,
+    /// parsed once.
+    pub fn parse(app: &App, req: &'r Request) -> Result<Self, Box<Response>> {
+        if let Some(refused) = crate::csrf::cross_site_refusal(app, req) {
+            return Err(Box::new(refused));
+        }
+        if web::is_api(req) {
+            if let Some(asked) = web::query_param(req, "lang") {
+                if Lang::parse(&asked).is_none() {
+                    let lang = web::lang_of(req);
+                    let text = crate::i18n::t(lang, "error.invalid_lang");
+                    let e = Error::invalid("invalid_lang", text);
+                    return Err(Box::new(web::error_response(&e, lang)));
+                }
+            }
+        }
+        Ok(Self::new(app, req))
+    }
+
     pub fn new(app: &App, req: &'r Request) -> Self {
         let ctx = web::ctx(req);
         Self {

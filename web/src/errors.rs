@@ -76,8 +76,36 @@ pub fn api<T: Serialize>(result: Result<(u16, T), Error>, lang: Lang) -> Respons
     }
 }
 
+/// The API's 405 (the caller adds `Allow`): an answer of the edge, not a
+/// domain error.
+pub fn method_not_allowed(lang: Lang) -> Response {
+    let text = t(lang, "error.method_not_allowed");
+    json(
+        405,
+        &serde_json::json!({ "error": "method_not_allowed", "message": text }),
+    )
+}
+
+/// 404, or 405 with `Allow` when the route table serves the path with
+/// other methods (`routes::allowed_methods`). Neither is a domain error.
 pub fn not_found(app: &App, req: &Request) -> Response {
     let lang = lang_of(req);
+    let allowed = crate::routes::allowed_methods(req.uri().path());
+    if !allowed.is_empty() && !allowed.contains(&req.method().as_str()) {
+        let text = t(lang, "error.method_not_allowed");
+        let mut r = if is_api(req) {
+            method_not_allowed(lang)
+        } else {
+            let title = t(lang, "error.title");
+            html(
+                405,
+                crate::pages::message(lang, req, &app.config.brand, title, text),
+            )
+        };
+        let allow = HeaderValue::from_str(&allowed.join(", ")).expect("methods are ASCII");
+        r.headers_mut().insert(http::header::ALLOW, allow);
+        return r;
+    }
     if is_api(req) {
         error_response(&Error::NotFound, lang)
     } else {

@@ -326,6 +326,14 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
         "logout" => ("サインアウト", "Sign out"),
         "error.title" => ("エラー", "Error"),
         "error.not_found" => ("ページが見つかりません。", "Page not found."),
+        "error.method_not_allowed" => (
+            "このURLはこのメソッドを受け付けません。",
+            "This URL does not accept this method.",
+        ),
+        "error.invalid_lang" => (
+            "lang には ja か en を指定してください。",
+            "lang must be ja or en.",
+        ),
         "error.forbidden" => (
             "この操作はできません。ページを開き直してください。",
             "This action is not allowed. Reload the page and try again.",

@@ -135,6 +135,19 @@ pub fn function_for_path(path: &str) -> Option<&'static str> {
         .map(|r| r.function)
 }
 
+/// The methods the route table serves at a concrete path, sorted: the
+/// `Allow` of a 405 for any other method. Empty for an unknown path (404).
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    let mut methods: Vec<&'static str> = ROUTES
+        .iter()
+        .filter(|r| matches(r.path, path))
+        .map(|r| r.method)
+        .collect();
+    methods.sort_unstable();
+    methods.dedup();
+    methods
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +172,8 @@ mod tests {
         assert_eq!(function_for("POST", "/api/cases"), Some("create-case"));
         assert_eq!(function_for("GET", "/cases/new"), Some("create-case"));
         assert_eq!(function_for("DELETE", "/api/cases/01ABC"), None);
+        assert_eq!(allowed_methods("/api/cases/01ABC"), ["GET"]);
+        assert_eq!(allowed_methods("/cases/new"), ["GET", "POST"]);
+        assert_eq!(allowed_methods("/api/nothing"), Vec::<&str>::new());
     }
 }

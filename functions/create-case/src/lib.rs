@@ -15,11 +15,11 @@ use tobira_web::views;
 use tobira_web::web::{self, Request, Response};
 
 pub async fn handle(app: &App, req: Request) -> Response {
-    // SES-3: a state-changing request from another site goes no further.
-    if let Some(refused) = web::cross_site_refusal(app, &req) {
-        return refused;
-    }
-    let call = Call::new(app, &req);
+    // SES-3 and an unknown language are refused before any route.
+    let call = match Call::parse(app, &req) {
+        Ok(call) => call,
+        Err(refused) => return *refused,
+    };
     let path = req.uri().path().to_string();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // The API's paths are the pages' under `/api` (but `POST /api/cases`

@@ -13,11 +13,11 @@ use tobira_web::call::Call;
 use tobira_web::web::{self, Request, Response};
 
 pub async fn handle(app: &App, req: Request) -> Response {
-    // SES-3: a state-changing request from another site goes no further.
-    if let Some(refused) = web::cross_site_refusal(app, &req) {
-        return refused;
-    }
-    let call = Call::new(app, &req);
+    // SES-3 and an unknown language are refused before any route.
+    let call = match Call::parse(app, &req) {
+        Ok(call) => call,
+        Err(refused) => return *refused,
+    };
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/setup") => setup::link_page(app, &call).await,
         ("POST", "/setup/verify" | "/api/setup/verify") => setup::verify(app, &call).await,
