@@ -1,0 +1,246 @@
+//! A case's life after filing (CASE-3, CASE-5): read, comment, move, the
+//! desk's updates, and the notice mail of each.
+
+use super::*;
+
+impl App {
+    /// The case in this tenant's partition, and its version.
+    async fn tenant_case(&self, tenant: &TenantId, id: &str) -> Result<(Case, u64)> {
+        if !is_id(id) {
+            return Err(Error::NotFound);
+        }
+        get_as::<Case>(self.store.as_ref(), &keys::case(tenant, id), self.now())
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    /// A case of the user's tenant with its comments; 404 for any other.
+    pub async fn case_detail(&self, user: &User, id: &str) -> Result<CaseDetail> {
+        let (case, _) = self.tenant_case(&user.tenant_id, id).await?;
+        let thread = self
+            .query_partition(&keys::cases(&user.tenant_id), &keys::case_comments(id))
+            .await?
+            .iter()
+            .map(Item::parse)
+            .collect::<Result<Vec<Comment>, _>>()?;
+        Ok(CaseDetail { case, thread })
+    }
+
+    /// CASE-5: a customer's comment. On a closed case it is refused (a
+    /// closed case never reopens: file a new one); an answer to "awaiting
+    /// customer" puts the case back in progress.
+    pub async fn comment_case(
+        &self,
+        user: &User,
+        id: &str,
+        body: &str,
+        ctx: &Ctx,
+    ) -> Result<Comment> {
+        let body = text(body, self.config.cases.body_max, true, "comment", ctx.lang)?;
+        let author = (Author::Customer, user.name.as_str().to_string());
+        let (_, comment) = self
+            .update_case(
+                &user.tenant_id,
+                id,
+                Move::Comment,
+                Some((author, &body)),
+                Some(user),
+                ctx,
+            )
+            .await?;
+        Ok(comment.expect("a comment was written"))
+    }
+
+    /// CASE-3: the customer closes, accepts or rejects; the new status.
+    pub async fn move_case(&self, user: &User, id: &str, m: Move, ctx: &Ctx) -> Result<Status> {
+        if !matches!(m, Move::Close | Move::Accept | Move::Reject) {
+            return Err(Error::Forbidden);
+        }
+        let (case, _) = self
+            .update_case(&user.tenant_id, id, m, None, Some(user), ctx)
+            .await?;
+        Ok(case.status)
+    }
+
+    /// CASE-3 for the support desk (an operator event): set a status
+    /// and/or add the desk's comment to the case with this number.
+    pub async fn desk_update(
+        &self,
+        number: &str,
+        status: Option<Status>,
+        comment: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<CaseSummary> {
+        let lang = ctx.lang;
+        let number = parse_number(number).ok_or_else(|| {
+            Error::invalid("invalid_case_number", "a case number is CS and 7 digits")
+        })?;
+        let comment = match comment {
+            Some(c) => Some(text(c, self.config.cases.body_max, true, "comment", lang)?),
+            None => None,
+        };
+        if status.is_none() && comment.is_none() {
+            return Err(Error::invalid(
+                "nothing_to_do",
+                "give a status, a comment or both",
+            ));
+        }
+        let (r, _) =
+            get_as::<NumberRef>(self.store.as_ref(), &keys::case_number(&number), self.now())
+                .await?
+                .ok_or(Error::NotFound)?;
+        let m = match status {
+            Some(s) => Move::Desk(s),
+            None => Move::Comment,
+        };
+        let desk = comment
+            .as_deref()
+            .map(|c| ((Author::Support, String::new()), c));
+        let (case, _) = self
+            .update_case(&r.tenant_id, &r.id, m, desk, None, ctx)
+            .await?;
+        Ok(summary(&case))
+    }
+
+    /// One move of a case: read, decide with [`transition`], write the case
+    /// (on its version), move its list entry, add the comment and the audit
+    /// record — all or nothing; a lost race reads and decides again. `user`
+    /// is the customer who moves it, `None` for the support desk.
+    async fn update_case(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        m: Move,
+        comment: Option<((Author, String), &str)>,
+        user: Option<&User>,
+        ctx: &Ctx,
+    ) -> Result<(Case, Option<Comment>)> {
+        let lang = ctx.lang;
+        for round in 0..16u32 {
+            let (old, version) = self.tenant_case(tenant, id).await?;
+            // The desk's comment without a status is not the customer's
+            // answer: it leaves the status as it is.
+            let status = match (m, user) {
+                (Move::Comment, None) => Ok(old.status),
+                _ => transition(old.status, m),
+            }
+            .map_err(|code| conflict(code, lang))?;
+            if comment.is_some() && old.comment_count >= self.config.cases.comments_max {
+                return Err(conflict("case_comments_full", lang));
+            }
+            let now = self.now().max(old.updated_at);
+            let mut case = old.clone();
+            case.status = status;
+            case.updated_at = now;
+            // The desk's changes go to the tenant's audit trail too (user `-`).
+            let who = Some(user.map_or(("-", tenant), |u| (u.id.as_str(), &u.tenant_id)));
+            let mut extra = Vec::new();
+            let mut written = None;
+            if let Some(((by, name), body)) = &comment {
+                case.comment_count += 1;
+                let c = Comment {
+                    id: new_ulid(self.rng.as_ref(), now).to_string(),
+                    by: *by,
+                    name: name.clone(),
+                    body: body.to_string(),
+                    created_at: now,
+                };
+                extra.push(Write::put(
+                    keys::case_comment(tenant, id, case.comment_count),
+                    &c,
+                    None,
+                    Cond::Absent,
+                ));
+                extra.push(self.audit(ctx, "case.commented", who, Some(case.number.clone())));
+                written = Some(c);
+            }
+            if status != old.status {
+                extra.push(self.audit_case_status(ctx, who, &case, old.status));
+            }
+            let mut writes = vec![Write::put(
+                keys::case(tenant, id),
+                &case,
+                None,
+                Cond::Version(version),
+            )];
+            let old_entry = keys::case_entry(tenant, old.updated_at, id);
+            if old_entry == keys::case_entry(tenant, now, id) {
+                writes.push(self.entry_write(&case, Cond::Exists));
+            } else {
+                writes.push(Write::Delete {
+                    key: old_entry,
+                    cond: Cond::Exists,
+                });
+                writes.push(self.entry_write(&case, Cond::Absent));
+            }
+            writes.extend(extra);
+            match self.store.write(writes, now).await {
+                Ok(()) => {
+                    if status != old.status {
+                        self.case_notice(&case, false, ctx).await;
+                    }
+                    return Ok((case, written));
+                }
+                Err(StoreError::Conflict) => self.back_off(round).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Unavailable { what: "store" })
+    }
+
+    fn audit_case_status(
+        &self,
+        ctx: &Ctx,
+        who: Option<(&str, &TenantId)>,
+        case: &Case,
+        from: Status,
+    ) -> Write {
+        let detail = format!("{} {}→{}", case.number, from.as_str(), case.status.as_str());
+        self.audit(ctx, "case.status", who, Some(detail))
+    }
+
+    // home of CASE-5
+    /// CASE-5: mail the user who filed the case, in their language. A mail
+    /// fault does not undo the case's change; it is recorded.
+    pub(super) async fn case_notice(&self, case: &Case, created: bool, ctx: &Ctx) {
+        let user = match self.user(&case.created_by).await {
+            Ok(Some((u, _))) if u.state == UserState::Active => u,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::error!(error = %e, case = %case.number, "case notice: user unreadable");
+                return;
+            }
+        };
+        let lang = user.lang;
+        let event = if created {
+            CaseEvent::Created
+        } else {
+            CaseEvent::Status(case.status.label(lang))
+        };
+        let link = format!("{}/cases/{}", self.config.base_url, case.id);
+        let mail = case_mail(
+            &self.config.brand,
+            lang,
+            user.email.as_str(),
+            event,
+            &CaseFacts {
+                name: user.name.as_str(),
+                number: &case.number,
+                subject: &case.subject,
+                category: &case.category,
+                link: &link,
+            },
+        );
+        if let Err(e) = self.mailer.send(&mail).await {
+            tracing::error!(error = %e, case = %case.number, "case notice not sent");
+            let _ = self
+                .record(
+                    ctx,
+                    "case.notice_failed",
+                    Some((&user.id, &user.tenant_id)),
+                    Some(case.number.clone()),
+                )
+                .await;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The configuration read from the environment: defaults, names in errors.
+
+use super::*;
+use std::collections::HashMap;
+
+fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let m: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| m.get(k).cloned()
+}
+
+#[test]
+fn lambda_config_names_what_is_missing() {
+    let err = Config::from_lookup(
+        lookup(&[
+            ("TOBIRA_BASE_URL", "https://p.example"),
+            ("TOBIRA_BRAND", "b"),
+            ("TOBIRA_MAIL_FROM", "a@b.c"),
+        ]),
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(err, ConfigError::Missing("TOBIRA_TABLE"));
+    assert!(err.to_string().contains("TOBIRA_TABLE"));
+}
+
+// CLM-1
+#[test]
+fn clm_1_reference_hashes_are_legacy_hashes_separated_by_spaces() {
+    let c = Config::from_lookup(lookup(&[]), false).unwrap();
+    assert_eq!(c.claim_reference_hashes.len(), 3);
+    let two = format!(
+        "{} {}",
+        crate::legacy_hash::REFERENCE_HASHES[0],
+        crate::legacy_hash::REFERENCE_HASHES[2]
+    );
+    let c = Config::from_lookup(lookup(&[("TOBIRA_CLAIM_REFERENCE_HASHES", &two)]), false).unwrap();
+    assert_eq!(c.claim_reference_hashes.len(), 2);
+    let err = Config::from_lookup(
+        lookup(&[("TOBIRA_CLAIM_REFERENCE_HASHES", "md5:abc")]),
+        false,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("TOBIRA_CLAIM_REFERENCE_HASHES"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lambda_config_needs_a_csrf_key_of_32_characters() {
+    let base = [
+        ("TOBIRA_BASE_URL", "https://p.example"),
+        ("TOBIRA_BRAND", "b"),
+        ("TOBIRA_MAIL_FROM", "a@b.c"),
+        ("TOBIRA_TABLE", "t"),
+    ];
+    let err = Config::from_lookup(lookup(&base), true).unwrap_err();
+    assert_eq!(err, ConfigError::Missing("TOBIRA_CSRF_KEY"));
+    let short = [base.as_slice(), &[("TOBIRA_CSRF_KEY", "too-short")]].concat();
+    let err = Config::from_lookup(lookup(&short), true).unwrap_err();
+    assert!(err.to_string().contains("TOBIRA_CSRF_KEY"), "{err}");
+    assert!(
+        !err.to_string().contains("too-short"),
+        "the secret is not printed"
+    );
+    let key = "k".repeat(32);
+    let good = [base.as_slice(), &[("TOBIRA_CSRF_KEY", key.as_str())]].concat();
+    assert!(Config::from_lookup(lookup(&good), true).is_ok());
+}
+
+#[test]
+fn invalid_values_are_refused_with_their_name() {
+    let err =
+        Config::from_lookup(lookup(&[("TOBIRA_LOGIN_MAX_FAILURES", "five")]), false).unwrap_err();
+    assert!(err.to_string().contains("TOBIRA_LOGIN_MAX_FAILURES"));
+    let err = Config::from_lookup(
+        lookup(&[("TOBIRA_MIGRATION_WINDOW", "2024-08-27/2024-07-17")]),
+        false,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("TOBIRA_MIGRATION_WINDOW"));
+    for (k, v) in [
+        ("TOBIRA_CASE_CATEGORIES", "a,,b"),
+        ("TOBIRA_CASE_CATEGORIES", "a,a"),
+        ("TOBIRA_CASE_BODY_MAX", "1000000"),
+        ("TOBIRA_CASE_FILING_SPLIT", "sometimes"),
+    ] {
+        let err = Config::from_lookup(lookup(&[(k, v)]), false).unwrap_err();
+        assert!(err.to_string().contains(k), "{err}");
+    }
+    let c = Config::from_lookup(lookup(&[("TOBIRA_CASE_CATEGORIES", " A , B ")]), false).unwrap();
+    assert_eq!(c.cases.categories, ["A", "B"]);
+}
+
+#[test]
+fn defaults_follow_the_rules() {
+    let c = Config::from_lookup(
+        lookup(&[("TOBIRA_MIGRATION_WINDOW", "2024-07-17/2024-08-27")]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.setup_link_ttl, Duration::from_secs(72 * 3600)); // SET-1
+    assert_eq!(c.reset_lock.max_failures, 5); // RST-2
+    assert_eq!(c.reset_lock.lock_for, Duration::from_secs(20 * 60));
+    assert_eq!(c.reset_cooldown, Duration::from_secs(24 * 3600)); // RST-3
+    assert_eq!(c.reset_link_ttl, Duration::from_secs(3600));
+    assert_eq!(c.login_lock.max_failures, 5); // LOG-2
+    assert_eq!(c.login_lock.lock_for, Duration::from_secs(20 * 60));
+    assert_eq!(c.default_phone, "0312345678"); // MIG-5
+    assert_eq!(c.cases.categories.len(), 11); // CASE-1, seed 002
+    assert_eq!(c.cases.categories[9], "正常性確認依頼(利用開始時)");
+    assert_eq!(c.cases.filing_split, FilingSplit::DuringWindow); // MIG-13
+    assert_eq!(
+        c.migration_window,
+        Some(("2024-07-17".into(), "2024-08-27".into()))
+    );
+}

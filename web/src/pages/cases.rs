@@ -1,0 +1,273 @@
+//! Support case pages (CASE-1..5, MIG-13): the list, the new case, a case.
+
+use askama::Template;
+
+use super::{render, switch_href, Frame, Tr};
+use crate::i18n::t;
+
+/// A case as a line of the list.
+struct CaseLine<'a> {
+    id: &'a str,
+    number: &'a str,
+    subject: &'a str,
+    status: &'static str,
+    status_label: &'static str,
+    action: bool,
+    category: &'a str,
+    kind_label: &'static str,
+    updated: String,
+    created_by: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "cases/cases.html")]
+struct CasesPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    items: Vec<CaseLine<'a>>,
+    action_needed: bool,
+    q: &'a str,
+    next_href: Option<String>,
+    paged: bool,
+    first_href: String,
+    refused: Option<&'a str>,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+/// CASE-4: what the list page shows and how it was asked for.
+pub struct CaseList<'a> {
+    pub page: &'a tobira::cases::CasePage,
+    pub action_needed: bool,
+    pub q: &'a str,
+    pub paged: bool,
+    /// MIG-13: why this user files elsewhere (instead of "new case").
+    pub refused: Option<&'a str>,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// `/cases` with the filter, keyword and (optionally) a cursor.
+pub fn cases_href(action_needed: bool, q: &str, cursor: Option<&str>) -> String {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    if action_needed {
+        pairs.push(("filter", "action_needed"));
+    }
+    if !q.is_empty() {
+        pairs.push(("q", q));
+    }
+    if let Some(c) = cursor {
+        pairs.push(("cursor", c));
+    }
+    match serde_urlencoded::to_string(&pairs) {
+        Ok(qs) if !qs.is_empty() => format!("/cases?{qs}"),
+        _ => "/cases".into(),
+    }
+}
+
+pub fn cases(f: &Frame<'_>, l: &CaseList<'_>) -> String {
+    let lang = f.lang;
+    render(&CasesPage {
+        tr: Tr(lang),
+        brand: f.brand,
+        title: t(lang, "cases.title"),
+        switch_href: switch_href(f.req, lang),
+        items: l
+            .page
+            .items
+            .iter()
+            .map(|c| CaseLine {
+                id: &c.id,
+                number: &c.number,
+                subject: &c.subject,
+                status: c.status.as_str(),
+                status_label: c.status.label(lang),
+                action: c.status.action_needed(),
+                category: &c.category,
+                kind_label: c.kind.label(lang),
+                updated: c.updated_at.jst(),
+                created_by: &c.created_by_name,
+            })
+            .collect(),
+        action_needed: l.action_needed,
+        q: l.q,
+        next_href: l
+            .page
+            .next_cursor
+            .as_deref()
+            .map(|c| cases_href(l.action_needed, l.q, Some(c))),
+        paged: l.paged,
+        first_href: cases_href(l.action_needed, l.q, None),
+        refused: l.refused,
+        notice: l.notice,
+        error: l.error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "cases/case_new.html")]
+struct CaseNewPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    /// value, label, checked
+    kinds: Vec<(&'static str, &'static str, bool)>,
+    /// category, selected
+    categories: Vec<(&'a str, bool)>,
+    subject: &'a str,
+    body: &'a str,
+    subject_max: usize,
+    body_max: usize,
+    limits: String,
+    refused: Option<&'a str>,
+    /// Only a link when the refusal names one (MIG-13).
+    legacy_url: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+/// CASE-1: what the new-case form holds (empty, or as sent when refused).
+#[derive(Default)]
+pub struct CaseForm<'a> {
+    pub kind: &'a str,
+    pub category: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+}
+
+pub fn case_new(
+    f: &Frame<'_>,
+    policy: &tobira::config::CasePolicy,
+    form: &CaseForm<'_>,
+    refused: Option<&str>,
+    error: Option<&str>,
+) -> String {
+    use tobira::cases::Kind;
+    let lang = f.lang;
+    let kind = if form.kind.is_empty() {
+        Kind::Inquiry.as_str()
+    } else {
+        form.kind
+    };
+    render(&CaseNewPage {
+        tr: Tr(lang),
+        brand: f.brand,
+        title: t(lang, "cases.new"),
+        switch_href: switch_href(f.req, lang),
+        csrf: f.csrf,
+        kinds: Kind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label(lang), k.as_str() == kind))
+            .collect(),
+        categories: policy
+            .categories
+            .iter()
+            .map(|c| (c.as_str(), c == form.category))
+            .collect(),
+        subject: form.subject,
+        body: form.body,
+        subject_max: policy.subject_max,
+        body_max: policy.body_max,
+        limits: t(lang, "case.limits")
+            .replace("{subject}", &policy.subject_max.to_string())
+            .replace("{body}", &policy.body_max.to_string()),
+        legacy_url: refused
+            .and(policy.legacy_url.as_deref())
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        refused,
+        error,
+    })
+}
+
+struct CommentLine<'a> {
+    by: &'static str,
+    who: &'a str,
+    at: String,
+    body: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "cases/case.html")]
+struct CasePage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'a str,
+    switch_href: String,
+    csrf: &'a str,
+    id: &'a str,
+    number: &'a str,
+    subject: &'a str,
+    status: &'static str,
+    status_label: &'static str,
+    action: bool,
+    kind_label: &'static str,
+    category: &'a str,
+    created_by: &'a str,
+    created: String,
+    updated: String,
+    body: &'a str,
+    thread: Vec<CommentLine<'a>>,
+    body_max: usize,
+    can_comment: bool,
+    can_close: bool,
+    can_resolve: bool,
+    notice: Option<&'a str>,
+    error: Option<&'a str>,
+}
+
+/// CASE-3 / CASE-5: a case with its comments and what the customer may do.
+pub fn case(
+    f: &Frame<'_>,
+    d: &tobira::cases::CaseDetail,
+    body_max: usize,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> String {
+    use tobira::cases::{transition, Author, Move};
+    let lang = f.lang;
+    let c = &d.case;
+    render(&CasePage {
+        tr: Tr(lang),
+        brand: f.brand,
+        title: &c.number,
+        switch_href: switch_href(f.req, lang),
+        csrf: f.csrf,
+        id: &c.id,
+        number: &c.number,
+        subject: &c.subject,
+        status: c.status.as_str(),
+        status_label: c.status.label(lang),
+        action: c.status.action_needed(),
+        kind_label: c.kind.label(lang),
+        category: &c.category,
+        created_by: &c.created_by_name,
+        created: c.created_at.jst(),
+        updated: c.updated_at.jst(),
+        body: &c.body,
+        thread: d
+            .thread
+            .iter()
+            .map(|m| CommentLine {
+                by: match m.by {
+                    Author::Customer => "customer",
+                    Author::Support => "support",
+                },
+                who: match m.by {
+                    Author::Customer => &m.name,
+                    Author::Support => t(lang, "case.support"),
+                },
+                at: m.created_at.jst(),
+                body: &m.body,
+            })
+            .collect(),
+        body_max,
+        can_comment: transition(c.status, Move::Comment).is_ok(),
+        can_close: transition(c.status, Move::Close).is_ok(),
+        can_resolve: transition(c.status, Move::Accept).is_ok(),
+        notice,
+        error,
+    })
+}

@@ -1,0 +1,82 @@
+//! Claiming a legacy account (CLM-1..3).
+
+use askama::Template;
+
+use super::{render, switch_href, Tr};
+use crate::i18n::{t, Lang};
+use crate::web::Request;
+
+#[derive(Template)]
+#[template(path = "claim/claim.html")]
+struct ClaimPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    error: Option<&'a str>,
+    service_id: &'a str,
+}
+
+/// CLM-1 (and CLM-3 when signed in): a legacy service ID and its password.
+pub fn claim(
+    lang: Lang,
+    req: &Request,
+    brand: &str,
+    csrf: &str,
+    error: Option<&str>,
+    service_id: &str,
+) -> String {
+    render(&ClaimPage {
+        tr: Tr(lang),
+        brand,
+        title: t(lang, "claim.title"),
+        switch_href: switch_href(req, lang),
+        csrf,
+        error,
+        service_id,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "claim/claim_register.html")]
+struct ClaimRegisterPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    error: Option<&'a str>,
+    email: &'a str,
+    accept_terms: bool,
+    accept_privacy: bool,
+}
+
+/// What the CLM-2 registration form shows again after a refusal.
+pub struct ClaimRegisterForm<'a> {
+    pub email: &'a str,
+    pub accept_terms: bool,
+    pub accept_privacy: bool,
+}
+
+/// CLM-2: the e-mail that becomes the login ID, the terms and the privacy policy.
+pub fn claim_register(
+    lang: Lang,
+    req: &Request,
+    brand: &str,
+    csrf: &str,
+    form: &ClaimRegisterForm<'_>,
+    error: Option<&str>,
+) -> String {
+    render(&ClaimRegisterPage {
+        tr: Tr(lang),
+        brand,
+        title: t(lang, "claim_register.title"),
+        switch_href: switch_href(req, lang),
+        csrf,
+        error,
+        email: form.email,
+        accept_terms: form.accept_terms,
+        accept_privacy: form.accept_privacy,
+    })
+}

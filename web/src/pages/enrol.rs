@@ -1,0 +1,260 @@
+//! Enrolment pages: the choice of method (SET-4), TOTP (MFA-4), e-mail and
+//! SMS codes as methods (MFA-2, MFA-6) and recovery codes (MFA-5).
+
+use askama::Template;
+
+use super::{render, switch_href, Frame, Tr};
+use crate::i18n::{t, Lang};
+
+#[derive(Template)]
+#[template(path = "enrol/enroll.html")]
+struct EnrollPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    login_id: &'a str,
+    /// Each method offered, and whether the user has it already.
+    methods: Vec<(String, bool)>,
+    adding: bool,
+    ask_password: bool,
+    error: Option<&'a str>,
+}
+
+/// What the choice of second factor shows (SET-4, MFA-2, MFA-8).
+pub struct EnrollChoice<'a> {
+    pub login_id: &'a str,
+    /// The methods this user may enrol now.
+    pub methods: &'a [tobira::mfa::Method],
+    /// The user's methods: marked as in use, their button sets one up
+    /// again (a new authenticator replaces the old one).
+    pub enrolled: &'a [String],
+    /// A signed-in user adding another method.
+    pub adding: bool,
+    /// MFA-8: each form asks the password (the last proof is not fresh).
+    pub ask_password: bool,
+    pub error: Option<&'a str>,
+}
+
+/// The choice of second factor (SET-4, MFA-2, MFA-8).
+pub fn enroll(f: &Frame<'_>, c: &EnrollChoice<'_>) -> String {
+    render(&EnrollPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "enroll.title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        login_id: c.login_id,
+        methods: c
+            .methods
+            .iter()
+            .map(|m| {
+                (
+                    m.as_str().to_string(),
+                    c.enrolled.iter().any(|e| e == m.as_str()),
+                )
+            })
+            .collect(),
+        adding: c.adding,
+        ask_password: c.ask_password,
+        error: c.error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "enrol/enroll_totp.html")]
+struct TotpPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    qr_svg: String,
+    secret_grouped: String,
+    error: Option<&'a str>,
+}
+
+/// MFA-4: the QR code (inline SVG), the key as text, and the confirming code.
+pub fn enroll_totp(f: &Frame<'_>, setup: &tobira::mfa::TotpSetup, error: Option<&str>) -> String {
+    let secret_grouped = setup
+        .secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    render(&TotpPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "totp.title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        qr_svg: crate::qr::qr_svg(&setup.otpauth_uri),
+        secret_grouped,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "enrol/enroll_sms.html")]
+struct SmsPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    /// Code, name, selected.
+    countries: Vec<(&'static str, &'static str, bool)>,
+    phone: &'a str,
+    ask_password: bool,
+    error: Option<&'a str>,
+}
+
+/// Country codes offered on the SMS page (MFA-6), Japan first.
+pub const COUNTRIES: &[(&str, &str, &str)] = &[
+    ("81", "日本", "Japan"),
+    ("1", "米国・カナダ", "United States / Canada"),
+    ("44", "英国", "United Kingdom"),
+    ("82", "韓国", "South Korea"),
+    ("86", "中国", "China"),
+    ("852", "香港", "Hong Kong"),
+    ("886", "台湾", "Taiwan"),
+    ("65", "シンガポール", "Singapore"),
+    ("61", "オーストラリア", "Australia"),
+    ("49", "ドイツ", "Germany"),
+    ("33", "フランス", "France"),
+];
+
+/// MFA-6: the number, as country code and national number.
+/// MFA-8: `ask_password` when a signed-in user's password is not fresh.
+pub fn enroll_sms(
+    f: &Frame<'_>,
+    country: &str,
+    phone: &str,
+    ask_password: bool,
+    error: Option<&str>,
+) -> String {
+    render(&SmsPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "sms.title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        countries: COUNTRIES
+            .iter()
+            .map(|(c, ja, en)| {
+                (
+                    *c,
+                    if f.lang == Lang::Ja { *ja } else { *en },
+                    *c == country,
+                )
+            })
+            .collect(),
+        phone,
+        ask_password,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "enrol/enroll_code.html")]
+struct CodePage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    instruction: String,
+    confirm_action: &'a str,
+    resend_channel: Option<&'static str>,
+    resend_fields: Vec<(&'static str, String)>,
+    resend_in_s: u64,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+/// The code that proves a new e-mail or SMS method (MFA-3, MFA-6).
+pub struct EnrolCode<'a> {
+    pub channel: tobira::mfa::Channel,
+    pub destination: String,
+    pub resend_in_s: u64,
+    /// SMS: the number's country and national part, to resend to it.
+    pub resend_fields: Vec<(&'static str, String)>,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+}
+
+pub fn enroll_code(f: &Frame<'_>, c: &EnrolCode<'_>) -> String {
+    use tobira::mfa::Channel;
+    let (title, action, ch) = match c.channel {
+        Channel::Email => ("email.title", "/enroll/email", "email"),
+        Channel::Sms => ("sms.verify_title", "/otp/sms/verify", "sms"),
+    };
+    let instruction = match f.lang {
+        Lang::Ja => format!(
+            "{} にワンタイムパスワードを送りました。届いた6桁のコードを入力してください。",
+            c.destination
+        ),
+        Lang::En => format!(
+            "We sent a one-time code to {}. Enter the 6 digits it holds.",
+            c.destination
+        ),
+    };
+    render(&CodePage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, title),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        instruction,
+        confirm_action: action,
+        resend_channel: Some(ch),
+        resend_fields: c.resend_fields.clone(),
+        resend_in_s: c.resend_in_s,
+        error: c.error,
+        notice: c.notice,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "enrol/recovery.html")]
+struct RecoveryPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    codes: &'a [String],
+    ack_method: &'static str,
+    ack_action: &'static str,
+    ack_label: &'static str,
+    notice: Option<&'a str>,
+}
+
+/// MFA-5: the codes, shown once, and "I have recorded these". After the
+/// first enrolment the confirmation ends the session (sign in again,
+/// SET-4); after a regeneration it leads back to the dashboard.
+pub fn recovery(f: &Frame<'_>, codes: &[String], first: bool, notice: Option<&str>) -> String {
+    render(&RecoveryPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "recovery.title"),
+        // No language switch: the codes are shown once, and leaving this
+        // page (to see it in the other language) would lose them (MFA-5).
+        switch_href: String::new(),
+        csrf: f.csrf,
+        codes,
+        ack_method: if first { "post" } else { "get" },
+        ack_action: if first { "/enroll/recovery/ack" } else { "/" },
+        ack_label: t(
+            f.lang,
+            if first {
+                "recovery.ack_signin"
+            } else {
+                "recovery.ack"
+            },
+        ),
+        notice,
+    })
+}

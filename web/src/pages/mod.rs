@@ -1,0 +1,166 @@
+//! Pages (SES-3): server-rendered HTML, Japanese and English, no JavaScript,
+//! forms that post, by journey: one module each, and its templates in
+//! `web/templates/<journey>/` (askama: escaped by default, checked at
+//! compile time). The layout, the message page and the outbox are shared.
+
+use askama::Template;
+
+use crate::i18n::{t, Lang};
+use crate::web::Request;
+
+mod cases;
+mod claim;
+mod enrol;
+mod password;
+mod setup;
+mod signin;
+
+pub use cases::*;
+pub use claim::*;
+pub use enrol::*;
+pub use password::*;
+pub use setup::*;
+pub use signin::*;
+
+/// The translation helper templates call as `tr.t("key")`.
+pub struct Tr(pub Lang);
+
+impl Tr {
+    pub fn t(&self, key: &str) -> &'static str {
+        t(self.0, key)
+    }
+    pub fn code(&self) -> &'static str {
+        self.0.code()
+    }
+    pub fn other_code(&self) -> &'static str {
+        self.0.other().code()
+    }
+}
+
+/// The same page in the other language, keeping the query (e.g. a token).
+pub fn switch_href(req: &Request, lang: Lang) -> String {
+    let mut pairs: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k != "lang")
+        .collect();
+    pairs.push(("lang".into(), lang.other().code().into()));
+    let q = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    let path = if req.method() == http::Method::GET {
+        req.uri().path()
+    } else if let Some(case) = case_page_of_post(req.uri().path()) {
+        case
+    } else {
+        get_page_of_post(req.uri().path())
+    };
+    format!("{}?{q}", same_origin_path(path))
+}
+
+/// A request's path as a link that stays on this portal: exactly one `/`
+/// followed by something other than `/` or `\`, and nothing a browser
+/// strips or reads as a separator. `//host/` and `/\host/` would be read as
+/// another origin (an open redirect); those, and anything odd, become `/`.
+pub fn same_origin_path(path: &str) -> &str {
+    let b = path.as_bytes();
+    let odd =
+        |c: &u8| *c == b'\\' || c.is_ascii_control() || c.is_ascii_whitespace() || !c.is_ascii();
+    match b {
+        [b'/'] => path,
+        [b'/', second, ..] if *second != b'/' && !b.iter().any(odd) => path,
+        _ => "/",
+    }
+}
+
+/// The page a form post's answer page stands for, so that the language
+/// switch on it stays on that step instead of leaving it: a page answered
+/// to a POST cannot be fetched again with GET.
+/// A case's form posts (`/cases/new`, `/cases/{id}/comments`, …) stand
+/// for the case's page (or the new-case form).
+fn case_page_of_post(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/cases/")?;
+    Some(match rest.split_once('/') {
+        Some((id, _)) => &path[.."/cases/".len() + id.len()],
+        None => path,
+    })
+}
+
+fn get_page_of_post(path: &str) -> &'static str {
+    match path {
+        // The key is shown only to the POST that made it: the choice of
+        // method starts the set-up again (in the other language).
+        "/enroll/totp" | "/enroll/totp/confirm" => "/enroll",
+        "/enroll/email" => "/enroll/email",
+        "/otp/sms" => "/enroll/sms",
+        "/otp/sms/verify" => "/enroll/sms/verify",
+        "/login/mfa" => "/login/mfa",
+        "/terms" => "/terms",
+        "/mfa/recovery/regenerate" | "/devices/forget" => "/",
+        _ => "/login",
+    }
+}
+
+fn render(t: &impl Template) -> String {
+    t.render().expect("templates render")
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'a str,
+    switch_href: String,
+    text: &'a str,
+}
+
+pub fn message(lang: Lang, req: &Request, brand: &str, title: &str, text: &str) -> String {
+    render(&MessagePage {
+        tr: Tr(lang),
+        brand,
+        title,
+        switch_href: switch_href(req, lang),
+        text,
+    })
+}
+
+pub struct OutboxLine {
+    pub channel: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub sent_at: String,
+    pub links: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "outbox.html")]
+struct OutboxPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'a str,
+    switch_href: String,
+    entries: Vec<OutboxLine>,
+}
+
+/// `/_dev/outbox` (local mode).
+pub fn outbox(req: &Request, brand: &str, entries: Vec<OutboxLine>) -> String {
+    let lang = Lang::En;
+    render(&OutboxPage {
+        tr: Tr(lang),
+        brand,
+        title: "Outbox",
+        switch_href: switch_href(req, lang),
+        entries,
+    })
+}
+
+/// What every page of the two-step flow starts from.
+pub struct Frame<'a> {
+    pub lang: Lang,
+    pub req: &'a Request,
+    pub brand: &'a str,
+    pub csrf: &'a str,
+}

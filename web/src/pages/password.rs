@@ -1,0 +1,150 @@
+//! Password pages: the first password (SET-3), "forgot password" (RST-1,
+//! RST-4), the reset link (RST-5) and the change (PW-5), with the rules
+//! of the preset (PW-1..3).
+
+use askama::Template;
+
+use super::{render, switch_href, Frame, Tr};
+use crate::i18n::{t, Lang};
+use crate::web::Request;
+
+pub struct RuleLine {
+    pub code: &'static str,
+    pub label: String,
+    pub unmet: bool,
+}
+
+#[derive(Template)]
+#[template(path = "password/password.html")]
+struct PasswordPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    error: Option<&'a str>,
+    rules: Vec<RuleLine>,
+    /// Where the form posts: `/setup/password` or `/password/reset`.
+    action: &'a str,
+    /// The password link's token, carried in the form (`/password/reset`).
+    token: Option<&'a str>,
+    /// PW-5: the form asks for the current password too.
+    current: bool,
+}
+
+/// The password form with the preset's rules as a checklist; `unmet` marks
+/// the ones the last attempt missed (PW-3 shows every unmet rule).
+pub fn password(
+    lang: Lang,
+    req: &Request,
+    brand: &str,
+    csrf: &str,
+    preset: tobira::password::Preset,
+    unmet: &[&str],
+    error: Option<&str>,
+) -> String {
+    render(&PasswordPage {
+        tr: Tr(lang),
+        brand,
+        title: t(lang, "password.title"),
+        switch_href: switch_href(req, lang),
+        csrf,
+        error,
+        rules: rule_lines(lang, preset, unmet),
+        action: "/setup/password",
+        token: None,
+        current: false,
+    })
+}
+
+/// The same password form for a password link (RST-4, CLM-2): posts to
+/// `/password/reset` with the link's token in a hidden field.
+pub fn password_reset(
+    lang: Lang,
+    req: &Request,
+    config: &tobira::config::Config,
+    csrf: &str,
+    token: &str,
+    unmet: &[&str],
+    error: Option<&str>,
+) -> String {
+    render(&PasswordPage {
+        tr: Tr(lang),
+        brand: &config.brand,
+        title: t(lang, "password.title"),
+        switch_href: switch_href(req, lang),
+        csrf,
+        error,
+        rules: rule_lines(lang, config.password_preset, unmet),
+        action: "/password/reset",
+        token: Some(token),
+        current: false,
+    })
+}
+
+/// PW-5: the change-password form of a signed-in user.
+pub fn password_change(
+    f: &Frame<'_>,
+    preset: tobira::password::Preset,
+    unmet: &[&str],
+    error: Option<&str>,
+) -> String {
+    render(&PasswordPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "password.change_title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        error,
+        rules: rule_lines(f.lang, preset, unmet),
+        action: "/password/change",
+        token: None,
+        current: true,
+    })
+}
+
+fn rule_lines(lang: Lang, preset: tobira::password::Preset, unmet: &[&str]) -> Vec<RuleLine> {
+    let r = preset.rules();
+    let mut rules = vec![RuleLine {
+        code: "length",
+        label: match lang {
+            Lang::Ja => format!("{}〜{}文字", r.min, r.max),
+            Lang::En => format!("{} to {} characters", r.min, r.max),
+        },
+        unmet: unmet.contains(&"length"),
+    }];
+    let codes = tobira::password::all_rules(preset);
+    for c in codes.into_iter().skip(1) {
+        rules.push(RuleLine {
+            code: c,
+            label: t(lang, &format!("rule.{c}")).to_string(),
+            unmet: unmet.contains(&c),
+        });
+    }
+    rules
+}
+
+#[derive(Template)]
+#[template(path = "password/forgot.html")]
+struct ForgotPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    error: Option<&'a str>,
+}
+
+/// RST-4: the identity entry (login ID, e-mail, name, phone) that mails a
+/// password link. Nothing entered is shown again: the answer is always the
+/// same page.
+pub fn forgot(lang: Lang, req: &Request, brand: &str, csrf: &str, error: Option<&str>) -> String {
+    render(&ForgotPage {
+        tr: Tr(lang),
+        brand,
+        title: t(lang, "forgot.title"),
+        switch_href: switch_href(req, lang),
+        csrf,
+        error,
+    })
+}

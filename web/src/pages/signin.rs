@@ -1,0 +1,229 @@
+//! Sign-in pages: the password step, the second factor (MFA-3..7), the
+//! terms (TOS-1) and the dashboard.
+
+use askama::Template;
+
+use super::{render, switch_href, Frame, Tr};
+use crate::i18n::{t, Lang};
+use crate::web::Request;
+
+#[derive(Template)]
+#[template(path = "signin/login.html")]
+struct LoginPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+    login_id: &'a str,
+}
+
+pub fn login(
+    lang: Lang,
+    req: &Request,
+    brand: &str,
+    csrf: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+    login_id: &str,
+) -> String {
+    render(&LoginPage {
+        tr: Tr(lang),
+        brand,
+        title: t(lang, "login.title"),
+        switch_href: switch_href(req, lang),
+        csrf,
+        error,
+        notice,
+        login_id,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "signin/mfa.html")]
+struct MfaPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    method: &'a str,
+    instruction: String,
+    send_channel: Option<&'static str>,
+    code_live: bool,
+    resend_in_s: u64,
+    remember_label: String,
+    others: Vec<(&'static str, &'static str)>,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+/// What the challenge page shows.
+pub struct Challenge<'a> {
+    /// `totp`, `email`, `sms` or `recovery`.
+    pub method: &'a str,
+    /// Where an e-mail or SMS code goes (masked for SMS).
+    pub destination: String,
+    pub code_live: bool,
+    pub resend_in_s: u64,
+    pub enrolled: &'a [String],
+    pub remember_hours: u64,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+}
+
+fn method_label(lang: Lang, m: &str) -> &'static str {
+    match m {
+        "totp" => t(lang, "enroll.totp"),
+        "email" => t(lang, "enroll.email"),
+        "sms" => t(lang, "enroll.sms"),
+        _ => t(lang, "mfa.recovery"),
+    }
+}
+
+fn duration_text(lang: Lang, hours: u64) -> String {
+    let whole_days = hours / 24 * 24 == hours;
+    match (lang, whole_days) {
+        (Lang::Ja, true) => format!("{}日間", hours / 24),
+        (Lang::Ja, false) => format!("{hours}時間"),
+        (Lang::En, true) => format!("{} days", hours / 24),
+        (Lang::En, false) => format!("{hours} hours"),
+    }
+}
+
+/// LOG-4, MFA-3..8: the second-factor challenge with "try another method".
+pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
+    let lang = f.lang;
+    // An e-mail or SMS code is sent only by the button: until then the page
+    // says so, instead of having the user wait for a code that never comes.
+    let instruction = match (c.method, lang, c.code_live) {
+        ("totp", _, _) => t(lang, "mfa.totp_instruction").to_string(),
+        ("recovery", _, _) => t(lang, "mfa.recovery_instruction").to_string(),
+        (_, Lang::Ja, true) => format!("{} にワンタイムパスワードを送りました。届いた6桁のコードを入力してください。", c.destination),
+        (_, Lang::En, true) => format!("We sent a one-time code to {}. Enter the 6 digits it holds.", c.destination),
+        (_, Lang::Ja, false) => format!("「{}」を押すと、{} にワンタイムパスワードを送ります。届いた6桁のコードを入力してください。", t(lang, "code.send"), c.destination),
+        (_, Lang::En, false) => format!("Press “{}” and we send a one-time code to {}. Enter the 6 digits it holds.", t(lang, "code.send"), c.destination),
+    };
+    // The language switch of an answer to a refused code keeps the method.
+    let switch_href = if f.req.method() == http::Method::GET {
+        switch_href(f.req, lang)
+    } else {
+        format!(
+            "/login/mfa?method={}&lang={}",
+            c.method,
+            lang.other().code()
+        )
+    };
+    let remember_label = match lang {
+        Lang::Ja => format!(
+            "このデバイスを{}記憶する（2段階認証を省略。パスワードは毎回必要です）",
+            duration_text(lang, c.remember_hours)
+        ),
+        Lang::En => format!(
+            "Remember this device for {} (skips this step, never the password)",
+            duration_text(lang, c.remember_hours)
+        ),
+    };
+    let mut others: Vec<(&'static str, &'static str)> = ["totp", "email", "sms"]
+        .into_iter()
+        .filter(|m| *m != c.method && c.enrolled.iter().any(|e| e == m))
+        .map(|m| (m, method_label(lang, m)))
+        .collect();
+    if c.method != "recovery" {
+        others.push(("recovery", t(lang, "mfa.recovery")));
+    }
+    render(&MfaPage {
+        tr: Tr(lang),
+        brand: f.brand,
+        title: t(lang, "mfa.title"),
+        switch_href,
+        csrf: f.csrf,
+        method: c.method,
+        instruction,
+        send_channel: match c.method {
+            "email" => Some("email"),
+            "sms" => Some("sms"),
+            _ => None,
+        },
+        code_live: c.code_live,
+        resend_in_s: c.resend_in_s,
+        remember_label,
+        others,
+        error: c.error,
+        notice: c.notice,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "signin/terms.html")]
+struct TermsPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    version: &'a str,
+    error: Option<&'a str>,
+}
+
+/// TOS-1: the terms of the current version, to accept.
+pub fn terms(f: &Frame<'_>, version: &str, error: Option<&str>) -> String {
+    render(&TermsPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "terms.title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        version,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "signin/dashboard.html")]
+struct DashboardPage<'a> {
+    tr: Tr,
+    brand: &'a str,
+    title: &'static str,
+    switch_href: String,
+    csrf: &'a str,
+    name: &'a str,
+    login_id: &'a str,
+    tenant_id: &'a str,
+    methods: Vec<(&'a str, &'static str)>,
+    recovery_left: usize,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+}
+
+/// The signed-in home page.
+pub struct Dashboard<'a> {
+    pub user: &'a tobira::model::User,
+    pub recovery_left: usize,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+}
+
+pub fn dashboard(f: &Frame<'_>, d: &Dashboard<'_>) -> String {
+    render(&DashboardPage {
+        tr: Tr(f.lang),
+        brand: f.brand,
+        title: t(f.lang, "dashboard.title"),
+        switch_href: switch_href(f.req, f.lang),
+        csrf: f.csrf,
+        name: d.user.name.as_str(),
+        login_id: d.user.login_id.as_str(),
+        tenant_id: d.user.tenant_id.as_str(),
+        methods: d
+            .user
+            .methods
+            .iter()
+            .map(|m| (m.as_str(), method_label(f.lang, m)))
+            .collect(),
+        recovery_left: d.recovery_left,
+        error: d.error,
+        notice: d.notice,
+    })
+}
