@@ -13,6 +13,35 @@ use crate::csrf::Csrf;
 use crate::i18n::Lang;
 use crate::web::{self, Request, Response};
 
+/// The value of a parse result, or the handler answers its error as
+/// [`Call::refuse`] does: `let input: T = or_refuse!(app, call, call.input(app));`
+#[macro_export]
+macro_rules! or_refuse {
+    ($app:expr, $call:expr, $result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(e) => return $call.refuse($app, &e),
+        }
+    };
+}
+
+/// A function's `handle` (what its Lambda and the local portal call): the
+/// gate of [`Call::parse`], then `$routes(app, &call)`, the function's own
+/// route table.
+#[macro_export]
+macro_rules! handler {
+    ($routes:path) => {
+        /// Every request of this function: refused at the gate (SES-3, an
+        /// unknown language), or served by its route table.
+        pub async fn handle(app: &tobira::App, req: $crate::web::Request) -> $crate::web::Response {
+            match $crate::call::Call::parse(app, &req) {
+                Ok(call) => $routes(app, &call).await,
+                Err(refused) => *refused,
+            }
+        }
+    };
+}
+
 /// Who is asking: the JSON client or a browser's page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Client {

@@ -9,6 +9,7 @@ use tobira::mfa::{Channel, Purpose};
 use tobira::App;
 
 use crate::call::Call;
+use crate::or_refuse;
 use crate::views;
 use crate::web::{self, Response};
 
@@ -73,14 +74,8 @@ pub async fn send<B: DeserializeOwned + Into<SendInput>>(
     call: &Call<'_>,
     channel: Channel,
 ) -> Response {
-    let input: SendInput = match call.input::<B>(app) {
-        Ok(b) => b.into(),
-        Err(e) => return call.refuse(app, &e),
-    };
-    let purpose = match Purpose::parse(&input.purpose) {
-        Ok(p) => p,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let input: SendInput = or_refuse!(app, call, call.input::<B>(app)).into();
+    let purpose = or_refuse!(app, call, Purpose::parse(&input.purpose));
     let sent =
         match purpose.number_to_prove(channel, input.phone.as_deref(), input.country.as_deref()) {
             Ok(phone) => {

@@ -10,16 +10,16 @@ use tobira::session::Stage;
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::i18n::{t, Lang};
+use tobira_web::or_refuse;
 use tobira_web::pages::{self, CaseForm, CaseList};
 use tobira_web::views;
 use tobira_web::web::{self, Request, Response};
 
-pub async fn handle(app: &App, req: Request) -> Response {
-    // SES-3 and an unknown language are refused before any route.
-    let call = match Call::parse(app, &req) {
-        Ok(call) => call,
-        Err(refused) => return *refused,
-    };
+tobira_web::handler!(routes);
+
+/// The function's routes: one handler per use case, page and JSON alike.
+async fn routes(app: &App, call: &Call<'_>) -> Response {
+    let req = call.req;
     let path = req.uri().path().to_string();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // The API's paths are the pages' under `/api` (but `POST /api/cases`
@@ -29,20 +29,20 @@ pub async fn handle(app: &App, req: Request) -> Response {
         all => all,
     };
     match (req.method().as_str(), parts, call.is_json()) {
-        ("POST", ["cases"], true) | ("POST", ["cases", "new"], false) => file(app, &call).await,
-        ("GET", ["cases"], true) => api_list(app, &call).await,
-        ("GET", ["cases"], false) => list_page(app, &call).await,
+        ("POST", ["cases"], true) | ("POST", ["cases", "new"], false) => file(app, call).await,
+        ("GET", ["cases"], true) => api_list(app, call).await,
+        ("GET", ["cases"], false) => list_page(app, call).await,
         ("GET", ["cases", "new"], false) => {
-            new_page(app, &call, 200, &CaseForm::default(), None).await
+            new_page(app, call, 200, &CaseForm::default(), None).await
         }
-        ("GET", ["cases", id], true) => api_detail(app, &call, id).await,
-        ("GET", ["cases", id], false) => case_page(app, &call, id, 200, None).await,
-        ("POST", ["cases", id, "comments"], _) => comment(app, &call, id).await,
+        ("GET", ["cases", id], true) => api_detail(app, call, id).await,
+        ("GET", ["cases", id], false) => case_page(app, call, id, 200, None).await,
+        ("POST", ["cases", id, "comments"], _) => comment(app, call, id).await,
         ("POST", ["cases", id, action], _) => match action_of(action) {
-            Some(m) => move_case(app, &call, id, m).await,
-            None => web::not_found(app, &req),
+            Some(m) => move_case(app, call, id, m).await,
+            None => web::not_found(app, req),
         },
-        _ => web::not_found(app, &req),
+        _ => web::not_found(app, req),
     }
 }
 
@@ -89,13 +89,11 @@ fn parse_kind(kind: &str, lang: Lang) -> Result<Kind, Error> {
 
 /// CASE-1, MIG-13: file a case.
 async fn file(app: &App, call: &Call<'_>) -> Response {
-    let (s, f) = match signed(app, call).await {
-        Ok(s) => match call.input::<FileInput>(app) {
-            Ok(f) => (s, f),
-            Err(e) => return call.refuse(app, &e),
-        },
+    let s = match signed(app, call).await {
+        Ok(s) => s,
         Err(e) => return refused(app, call, &e).await,
     };
+    let f: FileInput = or_refuse!(app, call, call.input(app));
     let result = match parse_kind(&f.kind, call.lang) {
         Ok(kind) => {
             let new = NewCase {
@@ -276,13 +274,11 @@ async fn after_case_form(
 
 /// CASE-5: a comment on a case of the user's tenant.
 async fn comment(app: &App, call: &Call<'_>, id: &str) -> Response {
-    let (s, f) = match signed(app, call).await {
-        Ok(s) => match call.input::<CommentInput>(app) {
-            Ok(f) => (s, f),
-            Err(e) => return call.refuse(app, &e),
-        },
+    let s = match signed(app, call).await {
+        Ok(s) => s,
         Err(e) => return refused(app, call, &e).await,
     };
+    let f: CommentInput = or_refuse!(app, call, call.input(app));
     let result = app.comment_case(&s.user, id, &f.body, &call.ctx).await;
     if call.is_json() {
         return web::api(result.map(|c| (201, c)), call.lang);
@@ -293,12 +289,10 @@ async fn comment(app: &App, call: &Call<'_>, id: &str) -> Response {
 /// CASE-3: close, accept or reject.
 async fn move_case(app: &App, call: &Call<'_>, id: &str, m: Move) -> Response {
     let s = match signed(app, call).await {
-        Ok(s) => match call.no_input(app) {
-            Ok(()) => s,
-            Err(e) => return call.refuse(app, &e),
-        },
+        Ok(s) => s,
         Err(e) => return refused(app, call, &e).await,
     };
+    or_refuse!(app, call, call.no_input(app));
     let result = app.move_case(&s.user, id, m, &call.ctx).await;
     if call.is_json() {
         let answer = result.map(|status| (200, serde_json::json!({ "status": status })));

@@ -8,33 +8,31 @@ use tobira::mfa::Channel;
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::i18n::t;
+use tobira_web::or_refuse;
 use tobira_web::pages;
 use tobira_web::views::{self, frame_page, without_session};
-use tobira_web::web::{self, Request, Response};
+use tobira_web::web::{self, Response};
 
-pub async fn handle(app: &App, req: Request) -> Response {
-    // SES-3 and an unknown language are refused before any route.
-    let call = match Call::parse(app, &req) {
-        Ok(call) => call,
-        Err(refused) => return *refused,
-    };
+tobira_web::handler!(routes);
+
+/// The function's routes: one handler per use case, page and JSON alike.
+async fn routes(app: &App, call: &Call<'_>) -> Response {
+    let req = call.req;
     match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/enroll") => views::enroll_choice(app, &req, 200, None).await,
-        ("POST", "/enroll/totp" | "/api/mfa/totp") => totp_begin(app, &call).await,
-        ("POST", "/enroll/totp/confirm" | "/api/mfa/totp/confirm") => {
-            totp_confirm(app, &call).await
-        }
-        ("GET", "/enroll/email") => views::enroll_code(app, &req, Channel::Email, 200, None).await,
-        ("POST", "/enroll/email" | "/api/mfa/email") => email_confirm(app, &call).await,
-        ("GET", "/enroll/sms") => views::enroll_sms(app, &req, 200, "81", "", None).await,
+        ("GET", "/enroll") => views::enroll_choice(app, req, 200, None).await,
+        ("POST", "/enroll/totp" | "/api/mfa/totp") => totp_begin(app, call).await,
+        ("POST", "/enroll/totp/confirm" | "/api/mfa/totp/confirm") => totp_confirm(app, call).await,
+        ("GET", "/enroll/email") => views::enroll_code(app, req, Channel::Email, 200, None).await,
+        ("POST", "/enroll/email" | "/api/mfa/email") => email_confirm(app, call).await,
+        ("GET", "/enroll/sms") => views::enroll_sms(app, req, 200, "81", "", None).await,
         ("GET", "/enroll/sms/verify") => {
-            views::enroll_code(app, &req, Channel::Sms, 200, None).await
+            views::enroll_code(app, req, Channel::Sms, 200, None).await
         }
-        ("POST", "/enroll/recovery/ack" | "/api/mfa/recovery/ack") => ack(app, &call).await,
+        ("POST", "/enroll/recovery/ack" | "/api/mfa/recovery/ack") => ack(app, call).await,
         ("POST", "/mfa/recovery/regenerate" | "/api/mfa/recovery/regenerate") => {
-            regenerate(app, &call).await
+            regenerate(app, call).await
         }
-        _ => web::not_found(app, &req),
+        _ => web::not_found(app, req),
     }
 }
 
@@ -73,10 +71,7 @@ async fn totp_begin(app: &App, call: &Call<'_>) -> Response {
     } else {
         call.input::<BeginInput>(app)
     };
-    let input = match input {
-        Ok(i) => i,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let input = or_refuse!(app, call, input);
     let result = app
         .begin_totp(call.session(), input.password.as_deref(), &call.ctx)
         .await;
@@ -102,10 +97,7 @@ async fn totp_begin(app: &App, call: &Call<'_>) -> Response {
 
 /// MFA-4: the first code from the authenticator makes TOTP a method.
 async fn totp_confirm(app: &App, call: &Call<'_>) -> Response {
-    let input: CodeInput = match call.input(app) {
-        Ok(i) => i,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let input: CodeInput = or_refuse!(app, call, call.input(app));
     let result = app
         .confirm_totp(call.session(), &input.code, &call.ctx)
         .await;
@@ -131,10 +123,7 @@ async fn totp_confirm(app: &App, call: &Call<'_>) -> Response {
 
 /// MFA-2/3: the code mailed to the registered address makes e-mail a method.
 async fn email_confirm(app: &App, call: &Call<'_>) -> Response {
-    let input: CodeInput = match call.input(app) {
-        Ok(i) => i,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let input: CodeInput = or_refuse!(app, call, call.input(app));
     let result = app
         .confirm_email_method(call.session(), &input.code, &call.ctx)
         .await;
@@ -148,10 +137,7 @@ async fn email_confirm(app: &App, call: &Call<'_>) -> Response {
 
 /// MFA-5 / SET-4: "I have recorded these" ends the enrolment session.
 async fn ack(app: &App, call: &Call<'_>) -> Response {
-    let input: AckInput = match call.input(app) {
-        Ok(i) => i,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let input: AckInput = or_refuse!(app, call, call.input(app));
     let result = app
         .acknowledge_recorded(call.session(), input.recorded, &call.ctx)
         .await;
@@ -173,10 +159,7 @@ async fn ack(app: &App, call: &Call<'_>) -> Response {
 
 /// MFA-5: a new set of recovery codes, with the password.
 async fn regenerate(app: &App, call: &Call<'_>) -> Response {
-    let input: PasswordInput = match call.input(app) {
-        Ok(i) => i,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let input: PasswordInput = or_refuse!(app, call, call.input(app));
     let result = app
         .regenerate_recovery_codes(call.session(), &input.password, &call.ctx)
         .await;

@@ -10,36 +10,36 @@ use tobira::session::Stage;
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::i18n::t;
+use tobira_web::or_refuse;
 use tobira_web::views::{self, with_device, with_session, without_session};
-use tobira_web::web::{self, Request, Response};
+use tobira_web::web::{self, Response};
 
-pub async fn handle(app: &App, req: Request) -> Response {
-    // SES-3 and an unknown language are refused before any route.
-    let call = match Call::parse(app, &req) {
-        Ok(call) => call,
-        Err(refused) => return *refused,
-    };
+tobira_web::handler!(routes);
+
+/// The function's routes: one handler per use case, page and JSON alike.
+async fn routes(app: &App, call: &Call<'_>) -> Response {
+    let req = call.req;
     match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/") => views::dashboard(app, &req, 200, None).await,
+        ("GET", "/") => views::dashboard(app, req, 200, None).await,
         ("GET", "/login") => {
-            let notice = match web::query_param(&req, "setup").as_deref() {
+            let notice = match web::query_param(req, "setup").as_deref() {
                 Some("done") => Some(t(call.lang, "login.setup_done")),
-                _ => views::flash(&req, "notice"),
+                _ => views::flash(req, "notice"),
             };
-            login_page(app, &call, 200, None, notice, "")
+            login_page(app, call, 200, None, notice, "")
         }
-        ("POST", "/login" | "/api/login") => login(app, &call).await,
+        ("POST", "/login" | "/api/login") => login(app, call).await,
         ("GET", "/login/mfa") => {
-            let method = web::query_param(&req, "method");
-            views::challenge(app, &req, 200, method.as_deref(), None).await
+            let method = web::query_param(req, "method");
+            views::challenge(app, req, 200, method.as_deref(), None).await
         }
-        ("POST", "/login/mfa" | "/api/login/mfa") => second_factor(app, &call).await,
-        ("GET", "/terms") => views::terms(app, &req, 200, None).await,
-        ("POST", "/terms" | "/api/terms/accept") => terms(app, &call).await,
-        ("POST", "/devices/forget" | "/api/devices/forget") => forget(app, &call).await,
-        ("GET", "/api/me") => me(app, &call).await,
-        ("POST", "/logout" | "/api/logout") => logout(app, &call).await,
-        _ => web::not_found(app, &req),
+        ("POST", "/login/mfa" | "/api/login/mfa") => second_factor(app, call).await,
+        ("GET", "/terms") => views::terms(app, req, 200, None).await,
+        ("POST", "/terms" | "/api/terms/accept") => terms(app, call).await,
+        ("POST", "/devices/forget" | "/api/devices/forget") => forget(app, call).await,
+        ("GET", "/api/me") => me(app, call).await,
+        ("POST", "/logout" | "/api/logout") => logout(app, call).await,
+        _ => web::not_found(app, req),
     }
 }
 
@@ -95,10 +95,7 @@ fn login_page(
 
 /// LOG-1..4: the password step.
 async fn login(app: &App, call: &Call<'_>) -> Response {
-    let input: LoginInput = match call.input(app) {
-        Ok(i) => i,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let input: LoginInput = or_refuse!(app, call, call.input(app));
     let device = web::named_cookie(call.req, &app.config, "device");
     let sign_in = SignIn {
         login_id: &input.login_id,
@@ -131,10 +128,7 @@ async fn login(app: &App, call: &Call<'_>) -> Response {
 
 /// MFA-3..7: the second step.
 async fn second_factor(app: &App, call: &Call<'_>) -> Response {
-    let input: MfaInput = match call.input(app) {
-        Ok(i) => i,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let input: MfaInput = or_refuse!(app, call, call.input(app));
     let result = match Proof::parse(&input.method) {
         Ok(proof) => {
             app.verify_second_factor(
@@ -176,10 +170,7 @@ async fn second_factor(app: &App, call: &Call<'_>) -> Response {
 
 /// TOS-1: accepting the current terms (the page asks for a ticked box).
 async fn terms(app: &App, call: &Call<'_>) -> Response {
-    let (input, page) = match call.input_with::<TermsInput>(app, &["agree"]) {
-        Ok(i) => i,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let (input, page) = or_refuse!(app, call, call.input_with::<TermsInput>(app, &["agree"]));
     if !call.is_json() && !page.ticked("agree") {
         return views::terms(app, call.req, 400, Some(t(call.lang, "terms.agree"))).await;
     }
@@ -201,9 +192,7 @@ async fn terms(app: &App, call: &Call<'_>) -> Response {
 
 /// MFA-7: forgetting every remembered device.
 async fn forget(app: &App, call: &Call<'_>) -> Response {
-    if let Err(e) = call.no_input(app) {
-        return call.refuse(app, &e);
-    }
+    or_refuse!(app, call, call.no_input(app));
     match (
         app.forget_devices(call.session(), &call.ctx).await,
         call.is_json(),
@@ -270,9 +259,7 @@ async fn me(app: &App, call: &Call<'_>) -> Response {
 
 /// SES-1: sign-out ends the session and its cookie.
 async fn logout(app: &App, call: &Call<'_>) -> Response {
-    if let Err(e) = call.no_input(app) {
-        return call.refuse(app, &e);
-    }
+    or_refuse!(app, call, call.no_input(app));
     if let Some(token) = call.session() {
         if let Err(e) = app.logout(token, &call.ctx).await {
             return call.refuse(app, &e);

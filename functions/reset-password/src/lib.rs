@@ -11,23 +11,23 @@ use tobira::session::Stage;
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::i18n::t;
+use tobira_web::or_refuse;
 use tobira_web::views;
-use tobira_web::web::{self, Request, Response};
+use tobira_web::web::{self, Response};
 
-pub async fn handle(app: &App, req: Request) -> Response {
-    // SES-3 and an unknown language are refused before any route.
-    let call = match Call::parse(app, &req) {
-        Ok(call) => call,
-        Err(refused) => return *refused,
-    };
+tobira_web::handler!(routes);
+
+/// The function's routes: one handler per use case, page and JSON alike.
+async fn routes(app: &App, call: &Call<'_>) -> Response {
+    let req = call.req;
     match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/password/forgot") => forgot_page(app, &call),
-        ("POST", "/password/forgot" | "/api/password/forgot") => forgot(app, &call).await,
-        ("GET", "/password/reset") => reset_page(app, &call).await,
-        ("POST", "/password/reset" | "/api/password/reset") => reset(app, &call).await,
-        ("GET", "/password/change") => change_page(app, &call, 200, &[], None).await,
-        ("POST", "/password/change" | "/api/password/change") => change(app, &call).await,
-        _ => web::not_found(app, &req),
+        ("GET", "/password/forgot") => forgot_page(app, call),
+        ("POST", "/password/forgot" | "/api/password/forgot") => forgot(app, call).await,
+        ("GET", "/password/reset") => reset_page(app, call).await,
+        ("POST", "/password/reset" | "/api/password/reset") => reset(app, call).await,
+        ("GET", "/password/change") => change_page(app, call, 200, &[], None).await,
+        ("POST", "/password/change" | "/api/password/change") => change(app, call).await,
+        _ => web::not_found(app, req),
     }
 }
 
@@ -73,10 +73,7 @@ fn forgot_page(app: &App, call: &Call<'_>) -> Response {
 
 /// RST-1: one answer at one pace, whatever matched.
 async fn forgot(app: &App, call: &Call<'_>) -> Response {
-    let f: ForgotInput = match call.input(app) {
-        Ok(f) => f,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let f: ForgotInput = or_refuse!(app, call, call.input(app));
     let json = call.is_json();
     let entry = Forgot {
         login_id: &f.login_id,
@@ -151,10 +148,11 @@ async fn reset_page(app: &App, call: &Call<'_>) -> Response {
 
 /// RST-5: the new password with the mailed link (the page asks twice).
 async fn reset(app: &App, call: &Call<'_>) -> Response {
-    let (f, page) = match call.input_with::<ResetInput>(app, &["password_confirm"]) {
-        Ok(f) => f,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let (f, page) = or_refuse!(
+        app,
+        call,
+        call.input_with::<ResetInput>(app, &["password_confirm"])
+    );
     let lang = call.lang;
     if !call.is_json() && page.get("password_confirm") != Some(f.password.as_str()) {
         let msg = t(lang, "password.mismatch");
@@ -207,10 +205,7 @@ fn change_input(app: &App, call: &Call<'_>) -> Result<(ChangeInput, bool), Error
 
 /// PW-5: a new password from a signed-in session, with the current one.
 async fn change(app: &App, call: &Call<'_>) -> Response {
-    let (f, confirmed) = match change_input(app, call) {
-        Ok(f) => f,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let (f, confirmed) = or_refuse!(app, call, change_input(app, call));
     let lang = call.lang;
     if !confirmed {
         return change_page(app, call, 400, &[], Some(t(lang, "password.mismatch"))).await;

@@ -7,18 +7,17 @@ use tobira::mfa::Channel;
 use tobira::App;
 use tobira_web::call::Call;
 use tobira_web::codes::{self, EmailSend};
-use tobira_web::web::{self, Request, Response};
+use tobira_web::web::{self, Response};
 
-pub async fn handle(app: &App, req: Request) -> Response {
-    // SES-3 and an unknown language are refused before any route.
-    let call = match Call::parse(app, &req) {
-        Ok(call) => call,
-        Err(refused) => return *refused,
-    };
+tobira_web::handler!(routes);
+
+/// The function's routes: one handler per use case, page and JSON alike.
+async fn routes(app: &App, call: &Call<'_>) -> Response {
+    let req = call.req;
     match (req.method().as_str(), req.uri().path()) {
         ("POST", "/otp/email" | "/api/otp/email") => {
-            codes::send::<EmailSend>(app, &call, Channel::Email).await
+            codes::send::<EmailSend>(app, call, Channel::Email).await
         }
-        _ => web::not_found(app, &req),
+        _ => web::not_found(app, req),
     }
 }

@@ -8,21 +8,21 @@ use tobira::mfa::Channel;
 use tobira::App;
 use tobira_web::call::Call;
 use tobira_web::codes::{self, SmsSend};
+use tobira_web::or_refuse;
 use tobira_web::views;
-use tobira_web::web::{self, Request, Response};
+use tobira_web::web::{self, Response};
 
-pub async fn handle(app: &App, req: Request) -> Response {
-    // SES-3 and an unknown language are refused before any route.
-    let call = match Call::parse(app, &req) {
-        Ok(call) => call,
-        Err(refused) => return *refused,
-    };
+tobira_web::handler!(routes);
+
+/// The function's routes: one handler per use case, page and JSON alike.
+async fn routes(app: &App, call: &Call<'_>) -> Response {
+    let req = call.req;
     match (req.method().as_str(), req.uri().path()) {
         ("POST", "/otp/sms" | "/api/otp/sms") => {
-            codes::send::<SmsSend>(app, &call, Channel::Sms).await
+            codes::send::<SmsSend>(app, call, Channel::Sms).await
         }
-        ("POST", "/otp/sms/verify" | "/api/otp/sms/verify") => verify(app, &call).await,
-        _ => web::not_found(app, &req),
+        ("POST", "/otp/sms/verify" | "/api/otp/sms/verify") => verify(app, call).await,
+        _ => web::not_found(app, req),
     }
 }
 
@@ -34,10 +34,7 @@ struct CodeInput {
 
 /// MFA-6: the code that proves the number; the number becomes a method.
 async fn verify(app: &App, call: &Call<'_>) -> Response {
-    let input: CodeInput = match call.input(app) {
-        Ok(i) => i,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let input: CodeInput = or_refuse!(app, call, call.input(app));
     let result = app
         .confirm_sms_method(call.session(), &input.code, &call.ctx)
         .await;

@@ -7,6 +7,7 @@ use tobira::claim::Claimed;
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::i18n::t;
+use tobira_web::or_refuse;
 use tobira_web::pages::ClaimRegisterForm;
 use tobira_web::web::{self, Response};
 
@@ -67,10 +68,7 @@ pub fn page(
 
 /// CLM-1: prove the legacy account; CLM-3: with a full session, link it.
 pub async fn claim(app: &App, call: &Call<'_>) -> Response {
-    let f: ClaimInput = match call.input(app) {
-        Ok(f) => f,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let f: ClaimInput = or_refuse!(app, call, call.input(app));
     let lang = call.lang;
     let result = app
         .claim_with_cookie(&f.service_id, &f.password, call.session(), &call.ctx)
@@ -178,10 +176,7 @@ fn register_input(app: &App, call: &Call<'_>) -> Result<RegisterInput, Error> {
 /// CLM-2: register the claimed account with an e-mail address and the
 /// terms and privacy policy accepted; the setup link goes there.
 pub async fn register(app: &App, call: &Call<'_>) -> Response {
-    let f = match register_input(app, call) {
-        Ok(f) => f,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let f = or_refuse!(app, call, register_input(app, call));
     let lang = call.lang;
     let grant = web::named_cookie(call.req, &app.config, CLAIM);
     let result = match grant.as_deref() {

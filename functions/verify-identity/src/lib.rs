@@ -10,28 +10,25 @@ mod setup;
 
 use tobira::App;
 use tobira_web::call::Call;
-use tobira_web::web::{self, Request, Response};
+use tobira_web::web::{self, Response};
 
-pub async fn handle(app: &App, req: Request) -> Response {
-    // SES-3 and an unknown language are refused before any route.
-    let call = match Call::parse(app, &req) {
-        Ok(call) => call,
-        Err(refused) => return *refused,
-    };
+tobira_web::handler!(routes);
+
+/// The function's routes: one handler per use case, page and JSON alike.
+async fn routes(app: &App, call: &Call<'_>) -> Response {
+    let req = call.req;
     match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/setup") => setup::link_page(app, &call).await,
-        ("POST", "/setup/verify" | "/api/setup/verify") => setup::verify(app, &call).await,
-        ("GET", "/setup/password") => setup::password_page(app, &call).await,
-        ("POST", "/setup/password" | "/api/setup/password") => {
-            setup::set_password(app, &call).await
-        }
-        ("POST", "/api/setup/resend") => setup::resend(app, &call).await,
-        ("GET", "/api/setup/identity") => portal::show(app, &call).await,
-        ("POST", "/api/setup/identity") => portal::correct(app, &call).await,
-        ("GET", "/claim") => claim::page(app, &call, 200, None, ""),
-        ("POST", "/claim" | "/api/claim") => claim::claim(app, &call).await,
-        ("GET", "/claim/register") => claim::register_page(app, &call),
-        ("POST", "/claim/register" | "/api/claim/register") => claim::register(app, &call).await,
-        _ => web::not_found(app, &req),
+        ("GET", "/setup") => setup::link_page(app, call).await,
+        ("POST", "/setup/verify" | "/api/setup/verify") => setup::verify(app, call).await,
+        ("GET", "/setup/password") => setup::password_page(app, call).await,
+        ("POST", "/setup/password" | "/api/setup/password") => setup::set_password(app, call).await,
+        ("POST", "/api/setup/resend") => setup::resend(app, call).await,
+        ("GET", "/api/setup/identity") => portal::show(app, call).await,
+        ("POST", "/api/setup/identity") => portal::correct(app, call).await,
+        ("GET", "/claim") => claim::page(app, call, 200, None, ""),
+        ("POST", "/claim" | "/api/claim") => claim::claim(app, call).await,
+        ("GET", "/claim/register") => claim::register_page(app, call),
+        ("POST", "/claim/register" | "/api/claim/register") => claim::register(app, call).await,
+        _ => web::not_found(app, req),
     }
 }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::i18n::t;
+use tobira_web::or_refuse;
 use tobira_web::pages::IdentityForm;
 use tobira_web::web::{self, Response};
 
@@ -64,10 +65,7 @@ pub async fn link_page(app: &App, call: &Call<'_>) -> Response {
 
 /// SET-2: the identity check; its grant is a short-lived cookie.
 pub async fn verify(app: &App, call: &Call<'_>) -> Response {
-    let f: VerifyInput = match call.input(app) {
-        Ok(f) => f,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let f: VerifyInput = or_refuse!(app, call, call.input(app));
     let result = app
         .verify_identity(&f.token, &f.email, &f.name, &f.phone, &call.ctx)
         .await;
@@ -140,10 +138,11 @@ pub async fn password_page(app: &App, call: &Call<'_>) -> Response {
 
 /// SET-3: the first password (the page also asks for it twice).
 pub async fn set_password(app: &App, call: &Call<'_>) -> Response {
-    let (f, page) = match call.input_with::<PasswordInput>(app, &["password_confirm"]) {
-        Ok(f) => f,
-        Err(e) => return call.refuse(app, &e),
-    };
+    let (f, page) = or_refuse!(
+        app,
+        call,
+        call.input_with::<PasswordInput>(app, &["password_confirm"])
+    );
     let lang = call.lang;
     if !call.is_json() && page.get("password_confirm") != Some(f.password.as_str()) {
         return password_form_page(app, call, 400, &[], Some(t(lang, "password.mismatch")));

@@ -1,8 +1,6 @@
 //! Support case pages (CASE-1..5, MIG-13): the list, the new case, a case.
 
-use askama::Template;
-
-use super::{render, switch_href, Frame, Tr};
+use super::{page, render, Frame, Head};
 use crate::i18n::t;
 
 /// A case as a line of the list.
@@ -19,13 +17,8 @@ struct CaseLine<'a> {
     created_by: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "cases/cases.html")]
-struct CasesPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    CasesPage "cases/cases.html" {
     items: Vec<CaseLine<'a>>,
     action_needed: bool,
     q: &'a str,
@@ -35,6 +28,7 @@ struct CasesPage<'a> {
     refused: Option<&'a str>,
     notice: Option<&'a str>,
     error: Option<&'a str>,
+    }
 }
 
 /// CASE-4: what the list page shows and how it was asked for.
@@ -70,10 +64,7 @@ pub fn cases_href(action_needed: bool, q: &str, cursor: Option<&str>) -> String 
 pub fn cases(f: &Frame<'_>, l: &CaseList<'_>) -> String {
     let lang = f.lang;
     render(&CasesPage {
-        tr: Tr(lang),
-        brand: f.brand,
-        title: t(lang, "cases.title"),
-        switch_href: switch_href(f.req, lang),
+        head: Head::new(lang, f.req, f.brand, t(lang, "cases.title")),
         items: l
             .page
             .items
@@ -106,13 +97,8 @@ pub fn cases(f: &Frame<'_>, l: &CaseList<'_>) -> String {
     })
 }
 
-#[derive(Template)]
-#[template(path = "cases/case_new.html")]
-struct CaseNewPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    CaseNewPage "cases/case_new.html" {
     csrf: &'a str,
     /// value, label, checked
     kinds: Vec<(&'static str, &'static str, bool)>,
@@ -127,6 +113,7 @@ struct CaseNewPage<'a> {
     /// Only a link when the refusal names one (MIG-13).
     legacy_url: Option<&'a str>,
     error: Option<&'a str>,
+    }
 }
 
 /// CASE-1: what the new-case form holds (empty, or as sent when refused).
@@ -153,10 +140,7 @@ pub fn case_new(
         form.kind
     };
     render(&CaseNewPage {
-        tr: Tr(lang),
-        brand: f.brand,
-        title: t(lang, "cases.new"),
-        switch_href: switch_href(f.req, lang),
+        head: Head::new(lang, f.req, f.brand, t(lang, "cases.new")),
         csrf: f.csrf,
         kinds: Kind::ALL
             .iter()
@@ -189,13 +173,8 @@ struct CommentLine<'a> {
     body: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "cases/case.html")]
-struct CasePage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'a str,
-    switch_href: String,
+page! {
+    CasePage "cases/case.html" {
     csrf: &'a str,
     id: &'a str,
     number: &'a str,
@@ -216,6 +195,7 @@ struct CasePage<'a> {
     can_resolve: bool,
     notice: Option<&'a str>,
     error: Option<&'a str>,
+    }
 }
 
 /// CASE-3 / CASE-5: a case with its comments and what the customer may do.
@@ -230,10 +210,7 @@ pub fn case(
     let lang = f.lang;
     let c = &d.case;
     render(&CasePage {
-        tr: Tr(lang),
-        brand: f.brand,
-        title: &c.number,
-        switch_href: switch_href(f.req, lang),
+        head: Head::new(lang, f.req, f.brand, &c.number),
         csrf: f.csrf,
         id: &c.id,
         number: &c.number,

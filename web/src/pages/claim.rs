@@ -1,21 +1,15 @@
 //! Claiming a legacy account (CLM-1..3).
 
-use askama::Template;
-
-use super::{render, switch_href, Tr};
+use super::{page, render, Head};
 use crate::i18n::{t, Lang};
 use crate::web::Request;
 
-#[derive(Template)]
-#[template(path = "claim/claim.html")]
-struct ClaimPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    ClaimPage "claim/claim.html" {
     csrf: &'a str,
     error: Option<&'a str>,
     service_id: &'a str,
+    }
 }
 
 /// CLM-1 (and CLM-3 when signed in): a legacy service ID and its password.
@@ -28,28 +22,21 @@ pub fn claim(
     service_id: &str,
 ) -> String {
     render(&ClaimPage {
-        tr: Tr(lang),
-        brand,
-        title: t(lang, "claim.title"),
-        switch_href: switch_href(req, lang),
+        head: Head::new(lang, req, brand, t(lang, "claim.title")),
         csrf,
         error,
         service_id,
     })
 }
 
-#[derive(Template)]
-#[template(path = "claim/claim_register.html")]
-struct ClaimRegisterPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    ClaimRegisterPage "claim/claim_register.html" {
     csrf: &'a str,
     error: Option<&'a str>,
     email: &'a str,
     accept_terms: bool,
     accept_privacy: bool,
+    }
 }
 
 /// What the CLM-2 registration form shows again after a refusal.
@@ -69,10 +56,7 @@ pub fn claim_register(
     error: Option<&str>,
 ) -> String {
     render(&ClaimRegisterPage {
-        tr: Tr(lang),
-        brand,
-        title: t(lang, "claim_register.title"),
-        switch_href: switch_href(req, lang),
+        head: Head::new(lang, req, brand, t(lang, "claim_register.title")),
         csrf,
         error,
         email: form.email,

@@ -1,18 +1,11 @@
 //! Enrolment pages: the choice of method (SET-4), TOTP (MFA-4), e-mail and
 //! SMS codes as methods (MFA-2, MFA-6) and recovery codes (MFA-5).
 
-use askama::Template;
-
-use super::{render, switch_href, Frame, Tr};
+use super::{page, render, Frame, Head};
 use crate::i18n::{t, Lang};
 
-#[derive(Template)]
-#[template(path = "enrol/enroll.html")]
-struct EnrollPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    EnrollPage "enrol/enroll.html" {
     csrf: &'a str,
     login_id: &'a str,
     /// Each method offered, and whether the user has it already.
@@ -20,6 +13,7 @@ struct EnrollPage<'a> {
     adding: bool,
     ask_password: bool,
     error: Option<&'a str>,
+    }
 }
 
 /// What the choice of second factor shows (SET-4, MFA-2, MFA-8).
@@ -40,10 +34,7 @@ pub struct EnrollChoice<'a> {
 /// The choice of second factor (SET-4, MFA-2, MFA-8).
 pub fn enroll(f: &Frame<'_>, c: &EnrollChoice<'_>) -> String {
     render(&EnrollPage {
-        tr: Tr(f.lang),
-        brand: f.brand,
-        title: t(f.lang, "enroll.title"),
-        switch_href: switch_href(f.req, f.lang),
+        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "enroll.title")),
         csrf: f.csrf,
         login_id: c.login_id,
         methods: c
@@ -62,17 +53,13 @@ pub fn enroll(f: &Frame<'_>, c: &EnrollChoice<'_>) -> String {
     })
 }
 
-#[derive(Template)]
-#[template(path = "enrol/enroll_totp.html")]
-struct TotpPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    TotpPage "enrol/enroll_totp.html" {
     csrf: &'a str,
     qr_svg: String,
     secret_grouped: String,
     error: Option<&'a str>,
+    }
 }
 
 /// MFA-4: the QR code (inline SVG), the key as text, and the confirming code.
@@ -85,10 +72,7 @@ pub fn enroll_totp(f: &Frame<'_>, setup: &tobira::mfa::TotpSetup, error: Option<
         .collect::<Vec<_>>()
         .join(" ");
     render(&TotpPage {
-        tr: Tr(f.lang),
-        brand: f.brand,
-        title: t(f.lang, "totp.title"),
-        switch_href: switch_href(f.req, f.lang),
+        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "totp.title")),
         csrf: f.csrf,
         qr_svg: crate::qr::qr_svg(&setup.otpauth_uri),
         secret_grouped,
@@ -96,19 +80,15 @@ pub fn enroll_totp(f: &Frame<'_>, setup: &tobira::mfa::TotpSetup, error: Option<
     })
 }
 
-#[derive(Template)]
-#[template(path = "enrol/enroll_sms.html")]
-struct SmsPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    SmsPage "enrol/enroll_sms.html" {
     csrf: &'a str,
     /// Code, name, selected.
     countries: Vec<(&'static str, &'static str, bool)>,
     phone: &'a str,
     ask_password: bool,
     error: Option<&'a str>,
+    }
 }
 
 /// Country codes offered on the SMS page (MFA-6), Japan first.
@@ -136,10 +116,7 @@ pub fn enroll_sms(
     error: Option<&str>,
 ) -> String {
     render(&SmsPage {
-        tr: Tr(f.lang),
-        brand: f.brand,
-        title: t(f.lang, "sms.title"),
-        switch_href: switch_href(f.req, f.lang),
+        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "sms.title")),
         csrf: f.csrf,
         countries: COUNTRIES
             .iter()
@@ -157,13 +134,8 @@ pub fn enroll_sms(
     })
 }
 
-#[derive(Template)]
-#[template(path = "enrol/enroll_code.html")]
-struct CodePage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    CodePage "enrol/enroll_code.html" {
     csrf: &'a str,
     instruction: String,
     confirm_action: &'a str,
@@ -172,6 +144,7 @@ struct CodePage<'a> {
     resend_in_s: u64,
     error: Option<&'a str>,
     notice: Option<&'a str>,
+    }
 }
 
 /// The code that proves a new e-mail or SMS method (MFA-3, MFA-6).
@@ -202,10 +175,7 @@ pub fn enroll_code(f: &Frame<'_>, c: &EnrolCode<'_>) -> String {
         ),
     };
     render(&CodePage {
-        tr: Tr(f.lang),
-        brand: f.brand,
-        title: t(f.lang, title),
-        switch_href: switch_href(f.req, f.lang),
+        head: Head::new(f.lang, f.req, f.brand, t(f.lang, title)),
         csrf: f.csrf,
         instruction,
         confirm_action: action,
@@ -217,19 +187,15 @@ pub fn enroll_code(f: &Frame<'_>, c: &EnrolCode<'_>) -> String {
     })
 }
 
-#[derive(Template)]
-#[template(path = "enrol/recovery.html")]
-struct RecoveryPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    RecoveryPage "enrol/recovery.html" {
     csrf: &'a str,
     codes: &'a [String],
     ack_method: &'static str,
     ack_action: &'static str,
     ack_label: &'static str,
     notice: Option<&'a str>,
+    }
 }
 
 /// MFA-5: the codes, shown once, and "I have recorded these". After the
@@ -237,12 +203,12 @@ struct RecoveryPage<'a> {
 /// SET-4); after a regeneration it leads back to the dashboard.
 pub fn recovery(f: &Frame<'_>, codes: &[String], first: bool, notice: Option<&str>) -> String {
     render(&RecoveryPage {
-        tr: Tr(f.lang),
-        brand: f.brand,
-        title: t(f.lang, "recovery.title"),
         // No language switch: the codes are shown once, and leaving this
         // page (to see it in the other language) would lose them (MFA-5).
-        switch_href: String::new(),
+        head: Head {
+            switch_href: String::new(),
+            ..Head::new(f.lang, f.req, f.brand, t(f.lang, "recovery.title"))
+        },
         csrf: f.csrf,
         codes,
         ack_method: if first { "post" } else { "get" },

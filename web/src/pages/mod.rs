@@ -22,6 +22,49 @@ pub use password::*;
 pub use setup::*;
 pub use signin::*;
 
+/// What every page's layout shows: the language, the brand, the title and
+/// the link to the same page in the other language (empty: no link).
+pub struct Head<'a> {
+    pub tr: Tr,
+    pub brand: &'a str,
+    pub title: &'a str,
+    pub switch_href: String,
+}
+
+impl<'a> Head<'a> {
+    pub fn new(lang: Lang, req: &Request, brand: &'a str, title: &'a str) -> Self {
+        Self {
+            tr: Tr(lang),
+            brand,
+            title,
+            switch_href: switch_href(req, lang),
+        }
+    }
+}
+
+/// A page's template struct: its [`Head`] (which the layout and the page
+/// read through `Deref`, as `tr`, `brand`, `title`, `switch_href`) and its
+/// own fields.
+macro_rules! page {
+    ($(#[$doc:meta])* $name:ident $path:tt { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(askama::Template)]
+        #[template(path = $path)]
+        struct $name<'a> {
+            head: $crate::pages::Head<'a>,
+            $($(#[$fdoc])* $field: $ty),*
+        }
+
+        impl<'a> std::ops::Deref for $name<'a> {
+            type Target = $crate::pages::Head<'a>;
+            fn deref(&self) -> &Self::Target {
+                &self.head
+            }
+        }
+    };
+}
+pub(crate) use page;
+
 /// The translation helper templates call as `tr.t("key")`.
 pub struct Tr(pub Lang);
 
@@ -106,22 +149,15 @@ fn render(t: &impl Template) -> String {
     t.render().expect("templates render")
 }
 
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'a str,
-    switch_href: String,
+page! {
+    MessagePage "message.html" {
     text: &'a str,
+    }
 }
 
 pub fn message(lang: Lang, req: &Request, brand: &str, title: &str, text: &str) -> String {
     render(&MessagePage {
-        tr: Tr(lang),
-        brand,
-        title,
-        switch_href: switch_href(req, lang),
+        head: Head::new(lang, req, brand, title),
         text,
     })
 }
@@ -135,24 +171,17 @@ pub struct OutboxLine {
     pub links: Vec<String>,
 }
 
-#[derive(Template)]
-#[template(path = "outbox.html")]
-struct OutboxPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'a str,
-    switch_href: String,
+page! {
+    OutboxPage "outbox.html" {
     entries: Vec<OutboxLine>,
+    }
 }
 
 /// `/_dev/outbox` (local mode).
 pub fn outbox(req: &Request, brand: &str, entries: Vec<OutboxLine>) -> String {
     let lang = Lang::En;
     render(&OutboxPage {
-        tr: Tr(lang),
-        brand,
-        title: "Outbox",
-        switch_href: switch_href(req, lang),
+        head: Head::new(lang, req, brand, "Outbox"),
         entries,
     })
 }

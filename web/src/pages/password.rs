@@ -2,9 +2,7 @@
 //! RST-4), the reset link (RST-5) and the change (PW-5), with the rules
 //! of the preset (PW-1..3).
 
-use askama::Template;
-
-use super::{render, switch_href, Frame, Tr};
+use super::{page, render, Frame, Head};
 use crate::i18n::{t, Lang};
 use crate::web::Request;
 
@@ -14,13 +12,8 @@ pub struct RuleLine {
     pub unmet: bool,
 }
 
-#[derive(Template)]
-#[template(path = "password/password.html")]
-struct PasswordPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    PasswordPage "password/password.html" {
     csrf: &'a str,
     error: Option<&'a str>,
     rules: Vec<RuleLine>,
@@ -30,6 +23,7 @@ struct PasswordPage<'a> {
     token: Option<&'a str>,
     /// PW-5: the form asks for the current password too.
     current: bool,
+    }
 }
 
 /// The password form with the preset's rules as a checklist; `unmet` marks
@@ -44,10 +38,7 @@ pub fn password(
     error: Option<&str>,
 ) -> String {
     render(&PasswordPage {
-        tr: Tr(lang),
-        brand,
-        title: t(lang, "password.title"),
-        switch_href: switch_href(req, lang),
+        head: Head::new(lang, req, brand, t(lang, "password.title")),
         csrf,
         error,
         rules: rule_lines(lang, preset, unmet),
@@ -69,10 +60,7 @@ pub fn password_reset(
     error: Option<&str>,
 ) -> String {
     render(&PasswordPage {
-        tr: Tr(lang),
-        brand: &config.brand,
-        title: t(lang, "password.title"),
-        switch_href: switch_href(req, lang),
+        head: Head::new(lang, req, &config.brand, t(lang, "password.title")),
         csrf,
         error,
         rules: rule_lines(lang, config.password_preset, unmet),
@@ -90,10 +78,7 @@ pub fn password_change(
     error: Option<&str>,
 ) -> String {
     render(&PasswordPage {
-        tr: Tr(f.lang),
-        brand: f.brand,
-        title: t(f.lang, "password.change_title"),
-        switch_href: switch_href(f.req, f.lang),
+        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "password.change_title")),
         csrf: f.csrf,
         error,
         rules: rule_lines(f.lang, preset, unmet),
@@ -124,15 +109,11 @@ fn rule_lines(lang: Lang, preset: tobira::password::Preset, unmet: &[&str]) -> V
     rules
 }
 
-#[derive(Template)]
-#[template(path = "password/forgot.html")]
-struct ForgotPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    ForgotPage "password/forgot.html" {
     csrf: &'a str,
     error: Option<&'a str>,
+    }
 }
 
 /// RST-4: the identity entry (login ID, e-mail, name, phone) that mails a
@@ -140,10 +121,7 @@ struct ForgotPage<'a> {
 /// same page.
 pub fn forgot(lang: Lang, req: &Request, brand: &str, csrf: &str, error: Option<&str>) -> String {
     render(&ForgotPage {
-        tr: Tr(lang),
-        brand,
-        title: t(lang, "forgot.title"),
-        switch_href: switch_href(req, lang),
+        head: Head::new(lang, req, brand, t(lang, "forgot.title")),
         csrf,
         error,
     })

@@ -1,24 +1,18 @@
 //! The setup link's identity check (SET-1, SET-2).
 
-use askama::Template;
-
-use super::{render, switch_href, Tr};
+use super::{page, render, Head};
 use crate::i18n::{t, Lang};
 use crate::web::Request;
 
-#[derive(Template)]
-#[template(path = "setup/setup.html")]
-struct SetupPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    SetupPage "setup/setup.html" {
     csrf: &'a str,
     token: &'a str,
     error: Option<&'a str>,
     email: &'a str,
     name: &'a str,
     phone: &'a str,
+    }
 }
 
 pub struct IdentityForm<'a> {
@@ -37,10 +31,7 @@ pub fn setup(
     error: Option<&str>,
 ) -> String {
     render(&SetupPage {
-        tr: Tr(lang),
-        brand,
-        title: t(lang, "setup.title"),
-        switch_href: switch_href(req, lang),
+        head: Head::new(lang, req, brand, t(lang, "setup.title")),
         csrf,
         token: form.token,
         error,

@@ -1,23 +1,17 @@
 //! Sign-in pages: the password step, the second factor (MFA-3..7), the
 //! terms (TOS-1) and the dashboard.
 
-use askama::Template;
-
-use super::{render, switch_href, Frame, Tr};
+use super::{page, render, switch_href, Frame, Head};
 use crate::i18n::{t, Lang};
 use crate::web::Request;
 
-#[derive(Template)]
-#[template(path = "signin/login.html")]
-struct LoginPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    LoginPage "signin/login.html" {
     csrf: &'a str,
     error: Option<&'a str>,
     notice: Option<&'a str>,
     login_id: &'a str,
+    }
 }
 
 pub fn login(
@@ -30,10 +24,7 @@ pub fn login(
     login_id: &str,
 ) -> String {
     render(&LoginPage {
-        tr: Tr(lang),
-        brand,
-        title: t(lang, "login.title"),
-        switch_href: switch_href(req, lang),
+        head: Head::new(lang, req, brand, t(lang, "login.title")),
         csrf,
         error,
         notice,
@@ -41,13 +32,8 @@ pub fn login(
     })
 }
 
-#[derive(Template)]
-#[template(path = "signin/mfa.html")]
-struct MfaPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    MfaPage "signin/mfa.html" {
     csrf: &'a str,
     method: &'a str,
     instruction: String,
@@ -58,6 +44,7 @@ struct MfaPage<'a> {
     others: Vec<(&'static str, &'static str)>,
     error: Option<&'a str>,
     notice: Option<&'a str>,
+    }
 }
 
 /// What the challenge page shows.
@@ -135,10 +122,10 @@ pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
         others.push(("recovery", t(lang, "mfa.recovery")));
     }
     render(&MfaPage {
-        tr: Tr(lang),
-        brand: f.brand,
-        title: t(lang, "mfa.title"),
-        switch_href,
+        head: Head {
+            switch_href,
+            ..Head::new(lang, f.req, f.brand, t(lang, "mfa.title"))
+        },
         csrf: f.csrf,
         method: c.method,
         instruction,
@@ -156,38 +143,26 @@ pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
     })
 }
 
-#[derive(Template)]
-#[template(path = "signin/terms.html")]
-struct TermsPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    TermsPage "signin/terms.html" {
     csrf: &'a str,
     version: &'a str,
     error: Option<&'a str>,
+    }
 }
 
 /// TOS-1: the terms of the current version, to accept.
 pub fn terms(f: &Frame<'_>, version: &str, error: Option<&str>) -> String {
     render(&TermsPage {
-        tr: Tr(f.lang),
-        brand: f.brand,
-        title: t(f.lang, "terms.title"),
-        switch_href: switch_href(f.req, f.lang),
+        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "terms.title")),
         csrf: f.csrf,
         version,
         error,
     })
 }
 
-#[derive(Template)]
-#[template(path = "signin/dashboard.html")]
-struct DashboardPage<'a> {
-    tr: Tr,
-    brand: &'a str,
-    title: &'static str,
-    switch_href: String,
+page! {
+    DashboardPage "signin/dashboard.html" {
     csrf: &'a str,
     name: &'a str,
     login_id: &'a str,
@@ -196,6 +171,7 @@ struct DashboardPage<'a> {
     recovery_left: usize,
     error: Option<&'a str>,
     notice: Option<&'a str>,
+    }
 }
 
 /// The signed-in home page.
@@ -208,10 +184,7 @@ pub struct Dashboard<'a> {
 
 pub fn dashboard(f: &Frame<'_>, d: &Dashboard<'_>) -> String {
     render(&DashboardPage {
-        tr: Tr(f.lang),
-        brand: f.brand,
-        title: t(f.lang, "dashboard.title"),
-        switch_href: switch_href(f.req, f.lang),
+        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "dashboard.title")),
         csrf: f.csrf,
         name: d.user.name.as_str(),
         login_id: d.user.login_id.as_str(),
