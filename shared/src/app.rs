@@ -195,8 +195,7 @@ impl App {
                                 attempt: allowed,
                             })
                         }
-                        Err(StoreError::Conflict) => self.back_off(round).await,
-                        Err(e) => return Err(e.into()),
+                        Err(e) => self.lost_race(round, e).await?,
                     }
                 }
             }
@@ -247,11 +246,22 @@ impl App {
             };
             match self.store.write(vec![w], now).await {
                 Ok(()) => return Ok(()),
-                Err(StoreError::Conflict) => self.back_off(round).await,
-                Err(e) => return Err(e.into()),
+                Err(e) => self.lost_race(round, e).await?,
             }
         }
         Err(Error::Unavailable { what: "store" })
+    }
+
+    /// A conditional write that failed: a lost race backs off for another
+    /// round (`Ok`), anything else is the caller's error.
+    pub async fn lost_race(&self, round: u32, e: StoreError) -> Result<()> {
+        match e {
+            StoreError::Conflict => {
+                self.back_off(round).await;
+                Ok(())
+            }
+            other => Err(other.into()),
+        }
     }
 
     /// A short, jittered pause before retrying a lost compare-and-swap.

@@ -1,5 +1,8 @@
 //! Japanese and English (SES-3, MSG-1).
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,74 +59,68 @@ impl Lang {
     }
 }
 
-/// The domain's own texts: what a domain refusal says (cases) and the
-/// labels a notice mail names. Page strings live in the web edge
-/// (`tobira_web::i18n`). Every key has both languages; a missing key shows
-/// itself.
-pub fn t(lang: Lang, key: &str) -> &'static str {
-    let (ja, en) = match key {
-        "enroll.totp" => ("認証アプリ（TOTP）", "Authenticator app (TOTP)"),
-        "enroll.email" => ("メールワンタイムパスワード", "One-time code by e-mail"),
-        "enroll.sms" => ("SMSワンタイムパスワード", "One-time code by SMS"),
-        "mfa.reauth_required" => (
-            "2段階認証の方法を変更するには、パスワードをもう一度入力してください。",
-            "Enter your password again to change your verification methods.",
-        ),
-        "case.kind.inquiry" => ("お問い合わせ", "Inquiry"),
-        "case.kind.work_request" => ("作業依頼", "Work request"),
-        "case.status.new" => ("新規", "New"),
-        "case.status.in_progress" => ("対応中", "In progress"),
-        "case.status.awaiting_customer" => ("お客様確認待ち", "Awaiting your reply"),
-        "case.status.resolved" => ("解決済み（クローズ待ち）", "Resolved (awaiting close)"),
-        "case.status.closed" => ("クローズ", "Closed"),
-        "case.legacy_place" => ("旧ポータルのお問い合わせ窓口", "the legacy portal's support page"),
-        "case.err.file_in_legacy_system" => (
-            "移行元のシステムからご利用のお客さまは、移行期間中はケースを「{place}」からお送りください。このポータルでは、これまでのケースの確認とコメントができます。",
-            "During the migration period, customers who came from the legacy system file cases at {place}. Here you can follow existing cases and comment on them.",
-        ),
-        "case.err.kind" => ("種別（お問い合わせ・作業依頼）を選んでください。", "Choose a type: inquiry or work request."),
-        "case.err.filter" => ("絞り込みの指定が正しくありません。", "Unknown filter: use action_needed or leave it out."),
-        "case.err.unknown_category" => ("カテゴリを一覧から選んでください。", "Choose a category from the list."),
-        "case.err.empty.subject" => ("件名を入力してください。", "Enter a subject."),
-        "case.err.empty.body" => ("内容を入力してください。", "Enter what the case is about."),
-        "case.err.empty.comment" => ("コメントを入力してください。", "Enter a comment."),
-        "case.err.too_long.subject" => ("件名は {max} 文字以内で入力してください。", "A subject has at most {max} characters."),
-        "case.err.too_long.body" => ("内容は {max} 文字以内で入力してください。", "The text has at most {max} characters."),
-        "case.err.too_long.comment" => ("コメントは {max} 文字以内で入力してください。", "A comment has at most {max} characters."),
-        "case.err.control_characters.subject" => ("件名に使えない文字が含まれています。", "The subject holds characters that cannot be used."),
-        "case.err.control_characters.body" => ("内容に使えない文字が含まれています。", "The text holds characters that cannot be used."),
-        "case.err.control_characters.comment" => ("コメントに使えない文字が含まれています。", "The comment holds characters that cannot be used."),
-        "case.err.query" => ("キーワードは100文字以内で入力してください。", "A keyword search has at most 100 characters."),
-        "case.err.cursor" => ("ページの指定が正しくありません。一覧の最初から開き直してください。", "The page cursor is not valid; start again from the first page."),
-        "case.err.case_closed" => (
-            "クローズしたケースは再オープンできません。新しいケースを作成してください。",
-            "A closed case cannot be reopened. Please file a new case.",
-        ),
-        "case.err.case_resolved" => (
-            "解決済みのケースは「承認」または「却下」してください。",
-            "A resolved case is accepted or rejected, not closed.",
-        ),
-        "case.err.case_not_resolved" => (
-            "承認・却下は解決済みのケースにのみできます。",
-            "Only a resolved case can be accepted or rejected.",
-        ),
-        "case.err.case_status_invalid" => ("その状況には変更できません。", "A case cannot be set to that status."),
-        "case.err.case_status_unchanged" => ("ケースはすでにその状況です。", "The case already has that status."),
-        "case.err.case_comments_full" => (
-            "このケースにはこれ以上コメントできません。新しいケースを作成してください。",
-            "This case cannot take more comments. Please file a new case.",
-        ),
-        _ => ("??", "??"),
-    };
-    match lang {
-        Lang::Ja => ja,
-        Lang::En => en,
+/// A text catalogue: `key<TAB>ja<TAB>en` lines (`#` starts a comment),
+/// read once from the file compiled in. Every key has both languages.
+pub struct Catalogue(HashMap<&'static str, [&'static str; 2]>);
+
+impl Catalogue {
+    /// Parses a catalogue; a malformed line or a key given twice is a bug
+    /// in the file, which the catalogue's own test catches.
+    pub fn parse(text: &'static str) -> Result<Self, String> {
+        let mut map = HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut parts = line.split('\t');
+            let (Some(key), Some(ja), Some(en), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Err(format!("line {}: not key, ja, en", n + 1));
+            };
+            if [key, ja, en].iter().any(|p| p.trim().is_empty()) {
+                return Err(format!("line {}: an empty field", n + 1));
+            }
+            if map.insert(key, [ja, en]).is_some() {
+                return Err(format!("line {}: {key} twice", n + 1));
+            }
+        }
+        Ok(Self(map))
     }
+
+    /// The text of `key`, if the catalogue has it.
+    pub fn get(&self, lang: Lang, key: &str) -> Option<&'static str> {
+        self.0.get(key).map(|[ja, en]| match lang {
+            Lang::Ja => *ja,
+            Lang::En => *en,
+        })
+    }
+}
+
+/// The domain's own texts (`i18n.tsv`): what a domain refusal says (cases)
+/// and the labels a notice mail names. Page strings live in the web edge
+/// (`tobira_web::i18n`).
+static DOMAIN: LazyLock<Catalogue> =
+    LazyLock::new(|| Catalogue::parse(include_str!("i18n.tsv")).expect("i18n.tsv parses"));
+
+/// The domain's text of `key`; a missing key shows itself as "??".
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    DOMAIN.get(lang, key).unwrap_or("??")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_domain_catalogue_parses_and_refuses_a_bad_line() {
+        assert!(Catalogue::parse(include_str!("i18n.tsv")).is_ok());
+        assert_eq!(t(Lang::En, "enroll.totp"), "Authenticator app (TOTP)");
+        assert_eq!(t(Lang::En, "no.such.key"), "??");
+        assert!(Catalogue::parse("a\tb").is_err());
+        assert!(Catalogue::parse("a\tb\t ").is_err());
+        assert!(Catalogue::parse("a\tb\tc\na\td\te").is_err());
+    }
 
     #[test]
     fn accept_language_picks_by_weight() {

@@ -95,8 +95,7 @@ impl App {
                         .mail_password_link(&user, &token, purpose, expires)
                         .await
                 }
-                Err(StoreError::Conflict) => self.back_off(round).await,
-                Err(e) => return Err(e.into()),
+                Err(e) => self.lost_race(round, e).await?,
             }
         }
         Err(Error::Unavailable { what: "store" })

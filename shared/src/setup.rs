@@ -74,8 +74,7 @@ impl App {
             ];
             match self.store.write(writes, now).await {
                 Ok(()) => break,
-                Err(StoreError::Conflict) => self.back_off(round).await,
-                Err(e) => return Err(e.into()),
+                Err(e) => self.lost_race(round, e).await?,
             }
         }
         Ok(())

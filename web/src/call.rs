@@ -157,6 +157,18 @@ impl<'r> Call<'r> {
         }
     }
 
+    /// A new password's input, and whether it is confirmed: a page asks
+    /// for it twice (`password_confirm`), the JSON client types it once.
+    pub fn input_confirmed<T: DeserializeOwned>(
+        &self,
+        app: &App,
+        password: impl Fn(&T) -> &str,
+    ) -> Result<(T, bool), Error> {
+        let (input, page) = self.input_with::<T>(app, &["password_confirm"])?;
+        let confirmed = self.is_json() || page.get("password_confirm") == Some(password(&input));
+        Ok((input, confirmed))
+    }
+
     /// A call that carries no input: no body (or `{}`) from the JSON
     /// client, only the CSRF token from a page.
     pub fn no_input(&self, app: &App) -> Result<(), Error> {

@@ -109,3 +109,26 @@ pub async fn send<B: DeserializeOwned + Into<SendInput>>(
     };
     views::after_send(app, call.req, sent, purpose, back, start).await
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeInput {
+    code: String,
+}
+
+/// MFA-2/3, MFA-6: the code sent to the registered address or to the
+/// number being proved makes that channel a method.
+pub async fn confirm(app: &App, call: &Call<'_>, channel: Channel) -> Response {
+    let input: CodeInput = or_refuse!(app, call, call.input(app));
+    let (token, code, ctx) = (call.session(), input.code.as_str(), &call.ctx);
+    let result = match channel {
+        Channel::Email => app.confirm_email_method(token, code, ctx).await,
+        Channel::Sms => app.confirm_sms_method(token, code, ctx).await,
+    };
+    if call.is_json() {
+        let answer = web::api(result.map(|done| (200, done.to_json())), call.lang);
+        views::clear_if_ended(app, call.req, answer).await
+    } else {
+        views::code_method_answer(app, call.req, channel, result).await
+    }
+}

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use tobira::mfa::Channel;
 use tobira::{App, Error};
 use tobira_web::call::Call;
+use tobira_web::codes;
 use tobira_web::i18n::t;
 use tobira_web::or_refuse;
 use tobira_web::pages;
@@ -23,7 +24,9 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", "/enroll/totp" | "/api/mfa/totp") => totp_begin(app, call).await,
         ("POST", "/enroll/totp/confirm" | "/api/mfa/totp/confirm") => totp_confirm(app, call).await,
         ("GET", "/enroll/email") => views::enroll_code(app, req, Channel::Email, 200, None).await,
-        ("POST", "/enroll/email" | "/api/mfa/email") => email_confirm(app, call).await,
+        ("POST", "/enroll/email" | "/api/mfa/email") => {
+            codes::confirm(app, call, Channel::Email).await
+        }
         ("GET", "/enroll/sms") => views::enroll_sms(app, req, 200, "81", "", None).await,
         ("GET", "/enroll/sms/verify") => {
             views::enroll_code(app, req, Channel::Sms, 200, None).await
@@ -118,20 +121,6 @@ async fn totp_confirm(app: &App, call: &Call<'_>) -> Response {
             }
         }
         (Err(e), false) => views::refused_or_locked(app, call.req, &e).await,
-    }
-}
-
-/// MFA-2/3: the code mailed to the registered address makes e-mail a method.
-async fn email_confirm(app: &App, call: &Call<'_>) -> Response {
-    let input: CodeInput = or_refuse!(app, call, call.input(app));
-    let result = app
-        .confirm_email_method(call.session(), &input.code, &call.ctx)
-        .await;
-    if call.is_json() {
-        let answer = web::api(result.map(|done| (200, done.to_json())), call.lang);
-        views::clear_if_ended(app, call.req, answer).await
-    } else {
-        views::code_method_answer(app, call.req, Channel::Email, result).await
     }
 }
 

@@ -124,16 +124,9 @@ fn reset_form_page(
     unmet: &[&str],
     error: Option<&str>,
 ) -> Response {
-    web::page(app, call.req, status, |csrf| {
-        tobira_web::pages::password_reset(
-            call.lang,
-            call.req,
-            &app.config,
-            csrf,
-            token,
-            unmet,
-            error,
-        )
+    let preset = app.config.password_preset;
+    views::frame_page(app, call.req, status, |f| {
+        tobira_web::pages::new_password(f, preset, Some(token), unmet, error)
     })
 }
 
@@ -148,13 +141,13 @@ async fn reset_page(app: &App, call: &Call<'_>) -> Response {
 
 /// RST-5: the new password with the mailed link (the page asks twice).
 async fn reset(app: &App, call: &Call<'_>) -> Response {
-    let (f, page) = or_refuse!(
+    let (f, confirmed) = or_refuse!(
         app,
         call,
-        call.input_with::<ResetInput>(app, &["password_confirm"])
+        call.input_confirmed(app, |f: &ResetInput| &f.password)
     );
     let lang = call.lang;
-    if !call.is_json() && page.get("password_confirm") != Some(f.password.as_str()) {
+    if !confirmed {
         let msg = t(lang, "password.mismatch");
         return reset_form_page(app, call, 400, &f.token, &[], Some(msg));
     }
@@ -189,13 +182,13 @@ async fn change_page(
     })
 }
 
-/// The change's input: the page asks for the new password twice.
+/// The change's input: the page's form names the new password `password`
+/// (the shared form) and asks for it twice.
 fn change_input(app: &App, call: &Call<'_>) -> Result<(ChangeInput, bool), Error> {
     if call.is_json() {
         return Ok((call.input(app)?, true));
     }
-    let (f, page) = call.input_with::<ChangePage>(app, &["password_confirm"])?;
-    let confirmed = page.get("password_confirm") == Some(f.password.as_str());
+    let (f, confirmed) = call.input_confirmed(app, |f: &ChangePage| &f.password)?;
     let input = ChangeInput {
         current_password: f.current_password,
         new_password: f.password,

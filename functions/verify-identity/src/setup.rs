@@ -7,6 +7,7 @@ use tobira_web::call::Call;
 use tobira_web::i18n::t;
 use tobira_web::or_refuse;
 use tobira_web::pages::IdentityForm;
+use tobira_web::views;
 use tobira_web::web::{self, Response};
 
 /// SET-2 → SET-3: the proof of identity, for the password step.
@@ -102,16 +103,9 @@ fn password_form_page(
     unmet: &[&str],
     error: Option<&str>,
 ) -> Response {
-    web::page(app, call.req, status, |csrf| {
-        tobira_web::pages::password(
-            call.lang,
-            call.req,
-            &app.config.brand,
-            csrf,
-            app.config.password_preset,
-            unmet,
-            error,
-        )
+    let preset = app.config.password_preset;
+    views::frame_page(app, call.req, status, |f| {
+        tobira_web::pages::new_password(f, preset, None, unmet, error)
     })
 }
 
@@ -138,13 +132,13 @@ pub async fn password_page(app: &App, call: &Call<'_>) -> Response {
 
 /// SET-3: the first password (the page also asks for it twice).
 pub async fn set_password(app: &App, call: &Call<'_>) -> Response {
-    let (f, page) = or_refuse!(
+    let (f, confirmed) = or_refuse!(
         app,
         call,
-        call.input_with::<PasswordInput>(app, &["password_confirm"])
+        call.input_confirmed(app, |f: &PasswordInput| &f.password)
     );
     let lang = call.lang;
-    if !call.is_json() && page.get("password_confirm") != Some(f.password.as_str()) {
+    if !confirmed {
         return password_form_page(app, call, 400, &[], Some(t(lang, "password.mismatch")));
     }
     let grant = web::named_cookie(call.req, &app.config, GRANT);

@@ -181,8 +181,7 @@ impl App {
                     }
                     return Ok((case, written));
                 }
-                Err(StoreError::Conflict) => self.back_off(round).await,
-                Err(e) => return Err(e.into()),
+                Err(e) => self.lost_race(round, e).await?,
             }
         }
         Err(Error::Unavailable { what: "store" })

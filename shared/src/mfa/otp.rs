@@ -294,8 +294,7 @@ impl App {
             let w = Write::put(key.clone(), &next, Some(next.started.plus(HOUR)), cond);
             match self.store.write(vec![w], now).await {
                 Ok(()) => return Ok(()),
-                Err(StoreError::Conflict) => self.back_off(round).await,
-                Err(e) => return Err(e.into()),
+                Err(e) => self.lost_race(round, e).await?,
             }
         }
         Err(Error::Unavailable { what: "store" })

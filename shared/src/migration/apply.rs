@@ -115,8 +115,7 @@ impl App {
             match self.store.write(writes, now).await {
                 Ok(()) => return Ok(line),
                 // Someone took the login ID or did this record meanwhile: look again.
-                Err(StoreError::Conflict) => self.back_off(round).await,
-                Err(e) => return Err(e.into()),
+                Err(e) => self.lost_race(round, e).await?,
             }
         }
         Err(Error::Unavailable { what: "store" })

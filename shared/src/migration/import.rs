@@ -89,8 +89,7 @@ impl App {
                 .await
             {
                 Ok(()) => return Ok(base),
-                Err(StoreError::Conflict) => self.back_off(round).await,
-                Err(e) => return Err(e.into()),
+                Err(e) => self.lost_race(round, e).await?,
             }
         }
         Err(Error::Unavailable { what: "store" })

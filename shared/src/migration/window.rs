@@ -193,8 +193,7 @@ impl App {
             };
             match self.store.write(writes, now).await {
                 Ok(()) => return self.send_setup_link(&user.id, ctx).await,
-                Err(StoreError::Conflict) => self.back_off(round).await,
-                Err(e) => return Err(e.into()),
+                Err(e) => self.lost_race(round, e).await?,
             }
         }
         Err(Error::Unavailable { what: "store" })
@@ -251,8 +250,7 @@ impl App {
                 .writes;
             match self.store.write(writes, now).await {
                 Ok(()) => return Ok(()),
-                Err(StoreError::Conflict) => self.back_off(round).await,
-                Err(e) => return Err(e.into()),
+                Err(e) => self.lost_race(round, e).await?,
             }
         }
         Err(Error::Unavailable { what: "store" })

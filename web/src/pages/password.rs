@@ -3,6 +3,8 @@
 //! of the preset (PW-1..3).
 
 use super::{page, render, Frame, Head};
+use tobira::password::Preset;
+
 use crate::i18n::{t, Lang};
 use crate::web::Request;
 
@@ -26,46 +28,27 @@ page! {
     }
 }
 
-/// The password form with the preset's rules as a checklist; `unmet` marks
-/// the ones the last attempt missed (PW-3 shows every unmet rule).
-pub fn password(
-    lang: Lang,
-    req: &Request,
-    brand: &str,
-    csrf: &str,
-    preset: tobira::password::Preset,
+/// The new-password form (SET-3, PW-1..3): after the identity check it
+/// posts to `/setup/password`; for a password link (RST-4, CLM-2, RST-5)
+/// to `/password/reset` with the link's token in a hidden field.
+pub fn new_password(
+    f: &Frame<'_>,
+    preset: Preset,
+    token: Option<&str>,
     unmet: &[&str],
     error: Option<&str>,
 ) -> String {
     render(&PasswordPage {
-        head: Head::new(lang, req, brand, t(lang, "password.title")),
-        csrf,
+        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "password.title")),
+        csrf: f.csrf,
         error,
-        rules: rule_lines(lang, preset, unmet),
-        action: "/setup/password",
-        token: None,
-        current: false,
-    })
-}
-
-/// The same password form for a password link (RST-4, CLM-2): posts to
-/// `/password/reset` with the link's token in a hidden field.
-pub fn password_reset(
-    lang: Lang,
-    req: &Request,
-    config: &tobira::config::Config,
-    csrf: &str,
-    token: &str,
-    unmet: &[&str],
-    error: Option<&str>,
-) -> String {
-    render(&PasswordPage {
-        head: Head::new(lang, req, &config.brand, t(lang, "password.title")),
-        csrf,
-        error,
-        rules: rule_lines(lang, config.password_preset, unmet),
-        action: "/password/reset",
-        token: Some(token),
+        rules: rule_lines(f.lang, preset, unmet),
+        action: if token.is_some() {
+            "/password/reset"
+        } else {
+            "/setup/password"
+        },
+        token,
         current: false,
     })
 }
@@ -73,7 +56,7 @@ pub fn password_reset(
 /// PW-5: the change-password form of a signed-in user.
 pub fn password_change(
     f: &Frame<'_>,
-    preset: tobira::password::Preset,
+    preset: Preset,
     unmet: &[&str],
     error: Option<&str>,
 ) -> String {
@@ -88,7 +71,7 @@ pub fn password_change(
     })
 }
 
-fn rule_lines(lang: Lang, preset: tobira::password::Preset, unmet: &[&str]) -> Vec<RuleLine> {
+fn rule_lines(lang: Lang, preset: Preset, unmet: &[&str]) -> Vec<RuleLine> {
     let r = preset.rules();
     let mut rules = vec![RuleLine {
         code: "length",
