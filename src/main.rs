@@ -21,6 +21,15 @@ struct Args {
     dry_run: bool,
 }
 
+impl Args {
+    /// `--base-url`, or this machine at `--port`.
+    fn base_url(&self) -> String {
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://127.0.0.1:{}", self.port))
+    }
+}
+
 fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let mut a = Args {
@@ -118,17 +127,17 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The local portal on `args.data_dir`, or the reason on stderr.
+fn open(args: &Args, base_url: &str) -> Option<Local> {
+    Local::open(&args.data_dir, config(base_url))
+        .map_err(|e| eprintln!("tobira: {e}"))
+        .ok()
+}
+
 async fn serve(args: Args) -> ExitCode {
-    let base_url = args
-        .base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.port));
-    let local = match Local::open(&args.data_dir, config(&base_url)) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("tobira: {e}");
-            return ExitCode::FAILURE;
-        }
+    let base_url = args.base_url();
+    let Some(local) = open(&args, &base_url) else {
+        return ExitCode::FAILURE;
     };
     match local.seed_demo().await {
         Ok(Some(report)) => {
@@ -183,16 +192,9 @@ async fn invoke(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let base_url = args
-        .base_url
-        .clone()
-        .unwrap_or_else(|| "http://127.0.0.1:3000".into());
-    let local = match Local::open(&args.data_dir, config(&base_url)) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("tobira: {e}");
-            return ExitCode::FAILURE;
-        }
+    let base_url = args.base_url();
+    let Some(local) = open(&args, &base_url) else {
+        return ExitCode::FAILURE;
     };
     match tobira_local::invoke(&local.app, function, &event).await {
         Ok(v) => {
@@ -216,16 +218,9 @@ async fn migrate(args: Args) -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let base_url = args
-        .base_url
-        .clone()
-        .unwrap_or_else(|| format!("http://127.0.0.1:{}", args.port));
-    let local = match Local::open(&args.data_dir, config(&base_url)) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("tobira: {e}");
-            return ExitCode::FAILURE;
-        }
+    let base_url = args.base_url();
+    let Some(local) = open(&args, &base_url) else {
+        return ExitCode::FAILURE;
     };
     let opts = tobira_local::cli::MigrateOptions {
         chunk: args.chunk,

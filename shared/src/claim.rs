@@ -67,19 +67,8 @@ pub struct LinkLine {
 
 /// A legacy service ID as entered: trimmed, 1-64 letters, digits, `-`, `_`.
 pub fn parse_service_id(s: &str) -> Result<String> {
-    let s = s.trim();
-    if s.is_empty()
-        || s.len() > 64
-        || !s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(Error::invalid(
-            "invalid_service_id",
-            "a service ID is 1-64 letters, digits, '-' or '_'",
-        ));
-    }
-    Ok(s.to_ascii_lowercase())
+    let message = "a service ID is 1-64 letters, digits, '-' or '_'";
+    Ok(crate::ids::plain_id(s, "invalid_service_id", message)?.to_ascii_lowercase())
 }
 
 fn union(into: &mut Vec<String>, more: &[String]) {

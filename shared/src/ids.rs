@@ -159,21 +159,25 @@ impl fmt::Debug for Password {
 #[serde(transparent)]
 pub struct TenantId(String);
 
+/// An operator's identifier as entered: trimmed, 1-64 ASCII letters,
+/// digits, `-` or `_`; anything else is `code` with `message`.
+pub fn plain_id<'s>(
+    s: &'s str,
+    code: &'static str,
+    message: &'static str,
+) -> Result<&'s str, Error> {
+    let s = s.trim();
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if s.is_empty() || s.len() > 64 || !s.chars().all(plain) {
+        return Err(Error::invalid(code, message));
+    }
+    Ok(s)
+}
+
 impl TenantId {
     pub fn parse(s: &str) -> Result<Self, Error> {
-        let s = s.trim();
-        if s.is_empty()
-            || s.len() > 64
-            || !s
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(Error::invalid(
-                "invalid_tenant_id",
-                "tenant ID must be 1-64 ASCII letters, digits, - or _",
-            ));
-        }
-        Ok(Self(s.to_string()))
+        let message = "tenant ID must be 1-64 ASCII letters, digits, - or _";
+        Ok(Self(plain_id(s, "invalid_tenant_id", message)?.to_string()))
     }
     pub fn as_str(&self) -> &str {
         &self.0

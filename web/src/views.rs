@@ -221,18 +221,28 @@ pub async fn challenge(
     frame_page(app, req, status, |f| pages::mfa(f, &c))
 }
 
+/// Who may see an enrolment page: a session enrolling its first method
+/// (until its recovery codes are acknowledged: then sign in again) or a
+/// signed-in one adding a method; anyone else is sent on.
+async fn enrolling(app: &App, req: &Request) -> Result<Signed, Box<Response>> {
+    let token = session_cookie(app, req);
+    match app
+        .signed(token.as_deref(), &[Stage::Enroll, Stage::Full])
+        .await
+    {
+        Ok(s) if !s.session.recovery_ack_pending => Ok(s),
+        Ok(_) => Err(Box::new(web::redirect("/login"))),
+        Err(e) => Err(Box::new(session_refused(app, req, &e).await)),
+    }
+}
+
 /// SET-4 / MFA-2 / MFA-8: the choice of method, or straight to the one an
 /// admin preset. A signed-in user whose password is not fresh is asked for
 /// it in each method's form (MFA-8).
 pub async fn enroll_choice(app: &App, req: &Request, status: u16, error: Option<&str>) -> Response {
-    let token = session_cookie(app, req);
-    let s = match app
-        .signed(token.as_deref(), &[Stage::Enroll, Stage::Full])
-        .await
-    {
-        Ok(s) if !s.session.recovery_ack_pending => s,
-        Ok(_) => return web::redirect("/login"),
-        Err(e) => return session_refused(app, req, &e).await,
+    let s = match enrolling(app, req).await {
+        Ok(s) => s,
+        Err(refused) => return *refused,
     };
     let adding = s.session.stage == Stage::Full;
     let mut methods = app.enrollable(&s.user);
@@ -296,14 +306,9 @@ pub async fn enroll_code(
     status: u16,
     error: Option<&str>,
 ) -> Response {
-    let token = session_cookie(app, req);
-    let s = match app
-        .signed(token.as_deref(), &[Stage::Enroll, Stage::Full])
-        .await
-    {
-        Ok(s) if !s.session.recovery_ack_pending => s,
-        Ok(_) => return web::redirect("/login"),
-        Err(e) => return session_refused(app, req, &e).await,
+    let s = match enrolling(app, req).await {
+        Ok(s) => s,
+        Err(refused) => return *refused,
     };
     let live = match app.otp_status(&s, channel).await {
         Ok(x) => x,

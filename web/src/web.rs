@@ -96,13 +96,13 @@ pub fn content_type_is(req: &Request, expected: &str) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
 }
 
-/// A JSON body: `application/json`, at most [`MAX_BODY`] bytes, no unknown
-/// or duplicate fields, right types (the target type says which).
-pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
-    if !content_type_is(req, "application/json") {
+/// The body of a request that must be of `content_type`, at most
+/// [`MAX_BODY`] bytes.
+fn body_of<'r>(req: &'r Request, content_type: &str) -> Result<&'r [u8], Error> {
+    if !content_type_is(req, content_type) {
         return Err(Error::invalid(
             "unsupported_content_type",
-            "Content-Type must be application/json",
+            format!("Content-Type must be {content_type}"),
         ));
     }
     let body = body_bytes(req);
@@ -112,26 +112,19 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
             format!("request body is larger than {MAX_BODY} bytes"),
         ));
     }
-    serde_json::from_slice(body)
+    Ok(body)
+}
+
+/// A JSON body: `application/json`, at most [`MAX_BODY`] bytes, no unknown
+/// or duplicate fields, right types (the target type says which).
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
+    serde_json::from_slice(body_of(req, "application/json")?)
         .map_err(|e| Error::invalid("invalid_json", format!("invalid request body: {e}")))
 }
 
 /// A form body (`application/x-www-form-urlencoded`), as strictly as JSON.
 pub fn form_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
-    if !content_type_is(req, "application/x-www-form-urlencoded") {
-        return Err(Error::invalid(
-            "unsupported_content_type",
-            "Content-Type must be application/x-www-form-urlencoded",
-        ));
-    }
-    let body = body_bytes(req);
-    if body.len() > MAX_BODY {
-        return Err(Error::invalid(
-            "body_too_large",
-            format!("request body is larger than {MAX_BODY} bytes"),
-        ));
-    }
-    serde_urlencoded::from_bytes(body)
+    serde_urlencoded::from_bytes(body_of(req, "application/x-www-form-urlencoded")?)
         .map_err(|e| Error::invalid("invalid_form", format!("invalid form: {e}")))
 }
 

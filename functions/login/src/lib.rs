@@ -87,9 +87,8 @@ fn login_page(
     notice: Option<&str>,
     login_id: &str,
 ) -> Response {
-    let brand = &app.config.brand;
-    web::page(app, call.req, status, |csrf| {
-        tobira_web::pages::login(call.lang, call.req, brand, csrf, error, notice, login_id)
+    views::frame_page(app, call.req, status, |f| {
+        tobira_web::pages::login(f, error, notice, login_id)
     })
 }
 

@@ -66,9 +66,7 @@ struct ChangePage {
 }
 
 fn forgot_page(app: &App, call: &Call<'_>) -> Response {
-    web::page(app, call.req, 200, |csrf| {
-        tobira_web::pages::forgot(call.lang, call.req, &app.config.brand, csrf, None)
-    })
+    views::frame_page(app, call.req, 200, |f| tobira_web::pages::forgot(f, None))
 }
 
 /// RST-1: one answer at one pace, whatever matched.

@@ -9,6 +9,7 @@ use tobira_web::call::Call;
 use tobira_web::i18n::t;
 use tobira_web::or_refuse;
 use tobira_web::pages::ClaimRegisterForm;
+use tobira_web::views;
 use tobira_web::web::{self, Response};
 
 /// CLM-1 → CLM-2: the proven legacy account, for the registration step.
@@ -54,15 +55,8 @@ pub fn page(
     error: Option<&str>,
     service_id: &str,
 ) -> Response {
-    web::page(app, call.req, status, |csrf| {
-        tobira_web::pages::claim(
-            call.lang,
-            call.req,
-            &app.config.brand,
-            csrf,
-            error,
-            service_id,
-        )
+    views::frame_page(app, call.req, status, |f| {
+        tobira_web::pages::claim(f, error, service_id)
     })
 }
 
@@ -128,8 +122,8 @@ fn register_form_page(
     form: &ClaimRegisterForm<'_>,
     error: Option<&str>,
 ) -> Response {
-    web::page(app, call.req, status, |csrf| {
-        tobira_web::pages::claim_register(call.lang, call.req, &app.config.brand, csrf, form, error)
+    views::frame_page(app, call.req, status, |f| {
+        tobira_web::pages::claim_register(f, form, error)
     })
 }
 

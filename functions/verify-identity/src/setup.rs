@@ -42,8 +42,8 @@ fn identity_page(
     form: &IdentityForm<'_>,
     error: Option<&str>,
 ) -> Response {
-    web::page(app, call.req, status, |csrf| {
-        tobira_web::pages::setup(call.lang, call.req, &app.config.brand, csrf, form, error)
+    views::frame_page(app, call.req, status, |f| {
+        tobira_web::pages::setup(f, form, error)
     })
 }
 

@@ -64,7 +64,7 @@ pub fn cases_href(action_needed: bool, q: &str, cursor: Option<&str>) -> String 
 pub fn cases(f: &Frame<'_>, l: &CaseList<'_>) -> String {
     let lang = f.lang;
     render(&CasesPage {
-        head: Head::new(lang, f.req, f.brand, t(lang, "cases.title")),
+        head: f.head("cases.title"),
         items: l
             .page
             .items
@@ -140,7 +140,7 @@ pub fn case_new(
         form.kind
     };
     render(&CaseNewPage {
-        head: Head::new(lang, f.req, f.brand, t(lang, "cases.new")),
+        head: f.head("cases.new"),
         csrf: f.csrf,
         kinds: Kind::ALL
             .iter()

@@ -1,8 +1,6 @@
 //! Claiming a legacy account (CLM-1..3).
 
-use super::{page, render, Head};
-use crate::i18n::{t, Lang};
-use crate::web::Request;
+use super::{page, render, Frame};
 
 page! {
     ClaimPage "claim/claim.html" {
@@ -13,17 +11,10 @@ page! {
 }
 
 /// CLM-1 (and CLM-3 when signed in): a legacy service ID and its password.
-pub fn claim(
-    lang: Lang,
-    req: &Request,
-    brand: &str,
-    csrf: &str,
-    error: Option<&str>,
-    service_id: &str,
-) -> String {
+pub fn claim(f: &Frame<'_>, error: Option<&str>, service_id: &str) -> String {
     render(&ClaimPage {
-        head: Head::new(lang, req, brand, t(lang, "claim.title")),
-        csrf,
+        head: f.head("claim.title"),
+        csrf: f.csrf,
         error,
         service_id,
     })
@@ -47,17 +38,10 @@ pub struct ClaimRegisterForm<'a> {
 }
 
 /// CLM-2: the e-mail that becomes the login ID, the terms and the privacy policy.
-pub fn claim_register(
-    lang: Lang,
-    req: &Request,
-    brand: &str,
-    csrf: &str,
-    form: &ClaimRegisterForm<'_>,
-    error: Option<&str>,
-) -> String {
+pub fn claim_register(f: &Frame<'_>, form: &ClaimRegisterForm<'_>, error: Option<&str>) -> String {
     render(&ClaimRegisterPage {
-        head: Head::new(lang, req, brand, t(lang, "claim_register.title")),
-        csrf,
+        head: f.head("claim_register.title"),
+        csrf: f.csrf,
         error,
         email: form.email,
         accept_terms: form.accept_terms,

@@ -34,7 +34,7 @@ pub struct EnrollChoice<'a> {
 /// The choice of second factor (SET-4, MFA-2, MFA-8).
 pub fn enroll(f: &Frame<'_>, c: &EnrollChoice<'_>) -> String {
     render(&EnrollPage {
-        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "enroll.title")),
+        head: f.head("enroll.title"),
         csrf: f.csrf,
         login_id: c.login_id,
         methods: c
@@ -72,7 +72,7 @@ pub fn enroll_totp(f: &Frame<'_>, setup: &tobira::mfa::TotpSetup, error: Option<
         .collect::<Vec<_>>()
         .join(" ");
     render(&TotpPage {
-        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "totp.title")),
+        head: f.head("totp.title"),
         csrf: f.csrf,
         qr_svg: crate::qr::qr_svg(&setup.otpauth_uri),
         secret_grouped,
@@ -116,7 +116,7 @@ pub fn enroll_sms(
     error: Option<&str>,
 ) -> String {
     render(&SmsPage {
-        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "sms.title")),
+        head: f.head("sms.title"),
         csrf: f.csrf,
         countries: COUNTRIES
             .iter()

@@ -186,7 +186,14 @@ pub fn outbox(req: &Request, brand: &str, entries: Vec<OutboxLine>) -> String {
     })
 }
 
-/// What every page of the two-step flow starts from.
+impl<'a> Frame<'a> {
+    /// The head of a page titled by the text of `title_key`.
+    pub fn head(&self, title_key: &str) -> Head<'a> {
+        Head::new(self.lang, self.req, self.brand, t(self.lang, title_key))
+    }
+}
+
+/// What every page with a form starts from.
 pub struct Frame<'a> {
     pub lang: Lang,
     pub req: &'a Request,

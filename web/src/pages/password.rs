@@ -2,11 +2,10 @@
 //! RST-4), the reset link (RST-5) and the change (PW-5), with the rules
 //! of the preset (PW-1..3).
 
-use super::{page, render, Frame, Head};
+use super::{page, render, Frame};
 use tobira::password::Preset;
 
 use crate::i18n::{t, Lang};
-use crate::web::Request;
 
 pub struct RuleLine {
     pub code: &'static str,
@@ -39,7 +38,7 @@ pub fn new_password(
     error: Option<&str>,
 ) -> String {
     render(&PasswordPage {
-        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "password.title")),
+        head: f.head("password.title"),
         csrf: f.csrf,
         error,
         rules: rule_lines(f.lang, preset, unmet),
@@ -61,7 +60,7 @@ pub fn password_change(
     error: Option<&str>,
 ) -> String {
     render(&PasswordPage {
-        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "password.change_title")),
+        head: f.head("password.change_title"),
         csrf: f.csrf,
         error,
         rules: rule_lines(f.lang, preset, unmet),
@@ -102,10 +101,10 @@ page! {
 /// RST-4: the identity entry (login ID, e-mail, name, phone) that mails a
 /// password link. Nothing entered is shown again: the answer is always the
 /// same page.
-pub fn forgot(lang: Lang, req: &Request, brand: &str, csrf: &str, error: Option<&str>) -> String {
+pub fn forgot(f: &Frame<'_>, error: Option<&str>) -> String {
     render(&ForgotPage {
-        head: Head::new(lang, req, brand, t(lang, "forgot.title")),
-        csrf,
+        head: f.head("forgot.title"),
+        csrf: f.csrf,
         error,
     })
 }

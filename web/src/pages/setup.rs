@@ -1,8 +1,6 @@
 //! The setup link's identity check (SET-1, SET-2).
 
-use super::{page, render, Head};
-use crate::i18n::{t, Lang};
-use crate::web::Request;
+use super::{page, render, Frame};
 
 page! {
     SetupPage "setup/setup.html" {
@@ -22,17 +20,10 @@ pub struct IdentityForm<'a> {
     pub phone: &'a str,
 }
 
-pub fn setup(
-    lang: Lang,
-    req: &Request,
-    brand: &str,
-    csrf: &str,
-    form: &IdentityForm<'_>,
-    error: Option<&str>,
-) -> String {
+pub fn setup(f: &Frame<'_>, form: &IdentityForm<'_>, error: Option<&str>) -> String {
     render(&SetupPage {
-        head: Head::new(lang, req, brand, t(lang, "setup.title")),
-        csrf,
+        head: f.head("setup.title"),
+        csrf: f.csrf,
         token: form.token,
         error,
         email: form.email,

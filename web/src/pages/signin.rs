@@ -3,7 +3,6 @@
 
 use super::{page, render, switch_href, Frame, Head};
 use crate::i18n::{t, Lang};
-use crate::web::Request;
 
 page! {
     LoginPage "signin/login.html" {
@@ -14,18 +13,10 @@ page! {
     }
 }
 
-pub fn login(
-    lang: Lang,
-    req: &Request,
-    brand: &str,
-    csrf: &str,
-    error: Option<&str>,
-    notice: Option<&str>,
-    login_id: &str,
-) -> String {
+pub fn login(f: &Frame<'_>, error: Option<&str>, notice: Option<&str>, login_id: &str) -> String {
     render(&LoginPage {
-        head: Head::new(lang, req, brand, t(lang, "login.title")),
-        csrf,
+        head: f.head("login.title"),
+        csrf: f.csrf,
         error,
         notice,
         login_id,
@@ -154,7 +145,7 @@ page! {
 /// TOS-1: the terms of the current version, to accept.
 pub fn terms(f: &Frame<'_>, version: &str, error: Option<&str>) -> String {
     render(&TermsPage {
-        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "terms.title")),
+        head: f.head("terms.title"),
         csrf: f.csrf,
         version,
         error,
@@ -184,7 +175,7 @@ pub struct Dashboard<'a> {
 
 pub fn dashboard(f: &Frame<'_>, d: &Dashboard<'_>) -> String {
     render(&DashboardPage {
-        head: Head::new(f.lang, f.req, f.brand, t(f.lang, "dashboard.title")),
+        head: f.head("dashboard.title"),
         csrf: f.csrf,
         name: d.user.name.as_str(),
         login_id: d.user.login_id.as_str(),
