@@ -10,7 +10,7 @@ use tobira::error::Error;
 use tobira::ids::Password;
 use tobira::reset::Forgot;
 
-use crate::mfa::{full_client, mail_code, totp_code, totp_user, Client, PW};
+use crate::mfa_support::{full_client, mail_code, totp_code, totp_user, Client, PW};
 use crate::support::{ctx, record, Harness};
 
 const NEW_PW: &str = "Kumo-Tori-Ame7";
@@ -47,10 +47,7 @@ async fn pw_5_a_change_forgets_remembered_devices_and_voids_a_password_link() {
     let mut remembered = Client::new(&h);
     remembered.login(login, PW).await;
     let (s, _) = remembered
-        .post(
-            "/api/login/mfa",
-            json!({ "method": "totp", "code": totp_code(&h, &secret, 0), "remember_device": true }),
-        )
+        .mfa_remembering("totp", &totp_code(&h, &secret, 0))
         .await;
     assert_eq!(s, 200);
     // Someone asked for a password link, which is still unused.
@@ -122,9 +119,7 @@ async fn mfa_8_replacing_a_factor_ends_every_other_session_adding_one_does_not()
     let mut a = full_client(&h, login, &secret).await;
     let mut b = full_client(&h, login, &secret).await;
     // Adding e-mail codes: the other session carries on.
-    let (s, _) = a
-        .post("/api/otp/email", json!({ "purpose": "enroll" }))
-        .await;
+    let (s, _) = a.otp_email("enroll").await;
     assert_eq!(s, 202);
     let code = mail_code(&h, login);
     let (s, r) = a.post("/api/mfa/email", json!({ "code": code })).await;
@@ -154,12 +149,7 @@ async fn mfa_8_replacing_a_factor_ends_every_other_session_adding_one_does_not()
     h.advance(Duration::from_secs(30));
     let mut c = Client::new(&h);
     c.login(login, PW).await;
-    let (s, _) = c
-        .post(
-            "/api/login/mfa",
-            json!({ "method": "totp", "code": totp_code(&h, &secret, 0) }),
-        )
-        .await;
+    let (s, _) = c.mfa("totp", &totp_code(&h, &secret, 0)).await;
     assert_eq!(s, 401);
 }
 

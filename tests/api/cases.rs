@@ -16,7 +16,7 @@ use tobira_local::sqlite::SqliteStore;
 use tobira_test_kit::MemoryStore;
 use tobira_web::i18n::Lang;
 
-use crate::mfa::{full_client, totp_enrol, Client, PW};
+use crate::mfa_support::{full_client, totp_enrol, Client, PW};
 use crate::support::{body_json, body_text, ctx, form_req, hidden, test_config, Harness};
 
 const TENANT_A: &str = "econ9000000001";

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tobira::ids::LoginId;
 
-use crate::mfa::{full_client, mail_code, sms_code, totp_code, totp_user, Client, PW};
+use crate::mfa_support::{full_client, mail_code, sms_code, totp_code, totp_user, Client, PW};
 use crate::support::{body_text, form_req, hidden, Harness};
 
 /// The user behind a login ID.
@@ -112,20 +112,10 @@ async fn set_4_the_first_factor_ends_every_other_enrolment_session() {
     assert_eq!(r, json!({ "next": "mfa", "methods": ["totp"] }));
     let (s, _) = b.post("/api/otp/sms", json!({ "purpose": "login" })).await;
     assert_eq!(s, 400, "no SMS number is enrolled");
-    let (s, _) = b
-        .post(
-            "/api/login/mfa",
-            json!({ "method": "totp", "code": totp_code(&h, &b_secret, 0) }),
-        )
-        .await;
+    let (s, _) = b.mfa("totp", &totp_code(&h, &b_secret, 0)).await;
     assert_eq!(s, 401, "B's secret was never written");
     // A's authenticator still works.
-    let (s, r) = b
-        .post(
-            "/api/login/mfa",
-            json!({ "method": "totp", "code": totp_code(&h, &a_secret, 0) }),
-        )
-        .await;
+    let (s, r) = b.mfa("totp", &totp_code(&h, &a_secret, 0)).await;
     assert_eq!((s, r["next"].as_str()), (200, Some("terms")), "{r}");
     // The user is told (MFA-8), and the audit says other sessions ended (AUD-1).
     let n = notices(&h, login);
@@ -169,9 +159,7 @@ async fn set_4_two_parallel_first_enrolments_exactly_one_wins() {
         let mut c = Client::new(&h);
         c.login(&login, PW).await;
         let code = totp_code(&h, winner["secret"].as_str().unwrap(), 0);
-        let (s, r) = c
-            .post("/api/login/mfa", json!({ "method": "totp", "code": code }))
-            .await;
+        let (s, r) = c.mfa("totp", &code).await;
         assert_eq!(s, 200, "{r}");
     }
 }
@@ -248,9 +236,7 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
     assert!(added.text.contains("SMS") && added.text.contains("+81****0000"));
     assert!(!added.text.contains(&code) && !added.text.contains("+819000000000"));
     // The password was just confirmed: e-mail is added without it.
-    let (s, _) = c
-        .post("/api/otp/email", json!({ "purpose": "enroll" }))
-        .await;
+    let (s, _) = c.otp_email("enroll").await;
     assert_eq!(s, 202);
     let code = mail_code(&h, login);
     let (s, _) = c.post("/api/mfa/email", json!({ "code": code })).await;
@@ -291,9 +277,7 @@ async fn mfa_8_within_the_window_after_sign_in_no_password_is_needed() {
     let (secret, _) = totp_user(&h, login).await;
     let mut c = full_client(&h, login, &secret).await;
     h.advance(Duration::from_secs(4 * 60));
-    let (s, r) = c
-        .post("/api/otp/email", json!({ "purpose": "enroll" }))
-        .await;
+    let (s, r) = c.otp_email("enroll").await;
     assert_eq!(s, 202, "{r}");
     let code = mail_code(&h, login);
     assert_eq!(

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tobira::ids::Password;
 
-use crate::mfa::{full_client, totp_code, totp_user, Client, PW};
+use crate::mfa_support::{full_client, totp_code, totp_user, Client, PW};
 use crate::support::{
     body_json, body_text, ctx, form_req, get, hidden, json_req, test_config, Harness, Jar,
 };
@@ -366,10 +366,7 @@ async fn rst_5_a_reset_ends_every_session_and_device_sends_a_notice_and_asks_the
     let mut remembered = Client::new(&h);
     remembered.login("ended@example.com", PW).await;
     let (s, _) = remembered
-        .post(
-            "/api/login/mfa",
-            json!({ "method": "totp", "code": totp_code(&h, &secret, 0), "remember_device": true }),
-        )
+        .mfa_remembering("totp", &totp_code(&h, &secret, 0))
         .await;
     assert_eq!(s, 200);
     h.advance(Duration::from_secs(30));
