@@ -15,19 +15,6 @@ use crate::support::{ctx, record, Harness};
 
 const NEW_PW: &str = "Kumo-Tori-Ame7";
 
-/// The token of the newest password link mailed to `to`.
-fn password_link(h: &Harness, to: &str) -> String {
-    let m = h
-        .outbox
-        .mails()
-        .into_iter()
-        .rev()
-        .find(|m| m.to == to && m.text.contains("/password/reset?token="))
-        .expect("a password link");
-    let at = m.text.find("token=").unwrap() + "token=".len();
-    m.text[at..].split_whitespace().next().unwrap().to_string()
-}
-
 async fn change(c: &mut Client<'_>, current: &str, new: &str) -> (u16, Value) {
     c.post(
         "/api/password/change",
@@ -44,8 +31,7 @@ async fn pw_5_a_change_forgets_remembered_devices_and_voids_a_password_link() {
     let (secret, _) = totp_user(&h, login).await;
     let mut c = full_client(&h, login, &secret).await;
     // A second browser that remembered its device.
-    let mut remembered = Client::new(&h);
-    remembered.login(login, PW).await;
+    let mut remembered = Client::at_challenge(&h, login).await;
     let (s, _) = remembered
         .mfa_remembering("totp", &totp_code(&h, &secret, 0))
         .await;
@@ -57,7 +43,7 @@ async fn pw_5_a_change_forgets_remembered_devices_and_voids_a_password_link() {
         ..Forgot::default()
     };
     h.app.forgot_password(&forgot, &ctx()).await.unwrap();
-    let link = password_link(&h, login);
+    let link = h.link_token(login, "/password/reset");
     h.app.check_reset_token(&link).await.unwrap();
     h.advance(Duration::from_secs(30));
     assert_eq!(change(&mut c, PW, NEW_PW).await.0, 204);
@@ -147,8 +133,7 @@ async fn mfa_8_replacing_a_factor_ends_every_other_session_adding_one_does_not()
         .expect("the notice");
     assert!(notice.text.contains("サインアウト"), "{}", notice.text);
     h.advance(Duration::from_secs(30));
-    let mut c = Client::new(&h);
-    c.login(login, PW).await;
+    let mut c = Client::at_challenge(&h, login).await;
     let (s, _) = c.mfa("totp", &totp_code(&h, &secret, 0)).await;
     assert_eq!(s, 401);
 }
@@ -169,7 +154,7 @@ async fn set_3_the_first_password_voids_the_users_password_link() {
         phone: Some("03-1234-5678"),
     };
     h.app.forgot_password(&entry, &ctx()).await.unwrap();
-    let link = password_link(&h, login);
+    let link = h.link_token(login, "/password/reset");
     h.app.check_reset_token(&link).await.unwrap();
     // The user sets up with the setup link.
     let grant = h
@@ -200,12 +185,7 @@ async fn set_3_the_first_password_voids_the_users_password_link() {
 /// Apply `change` to the user behind `login` and write it, as a use case
 /// does; then its notice.
 async fn apply(h: &Harness, login: &str, change: tobira::account::Change<'_>) {
-    let (mut user, v) = h
-        .app
-        .user_by_login(&tobira::ids::LoginId::parse(login).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let (mut user, v) = h.find_user(login).await.unwrap();
     let c = ctx();
     let applied = h
         .app
@@ -227,14 +207,7 @@ async fn a_factors_reset_ends_everything_and_the_next_sign_in_enrols_again() {
     let mut c = full_client(&h, login, &secret).await;
     apply(&h, login, tobira::account::Change::FactorsReset).await;
     assert_eq!(c.get("/api/me").await.status(), 401);
-    let id = h
-        .app
-        .user_by_login(&tobira::ids::LoginId::parse(login).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .0
-        .id;
+    let id = h.user(login).await.id;
     assert_eq!(h.app.recovery_codes_left(&id).await.unwrap(), 0);
     let mut c = Client::new(&h);
     assert_eq!(c.login(login, PW).await.1["next"], "enroll");

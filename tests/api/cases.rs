@@ -144,8 +144,7 @@ async fn case_1_a_signed_in_user_files_inquiries_and_work_requests_in_their_tena
     // Not signed in, or only half signed in: refused.
     let (s, _) = Client::new(&h).post("/api/cases", new_case("x")).await;
     assert_eq!(s, 401);
-    let mut half = Client::new(&h);
-    half.login("file@example.com", PW).await;
+    let mut half = Client::at_challenge(&h, "file@example.com").await;
     let (s, _) = half.post("/api/cases", new_case("x")).await;
     assert_eq!(s, 403);
     assert!(h

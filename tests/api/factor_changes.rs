@@ -5,24 +5,13 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tobira::ids::LoginId;
 
 use crate::mfa_support::{full_client, mail_code, sms_code, totp_code, totp_user, Client, PW};
 use crate::support::{body_text, form_req, hidden, Harness};
 
-/// The user behind a login ID.
-async fn user(h: &Harness, login: &str) -> tobira::model::User {
-    h.app
-        .user_by_login(&LoginId::parse(login).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .0
-}
-
 /// Failures on the user's sign-in counter (LOG-2).
 async fn failures(h: &Harness, login: &str) -> u32 {
-    let id = user(h, login).await.id;
+    let id = h.user(login).await.id;
     let key = tobira::model::keys::lock("login", &id);
     tobira::store::get_as::<tobira::softlock::LockState>(h.app.store.as_ref(), &key, h.app.now())
         .await
@@ -102,7 +91,7 @@ async fn set_4_the_first_factor_ends_every_other_enrolment_session() {
         let (s, r) = b.post(path, body).await;
         assert!(matches!(s, 401 | 403), "{path}: {s} {r}");
     }
-    let u = user(&h, login).await;
+    let u = h.user(login).await;
     assert_eq!(u.methods, ["totp"]);
     assert_eq!(u.sms_phone, None);
     // B signs in again: the challenge asks the factor B does not have.
@@ -156,8 +145,7 @@ async fn set_4_two_parallel_first_enrolments_exactly_one_wins() {
         // The winner's secret is the one that verifies.
         let winner = if s1 == 200 { &sa } else { &sb };
         h.advance(Duration::from_secs(30));
-        let mut c = Client::new(&h);
-        c.login(&login, PW).await;
+        let mut c = Client::at_challenge(&h, &login).await;
         let code = totp_code(&h, winner["secret"].as_str().unwrap(), 0);
         let (s, r) = c.mfa("totp", &code).await;
         assert_eq!(s, 200, "{r}");
@@ -173,7 +161,7 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
     let mut c = full_client(&h, login, &secret).await;
     // Past the window (TOBIRA_REAUTH_MINUTES, 5) but well within the idle timeout.
     h.advance(Duration::from_secs(6 * 60));
-    let before = user(&h, login).await;
+    let before = h.user(login).await;
     let (mails, sms) = (h.outbox.mails().len(), h.outbox.sms().len());
     let sms_body = |pw: Option<&str>| json!({ "purpose": "enroll", "phone": "9000000000", "country": "81", "password": pw });
     // Without the password: refused, nothing sent, nothing changed.
@@ -208,7 +196,7 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
     assert_eq!(failures(&h, login).await, 3);
     assert_eq!(h.outbox.mails().len(), mails);
     assert_eq!(h.outbox.sms().len(), sms);
-    let after = user(&h, login).await;
+    let after = h.user(login).await;
     assert_eq!(after.methods, before.methods);
     assert_eq!(after.device_epoch, before.device_epoch);
     let (s, _) = c
@@ -229,7 +217,7 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
     let code = sms_code(&h, "+819000000000");
     let (s, r) = c.post("/api/otp/sms/verify", json!({ "code": code })).await;
     assert_eq!((s, r["next"].as_str()), (200, Some("done")), "{r}");
-    assert_eq!(user(&h, login).await.methods, ["totp", "sms"]);
+    assert_eq!(h.user(login).await.methods, ["totp", "sms"]);
     let n = notices(&h, login);
     let added = n.last().expect("a notice");
     assert!(added.subject.contains("追加"), "{}", added.subject);
@@ -284,7 +272,7 @@ async fn mfa_8_within_the_window_after_sign_in_no_password_is_needed() {
         c.post("/api/mfa/email", json!({ "code": code })).await.0,
         200
     );
-    assert_eq!(user(&h, login).await.methods, ["totp", "email"]);
+    assert_eq!(h.user(login).await.methods, ["totp", "email"]);
     // The notice goes all the same, naming the method.
     let n = notices(&h, login).pop().expect("a notice");
     assert!(

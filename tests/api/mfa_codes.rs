@@ -8,15 +8,14 @@ use serde_json::json;
 use crate::mfa_support::{
     email_user, full_client, mail_code, sms_code, totp_code, totp_user, Client, PW,
 };
-use crate::support::{json_req, Harness};
+use crate::support::{assert_audited, json_req, Harness};
 
 // MFA-3
 #[tokio::test]
 async fn mfa_3_email_codes_six_digits_hashed_single_use_five_minutes() {
     let h = Harness::new();
     email_user(&h, "mail@example.com").await;
-    let mut c = Client::new(&h);
-    c.login("mail@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "mail@example.com").await;
     let (s, b) = c.otp_email("login").await;
     assert_eq!(s, 202);
     assert_eq!(b, json!({ "expires_in_s": 300, "resend_after_s": 30 }));
@@ -39,8 +38,7 @@ async fn mfa_3_email_codes_six_digits_hashed_single_use_five_minutes() {
     h.advance(Duration::from_secs(299));
     let (s, b) = c.mfa("email", &code).await;
     assert_eq!((s, b["next"].as_str()), (200, Some("terms")), "{b}");
-    let mut again = Client::new(&h);
-    again.login("mail@example.com", PW).await;
+    let mut again = Client::at_challenge(&h, "mail@example.com").await;
     let (s, _) = again.mfa("email", &code).await;
     assert_eq!(s, 401, "single use, and tied to its own sign-in");
 }
@@ -50,8 +48,7 @@ async fn mfa_3_email_codes_six_digits_hashed_single_use_five_minutes() {
 async fn mfa_3_resend_after_30_s_and_an_hourly_cap() {
     let h = Harness::new();
     email_user(&h, "resend@example.com").await;
-    let mut c = Client::new(&h);
-    c.login("resend@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "resend@example.com").await;
     let (s, _) = c.otp_email("login").await;
     assert_eq!(s, 202);
     let first = mail_code(&h, "resend@example.com");
@@ -84,8 +81,7 @@ async fn mfa_3_resend_after_30_s_and_an_hourly_cap() {
 async fn mfa_3_five_wrong_entries_end_a_code_and_count_towards_the_lock() {
     let h = Harness::new();
     email_user(&h, "wrong@example.com").await;
-    let mut c = Client::new(&h);
-    c.login("wrong@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "wrong@example.com").await;
     c.otp_email("login").await;
     let code = mail_code(&h, "wrong@example.com");
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -117,8 +113,7 @@ async fn log_2_the_password_alone_does_not_reset_the_count_of_code_failures() {
             "000000".to_string()
         }
     };
-    let mut c = Client::new(&h);
-    c.login("reset.count@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "reset.count@example.com").await;
     for _ in 0..4 {
         let code = bad(&totp_code(&h, &secret, 0));
         assert_eq!(c.mfa("totp", &code).await.0, 401);
@@ -136,8 +131,7 @@ async fn log_2_the_password_alone_does_not_reset_the_count_of_code_failures() {
     // A completed sign-in resets the count.
     h.advance(Duration::from_secs(20 * 60));
     full_client(&h, "reset.count@example.com", &secret).await;
-    let mut e = Client::new(&h);
-    e.login("reset.count@example.com", PW).await;
+    let mut e = Client::at_challenge(&h, "reset.count@example.com").await;
     for _ in 0..4 {
         let code = bad(&totp_code(&h, &secret, 0));
         e.mfa("totp", &code).await;
@@ -153,8 +147,7 @@ async fn log_2_the_password_alone_does_not_reset_the_count_of_code_failures() {
 async fn mfa_3_a_mail_fault_answers_503_and_withdraws_the_code() {
     let h = Harness::new();
     email_user(&h, "fault@example.com").await;
-    let mut c = Client::new(&h);
-    c.login("fault@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "fault@example.com").await;
     h.outbox.set_failing(true);
     let (s, b) = c.otp_email("login").await;
     assert_eq!(
@@ -183,8 +176,7 @@ async fn submit(app: tobira::App, cookie: String, body: String) -> u16 {
 
 /// 50 submissions at once of one valid proof: exactly one signs in.
 async fn race(h: &Harness, login: &str, method: &str, code: &str, send: Option<&str>) -> usize {
-    let mut c = Client::new(h);
-    c.login(login, PW).await;
+    let mut c = Client::at_challenge(h, login).await;
     if let Some(path) = send {
         let (s, _) = c.post(path, json!({ "purpose": "login" })).await;
         assert_eq!(s, 202);
@@ -262,8 +254,7 @@ async fn mfa_3_4_5_fifty_parallel_submissions_of_one_valid_code_sign_in_once() {
 async fn mfa_3_log_2_fifty_parallel_wrong_codes_never_exceed_the_limits() {
     let h = Harness::new();
     email_user(&h, "many@example.com").await;
-    let mut c = Client::new(&h);
-    c.login("many@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "many@example.com").await;
     c.otp_email("login").await;
     let code = mail_code(&h, "many@example.com");
     let mut tasks = Vec::new();
@@ -300,8 +291,7 @@ async fn aud_1_msg_2_codes_sent_verified_failed_and_factors_enrolled_are_recorde
 {
     let h = Harness::new();
     let (secret, codes) = totp_user(&h, "trail@example.com").await;
-    let mut c = Client::new(&h);
-    c.login("trail@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "trail@example.com").await;
     c.mfa("totp", "000000").await;
     let code = totp_code(&h, &secret, 0);
     c.mfa("totp", &code).await;
@@ -310,16 +300,8 @@ async fn aud_1_msg_2_codes_sent_verified_failed_and_factors_enrolled_are_recorde
     let mail = mail_code(&h, "trail@example.com");
     c.post("/api/mfa/email", json!({ "code": mail.clone() }))
         .await;
-    let events: Vec<tobira::app::AuditEvent> = h
-        .app
-        .query_all("AUDIT#econ9000000001", "")
-        .await
-        .unwrap()
-        .iter()
-        .map(|i| i.parse().unwrap())
-        .collect();
-    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-    for k in [
+    let events = h.audit_events("econ9000000001").await;
+    let expected = [
         "mfa.totp_secret_issued",
         "mfa.enrolled",
         "mfa.recovery_acknowledged",
@@ -327,16 +309,6 @@ async fn aud_1_msg_2_codes_sent_verified_failed_and_factors_enrolled_are_recorde
         "mfa.success",
         "terms.accepted",
         "otp.sent",
-    ] {
-        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
-    }
-    let all = format!("{events:?}");
-    for s in [
-        secret.as_str(),
-        code.as_str(),
-        mail.as_str(),
-        codes[0].as_str(),
-    ] {
-        assert!(!all.contains(s), "a secret leaked into the audit trail");
-    }
+    ];
+    assert_audited(&events, &expected, &[&secret, &code, &mail, &codes[0]]);
 }

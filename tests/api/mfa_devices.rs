@@ -8,8 +8,7 @@ use crate::mfa_support::{full_client, mail_code, totp_code, totp_user, Client, P
 use crate::support::Harness;
 
 async fn remembered<'a>(h: &'a Harness, login: &str, secret: &str) -> Client<'a> {
-    let mut c = Client::new(h);
-    c.login(login, PW).await;
+    let mut c = Client::at_challenge(h, login).await;
     let (s, _) = c.mfa_remembering("totp", &totp_code(h, secret, 0)).await;
     assert_eq!(s, 200);
     h.advance(Duration::from_secs(30));
@@ -73,23 +72,12 @@ async fn mfa_7_revoked_by_a_factor_change_a_reset_or_the_user() {
     // A password reset.
     let mut c = remembered(&h, "revoke@example.com", &secret).await;
     assert_ne!(c.login("revoke@example.com", PW).await.1["next"], "mfa");
-    let (user, _) = h
-        .app
-        .user_by_login(&tobira::ids::LoginId::parse("revoke@example.com").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let user = h.user("revoke@example.com").await;
     h.app
         .send_password_link(&user.id, "reset", &crate::support::ctx())
         .await
         .unwrap();
-    let mail = h.outbox.mails().pop().unwrap();
-    let at = mail.text.find("token=").unwrap() + 6;
-    let token = mail.text[at..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let token = h.link_token("revoke@example.com", "/password/reset");
     h.app
         .reset_password(
             &token,
@@ -121,8 +109,7 @@ async fn tos_1_terms_again_when_the_version_changes() {
     config.terms_version = "2026-12".into();
     let h2 = Harness::over(config, h.memory.clone(), h.memory.clone());
     h2.clock.set(h.app.now());
-    let mut c = Client::new(&h2);
-    c.login("terms@example.com", PW).await;
+    let mut c = Client::at_challenge(&h2, "terms@example.com").await;
     let (_, b) = c.mfa("totp", &totp_code(&h2, &secret, 0)).await;
     assert_eq!(b["next"], "terms");
     let (s, b) = c.accept_terms("2024-07").await;

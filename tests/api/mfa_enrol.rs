@@ -78,12 +78,7 @@ async fn set_4_first_sign_in_enrols_shows_codes_signs_in_again_and_accepts_terms
     assert_eq!(me["stage"], "full");
     assert_eq!(me["methods"], json!(["totp"]));
     // TOS-1: version and time recorded.
-    let (u, _) = h
-        .app
-        .user_by_login(&tobira::ids::LoginId::parse("first@example.com").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let u = h.user("first@example.com").await;
     let terms = u.terms.unwrap();
     assert_eq!(terms.version, "2024-07");
     assert_eq!(terms.at, h.app.now());
@@ -100,15 +95,13 @@ async fn mfa_4_a_time_step_is_accepted_once_with_one_step_of_skew() {
     let (secret, _) = totp_user(&h, "step@example.com").await;
     // (The enrolment used the step before this one.)
     h.advance(Duration::from_secs(30));
-    let mut a = Client::new(&h);
-    a.login("step@example.com", PW).await;
+    let mut a = Client::at_challenge(&h, "step@example.com").await;
     // The previous step's code still works (one step of skew)...
     let prev = totp_code(&h, &secret, -1);
     let (s, _) = a.mfa("totp", &prev).await;
     assert_eq!(s, 200);
     // ...once: another sign-in in the same step cannot reuse it, nor an older one.
-    let mut b = Client::new(&h);
-    b.login("step@example.com", PW).await;
+    let mut b = Client::at_challenge(&h, "step@example.com").await;
     for code in [prev, totp_code(&h, &secret, -2)] {
         let (s, r) = b.mfa("totp", &code).await;
         assert_eq!((s, r["error"].as_str()), (401, Some("invalid_code")));
@@ -185,8 +178,7 @@ async fn mfa_2_email_otp_only_after_another_method_when_configured() {
     config.email_otp_needs_other_method = true;
     let h = Harness::with_config(config);
     h.active_user("second@example.com", PW).await;
-    let mut c = Client::new(&h);
-    c.login("second@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "second@example.com").await;
     let (s, b) = c.otp_email("enroll").await;
     assert_eq!((s, b["error"].as_str()), (409, Some("email_otp_not_first")));
     assert!(h
@@ -245,13 +237,11 @@ async fn mfa_5_recovery_codes_work_once_and_regenerating_voids_the_old_set() {
         .snapshot()
         .iter()
         .all(|i| codes.iter().all(|c| !i.data.contains(c.as_str()))));
-    let mut a = Client::new(&h);
-    a.login("recover@example.com", PW).await;
+    let mut a = Client::at_challenge(&h, "recover@example.com").await;
     let typed = codes[0].to_lowercase().replace('-', " ");
     let (s, _) = a.mfa("recovery", &typed).await;
     assert_eq!(s, 200, "in place of the factor, forgiving case and spaces");
-    let mut b = Client::new(&h);
-    b.login("recover@example.com", PW).await;
+    let mut b = Client::at_challenge(&h, "recover@example.com").await;
     let (s, _) = b.mfa("recovery", &codes[0]).await;
     assert_eq!(s, 401, "a code works once");
     // Regenerate (password asked again): the old set is void.
@@ -270,8 +260,7 @@ async fn mfa_5_recovery_codes_work_once_and_regenerating_voids_the_old_set() {
     assert_eq!(s, 200);
     let fresh: Vec<String> = serde_json::from_value(b2["recovery_codes"].clone()).unwrap();
     assert_eq!(fresh.len(), 10);
-    let mut d = Client::new(&h);
-    d.login("recover@example.com", PW).await;
+    let mut d = Client::at_challenge(&h, "recover@example.com").await;
     let (s, _) = d.mfa("recovery", &codes[1]).await;
     assert_eq!(s, 401, "old set void");
     let (s, _) = d.mfa("recovery", &fresh[9]).await;

@@ -13,8 +13,7 @@ use crate::support::{body_json, json_req, Harness};
 async fn ses_1_rotated_at_sign_in_idle_and_absolute_timeouts_and_sign_out() {
     let h = Harness::new();
     let (secret, _) = totp_user(&h, "ses@example.com").await;
-    let mut c = Client::new(&h);
-    c.login("ses@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "ses@example.com").await;
     let half = c.session().unwrap();
     let body = json!({ "method": "totp", "code": totp_code(&h, &secret, 0) });
     let r = h
@@ -80,8 +79,7 @@ async fn ses_2_a_half_signed_in_session_reaches_only_its_own_step() {
         ("/api/otp/email", json!({ "purpose": "enroll" })),
     ];
     // Password only (stage mfa).
-    let mut c = Client::new(&h);
-    c.login("stage@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "stage@example.com").await;
     for (path, body) in full_only {
         let (s, b) = c.post(path, body.clone()).await;
         assert_eq!((s, b["error"].as_str()), (403, Some("forbidden")), "{path}");
@@ -101,8 +99,7 @@ async fn ses_2_a_half_signed_in_session_reaches_only_its_own_step() {
     assert_eq!(c.get("/").await.headers()["location"], "/terms");
     // Enrolment stage: no challenge, no dashboard.
     h.active_user("stage2@example.com", PW).await;
-    let mut e = Client::new(&h);
-    e.login("stage2@example.com", PW).await;
+    let mut e = Client::at_challenge(&h, "stage2@example.com").await;
     assert_eq!(e.mfa("totp", "123456").await.0, 403);
     assert_eq!(e.get("/").await.headers()["location"], "/enroll");
     // No session at all.
@@ -117,8 +114,7 @@ async fn ses_2_a_half_signed_in_session_reaches_only_its_own_step() {
 async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
     let h = Harness::new();
     let (secret, _) = totp_user(&h, "every@example.com").await;
-    let mut c = Client::new(&h);
-    c.login("every@example.com", PW).await;
+    let mut c = Client::at_challenge(&h, "every@example.com").await;
     // What a password-only session may do: its own step, and who it is.
     let own_step = [
         "/api/login",

@@ -22,6 +22,13 @@ impl<'a> Client<'a> {
             jar: Jar::default(),
         }
     }
+    /// A client signed in with the password `PW` of `login`, so at the
+    /// second step (or the enrolment) unless its device is remembered.
+    pub async fn at_challenge(h: &'a Harness, login: &str) -> Client<'a> {
+        let mut c = Self::new(h);
+        c.login(login, PW).await;
+        c
+    }
     pub async fn post(&mut self, path: &str, body: Value) -> (u16, Value) {
         let req = json_req("POST", path, &body.to_string());
         let r = self.h.send(self.jar.apply(req)).await;
@@ -68,14 +75,7 @@ impl<'a> Client<'a> {
 
 /// The newest e-mail code sent to `to`.
 pub fn mail_code(h: &Harness, to: &str) -> String {
-    let m = h
-        .outbox
-        .mails()
-        .into_iter()
-        .rev()
-        .find(|m| m.to == to && m.subject.contains("ワンタイムパスワード"))
-        .expect("an OTP mail");
-    six_digits_in(&m.text)
+    six_digits_in(&h.newest_mail(to, "ワンタイムパスワード").text)
 }
 
 /// The newest SMS code sent to `to`.
@@ -153,8 +153,7 @@ pub async fn full_client<'a>(h: &'a Harness, login: &str, secret: &str) -> Clien
 /// A user with e-mail as its only method, signed in to the challenge.
 pub async fn email_user(h: &Harness, login: &str) {
     h.active_user(login, PW).await;
-    let mut c = Client::new(h);
-    c.login(login, PW).await;
+    let mut c = Client::at_challenge(h, login).await;
     let (s, b) = c.otp_email("enroll").await;
     assert_eq!(s, 202, "{b}");
     let code = mail_code(h, login);

@@ -95,23 +95,6 @@ async fn session_cookie(h: &Harness, login: &str, stage: Stage) -> String {
     format!("__Host-tobira-session={token}")
 }
 
-/// The token of the newest password link mailed to `to`.
-fn password_link_token(h: &Harness, to: &str) -> String {
-    let mail = h
-        .outbox
-        .mails()
-        .into_iter()
-        .rev()
-        .find(|m| m.to == to && m.text.contains("/password/reset?token="))
-        .unwrap_or_else(|| panic!("no password link mailed to {to}"));
-    let at = mail.text.find("/password/reset?token=").unwrap() + "/password/reset?token=".len();
-    mail.text[at..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 fn status_and_body(r: &Response) -> (u16, Value) {
     (r.status().as_u16(), body_json(r))
 }
@@ -348,7 +331,7 @@ async fn clm_1_claim_api_bcrypt_sample_then_register() {
     assert_eq!(status_and_body(&r), (202, json!({ "next": "mail" })));
     jar.take(&r);
     assert!(jar.get("__Host-tobira-claim").is_none(), "cookie cleared");
-    password_link_token(&h, "claimed.owner@example.jp");
+    h.link_token("claimed.owner@example.jp", "/password/reset");
 
     // The claim is used up.
     let r = h
@@ -461,7 +444,7 @@ async fn clm_2_register_mails_password_link_and_link_sets_password() {
         .send(jar.apply(register_req("New.Owner@example.jp", true, true)))
         .await;
     assert_eq!(r.status(), 202);
-    let token = password_link_token(&h, "New.Owner@example.jp");
+    let token = h.link_token("New.Owner@example.jp", "/password/reset");
 
     let r = h.send(reset_req(&token, "weakpass")).await;
     assert_eq!(r.status(), 400);
@@ -619,7 +602,7 @@ async fn clm_1_pages_claim_and_register_work_without_javascript() {
     assert!(body_text(&r).contains("id=\"message\""));
     jar.take(&r);
     assert!(jar.get("__Host-tobira-claim").is_none());
-    password_link_token(&h, "page.owner@example.jp");
+    h.link_token("page.owner@example.jp", "/password/reset");
 
     // Without a claim the registration page says to start again.
     assert_eq!(h.send(get("/claim/register")).await.status(), 401);
@@ -646,7 +629,7 @@ async fn rst_4_identity_entry_after_window_mails_link_and_answer_is_identical() 
     });
     let answer = status_and_body(&h.send(forgot_req(&matching)).await);
     assert_eq!(answer, (202, json!({ "next": "mail" })));
-    let token = password_link_token(&h, TARO);
+    let token = h.link_token(TARO, "/password/reset");
     assert_eq!(
         h.outbox.mails().len(),
         notices + 1,
@@ -746,7 +729,7 @@ async fn rst_4_pages_forgot_and_reset_work_without_javascript() {
         "the same page either way"
     );
     assert_eq!(h.outbox.mails().len(), mails + 1);
-    let token = password_link_token(&h, TARO);
+    let token = h.link_token(TARO, "/password/reset");
 
     let r = h
         .send(jar.apply(get(&format!("/password/reset?token={token}"))))

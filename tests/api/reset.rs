@@ -22,25 +22,6 @@ fn mails(h: &Harness, to: &str, subject: &str) -> Vec<tobira::delivery::Mail> {
         .collect()
 }
 
-/// The token of the newest password link mailed to `to`, and the link.
-fn link_token(h: &Harness, to: &str) -> (String, String) {
-    let m = h
-        .outbox
-        .mails()
-        .into_iter()
-        .rev()
-        .find(|m| m.to == to && m.text.contains("/password/reset?token="))
-        .expect("a password link");
-    let link = m
-        .text
-        .split_whitespace()
-        .find(|w| w.contains("/password/reset?token="))
-        .unwrap()
-        .to_string();
-    let token = link.split("token=").nth(1).unwrap().to_string();
-    (token, link)
-}
-
 async fn forgot(h: &Harness, login: &str, email: &str) -> (u16, String) {
     let body = json!({ "login_id": login, "email": email }).to_string();
     let r = h
@@ -96,7 +77,8 @@ async fn rst_1_forgot_password_mails_a_reset_link_and_the_answer_is_identical() 
     req.headers_mut()
         .insert("x-forwarded-host", "evil.example".parse().unwrap());
     assert_eq!(h.send(req).await.status(), 202);
-    let (token, link) = link_token(&h, "other@example.com");
+    let link = h.mailed_link("other@example.com", "/password/reset");
+    let token = h.link_token("other@example.com", "/password/reset");
     assert!(
         link.starts_with("https://portal.example.com/password/reset?token="),
         "{link}"
@@ -123,7 +105,7 @@ async fn rst_1_reset_link_is_single_use_and_expires_in_an_hour() {
     let h = Harness::new();
     h.active_user("once@example.com", PW).await;
     forgot(&h, "once@example.com", "once@example.com").await;
-    let (first, _) = link_token(&h, "once@example.com");
+    let first = h.link_token("once@example.com", "/password/reset");
     // At most one link a minute: nobody can flood the mailbox or keep
     // voiding the newest link.
     forgot(&h, "once@example.com", "once@example.com").await;
@@ -132,7 +114,7 @@ async fn rst_1_reset_link_is_single_use_and_expires_in_an_hour() {
     h.advance(Duration::from_secs(60));
     forgot(&h, "once@example.com", "once@example.com").await;
     assert_eq!(mails(&h, "once@example.com", RESET_SUBJECT).len(), 2);
-    let (token, _) = link_token(&h, "once@example.com");
+    let token = h.link_token("once@example.com", "/password/reset");
     assert_ne!(first, token);
     assert_eq!(reset(&h, &first, NEW_PW).await.1["error"], "invalid_token");
     assert_eq!(reset(&h, &token, NEW_PW).await.0, 200);
@@ -144,7 +126,7 @@ async fn rst_1_reset_link_is_single_use_and_expires_in_an_hour() {
     let h = Harness::new();
     h.active_user("late@example.com", PW).await;
     forgot(&h, "late@example.com", "late@example.com").await;
-    let (token, _) = link_token(&h, "late@example.com");
+    let token = h.link_token("late@example.com", "/password/reset");
     h.advance(Duration::from_secs(61 * 60));
     let r = h.send(get(&format!("/password/reset?token={token}"))).await;
     assert_eq!(r.status(), 400);
@@ -223,7 +205,7 @@ async fn rst_3_no_reset_for_24_hours_after_a_completed_one() {
     let h = Harness::new();
     h.active_user("daily@example.com", PW).await;
     forgot(&h, "daily@example.com", "daily@example.com").await;
-    let (token, _) = link_token(&h, "daily@example.com");
+    let token = h.link_token("daily@example.com", "/password/reset");
     // Asking again before using the link is fine (the newest link counts).
     assert_eq!(reset(&h, &token, NEW_PW).await.0, 200);
     h.advance(Duration::from_secs(23 * 3600));
@@ -262,14 +244,14 @@ async fn rst_4_admin_created_users_set_their_first_password_through_the_same_pat
     let m = mails(&h, "made@example.com", "account has been created");
     assert_eq!(m.len(), 1);
     assert!(m[0].text.contains("made@example.com") && m[0].text.contains("JST"));
-    let (lost, _) = link_token(&h, "made@example.com");
+    let lost = h.link_token("made@example.com", "/password/reset");
     // Pending users cannot sign in yet.
     let mut c = Client::new(&h);
     assert_eq!(c.login("made@example.com", NEW_PW).await.0, 401);
     // Lost mail: "forgot password" with login ID and e-mail sends a new link.
     h.advance(Duration::from_secs(60));
     forgot(&h, "made@example.com", "made@example.com").await;
-    let (token, _) = link_token(&h, "made@example.com");
+    let token = h.link_token("made@example.com", "/password/reset");
     assert_ne!(token, lost);
     assert_eq!(reset(&h, &lost, NEW_PW).await.1["error"], "invalid_token");
     // PW-3 applies to the first password too: the user's name is refused.
@@ -363,15 +345,14 @@ async fn rst_5_a_reset_ends_every_session_and_device_sends_a_notice_and_asks_the
     let mut signed_in = full_client(&h, "ended@example.com", &secret).await;
     assert_eq!(signed_in.get("/api/me").await.status(), 200);
     // A second browser that remembered its device.
-    let mut remembered = Client::new(&h);
-    remembered.login("ended@example.com", PW).await;
+    let mut remembered = Client::at_challenge(&h, "ended@example.com").await;
     let (s, _) = remembered
         .mfa_remembering("totp", &totp_code(&h, &secret, 0))
         .await;
     assert_eq!(s, 200);
     h.advance(Duration::from_secs(30));
     forgot(&h, "ended@example.com", "ended@example.com").await;
-    let (token, _) = link_token(&h, "ended@example.com");
+    let token = h.link_token("ended@example.com", "/password/reset");
     // Before the reset nothing has changed.
     assert_eq!(signed_in.get("/api/me").await.status(), 200);
     assert_eq!(reset(&h, &token, NEW_PW).await.0, 200);
@@ -397,7 +378,7 @@ async fn rst_1_fifty_concurrent_resets_with_one_token_exactly_one_succeeds() {
     let h = Harness::new();
     h.active_user("race@example.com", PW).await;
     forgot(&h, "race@example.com", "race@example.com").await;
-    let (token, _) = link_token(&h, "race@example.com");
+    let token = h.link_token("race@example.com", "/password/reset");
     let mut tasks = Vec::new();
     for i in 0..50 {
         let app = h.app.clone();
@@ -430,7 +411,7 @@ async fn pw_3_weak_passwords_are_refused_with_every_unmet_rule_and_nothing_is_us
     let h = Harness::new();
     h.active_user("weak.user@example.com", PW).await;
     forgot(&h, "weak.user@example.com", "weak.user@example.com").await;
-    let (token, _) = link_token(&h, "weak.user@example.com");
+    let token = h.link_token("weak.user@example.com", "/password/reset");
     for (pw, rule) in [
         ("Aaaaaaaa1", "repeated"),
         ("Abcdefgh1", "sequence"),
@@ -501,7 +482,7 @@ async fn pw_2_the_preset_is_chosen_by_configuration() {
     let h = Harness::with_config(config);
     h.active_user("preset@example.com", "Kumo-Tori-Ame7!").await;
     forgot(&h, "preset@example.com", "preset@example.com").await;
-    let (token, _) = link_token(&h, "preset@example.com");
+    let token = h.link_token("preset@example.com", "/password/reset");
     // Seed 002: 12-40 characters with a symbol from !@#$%&*?+-=.
     let (_, b) = reset(&h, &token, "Kumo^Tori7").await;
     assert_eq!(b["unmet"], json!(["length", "symbol", "characters"]), "{b}");

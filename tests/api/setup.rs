@@ -256,13 +256,7 @@ async fn set_3_password_uses_the_link_up_only_then_and_only_once() {
         Err(Error::NotSignedIn)
     );
     // PW-4: argon2id, never the password.
-    let u = h
-        .app
-        .user_by_login(&tobira::ids::LoginId::parse("user@example.com").unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .0;
+    let u = h.user("user@example.com").await;
     assert!(u
         .password_hash
         .unwrap()
