@@ -235,10 +235,7 @@ async fn mfa_3_4_5_fifty_parallel_submissions_of_one_valid_code_sign_in_once() {
     );
     full.otp_email("enroll").await;
     let c = mail_code(&h, "race@example.com");
-    assert_eq!(
-        full.post("/api/mfa/email", json!({ "code": c })).await.0,
-        200
-    );
+    assert_eq!(full.email_confirm(&c).await.0, 200);
     assert_eq!(
         race(&h, "race@example.com", "sms", "", Some("/api/otp/sms")).await,
         1
@@ -298,8 +295,7 @@ async fn aud_1_msg_2_codes_sent_verified_failed_and_factors_enrolled_are_recorde
     c.accept_terms("2024-07").await;
     c.otp_email("enroll").await;
     let mail = mail_code(&h, "trail@example.com");
-    c.post("/api/mfa/email", json!({ "code": mail.clone() }))
-        .await;
+    c.email_confirm(&mail).await;
     let events = h.audit_events("econ9000000001").await;
     let expected = [
         "mfa.totp_secret_issued",

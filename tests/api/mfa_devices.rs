@@ -64,10 +64,7 @@ async fn mfa_7_revoked_by_a_factor_change_a_reset_or_the_user() {
     let mut full = full_client(&h, "revoke@example.com", &secret).await;
     full.otp_email("enroll").await;
     let code = mail_code(&h, "revoke@example.com");
-    assert_eq!(
-        full.post("/api/mfa/email", json!({ "code": code })).await.0,
-        200
-    );
+    assert_eq!(full.email_confirm(&code).await.0, 200);
     assert_eq!(c.login("revoke@example.com", PW).await.1["next"], "mfa");
     // A password reset.
     let mut c = remembered(&h, "revoke@example.com", &secret).await;

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::mfa_support::{email_user, full_client, sms_code, totp_code, totp_user, Client, PW};
+use crate::mfa_support::{
+    email_user, full_client, full_user, sms_code, totp_code, totp_user, Client, PW,
+};
 use crate::support::{body_json, Harness};
 
 // SET-4, LOG-4, MFA-4, MFA-5, TOS-1
@@ -18,7 +20,7 @@ async fn set_4_first_sign_in_enrols_shows_codes_signs_in_again_and_accepts_terms
     let (s, b) = c.login("first@example.com", PW).await;
     assert_eq!((s, b["next"].as_str()), (200, Some("enroll")));
     // MFA-4: a 160-bit secret as QR code, URI and text.
-    let (_, setup) = c.post("/api/mfa/totp", json!({})).await;
+    let (_, setup) = c.totp_setup(json!({})).await;
     let secret = setup["secret"].as_str().unwrap();
     assert_eq!(secret.len(), 32, "160 bits in base32");
     let uri = setup["otpauth_uri"].as_str().unwrap();
@@ -39,22 +41,15 @@ async fn set_4_first_sign_in_enrols_shows_codes_signs_in_again_and_accepts_terms
     }
     assert!(setup["qr_svg"].as_str().unwrap().starts_with("<svg"));
     // A wrong code does not enrol.
-    let (s, b) = c
-        .post("/api/mfa/totp/confirm", json!({ "code": "000000" }))
-        .await;
+    let (s, b) = c.totp_confirm("000000").await;
     assert_eq!((s, b["error"].as_str()), (401, Some("invalid_code")));
-    let (s, done) = c
-        .post(
-            "/api/mfa/totp/confirm",
-            json!({ "code": totp_code(&h, secret, 0) }),
-        )
-        .await;
+    let (s, done) = c.totp_confirm(&totp_code(&h, secret, 0)).await;
     assert_eq!(s, 200, "{done}");
     assert_eq!(done["next"], "confirm_recovery_codes");
     let codes = done["recovery_codes"].as_array().unwrap();
     assert_eq!(codes.len(), 10);
     // Until "I have recorded these", the session can do nothing else.
-    let (s, _) = c.post("/api/mfa/totp", json!({})).await;
+    let (s, _) = c.totp_setup(json!({})).await;
     assert_eq!(s, 403);
     let (s, b) = c
         .post("/api/mfa/recovery/ack", json!({ "recorded": true }))
@@ -117,30 +112,14 @@ async fn mfa_4_a_time_step_is_accepted_once_with_one_step_of_skew() {
 #[tokio::test]
 async fn mfa_6_sms_number_is_proved_before_use_and_kept_as_e164() {
     let h = Harness::new();
-    let (secret, _) = totp_user(&h, "sms@example.com").await;
-    let mut c = full_client(&h, "sms@example.com", &secret).await;
+    let (mut c, _) = full_user(&h, "sms@example.com").await;
     // Hyphens or the leading 0 are refused with a clear error; nothing is sent.
-    let (s, b) = c
-        .post(
-            "/api/otp/sms",
-            json!({ "purpose": "enroll", "phone": "090-0000-0000", "country": "81" }),
-        )
-        .await;
+    let (s, b) = c.sms_enrol("090-0000-0000", "81").await;
     assert_eq!((s, b["error"].as_str()), (400, Some("invalid_phone")));
-    let (s, b) = c
-        .post(
-            "/api/otp/sms",
-            json!({ "purpose": "enroll", "phone": "09000000000", "country": "81" }),
-        )
-        .await;
+    let (s, b) = c.sms_enrol("09000000000", "81").await;
     assert_eq!((s, b["error"].as_str()), (400, Some("phone_leading_zero")));
     assert!(h.outbox.sms().is_empty());
-    let (s, _) = c
-        .post(
-            "/api/otp/sms",
-            json!({ "purpose": "enroll", "phone": "9000000000", "country": "81" }),
-        )
-        .await;
+    let (s, _) = c.sms_enrol("9000000000", "81").await;
     assert_eq!(s, 202);
     let sms = h.outbox.sms().pop().unwrap();
     assert_eq!(sms.to, "+819000000000");

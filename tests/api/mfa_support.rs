@@ -62,6 +62,24 @@ impl<'a> Client<'a> {
         self.post("/api/otp/email", json!({ "purpose": purpose }))
             .await
     }
+    /// Start setting up an authenticator (MFA-4); `body` may hold the password (MFA-8).
+    pub async fn totp_setup(&mut self, body: Value) -> (u16, Value) {
+        self.post("/api/mfa/totp", body).await
+    }
+    /// Confirm the authenticator set up with its first `code` (MFA-4).
+    pub async fn totp_confirm(&mut self, code: &str) -> (u16, Value) {
+        self.post("/api/mfa/totp/confirm", json!({ "code": code }))
+            .await
+    }
+    /// Enrol e-mail codes with the `code` mailed (MFA-3).
+    pub async fn email_confirm(&mut self, code: &str) -> (u16, Value) {
+        self.post("/api/mfa/email", json!({ "code": code })).await
+    }
+    /// Enrol the SMS number `phone` of `country` (MFA-6): the code is sent.
+    pub async fn sms_enrol(&mut self, phone: &str, country: &str) -> (u16, Value) {
+        let body = json!({ "purpose": "enroll", "phone": phone, "country": country });
+        self.post("/api/otp/sms", body).await
+    }
     /// Accept the terms of use (TOS-1) of `version`.
     pub async fn accept_terms(&mut self, version: &str) -> (u16, Value) {
         self.post("/api/terms/accept", json!({ "version": version }))
@@ -134,6 +152,12 @@ pub async fn totp_enrol(h: &Harness, login: &str) -> (String, Vec<String>) {
     // The enrolment used this time step (MFA-4): the next sign-in waits for the next.
     h.advance(Duration::from_secs(30));
     (secret, codes)
+}
+
+/// A new TOTP user (see [`totp_user`]) signed in to the full stage; and its secret.
+pub async fn full_user<'a>(h: &'a Harness, login: &str) -> (Client<'a>, String) {
+    let (secret, _) = totp_user(h, login).await;
+    (full_client(h, login, &secret).await, secret)
 }
 
 /// Signed in to the full stage with TOTP (terms accepted).

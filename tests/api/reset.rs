@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tobira::ids::Password;
 
-use crate::mfa_support::{full_client, totp_code, totp_user, Client, PW};
+use crate::mfa_support::{full_client, full_user, totp_code, Client, PW};
 use crate::support::{
     body_json, body_text, ctx, form_req, get, hidden, json_req, test_config, Harness, Jar,
 };
@@ -341,8 +341,7 @@ async fn adm_1_a_created_user_needs_its_required_fields_and_bad_input_writes_not
 #[tokio::test]
 async fn rst_5_a_reset_ends_every_session_and_device_sends_a_notice_and_asks_the_factor() {
     let h = Harness::new();
-    let (secret, _) = totp_user(&h, "ended@example.com").await;
-    let mut signed_in = full_client(&h, "ended@example.com", &secret).await;
+    let (mut signed_in, secret) = full_user(&h, "ended@example.com").await;
     assert_eq!(signed_in.get("/api/me").await.status(), 200);
     // A second browser that remembered its device.
     let mut remembered = Client::at_challenge(&h, "ended@example.com").await;
@@ -495,8 +494,7 @@ async fn pw_2_the_preset_is_chosen_by_configuration() {
 #[tokio::test]
 async fn pw_5_change_password_when_signed_in_needs_the_current_one() {
     let h = Harness::new();
-    let (secret, _) = totp_user(&h, "change@example.com").await;
-    let mut c = full_client(&h, "change@example.com", &secret).await;
+    let (mut c, secret) = full_user(&h, "change@example.com").await;
     let mut other = full_client(&h, "change@example.com", &secret).await;
     let change = |cur: &str, new: &str| json!({ "current_password": cur, "new_password": new });
     // Not signed in, or only half: refused.
@@ -549,8 +547,7 @@ async fn pw_5_change_password_when_signed_in_needs_the_current_one() {
 #[tokio::test]
 async fn pw_5_change_password_page_works_without_javascript() {
     let h = Harness::new();
-    let (secret, _) = totp_user(&h, "page@example.com").await;
-    let mut c = full_client(&h, "page@example.com", &secret).await;
+    let (mut c, _) = full_user(&h, "page@example.com").await;
     let page = c.get("/password/change").await;
     assert_eq!(page.status(), 200);
     let html = body_text(&page);
