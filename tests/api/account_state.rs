@@ -10,23 +10,10 @@ use tobira::error::Error;
 use tobira::ids::Password;
 use tobira::reset::Forgot;
 
-use crate::mfa::{full_client, mail_code, totp_code, totp_user, Client, PW};
+use crate::mfa_support::{full_client, full_user, mail_code, totp_code, Client, PW};
 use crate::support::{ctx, record, Harness};
 
 const NEW_PW: &str = "Kumo-Tori-Ame7";
-
-/// The token of the newest password link mailed to `to`.
-fn password_link(h: &Harness, to: &str) -> String {
-    let m = h
-        .outbox
-        .mails()
-        .into_iter()
-        .rev()
-        .find(|m| m.to == to && m.text.contains("/password/reset?token="))
-        .expect("a password link");
-    let at = m.text.find("token=").unwrap() + "token=".len();
-    m.text[at..].split_whitespace().next().unwrap().to_string()
-}
 
 async fn change(c: &mut Client<'_>, current: &str, new: &str) -> (u16, Value) {
     c.post(
@@ -41,16 +28,11 @@ async fn change(c: &mut Client<'_>, current: &str, new: &str) -> (u16, Value) {
 async fn pw_5_a_change_forgets_remembered_devices_and_voids_a_password_link() {
     let h = Harness::new();
     let login = "careful@example.com";
-    let (secret, _) = totp_user(&h, login).await;
-    let mut c = full_client(&h, login, &secret).await;
+    let (mut c, secret) = full_user(&h, login).await;
     // A second browser that remembered its device.
-    let mut remembered = Client::new(&h);
-    remembered.login(login, PW).await;
+    let mut remembered = Client::at_challenge(&h, login).await;
     let (s, _) = remembered
-        .post(
-            "/api/login/mfa",
-            json!({ "method": "totp", "code": totp_code(&h, &secret, 0), "remember_device": true }),
-        )
+        .mfa_remembering("totp", &totp_code(&h, &secret, 0))
         .await;
     assert_eq!(s, 200);
     // Someone asked for a password link, which is still unused.
@@ -60,7 +42,7 @@ async fn pw_5_a_change_forgets_remembered_devices_and_voids_a_password_link() {
         ..Forgot::default()
     };
     h.app.forgot_password(&forgot, &ctx()).await.unwrap();
-    let link = password_link(&h, login);
+    let link = h.link_token(login, "/password/reset");
     h.app.check_reset_token(&link).await.unwrap();
     h.advance(Duration::from_secs(30));
     assert_eq!(change(&mut c, PW, NEW_PW).await.0, 204);
@@ -97,19 +79,18 @@ async fn pw_5_a_change_forgets_remembered_devices_and_voids_a_password_link() {
 async fn pw_5_mfa_8_a_change_renews_the_proof_of_the_session_that_made_it() {
     let h = Harness::new();
     let login = "proved@example.com";
-    let (secret, _) = totp_user(&h, login).await;
-    let mut c = full_client(&h, login, &secret).await;
+    let (mut c, _) = full_user(&h, login).await;
     // Past the window of MFA-8: a factor change asks the password again.
     h.advance(Duration::from_secs(6 * 60));
-    let (s, r) = c.post("/api/mfa/totp", json!({})).await;
+    let (s, r) = c.totp_setup(json!({})).await;
     assert_eq!((s, r["error"].as_str()), (403, Some("reauth_required")));
     // Changing the password gives the current one: a proof, now.
     assert_eq!(change(&mut c, PW, NEW_PW).await.0, 204);
-    let (s, r) = c.post("/api/mfa/totp", json!({})).await;
+    let (s, r) = c.totp_setup(json!({})).await;
     assert_eq!(s, 200, "{r}");
     // It lasts as long as any proof does.
     h.advance(Duration::from_secs(6 * 60));
-    let (s, _) = c.post("/api/mfa/totp", json!({})).await;
+    let (s, _) = c.totp_setup(json!({})).await;
     assert_eq!(s, 403);
 }
 
@@ -118,28 +99,20 @@ async fn pw_5_mfa_8_a_change_renews_the_proof_of_the_session_that_made_it() {
 async fn mfa_8_replacing_a_factor_ends_every_other_session_adding_one_does_not() {
     let h = Harness::new();
     let login = "replace@example.com";
-    let (secret, _) = totp_user(&h, login).await;
-    let mut a = full_client(&h, login, &secret).await;
+    let (mut a, secret) = full_user(&h, login).await;
     let mut b = full_client(&h, login, &secret).await;
     // Adding e-mail codes: the other session carries on.
-    let (s, _) = a
-        .post("/api/otp/email", json!({ "purpose": "enroll" }))
-        .await;
+    let (s, _) = a.otp_email("enroll").await;
     assert_eq!(s, 202);
     let code = mail_code(&h, login);
-    let (s, r) = a.post("/api/mfa/email", json!({ "code": code })).await;
+    let (s, r) = a.email_confirm(&code).await;
     assert_eq!((s, r["next"].as_str()), (200, Some("done")), "{r}");
     assert_eq!(b.get("/api/me").await.status(), 200);
     // Setting the authenticator up again: every other session ends.
-    let (s, setup) = a.post("/api/mfa/totp", json!({})).await;
+    let (s, setup) = a.totp_setup(json!({})).await;
     assert_eq!(s, 200);
     let fresh = setup["secret"].as_str().unwrap().to_string();
-    let (s, r) = a
-        .post(
-            "/api/mfa/totp/confirm",
-            json!({ "code": totp_code(&h, &fresh, 0) }),
-        )
-        .await;
+    let (s, r) = a.totp_confirm(&totp_code(&h, &fresh, 0)).await;
     assert_eq!((s, r["next"].as_str()), (200, Some("done")), "{r}");
     assert_eq!(a.get("/api/me").await.status(), 200);
     assert_eq!(b.get("/api/me").await.status(), 401);
@@ -152,14 +125,8 @@ async fn mfa_8_replacing_a_factor_ends_every_other_session_adding_one_does_not()
         .expect("the notice");
     assert!(notice.text.contains("サインアウト"), "{}", notice.text);
     h.advance(Duration::from_secs(30));
-    let mut c = Client::new(&h);
-    c.login(login, PW).await;
-    let (s, _) = c
-        .post(
-            "/api/login/mfa",
-            json!({ "method": "totp", "code": totp_code(&h, &secret, 0) }),
-        )
-        .await;
+    let mut c = Client::at_challenge(&h, login).await;
+    let (s, _) = c.mfa("totp", &totp_code(&h, &secret, 0)).await;
     assert_eq!(s, 401);
 }
 
@@ -179,7 +146,7 @@ async fn set_3_the_first_password_voids_the_users_password_link() {
         phone: Some("03-1234-5678"),
     };
     h.app.forgot_password(&entry, &ctx()).await.unwrap();
-    let link = password_link(&h, login);
+    let link = h.link_token(login, "/password/reset");
     h.app.check_reset_token(&link).await.unwrap();
     // The user sets up with the setup link.
     let grant = h
@@ -210,12 +177,7 @@ async fn set_3_the_first_password_voids_the_users_password_link() {
 /// Apply `change` to the user behind `login` and write it, as a use case
 /// does; then its notice.
 async fn apply(h: &Harness, login: &str, change: tobira::account::Change<'_>) {
-    let (mut user, v) = h
-        .app
-        .user_by_login(&tobira::ids::LoginId::parse(login).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let (mut user, v) = h.find_user(login).await.unwrap();
     let c = ctx();
     let applied = h
         .app
@@ -233,18 +195,10 @@ async fn apply(h: &Harness, login: &str, change: tobira::account::Change<'_>) {
 async fn a_factors_reset_ends_everything_and_the_next_sign_in_enrols_again() {
     let h = Harness::new();
     let login = "lost.phone@example.com";
-    let (secret, _) = totp_user(&h, login).await;
-    let mut c = full_client(&h, login, &secret).await;
+    let (mut c, _) = full_user(&h, login).await;
     apply(&h, login, tobira::account::Change::FactorsReset).await;
     assert_eq!(c.get("/api/me").await.status(), 401);
-    let id = h
-        .app
-        .user_by_login(&tobira::ids::LoginId::parse(login).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .0
-        .id;
+    let id = h.user(login).await.id;
     assert_eq!(h.app.recovery_codes_left(&id).await.unwrap(), 0);
     let mut c = Client::new(&h);
     assert_eq!(c.login(login, PW).await.1["next"], "enroll");
@@ -267,8 +221,7 @@ async fn a_factors_reset_ends_everything_and_the_next_sign_in_enrols_again() {
 async fn enabling_a_disabled_account_revives_no_session() {
     let h = Harness::new();
     let login = "paused@example.com";
-    let (secret, _) = totp_user(&h, login).await;
-    let mut c = full_client(&h, login, &secret).await;
+    let (mut c, _) = full_user(&h, login).await;
     apply(&h, login, tobira::account::Change::Disabled).await;
     assert_eq!(c.get("/api/me").await.status(), 401);
     assert_eq!(Client::new(&h).login(login, PW).await.0, 401);

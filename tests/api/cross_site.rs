@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::mfa::{full_client, totp_code, totp_user, Client, PW};
+use crate::mfa_support::{full_client, totp_code, totp_user, Client, PW};
 use crate::support::{body_json, body_text, form_req, get, hidden, json_req, Harness, Jar};
 use tobira_web::web::{Body, Request};
 
@@ -169,14 +169,10 @@ async fn ses_3_a_csrf_cookie_the_client_chose_is_not_adopted() {
 async fn sign_in_full(c: &mut Client<'_>, login: &str, secret: &str) {
     assert_eq!(c.login(login, PW).await.1["next"], "mfa");
     let code = totp_code(c.h, secret, 0);
-    let (s, b) = c
-        .post("/api/login/mfa", json!({ "method": "totp", "code": code }))
-        .await;
+    let (s, b) = c.mfa("totp", &code).await;
     assert_eq!(s, 200, "{b}");
     if b["next"] == "terms" {
-        let (s, _) = c
-            .post("/api/terms/accept", json!({ "version": "2024-07" }))
-            .await;
+        let (s, _) = c.accept_terms("2024-07").await;
         assert_eq!(s, 200);
     }
     c.h.advance(Duration::from_secs(30));

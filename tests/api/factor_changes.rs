@@ -4,25 +4,14 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use tobira::ids::LoginId;
+use serde_json::json;
 
-use crate::mfa::{full_client, mail_code, sms_code, totp_code, totp_user, Client, PW};
+use crate::mfa_support::{full_user, mail_code, sms_code, totp_code, Client, PW};
 use crate::support::{body_text, form_req, hidden, Harness};
-
-/// The user behind a login ID.
-async fn user(h: &Harness, login: &str) -> tobira::model::User {
-    h.app
-        .user_by_login(&LoginId::parse(login).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .0
-}
 
 /// Failures on the user's sign-in counter (LOG-2).
 async fn failures(h: &Harness, login: &str) -> u32 {
-    let id = user(h, login).await.id;
+    let id = h.user(login).await.id;
     let key = tobira::model::keys::lock("login", &id);
     tobira::store::get_as::<tobira::softlock::LockState>(h.app.store.as_ref(), &key, h.app.now())
         .await
@@ -39,10 +28,6 @@ fn notices(h: &Harness, to: &str) -> Vec<tobira::delivery::Mail> {
         .collect()
 }
 
-async fn begin_totp(c: &mut Client<'_>, body: Value) -> (u16, Value) {
-    c.post("/api/mfa/totp", body).await
-}
-
 // SET-4, MFA-1
 #[tokio::test]
 async fn set_4_the_first_factor_ends_every_other_enrolment_session() {
@@ -54,28 +39,18 @@ async fn set_4_the_first_factor_ends_every_other_enrolment_session() {
     assert_eq!(a.login(login, PW).await.1["next"], "enroll");
     assert_eq!(b.login(login, PW).await.1["next"], "enroll");
     // B starts an SMS number and an authenticator before A finishes.
-    let (s, _) = b
-        .post(
-            "/api/otp/sms",
-            json!({ "purpose": "enroll", "phone": "9011112222", "country": "81" }),
-        )
-        .await;
+    let (s, _) = b.sms_enrol("9011112222", "81").await;
     assert_eq!(s, 202);
-    let (s, b_setup) = begin_totp(&mut b, json!({})).await;
+    let (s, b_setup) = b.totp_setup(json!({})).await;
     assert_eq!(s, 200);
     let b_secret = b_setup["secret"].as_str().unwrap().to_string();
     // A enrols TOTP and acknowledges the codes: no further proof, even
     // minutes later (SET-4: the password opened this session).
     h.advance(Duration::from_secs(20 * 60));
-    let (s, a_setup) = begin_totp(&mut a, json!({})).await;
+    let (s, a_setup) = a.totp_setup(json!({})).await;
     assert_eq!(s, 200);
     let a_secret = a_setup["secret"].as_str().unwrap().to_string();
-    let (s, done) = a
-        .post(
-            "/api/mfa/totp/confirm",
-            json!({ "code": totp_code(&h, &a_secret, 0) }),
-        )
-        .await;
+    let (s, done) = a.totp_confirm(&totp_code(&h, &a_secret, 0)).await;
     assert_eq!(
         (s, done["next"].as_str()),
         (200, Some("confirm_recovery_codes"))
@@ -102,7 +77,7 @@ async fn set_4_the_first_factor_ends_every_other_enrolment_session() {
         let (s, r) = b.post(path, body).await;
         assert!(matches!(s, 401 | 403), "{path}: {s} {r}");
     }
-    let u = user(&h, login).await;
+    let u = h.user(login).await;
     assert_eq!(u.methods, ["totp"]);
     assert_eq!(u.sms_phone, None);
     // B signs in again: the challenge asks the factor B does not have.
@@ -112,20 +87,10 @@ async fn set_4_the_first_factor_ends_every_other_enrolment_session() {
     assert_eq!(r, json!({ "next": "mfa", "methods": ["totp"] }));
     let (s, _) = b.post("/api/otp/sms", json!({ "purpose": "login" })).await;
     assert_eq!(s, 400, "no SMS number is enrolled");
-    let (s, _) = b
-        .post(
-            "/api/login/mfa",
-            json!({ "method": "totp", "code": totp_code(&h, &b_secret, 0) }),
-        )
-        .await;
+    let (s, _) = b.mfa("totp", &totp_code(&h, &b_secret, 0)).await;
     assert_eq!(s, 401, "B's secret was never written");
     // A's authenticator still works.
-    let (s, r) = b
-        .post(
-            "/api/login/mfa",
-            json!({ "method": "totp", "code": totp_code(&h, &a_secret, 0) }),
-        )
-        .await;
+    let (s, r) = b.mfa("totp", &totp_code(&h, &a_secret, 0)).await;
     assert_eq!((s, r["next"].as_str()), (200, Some("terms")), "{r}");
     // The user is told (MFA-8), and the audit says other sessions ended (AUD-1).
     let n = notices(&h, login);
@@ -151,27 +116,21 @@ async fn set_4_two_parallel_first_enrolments_exactly_one_wins() {
         let mut b = Client::new(&h);
         a.login(&login, PW).await;
         b.login(&login, PW).await;
-        let (_, sa) = begin_totp(&mut a, json!({})).await;
-        let (_, sb) = begin_totp(&mut b, json!({})).await;
+        let (_, sa) = a.totp_setup(json!({})).await;
+        let (_, sb) = b.totp_setup(json!({})).await;
         let (ca, cb) = (
             totp_code(&h, sa["secret"].as_str().unwrap(), 0),
             totp_code(&h, sb["secret"].as_str().unwrap(), 0),
         );
-        let ((s1, r1), (s2, r2)) = tokio::join!(
-            a.post("/api/mfa/totp/confirm", json!({ "code": ca })),
-            b.post("/api/mfa/totp/confirm", json!({ "code": cb })),
-        );
+        let ((s1, r1), (s2, r2)) = tokio::join!(a.totp_confirm(&ca), b.totp_confirm(&cb),);
         let wins = [s1, s2].iter().filter(|s| **s == 200).count();
         assert_eq!(wins, 1, "{s1} {r1} / {s2} {r2}");
         // The winner's secret is the one that verifies.
         let winner = if s1 == 200 { &sa } else { &sb };
         h.advance(Duration::from_secs(30));
-        let mut c = Client::new(&h);
-        c.login(&login, PW).await;
+        let mut c = Client::at_challenge(&h, &login).await;
         let code = totp_code(&h, winner["secret"].as_str().unwrap(), 0);
-        let (s, r) = c
-            .post("/api/login/mfa", json!({ "method": "totp", "code": code }))
-            .await;
+        let (s, r) = c.mfa("totp", &code).await;
         assert_eq!(s, 200, "{r}");
     }
 }
@@ -181,11 +140,10 @@ async fn set_4_two_parallel_first_enrolments_exactly_one_wins() {
 async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends_a_notice() {
     let h = Harness::new();
     let login = "stale@example.com";
-    let (secret, _) = totp_user(&h, login).await;
-    let mut c = full_client(&h, login, &secret).await;
+    let (mut c, secret) = full_user(&h, login).await;
     // Past the window (TOBIRA_REAUTH_MINUTES, 5) but well within the idle timeout.
     h.advance(Duration::from_secs(6 * 60));
-    let before = user(&h, login).await;
+    let before = h.user(login).await;
     let (mails, sms) = (h.outbox.mails().len(), h.outbox.sms().len());
     let sms_body = |pw: Option<&str>| json!({ "purpose": "enroll", "phone": "9000000000", "country": "81", "password": pw });
     // Without the password: refused, nothing sent, nothing changed.
@@ -220,15 +178,10 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
     assert_eq!(failures(&h, login).await, 3);
     assert_eq!(h.outbox.mails().len(), mails);
     assert_eq!(h.outbox.sms().len(), sms);
-    let after = user(&h, login).await;
+    let after = h.user(login).await;
     assert_eq!(after.methods, before.methods);
     assert_eq!(after.device_epoch, before.device_epoch);
-    let (s, _) = c
-        .post(
-            "/api/mfa/totp/confirm",
-            json!({ "code": totp_code(&h, &secret, 0) }),
-        )
-        .await;
+    let (s, _) = c.totp_confirm(&totp_code(&h, &secret, 0)).await;
     assert_eq!(s, 400, "no secret was issued");
     // With the right one: the SMS number is sent its code and, proved, added.
     let (s, r) = c.post("/api/otp/sms", sms_body(Some(PW))).await;
@@ -241,34 +194,27 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
     let code = sms_code(&h, "+819000000000");
     let (s, r) = c.post("/api/otp/sms/verify", json!({ "code": code })).await;
     assert_eq!((s, r["next"].as_str()), (200, Some("done")), "{r}");
-    assert_eq!(user(&h, login).await.methods, ["totp", "sms"]);
+    assert_eq!(h.user(login).await.methods, ["totp", "sms"]);
     let n = notices(&h, login);
     let added = n.last().expect("a notice");
     assert!(added.subject.contains("追加"), "{}", added.subject);
     assert!(added.text.contains("SMS") && added.text.contains("+81****0000"));
     assert!(!added.text.contains(&code) && !added.text.contains("+819000000000"));
     // The password was just confirmed: e-mail is added without it.
-    let (s, _) = c
-        .post("/api/otp/email", json!({ "purpose": "enroll" }))
-        .await;
+    let (s, _) = c.otp_email("enroll").await;
     assert_eq!(s, 202);
     let code = mail_code(&h, login);
-    let (s, _) = c.post("/api/mfa/email", json!({ "code": code })).await;
+    let (s, _) = c.email_confirm(&code).await;
     assert_eq!(s, 200);
     assert!(notices(&h, login).last().unwrap().text.contains("メール"));
     // Later, replacing the authenticator asks again; the notice holds no secret.
     h.advance(Duration::from_secs(6 * 60));
-    let (s, _) = begin_totp(&mut c, json!({})).await;
+    let (s, _) = c.totp_setup(json!({})).await;
     assert_eq!(s, 403);
-    let (s, setup) = begin_totp(&mut c, json!({ "password": PW })).await;
+    let (s, setup) = c.totp_setup(json!({ "password": PW })).await;
     assert_eq!(s, 200);
     let fresh = setup["secret"].as_str().unwrap().to_string();
-    let (s, r) = c
-        .post(
-            "/api/mfa/totp/confirm",
-            json!({ "code": totp_code(&h, &fresh, 0) }),
-        )
-        .await;
+    let (s, r) = c.totp_confirm(&totp_code(&h, &fresh, 0)).await;
     assert_eq!((s, r["next"].as_str()), (200, Some("done")), "{r}");
     let replaced = notices(&h, login).pop().unwrap();
     assert!(replaced.subject.contains("変更"), "{}", replaced.subject);
@@ -288,19 +234,13 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
 async fn mfa_8_within_the_window_after_sign_in_no_password_is_needed() {
     let h = Harness::new();
     let login = "fresh@example.com";
-    let (secret, _) = totp_user(&h, login).await;
-    let mut c = full_client(&h, login, &secret).await;
+    let (mut c, _) = full_user(&h, login).await;
     h.advance(Duration::from_secs(4 * 60));
-    let (s, r) = c
-        .post("/api/otp/email", json!({ "purpose": "enroll" }))
-        .await;
+    let (s, r) = c.otp_email("enroll").await;
     assert_eq!(s, 202, "{r}");
     let code = mail_code(&h, login);
-    assert_eq!(
-        c.post("/api/mfa/email", json!({ "code": code })).await.0,
-        200
-    );
-    assert_eq!(user(&h, login).await.methods, ["totp", "email"]);
+    assert_eq!(c.email_confirm(&code).await.0, 200);
+    assert_eq!(h.user(login).await.methods, ["totp", "email"]);
     // The notice goes all the same, naming the method.
     let n = notices(&h, login).pop().expect("a notice");
     assert!(
@@ -316,8 +256,7 @@ async fn mfa_8_within_the_window_after_sign_in_no_password_is_needed() {
 async fn mfa_8_the_enrolment_pages_ask_the_password_when_it_is_not_fresh() {
     let h = Harness::new();
     let login = "pages@example.com";
-    let (secret, _) = totp_user(&h, login).await;
-    let mut c = full_client(&h, login, &secret).await;
+    let (mut c, _secret) = full_user(&h, login).await;
     let page = body_text(&c.get("/enroll").await);
     assert!(
         !page.contains("id=\"password-totp\""),

@@ -236,7 +236,7 @@ async fn log_2_right_password_after_four_failures_never_locks_a_user_with_a_fact
 // attempt goes back with its lock.
 #[tokio::test]
 async fn log_2_a_right_password_in_a_lost_race_leaves_no_lock() {
-    use crate::mfa::{full_client, totp_user, PW};
+    use crate::mfa_support::{full_client, totp_user, PW};
     let memory = std::sync::Arc::new(tobira_test_kit::MemoryStore::default());
     let store = std::sync::Arc::new(crate::uniform::Recording::new(memory.clone()));
     let h = Harness::over(crate::support::test_config(), store.clone(), memory);

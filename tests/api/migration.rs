@@ -9,8 +9,7 @@ use tobira::migration::ApplyOptions;
 use crate::support::{apply_all, ctx, record, sample_records, Harness};
 
 async fn user_by_login(h: &Harness, login: &str) -> Option<User> {
-    let l = tobira::ids::LoginId::parse(login).unwrap();
-    h.app.user_by_login(&l).await.unwrap().map(|(u, _)| u)
+    h.find_user(login).await.map(|(u, _)| u)
 }
 
 async fn invoke(h: &Harness, event: Value) -> Value {

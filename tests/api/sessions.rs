@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::mfa::{totp_code, totp_user, Client, PW};
+use crate::mfa_support::{totp_code, totp_user, Client, PW};
 use crate::support::{body_json, Harness};
 
 /// The personal fields a full session's `/api/me` carries.
@@ -41,7 +41,7 @@ async fn ses_2_half_signed_in_sessions_read_only_their_stage_and_next_step() {
     let (secret, _) = totp_user(&h, "half@example.com").await;
     let mut c = Client::new(&h);
     assert_eq!(c.login("half@example.com", PW).await.1["next"], "mfa");
-    let me = body_json(&c.get("/api/me").await);
+    let me = c.me().await;
     assert_eq!(
         me,
         json!({ "stage": "mfa", "next": "mfa", "methods": ["totp"] })
@@ -49,26 +49,19 @@ async fn ses_2_half_signed_in_sessions_read_only_their_stage_and_next_step() {
     assert!(personal(&me, "half@example.com").is_empty(), "{me}");
 
     // Stage `terms`: the factor proved, the terms not yet accepted.
-    let (s, b) = c
-        .post(
-            "/api/login/mfa",
-            json!({ "method": "totp", "code": totp_code(&h, &secret, 0) }),
-        )
-        .await;
+    let (s, b) = c.mfa("totp", &totp_code(&h, &secret, 0)).await;
     assert_eq!((s, b["next"].as_str()), (200, Some("terms")), "{b}");
-    let me = body_json(&c.get("/api/me").await);
+    let me = c.me().await;
     assert_eq!(
         me,
         json!({ "stage": "terms", "next": "terms", "terms_version": "2024-07" })
     );
 
     // A full session reads the user, the tenant and the methods.
-    let (s, _) = c
-        .post("/api/terms/accept", json!({ "version": "2024-07" }))
-        .await;
+    let (s, _) = c.accept_terms("2024-07").await;
     assert_eq!(s, 200);
     h.advance(Duration::from_secs(1));
-    let me = body_json(&c.get("/api/me").await);
+    let me = c.me().await;
     assert_eq!(me["stage"], "full");
     assert_eq!(me["user"]["login_id"], "half@example.com");
     assert_eq!(me["tenant"]["id"], "econ9000000001");

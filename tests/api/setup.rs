@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use tobira::ids::Password;
 use tobira::model::SETUP_LINKS_MAX;
+use tobira::setup::GrantToken;
 use tobira::Error;
 
 use crate::support::{ctx, record, Harness};
@@ -20,17 +21,32 @@ async fn one_user(h: &Harness) -> String {
     h.setup_token("user@example.com")
 }
 
+/// The identity check (SET-2) with these answers.
+async fn verify(
+    h: &Harness,
+    token: &str,
+    email: &str,
+    name: &str,
+    phone: &str,
+) -> Result<GrantToken, Error> {
+    h.app
+        .verify_identity(token, email, name, phone, &ctx())
+        .await
+}
+
+/// The identity check with the registered answers.
+async fn verify_right(h: &Harness, token: &str) -> Result<GrantToken, Error> {
+    verify(h, token, "user@example.com", "山田　太郎", "0312345678").await
+}
+
+/// A "send the link again" request (SET-1); always the same Ok.
+async fn resend(h: &Harness, login: &str, email: &str) {
+    h.app.resend_setup_link(login, email, &ctx()).await.unwrap();
+}
+
 /// The identity check and the first password (SET-2, SET-3) through `token`.
 async fn set_up_with(h: &Harness, token: &str) {
-    let grant = h
-        .app
-        .verify_identity(
-            token,
-            "user@example.com",
-            "山田　太郎",
-            "03-1234-5678",
-            &ctx(),
-        )
+    let grant = verify(h, token, "user@example.com", "山田　太郎", "03-1234-5678")
         .await
         .unwrap();
     let pw = tobira::ids::Password::parse("Tobira-Door42").unwrap();
@@ -76,19 +92,10 @@ async fn set_1_a_resend_keeps_earlier_links_and_answers_the_same_either_way() {
     let old = one_user(&h).await;
     h.advance(Duration::from_secs(120));
     // Wrong e-mail, unknown user: nothing sent, same Ok.
-    h.app
-        .resend_setup_link("user@example.com", "wrong@example.com", &ctx())
-        .await
-        .unwrap();
-    h.app
-        .resend_setup_link("nobody@example.com", "user@example.com", &ctx())
-        .await
-        .unwrap();
+    resend(&h, "user@example.com", "wrong@example.com").await;
+    resend(&h, "nobody@example.com", "user@example.com").await;
     assert_eq!(h.outbox.mails().len(), 1);
-    h.app
-        .resend_setup_link("USER@example.com", "User@Example.com", &ctx())
-        .await
-        .unwrap();
+    resend(&h, "USER@example.com", "User@Example.com").await;
     assert_eq!(h.outbox.mails().len(), 2);
     let new = h.setup_token("user@example.com");
     assert_ne!(new, old);
@@ -111,10 +118,7 @@ async fn set_1_a_third_party_resending_every_minute_cannot_void_the_users_link()
     for _ in 0..20 {
         h.advance(Duration::from_secs(61));
         for _ in 0..2 {
-            h.app
-                .resend_setup_link("user@example.com", "user@example.com", &ctx())
-                .await
-                .unwrap();
+            resend(&h, "user@example.com", "user@example.com").await;
         }
     }
     // At most one link a minute, and no new link while five are valid:
@@ -127,10 +131,7 @@ async fn set_1_a_third_party_resending_every_minute_cannot_void_the_users_link()
         .unwrap();
     // Once the first links expire, a resend makes a new one again.
     h.advance(Duration::from_secs(72 * 3600));
-    h.app
-        .resend_setup_link("user@example.com", "user@example.com", &ctx())
-        .await
-        .unwrap();
+    resend(&h, "user@example.com", "user@example.com").await;
     assert_eq!(h.outbox.mails().len(), SETUP_LINKS_MAX + 1);
     set_up_with(&h, &h.setup_token("user@example.com")).await;
     assert_eq!(
@@ -144,57 +145,27 @@ async fn set_1_a_third_party_resending_every_minute_cannot_void_the_users_link()
 async fn set_2_identity_matches_email_any_case_name_exactly_phone_by_digits() {
     let h = Harness::new();
     let token = one_user(&h).await;
-    // Half-width space instead of the registered full-width one: refused.
-    let e = h
-        .app
-        .verify_identity(
-            &token,
-            "user@example.com",
-            "山田 太郎",
-            "0312345678",
-            &ctx(),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(e, Error::IdentityMismatch);
-    let e = h
-        .app
-        .verify_identity(
-            &token,
-            "user@example.com",
-            "山田　太郎",
-            "0312345679",
-            &ctx(),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(e, Error::IdentityMismatch);
-    let e = h
-        .app
-        .verify_identity(
-            &token,
-            "other@example.com",
-            "山田　太郎",
-            "0312345678",
-            &ctx(),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(
-        e,
-        Error::IdentityMismatch,
-        "the answer never says which field"
-    );
-    h.app
-        .verify_identity(
-            &token,
-            "USER@Example.com",
-            "山田　太郎",
-            "０３-１２３４-５６７８",
-            &ctx(),
-        )
-        .await
-        .unwrap();
+    for (email, name, phone) in [
+        // Half-width space instead of the registered full-width one: refused.
+        ("user@example.com", "山田 太郎", "0312345678"),
+        ("user@example.com", "山田　太郎", "0312345679"),
+        ("other@example.com", "山田　太郎", "0312345678"),
+    ] {
+        assert_eq!(
+            verify(&h, &token, email, name, phone).await.unwrap_err(),
+            Error::IdentityMismatch,
+            "the answer never says which field"
+        );
+    }
+    verify(
+        &h,
+        &token,
+        "USER@Example.com",
+        "山田　太郎",
+        "０３-１２３４-５６７８",
+    )
+    .await
+    .unwrap();
 }
 
 // SET-2
@@ -203,25 +174,13 @@ async fn set_2_five_failures_block_for_twenty_minutes() {
     let h = Harness::new();
     let token = one_user(&h).await;
     for _ in 0..5 {
-        let e = h
-            .app
-            .verify_identity(&token, "user@example.com", "x", "0", &ctx())
+        let e = verify(&h, &token, "user@example.com", "x", "0")
             .await
             .unwrap_err();
         assert_eq!(e, Error::IdentityMismatch);
     }
     // Blocked, even with the right answers.
-    let e = h
-        .app
-        .verify_identity(
-            &token,
-            "user@example.com",
-            "山田　太郎",
-            "0312345678",
-            &ctx(),
-        )
-        .await
-        .unwrap_err();
+    let e = verify_right(&h, &token).await.unwrap_err();
     assert_eq!(
         e,
         Error::Throttled {
@@ -230,28 +189,11 @@ async fn set_2_five_failures_block_for_twenty_minutes() {
     );
     h.advance(Duration::from_secs(20 * 60 - 1));
     assert!(matches!(
-        h.app
-            .verify_identity(
-                &token,
-                "user@example.com",
-                "山田　太郎",
-                "0312345678",
-                &ctx()
-            )
-            .await,
+        verify_right(&h, &token).await,
         Err(Error::Throttled { .. })
     ));
     h.advance(Duration::from_secs(1));
-    h.app
-        .verify_identity(
-            &token,
-            "user@example.com",
-            "山田　太郎",
-            "0312345678",
-            &ctx(),
-        )
-        .await
-        .unwrap();
+    verify_right(&h, &token).await.unwrap();
 }
 
 // SET-2
@@ -284,17 +226,7 @@ async fn set_2_parallel_wrong_answers_never_exceed_the_limit() {
 async fn set_3_password_uses_the_link_up_only_then_and_only_once() {
     let h = Harness::new();
     let token = one_user(&h).await;
-    let grant = h
-        .app
-        .verify_identity(
-            &token,
-            "user@example.com",
-            "山田　太郎",
-            "0312345678",
-            &ctx(),
-        )
-        .await
-        .unwrap();
+    let grant = verify_right(&h, &token).await.unwrap();
     // Link still valid after the identity check (used up only at the password).
     h.app.check_setup_token(&token).await.unwrap();
     // PW-1 / PW-3: weak password refused with every unmet rule; nothing used up.
@@ -324,13 +256,7 @@ async fn set_3_password_uses_the_link_up_only_then_and_only_once() {
         Err(Error::NotSignedIn)
     );
     // PW-4: argon2id, never the password.
-    let u = h
-        .app
-        .user_by_login(&tobira::ids::LoginId::parse("user@example.com").unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .0;
+    let u = h.user("user@example.com").await;
     assert!(u
         .password_hash
         .unwrap()
@@ -343,17 +269,7 @@ async fn set_3_password_uses_the_link_up_only_then_and_only_once() {
 async fn set_3_parallel_password_submissions_with_one_grant_succeed_once() {
     let h = Harness::new();
     let token = one_user(&h).await;
-    let grant = h
-        .app
-        .verify_identity(
-            &token,
-            "user@example.com",
-            "山田　太郎",
-            "0312345678",
-            &ctx(),
-        )
-        .await
-        .unwrap();
+    let grant = verify_right(&h, &token).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..10 {
         let app = h.app.clone();
@@ -382,17 +298,7 @@ async fn futures_ok(tasks: Vec<tokio::task::JoinHandle<Result<(), Error>>>) -> u
 async fn set_2_grant_expires() {
     let h = Harness::new();
     let token = one_user(&h).await;
-    let grant = h
-        .app
-        .verify_identity(
-            &token,
-            "user@example.com",
-            "山田　太郎",
-            "0312345678",
-            &ctx(),
-        )
-        .await
-        .unwrap();
+    let grant = verify_right(&h, &token).await.unwrap();
     h.advance(Duration::from_secs(15 * 60));
     assert_eq!(
         h.app

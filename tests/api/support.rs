@@ -123,21 +123,45 @@ impl Harness {
             .unwrap();
     }
 
-    /// The token of the newest setup mail to `to`.
-    pub fn setup_token(&self, to: &str) -> String {
-        let mail = self
-            .outbox
+    /// The newest mail to `to` that holds `holding` in its subject or text.
+    pub fn newest_mail(&self, to: &str, holding: &str) -> tobira::delivery::Mail {
+        self.outbox
             .mails()
             .into_iter()
             .rev()
-            .find(|m| m.to == to)
-            .expect("a setup mail");
-        let at = mail.text.find("token=").expect("a link") + "token=".len();
-        mail.text[at..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_string()
+            .find(|m| m.to == to && (m.subject.contains(holding) || m.text.contains(holding)))
+            .unwrap_or_else(|| panic!("no mail to {to} with {holding:?}"))
+    }
+
+    /// The newest link to `path` (e.g. `/password/reset`) mailed to `to`.
+    pub fn mailed_link(&self, to: &str, path: &str) -> String {
+        let needle = format!("{path}?token=");
+        let mail = self.newest_mail(to, &needle);
+        let link = mail.text.split_whitespace().find(|w| w.contains(&needle));
+        link.expect("a link").to_string()
+    }
+
+    /// The token of [`Harness::mailed_link`].
+    pub fn link_token(&self, to: &str, path: &str) -> String {
+        let link = self.mailed_link(to, path);
+        link.split_once("token=").unwrap().1.to_string()
+    }
+
+    /// The token of the newest setup mail to `to`.
+    pub fn setup_token(&self, to: &str) -> String {
+        self.link_token(to, "/setup")
+    }
+
+    /// The user with login ID `login` and its version, if there is one.
+    pub async fn find_user(&self, login: &str) -> Option<(tobira::model::User, u64)> {
+        let login = tobira::ids::LoginId::parse(login).unwrap();
+        self.app.user_by_login(&login).await.unwrap()
+    }
+
+    /// The user with login ID `login`.
+    pub async fn user(&self, login: &str) -> tobira::model::User {
+        let found = self.find_user(login).await;
+        found.unwrap_or_else(|| panic!("no user {login}")).0
     }
 
     /// A migrated user with a password set, via the real setup path.
@@ -163,15 +187,16 @@ impl Harness {
             .unwrap();
     }
 
-    /// The kinds of the audit events recorded for `tenant` (`-` for none), oldest first.
+    /// The audit events recorded for `tenant` (`-` for none), oldest first.
+    pub async fn audit_events(&self, tenant: &str) -> Vec<tobira::app::AuditEvent> {
+        let items = self.app.query_all(&format!("AUDIT#{tenant}"), "").await;
+        items.unwrap().iter().map(|i| i.parse().unwrap()).collect()
+    }
+
+    /// The kinds of [`Harness::audit_events`].
     pub async fn audit_kinds(&self, tenant: &str) -> Vec<String> {
-        self.app
-            .query_all(&format!("AUDIT#{tenant}"), "")
-            .await
-            .unwrap()
-            .iter()
-            .map(|i| i.parse::<tobira::app::AuditEvent>().unwrap().kind)
-            .collect()
+        let events = self.audit_events(tenant).await;
+        events.into_iter().map(|e| e.kind).collect()
     }
 
     /// Send a request through the function that serves its route, as API Gateway would.
@@ -227,6 +252,22 @@ pub fn body_json(r: &Response) -> Value {
 
 pub fn body_text(r: &Response) -> String {
     String::from_utf8_lossy(r.body().as_ref()).into_owned()
+}
+
+/// AUD-1: every kind of `expected` is among `events`, and no `secret` is
+/// anywhere in them.
+pub fn assert_audited(events: &[tobira::app::AuditEvent], expected: &[&str], secrets: &[&str]) {
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    for k in expected {
+        assert!(kinds.contains(k), "{k} missing from {kinds:?}");
+    }
+    let all = format!("{events:?}");
+    for secret in secrets {
+        assert!(
+            !all.contains(secret),
+            "a secret leaked into the audit trail"
+        );
+    }
 }
 
 /// Cookies a browser would keep.

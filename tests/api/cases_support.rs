@@ -1,0 +1,104 @@
+//! What the tests of support cases (CASE-1..5, MIG-13) share: two tenants,
+//! their members, the API calls and the desk's event.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tobira::cases::{CasePage, ListQuery};
+use tobira::ids::{Ecid, Email, LoginId, PersonName, TenantId};
+use tobira::model::{keys, User, UserState};
+use tobira::store::{Cond, Store, Write};
+use tobira::App;
+use tobira_test_kit::MemoryStore;
+use tobira_web::i18n::Lang;
+
+use crate::mfa_support::{full_client, totp_enrol, Client, PW};
+use crate::support::{body_json, test_config, Harness};
+
+pub const TENANT_A: &str = "econ9000000001";
+
+pub const TENANT_B: &str = "econ9000000002";
+
+pub fn new_case(subject: &str) -> Value {
+    json!({
+        "kind": "inquiry",
+        "category": "サービスについて",
+        "subject": subject,
+        "body": "先月分の請求書を再発行していただけますか。",
+    })
+}
+
+/// An active member of `tenant` written straight into the store (for the
+/// domain-level tests that run on DynamoDB as well).
+pub async fn member(app: &App, login: &str, tenant: &str, legacy: bool, lang: Lang) -> User {
+    let now = app.now();
+    let mut u = User::pending(
+        format!(
+            "U{}",
+            login.len() * 1000 + login.bytes().map(usize::from).sum::<usize>()
+        ),
+        TenantId::parse(tenant).unwrap(),
+        LoginId::parse(login).unwrap(),
+        Email::parse(login).unwrap(),
+        PersonName::parse("Case Tester").unwrap(),
+        now,
+    );
+    u.state = UserState::Active;
+    u.lang = lang;
+    if legacy {
+        u.ecid = Some(Ecid::parse("ecid9000000042").unwrap());
+    }
+    app.store
+        .write(
+            vec![Write::put(keys::user(&u.id), &u, None, Cond::Absent)],
+            now,
+        )
+        .await
+        .unwrap();
+    u
+}
+
+/// A signed-in (full session) client of a new user in `tenant`.
+pub async fn signed_in<'a>(h: &'a Harness, login: &str, tenant: &str, ecid: &str) -> Client<'a> {
+    h.active_user_in(login, PW, tenant, ecid).await;
+    let (secret, _) = totp_enrol(h, login).await;
+    full_client(h, login, &secret).await
+}
+
+pub async fn create(c: &mut Client<'_>, subject: &str) -> (String, String) {
+    let (s, b) = c.post("/api/cases", new_case(subject)).await;
+    assert_eq!(s, 201, "{b}");
+    (
+        b["id"].as_str().unwrap().to_string(),
+        b["number"].as_str().unwrap().to_string(),
+    )
+}
+
+pub async fn list(h: &Harness, u: &User, q: ListQuery<'_>) -> CasePage {
+    h.app.list_cases(u, &q, Lang::Ja).await.unwrap()
+}
+
+pub fn numbers(p: &CasePage) -> Vec<String> {
+    p.items.iter().map(|i| i.number.clone()).collect()
+}
+
+pub async fn get_json(c: &mut Client<'_>, path: &str) -> (u16, Value) {
+    let r = c.get(path).await;
+    (r.status().as_u16(), body_json(&r))
+}
+
+/// The desk's event, as an operator invokes migrate-batch.
+pub async fn desk(h: &Harness, number: &str, status: Option<&str>, comment: Option<&str>) -> Value {
+    let mut e = json!({ "action": "case-update", "number": number });
+    if let Some(s) = status {
+        e["status"] = json!(s);
+    }
+    if let Some(c) = comment {
+        e["comment"] = json!(c);
+    }
+    tobira_migrate_batch::handle(&h.app, e).await.unwrap()
+}
+
+pub fn harness_over(store: Arc<dyn Store>) -> Harness {
+    Harness::over(test_config(), store, Arc::new(MemoryStore::default()))
+}
