@@ -12,7 +12,7 @@ use crate::mfa::Method;
 use crate::model::{keys, LoginRef, Role, User};
 use crate::random::new_ulid;
 use crate::reset::PURPOSE_REGISTRATION;
-use crate::store::{Cond, StoreError, Write};
+use crate::store::{Cond, Write};
 
 /// ADM-1's required fields (the optional ones come with the admin screens).
 #[derive(Clone, Debug)]
@@ -89,16 +89,12 @@ impl App {
                 None,
             ),
         ];
-        match self.store.write(writes, now).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                return Err(Error::Conflict {
-                    code: "login_taken",
-                    message: "the e-mail is already another user's login ID".into(),
-                })
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.store.write(writes, now).await.map_err(|e| {
+            e.lost_race_is(
+                "login_taken",
+                "the e-mail is already another user's login ID",
+            )
+        })?;
         self.send_password_link(&user.id, PURPOSE_REGISTRATION, ctx)
             .await?;
         Ok(user.id)

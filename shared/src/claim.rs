@@ -392,16 +392,10 @@ impl App {
             Cond::Version(tv),
         ));
         writes.extend(applied.writes);
-        match self.store.write(writes, now).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                return Err(Error::Conflict {
-                    code: "busy",
-                    message: "an account changed meanwhile; try again".into(),
-                })
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.store
+            .write(writes, now)
+            .await
+            .map_err(|e| e.lost_race_is("busy", "an account changed meanwhile; try again"))?;
         // CLM-3: the merged account's address learns where it went. The
         // link stands if the mail fails; the failure is recorded.
         self.notify_change(&legacy, merged, ctx).await;

@@ -92,6 +92,20 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl StoreError {
+    /// A lost race (the condition of a write failed) as the conflict `code`
+    /// says; any other fault as itself.
+    pub fn lost_race_is(self, code: &'static str, message: &str) -> Error {
+        match self {
+            StoreError::Conflict => Error::Conflict {
+                code,
+                message: message.into(),
+            },
+            other => other.into(),
+        }
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {

@@ -153,16 +153,10 @@ impl App {
             key: keys::lock("login", &user.id),
             cond: Cond::Any,
         });
-        match self.store.write(writes, now).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                return Err(Error::Conflict {
-                    code: "conflict",
-                    message: "your account changed meanwhile; try again".into(),
-                })
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.store
+            .write(writes, now)
+            .await
+            .map_err(|e| e.lost_race_is("conflict", "your account changed meanwhile; try again"))?;
         self.notify_change(&user, change, ctx).await;
         let codes = applied.recovery_codes;
         Ok(Enrolled {
