@@ -42,6 +42,7 @@ mod portal_support;
 mod reset_links;
 mod reset_passwords;
 mod reset_support;
+mod route_stages;
 mod rules;
 mod sessions;
 mod setup;

@@ -1,6 +1,9 @@
-//! Every HTTP route and the function that serves it: the one table that the
-//! local server dispatches by, and that tests hold the SAM template and the
-//! OpenAPI document to.
+//! Every HTTP route, the function that serves it and the session stages it
+//! serves (SES-2): the one table that the local server dispatches by, and
+//! that tests hold the SAM template, the OpenAPI document and the handlers'
+//! stage checks to (`tests/api/route_stages.rs`).
+
+use tobira::session::Stage;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Route {
@@ -8,13 +11,52 @@ pub struct Route {
     pub method: &'static str,
     /// With `{id}` for a path parameter, as in API Gateway.
     pub path: &'static str,
+    /// Who the route serves (SES-2), as its use case checks it.
+    pub access: Access,
 }
 
-const fn r(function: &'static str, method: &'static str, path: &'static str) -> Route {
+/// The sessions a route serves: anyone (the session, if any, is the use
+/// case's business: sign-in, setup, claim, reset, sign-out), or a session
+/// at one of the stages named; any other stage is refused (403 for the
+/// JSON client, the way to its own step for a page).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Open,
+    Stages(&'static [Stage]),
+}
+
+impl Access {
+    pub fn serves(self, stage: Stage) -> bool {
+        match self {
+            Self::Open => true,
+            Self::Stages(stages) => stages.contains(&stage),
+        }
+    }
+}
+
+const OPEN: Access = Access::Open;
+const ANY: Access = Access::Stages(&[Stage::Mfa, Stage::Enroll, Stage::Terms, Stage::Full]);
+const MFA: Access = Access::Stages(&[Stage::Mfa]);
+const TERMS: Access = Access::Stages(&[Stage::Terms]);
+const FULL: Access = Access::Stages(&[Stage::Full]);
+/// Enrolling the first method (SET-4) or adding one when signed in (MFA-8).
+const ENROL: Access = Access::Stages(&[Stage::Enroll, Stage::Full]);
+/// The first enrolment's recovery codes, acknowledged (MFA-5).
+const FIRST: Access = Access::Stages(&[Stage::Enroll]);
+/// A code for the challenge (`purpose: login`) or to prove a new method.
+const CODES: Access = Access::Stages(&[Stage::Mfa, Stage::Enroll, Stage::Full]);
+
+const fn r(
+    function: &'static str,
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+) -> Route {
     Route {
         function,
         method,
         path,
+        access,
     }
 }
 
@@ -30,80 +72,80 @@ pub const FUNCTIONS: [&str; 8] = [
 ];
 
 pub const ROUTES: &[Route] = &[
-    r("login", "GET", "/"),
-    r("login", "GET", "/login"),
-    r("login", "POST", "/login"),
-    r("login", "POST", "/logout"),
-    r("login", "POST", "/api/login"),
-    r("login", "GET", "/api/me"),
-    r("login", "POST", "/api/logout"),
-    r("verify-identity", "GET", "/setup"),
-    r("verify-identity", "POST", "/setup/verify"),
-    r("verify-identity", "GET", "/setup/password"),
-    r("verify-identity", "POST", "/setup/password"),
-    r("verify-identity", "POST", "/api/setup/verify"),
-    r("verify-identity", "POST", "/api/setup/password"),
-    r("verify-identity", "POST", "/api/setup/resend"),
-    r("verify-identity", "GET", "/api/setup/identity"),
-    r("verify-identity", "POST", "/api/setup/identity"),
-    r("verify-identity", "GET", "/claim"),
-    r("verify-identity", "POST", "/claim"),
-    r("verify-identity", "GET", "/claim/register"),
-    r("verify-identity", "POST", "/claim/register"),
-    r("verify-identity", "POST", "/api/claim"),
-    r("verify-identity", "POST", "/api/claim/register"),
-    r("login", "GET", "/login/mfa"),
-    r("login", "POST", "/login/mfa"),
-    r("login", "GET", "/terms"),
-    r("login", "POST", "/terms"),
-    r("login", "POST", "/devices/forget"),
-    r("login", "POST", "/api/login/mfa"),
-    r("login", "POST", "/api/terms/accept"),
-    r("login", "POST", "/api/devices/forget"),
-    r("send-mail-otp", "POST", "/otp/email"),
-    r("send-mail-otp", "POST", "/api/otp/email"),
-    r("sms-otp", "POST", "/otp/sms"),
-    r("sms-otp", "POST", "/otp/sms/verify"),
-    r("sms-otp", "POST", "/api/otp/sms"),
-    r("sms-otp", "POST", "/api/otp/sms/verify"),
-    r("enroll-totp", "GET", "/enroll"),
-    r("enroll-totp", "POST", "/enroll/totp"),
-    r("enroll-totp", "POST", "/enroll/totp/confirm"),
-    r("enroll-totp", "GET", "/enroll/email"),
-    r("enroll-totp", "POST", "/enroll/email"),
-    r("enroll-totp", "GET", "/enroll/sms"),
-    r("enroll-totp", "GET", "/enroll/sms/verify"),
-    r("enroll-totp", "POST", "/enroll/recovery/ack"),
-    r("enroll-totp", "POST", "/mfa/recovery/regenerate"),
-    r("enroll-totp", "POST", "/api/mfa/totp"),
-    r("enroll-totp", "POST", "/api/mfa/totp/confirm"),
-    r("enroll-totp", "POST", "/api/mfa/email"),
-    r("enroll-totp", "POST", "/api/mfa/recovery/regenerate"),
-    r("enroll-totp", "POST", "/api/mfa/recovery/ack"),
-    r("reset-password", "GET", "/password/forgot"),
-    r("reset-password", "POST", "/password/forgot"),
-    r("reset-password", "GET", "/password/reset"),
-    r("reset-password", "POST", "/password/reset"),
-    r("reset-password", "POST", "/api/password/forgot"),
-    r("reset-password", "POST", "/api/password/reset"),
-    r("reset-password", "GET", "/password/change"),
-    r("reset-password", "POST", "/password/change"),
-    r("reset-password", "POST", "/api/password/change"),
-    r("create-case", "POST", "/api/cases"),
-    r("create-case", "GET", "/api/cases"),
-    r("create-case", "GET", "/api/cases/{id}"),
-    r("create-case", "POST", "/api/cases/{id}/comments"),
-    r("create-case", "POST", "/api/cases/{id}/close"),
-    r("create-case", "POST", "/api/cases/{id}/accept"),
-    r("create-case", "POST", "/api/cases/{id}/reject"),
-    r("create-case", "GET", "/cases"),
-    r("create-case", "GET", "/cases/new"),
-    r("create-case", "POST", "/cases/new"),
-    r("create-case", "GET", "/cases/{id}"),
-    r("create-case", "POST", "/cases/{id}/comments"),
-    r("create-case", "POST", "/cases/{id}/close"),
-    r("create-case", "POST", "/cases/{id}/accept"),
-    r("create-case", "POST", "/cases/{id}/reject"),
+    r("login", "GET", "/", FULL),
+    r("login", "GET", "/login", OPEN),
+    r("login", "POST", "/login", OPEN),
+    r("login", "POST", "/logout", OPEN),
+    r("login", "POST", "/api/login", OPEN),
+    r("login", "GET", "/api/me", ANY),
+    r("login", "POST", "/api/logout", OPEN),
+    r("verify-identity", "GET", "/setup", OPEN),
+    r("verify-identity", "POST", "/setup/verify", OPEN),
+    r("verify-identity", "GET", "/setup/password", OPEN),
+    r("verify-identity", "POST", "/setup/password", OPEN),
+    r("verify-identity", "POST", "/api/setup/verify", OPEN),
+    r("verify-identity", "POST", "/api/setup/password", OPEN),
+    r("verify-identity", "POST", "/api/setup/resend", OPEN),
+    r("verify-identity", "GET", "/api/setup/identity", OPEN),
+    r("verify-identity", "POST", "/api/setup/identity", OPEN),
+    r("verify-identity", "GET", "/claim", OPEN),
+    r("verify-identity", "POST", "/claim", OPEN),
+    r("verify-identity", "GET", "/claim/register", OPEN),
+    r("verify-identity", "POST", "/claim/register", OPEN),
+    r("verify-identity", "POST", "/api/claim", OPEN),
+    r("verify-identity", "POST", "/api/claim/register", OPEN),
+    r("login", "GET", "/login/mfa", MFA),
+    r("login", "POST", "/login/mfa", MFA),
+    r("login", "GET", "/terms", TERMS),
+    r("login", "POST", "/terms", TERMS),
+    r("login", "POST", "/devices/forget", FULL),
+    r("login", "POST", "/api/login/mfa", MFA),
+    r("login", "POST", "/api/terms/accept", TERMS),
+    r("login", "POST", "/api/devices/forget", FULL),
+    r("send-mail-otp", "POST", "/otp/email", CODES),
+    r("send-mail-otp", "POST", "/api/otp/email", CODES),
+    r("sms-otp", "POST", "/otp/sms", CODES),
+    r("sms-otp", "POST", "/otp/sms/verify", ENROL),
+    r("sms-otp", "POST", "/api/otp/sms", CODES),
+    r("sms-otp", "POST", "/api/otp/sms/verify", ENROL),
+    r("enroll-totp", "GET", "/enroll", ENROL),
+    r("enroll-totp", "POST", "/enroll/totp", ENROL),
+    r("enroll-totp", "POST", "/enroll/totp/confirm", ENROL),
+    r("enroll-totp", "GET", "/enroll/email", ENROL),
+    r("enroll-totp", "POST", "/enroll/email", ENROL),
+    r("enroll-totp", "GET", "/enroll/sms", ENROL),
+    r("enroll-totp", "GET", "/enroll/sms/verify", ENROL),
+    r("enroll-totp", "POST", "/enroll/recovery/ack", FIRST),
+    r("enroll-totp", "POST", "/mfa/recovery/regenerate", FULL),
+    r("enroll-totp", "POST", "/api/mfa/totp", ENROL),
+    r("enroll-totp", "POST", "/api/mfa/totp/confirm", ENROL),
+    r("enroll-totp", "POST", "/api/mfa/email", ENROL),
+    r("enroll-totp", "POST", "/api/mfa/recovery/regenerate", FULL),
+    r("enroll-totp", "POST", "/api/mfa/recovery/ack", FIRST),
+    r("reset-password", "GET", "/password/forgot", OPEN),
+    r("reset-password", "POST", "/password/forgot", OPEN),
+    r("reset-password", "GET", "/password/reset", OPEN),
+    r("reset-password", "POST", "/password/reset", OPEN),
+    r("reset-password", "POST", "/api/password/forgot", OPEN),
+    r("reset-password", "POST", "/api/password/reset", OPEN),
+    r("reset-password", "GET", "/password/change", FULL),
+    r("reset-password", "POST", "/password/change", FULL),
+    r("reset-password", "POST", "/api/password/change", FULL),
+    r("create-case", "POST", "/api/cases", FULL),
+    r("create-case", "GET", "/api/cases", FULL),
+    r("create-case", "GET", "/api/cases/{id}", FULL),
+    r("create-case", "POST", "/api/cases/{id}/comments", FULL),
+    r("create-case", "POST", "/api/cases/{id}/close", FULL),
+    r("create-case", "POST", "/api/cases/{id}/accept", FULL),
+    r("create-case", "POST", "/api/cases/{id}/reject", FULL),
+    r("create-case", "GET", "/cases", FULL),
+    r("create-case", "GET", "/cases/new", FULL),
+    r("create-case", "POST", "/cases/new", FULL),
+    r("create-case", "GET", "/cases/{id}", FULL),
+    r("create-case", "POST", "/cases/{id}/comments", FULL),
+    r("create-case", "POST", "/cases/{id}/close", FULL),
+    r("create-case", "POST", "/cases/{id}/accept", FULL),
+    r("create-case", "POST", "/cases/{id}/reject", FULL),
 ];
 
 /// Whether a concrete path matches a route pattern.
