@@ -20,6 +20,7 @@ use serde_json::Value;
 use tobira::clock::{Clock, SystemClock};
 use tobira::random::OsRandom;
 use tobira::{App, Config, Error};
+use tobira_web::errors;
 use tobira_web::web::{self, Body, LocalPeer, Request, Response};
 
 /// The demo account "created by an admin" on first start (RST-4).
@@ -181,7 +182,7 @@ pub async fn dispatch(local: &Local, req: Request) -> Response {
             let event = String::from_utf8_lossy(req.body().as_ref()).into_owned();
             return match invoke(app, function, &event).await {
                 Ok(v) => web::json(200, &v),
-                Err(e) => web::error_response(&e, web::lang_of(&req)),
+                Err(e) => errors::error_response(&e, web::lang_of(&req)),
             };
         }
         _ => {}
@@ -189,8 +190,8 @@ pub async fn dispatch(local: &Local, req: Request) -> Response {
     match tobira_web::routes::function_for(&method, &path) {
         Some(f) => call_function(app, f, req)
             .await
-            .unwrap_or_else(|| web::not_found(app, &Request::default())),
-        None => web::not_found(app, &req),
+            .unwrap_or_else(|| errors::not_found(app, &Request::default())),
+        None => errors::not_found(app, &req),
     }
 }
 
@@ -228,7 +229,7 @@ async fn to_lambda(req: hyper::Request<Incoming>, peer: SocketAddr) -> Result<Re
     let bytes = match Limited::new(body, 1024 * 1024).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return Err(web::error_response(
+            return Err(errors::error_response(
                 &Error::invalid("body_too_large", "request body is too large"),
                 tobira_web::i18n::Lang::En,
             ))

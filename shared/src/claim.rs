@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
-use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{Email, LoginId, Password};
 use crate::legacy_hash;
@@ -37,12 +36,7 @@ pub enum Claimed {
     Linked { service_ids: Vec<String> },
 }
 
-/// Acceptance of a document, with its version and time (TOS-1, CLM-2).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Acceptance {
-    pub version: String,
-    pub at: Timestamp,
-}
+pub use crate::model::Acceptance;
 
 /// Results of the CLM-4 bulk event.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,6 +26,47 @@ pub enum Role {
     General,
 }
 
+/// Acceptance of a document, with its version and time (TOS-1, CLM-2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    pub version: String,
+    pub at: Timestamp,
+}
+
+/// MFA-1: the second factors a user can enrol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    Totp,
+    Email,
+    Sms,
+}
+
+impl Method {
+    pub const ALL: [Method; 3] = [Method::Totp, Method::Email, Method::Sms];
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "totp" => Some(Self::Totp),
+            "email" => Some(Self::Email),
+            "sms" => Some(Self::Sms),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
@@ -73,9 +114,9 @@ pub struct User {
     pub merged_into: Option<String>,
     /// TOS-1 / CLM-2: accepted terms of use and privacy policy.
     #[serde(default)]
-    pub terms: Option<crate::claim::Acceptance>,
+    pub terms: Option<Acceptance>,
     #[serde(default)]
-    pub privacy: Option<crate::claim::Acceptance>,
+    pub privacy: Option<Acceptance>,
     /// MFA-6: the verified SMS number, E.164.
     #[serde(default)]
     pub sms_phone: Option<String>,

@@ -63,12 +63,23 @@ pub struct Session {
     pub password_at: Option<Timestamp>,
 }
 
-/// A live session with its user, as [`App::live_session`] read them.
-pub struct LiveSession {
+/// A live session with its user, as [`App::live_session`] read them: what
+/// every step after the password needs.
+pub struct Signed {
+    pub token_hash: String,
     pub session: Session,
     pub version: u64,
     pub user: User,
     pub user_version: u64,
+}
+
+impl Signed {
+    pub(crate) fn who(&self) -> Option<(&str, &crate::ids::TenantId)> {
+        Some((self.user.id.as_str(), &self.user.tenant_id))
+    }
+    pub fn has(&self, m: crate::model::Method) -> bool {
+        self.user.methods.iter().any(|x| x == m.as_str())
+    }
 }
 
 impl App {
@@ -117,7 +128,7 @@ impl App {
     /// The session, its item's version, and its user, read once. A session
     /// is live only while its user is active and at the session's epoch
     /// (RST-5: a reset ends every session; so does disabling the user).
-    pub async fn live_session(&self, token: &str) -> Result<LiveSession> {
+    pub async fn live_session(&self, token: &str) -> Result<Signed> {
         let key = keys::session(&token_hash(token));
         let now = self.now();
         let (mut s, mut v) = get_as::<Session>(self.store.as_ref(), &key, now)
@@ -141,12 +152,24 @@ impl App {
                 v += 1;
             }
         }
-        Ok(LiveSession {
+        Ok(Signed {
+            token_hash: token_hash(token),
             session: s,
             version: v,
             user,
             user_version,
         })
+    }
+
+    // home of SES-2
+    /// The session behind `token` at one of `stages` (SES-2), and its user.
+    pub async fn signed(&self, token: Option<&str>, stages: &[Stage]) -> Result<Signed> {
+        let token = token.ok_or(Error::NotSignedIn)?;
+        let signed = self.live_session(token).await?;
+        if !stages.contains(&signed.session.stage) {
+            return Err(Error::Forbidden);
+        }
+        Ok(signed)
     }
 
     /// The write that stores a changed session under its key (same expiry rules).

@@ -213,3 +213,111 @@ fn the_domain_crate_builds_no_edge_adapter_or_store_crate() {
         "the web edge builds the AWS SDK"
     );
 }
+
+/// The top-level modules of a crate's `src/` and, for each, the other
+/// top-level modules its code (tests aside) names as `crate::<module>`.
+fn module_graph(src: &std::path::Path) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("readable source dir") {
+            let p = e.expect("dir entry").path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut all = Vec::new();
+    files(src, &mut all);
+    let mut graph = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for f in all {
+        let rel = f.strip_prefix(src).expect("under src");
+        let first = rel.components().next().expect("a file");
+        let module = first
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).expect("readable source");
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let deps = graph.entry(module.clone()).or_default();
+        for part in code.split("crate::").skip(1) {
+            let dep: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !dep.is_empty() && dep != module {
+                deps.insert(dep);
+            }
+        }
+    }
+    graph
+}
+
+/// A circle of modules that import each other, if the graph has one.
+fn circle(graph: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        m: &str,
+        graph: &std::collections::BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == m) {
+            return Some(path[i..].to_vec());
+        }
+        if !done.insert(m.to_string()) {
+            return None;
+        }
+        path.push(m.to_string());
+        for d in graph.get(m).into_iter().flatten() {
+            if let Some(c) = visit(d, graph, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|m| visit(m, graph, &mut Vec::new(), &mut done))
+}
+
+// Issue 14, item 3: no import circle in any crate (at the level of a
+// crate's top-level modules: `crate::a` in module b is an arrow b → a).
+#[test]
+fn no_crate_has_an_import_circle() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut crates = vec!["shared/src", "web/src", "aws/src", "src", "test-kit/src"];
+    let functions: Vec<String> = std::fs::read_dir(root.join("functions"))
+        .expect("functions/")
+        .map(|e| {
+            format!(
+                "functions/{}/src",
+                e.expect("entry").file_name().to_string_lossy()
+            )
+        })
+        .collect();
+    crates.extend(functions.iter().map(String::as_str));
+    for dir in crates {
+        let graph = module_graph(&root.join(dir));
+        assert!(
+            graph.len() > 1 || !matches!(dir, "shared/src" | "web/src"),
+            "{dir}: no modules read"
+        );
+        if let Some(c) = circle(&graph) {
+            panic!(
+                "{dir}: the modules {} import each other in a circle",
+                c.join(" → ")
+            );
+        }
+    }
+    // The check sees a circle when there is one.
+    let mut looped = std::collections::BTreeMap::new();
+    looped.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
+    looped.insert("b".to_string(), BTreeSet::from(["a".to_string()]));
+    assert!(circle(&looped).is_some());
+}

@@ -1,5 +1,5 @@
 //! The `Error` schema of `docs/openapi.json` describes the error bodies that
-//! `web::error_response` actually produces for every `tobira::Error`, and
+//! `errors::error_response` actually produces for every `tobira::Error`, and
 //! each operation's error answers use only codes of their status.
 //!
 //! Self-contained: reads the file, no server, no network.
@@ -266,11 +266,11 @@ async fn openapi_error_schema_matches_error_codes() {
     let mut produced = BTreeSet::new();
     let mut rules_seen = BTreeSet::new();
     // Every domain error through the one mapping, and the edge's own 405
-    // (a known path with a method it does not serve, `web::not_found`).
+    // (a known path with a method it does not serve, `errors::not_found`).
     let errors = every_error().await;
     let answers = errors
         .iter()
-        .map(|e| (e.code(), tobira_web::web::error_response(e, Lang::En)))
+        .map(|e| (e.code(), tobira_web::errors::error_response(e, Lang::En)))
         .chain([(
             "method_not_allowed",
             tobira_web::errors::method_not_allowed(Lang::En),

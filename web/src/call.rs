@@ -10,6 +10,7 @@ use tobira::app::{App, Ctx};
 use tobira::error::Error;
 
 use crate::csrf::Csrf;
+use crate::errors;
 use crate::i18n::Lang;
 use crate::web::{self, Request, Response};
 
@@ -93,7 +94,7 @@ impl<'r> Call<'r> {
                     let lang = web::lang_of(req);
                     let text = crate::i18n::t(lang, "error.invalid_lang");
                     let e = Error::invalid("invalid_lang", text);
-                    return Err(Box::new(web::error_response(&e, lang)));
+                    return Err(Box::new(errors::error_response(&e, lang)));
                 }
             }
         }
@@ -182,8 +183,8 @@ impl<'r> Call<'r> {
     /// API's error body, or the error page.
     pub fn refuse(&self, app: &App, e: &Error) -> Response {
         match self.client {
-            Client::Json => web::error_response(e, self.lang),
-            Client::Page => web::error_page(app, self.req, e),
+            Client::Json => errors::error_response(e, self.lang),
+            Client::Page => errors::error_page(app, self.req, e),
         }
     }
 }

@@ -9,9 +9,10 @@ use tobira::mfa::{Channel, Purpose};
 use tobira::App;
 
 use crate::call::Call;
+use crate::errors;
 use crate::or_refuse;
 use crate::views;
-use crate::web::{self, Response};
+use crate::web::Response;
 
 /// What "send a code" takes, whatever the channel.
 pub struct SendInput {
@@ -91,7 +92,7 @@ pub async fn send<B: DeserializeOwned + Into<SendInput>>(
             }
             // The number as typed comes back with what is wrong with it.
             Err(e) if !call.is_json() => {
-                let msg = web::error_message(&e, call.lang);
+                let msg = errors::error_message(&e, call.lang);
                 let country = input.country.as_deref().unwrap_or("81");
                 let typed = input.phone.as_deref().unwrap_or("");
                 return views::enroll_sms(app, call.req, 400, country, typed, Some(&msg)).await;
@@ -99,7 +100,7 @@ pub async fn send<B: DeserializeOwned + Into<SendInput>>(
             Err(e) => Err(e),
         };
     if call.is_json() {
-        return web::api(sent.map(|s| (202, s)), call.lang);
+        return errors::api(sent.map(|s| (202, s)), call.lang);
     }
     let (back, start) = match (channel, purpose) {
         (Channel::Email, Purpose::Login) => ("/login/mfa?method=email", "/enroll"),
@@ -126,7 +127,7 @@ pub async fn confirm(app: &App, call: &Call<'_>, channel: Channel) -> Response {
         Channel::Sms => app.confirm_sms_method(token, code, ctx).await,
     };
     if call.is_json() {
-        let answer = web::api(result.map(|done| (200, done.to_json())), call.lang);
+        let answer = errors::api(result.map(|done| (200, done.to_json())), call.lang);
         views::clear_if_ended(app, call.req, answer).await
     } else {
         views::code_method_answer(app, call.req, channel, result).await

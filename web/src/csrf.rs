@@ -16,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use crate::errors;
 use crate::web::{self, Request, Response};
 use tobira::app::App;
 use tobira::error::Error;
@@ -146,9 +147,9 @@ pub fn cross_site_refusal(app: &App, req: &Request) -> Option<Response> {
     let lang = web::lang_of(req);
     let refuse = |e: Error| {
         Some(if web::is_api(req) {
-            web::error_response(&e, lang)
+            errors::error_response(&e, lang)
         } else {
-            web::error_page(app, req, &e)
+            errors::error_page(app, req, &e)
         })
     };
     let site_ok = web::header(req, "sec-fetch-site")

@@ -4,6 +4,7 @@
 //! stage (SES-2) and renders; a session at another stage is sent where it
 //! belongs.
 
+use crate::errors;
 use crate::i18n::t;
 use crate::pages::{self, Frame};
 use crate::web::{self, Request, Response};
@@ -35,7 +36,7 @@ pub fn frame_page(
     render: impl FnOnce(&Frame<'_>) -> String,
 ) -> Response {
     let lang = web::lang_of(req);
-    web::page(app, req, status, |csrf| {
+    page(app, req, status, |csrf| {
         render(&Frame {
             lang,
             req,
@@ -58,7 +59,7 @@ pub async fn session_refused(app: &App, req: &Request, e: &Error) -> Response {
             },
             None => web::redirect("/login"),
         },
-        other => web::error_page(app, req, other),
+        other => errors::error_page(app, req, other),
     }
 }
 
@@ -124,8 +125,8 @@ pub async fn code_method_answer(
     match result {
         Ok(done) => enrolled(app, req, &done),
         Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
-            let msg = web::error_message(&e, web::lang_of(req));
-            enroll_code(app, req, channel, web::status(&e), Some(&msg)).await
+            let msg = errors::error_message(&e, web::lang_of(req));
+            enroll_code(app, req, channel, errors::status(&e), Some(&msg)).await
         }
         Err(e) => refused_or_locked(app, req, &e).await,
     }
@@ -192,7 +193,7 @@ pub async fn challenge(
     let status_of = match channel {
         Some(ch) => match app.otp_status(&s, ch).await {
             Ok(st) => st,
-            Err(e) => return web::error_page(app, req, &e),
+            Err(e) => return errors::error_page(app, req, &e),
         },
         None => None,
     };
@@ -312,7 +313,7 @@ pub async fn enroll_code(
     };
     let live = match app.otp_status(&s, channel).await {
         Ok(x) => x,
-        Err(e) => return web::error_page(app, req, &e),
+        Err(e) => return errors::error_page(app, req, &e),
     };
     let Some(live) = live.filter(|l| l.purpose == tobira::mfa::Purpose::Enroll) else {
         // No code was sent (or it expired): start again, saying why when
@@ -369,7 +370,7 @@ pub async fn dashboard(app: &App, req: &Request, status: u16, error: Option<&str
     };
     let left = match app.recovery_codes_left(&s.user.id).await {
         Ok(n) => n,
-        Err(e) => return web::error_page(app, req, &e),
+        Err(e) => return errors::error_page(app, req, &e),
     };
     let notice = flash(req, "notice");
     let d = pages::Dashboard {
@@ -432,5 +433,30 @@ pub fn with_device(app: &App, mut r: Response, device: Option<&str>) -> Response
             Some(app.config.remember_device.as_secs()),
         );
     }
+    r
+}
+
+/// A page with a fresh CSRF token (SES-3): `render` gets the token for the form.
+pub fn page(
+    app: &App,
+    req: &Request,
+    status: u16,
+    render: impl FnOnce(&str) -> String,
+) -> Response {
+    let csrf = crate::csrf::Csrf::for_page(app, req);
+    let mut r = web::html(status, render(&csrf.token));
+    csrf.attach(app, &mut r);
+    web::remember_lang(req, &mut r);
+    r
+}
+
+/// A page that only says something (title and text).
+pub fn message_page(app: &App, req: &Request, status: u16, title: &str, text: &str) -> Response {
+    let lang = web::lang_of(req);
+    let mut r = web::html(
+        status,
+        pages::message(lang, req, &app.config.brand, title, text),
+    );
+    web::remember_lang(req, &mut r);
     r
 }

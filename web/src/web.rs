@@ -9,9 +9,8 @@ use serde::Serialize;
 
 pub use lambda_http::{Body, Request};
 
-pub use crate::csrf::{cross_site_refusal, Csrf};
 use crate::i18n::Lang;
-use tobira::app::{App, Ctx};
+use tobira::app::Ctx;
 use tobira::config::Config;
 use tobira::error::Error;
 
@@ -265,37 +264,9 @@ pub fn remember_lang(req: &Request, r: &mut Response) {
     }
 }
 
-/// A page with a fresh CSRF token (SES-3): `render` gets the token for the form.
-pub fn page(
-    app: &App,
-    req: &Request,
-    status: u16,
-    render: impl FnOnce(&str) -> String,
-) -> Response {
-    let csrf = Csrf::for_page(app, req);
-    let mut r = html(status, render(&csrf.token));
-    csrf.attach(app, &mut r);
-    remember_lang(req, &mut r);
-    r
-}
-
-/// A page that only says something (title and text).
-pub fn message_page(app: &App, req: &Request, status: u16, title: &str, text: &str) -> Response {
-    let lang = lang_of(req);
-    let mut r = html(
-        status,
-        crate::pages::message(lang, req, &app.config.brand, title, text),
-    );
-    remember_lang(req, &mut r);
-    r
-}
-
 /// `/api/...` answers JSON; everything else is a page.
 pub fn is_api(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")
 }
 
-pub use crate::errors::{
-    api, error_message, error_page, error_response, not_found, status, with_retry_after,
-};
 pub use tobira::messages::escape;

@@ -9,6 +9,7 @@ use tobira::mfa::Signed;
 use tobira::session::Stage;
 use tobira::{App, Error};
 use tobira_web::call::Call;
+use tobira_web::errors;
 use tobira_web::i18n::{t, Lang};
 use tobira_web::or_refuse;
 use tobira_web::pages::{self, CaseForm, CaseList};
@@ -40,9 +41,9 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", ["cases", id, "comments"], _) => comment(app, call, id).await,
         ("POST", ["cases", id, action], _) => match action_of(action) {
             Some(m) => move_case(app, call, id, m).await,
-            None => web::not_found(app, req),
+            None => errors::not_found(app, req),
         },
-        _ => web::not_found(app, req),
+        _ => errors::not_found(app, req),
     }
 }
 
@@ -107,7 +108,7 @@ async fn file(app: &App, call: &Call<'_>) -> Response {
         Err(e) => Err(e),
     };
     match (result, call.is_json()) {
-        (result, true) => web::api(result.map(|c| (201, c)), call.lang),
+        (result, true) => errors::api(result.map(|c| (201, c)), call.lang),
         (Ok(c), false) => web::redirect(&format!("/cases/{}?notice=case_created", c.id)),
         (Err(e @ (Error::Invalid { .. } | Error::Refused { .. })), false) => {
             let form = CaseForm {
@@ -116,8 +117,8 @@ async fn file(app: &App, call: &Call<'_>) -> Response {
                 subject: &f.subject,
                 body: &f.body,
             };
-            let message = web::error_message(&e, call.lang);
-            new_page(app, call, web::status(&e), &form, Some(&message)).await
+            let message = errors::error_message(&e, call.lang);
+            new_page(app, call, errors::status(&e), &form, Some(&message)).await
         }
         (Err(e), false) => call.refuse(app, &e),
     }
@@ -147,7 +148,7 @@ async fn api_list(app: &App, call: &Call<'_>) -> Response {
         Ok((200, app.list_cases(&s.user, &query, call.lang).await?))
     }
     .await;
-    web::api(result, call.lang)
+    errors::api(result, call.lang)
 }
 
 async fn list_page(app: &App, call: &Call<'_>) -> Response {
@@ -165,13 +166,15 @@ async fn list_page(app: &App, call: &Call<'_>) -> Response {
     };
     let (page, status, error) = match app.list_cases(&s.user, &query, lang).await {
         Ok(p) => (p, 200, None),
-        Err(e @ Error::Invalid { .. }) => {
-            (Default::default(), 400, Some(web::error_message(&e, lang)))
-        }
+        Err(e @ Error::Invalid { .. }) => (
+            Default::default(),
+            400,
+            Some(errors::error_message(&e, lang)),
+        ),
         Err(e) => return call.refuse(app, &e),
     };
     let refused = match app.check_filing_place(&s.user, lang).await {
-        Err(e @ Error::Refused { .. }) => Some(web::error_message(&e, lang)),
+        Err(e @ Error::Refused { .. }) => Some(errors::error_message(&e, lang)),
         _ => None,
     };
     let notice = views::flash(call.req, "notice");
@@ -207,7 +210,9 @@ async fn new_page(
     let lang = call.lang;
     let (status, refused) = match app.check_filing_place(&s.user, lang).await {
         Ok(()) => (status, None),
-        Err(e @ Error::Refused { .. }) => (web::status(&e), Some(web::error_message(&e, lang))),
+        Err(e @ Error::Refused { .. }) => {
+            (errors::status(&e), Some(errors::error_message(&e, lang)))
+        }
         Err(e) => return call.refuse(app, &e),
     };
     views::frame_page(app, call.req, status, |f| {
@@ -222,7 +227,7 @@ async fn api_detail(app: &App, call: &Call<'_>, id: &str) -> Response {
         Ok((200, app.case_detail(&s.user, id).await?))
     }
     .await;
-    web::api(result, call.lang)
+    errors::api(result, call.lang)
 }
 
 async fn case_page(
@@ -238,7 +243,7 @@ async fn case_page(
     };
     let detail = match app.case_detail(&s.user, id).await {
         Ok(d) => d,
-        Err(Error::NotFound) => return web::not_found(app, call.req),
+        Err(Error::NotFound) => return errors::not_found(app, call.req),
         Err(e) => return call.refuse(app, &e),
     };
     let notice = views::flash(call.req, "notice");
@@ -263,10 +268,10 @@ async fn after_case_form(
 ) -> Response {
     match result {
         Ok(notice) => web::redirect(&format!("/cases/{id}?notice={notice}")),
-        Err(Error::NotFound) => web::not_found(app, call.req),
+        Err(Error::NotFound) => errors::not_found(app, call.req),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let message = web::error_message(&e, call.lang);
-            case_page(app, call, id, web::status(&e), Some(&message)).await
+            let message = errors::error_message(&e, call.lang);
+            case_page(app, call, id, errors::status(&e), Some(&message)).await
         }
         Err(e) => views::session_refused(app, call.req, &e).await,
     }
@@ -281,7 +286,7 @@ async fn comment(app: &App, call: &Call<'_>, id: &str) -> Response {
     let f: CommentInput = or_refuse!(app, call, call.input(app));
     let result = app.comment_case(&s.user, id, &f.body, &call.ctx).await;
     if call.is_json() {
-        return web::api(result.map(|c| (201, c)), call.lang);
+        return errors::api(result.map(|c| (201, c)), call.lang);
     }
     after_case_form(app, call, id, result.map(|_| "case_commented")).await
 }
@@ -296,7 +301,7 @@ async fn move_case(app: &App, call: &Call<'_>, id: &str, m: Move) -> Response {
     let result = app.move_case(&s.user, id, m, &call.ctx).await;
     if call.is_json() {
         let answer = result.map(|status| (200, serde_json::json!({ "status": status })));
-        return web::api(answer, call.lang);
+        return errors::api(answer, call.lang);
     }
     let notice = match m {
         Move::Accept => "case_accepted",

@@ -8,6 +8,7 @@ use tobira::mfa::Channel;
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::codes;
+use tobira_web::errors;
 use tobira_web::i18n::t;
 use tobira_web::or_refuse;
 use tobira_web::pages;
@@ -35,7 +36,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", "/mfa/recovery/regenerate" | "/api/mfa/recovery/regenerate") => {
             regenerate(app, call).await
         }
-        _ => web::not_found(app, req),
+        _ => errors::not_found(app, req),
     }
 }
 
@@ -79,7 +80,7 @@ async fn totp_begin(app: &App, call: &Call<'_>) -> Response {
         .begin_totp(call.session(), input.password.as_deref(), &call.ctx)
         .await;
     match (result, call.is_json()) {
-        (result, true) => web::api(
+        (result, true) => errors::api(
             result.map(|s| (200, tobira_web::qr::totp_setup_json(&s))),
             call.lang,
         ),
@@ -90,9 +91,9 @@ async fn totp_begin(app: &App, call: &Call<'_>) -> Response {
         (Err(e @ (Error::InvalidCredentials | Error::Refused { .. })), false) => {
             let msg = match &e {
                 Error::InvalidCredentials => t(call.lang, "mfa.reauth_wrong").to_string(),
-                other => web::error_message(other, call.lang),
+                other => errors::error_message(other, call.lang),
             };
-            views::enroll_choice(app, call.req, web::status(&e), Some(&msg)).await
+            views::enroll_choice(app, call.req, errors::status(&e), Some(&msg)).await
         }
         (Err(e), false) => views::session_refused(app, call.req, &e).await,
     }
@@ -106,14 +107,14 @@ async fn totp_confirm(app: &App, call: &Call<'_>) -> Response {
         .await;
     match (result, call.is_json()) {
         (result, true) => {
-            let answer = web::api(result.map(|done| (200, done.to_json())), call.lang);
+            let answer = errors::api(result.map(|done| (200, done.to_json())), call.lang);
             views::clear_if_ended(app, call.req, answer).await
         }
         (Ok(done), false) => views::enrolled(app, call.req, &done),
         (Err(e @ (Error::InvalidCode | Error::Invalid { .. })), false) => {
-            let msg = web::error_message(&e, call.lang);
+            let msg = errors::error_message(&e, call.lang);
             match app.pending_totp(call.session()).await {
-                Ok(Some(setup)) => frame_page(app, call.req, web::status(&e), |f| {
+                Ok(Some(setup)) => frame_page(app, call.req, errors::status(&e), |f| {
                     pages::enroll_totp(f, &setup, Some(&msg))
                 }),
                 Ok(None) => views::enroll_choice(app, call.req, 200, Some(&msg)).await,
@@ -135,9 +136,9 @@ async fn ack(app: &App, call: &Call<'_>) -> Response {
             without_session(app, web::json(200, &serde_json::json!({ "next": "login" })))
         }
         (Ok(()), false) => without_session(app, web::redirect("/login?notice=enrolled")),
-        (Err(e), true) => web::error_response(&e, call.lang),
+        (Err(e), true) => errors::error_response(&e, call.lang),
         // The checkbox is `required`; without it nothing happens.
-        (Err(Error::Invalid { code, .. }), false) => web::error_page(
+        (Err(Error::Invalid { code, .. }), false) => errors::error_page(
             app,
             call.req,
             &Error::invalid(code, t(call.lang, "recovery.recorded")),
@@ -153,7 +154,7 @@ async fn regenerate(app: &App, call: &Call<'_>) -> Response {
         .regenerate_recovery_codes(call.session(), &input.password, &call.ctx)
         .await;
     match (result, call.is_json()) {
-        (result, true) => web::api(
+        (result, true) => errors::api(
             result.map(|codes| (200, serde_json::json!({ "recovery_codes": codes }))),
             call.lang,
         ),
@@ -161,7 +162,7 @@ async fn regenerate(app: &App, call: &Call<'_>) -> Response {
             pages::recovery(f, &codes, false, None)
         }),
         (Err(e @ Error::InvalidCredentials), false) => {
-            let msg = web::error_message(&e, call.lang);
+            let msg = errors::error_message(&e, call.lang);
             views::dashboard(app, call.req, 401, Some(&msg)).await
         }
         (Err(e), false) => views::session_refused(app, call.req, &e).await,

@@ -9,6 +9,7 @@ use tobira::mfa::Proof;
 use tobira::session::Stage;
 use tobira::{App, Error};
 use tobira_web::call::Call;
+use tobira_web::errors;
 use tobira_web::i18n::t;
 use tobira_web::or_refuse;
 use tobira_web::views::{self, with_device, with_session, without_session};
@@ -39,7 +40,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", "/devices/forget" | "/api/devices/forget") => forget(app, call).await,
         ("GET", "/api/me") => me(app, call).await,
         ("POST", "/logout" | "/api/logout") => logout(app, call).await,
-        _ => web::not_found(app, req),
+        _ => errors::not_found(app, req),
     }
 }
 
@@ -118,7 +119,7 @@ async fn login(app: &App, call: &Call<'_>) -> Response {
         }
         (Ok(s), false) => with_session(app, web::redirect(views::stage_path(s.stage)), &s.session),
         (Err(e @ Error::InvalidCredentials), false) => {
-            let msg = web::error_message(&e, call.lang);
+            let msg = errors::error_message(&e, call.lang);
             login_page(app, call, 401, Some(&msg), None, &input.login_id)
         }
         (Err(e), _) => call.refuse(app, &e),
@@ -156,11 +157,11 @@ async fn second_factor(app: &App, call: &Call<'_>) -> Response {
         }
         // A fifth failure ends the half session (LOG-2): so does its cookie.
         (Err(e), true) => {
-            views::clear_if_ended(app, call.req, web::error_response(&e, call.lang)).await
+            views::clear_if_ended(app, call.req, errors::error_response(&e, call.lang)).await
         }
         (Err(e @ (Error::InvalidCode | Error::Invalid { .. })), false) => {
-            let msg = web::error_message(&e, call.lang);
-            let status = web::status(&e);
+            let msg = errors::error_message(&e, call.lang);
+            let status = errors::status(&e);
             views::challenge(app, call.req, status, Some(&input.method), Some(&msg)).await
         }
         (Err(e), false) => views::refused_or_locked(app, call.req, &e).await,
@@ -177,7 +178,7 @@ async fn terms(app: &App, call: &Call<'_>) -> Response {
         .accept_terms(call.session(), &input.version, &call.ctx)
         .await;
     match (result, call.is_json()) {
-        (result, true) => web::api(
+        (result, true) => errors::api(
             result.map(|()| (200, serde_json::json!({ "next": "done" }))),
             call.lang,
         ),
@@ -198,7 +199,7 @@ async fn forget(app: &App, call: &Call<'_>) -> Response {
     ) {
         (Ok(()), true) => web::no_content(),
         (Ok(()), false) => web::redirect("/?notice=forgotten"),
-        (Err(e), true) => web::error_response(&e, call.lang),
+        (Err(e), true) => errors::error_response(&e, call.lang),
         (Err(e), false) => views::session_refused(app, call.req, &e).await,
     }
 }
@@ -253,7 +254,7 @@ async fn me(app: &App, call: &Call<'_>) -> Response {
         ))
     }
     .await;
-    web::api(result, call.lang)
+    errors::api(result, call.lang)
 }
 
 /// SES-1: sign-out ends the session and its cookie.

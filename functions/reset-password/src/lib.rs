@@ -10,6 +10,7 @@ use tobira::reset::{Forgot, LinkUsed};
 use tobira::session::Stage;
 use tobira::{App, Error};
 use tobira_web::call::Call;
+use tobira_web::errors;
 use tobira_web::i18n::t;
 use tobira_web::or_refuse;
 use tobira_web::views;
@@ -27,7 +28,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", "/password/reset" | "/api/password/reset") => reset(app, call).await,
         ("GET", "/password/change") => change_page(app, call, 200, &[], None).await,
         ("POST", "/password/change" | "/api/password/change") => change(app, call).await,
-        _ => web::not_found(app, req),
+        _ => errors::not_found(app, req),
     }
 }
 
@@ -86,7 +87,7 @@ async fn forgot(app: &App, call: &Call<'_>) -> Response {
     .await;
     match (result, call.is_json()) {
         (Ok(()), true) => web::json(202, &serde_json::json!({ "next": "mail" })),
-        (Ok(()), false) => web::message_page(
+        (Ok(()), false) => views::message_page(
             app,
             call.req,
             200,
@@ -103,10 +104,10 @@ fn typed(value: Option<&str>, json: bool) -> Option<&str> {
 }
 
 fn invalid_link(app: &App, call: &Call<'_>) -> Response {
-    web::message_page(
+    views::message_page(
         app,
         call.req,
-        web::status(&Error::InvalidToken),
+        errors::status(&Error::InvalidToken),
         t(call.lang, "password.title"),
         t(call.lang, "reset.invalid_link"),
     )
@@ -154,7 +155,7 @@ async fn reset(app: &App, call: &Call<'_>) -> Response {
         (Ok(_), true) => web::json(200, &serde_json::json!({ "next": "login" })),
         (Ok(LinkUsed::Reset), false) => web::redirect("/login?notice=reset"),
         (Ok(LinkUsed::FirstPassword), false) => web::redirect("/login?setup=done"),
-        (Err(e), true) => web::error_response(&e, lang),
+        (Err(e), true) => errors::error_response(&e, lang),
         (Err(Error::WeakPassword { unmet }), false) => {
             let msg = t(lang, "password.weak");
             reset_form_page(app, call, 400, &f.token, &unmet, Some(msg))
@@ -212,7 +213,7 @@ async fn change(app: &App, call: &Call<'_>) -> Response {
     match (result, call.is_json()) {
         (Ok(()), true) => web::no_content(),
         (Ok(()), false) => web::redirect("/?notice=password_changed"),
-        (Err(e), true) => web::error_response(&e, lang),
+        (Err(e), true) => errors::error_response(&e, lang),
         (Err(Error::WeakPassword { unmet }), false) => {
             change_page(app, call, 400, &unmet, Some(t(lang, "password.weak"))).await
         }

@@ -7,7 +7,8 @@ use tobira::mfa::Channel;
 use tobira::App;
 use tobira_web::call::Call;
 use tobira_web::codes::{self, EmailSend};
-use tobira_web::web::{self, Response};
+use tobira_web::errors;
+use tobira_web::web::Response;
 
 tobira_web::handler!(routes);
 
@@ -18,6 +19,6 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", "/otp/email" | "/api/otp/email") => {
             codes::send::<EmailSend>(app, call, Channel::Email).await
         }
-        _ => web::not_found(app, req),
+        _ => errors::not_found(app, req),
     }
 }

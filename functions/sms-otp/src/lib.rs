@@ -7,7 +7,8 @@ use tobira::mfa::Channel;
 use tobira::App;
 use tobira_web::call::Call;
 use tobira_web::codes::{self, SmsSend};
-use tobira_web::web::{self, Response};
+use tobira_web::errors;
+use tobira_web::web::Response;
 
 tobira_web::handler!(routes);
 
@@ -21,6 +22,6 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", "/otp/sms/verify" | "/api/otp/sms/verify") => {
             codes::confirm(app, call, Channel::Sms).await
         }
-        _ => web::not_found(app, req),
+        _ => errors::not_found(app, req),
     }
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use tobira::claim::Claimed;
 use tobira::{App, Error};
 use tobira_web::call::Call;
+use tobira_web::errors;
 use tobira_web::i18n::t;
 use tobira_web::or_refuse;
 use tobira_web::pages::ClaimRegisterForm;
@@ -84,13 +85,13 @@ pub async fn claim(app: &App, call: &Call<'_>) -> Response {
         ),
         (Ok(Claimed::Linked { service_ids }), false) => {
             let text = format!("{}{}", t(lang, "claim.linked"), service_ids.join(", "));
-            web::message_page(app, call.req, 200, t(lang, "claim.linked_title"), &text)
+            views::message_page(app, call.req, 200, t(lang, "claim.linked_title"), &text)
         }
-        (Err(e), true) => web::error_response(&e, lang),
+        (Err(e), true) => errors::error_response(&e, lang),
         (Err(e @ Error::InvalidCredentials), false) => page(
             app,
             call,
-            web::status(&e),
+            errors::status(&e),
             Some(t(lang, "claim.failed")),
             &f.service_id,
         ),
@@ -98,17 +99,17 @@ pub async fn claim(app: &App, call: &Call<'_>) -> Response {
             let r = page(
                 app,
                 call,
-                web::status(&e),
+                errors::status(&e),
                 Some(t(lang, "claim.blocked")),
                 &f.service_id,
             );
-            web::with_retry_after(r, &e)
+            errors::with_retry_after(r, &e)
         }
         (Err(e @ Error::Invalid { .. }), false) => page(
             app,
             call,
-            web::status(&e),
-            Some(&web::error_message(&e, lang)),
+            errors::status(&e),
+            Some(&errors::error_message(&e, lang)),
             &f.service_id,
         ),
         (Err(e), false) => call.refuse(app, &e),
@@ -129,7 +130,7 @@ fn register_form_page(
 
 fn claim_expired(app: &App, call: &Call<'_>, status: u16) -> Response {
     let lang = call.lang;
-    let r = web::message_page(
+    let r = views::message_page(
         app,
         call.req,
         status,
@@ -191,7 +192,7 @@ pub async fn register(app: &App, call: &Call<'_>) -> Response {
         }
         (Ok(()), false) => clear_claim_cookie(
             app,
-            web::message_page(
+            views::message_page(
                 app,
                 call.req,
                 200,
@@ -199,7 +200,7 @@ pub async fn register(app: &App, call: &Call<'_>) -> Response {
                 t(lang, "claim_register.sent"),
             ),
         ),
-        (Err(e), true) => web::error_response(&e, lang),
+        (Err(e), true) => errors::error_response(&e, lang),
         (Err(Error::Invalid { code, .. }), false) => {
             let key = if code == "terms_not_accepted" {
                 "claim_register.terms_required"
@@ -209,7 +210,7 @@ pub async fn register(app: &App, call: &Call<'_>) -> Response {
             register_form_page(app, call, 400, &form, Some(t(lang, key)))
         }
         (Err(e @ (Error::NotSignedIn | Error::InvalidToken)), false) => {
-            claim_expired(app, call, web::status(&e))
+            claim_expired(app, call, errors::status(&e))
         }
         (Err(e), false) => call.refuse(app, &e),
     }

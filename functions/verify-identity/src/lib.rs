@@ -10,7 +10,8 @@ mod setup;
 
 use tobira::App;
 use tobira_web::call::Call;
-use tobira_web::web::{self, Response};
+use tobira_web::errors;
+use tobira_web::web::Response;
 
 tobira_web::handler!(routes);
 
@@ -29,6 +30,6 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", "/claim" | "/api/claim") => claim::claim(app, call).await,
         ("GET", "/claim/register") => claim::register_page(app, call),
         ("POST", "/claim/register" | "/api/claim/register") => claim::register(app, call).await,
-        _ => web::not_found(app, req),
+        _ => errors::not_found(app, req),
     }
 }

@@ -4,6 +4,7 @@
 use tobira::migration::IdentityUpdate;
 use tobira::{App, Error};
 use tobira_web::call::Call;
+use tobira_web::errors;
 use tobira_web::web::{self, Response};
 
 /// The key of `Authorization: Bearer <key>` (any other scheme: none).
@@ -17,7 +18,7 @@ fn bearer<'r>(call: &Call<'r>) -> Option<&'r str> {
 /// An API answer for the legacy portal; a 401 says which scheme to use.
 fn answer(result: Result<(u16, serde_json::Value), Error>, call: &Call<'_>) -> Response {
     let unauthorized = matches!(result, Err(Error::InvalidCredentials));
-    let mut r = web::api(result, call.lang);
+    let mut r = errors::api(result, call.lang);
     if unauthorized {
         r.headers_mut().insert(
             lambda_http::http::header::WWW_AUTHENTICATE,

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use tobira::{App, Error};
 use tobira_web::call::Call;
+use tobira_web::errors;
 use tobira_web::i18n::t;
 use tobira_web::or_refuse;
 use tobira_web::pages::IdentityForm;
@@ -83,9 +84,9 @@ pub async fn verify(app: &App, call: &Call<'_>) -> Response {
                 name: &f.name,
                 phone: &f.phone,
             };
-            let msg = web::error_message(e, call.lang);
-            let r = identity_page(app, call, web::status(e), &form, Some(&msg));
-            return web::with_retry_after(r, e);
+            let msg = errors::error_message(e, call.lang);
+            let r = identity_page(app, call, errors::status(e), &form, Some(&msg));
+            return errors::with_retry_after(r, e);
         }
         (Err(e), _) => return call.refuse(app, e),
     };
@@ -148,7 +149,7 @@ pub async fn set_password(app: &App, call: &Call<'_>) -> Response {
     let done = match (result, call.is_json()) {
         (Ok(()), true) => web::json(200, &serde_json::json!({ "next": "login" })),
         (Ok(()), false) => web::redirect("/login?setup=done"),
-        (Err(e), true) => return web::error_response(&e, lang),
+        (Err(e), true) => return errors::error_response(&e, lang),
         (Err(Error::WeakPassword { unmet }), false) => {
             return password_form_page(app, call, 400, &unmet, Some(t(lang, "password.weak")))
         }
@@ -172,5 +173,5 @@ pub async fn resend(app: &App, call: &Call<'_>) -> Response {
         Ok((202, serde_json::json!({})))
     }
     .await;
-    web::api(result, call.lang)
+    errors::api(result, call.lang)
 }

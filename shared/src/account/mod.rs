@@ -24,12 +24,13 @@
 //!   on forgets every device.
 
 mod apply;
+pub mod factor_notice;
 mod notice;
 
 pub use apply::{Applied, Current, Made};
 
-use crate::mfa::notice::FactorChange;
-use crate::mfa::Method;
+use crate::account::factor_notice::FactorChange;
+use crate::model::Method;
 use crate::model::User;
 
 /// A change of a user's credentials, factors or status.

@@ -4,6 +4,7 @@
 //! its own, ADM-7's.
 
 use super::{Change, Notice};
+use crate::account::factor_notice::factor_notice_mail;
 use crate::app::App;
 use crate::clock::Timestamp;
 use crate::delivery::Mail;
@@ -11,8 +12,7 @@ use crate::i18n::Lang;
 use crate::messages::{
     accounts_linked_mail, closure_mail, compose, password_notice_mail, ClosureFacts,
 };
-use crate::mfa::notice::factor_notice_mail;
-use crate::mfa::Method;
+use crate::model::Method;
 use crate::model::User;
 
 impl App {

@@ -11,62 +11,24 @@
 pub mod codes;
 mod device;
 mod enrol;
-pub mod notice;
 mod otp;
 mod recovery;
 pub mod totp;
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
+pub use crate::model::Method;
+pub use crate::session::Signed;
 pub use enrol::reauth_required;
 pub use otp::{Channel, CodeSent, OtpStatus, Purpose};
 pub use totp::TotpSetup;
 
 use crate::app::{App, Ctx};
-use crate::claim::Acceptance;
 use crate::error::{Error, Result};
 use crate::ids::Password;
+use crate::model::Acceptance;
 use crate::model::{keys, User};
-use crate::random::token_hash;
-use crate::session::{Session, Stage};
+use crate::session::Stage;
 use crate::softlock::Attempt;
 use crate::store::{Cond, StoreError, Write};
-
-/// MFA-1: the second factors a user can enrol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    Totp,
-    Email,
-    Sms,
-}
-
-impl Method {
-    pub const ALL: [Method; 3] = [Method::Totp, Method::Email, Method::Sms];
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "totp" => Some(Self::Totp),
-            "email" => Some(Self::Email),
-            "sms" => Some(Self::Sms),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Totp => "totp",
-            Self::Email => "email",
-            Self::Sms => "sms",
-        }
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What the challenge accepts: a factor, or a recovery code in its place (MFA-5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,24 +48,6 @@ impl Proof {
                 )
             }),
         }
-    }
-}
-
-/// A session with everything the steps after the password need.
-pub struct Signed {
-    pub token_hash: String,
-    pub session: Session,
-    pub version: u64,
-    pub user: User,
-    pub user_version: u64,
-}
-
-impl Signed {
-    fn who(&self) -> Option<(&str, &crate::ids::TenantId)> {
-        Some((self.user.id.as_str(), &self.user.tenant_id))
-    }
-    pub fn has(&self, m: Method) -> bool {
-        self.user.methods.iter().any(|x| x == m.as_str())
     }
 }
 
@@ -139,28 +83,6 @@ impl Enrolled {
 }
 
 impl App {
-    // home of SES-2
-    /// The session behind `token` at one of `stages` (SES-2), and its user.
-    pub async fn signed(&self, token: Option<&str>, stages: &[Stage]) -> Result<Signed> {
-        let token = token.ok_or(Error::NotSignedIn)?;
-        let crate::session::LiveSession {
-            session,
-            version,
-            user,
-            user_version,
-        } = self.live_session(token).await?;
-        if !stages.contains(&session.stage) {
-            return Err(Error::Forbidden);
-        }
-        Ok(Signed {
-            token_hash: token_hash(token),
-            session,
-            version,
-            user,
-            user_version,
-        })
-    }
-
     // home of TOS-1
     /// TOS-1: where a sign-in goes once the second factor is done.
     pub fn stage_after_factor(&self, user: &User) -> Stage {

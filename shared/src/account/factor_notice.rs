@@ -3,11 +3,11 @@
 //! number masked; it never holds a code, a TOTP secret or a recovery code
 //! (MSG-2).
 
-use super::Method;
 use crate::clock::Timestamp;
 use crate::delivery::Mail;
 use crate::i18n::{t, Lang};
 use crate::messages::compose;
+use crate::model::Method;
 
 /// What happened to the method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
