@@ -34,13 +34,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tobira::clock::{Clock, ManualClock, SystemClock};
+use tobira::clock::{Clock, SystemClock};
 use tobira::ids::{LoginId, Password};
 use tobira::mfa::{Channel, Method, Proof, Purpose};
 use tobira::model::User;
 use tobira::random::OsRandom;
 use tobira::session::Stage;
 use tobira::{App, Ctx, Error};
+use tobira_test_kit::ManualClock;
 use tobira_test_kit::MemoryOutbox;
 use totp_rs::{Builder, Secret, Totp};
 

@@ -1,7 +1,7 @@
 //! Time is a parameter. The domain never reads the system clock (see
-//! `clippy.toml`): it asks a [`Clock`], and tests hand it a [`ManualClock`].
+//! `clippy.toml`): it asks a [`Clock`], and tests hand it a manual one
+//! (`tobira_test_kit::ManualClock`).
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -76,34 +76,6 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told to: tests of lock windows, expiry, TOTP steps.
-/// Optionally it also ticks forward on every reading (time budgets).
-#[derive(Debug)]
-pub struct ManualClock(AtomicI64, AtomicI64);
-
-impl ManualClock {
-    pub fn new(start: Timestamp) -> Self {
-        Self(AtomicI64::new(start.0), AtomicI64::new(0))
-    }
-    pub fn advance(&self, d: Duration) {
-        self.0.fetch_add(d.as_millis() as i64, Ordering::SeqCst);
-    }
-    pub fn set(&self, t: Timestamp) {
-        self.0.store(t.0, Ordering::SeqCst);
-    }
-    /// Move forward by `d` every time the clock is read (zero: stand still).
-    pub fn set_tick(&self, d: Duration) {
-        self.1.store(d.as_millis() as i64, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        let tick = self.1.load(Ordering::SeqCst);
-        Timestamp(self.0.fetch_add(tick, Ordering::SeqCst))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,13 +88,5 @@ mod tests {
         assert_eq!(Timestamp::from_secs(0).rfc3339(), "1970-01-01T00:00:00Z");
         assert_eq!(Timestamp::from_secs(0).jst(), "1970-01-01 09:00 JST");
         assert_eq!(t.until(Timestamp::from_secs(1)), Duration::ZERO);
-    }
-
-    #[test]
-    fn manual_clock_moves_only_when_told() {
-        let c = ManualClock::new(Timestamp::from_secs(10));
-        assert_eq!(c.now(), Timestamp::from_secs(10));
-        c.advance(Duration::from_secs(5));
-        assert_eq!(c.now(), Timestamp::from_secs(15));
     }
 }

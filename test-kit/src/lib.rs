@@ -1,15 +1,19 @@
 //! tobira's test kit: in-memory fakes — a store, a mailer and an SMS
 //! sender — each of which can be told to fail, to prove that faults fail
-//! closed. A dev-dependency only: nothing in production links it.
+//! closed; a clock that moves only when told to and seeded randomness. A
+//! dev-dependency only: nothing in production links it.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 
-use tobira::clock::Timestamp;
+use tobira::clock::{Clock, Timestamp};
 use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
+use tobira::random::Random;
 use tobira::store::{holds, validate_batch, Item, Key, Query, Store, StoreError, Write};
 
 /// A store in a `BTreeMap`, with the same semantics as the real ones (it
@@ -261,5 +265,80 @@ impl SmsSender for MemoryOutbox {
             .unwrap_or_else(|e| e.into_inner())
             .push(sms.clone());
         Ok(())
+    }
+}
+
+/// A clock that moves only when told to: tests of lock windows, expiry, TOTP steps.
+/// Optionally it also ticks forward on every reading (time budgets).
+#[derive(Debug)]
+pub struct ManualClock(AtomicI64, AtomicI64);
+
+impl ManualClock {
+    pub fn new(start: Timestamp) -> Self {
+        Self(AtomicI64::new(start.millis()), AtomicI64::new(0))
+    }
+    pub fn advance(&self, d: Duration) {
+        self.0.fetch_add(d.as_millis() as i64, Ordering::SeqCst);
+    }
+    pub fn set(&self, t: Timestamp) {
+        self.0.store(t.millis(), Ordering::SeqCst);
+    }
+    /// Move forward by `d` every time the clock is read (zero: stand still).
+    pub fn set_tick(&self, d: Duration) {
+        self.1.store(d.as_millis() as i64, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        let tick = self.1.load(Ordering::SeqCst);
+        Timestamp::from_millis(self.0.fetch_add(tick, Ordering::SeqCst))
+    }
+}
+
+/// Deterministic randomness for tests and benchmarks (SplitMix64). Never for production.
+#[derive(Debug)]
+pub struct SeededRandom(Mutex<u64>);
+
+impl SeededRandom {
+    pub fn new(seed: u64) -> Self {
+        Self(Mutex::new(seed))
+    }
+}
+
+impl Random for SeededRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for chunk in buf.chunks_mut(8) {
+            *s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = *s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tobira::random::{ct_eq, secret_token};
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let c = ManualClock::new(Timestamp::from_secs(10));
+        assert_eq!(c.now(), Timestamp::from_secs(10));
+        c.advance(Duration::from_secs(5));
+        assert_eq!(c.now(), Timestamp::from_secs(15));
+    }
+
+    #[test]
+    fn seeded_is_deterministic() {
+        let (a, b) = (SeededRandom::new(7), SeededRandom::new(7));
+        assert_eq!(secret_token(&a), secret_token(&b));
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
     }
 }

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use lambda_http::Body;
 use serde_json::Value;
-use tobira::clock::{ManualClock, Timestamp};
-use tobira::random::SeededRandom;
+use tobira::clock::Timestamp;
 use tobira::store::Store;
 use tobira::{App, Config, Ctx};
+use tobira_test_kit::ManualClock;
+use tobira_test_kit::SeededRandom;
 use tobira_test_kit::{FaultyStore, MemoryOutbox, MemoryStore};
 use tobira_web::web::{Request, Response};
 

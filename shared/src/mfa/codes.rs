@@ -91,12 +91,12 @@ pub fn recovery_hash(code: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::SeededRandom;
+    use crate::random::TestRandom;
 
     // MFA-3
     #[test]
     fn mfa_3_codes_are_six_digits_and_stored_salted_and_bound_to_the_session() {
-        let rng = SeededRandom::new(7);
+        let rng = TestRandom::new(7);
         for _ in 0..1000 {
             let c = six_digits(&rng);
             assert_eq!(c.len(), 6);
@@ -113,7 +113,7 @@ mod tests {
     // MFA-5
     #[test]
     fn mfa_5_recovery_codes_have_80_bits_and_forgive_typing() {
-        let rng = SeededRandom::new(9);
+        let rng = TestRandom::new(9);
         let c = recovery_code(&rng);
         assert_eq!(c.len(), 19, "{c}");
         assert_eq!(c.matches('-').count(), 3);
