@@ -112,6 +112,25 @@ impl Harness {
         self.clock.advance(d);
     }
 
+    /// Stage `record(login, ecid, tenant)` for each triple; the import report.
+    pub async fn stage(&self, records: &[(&str, &str, &str)]) -> tobira::migration::Report {
+        let records: Vec<Value> = records
+            .iter()
+            .map(|(login, ecid, tenant)| record(login, ecid, tenant))
+            .collect();
+        self.app.import(&records, &ctx()).await.unwrap()
+    }
+
+    /// `App::login` with the password as typed and the test context.
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> tobira::Result<tobira::login::SignedIn> {
+        let password = tobira::ids::Password::parse(password).unwrap();
+        self.app.login(login, &password, &ctx()).await
+    }
+
     /// Import and apply records, send setup links.
     pub async fn migrate(&self, records: &[Value]) {
         let r = self.app.import(records, &ctx()).await.unwrap();
