@@ -105,11 +105,7 @@ async fn rst_4_identity_entry_after_window_mails_link_and_answer_is_identical() 
     h.migrate(&sample_records()).await;
     h.app.close_window(false, &ctx()).await.unwrap();
     let notices = h.outbox.mails().len();
-    assert!(h
-        .outbox
-        .mails()
-        .iter()
-        .any(|m| m.to == TARO && m.text.contains("/password/forgot")));
+    h.assert_mailed(TARO, "/password/forgot");
 
     let matching = json!({
         "login_id": "Taro.Yamada@example.co.jp", "email": "TARO.YAMADA@example.co.jp",

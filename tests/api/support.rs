@@ -152,6 +152,11 @@ impl Harness {
             .unwrap_or_else(|| panic!("no mail to {to} with {holding:?}"))
     }
 
+    /// Asserts that a mail to `to` holds `holding` in its subject or text.
+    pub fn assert_mailed(&self, to: &str, holding: &str) {
+        self.newest_mail(to, holding);
+    }
+
     /// The newest link to `path` (e.g. `/password/reset`) mailed to `to`.
     pub fn mailed_link(&self, to: &str, path: &str) -> String {
         let needle = format!("{path}?token=");
