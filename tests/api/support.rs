@@ -260,6 +260,13 @@ pub fn form_req(uri: &str, fields: &[(&str, &str)]) -> Request {
         .unwrap()
 }
 
+/// A form post with the page's form token `csrf` before the other fields.
+pub fn csrf_form(uri: &str, csrf: &str, fields: &[(&str, &str)]) -> Request {
+    let mut all = vec![("csrf", csrf)];
+    all.extend_from_slice(fields);
+    form_req(uri, &all)
+}
+
 /// The value of the hidden (or any) input `name` of a page.
 pub fn hidden(html: &str, name: &str) -> String {
     let needle = format!("name=\"{name}\" value=\"");
@@ -325,6 +332,11 @@ impl Jar {
         }
         req
     }
+    /// [`csrf_form`] with this jar's cookies.
+    pub fn form(&self, uri: &str, csrf: &str, fields: &[(&str, &str)]) -> Request {
+        self.apply(csrf_form(uri, csrf, fields))
+    }
+
     pub fn get(&self, name: &str) -> Option<&String> {
         self.0.get(name)
     }
