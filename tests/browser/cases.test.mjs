@@ -22,8 +22,8 @@ import assert from 'node:assert/strict';
 import {
   STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, mailsTo, setupLinksIn, formErrorText,
   clickAndWait, totpAt, freshTotp, pageChecks, defaultsEnv, outboxOf, journeySteps, mailSummary,
-  flowsOf, htmlLang, HANAKO,
 } from './support.mjs';
+import { flowsOf, htmlLang, HANAKO } from './flows.mjs';
 
 // src/lib.rs DEMO_ADMIN_CREATED: created in the portal (no ecid), tenant econ1000000001,
 // English mails; its registration mail (RST-4) waits in the outbox from the first start.

@@ -15,9 +15,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  serverAndBrowserForFile, formErrorText, clickAndWait, base32Decode, totpAt, freshTotp, currentTotpStep,
-  pageChecks, defaultsEnv, outboxOf, journeySteps, flowsOf, htmlLang, SABURO,
+  serverAndBrowserForFile, formErrorText, clickAndWait, base32Decode, totpAt, freshTotp,
+  currentTotpStep, pageChecks, defaultsEnv, outboxOf, journeySteps,
 } from './support.mjs';
+import { flowsOf, htmlLang, SABURO } from './flows.mjs';
 
 // demo/legacy-users.jsonl: two legacy users with login ID and e-mail "shared@example.com"
 // under two contracts (MIG-7); ecid1000000006 sorts first and keeps the plain login ID,

@@ -15,8 +15,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   sleep, serverAndBrowserForFile, formErrorText, reachedPath, clickAndWait, totpAt, freshTotp,
-  pageChecks, defaultsEnv, outboxOf, mailSummary, flowsOf, SABURO, HANAKO, TARO,
+  pageChecks, defaultsEnv, outboxOf, mailSummary,
 } from './support.mjs';
+import { flowsOf, SABURO, HANAKO, TARO } from './flows.mjs';
 
 // RST-1: the "forgot password" answer takes at least this long, whatever matched.
 const FORGOT_FLOOR_MS = 500;
