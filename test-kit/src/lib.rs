@@ -238,33 +238,29 @@ impl MemoryOutbox {
     pub fn sms(&self) -> Vec<Sms> {
         self.sms.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+    /// Keep `message` in `sent`, unless the outbox is set failing.
+    fn keep<T: Clone>(&self, sent: &Mutex<Vec<T>>, message: &T) -> Result<(), DeliveryError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(DeliveryError::Throttled);
+        }
+        sent.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message.clone());
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl Mailer for MemoryOutbox {
     async fn send(&self, mail: &Mail) -> Result<(), DeliveryError> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(DeliveryError::Throttled);
-        }
-        self.mails
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(mail.clone());
-        Ok(())
+        self.keep(&self.mails, mail)
     }
 }
 
 #[async_trait]
 impl SmsSender for MemoryOutbox {
     async fn send(&self, sms: &Sms) -> Result<(), DeliveryError> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(DeliveryError::Throttled);
-        }
-        self.sms
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(sms.clone());
-        Ok(())
+        self.keep(&self.sms, sms)
     }
 }
 

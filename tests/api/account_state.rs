@@ -205,11 +205,7 @@ async fn a_factors_reset_ends_everything_and_the_next_sign_in_enrols_again() {
     // The old authenticator's secret is gone with the methods.
     let totp = tobira::model::keys::totp(&id);
     assert!(h.app.store.get(&totp, h.app.now()).await.unwrap().is_none());
-    assert!(h
-        .outbox
-        .mails()
-        .iter()
-        .any(|m| m.to == login && m.subject.contains("2段階認証のリセット")));
+    h.assert_mailed(login, "2段階認証のリセット");
     assert!(h
         .audit_kinds("econ9000000001")
         .await

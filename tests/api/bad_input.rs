@@ -9,42 +9,38 @@ async fn bad_json_unknown_fields_wrong_types_oversize_and_content_type_are_400_a
     h.active_user("bad@example.com", "Tobira-Door42").await;
     let before = h.memory.snapshot();
     let big = format!(r#"{{"login_id":"{}","password":"x"}}"#, "a".repeat(20_000));
-    let cases: Vec<(&str, &str, String, &str)> = vec![
+    const JSON: &str = "application/json";
+    // Malformed, unknown or repeated fields, wrong types, missing fields.
+    let invalid_json = [
+        ("/api/login", "{not json"),
         (
             "/api/login",
-            "application/json",
-            "{not json".into(),
-            "invalid_json",
+            r#"{"login_id":"a","password":"b","admin":true}"#,
         ),
+        ("/api/login", r#"{"login_id":1,"password":"b"}"#),
         (
             "/api/login",
-            "application/json",
-            r#"{"login_id":"a","password":"b","admin":true}"#.into(),
-            "invalid_json",
+            r#"{"login_id":"a","login_id":"b","password":"c"}"#,
         ),
+        ("/api/login", r#"{"login_id":"a"}"#),
         (
-            "/api/login",
-            "application/json",
-            r#"{"login_id":1,"password":"b"}"#.into(),
-            "invalid_json",
+            "/api/setup/verify",
+            r#"{"token":"t","email":"e","name":"n"}"#,
         ),
-        (
-            "/api/login",
-            "application/json",
-            r#"{"login_id":"a","login_id":"b","password":"c"}"#.into(),
-            "invalid_json",
-        ),
-        (
-            "/api/login",
-            "application/json",
-            r#"{"login_id":"a"}"#.into(),
-            "invalid_json",
-        ),
-        ("/api/login", "application/json", big, "body_too_large"),
+        ("/api/setup/password", r#"{"password":["x"]}"#),
+        ("/api/setup/resend", "[]"),
+    ];
+    let mut cases: Vec<(&str, &str, String, &str)> = invalid_json
+        .into_iter()
+        .map(|(path, body)| (path, JSON, body.to_string(), "invalid_json"))
+        .collect();
+    let login = r#"{"login_id":"a","password":"b"}"#;
+    cases.extend([
+        ("/api/login", JSON, big, "body_too_large"),
         (
             "/api/login",
             "text/plain",
-            r#"{"login_id":"a","password":"b"}"#.into(),
+            login.into(),
             "unsupported_content_type",
         ),
         (
@@ -53,25 +49,7 @@ async fn bad_json_unknown_fields_wrong_types_oversize_and_content_type_are_400_a
             "login_id=a&password=b".into(),
             "unsupported_content_type",
         ),
-        (
-            "/api/setup/verify",
-            "application/json",
-            r#"{"token":"t","email":"e","name":"n"}"#.into(),
-            "invalid_json",
-        ),
-        (
-            "/api/setup/password",
-            "application/json",
-            r#"{"password":["x"]}"#.into(),
-            "invalid_json",
-        ),
-        (
-            "/api/setup/resend",
-            "application/json",
-            r#"[]"#.into(),
-            "invalid_json",
-        ),
-    ];
+    ]);
     for (path, ct, body, code) in cases {
         let mut req = json_req("POST", path, &body);
         req.headers_mut()

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tobira::cases::{Kind, ListQuery, Move, NewCase, Status};
+use tobira::cases::{ListQuery, Move, Status};
 use tobira::App;
 use tobira_local::sqlite::SqliteStore;
 use tobira_web::i18n::Lang;
@@ -19,12 +19,7 @@ const CASE_ID: &str = "01JDQ3ZV8K9M2N4P6R8T0V2X4Y";
 async fn tenants_are_isolated(app: &App) {
     let a = member(app, "a@example.com", "econ9000000201", false, Lang::Ja).await;
     let b = member(app, "b@example.com", "econ9000000202", false, Lang::Ja).await;
-    let new = NewCase {
-        kind: Kind::Inquiry,
-        category: "その他",
-        subject: "secret plans",
-        body: "only for tenant A",
-    };
+    let new = inquiry("secret plans", "only for tenant A");
     let ca = app.create_case(&a, &new, &ctx()).await.unwrap();
     let cb = app.create_case(&b, &new, &ctx()).await.unwrap();
     assert_eq!(app.case_detail(&a, &ca.id).await.unwrap().case.id, ca.id);
@@ -114,12 +109,7 @@ async fn case_4_filter_sort_search_and_cursor_pagination() {
         } else {
             "本文"
         };
-        let new = NewCase {
-            kind: Kind::Inquiry,
-            category: "その他",
-            subject: &subject,
-            body,
-        };
+        let new = inquiry(&subject, body);
         made.push(h.app.create_case(&u, &new, &ctx()).await.unwrap().number);
         h.advance(Duration::from_secs(1));
     }

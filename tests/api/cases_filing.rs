@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tobira::cases::{Kind, ListQuery, NewCase};
+use tobira::cases::ListQuery;
 use tobira::{App, Config};
 use tobira_local::sqlite::SqliteStore;
 use tobira_web::i18n::Lang;
@@ -141,12 +141,7 @@ async fn hundred_parallel_creations(app: &App, tenant: &str) {
         let user = user.clone();
         tasks.push(tokio::spawn(async move {
             let subject = format!("parallel {n}");
-            let new = NewCase {
-                kind: Kind::Inquiry,
-                category: "その他",
-                subject: &subject,
-                body: "body",
-            };
+            let new = inquiry(&subject, "body");
             app.create_case(&user, &new, &ctx()).await
         }));
     }
@@ -206,12 +201,7 @@ async fn case_2_numbers_start_where_configured() {
     config.cases.number_start = 30_400;
     let h = Harness::with_config(config);
     let u = member(&h.app, "start@example.com", TENANT_A, false, Lang::Ja).await;
-    let new = NewCase {
-        kind: Kind::Inquiry,
-        category: "その他",
-        subject: "s",
-        body: "b",
-    };
+    let new = inquiry("s", "b");
     let c = h.app.create_case(&u, &new, &ctx()).await.unwrap();
     assert_eq!(c.number, "CS0030400");
 }
@@ -258,12 +248,7 @@ async fn mig_13_legacy_users_file_in_the_legacy_system_during_the_window() {
     assert_eq!(s, 200);
     // A user created in the portal files here.
     let portal = member(&h.app, "portal@example.com", TENANT_A, false, Lang::Ja).await;
-    let new = NewCase {
-        kind: Kind::Inquiry,
-        category: "その他",
-        subject: "from portal",
-        body: "b",
-    };
+    let new = inquiry("from portal", "b");
     assert!(h.app.create_case(&portal, &new, &ctx()).await.is_ok());
     // After the window everyone files here; "always" keeps the split; "never" drops it.
     let after = Harness::with_config(window_config("window"));

@@ -122,12 +122,7 @@ async fn case_3_lifecycle_new_in_progress_awaiting_resolved_closed() {
 async fn case_3_parallel_accept_and_reject_one_wins() {
     let h = Harness::new();
     let u = member(&h.app, "race@example.com", TENANT_A, false, Lang::Ja).await;
-    let new = NewCase {
-        kind: Kind::Inquiry,
-        category: "その他",
-        subject: "race",
-        body: "b",
-    };
+    let new = inquiry("race", "b");
     let c = h.app.create_case(&u, &new, &ctx()).await.unwrap();
     h.app
         .desk_update(&c.number, Some(Status::Resolved), None, &ctx())
@@ -259,12 +254,7 @@ async fn case_5_comments_and_notices_in_the_users_language() {
 async fn case_5_faults_fail_closed_and_lose_nothing() {
     let h = Harness::new();
     let u = member(&h.app, "fault@example.com", TENANT_A, false, Lang::Ja).await;
-    let new = NewCase {
-        kind: Kind::Inquiry,
-        category: "その他",
-        subject: "fault",
-        body: "b",
-    };
+    let new = inquiry("fault", "b");
     h.outbox.set_failing(true);
     let c = h.app.create_case(&u, &new, &ctx()).await.unwrap();
     h.outbox.set_failing(false);

@@ -1,7 +1,7 @@
 //! The support-case pages (CASE-1..5) without JavaScript.
 
 use crate::cases_support::*;
-use crate::support::{body_text, form_req, hidden, Harness};
+use crate::support::{body_text, hidden, Harness, Jar};
 
 // CASE-1, CASE-3, CASE-4, CASE-5: the pages, without JavaScript.
 #[tokio::test]
@@ -26,32 +26,22 @@ async fn case_pages_list_new_detail_comment_and_close() {
     assert!(html.contains("正常性確認依頼(利用開始時)") && html.contains("name=\"subject\""));
     let csrf = hidden(&html, "csrf");
     // A refused form keeps what was typed.
-    let r = h
-        .send(c.jar.apply(form_req(
-            "/cases/new",
-            &[
-                ("csrf", &csrf),
-                ("kind", "inquiry"),
-                ("category", "その他"),
-                ("subject", "件名あり"),
-                ("body", ""),
-            ],
-        )))
-        .await;
+    let new_case = |kind, category, subject, body| {
+        let fields = [
+            ("kind", kind),
+            ("category", category),
+            ("subject", subject),
+            ("body", body),
+        ];
+        c.jar.form("/cases/new", &csrf, &fields)
+    };
+    let r = h.send(new_case("inquiry", "その他", "件名あり", "")).await;
     assert_eq!(r.status(), 400);
     let html = body_text(&r);
     assert!(html.contains("id=\"form-error\"") && html.contains("value=\"件名あり\""));
+    let body = "検知ポリシーを変更してください";
     let r = h
-        .send(c.jar.apply(form_req(
-            "/cases/new",
-            &[
-                ("csrf", &csrf),
-                ("kind", "work_request"),
-                ("category", "作業依頼"),
-                ("subject", "ポリシー変更"),
-                ("body", "検知ポリシーを変更してください"),
-            ],
-        )))
+        .send(new_case("work_request", "作業依頼", "ポリシー変更", body))
         .await;
     assert_eq!(r.status(), 303);
     let location = r.headers()["location"].to_str().unwrap().to_string();
@@ -61,11 +51,11 @@ async fn case_pages_list_new_detail_comment_and_close() {
     assert!(detail.contains("CS0000001") && detail.contains("検知ポリシーを変更してください"));
     assert!(detail.contains("id=\"close-case\"") && !detail.contains("id=\"accept-case\""));
     let csrf = hidden(&detail, "csrf");
+    let on_case = |jar: &Jar, action: &str, fields: &[(&str, &str)]| {
+        jar.form(&format!("{path}/{action}"), &csrf, fields)
+    };
     let r = h
-        .send(c.jar.apply(form_req(
-            &format!("{path}/comments"),
-            &[("csrf", &csrf), ("body", "補足です")],
-        )))
+        .send(on_case(&c.jar, "comments", &[("body", "補足です")]))
         .await;
     assert_eq!(r.status(), 303);
     let detail = body_text(&c.get(&path).await);
@@ -80,20 +70,10 @@ async fn case_pages_list_new_detail_comment_and_close() {
     let html = body_text(&c.get("/cases?filter=action_needed").await);
     assert!(html.contains("data-number=\"CS0000001\""));
     // Closing a resolved case through a stale form: 409 on the case page.
-    let r = h
-        .send(
-            c.jar
-                .apply(form_req(&format!("{path}/close"), &[("csrf", &csrf)])),
-        )
-        .await;
+    let r = h.send(on_case(&c.jar, "close", &[])).await;
     assert_eq!(r.status(), 409);
     assert!(body_text(&r).contains("id=\"form-error\""));
-    let r = h
-        .send(
-            c.jar
-                .apply(form_req(&format!("{path}/accept"), &[("csrf", &csrf)])),
-        )
-        .await;
+    let r = h.send(on_case(&c.jar, "accept", &[])).await;
     assert_eq!(r.status(), 303);
     let detail = body_text(&c.get(&path).await);
     assert!(detail.contains("data-status=\"closed\"") && detail.contains("id=\"closed-note\""));

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use tobira::cases::{CasePage, ListQuery};
+use tobira::cases::{CasePage, Kind, ListQuery, NewCase};
 use tobira::ids::{Ecid, Email, LoginId, PersonName, TenantId};
 use tobira::model::{keys, User, UserState};
 use tobira::store::{Cond, Store, Write};
@@ -26,6 +26,17 @@ pub fn new_case(subject: &str) -> Value {
         "subject": subject,
         "body": "先月分の請求書を再発行していただけますか。",
     })
+}
+
+/// An inquiry in the category every configuration has ("その他"), for the
+/// domain calls.
+pub fn inquiry<'a>(subject: &'a str, body: &'a str) -> NewCase<'a> {
+    NewCase {
+        kind: Kind::Inquiry,
+        category: "その他",
+        subject,
+        body,
+    }
 }
 
 /// An active member of `tenant` written straight into the store (for the

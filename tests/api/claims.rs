@@ -130,11 +130,7 @@ async fn clm_3_bulk_linking_refuses_an_account_that_was_set_up() {
     );
     assert_eq!(user(&h, HOLDER).await.state, UserState::Active);
     // The merged account (the argon2 sample) was told, at its own address.
-    assert!(h
-        .outbox
-        .mails()
-        .iter()
-        .any(|m| m.to == "legacy.argon@example.jp" && m.text.contains("ca1234567893")));
+    h.assert_mailed("legacy.argon@example.jp", "ca1234567893");
 }
 
 // SET-1, CLM-2

@@ -21,6 +21,14 @@ fn put(k: &Key, v: &str, exp: Option<Timestamp>, cond: Cond) -> Write {
     }
 }
 
+/// Delete `k` if it is there (single use).
+fn take(k: &Key) -> Vec<Write> {
+    vec![Write::Delete {
+        key: k.clone(),
+        cond: Cond::Exists,
+    }]
+}
+
 async fn suite(store: Arc<dyn Store>) {
     let s = store.as_ref();
     let now = T0;
@@ -81,26 +89,8 @@ async fn suite(store: Arc<dyn Store>) {
     assert!(s.get(&b, now).await.unwrap().is_some());
 
     // Exists / delete: single use.
-    s.write(
-        vec![Write::Delete {
-            key: b.clone(),
-            cond: Cond::Exists,
-        }],
-        now,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        s.write(
-            vec![Write::Delete {
-                key: b.clone(),
-                cond: Cond::Exists
-            }],
-            now
-        )
-        .await,
-        Err(StoreError::Conflict)
-    );
+    s.write(take(&b), now).await.unwrap();
+    assert_eq!(s.write(take(&b), now).await, Err(StoreError::Conflict));
 
     // Expiry is checked in code: an expired item is invisible, counts as
     // absent and fails Exists/Version even though it is still stored.
@@ -113,17 +103,7 @@ async fn suite(store: Arc<dyn Store>) {
     assert_eq!(live.expires_at, Some(exp));
     let later = exp; // expiry instant itself is expired
     assert!(s.get(&t, later).await.unwrap().is_none());
-    assert_eq!(
-        s.write(
-            vec![Write::Delete {
-                key: t.clone(),
-                cond: Cond::Exists
-            }],
-            later
-        )
-        .await,
-        Err(StoreError::Conflict)
-    );
+    assert_eq!(s.write(take(&t), later).await, Err(StoreError::Conflict));
     assert_eq!(
         s.write(
             vec![put(&t, "t2", None, Cond::Version(live.version))],

@@ -8,36 +8,25 @@ use tobira::migration::ApplyOptions;
 async fn store_down_answers_503_and_nothing_is_lost() {
     let h = Harness::new();
     h.active_user("fault@example.com", "Tobira-Door42").await;
-    h.faulty.set_down(true);
-    let r = h
-        .send(json_req(
+    let attempt = || {
+        h.send(json_req(
             "POST",
             "/api/login",
             r#"{"login_id":"fault@example.com","password":"Tobira-Door42"}"#,
         ))
-        .await;
+    };
+    h.faulty.set_down(true);
+    let r = attempt().await;
     assert_eq!(r.status(), 503);
     assert_eq!(body_json(&r)["error"], "temporarily_unavailable");
     assert!(r.headers().get("retry-after").is_some());
     // Reads work but writes fail: the attempt cannot be counted, so no password is checked (fail closed).
     h.faulty.set_down(false);
     h.faulty.set_writes_down(true);
-    let r = h
-        .send(json_req(
-            "POST",
-            "/api/login",
-            r#"{"login_id":"fault@example.com","password":"Tobira-Door42"}"#,
-        ))
-        .await;
+    let r = attempt().await;
     assert_eq!(r.status(), 503);
     h.faulty.set_writes_down(false);
-    let r = h
-        .send(json_req(
-            "POST",
-            "/api/login",
-            r#"{"login_id":"fault@example.com","password":"Tobira-Door42"}"#,
-        ))
-        .await;
+    let r = attempt().await;
     assert_eq!(r.status(), 200);
 }
 
@@ -45,16 +34,11 @@ async fn store_down_answers_503_and_nothing_is_lost() {
 #[tokio::test]
 async fn set_1_mail_fault_answers_503_and_a_retry_sends_the_setup_link() {
     let h = Harness::new();
-    h.app
-        .import(
-            &[
-                record("m1@example.com", "ecid1", "t1"),
-                record("m2@example.com", "ecid2", "t1"),
-            ],
-            &ctx(),
-        )
-        .await
-        .unwrap();
+    h.stage(&[
+        ("m1@example.com", "ecid1", "t1"),
+        ("m2@example.com", "ecid2", "t1"),
+    ])
+    .await;
     crate::support::apply_all(&h.app).await;
     h.outbox.set_failing(true);
     let r = h.app.send_setup_links(None, false, &ctx()).await.unwrap();

@@ -19,8 +19,7 @@ async fn log_1_login_id_is_case_insensitive_log_4_no_factor_goes_to_enrolment() 
     h.active_user("mixed.user@example.com", "Tobira-Door42")
         .await;
     let s = h
-        .app
-        .login("MIXED.User@Example.COM", &pw("Tobira-Door42"), &ctx())
+        .login("MIXED.User@Example.COM", "Tobira-Door42")
         .await
         .unwrap();
     assert_eq!(s.stage, Stage::Enroll);
@@ -32,56 +31,27 @@ async fn log_1_login_id_is_case_insensitive_log_4_no_factor_goes_to_enrolment() 
 #[tokio::test]
 async fn log_2_five_failures_lock_for_twenty_minutes_and_success_resets() {
     let h = Harness::new();
-    h.active_user("lock@example.com", "Tobira-Door42").await;
-    for _ in 0..4 {
-        assert!(h
-            .app
-            .login("lock@example.com", &pw("Wrong-Pass1"), &ctx())
-            .await
-            .is_err());
+    let login = "lock@example.com";
+    h.active_user(login, "Tobira-Door42").await;
+    // Four failures and then a success, twice: success resets the count.
+    for _ in 0..2 {
+        for _ in 0..4 {
+            assert!(h.login(login, "Wrong-Pass1").await.is_err());
+        }
+        h.login(login, "Tobira-Door42").await.unwrap();
     }
-    // Success resets the count.
-    h.app
-        .login("lock@example.com", &pw("Tobira-Door42"), &ctx())
-        .await
-        .unwrap();
-    for _ in 0..4 {
-        assert!(h
-            .app
-            .login("lock@example.com", &pw("Wrong-Pass1"), &ctx())
-            .await
-            .is_err());
-    }
-    h.app
-        .login("lock@example.com", &pw("Tobira-Door42"), &ctx())
-        .await
-        .unwrap();
     for _ in 0..5 {
-        assert!(h
-            .app
-            .login("lock@example.com", &pw("Wrong-Pass1"), &ctx())
-            .await
-            .is_err());
+        assert!(h.login(login, "Wrong-Pass1").await.is_err());
     }
     // Locked: even the right password fails, with the same answer.
     assert_eq!(
-        h.app
-            .login("lock@example.com", &pw("Tobira-Door42"), &ctx())
-            .await
-            .unwrap_err(),
+        h.login(login, "Tobira-Door42").await.unwrap_err(),
         Error::InvalidCredentials
     );
     h.advance(Duration::from_secs(20 * 60 - 1));
-    assert!(h
-        .app
-        .login("lock@example.com", &pw("Tobira-Door42"), &ctx())
-        .await
-        .is_err());
+    assert!(h.login(login, "Tobira-Door42").await.is_err());
     h.advance(Duration::from_secs(1));
-    h.app
-        .login("lock@example.com", &pw("Tobira-Door42"), &ctx())
-        .await
-        .unwrap(); // lifts by itself
+    h.login(login, "Tobira-Door42").await.unwrap(); // lifts by itself
 }
 
 // LOG-2
@@ -127,15 +97,12 @@ async fn log_3_every_failure_gets_the_same_answer() {
     )])
     .await;
     for _ in 0..5 {
-        let _ = h.app.login("locked@example.com", &pw("x"), &ctx()).await;
+        let _ = h.login("locked@example.com", "x").await;
     }
     h.active_user("locked.user@example.com", "Tobira-Door42")
         .await;
     for _ in 0..5 {
-        let _ = h
-            .app
-            .login("locked.user@example.com", &pw("Wrong-Pass1"), &ctx())
-            .await;
+        let _ = h.login("locked.user@example.com", "Wrong-Pass1").await;
     }
     let cases = [
         ("nobody@example.com", "Tobira-Door42"),      // unknown
@@ -191,41 +158,23 @@ async fn log_2_right_password_after_four_failures_never_locks_a_user_with_a_fact
         tobira::store::Cond::Version(v),
     );
     h.app.store.write(vec![w], h.app.now()).await.unwrap();
+    let login = "factor@example.com";
     for _ in 0..4 {
-        let e = h
-            .app
-            .login("factor@example.com", &pw("Wrong-Pass1"), &ctx())
-            .await
-            .unwrap_err();
+        let e = h.login(login, "Wrong-Pass1").await.unwrap_err();
         assert_eq!(e, Error::InvalidCredentials);
     }
-    // The fifth attempt, with the right password: the second factor next.
-    let s = h
-        .app
-        .login("factor@example.com", &pw("Tobira-Door42"), &ctx())
-        .await
-        .unwrap();
-    assert_eq!(s.stage, Stage::Mfa);
-    // Not locked: the right password works again at once.
-    let s = h
-        .app
-        .login("factor@example.com", &pw("Tobira-Door42"), &ctx())
-        .await
-        .unwrap();
-    assert_eq!(s.stage, Stage::Mfa);
+    // The fifth attempt, with the right password: the second factor next;
+    // not locked: the right password works again at once.
+    for _ in 0..2 {
+        let s = h.login(login, "Tobira-Door42").await.unwrap();
+        assert_eq!(s.stage, Stage::Mfa);
+    }
     let kinds = h.audit_kinds("econ9000000001").await;
     assert!(!kinds.iter().any(|k| k == "login.locked"), "{kinds:?}");
     // Four failures are still counted: one more wrong password locks, and
     // that lock is recorded (AUD-1).
-    let _ = h
-        .app
-        .login("factor@example.com", &pw("Wrong-Pass1"), &ctx())
-        .await;
-    let e = h
-        .app
-        .login("factor@example.com", &pw("Tobira-Door42"), &ctx())
-        .await
-        .unwrap_err();
+    let _ = h.login(login, "Wrong-Pass1").await;
+    let e = h.login(login, "Tobira-Door42").await.unwrap_err();
     assert_eq!(e, Error::InvalidCredentials);
     let kinds = h.audit_kinds("econ9000000001").await;
     assert_eq!(kinds.iter().filter(|k| *k == "login.locked").count(), 1);
@@ -245,7 +194,7 @@ async fn log_2_a_right_password_in_a_lost_race_leaves_no_lock() {
     let c = full_client(&h, login, &secret).await;
     let token = c.session().unwrap();
     for _ in 0..4 {
-        let _ = h.app.login(login, &pw("Wrong-Pass1"), &ctx()).await;
+        let _ = h.login(login, "Wrong-Pass1").await;
     }
     store.conflict_next();
     assert!(h
@@ -253,6 +202,6 @@ async fn log_2_a_right_password_in_a_lost_race_leaves_no_lock() {
         .change_password(Some(&token), PW, "Fresh-Harbor93", &ctx())
         .await
         .is_err());
-    let r = h.app.login(login, &pw(PW), &ctx()).await;
+    let r = h.login(login, PW).await;
     assert!(r.is_ok(), "the right password was refused: {r:?}");
 }

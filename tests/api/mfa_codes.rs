@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::mfa_support::{
-    email_user, full_client, mail_code, sms_code, totp_code, totp_user, Client, PW,
+    email_challenge, full_client, mail_code, sms_code, totp_code, totp_user, Client, PW,
 };
 use crate::support::{assert_audited, json_req, Harness};
 
@@ -14,8 +14,7 @@ use crate::support::{assert_audited, json_req, Harness};
 #[tokio::test]
 async fn mfa_3_email_codes_six_digits_hashed_single_use_five_minutes() {
     let h = Harness::new();
-    email_user(&h, "mail@example.com").await;
-    let mut c = Client::at_challenge(&h, "mail@example.com").await;
+    let mut c = email_challenge(&h, "mail@example.com").await;
     let (s, b) = c.otp_email("login").await;
     assert_eq!(s, 202);
     assert_eq!(b, json!({ "expires_in_s": 300, "resend_after_s": 30 }));
@@ -47,8 +46,7 @@ async fn mfa_3_email_codes_six_digits_hashed_single_use_five_minutes() {
 #[tokio::test]
 async fn mfa_3_resend_after_30_s_and_an_hourly_cap() {
     let h = Harness::new();
-    email_user(&h, "resend@example.com").await;
-    let mut c = Client::at_challenge(&h, "resend@example.com").await;
+    let mut c = email_challenge(&h, "resend@example.com").await;
     let (s, _) = c.otp_email("login").await;
     assert_eq!(s, 202);
     let first = mail_code(&h, "resend@example.com");
@@ -80,8 +78,7 @@ async fn mfa_3_resend_after_30_s_and_an_hourly_cap() {
 #[tokio::test]
 async fn mfa_3_five_wrong_entries_end_a_code_and_count_towards_the_lock() {
     let h = Harness::new();
-    email_user(&h, "wrong@example.com").await;
-    let mut c = Client::at_challenge(&h, "wrong@example.com").await;
+    let mut c = email_challenge(&h, "wrong@example.com").await;
     c.otp_email("login").await;
     let code = mail_code(&h, "wrong@example.com");
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -146,8 +143,7 @@ async fn log_2_the_password_alone_does_not_reset_the_count_of_code_failures() {
 #[tokio::test]
 async fn mfa_3_a_mail_fault_answers_503_and_withdraws_the_code() {
     let h = Harness::new();
-    email_user(&h, "fault@example.com").await;
-    let mut c = Client::at_challenge(&h, "fault@example.com").await;
+    let mut c = email_challenge(&h, "fault@example.com").await;
     h.outbox.set_failing(true);
     let (s, b) = c.otp_email("login").await;
     assert_eq!(
@@ -250,8 +246,7 @@ async fn mfa_3_4_5_fifty_parallel_submissions_of_one_valid_code_sign_in_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mfa_3_log_2_fifty_parallel_wrong_codes_never_exceed_the_limits() {
     let h = Harness::new();
-    email_user(&h, "many@example.com").await;
-    let mut c = Client::at_challenge(&h, "many@example.com").await;
+    let mut c = email_challenge(&h, "many@example.com").await;
     c.otp_email("login").await;
     let code = mail_code(&h, "many@example.com");
     let mut tasks = Vec::new();

@@ -189,3 +189,9 @@ pub async fn email_user(h: &Harness, login: &str) {
     c.post("/api/mfa/recovery/ack", json!({ "recorded": true }))
         .await;
 }
+
+/// [`email_user`] `login`, and a new sign-in of theirs at the challenge.
+pub async fn email_challenge<'a>(h: &'a Harness, login: &str) -> Client<'a> {
+    email_user(h, login).await;
+    Client::at_challenge(h, login).await
+}

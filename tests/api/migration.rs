@@ -16,6 +16,21 @@ async fn invoke(h: &Harness, event: Value) -> Value {
     tobira_migrate_batch::handle(&h.app, event).await.unwrap()
 }
 
+/// Stages the sample export through an `import` event.
+async fn import_sample(h: &Harness) -> Value {
+    invoke(
+        h,
+        json!({ "action": "import", "records": sample_records() }),
+    )
+    .await
+}
+
+/// Stages the sample export and applies it; returns the apply report.
+async fn import_and_apply(h: &Harness) -> Value {
+    import_sample(h).await;
+    invoke(h, json!({ "action": "apply" })).await
+}
+
 fn line<'a>(report: &'a Value, ecid: &str) -> &'a Value {
     report["records"]
         .as_array()
@@ -29,11 +44,7 @@ fn line<'a>(report: &'a Value, ecid: &str) -> &'a Value {
 #[tokio::test]
 async fn mig_1_import_stages_every_sample_record() {
     let h = Harness::new();
-    let r = invoke(
-        &h,
-        json!({ "action": "import", "records": sample_records() }),
-    )
-    .await;
+    let r = import_sample(&h).await;
     assert_eq!(r["counts"]["staged"], 13);
     assert_eq!(r["counts"]["rejected"], 0);
     let status = invoke(&h, json!({ "action": "status" })).await;
@@ -44,12 +55,7 @@ async fn mig_1_import_stages_every_sample_record() {
 #[tokio::test]
 async fn mig_2_mig_4_mig_6_email_and_name_copied_exactly_user_pending_setup() {
     let h = Harness::new();
-    invoke(
-        &h,
-        json!({ "action": "import", "records": sample_records() }),
-    )
-    .await;
-    invoke(&h, json!({ "action": "apply" })).await;
+    import_and_apply(&h).await;
     let taro = user_by_login(&h, "taro.yamada@example.co.jp")
         .await
         .unwrap();
@@ -81,12 +87,7 @@ async fn mig_2_mig_4_mig_6_email_and_name_copied_exactly_user_pending_setup() {
 #[tokio::test]
 async fn mig_3_collision_renames_with_ecid_and_mig_7_one_user_per_contract() {
     let h = Harness::new();
-    invoke(
-        &h,
-        json!({ "action": "import", "records": sample_records() }),
-    )
-    .await;
-    let r = invoke(&h, json!({ "action": "apply" })).await;
+    let r = import_and_apply(&h).await;
     // ecid…06 sorts first and keeps the plain ID; ecid…07 is renamed.
     assert_eq!(
         line(&r, "ecid1000000006")["final_login_id"],
@@ -155,38 +156,22 @@ async fn mig_3_same_login_ids_whatever_the_apply_chunking() {
 #[tokio::test]
 async fn mig_3_existing_portal_user_keeps_the_id_and_a_still_colliding_rename_is_rejected() {
     let h = Harness::new();
-    h.app
-        .import(&[record("taken@example.com", "ecid1", "econA")], &ctx())
-        .await
-        .unwrap();
+    h.stage(&[("taken@example.com", "ecid1", "econA")]).await;
     apply_all(&h.app).await;
     // A second contract brings the same ID and an ID that equals the rename.
     let r = h
-        .app
-        .import(
-            &[
-                record("taken@example.com", "ecid2", "econB"),
-                record("other@example.com", "ecid5", "econB"),
-            ],
-            &ctx(),
-        )
-        .await
-        .unwrap();
+        .stage(&[
+            ("taken@example.com", "ecid2", "econB"),
+            ("other@example.com", "ecid5", "econB"),
+        ])
+        .await;
     assert_eq!(r.counts.staged, 2);
-    h.app
-        .import(&[record("x@example.com_ecid7", "ecid6", "econC")], &ctx())
-        .await
-        .unwrap();
-    h.app
-        .import(
-            &[
-                record("x@example.com", "ecid7", "econD"),
-                record("x@example.com", "ecid0", "econE"),
-            ],
-            &ctx(),
-        )
-        .await
-        .unwrap();
+    h.stage(&[("x@example.com_ecid7", "ecid6", "econC")]).await;
+    h.stage(&[
+        ("x@example.com", "ecid7", "econD"),
+        ("x@example.com", "ecid0", "econE"),
+    ])
+    .await;
     let r = apply_all(&h.app).await;
     let by = |e: &str| r.records.iter().find(|l| l.ecid == e).unwrap().clone();
     assert_eq!(
@@ -206,12 +191,7 @@ async fn mig_3_existing_portal_user_keeps_the_id_and_a_still_colliding_rename_is
 #[tokio::test]
 async fn mig_5_phone_every_branch_listed_in_the_report() {
     let h = Harness::new();
-    invoke(
-        &h,
-        json!({ "action": "import", "records": sample_records() }),
-    )
-    .await;
-    let r = invoke(&h, json!({ "action": "apply" })).await;
+    let r = import_and_apply(&h).await;
     let phone = |e: &str| {
         (
             line(&r, e)["phone_before"].clone(),
@@ -247,17 +227,8 @@ async fn mig_5_phone_every_branch_listed_in_the_report() {
 #[tokio::test]
 async fn mig_8_rerun_never_duplicates_and_reports_already_migrated() {
     let h = Harness::new();
-    invoke(
-        &h,
-        json!({ "action": "import", "records": sample_records() }),
-    )
-    .await;
-    invoke(&h, json!({ "action": "apply" })).await;
-    let again = invoke(
-        &h,
-        json!({ "action": "import", "records": sample_records() }),
-    )
-    .await;
+    import_and_apply(&h).await;
+    let again = import_sample(&h).await;
     assert_eq!(again["counts"]["already_migrated"], 13);
     let r = invoke(&h, json!({ "action": "apply" })).await;
     assert_eq!(r["records"].as_array().unwrap().len(), 0);
@@ -284,11 +255,7 @@ async fn mig_8_rerun_never_duplicates_and_reports_already_migrated() {
 #[tokio::test]
 async fn mig_9_dry_run_reports_everything_and_writes_nothing() {
     let h = Harness::new();
-    invoke(
-        &h,
-        json!({ "action": "import", "records": sample_records() }),
-    )
-    .await;
+    import_sample(&h).await;
     let before = h.memory.snapshot();
     let plan = invoke(&h, json!({ "action": "plan" })).await;
     let dry = invoke(&h, json!({ "action": "apply", "dry_run": true })).await;
@@ -343,11 +310,7 @@ async fn mig_10_scheduled_event_continues_in_bounded_chunks() {
     let mut config = crate::support::test_config();
     config.migrate_chunk = 5;
     let h = Harness::with_config(config);
-    invoke(
-        &h,
-        json!({ "action": "import", "records": sample_records() }),
-    )
-    .await;
+    import_sample(&h).await;
     let scheduled: Value =
         serde_json::from_str(include_str!("../../events/migrate-batch/scheduled.json")).unwrap();
     let r = invoke(&h, scheduled.clone()).await;

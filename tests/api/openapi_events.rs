@@ -432,12 +432,8 @@ async fn migrate_batch_events_and_reports_match_the_document() {
         .await
         .expect("the store answers")
         .expect("the owner exists");
-    let new = tobira::cases::NewCase {
-        kind: tobira::cases::Kind::Inquiry,
-        category: "その他",
-        subject: "請求書の再発行",
-        body: "先月分の請求書を再発行してください。",
-    };
+    let new =
+        crate::cases_support::inquiry("請求書の再発行", "先月分の請求書を再発行してください。");
     let case = h
         .app
         .create_case(&owner, &new, &crate::support::ctx())

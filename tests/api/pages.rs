@@ -1,7 +1,7 @@
 //! The pages of the journey (SES-3): forms that post, CSRF, Japanese and
 //! English, security headers; and the stage model (SES-2) on /enroll.
 
-use crate::support::{body_text, form_req, get, hidden, Harness, Jar};
+use crate::support::{body_text, csrf_form, get, hidden, Harness, Jar};
 
 // SES-3
 #[tokio::test]
@@ -31,29 +31,25 @@ async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
     assert!(body_text(&h.send(en).await).contains("confirm your identity"));
 
     // A post without the CSRF cookie is refused and changes nothing.
-    let fields = [
-        ("csrf", csrf.as_str()),
-        ("token", token.as_str()),
-        ("email", "page@example.com"),
-        ("name", "山田　太郎"),
-        ("phone", "0312345678"),
-    ];
-    let r = h.send(form_req("/setup/verify", &fields)).await;
+    let identity = |name| {
+        [
+            ("token", token.as_str()),
+            ("email", "page@example.com"),
+            ("name", name),
+            ("phone", "0312345678"),
+        ]
+    };
+    let fields = identity("山田　太郎");
+    let r = h.send(csrf_form("/setup/verify", &csrf, &fields)).await;
     assert_eq!(r.status(), 403);
 
     // Wrong name: the form again, with an error that names no field.
-    let wrong = [
-        ("csrf", csrf.as_str()),
-        ("token", token.as_str()),
-        ("email", "page@example.com"),
-        ("name", "山田 太郎"),
-        ("phone", "0312345678"),
-    ];
-    let r = h.send(jar.apply(form_req("/setup/verify", &wrong))).await;
+    let wrong = identity("山田 太郎");
+    let r = h.send(jar.form("/setup/verify", &csrf, &wrong)).await;
     assert_eq!(r.status(), 400);
     assert!(body_text(&r).contains("id=\"form-error\""));
 
-    let r = h.send(jar.apply(form_req("/setup/verify", &fields))).await;
+    let r = h.send(jar.form("/setup/verify", &csrf, &fields)).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/setup/password");
     jar.take(&r);
@@ -62,12 +58,10 @@ async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
     // Weak password: the checklist marks each unmet rule.
     let r = h.send(jar.apply(get("/setup/password"))).await;
     assert_eq!(r.status(), 200);
-    let weak = [
-        ("csrf", csrf.as_str()),
-        ("password", "abc"),
-        ("password_confirm", "abc"),
-    ];
-    let r = h.send(jar.apply(form_req("/setup/password", &weak))).await;
+    let password = |pw| [("password", pw), ("password_confirm", pw)];
+    let r = h
+        .send(jar.form("/setup/password", &csrf, &password("abc")))
+        .await;
     assert_eq!(r.status(), 400);
     let html = body_text(&r);
     for code in ["length", "upper", "digit"] {
@@ -76,12 +70,8 @@ async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
             "{code} unmarked"
         );
     }
-    let good = [
-        ("csrf", csrf.as_str()),
-        ("password", "Tobira-Door42"),
-        ("password_confirm", "Tobira-Door42"),
-    ];
-    let r = h.send(jar.apply(form_req("/setup/password", &good))).await;
+    let good = password("Tobira-Door42");
+    let r = h.send(jar.form("/setup/password", &csrf, &good)).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/login?setup=done");
     jar.take(&r);
@@ -90,11 +80,10 @@ async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
     let r = h.send(jar.apply(get("/login?setup=done"))).await;
     assert!(body_text(&r).contains("パスワードを設定しました"));
     let login = [
-        ("csrf", csrf.as_str()),
         ("login_id", "PAGE@example.com"),
         ("password", "Tobira-Door42"),
     ];
-    let r = h.send(jar.apply(form_req("/login", &login))).await;
+    let r = h.send(jar.form("/login", &csrf, &login)).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/enroll");
     jar.take(&r);
@@ -107,13 +96,9 @@ async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
     assert_ne!(session_csrf, csrf);
 
     // SES-2 / sign-out: no session, no methods page.
-    let r = h
-        .send(jar.apply(form_req("/logout", &[("csrf", csrf.as_str())])))
-        .await;
+    let r = h.send(jar.form("/logout", &csrf, &[])).await;
     assert_eq!(r.status(), 403, "the token from before sign-in");
-    let r = h
-        .send(jar.apply(form_req("/logout", &[("csrf", session_csrf.as_str())])))
-        .await;
+    let r = h.send(jar.form("/logout", &session_csrf, &[])).await;
     assert_eq!(r.status(), 303);
     jar.take(&r);
     let r = h.send(jar.apply(get("/enroll"))).await;
@@ -129,16 +114,8 @@ async fn ses_3_login_page_failure_is_the_same_message_for_everyone() {
     let r = h.send(get("/login?lang=en")).await;
     jar.take(&r);
     let csrf = hidden(&body_text(&r), "csrf");
-    let r = h
-        .send(jar.apply(form_req(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("login_id", "nobody@example.com"),
-                ("password", "x"),
-            ],
-        )))
-        .await;
+    let fields = [("login_id", "nobody@example.com"), ("password", "x")];
+    let r = h.send(jar.form("/login", &csrf, &fields)).await;
     assert_eq!(r.status(), 401);
     assert!(body_text(&r).contains("The login ID or password is incorrect."));
 }

@@ -6,7 +6,7 @@ use tobira_web::web::Request;
 
 use crate::portal_support::*;
 use crate::support::{
-    body_text, ctx, form_req, get, hidden, json_req, sample_records, Harness, Jar,
+    body_text, csrf_form, ctx, get, hidden, json_req, sample_records, Harness, Jar,
 };
 
 fn forgot_req(body: &Value) -> Request {
@@ -30,23 +30,18 @@ async fn clm_1_pages_claim_and_register_work_without_javascript() {
     let csrf = hidden(&html, "csrf");
 
     // Without the CSRF cookie: refused.
-    let fields = [
-        ("csrf", csrf.as_str()),
-        ("service_id", BCRYPT_SID),
-        ("password", BCRYPT_PW),
-    ];
-    assert_eq!(h.send(form_req("/claim", &fields)).await.status(), 403);
+    let fields = [("service_id", BCRYPT_SID), ("password", BCRYPT_PW)];
+    assert_eq!(
+        h.send(csrf_form("/claim", &csrf, &fields)).await.status(),
+        403
+    );
 
-    let wrong = [
-        ("csrf", csrf.as_str()),
-        ("service_id", BCRYPT_SID),
-        ("password", "Wrong-Pass1"),
-    ];
-    let r = h.send(jar.apply(form_req("/claim", &wrong))).await;
+    let wrong = [("service_id", BCRYPT_SID), ("password", "Wrong-Pass1")];
+    let r = h.send(jar.form("/claim", &csrf, &wrong)).await;
     assert_eq!(r.status(), 401);
     assert!(body_text(&r).contains("id=\"form-error\""));
 
-    let r = h.send(jar.apply(form_req("/claim", &fields))).await;
+    let r = h.send(jar.form("/claim", &csrf, &fields)).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/claim/register");
     jar.take(&r);
@@ -61,31 +56,19 @@ async fn clm_1_pages_claim_and_register_work_without_javascript() {
 
     // Unticked boxes are absent from the post: refused, nothing written.
     let before = h.memory.snapshot();
+    let register = [
+        ("email", "page.owner@example.jp"),
+        ("accept_terms", "yes"),
+        ("accept_privacy", "yes"),
+    ];
     let r = h
-        .send(jar.apply(form_req(
-            "/claim/register",
-            &[
-                ("csrf", csrf.as_str()),
-                ("email", "page.owner@example.jp"),
-                ("accept_terms", "yes"),
-            ],
-        )))
+        .send(jar.form("/claim/register", &csrf, &register[..2]))
         .await;
     assert_eq!(r.status(), 400);
     assert!(body_text(&r).contains("id=\"form-error\""));
     assert_eq!(h.memory.snapshot(), before);
 
-    let r = h
-        .send(jar.apply(form_req(
-            "/claim/register",
-            &[
-                ("csrf", csrf.as_str()),
-                ("email", "page.owner@example.jp"),
-                ("accept_terms", "yes"),
-                ("accept_privacy", "yes"),
-            ],
-        )))
-        .await;
+    let r = h.send(jar.form("/claim/register", &csrf, &register)).await;
     assert_eq!(r.status(), 200);
     assert!(body_text(&r).contains("id=\"message\""));
     jar.take(&r);
@@ -105,11 +88,7 @@ async fn rst_4_identity_entry_after_window_mails_link_and_answer_is_identical() 
     h.migrate(&sample_records()).await;
     h.app.close_window(false, &ctx()).await.unwrap();
     let notices = h.outbox.mails().len();
-    assert!(h
-        .outbox
-        .mails()
-        .iter()
-        .any(|m| m.to == TARO && m.text.contains("/password/forgot")));
+    h.assert_mailed(TARO, "/password/forgot");
 
     let matching = json!({
         "login_id": "Taro.Yamada@example.co.jp", "email": "TARO.YAMADA@example.co.jp",
@@ -191,24 +170,20 @@ async fn rst_4_pages_forgot_and_reset_work_without_javascript() {
     jar.take(&r);
     let csrf = hidden(&html, "csrf");
 
-    let entry = |name: &'static str| {
+    let entry = |name| {
         [
-            ("csrf", csrf.clone()),
-            ("login_id", TARO.to_string()),
-            ("email", TARO.to_string()),
-            ("name", name.to_string()),
-            ("phone", "03-1234-5678".to_string()),
+            ("login_id", TARO),
+            ("email", TARO),
+            ("name", name),
+            ("phone", "03-1234-5678"),
         ]
     };
-    let form = |fields: &[(&str, String)]| {
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        form_req("/password/forgot", &pairs)
-    };
-    assert_eq!(h.send(form(&entry("山田　太郎"))).await.status(), 403);
+    let form = |name| csrf_form("/password/forgot", &csrf, &entry(name));
+    assert_eq!(h.send(form("山田　太郎")).await.status(), 403);
 
     let mails = h.outbox.mails().len();
-    let wrong = h.send(jar.apply(form(&entry("山田 太郎")))).await;
-    let right = h.send(jar.apply(form(&entry("山田　太郎")))).await;
+    let wrong = h.send(jar.apply(form("山田 太郎"))).await;
+    let right = h.send(jar.apply(form("山田　太郎"))).await;
     assert_eq!(right.status(), 200);
     assert_eq!(wrong.status(), right.status());
     assert_eq!(
@@ -225,15 +200,12 @@ async fn rst_4_pages_forgot_and_reset_work_without_javascript() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
     let post = |pw: &str, confirm: &str| {
-        jar.apply(form_req(
-            "/password/reset",
-            &[
-                ("csrf", csrf.as_str()),
-                ("token", token.as_str()),
-                ("password", pw),
-                ("password_confirm", confirm),
-            ],
-        ))
+        let fields = [
+            ("token", token.as_str()),
+            ("password", pw),
+            ("password_confirm", confirm),
+        ];
+        jar.form("/password/reset", &csrf, &fields)
     };
     let r = h.send(post("Tobira-Door42", "Tobira-Door43")).await;
     assert_eq!(r.status(), 400);
@@ -250,16 +222,8 @@ async fn rst_4_pages_forgot_and_reset_work_without_javascript() {
     assert_eq!(r.headers()["location"], "/login?setup=done");
 
     // Signed in through the page: to the second-factor choice.
-    let r = h
-        .send(jar.apply(form_req(
-            "/login",
-            &[
-                ("csrf", csrf.as_str()),
-                ("login_id", TARO),
-                ("password", "Tobira-Door42"),
-            ],
-        )))
-        .await;
+    let login = [("login_id", TARO), ("password", "Tobira-Door42")];
+    let r = h.send(jar.form("/login", &csrf, &login)).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/enroll");
 }

@@ -76,9 +76,7 @@ async fn rst_1_forgot_password_mails_a_reset_link_and_the_answer_is_identical() 
 #[tokio::test]
 async fn rst_1_reset_link_is_single_use_and_expires_in_an_hour() {
     let h = Harness::new();
-    h.active_user("once@example.com", PW).await;
-    forgot(&h, "once@example.com", "once@example.com").await;
-    let first = h.link_token("once@example.com", "/password/reset");
+    let first = user_with_reset_link(&h, "once@example.com").await;
     // At most one link a minute: nobody can flood the mailbox or keep
     // voiding the newest link.
     forgot(&h, "once@example.com", "once@example.com").await;
@@ -97,9 +95,7 @@ async fn rst_1_reset_link_is_single_use_and_expires_in_an_hour() {
     );
     // Expiry is checked in code (the store's TTL deletion is lazy).
     let h = Harness::new();
-    h.active_user("late@example.com", PW).await;
-    forgot(&h, "late@example.com", "late@example.com").await;
-    let token = h.link_token("late@example.com", "/password/reset");
+    let token = user_with_reset_link(&h, "late@example.com").await;
     h.advance(Duration::from_secs(61 * 60));
     let r = h.send(get(&format!("/password/reset?token={token}"))).await;
     assert_eq!(r.status(), 400);
@@ -176,9 +172,7 @@ async fn rst_2_five_wrong_entries_block_resets_for_20_minutes() {
 #[tokio::test]
 async fn rst_3_no_reset_for_24_hours_after_a_completed_one() {
     let h = Harness::new();
-    h.active_user("daily@example.com", PW).await;
-    forgot(&h, "daily@example.com", "daily@example.com").await;
-    let token = h.link_token("daily@example.com", "/password/reset");
+    let token = user_with_reset_link(&h, "daily@example.com").await;
     // Asking again before using the link is fine (the newest link counts).
     assert_eq!(reset(&h, &token, NEW_PW).await.0, 200);
     h.advance(Duration::from_secs(23 * 3600));
@@ -208,8 +202,7 @@ async fn rst_5_a_reset_ends_every_session_and_device_sends_a_notice_and_asks_the
         .await;
     assert_eq!(s, 200);
     h.advance(Duration::from_secs(30));
-    forgot(&h, "ended@example.com", "ended@example.com").await;
-    let token = h.link_token("ended@example.com", "/password/reset");
+    let token = reset_link(&h, "ended@example.com").await;
     // Before the reset nothing has changed.
     assert_eq!(signed_in.get("/api/me").await.status(), 200);
     assert_eq!(reset(&h, &token, NEW_PW).await.0, 200);
@@ -233,9 +226,7 @@ async fn rst_5_a_reset_ends_every_session_and_device_sends_a_notice_and_asks_the
 #[tokio::test]
 async fn rst_1_fifty_concurrent_resets_with_one_token_exactly_one_succeeds() {
     let h = Harness::new();
-    h.active_user("race@example.com", PW).await;
-    forgot(&h, "race@example.com", "race@example.com").await;
-    let token = h.link_token("race@example.com", "/password/reset");
+    let token = user_with_reset_link(&h, "race@example.com").await;
     let mut tasks = Vec::new();
     for i in 0..50 {
         let app = h.app.clone();

@@ -12,17 +12,8 @@ use crate::support::{body_text, ctx, form_req, get, hidden, Harness, Jar};
 // RST-4
 #[tokio::test]
 async fn rst_4_admin_created_users_set_their_first_password_through_the_same_path() {
-    use tobira::admin::NewUser;
     let h = Harness::new();
-    let new = NewUser {
-        tenant_id: "econ9000000002",
-        name: "Admin Made",
-        email: "made@example.com",
-        phone: "090-1234-5678",
-        lang: tobira_web::i18n::Lang::En,
-        method: Some("totp"),
-        role: tobira::model::Role::General,
-    };
+    let new = admin_made();
     let id = h.app.create_user(&new, &ctx()).await.unwrap();
     // The same e-mail cannot be a second login ID.
     let again = h.app.create_user(&new, &ctx()).await.unwrap_err();
@@ -37,8 +28,7 @@ async fn rst_4_admin_created_users_set_their_first_password_through_the_same_pat
     assert_eq!(c.login("made@example.com", NEW_PW).await.0, 401);
     // Lost mail: "forgot password" with login ID and e-mail sends a new link.
     h.advance(Duration::from_secs(60));
-    forgot(&h, "made@example.com", "made@example.com").await;
-    let token = h.link_token("made@example.com", "/password/reset");
+    let token = reset_link(&h, "made@example.com").await;
     assert_ne!(token, lost);
     assert_eq!(reset(&h, &lost, NEW_PW).await.1["error"], "invalid_token");
     // PW-3 applies to the first password too: the user's name is refused.
@@ -67,13 +57,11 @@ async fn adm_1_a_created_user_needs_its_required_fields_and_bad_input_writes_not
     use tobira::admin::NewUser;
     let h = Harness::new();
     let good = NewUser {
-        tenant_id: "econ9000000002",
-        name: "Admin Made",
-        email: "made@example.com",
         phone: "03-1234-5678",
         lang: tobira_web::i18n::Lang::Ja,
         method: Some("email"),
         role: tobira::model::Role::Admin,
+        ..admin_made()
     };
     let before = h.memory.snapshot();
     for (bad, code) in [
@@ -128,9 +116,7 @@ async fn adm_1_a_created_user_needs_its_required_fields_and_bad_input_writes_not
 #[tokio::test]
 async fn pw_3_weak_passwords_are_refused_with_every_unmet_rule_and_nothing_is_used_up() {
     let h = Harness::new();
-    h.active_user("weak.user@example.com", PW).await;
-    forgot(&h, "weak.user@example.com", "weak.user@example.com").await;
-    let token = h.link_token("weak.user@example.com", "/password/reset");
+    let token = user_with_reset_link(&h, "weak.user@example.com").await;
     for (pw, rule) in [
         ("Aaaaaaaa1", "repeated"),
         ("Abcdefgh1", "sequence"),
@@ -200,8 +186,7 @@ async fn pw_2_the_preset_is_chosen_by_configuration() {
     .unwrap();
     let h = Harness::with_config(config);
     h.active_user("preset@example.com", "Kumo-Tori-Ame7!").await;
-    forgot(&h, "preset@example.com", "preset@example.com").await;
-    let token = h.link_token("preset@example.com", "/password/reset");
+    let token = reset_link(&h, "preset@example.com").await;
     // Seed 002: 12-40 characters with a symbol from !@#$%&*?+-=.
     let (_, b) = reset(&h, &token, "Kumo^Tori7").await;
     assert_eq!(b["unmet"], json!(["length", "symbol", "characters"]), "{b}");

@@ -113,6 +113,25 @@ impl Harness {
         self.clock.advance(d);
     }
 
+    /// Stage `record(login, ecid, tenant)` for each triple; the import report.
+    pub async fn stage(&self, records: &[(&str, &str, &str)]) -> tobira::migration::Report {
+        let records: Vec<Value> = records
+            .iter()
+            .map(|(login, ecid, tenant)| record(login, ecid, tenant))
+            .collect();
+        self.app.import(&records, &ctx()).await.unwrap()
+    }
+
+    /// `App::login` with the password as typed and the test context.
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> tobira::Result<tobira::login::SignedIn> {
+        let password = tobira::ids::Password::parse(password).unwrap();
+        self.app.login(login, &password, &ctx()).await
+    }
+
     /// Import and apply records, send setup links.
     pub async fn migrate(&self, records: &[Value]) {
         let r = self.app.import(records, &ctx()).await.unwrap();
@@ -132,6 +151,11 @@ impl Harness {
             .rev()
             .find(|m| m.to == to && (m.subject.contains(holding) || m.text.contains(holding)))
             .unwrap_or_else(|| panic!("no mail to {to} with {holding:?}"))
+    }
+
+    /// Asserts that a mail to `to` holds `holding` in its subject or text.
+    pub fn assert_mailed(&self, to: &str, holding: &str) {
+        self.newest_mail(to, holding);
     }
 
     /// The newest link to `path` (e.g. `/password/reset`) mailed to `to`.
@@ -237,6 +261,13 @@ pub fn form_req(uri: &str, fields: &[(&str, &str)]) -> Request {
         .unwrap()
 }
 
+/// A form post with the page's form token `csrf` before the other fields.
+pub fn csrf_form(uri: &str, csrf: &str, fields: &[(&str, &str)]) -> Request {
+    let mut all = vec![("csrf", csrf)];
+    all.extend_from_slice(fields);
+    form_req(uri, &all)
+}
+
 /// The value of the hidden (or any) input `name` of a page.
 pub fn hidden(html: &str, name: &str) -> String {
     let needle = format!("name=\"{name}\" value=\"");
@@ -302,6 +333,11 @@ impl Jar {
         }
         req
     }
+    /// [`csrf_form`] with this jar's cookies.
+    pub fn form(&self, uri: &str, csrf: &str, fields: &[(&str, &str)]) -> Request {
+        self.apply(csrf_form(uri, csrf, fields))
+    }
+
     pub fn get(&self, name: &str) -> Option<&String> {
         self.0.get(name)
     }

@@ -40,6 +40,16 @@ impl Recording {
         self.conflict
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
+    /// The requests `step` makes, and its outcome (a future does nothing
+    /// until it is awaited, so nothing of it is noted before).
+    pub async fn during<T>(
+        &self,
+        step: impl std::future::Future<Output = T>,
+    ) -> (T, Vec<&'static str>) {
+        self.take();
+        let out = step.await;
+        (out, self.take())
+    }
     /// The requests since the last call.
     pub fn take(&self) -> Vec<&'static str> {
         std::mem::take(&mut *self.log.lock().unwrap())
@@ -95,6 +105,15 @@ fn pw(s: &str) -> Password {
     Password::parse(s).unwrap()
 }
 
+/// A forgotten-password entry of a login ID and an e-mail address.
+fn forgot<'a>(login_id: &'a str, email: &'a str) -> Forgot<'a> {
+    Forgot {
+        login_id,
+        email,
+        ..Forgot::default()
+    }
+}
+
 /// Put a user into `state` directly (as an admin's disable would).
 async fn set_state(h: &Harness, login: &str, state: UserState) {
     let l = LoginId::parse(login).unwrap();
@@ -129,10 +148,7 @@ async fn log_3_every_failure_class_makes_the_same_store_requests() {
     h.migrate(&[record("pending@example.com", "ecid77", "econ7")])
         .await;
     for _ in 0..5 {
-        let _ = h
-            .app
-            .login("locked.user@example.com", &pw("Wrong-Pass1"), &ctx())
-            .await;
+        let _ = h.login("locked.user@example.com", "Wrong-Pass1").await;
     }
     let classes = [
         ("unknown", "nobody@example.com", "Tobira-Door42"),
@@ -143,10 +159,9 @@ async fn log_3_every_failure_class_makes_the_same_store_requests() {
     ];
     let mut seqs = Vec::new();
     for (class, login, password) in classes {
-        rec.take();
-        let e = h.app.login(login, &pw(password), &ctx()).await.unwrap_err();
-        assert_eq!(e, tobira::Error::InvalidCredentials, "{class}");
-        seqs.push((class, rec.take()));
+        let (e, seq) = rec.during(h.login(login, password)).await;
+        assert_eq!(e.unwrap_err(), tobira::Error::InvalidCredentials, "{class}");
+        seqs.push((class, seq));
     }
     assert_same("sign-in", &seqs);
 }
@@ -172,9 +187,11 @@ async fn set_1_resend_makes_the_same_store_requests_whatever_matched() {
     let mut seqs = Vec::new();
     let mails = h.outbox.mails().len();
     for (class, login, email) in classes {
-        rec.take();
-        h.app.resend_setup_link(login, email, &ctx()).await.unwrap();
-        seqs.push((class, rec.take()));
+        let (r, seq) = rec
+            .during(h.app.resend_setup_link(login, email, &ctx()))
+            .await;
+        r.unwrap();
+        seqs.push((class, seq));
     }
     assert_eq!(h.outbox.mails().len(), mails + 1, "only the match mailed");
     assert_same("setup resend", &seqs);
@@ -187,13 +204,9 @@ async fn rst_1_forgot_password_makes_the_same_store_requests_whatever_matched() 
     h.migrate(&sample_records()).await;
     h.active_user("active@example.com", "Tobira-Door42").await;
     h.active_user("blocked@example.com", "Tobira-Door42").await;
+    let wrong = forgot("blocked@example.com", "wrong@example.com");
     for _ in 0..5 {
-        let f = Forgot {
-            login_id: "blocked@example.com",
-            email: "wrong@example.com",
-            ..Forgot::default()
-        };
-        h.app.forgot_password(&f, &ctx()).await.unwrap();
+        h.app.forgot_password(&wrong, &ctx()).await.unwrap();
     }
     h.advance(Duration::from_secs(120));
     let taro = "taro.yamada@example.co.jp";
@@ -211,21 +224,13 @@ async fn rst_1_forgot_password_makes_the_same_store_requests_whatever_matched() 
     ];
     let mut seqs = Vec::new();
     for (class, login, email) in classes {
-        rec.take();
-        let f = Forgot {
-            login_id: login,
-            email,
-            ..Forgot::default()
-        };
-        h.app.forgot_password(&f, &ctx()).await.unwrap();
-        seqs.push((class, rec.take()));
+        let f = forgot(login, email);
+        let (r, seq) = rec.during(h.app.forgot_password(&f, &ctx())).await;
+        r.unwrap();
+        seqs.push((class, seq));
     }
     assert_same("forgot password", &seqs);
-    assert!(h
-        .outbox
-        .mails()
-        .iter()
-        .any(|m| m.to == "active@example.com" && m.text.contains("/password/reset?token=")));
+    h.assert_mailed("active@example.com", "/password/reset?token=");
 }
 
 // CLM-1, LOG-3
@@ -253,12 +258,9 @@ async fn clm_1_every_claim_class_makes_the_same_store_requests() {
     ];
     let mut seqs = Vec::new();
     for (class, sid, password) in classes {
-        rec.take();
-        let e = h
-            .app
-            .claim(sid, &pw(password), None, &ctx())
-            .await
-            .unwrap_err();
+        let password = pw(password);
+        let (e, seq) = rec.during(h.app.claim(sid, &password, None, &ctx())).await;
+        let e = e.unwrap_err();
         assert!(
             matches!(
                 e,
@@ -266,7 +268,7 @@ async fn clm_1_every_claim_class_makes_the_same_store_requests() {
             ),
             "{class}: {e:?}"
         );
-        seqs.push((class, rec.take()));
+        seqs.push((class, seq));
     }
     assert_same("claim", &seqs);
 }
@@ -311,15 +313,14 @@ async fn rst_4_identity_entry_makes_the_same_store_requests_whatever_matched() {
     let mut seqs = Vec::new();
     let mails = h.outbox.mails().len();
     for (class, login, name, phone) in classes {
-        rec.take();
         let f = Forgot {
-            login_id: login,
-            email: taro,
             name: Some(name),
             phone: Some(phone),
+            ..forgot(login, taro)
         };
-        h.app.forgot_password(&f, &ctx()).await.unwrap();
-        seqs.push((class, rec.take()));
+        let (r, seq) = rec.during(h.app.forgot_password(&f, &ctx())).await;
+        r.unwrap();
+        seqs.push((class, seq));
     }
     assert_eq!(h.outbox.mails().len(), mails + 1, "only the match mailed");
     assert_same("identity entry", &seqs);
@@ -335,37 +336,29 @@ async fn log_3_earlier_failures_do_not_tell_known_from_unknown() {
     h.active_user("known@example.com", "Tobira-Door42").await;
     for login in ["known@example.com", "nobody@example.com"] {
         for _ in 0..4 {
-            let _ = h.app.login(login, &pw("Wrong-Pass1"), &ctx()).await;
+            let _ = h.login(login, "Wrong-Pass1").await;
         }
     }
     h.advance(Duration::from_secs(21 * 60));
     let mut seqs = Vec::new();
     for login in ["known@example.com", "nobody@example.com"] {
-        rec.take();
-        let e = h.app.login(login, &pw("Wrong-Pass1"), &ctx()).await;
+        let (e, seq) = rec.during(h.login(login, "Wrong-Pass1")).await;
         assert_eq!(e.unwrap_err(), tobira::Error::InvalidCredentials);
-        seqs.push((login, rec.take()));
+        seqs.push((login, seq));
     }
     // The owner failed four times; the fifth (now) locks: the same requests.
     h.active_user("the.owner@example.com", "Tobira-Door42")
         .await;
     for _ in 0..4 {
-        let _ = h
-            .app
-            .login("the.owner@example.com", &pw("Wrong-Pass1"), &ctx())
-            .await;
+        let _ = h.login("the.owner@example.com", "Wrong-Pass1").await;
     }
-    rec.take();
-    let _ = h
-        .app
-        .login("the.owner@example.com", &pw("Wrong-Pass1"), &ctx())
+    let (_, seq) = rec
+        .during(h.login("the.owner@example.com", "Wrong-Pass1"))
         .await;
-    seqs.push(("owner's fifth failure", rec.take()));
-    rec.take();
-    let _ = h
-        .app
-        .login("someone.new@example.com", &pw("Wrong-Pass1"), &ctx())
+    seqs.push(("owner's fifth failure", seq));
+    let (_, seq) = rec
+        .during(h.login("someone.new@example.com", "Wrong-Pass1"))
         .await;
-    seqs.push(("a first failure", rec.take()));
+    seqs.push(("a first failure", seq));
     assert_same("sign-in after earlier failures", &seqs);
 }

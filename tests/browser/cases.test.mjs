@@ -20,11 +20,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, readOutbox, mailsTo, setupLinksIn, formErrorText,
+  STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, mailsTo, setupLinksIn, formErrorText,
   clickAndWait, totpAt, freshTotp, pageChecks, defaultsEnv, outboxOf, journeySteps, mailSummary,
 } from './support.mjs';
-
-const NARROW = { width: 360, height: 740 };
+import { flowsOf, htmlLang, HANAKO } from './flows.mjs';
 
 // src/lib.rs DEMO_ADMIN_CREATED: created in the portal (no ecid), tenant econ1000000001,
 // English mails; its registration mail (RST-4) waits in the outbox from the first start.
@@ -33,15 +32,8 @@ const MEMBER = {
   loginId: 'new.member@example.co.jp',
   password: 'Hako-Tsuki-6241',
 };
-// demo/legacy-users.jsonl: "佐藤 花子" (half-width space), phone "03-1234-5679", tenant
-// econ1000000001 (the same as new.member), migrated from the legacy system.
-const HANAKO = {
-  email: 'hanako.sato@example.co.jp',
-  name: '佐藤 花子',
-  phone: '03-1234-5679',
-  loginId: 'hanako.sato@example.co.jp',
-  password: 'Mado-Kaze-4817',
-};
+// HANAKO (support.mjs): tenant econ1000000001 (the same as new.member), migrated from the
+// legacy system.
 
 // The case the journey files (Japanese, as customers write; "VPN" is folded by the search).
 const CASE = {
@@ -99,19 +91,11 @@ async function deskUpdate(event) {
 // ------------------------------------------------------------------ pages
 
 const { shoot, expectPage } = pageChecks('cases');
-
-async function newContext(options) {
-  const context = await live.browser.newContext({ viewport: NARROW, ...options });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  context.setDefaultNavigationTimeout(60_000);
-  return context;
-}
+const {
+  newContext, setupLinksFor, firstTimeSetup, signIn, enrolTotp, enrolEmail, signInWithMailedCode, acceptTerms,
+} = flowsOf(live, { expectPage, outbox, mailedCode });
 
 const JAPANESE = { locale: 'ja-JP' };
-
-async function htmlLang(page) {
-  return page.evaluate(() => document.documentElement.lang);
-}
 
 // The HTTP status of the page's document (for a redirected POST, of the last request).
 async function documentStatus(page) {
@@ -126,18 +110,19 @@ async function caseStatus(page) {
   return page.locator('#case-status').getAttribute('data-status');
 }
 
+// A button of the case page: the case page again, saying it is done (`?notice=case_${done}`,
+// p#form-notice), with the case in `status`.
+async function caseButton(page, button, name, done, status) {
+  await clickAndWait(page, button);
+  await expectPage(page, `/cases/${journey.id}`, name);
+  assert.equal(new URL(page.url()).searchParams.get('notice'), `case_${done}`);
+  assert.ok(await page.locator('p#form-notice').isVisible(), `the case page says the case is ${done}`);
+  assert.equal(await caseStatus(page), status);
+}
+
 // The numbers of the cases the list shows, in order.
 async function listed(page) {
   return page.locator('#case-list li[data-number]').evaluateAll((els) => els.map((e) => e.dataset.number));
-}
-
-async function signIn(page, user) {
-  if (new URL(page.url()).pathname !== '/login') {
-    await page.goto(`${live.server.baseUrl}/login`);
-  }
-  await page.fill('#login_id', user.loginId);
-  await page.fill('#password', user.password);
-  await clickAndWait(page, 'form:has(#login_id) button[type="submit"]');
 }
 
 // The list's keyword search: fills #q, submits, and answers the numbers listed.
@@ -176,33 +161,18 @@ test('RST-4 MFA-4 TOS-1: new.member sets the first password, enrols TOTP and rea
       // LOG-4: no factor yet → the choice of method; TOTP (MFA-4).
       await signIn(page, MEMBER);
       await expectPage(page, '/enroll', '02-enroll-choice');
-      await clickAndWait(page, '#choose-totp');
-      await expectPage(page, '/enroll/totp', '03-enroll-totp');
-      const secret = (await page.locator('#totp-secret').innerText()).replace(/\s/g, '');
-      assert.match(secret, /^[A-Z2-7]{32}$/, 'MFA-4: the key is 32 base32 characters');
-      let totp = await freshTotp(secret, 0);
-      await page.fill('#code', totp.code);
-      await clickAndWait(page, '#confirm');
-
-      // MFA-5: the recovery codes, acknowledged.
-      await expectPage(page, '/enroll/totp/confirm', '04-recovery-codes');
-      assert.equal(await page.locator('#recovery-codes li').count(), 10);
-      await page.check('#recorded');
-      await clickAndWait(page, '#ack');
-      await expectPage(page, '/login', '05-login-enrolled');
+      // MFA-4 and MFA-5: the key, the first code, the recovery codes acknowledged.
+      const enrolled = await enrolTotp(page, ['03-enroll-totp', '04-recovery-codes', '05-login-enrolled']);
 
       // Sign in with the new factor (the next time step: MFA-4 takes a step once).
       await signIn(page, MEMBER);
       await expectPage(page, '/login/mfa', '06-challenge-totp');
-      totp = await freshTotp(secret, totp.step);
+      const totp = await freshTotp(enrolled.secret, enrolled.step);
       await page.fill('#code', totp.code);
       await clickAndWait(page, '#verify');
 
       // TOS-1, then the dashboard and its link to the cases.
-      await expectPage(page, '/terms', '07-terms');
-      await page.check('#agree');
-      await clickAndWait(page, '#accept');
-      await expectPage(page, '/', '08-dashboard');
+      await acceptTerms(page, ['07-terms', '08-dashboard']);
       assert.equal(await text(page, '#login-id'), MEMBER.loginId);
       assert.equal(await page.locator('a#cases-link').getAttribute('href'), '/cases',
         'the dashboard links to the cases (a#cases-link → /cases)');
@@ -384,22 +354,14 @@ test('CASE-3: the desk resolves the case; the customer rejects, then closes it',
     await clickAndWait(page, `#case-list li[data-number="${journey.number}"] a.case-link`);
     await expectPage(page, `/cases/${journey.id}`, '42-case-resolved');
     since = (await outbox()).length;
-    await clickAndWait(page, 'button#reject-case');
-    await expectPage(page, `/cases/${journey.id}`, '43-case-rejected');
-    assert.equal(new URL(page.url()).searchParams.get('notice'), 'case_rejected');
-    assert.ok(await page.locator('p#form-notice').isVisible());
-    assert.equal(await caseStatus(page), 'in_progress');
+    await caseButton(page, 'button#reject-case', '43-case-rejected', 'rejected', 'in_progress');
     assert.equal(await page.locator('button#accept-case, button#reject-case').count(), 0);
     assert.ok(await page.locator('button#close-case').isVisible(), 'a case in progress may be closed');
     await mailsAfter(MEMBER.email, since, caseMailSubject(journey.number));
 
     // Close: for good.
     since = (await outbox()).length;
-    await clickAndWait(page, 'button#close-case');
-    await expectPage(page, `/cases/${journey.id}`, '44-case-closed');
-    assert.equal(new URL(page.url()).searchParams.get('notice'), 'case_closed');
-    assert.ok(await page.locator('p#form-notice').isVisible());
-    assert.equal(await caseStatus(page), 'closed');
+    await caseButton(page, 'button#close-case', '44-case-closed', 'closed', 'closed');
     assert.ok(await page.locator('p#closed-note').isVisible(), 'a closed case says so (p#closed-note)');
     assert.equal(await page.locator('textarea#comment').count(), 0, 'a closed case takes no comments');
     assert.equal(await page.locator('button#close-case, button#accept-case, button#reject-case').count(), 0);
@@ -447,41 +409,13 @@ test('MIG-13: a migrated user sees the tenant\'s cases but is sent to the legacy
     const page = await context.newPage();
     try {
       // Setup link → identity check → password → e-mail codes (MFA-2 default) → terms.
-      const links = setupLinksIn(await outbox(), HANAKO.email);
-      assert.ok(links.length, `no /setup link mailed to ${HANAKO.email}`);
-      await page.goto(links.at(-1));
-      await expectPage(page, '/setup', '60-setup');
-      await page.fill('input[name="email"]', HANAKO.email);
-      await page.fill('input[name="name"]', HANAKO.name);
-      await page.fill('input[name="phone"]', HANAKO.phone);
-      await clickAndWait(page, 'form:has(input[name="email"]) button[type="submit"]');
-      await expectPage(page, '/setup/password', '61-setup-password');
-      await page.fill('input[name="password"]', HANAKO.password);
-      await page.fill('input[name="password_confirm"]', HANAKO.password);
-      await clickAndWait(page, 'form:has(input[name="password_confirm"]) button[type="submit"]');
-      await expectPage(page, '/login', '62-login');
+      const links = await setupLinksFor(HANAKO.email);
+      await firstTimeSetup(page, HANAKO, '60', links.at(-1));
       await signIn(page, HANAKO);
       await expectPage(page, '/enroll', '63-enroll-choice');
-      let since = (await outbox()).length;
-      await clickAndWait(page, '#choose-email');
-      await expectPage(page, '/enroll/email', '64-enroll-email');
-      await page.fill('#code', await mailedCode(HANAKO.email, since));
-      await clickAndWait(page, '#confirm');
-      await expectPage(page, '/enroll/email', '65-recovery-codes');
-      await page.check('#recorded');
-      await clickAndWait(page, '#ack');
-      await expectPage(page, '/login', '66-login-enrolled');
-      await signIn(page, HANAKO);
-      await expectPage(page, '/login/mfa', '67-challenge-email');
-      since = (await outbox()).length;
-      await clickAndWait(page, '#send-code');
-      await expectPage(page, '/login/mfa', '68-challenge-email-sent', { shot: false });
-      await page.fill('#code', await mailedCode(HANAKO.email, since));
-      await clickAndWait(page, '#verify');
-      await expectPage(page, '/terms', '69-terms');
-      await page.check('#agree');
-      await clickAndWait(page, '#accept');
-      await expectPage(page, '/', '70-dashboard');
+      await enrolEmail(page, HANAKO.email, ['64-enroll-email', '65-recovery-codes', '66-login-enrolled']);
+      await signInWithMailedCode(page, HANAKO, ['67-challenge-email', '68-challenge-email-sent']);
+      await acceptTerms(page, ['69-terms', '70-dashboard']);
 
       // CASE-4: the tenant's cases, whoever filed them.
       await clickAndWait(page, 'a#cases-link');

@@ -104,6 +104,14 @@ async function submitFormWith(page, field) {
   if (await navigated) await page.waitForLoadState('load');
 }
 
+// The identity check (SET-2) filled in and submitted.
+async function submitIdentity(page, email, name, phone) {
+  await page.fill('input[name="email"]', email);
+  await page.fill('input[name="name"]', name);
+  await page.fill('input[name="phone"]', phone);
+  await submitFormWith(page, 'email');
+}
+
 async function newPage() {
   const context = await live.browser.newContext({ locale: 'ja-JP', viewport: { width: 1024, height: 800 } });
   const page = await context.newPage();
@@ -123,10 +131,7 @@ test('SET-1 SET-2 SET-3 LOG-1 LOG-4: first-login journey from the setup mail to 
       // SET-1: the mailed link opens the identity check.
       await page.goto(link);
       await expectPath(page, '/setup', t, '01-setup');
-      await page.fill('input[name="email"]', TARO.email);
-      await page.fill('input[name="name"]', TARO.name);
-      await page.fill('input[name="phone"]', TARO.phone);
-      await submitFormWith(page, 'email');
+      await submitIdentity(page, TARO.email, TARO.name, TARO.phone);
 
       // SET-2/SET-3: identity accepted -> choose a password.
       await expectPath(page, '/setup/password', t, '02-setup-password');
@@ -163,10 +168,7 @@ test('SET-2: a name with a half-width space instead of the full-width one is ref
       await expectPath(page, '/setup', t, '01-setup');
 
       // The data has "佐藤 花子" (half-width space); "佐藤　花子" (full-width) must not match.
-      await page.fill('input[name="email"]', HANAKO.email);
-      await page.fill('input[name="name"]', HANAKO.nameFullWidth);
-      await page.fill('input[name="phone"]', phone);
-      await submitFormWith(page, 'email');
+      await submitIdentity(page, HANAKO.email, HANAKO.nameFullWidth, phone);
       await shoot(page, t, '02-refused');
       const url = new URL(page.url());
       assert.ok(url.pathname.startsWith('/setup') && url.pathname !== '/setup/password',
@@ -182,10 +184,7 @@ test('SET-2: a name with a half-width space instead of the full-width one is ref
 
       // Control: the same form with the name exactly as on file goes through, so the
       // refusal above came from the name and not from the e-mail or the phone.
-      await page.fill('input[name="email"]', HANAKO.email);
-      await page.fill('input[name="name"]', HANAKO.nameOnFile);
-      await page.fill('input[name="phone"]', phone);
-      await submitFormWith(page, 'email');
+      await submitIdentity(page, HANAKO.email, HANAKO.nameOnFile, phone);
       try {
         await expectPath(page, '/setup/password', t, '03-control-accepted');
       } catch (e) {

@@ -15,22 +15,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, readOutbox, mailsTo, setupLinksIn, screenshot, formErrorText,
-  reachedPath, clickAndWait, assertNoOverflow, base32Decode, totpAt, freshTotp, currentTotpStep,
-  pageChecks, defaultsEnv, outboxOf, journeySteps,
+  serverAndBrowserForFile, formErrorText, clickAndWait, base32Decode, totpAt, freshTotp,
+  currentTotpStep, pageChecks, defaultsEnv, outboxOf, journeySteps,
 } from './support.mjs';
+import { flowsOf, htmlLang, SABURO } from './flows.mjs';
 
-const NARROW = { width: 360, height: 740 };
-
-// demo/legacy-users.jsonl: "田中 三郎" (half-width space), phone "０９０－１２３４－５６７８"
-// (full-width; migrated as 09012345678, and the identity check compares digits only).
-const SABURO = {
-  email: 'saburo@example.co.jp',
-  name: '田中 三郎',
-  phone: '090-1234-5678',
-  loginId: 'saburo@example.co.jp',
-  password: 'Kagi-Sanbon73',
-};
 // demo/legacy-users.jsonl: two legacy users with login ID and e-mail "shared@example.com"
 // under two contracts (MIG-7); ecid1000000006 sorts first and keeps the plain login ID,
 // ecid1000000007 becomes "shared@example.com_ecid1000000007" (MIG-3). Both get a setup link.
@@ -53,20 +42,6 @@ const live = serverAndBrowserForFile({
 });
 const { outbox, mailedCode, mailsAfter } = outboxOf(live);
 
-// ------------------------------------------------------------------ outbox
-
-// Every setup link mailed to `email`, oldest first (the demo users' links are mailed at the
-// first start, before the server says it is listening).
-async function setupLinksFor(email) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const links = setupLinksIn(await outbox(), email);
-    if (links.length) return links;
-    if (Date.now() > deadline) assert.fail(`no e-mail with a /setup?token= link to ${email} in the outbox`);
-    await sleep(250);
-  }
-}
-
 // ------------------------------------------------------------------ TOTP (RFC 6238)
 
 // The RFC 6238 test vector, so a broken helper fails here and not as a refused code.
@@ -76,40 +51,9 @@ assert.equal(totpAt('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1), '287082');
 
 const { shoot, expectPage } = pageChecks('mfa');
 
-async function htmlLang(page) {
-  return page.evaluate(() => document.documentElement.lang);
-}
-
-async function newContext(options) {
-  const context = await live.browser.newContext({ viewport: NARROW, ...options });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  context.setDefaultNavigationTimeout(60_000);
-  return context;
-}
-
-// Setup link → identity check → password → the login page (SET-1..3).
-async function firstTimeSetup(page, user, prefix, link) {
-  await page.goto(link ?? (await setupLinksFor(user.email)).at(-1));
-  await expectPage(page, '/setup', `${prefix}-setup`);
-  await page.fill('input[name="email"]', user.email);
-  await page.fill('input[name="name"]', user.name);
-  await page.fill('input[name="phone"]', user.phone);
-  await clickAndWait(page, 'form:has(input[name="email"]) button[type="submit"]');
-  await expectPage(page, '/setup/password', `${prefix}-setup-password`);
-  await page.fill('input[name="password"]', user.password);
-  await page.fill('input[name="password_confirm"]', user.password);
-  await clickAndWait(page, 'form:has(input[name="password_confirm"]) button[type="submit"]');
-  await expectPage(page, '/login', `${prefix}-login-after-setup`);
-}
-
-async function signInWithPassword(page, user) {
-  if (new URL(page.url()).pathname !== '/login') {
-    await page.goto(`${live.server.baseUrl}/login`);
-  }
-  await page.fill('#login_id', user.loginId);
-  await page.fill('#password', user.password);
-  await clickAndWait(page, 'form:has(#login_id) button[type="submit"]');
-}
+const {
+  newContext, setupLinksFor, firstTimeSetup, signIn,
+} = flowsOf(live, { expectPage, outbox, mailedCode });
 
 async function signOut(page, name) {
   await clickAndWait(page, '#logout');
@@ -142,7 +86,7 @@ test('SET-4 MFA-4 MFA-5 TOS-1: first sign-in with TOTP through recovery codes an
       await firstTimeSetup(page, SABURO, '00');
 
       // LOG-4: no factor yet → the choice of method (SET-4).
-      await signInWithPassword(page, SABURO);
+      await signIn(page, SABURO);
       await expectPage(page, '/enroll', '01-enroll-choice');
       assert.equal(await htmlLang(page), 'ja');
       const offered = await page.locator('#enroll-methods li[data-method]').evaluateAll(
@@ -215,7 +159,7 @@ test('SET-4 MFA-4 MFA-5 TOS-1: first sign-in with TOTP through recovery codes an
       await expectPage(page, '/login', '04-login-enrolled');
       assert.equal(new URL(page.url()).searchParams.get('notice'), 'enrolled');
       assert.ok(await page.locator('.notice').isVisible(), 'the sign-in page must say that the method is set up');
-      await signInWithPassword(page, SABURO);
+      await signIn(page, SABURO);
       await expectPage(page, '/login/mfa', '05-challenge-totp');
       assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'totp');
       assert.equal(await page.locator('#send-code').count(), 0, 'the TOTP challenge sends nothing');
@@ -251,7 +195,7 @@ test('SET-4 MFA-4 MFA-5 TOS-1: first sign-in with TOTP through recovery codes an
 test('MFA-7: TOTP with "remember this device": the next sign-in skips the challenge, never the password',
   { timeout: 90_000 }, async () => {
     await step('remember-device', async (page) => {
-      await signInWithPassword(page, SABURO);
+      await signIn(page, SABURO);
       await expectPage(page, '/login/mfa', '09-challenge-remember');
       const next = await freshTotp(journey.secret, journey.lastStep);
       // The same step twice is refused (MFA-4), so first show that the used step is spent.
@@ -276,7 +220,7 @@ test('MFA-7: TOTP with "remember this device": the next sign-in skips the challe
       await signOut(page, '11-signed-out');
 
       // The password is still asked; the second factor is not.
-      await signInWithPassword(page, SABURO);
+      await signIn(page, SABURO);
       await expectPage(page, '/', '12-dashboard-challenge-skipped');
       assert.ok(await page.locator('#dashboard-title').isVisible());
 
@@ -287,7 +231,7 @@ test('MFA-7: TOTP with "remember this device": the next sign-in skips the challe
       await clickAndWait(page, 'form:has(#login_id) button[type="submit"]');
       await expectPage(page, '/login', '14-login-wrong-password');
       assert.ok(await formErrorText(page), 'a wrong password must be refused with #form-error');
-      await signInWithPassword(page, SABURO);
+      await signIn(page, SABURO);
       await expectPage(page, '/', '15-dashboard');
     });
   });
@@ -322,7 +266,7 @@ test('MFA-8 MFA-3: e-mail codes added from the dashboard, then a sign-in with a 
       await signOut(page, '19-signed-out');
 
       // MFA-7: a factor change revokes remembered devices: the challenge is back.
-      await signInWithPassword(page, SABURO);
+      await signIn(page, SABURO);
       await expectPage(page, '/login/mfa', '20-challenge-after-factor-change');
       assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'totp');
       assert.equal(await page.locator('#other-methods a[data-method="email"]').count(), 1,
@@ -346,7 +290,7 @@ test('MFA-8 MFA-3: e-mail codes added from the dashboard, then a sign-in with a 
 test('MFA-5: sign-in with a recovery code; a used code is refused', { timeout: 60_000 }, async () => {
   await step('recovery-code', async (page) => {
     const [firstCode, secondCode] = journey.recovery;
-    await signInWithPassword(page, SABURO);
+    await signIn(page, SABURO);
     await expectPage(page, '/login/mfa', '25-challenge');
     await clickAndWait(page, '#other-methods a[data-method="recovery"]');
     await expectPage(page, '/login/mfa', '26-challenge-recovery');
@@ -357,7 +301,7 @@ test('MFA-5: sign-in with a recovery code; a used code is refused', { timeout: 6
     assert.equal(await recoveryLeft(page), 9, 'MFA-5: a used recovery code is gone');
     await signOut(page, '28-signed-out');
 
-    await signInWithPassword(page, SABURO);
+    await signIn(page, SABURO);
     await expectPage(page, '/login/mfa', '29-challenge');
     await clickAndWait(page, '#other-methods a[data-method="recovery"]');
     await page.fill('#code', firstCode);
@@ -404,7 +348,7 @@ test('SES-3: English pages at 360 px without JavaScript, a long login ID, e-mail
       await firstTimeSetup(page, SHARED, 'en-00a', links[0]);
       await english('the sign-in page');
       await firstTimeSetup(page, SHARED, 'en-00b', links[1]);
-      await signInWithPassword(page, SHARED);
+      await signIn(page, SHARED);
       await expectPage(page, '/enroll', 'en-01-enroll-choice');
       await english('the choice of method');
       assert.equal((await page.locator('#signed-in-as').innerText()).trim(), SHARED.shownLoginId);
@@ -449,7 +393,7 @@ test('SES-3: English pages at 360 px without JavaScript, a long login ID, e-mail
       await expectPage(page, '/login', 'en-09-login-enrolled');
       await english('the sign-in page');
 
-      await signInWithPassword(page, SHARED);
+      await signIn(page, SHARED);
       await expectPage(page, '/login/mfa', 'en-10-challenge-email');
       await english('the challenge');
       assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'email');

@@ -14,39 +14,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, readOutbox, mailsTo, setupLinksIn, screenshot, formErrorText,
-  reachedPath, clickAndWait, assertNoOverflow, totpAt, freshTotp,
+  sleep, serverAndBrowserForFile, formErrorText, reachedPath, clickAndWait, totpAt, freshTotp,
   pageChecks, defaultsEnv, outboxOf, mailSummary,
 } from './support.mjs';
-
-const NARROW = { width: 360, height: 740 };
-
-// demo/legacy-users.jsonl: "田中 三郎", phone "０９０－１２３４－５６７８" (full-width).
-const SABURO = {
-  email: 'saburo@example.co.jp',
-  name: '田中 三郎',
-  phone: '090-1234-5678',
-  loginId: 'saburo@example.co.jp',
-  password: 'Kagi-Sanbon73',
-  newPassword: 'Niji-Hashira-5028',
-};
-// demo/legacy-users.jsonl: "佐藤 花子" (half-width space), phone "03-1234-5679".
-const HANAKO = {
-  email: 'hanako.sato@example.co.jp',
-  name: '佐藤 花子',
-  phone: '03-1234-5679',
-  loginId: 'hanako.sato@example.co.jp',
-  password: 'Mado-Kaze-4817',
-};
-// demo/legacy-users.jsonl: "山田　太郎" (U+3000 between family and given name).
-const TARO = {
-  email: 'taro.yamada@example.co.jp',
-  name: '山田\u3000太郎',
-  phone: '03-1234-5678',
-  loginId: 'taro.yamada@example.co.jp',
-  password: 'Tobira-Door42',
-  newPassword: 'Kumo-Ishi-3926',
-};
+import { flowsOf, SABURO, HANAKO, TARO } from './flows.mjs';
 
 // RST-1: the "forgot password" answer takes at least this long, whatever matched.
 const FORGOT_FLOOR_MS = 500;
@@ -68,17 +39,6 @@ const { outbox, mailsAfter, mailedCode } = outboxOf(live);
 
 // ------------------------------------------------------------------ outbox
 
-// The newest setup link mailed to `email` (the demo users' links are mailed at the first start).
-async function setupLinkFor(email) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const links = setupLinksIn(await outbox(), email);
-    if (links.length) return links.at(-1);
-    if (Date.now() > deadline) assert.fail(`no e-mail with a /setup?token= link to ${email} in the outbox`);
-    await sleep(250);
-  }
-}
-
 // The /password/reset?token= link of a mail.
 function resetLinkIn(mail) {
   const m = String(mail.text ?? '').match(/https?:\/\/[^\s<>"'）)\]]*\/password\/reset\?token=[^\s<>"'）)\]]+/);
@@ -90,12 +50,9 @@ function resetLinkIn(mail) {
 
 const { shoot, expectPage } = pageChecks('reset');
 
-async function newContext(options) {
-  const context = await live.browser.newContext({ viewport: NARROW, ...options });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  context.setDefaultNavigationTimeout(60_000);
-  return context;
-}
+const {
+  newContext, firstTimeSetup, signIn, enrolTotp, enrolEmail, signInWithMailedCode, acceptTerms,
+} = flowsOf(live, { expectPage, outbox, mailedCode });
 
 const JAPANESE = { locale: 'ja-JP' };
 const ENGLISH = { locale: 'en-US', extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' } };
@@ -107,30 +64,6 @@ async function documentTiming(page) {
     const [nav] = performance.getEntriesByType('navigation');
     return { status: nav.responseStatus, serverMs: nav.responseStart - nav.requestStart };
   });
-}
-
-// Setup link → identity check → password → the sign-in page (SET-1..3).
-async function firstTimeSetup(page, user, prefix) {
-  await page.goto(await setupLinkFor(user.email));
-  await expectPage(page, '/setup', `${prefix}-setup`);
-  await page.fill('input[name="email"]', user.email);
-  await page.fill('input[name="name"]', user.name);
-  await page.fill('input[name="phone"]', user.phone);
-  await clickAndWait(page, 'form:has(input[name="email"]) button[type="submit"]');
-  await expectPage(page, '/setup/password', `${prefix}-setup-password`);
-  await page.fill('input[name="password"]', user.password);
-  await page.fill('input[name="password_confirm"]', user.password);
-  await clickAndWait(page, 'form:has(input[name="password_confirm"]) button[type="submit"]');
-  await expectPage(page, '/login', `${prefix}-login-after-setup`);
-}
-
-async function signIn(page, loginId, password) {
-  if (new URL(page.url()).pathname !== '/login') {
-    await page.goto(`${live.server.baseUrl}/login`);
-  }
-  await page.fill('#login_id', loginId);
-  await page.fill('#password', password);
-  await clickAndWait(page, 'form:has(#login_id) button[type="submit"]');
 }
 
 async function signOut(page, name) {
@@ -182,53 +115,55 @@ async function askForLink(page, loginId, email, name) {
   };
 }
 
+// Two browsers, "mine" and "other", with a page each, for `fn({ mine, page, page2, on })`; a
+// failure is screenshotted (`failure-${label}`) on the page last named with `on(page)`.
+async function inTwoBrowsers(options, label, fn) {
+  const mine = await newContext(options);
+  const other = await newContext(options);
+  const page = await mine.newPage();
+  const page2 = await other.newPage();
+  let current = page;
+  try {
+    await fn({ mine, page, page2, on: (p) => { current = p; } });
+  } catch (e) {
+    await shoot(current, `failure-${label}`);
+    throw e;
+  } finally {
+    await mine.close();
+    await other.close();
+  }
+}
+
 // ------------------------------------------------------------------ RST-1 / RST-5 (ja, 360 px)
 
 test('RST-1/RST-5: forgot password → mail in the outbox → new password → sign in', { timeout: 240_000 }, async () => {
   // "mine": saburo's own browser, signed in with a remembered device the whole time;
   // "other": where the password is reset from.
-  const mine = await newContext(JAPANESE);
-  const other = await newContext(JAPANESE);
-  const page = await mine.newPage();
-  const page2 = await other.newPage();
-  let current = page;
-  try {
+  await inTwoBrowsers(JAPANESE, 'forgot', async ({ mine, page, page2, on }) => {
     // ---- saburo signed in with TOTP, the device remembered (as in mfa.test.mjs).
     await firstTimeSetup(page, SABURO, '00');
-    await signIn(page, SABURO.loginId, SABURO.password);
+    await signIn(page, SABURO);
     await expectPage(page, '/enroll', '01-enroll-choice');
-    await clickAndWait(page, '#choose-totp');
-    await expectPage(page, '/enroll/totp', '02-enroll-totp');
-    const secret = (await page.locator('#totp-secret').innerText()).replace(/\s/g, '');
-    assert.match(secret, /^[A-Z2-7]{32}$/, 'MFA-4: the key is 32 base32 characters');
-    let totp = await freshTotp(secret, 0);
-    await page.fill('#code', totp.code);
-    await clickAndWait(page, '#confirm');
-    await expectPage(page, '/enroll/totp/confirm', '03-recovery-codes');
-    await page.check('#recorded');
-    await clickAndWait(page, '#ack');
-    await expectPage(page, '/login', '04-login-enrolled');
+    let totp = await enrolTotp(page, ['02-enroll-totp', '03-recovery-codes', '04-login-enrolled']);
+    const { secret } = totp;
 
-    await signIn(page, SABURO.loginId, SABURO.password);
+    await signIn(page, SABURO);
     await expectPage(page, '/login/mfa', '05-challenge-totp');
     totp = await freshTotp(secret, totp.step);
     await page.fill('#code', totp.code);
     await page.check('#remember_device');
     await clickAndWait(page, '#verify');
-    await expectPage(page, '/terms', '06-terms');
-    await page.check('#agree');
-    await clickAndWait(page, '#accept');
-    await expectPage(page, '/', '07-dashboard');
+    await acceptTerms(page, ['06-terms', '07-dashboard']);
     // The device is remembered: the next sign-in skips the second factor (MFA-7) ...
     await signOut(page, '08-signed-out');
-    await signIn(page, SABURO.loginId, SABURO.password);
+    await signIn(page, SABURO);
     await expectPage(page, '/', '09-dashboard-remembered');
     const deviceCookies = (await mine.cookies()).filter((c) => /device/.test(c.name) && c.value);
     assert.ok(deviceCookies.length, 'MFA-7: a remembered-device cookie must be set');
     // ... and this session stays open while the password is reset elsewhere.
 
     // ---- RST-1: "forgot password" from the sign-in page, in another browser.
-    current = page2;
+    on(page2);
     await page2.goto(`${live.server.baseUrl}/login`);
     await expectPage(page2, '/login', '10-login');
     await clickAndWait(page2, 'a[href="/password/forgot"]');
@@ -280,14 +215,14 @@ test('RST-1/RST-5: forgot password → mail in the outbox → new password → s
     assert.equal(notices.length, 1, `RST-5: one notice mail, got ${mailSummary(notices)}`);
 
     // ---- RST-5: saburo's own browser: the session is gone, the device no longer skips the challenge.
-    current = page;
+    on(page);
     await expectSignedOut(page, '17-session-ended', 'RST-5: the session from before the reset must be ended');
     assert.ok((await mine.cookies()).some((c) => deviceCookies.some((d) => d.name === c.name && d.value === c.value)),
       'the remembered-device cookie is still in the browser (so the challenge below is the server\'s doing)');
-    await signIn(page, SABURO.loginId, SABURO.password);
+    await signIn(page, SABURO);
     await expectPage(page, '/login', '18-login-old-password');
     assert.ok(await formErrorText(page), 'the old password must be refused with #form-error');
-    await signIn(page, SABURO.loginId, SABURO.newPassword);
+    await signIn(page, SABURO, SABURO.newPassword);
     await expectPage(page, '/login/mfa', '19-challenge-after-reset');
     assert.equal(await page.locator('#code-form input[name="method"]').inputValue(), 'totp');
     totp = await freshTotp(secret, totp.step);
@@ -296,13 +231,7 @@ test('RST-1/RST-5: forgot password → mail in the outbox → new password → s
     await expectPage(page, '/', '20-dashboard');
     assert.equal((await page.locator('#login-id').innerText()).trim(), SABURO.loginId);
     await signOut(page, '21-signed-out');
-  } catch (e) {
-    await shoot(current, 'failure-forgot');
-    throw e;
-  } finally {
-    await mine.close();
-    await other.close();
-  }
+  });
 });
 
 // ------------------------------------------------------------------ RST-1: the same answer (en, 360 px, no JavaScript)
@@ -343,51 +272,27 @@ test('RST-1: unknown login ID gets the same page', { timeout: 120_000 }, async (
 
 test('PW-5: change password from the dashboard', { timeout: 180_000 }, async () => {
   // "mine": where taro changes the password; "other": a second browser signed in before.
-  const mine = await newContext(ENGLISH);
-  const other = await newContext(ENGLISH);
-  const page = await mine.newPage();
-  const page2 = await other.newPage();
-  let current = page;
 
   // Password and an e-mail code (MFA-3) → the dashboard.
-  const signInWithEmailCode = async (p, password, name) => {
-    await signIn(p, TARO.loginId, password);
-    await expectPage(p, '/login/mfa', `${name}-challenge`);
-    assert.equal(await p.locator('#code-form input[name="method"]').inputValue(), 'email');
-    const since = (await outbox()).length;
-    await clickAndWait(p, '#send-code');
-    await expectPage(p, '/login/mfa', `${name}-challenge-sent`, { shot: false });
-    await p.fill('#code', await mailedCode(TARO.email, since));
-    await clickAndWait(p, '#verify');
-  };
+  const signInWithEmailCode = (p, password, name) =>
+    signInWithMailedCode(p, TARO, [`${name}-challenge`, `${name}-challenge-sent`], password);
 
-  try {
+  await inTwoBrowsers(ENGLISH, 'change', async ({ page, page2, on }) => {
     // ---- taro with e-mail codes, signed in (as the English journey of mfa.test.mjs).
     await firstTimeSetup(page, TARO, 'change-00');
-    await signIn(page, TARO.loginId, TARO.password);
+    await signIn(page, TARO);
     await expectPage(page, '/enroll', 'change-01-enroll-choice');
-    let since = (await outbox()).length;
-    await clickAndWait(page, '#choose-email');
-    await expectPage(page, '/enroll/email', 'change-02-enroll-email');
-    await page.fill('#code', await mailedCode(TARO.email, since));
-    await clickAndWait(page, '#confirm');
-    await expectPage(page, '/enroll/email', 'change-03-recovery-codes');
-    await page.check('#recorded');
-    await clickAndWait(page, '#ack');
-    await expectPage(page, '/login', 'change-04-login-enrolled');
+    await enrolEmail(page, TARO.email, ['change-02-enroll-email', 'change-03-recovery-codes', 'change-04-login-enrolled']);
     await signInWithEmailCode(page, TARO.password, 'change-05');
-    await expectPage(page, '/terms', 'change-06-terms');
-    await page.check('#agree');
-    await clickAndWait(page, '#accept');
-    await expectPage(page, '/', 'change-07-dashboard');
+    await acceptTerms(page, ['change-06-terms', 'change-07-dashboard']);
 
     // A second browser signed in too.
-    current = page2;
+    on(page2);
     await signInWithEmailCode(page2, TARO.password, 'change-08-other');
     await expectPage(page2, '/', 'change-09-other-dashboard');
 
     // ---- PW-5: the dashboard's link to the change form.
-    current = page;
+    on(page);
     await clickAndWait(page, '#change-password');
     await expectPage(page, '/password/change', 'change-10-form');
     assert.equal(await page.locator('#current_password[required]').count(), 1, 'the current password is asked for');
@@ -406,7 +311,7 @@ test('PW-5: change password from the dashboard', { timeout: 180_000 }, async () 
     assert.ok(unmet.includes('personal'), `PW-3: "Yamada-…" must mark "personal" unmet, marked: ${JSON.stringify(unmet)}`);
 
     // The change: this session carries on, with a notice.
-    since = (await outbox()).length;
+    const since = (await outbox()).length;
     await submitPassword(page, TARO.newPassword, TARO.password);
     await expectPage(page, '/', 'change-13-dashboard-changed');
     assert.equal(new URL(page.url()).searchParams.get('notice'), 'password_changed');
@@ -415,26 +320,20 @@ test('PW-5: change password from the dashboard', { timeout: 180_000 }, async () 
     assert.equal(notices.length, 1, `PW-5: one notice mail, got ${mailSummary(notices)}`);
 
     // Every other session ends.
-    current = page2;
+    on(page2);
     await expectSignedOut(page2, 'change-14-other-session-ended', 'PW-5: the other browser\'s session must be ended');
 
     // ---- Sign out; the old password is refused, the new one signs in.
-    current = page;
+    on(page);
     await signOut(page, 'change-15-signed-out');
-    await signIn(page, TARO.loginId, TARO.password);
+    await signIn(page, TARO);
     await expectPage(page, '/login', 'change-16-login-old-password');
     assert.ok(await formErrorText(page), 'the old password must be refused with #form-error');
     await signInWithEmailCode(page, TARO.newPassword, 'change-17');
     await expectPage(page, '/', 'change-18-dashboard');
     assert.equal((await page.locator('#login-id').innerText()).trim(), TARO.loginId);
     await signOut(page, 'change-19-signed-out');
-  } catch (e) {
-    await shoot(current, 'failure-change');
-    throw e;
-  } finally {
-    await mine.close();
-    await other.close();
-  }
+  });
 });
 
 // The RFC 6238 test vector, so a broken helper fails here and not as a refused code.
