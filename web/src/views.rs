@@ -460,3 +460,21 @@ pub fn message_page(app: &App, req: &Request, status: u16, title: &str, text: &s
     web::remember_lang(req, &mut r);
     r
 }
+
+/// The new-password form (SET-3 after the identity check; RST-5, RST-4 and
+/// CLM-2 with a link's `token`), with the rules still unmet and an error.
+/// Like every page it carries `Referrer-Policy: no-referrer`: a link's
+/// page has its token in the URL.
+pub fn new_password_page(
+    app: &App,
+    req: &Request,
+    status: u16,
+    token: Option<&str>,
+    unmet: &[&str],
+    error: Option<&str>,
+) -> Response {
+    let preset = app.config.password_preset;
+    frame_page(app, req, status, |f| {
+        pages::new_password(f, preset, token, unmet, error)
+    })
+}

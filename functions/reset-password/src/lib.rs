@@ -113,26 +113,10 @@ fn invalid_link(app: &App, call: &Call<'_>) -> Response {
     )
 }
 
-/// The password form for a link. Like every page it carries
-/// `Referrer-Policy: no-referrer`: its URL holds the link's token.
-fn reset_form_page(
-    app: &App,
-    call: &Call<'_>,
-    status: u16,
-    token: &str,
-    unmet: &[&str],
-    error: Option<&str>,
-) -> Response {
-    let preset = app.config.password_preset;
-    views::frame_page(app, call.req, status, |f| {
-        tobira_web::pages::new_password(f, preset, Some(token), unmet, error)
-    })
-}
-
 async fn reset_page(app: &App, call: &Call<'_>) -> Response {
     let token = web::query_param(call.req, "token").unwrap_or_default();
     match app.check_reset_token(&token).await {
-        Ok(()) => reset_form_page(app, call, 200, &token, &[], None),
+        Ok(()) => views::new_password_page(app, call.req, 200, Some(&token), &[], None),
         Err(Error::InvalidToken) => invalid_link(app, call),
         Err(e) => call.refuse(app, &e),
     }
@@ -148,7 +132,7 @@ async fn reset(app: &App, call: &Call<'_>) -> Response {
     let lang = call.lang;
     if !confirmed {
         let msg = t(lang, "password.mismatch");
-        return reset_form_page(app, call, 400, &f.token, &[], Some(msg));
+        return views::new_password_page(app, call.req, 400, Some(&f.token), &[], Some(msg));
     }
     let result = app.reset_with_link(&f.token, &f.password, &call.ctx).await;
     match (result, call.is_json()) {
@@ -158,7 +142,7 @@ async fn reset(app: &App, call: &Call<'_>) -> Response {
         (Err(e), true) => errors::error_response(&e, lang),
         (Err(Error::WeakPassword { unmet }), false) => {
             let msg = t(lang, "password.weak");
-            reset_form_page(app, call, 400, &f.token, &unmet, Some(msg))
+            views::new_password_page(app, call.req, 400, Some(&f.token), &unmet, Some(msg))
         }
         (Err(Error::InvalidToken), false) => invalid_link(app, call),
         (Err(e), false) => call.refuse(app, &e),

@@ -97,19 +97,6 @@ pub async fn verify(app: &App, call: &Call<'_>) -> Response {
     r
 }
 
-fn password_form_page(
-    app: &App,
-    call: &Call<'_>,
-    status: u16,
-    unmet: &[&str],
-    error: Option<&str>,
-) -> Response {
-    let preset = app.config.password_preset;
-    views::frame_page(app, call.req, status, |f| {
-        tobira_web::pages::new_password(f, preset, None, unmet, error)
-    })
-}
-
 fn grant_expired(app: &App, call: &Call<'_>) -> Response {
     let lang = call.lang;
     let body = tobira_web::pages::message(
@@ -125,7 +112,7 @@ fn grant_expired(app: &App, call: &Call<'_>) -> Response {
 pub async fn password_page(app: &App, call: &Call<'_>) -> Response {
     let grant = web::named_cookie(call.req, &app.config, GRANT).unwrap_or_default();
     match app.check_grant(&grant).await {
-        Ok(()) => password_form_page(app, call, 200, &[], None),
+        Ok(()) => views::new_password_page(app, call.req, 200, None, &[], None),
         Err(Error::NotSignedIn) => grant_expired(app, call),
         Err(e) => call.refuse(app, &e),
     }
@@ -140,7 +127,14 @@ pub async fn set_password(app: &App, call: &Call<'_>) -> Response {
     );
     let lang = call.lang;
     if !confirmed {
-        return password_form_page(app, call, 400, &[], Some(t(lang, "password.mismatch")));
+        return views::new_password_page(
+            app,
+            call.req,
+            400,
+            None,
+            &[],
+            Some(t(lang, "password.mismatch")),
+        );
     }
     let grant = web::named_cookie(call.req, &app.config, GRANT);
     let result = app
@@ -151,7 +145,14 @@ pub async fn set_password(app: &App, call: &Call<'_>) -> Response {
         (Ok(()), false) => web::redirect("/login?setup=done"),
         (Err(e), true) => return errors::error_response(&e, lang),
         (Err(Error::WeakPassword { unmet }), false) => {
-            return password_form_page(app, call, 400, &unmet, Some(t(lang, "password.weak")))
+            return views::new_password_page(
+                app,
+                call.req,
+                400,
+                None,
+                &unmet,
+                Some(t(lang, "password.weak")),
+            )
         }
         (Err(Error::NotSignedIn), false) => return grant_expired(app, call),
         (Err(e), false) => return call.refuse(app, &e),
