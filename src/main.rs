@@ -108,7 +108,7 @@ async fn main() -> ExitCode {
     if std::env::var_os("RUST_LOG").is_none() {
         std::env::set_var("RUST_LOG", "warn");
     }
-    tobira_web::init_tracing();
+    tobira_web::init_logging();
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

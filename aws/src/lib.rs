@@ -58,16 +58,17 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     })
 }
 
-/// The `main` of an HTTP Lambda: tracing, configuration and clients once at
-/// cold start ([`app_from_env`]), then every request through `$handle`
-/// (`async fn(&App, Request) -> Response`). The calling package depends on
-/// `tobira`, `tokio` and `lambda_http`.
+/// The `main` of an HTTP Lambda: logging (`tobira_web::init_logging`),
+/// configuration and clients once at cold start ([`app_from_env`]), then
+/// every request through `$handle` (`async fn(&App, Request) -> Response`).
+/// The calling package depends on `tobira`, `tobira-web`, `tokio` and
+/// `lambda_http`.
 #[macro_export]
 macro_rules! http_lambda_main {
     ($handle:path) => {
         #[tokio::main]
         async fn main() -> Result<(), lambda_http::Error> {
-            lambda_http::tracing::init_default_subscriber();
+            tobira_web::init_logging();
             let app = $crate::app_from_env().await?;
             lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
                 let app = app.clone();

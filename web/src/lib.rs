@@ -16,7 +16,5 @@ pub mod routes;
 pub mod views;
 pub mod web;
 
-/// Log lines as JSON for CloudWatch, without ANSI colours, at `RUST_LOG` level.
-pub fn init_tracing() {
-    lambda_http::tracing::init_default_subscriber();
-}
+pub mod logging;
+pub use logging::init_logging;

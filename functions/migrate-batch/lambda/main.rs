@@ -8,7 +8,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    tobira_web::init_logging();
     let app = tobira_aws::app_from_env().await?;
     run(service_fn(|event: LambdaEvent<Value>| {
         let app = app.clone();
