@@ -139,7 +139,7 @@ pub async fn migrate_file(
     let run = |event: Value| async move {
         tobira_migrate_batch::handle(app, event)
             .await
-            .map_err(|e| format!("migrate-batch: {e}"))
+            .map_err(|e| format!("migrate-batch: {}", tobira_web::errors::ops_message(&e)))
     };
     let mut bar = Progress::new(progress, "import", records.len() as u64, tty);
     let mut done = 0u64;

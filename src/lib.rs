@@ -122,17 +122,14 @@ pub async fn call_function(app: &App, function: &str, req: Request) -> Option<Re
 pub async fn invoke(app: &App, function: &str, event: &str) -> Result<Value, Error> {
     if function == "migrate-batch" {
         let event: Value = serde_json::from_str(event)
-            .map_err(|e| Error::invalid("invalid_event", format!("event is not JSON: {e}")))?;
+            .map_err(|e| Error::invalid("invalid_event").detail(format!("not JSON: {e}")))?;
         return tobira_migrate_batch::handle(app, event).await;
     }
     if !tobira_web::routes::FUNCTIONS.contains(&function) {
         return Err(Error::NotFound);
     }
     let req = lambda_http::request::from_str(event).map_err(|e| {
-        Error::invalid(
-            "invalid_event",
-            format!("not an API Gateway HTTP API event: {e}"),
-        )
+        Error::invalid("invalid_event").detail(format!("not an API Gateway HTTP API event: {e}"))
     })?;
     let resp = call_function(app, function, req)
         .await
@@ -230,7 +227,7 @@ async fn to_lambda(req: hyper::Request<Incoming>, peer: SocketAddr) -> Result<Re
         Ok(b) => b.to_bytes(),
         Err(_) => {
             return Err(errors::error_response(
-                &Error::invalid("body_too_large", "request body is too large"),
+                &Error::invalid("body_too_large"),
                 tobira_web::i18n::Lang::En,
             ))
         }

@@ -204,7 +204,7 @@ async fn invoke(args: Args) -> ExitCode {
         Err(e) => {
             eprintln!(
                 "{}",
-                serde_json::json!({ "error": e.code(), "message": e.to_string() })
+                serde_json::json!({ "error": e.code(), "message": tobira_web::errors::ops_message(&e) })
             );
             ExitCode::FAILURE
         }

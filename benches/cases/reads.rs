@@ -62,10 +62,9 @@ pub(crate) async fn reads(b: &Bench, rounds: usize) -> Reads {
     };
     assert_eq!(planted.len(), PLANTED.len());
     let user = &b.users[0];
-    let lang = b.ctx.lang;
     let first = b
         .app
-        .list_cases(user, &ListQuery::default(), lang)
+        .list_cases(user, &ListQuery::default())
         .await
         .expect("first page");
     let cursor = first.next_cursor.clone().expect("a second page");
@@ -103,7 +102,7 @@ pub(crate) async fn reads(b: &Bench, rounds: usize) -> Reads {
                         cursor: (read == Read::SecondPage).then_some(cursor.as_str()),
                     };
                     t = start();
-                    let page = b.app.list_cases(user, &q, lang).await;
+                    let page = b.app.list_cases(user, &q).await;
                     elapsed = t.elapsed();
                     let page = page.expect("list cases");
                     let (expected, more): (&[&str], bool) = match read {

@@ -39,18 +39,16 @@ impl App {
         let login_id = LoginId::parse(email.as_str())?;
         let phone = crate::phone::digits_of(n.phone);
         if !crate::phone::is_plain_digits(&phone) {
-            return Err(Error::invalid(
-                "invalid_phone",
-                "phone must have 4 to 32 digits",
-            ));
+            return Err(Error::invalid("invalid_phone"));
         }
-        let method =
-            match n.method {
-                None => None,
-                Some(m) => Some(Method::parse(m).filter(|m| *m != Method::Sms).ok_or_else(
-                    || Error::invalid("invalid_method", "method must be totp or email"),
-                )?),
-            };
+        let method = match n.method {
+            None => None,
+            Some(m) => Some(
+                Method::parse(m)
+                    .filter(|m| *m != Method::Sms)
+                    .ok_or_else(|| Error::invalid("invalid_method"))?,
+            ),
+        };
         let now = self.now();
         let user = User {
             phone,
@@ -89,12 +87,10 @@ impl App {
                 None,
             ),
         ];
-        self.store.write(writes, now).await.map_err(|e| {
-            e.lost_race_is(
-                "login_taken",
-                "the e-mail is already another user's login ID",
-            )
-        })?;
+        self.store
+            .write(writes, now)
+            .await
+            .map_err(|e| e.lost_race_is("login_taken"))?;
         self.send_password_link(&user.id, PURPOSE_REGISTRATION, ctx)
             .await?;
         Ok(user.id)

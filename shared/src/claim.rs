@@ -61,8 +61,7 @@ pub struct LinkLine {
 
 /// A legacy service ID as entered: trimmed, 1-64 letters, digits, `-`, `_`.
 pub fn parse_service_id(s: &str) -> Result<String> {
-    let message = "a service ID is 1-64 letters, digits, '-' or '_'";
-    Ok(crate::ids::plain_id(s, "invalid_service_id", message)?.to_ascii_lowercase())
+    Ok(crate::ids::plain_id(s, "invalid_service_id")?.to_ascii_lowercase())
 }
 
 fn union(into: &mut Vec<String>, more: &[String]) {
@@ -225,10 +224,7 @@ impl App {
         ];
         match self.store.write(writes, now).await {
             Ok(()) => Ok(Claimed::Register { grant }),
-            Err(StoreError::Conflict) => Err(Error::Conflict {
-                code: "busy",
-                message: "the account changed meanwhile; try again".into(),
-            }),
+            Err(StoreError::Conflict) => Err(Error::conflict("busy")),
             Err(e) => Err(e.into()),
         }
     }
@@ -248,10 +244,7 @@ impl App {
         ctx: &Ctx,
     ) -> Result<()> {
         if !(accept_terms && accept_privacy) {
-            return Err(Error::invalid(
-                "terms_not_accepted",
-                "accept the terms of use and the privacy policy to register",
-            ));
+            return Err(Error::invalid("terms_not_accepted"));
         }
         let email = Email::parse(email)?;
         let login = LoginId::parse(email.as_str())?;
@@ -353,10 +346,7 @@ impl App {
             return Err(Error::InvalidCredentials);
         }
         if target.state == UserState::Disabled {
-            return Err(Error::Conflict {
-                code: "target_disabled",
-                message: "the account to link to is disabled".into(),
-            });
+            return Err(Error::conflict("target_disabled"));
         }
         let now = self.now();
         union(&mut target.service_ids, &legacy.service_ids);
@@ -389,7 +379,7 @@ impl App {
         self.store
             .write(writes, now)
             .await
-            .map_err(|e| e.lost_race_is("busy", "an account changed meanwhile; try again"))?;
+            .map_err(|e| e.lost_race_is("busy"))?;
         // CLM-3: the merged account's address learns where it went. The
         // link stands if the mail fails; the failure is recorded.
         self.notify_change(&legacy, merged, ctx).await;
@@ -423,7 +413,7 @@ impl App {
                 Ok(s) => s,
                 Err(e) => {
                     report.rejected += 1;
-                    report.records.push(line("rejected", Some(e.to_string())));
+                    report.records.push(line("rejected", Some(e.code().into())));
                     continue;
                 }
             };

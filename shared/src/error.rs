@@ -7,10 +7,31 @@ use std::fmt;
 use crate::delivery::DeliveryError;
 use crate::store::StoreError;
 
+/// What an answer may say about an error, by name (`field`, `max`,
+/// `version`, `method`): values, never sentences. The web edge turns the
+/// code and these into text in the user's language (`err.<code>` in its
+/// catalogue, `{name}` filled in). `detail` is a parser's own words for a
+/// developer (English, untranslated; the API answers it as `detail`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts(Vec<(&'static str, String)>);
+
+impl Facts {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.0.iter().map(|(n, v)| (*n, v.as_str()))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// 400: the request itself is wrong (malformed JSON, unknown field, bad value).
-    Invalid { code: &'static str, message: String },
+    Invalid { code: &'static str, facts: Facts },
     /// 400: SET-2, never says which field.
     IdentityMismatch,
     /// 400: PW-1..3, every unmet rule.
@@ -26,13 +47,13 @@ pub enum Error {
     NotSignedIn,
     /// 403: the session's stage does not reach this route (SES-2), or a bad CSRF token.
     Forbidden,
-    /// 403: the user may not do this here, and the message says where to go
+    /// 403: the user may not do this here; the answer says where to go
     /// instead (MIG-13: cases of legacy users go to the legacy system).
-    Refused { code: &'static str, message: String },
+    Refused { code: &'static str, facts: Facts },
     /// 404.
     NotFound,
     /// 409: a transition or write that the current state does not allow.
-    Conflict { code: &'static str, message: String },
+    Conflict { code: &'static str, facts: Facts },
     /// 429: throttled or blocked. `retry_after_s` only where it is safe to say.
     Throttled { retry_after_s: Option<u64> },
     /// 503: a dependency (store, mail, SMS) failed; nothing was lost, try again.
@@ -42,11 +63,59 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    /// 400 with `code`; add facts with [`Error::with`].
+    pub fn invalid(code: &'static str) -> Self {
         Self::Invalid {
             code,
-            message: message.into(),
+            facts: Facts::default(),
         }
+    }
+
+    /// 409 with `code`.
+    pub fn conflict(code: &'static str) -> Self {
+        Self::Conflict {
+            code,
+            facts: Facts::default(),
+        }
+    }
+
+    /// 403 with `code`.
+    pub fn refused(code: &'static str) -> Self {
+        Self::Refused {
+            code,
+            facts: Facts::default(),
+        }
+    }
+
+    /// The same error with one more fact (errors without facts ignore it).
+    pub fn with(mut self, name: &'static str, value: impl fmt::Display) -> Self {
+        if let Self::Invalid { facts, .. }
+        | Self::Conflict { facts, .. }
+        | Self::Refused { facts, .. } = &mut self
+        {
+            facts.0.push((name, value.to_string()));
+        }
+        self
+    }
+
+    /// A parser's own words, for a developer ([`Facts`]).
+    pub fn detail(self, detail: impl fmt::Display) -> Self {
+        self.with("detail", detail)
+    }
+
+    /// The facts of the error (none for most).
+    pub fn facts(&self) -> Option<&Facts> {
+        match self {
+            Self::Invalid { facts, .. }
+            | Self::Conflict { facts, .. }
+            | Self::Refused { facts, .. } => Some(facts),
+            _ => None,
+        }
+    }
+
+    /// One fact by name.
+    pub fn fact(&self, name: &str) -> Option<&str> {
+        self.facts().and_then(|f| f.get(name))
     }
 
     /// The stable `error` code of the API error body.
@@ -78,15 +147,23 @@ impl Error {
     }
 }
 
+/// The code and the facts, for logs (`invalid_phone (field=phone)`); the
+/// words a person reads come from the web edge's catalogue.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Invalid { message, .. }
-            | Self::Conflict { message, .. }
-            | Self::Refused { message, .. } => f.write_str(message),
-            Self::Unavailable { what } => write!(f, "{what} unavailable"),
-            other => f.write_str(other.code()),
+        f.write_str(self.code())?;
+        if let Self::Unavailable { what } = self {
+            write!(f, " ({what})")?;
         }
+        if let Some(facts) = self.facts().filter(|f| !f.0.is_empty()) {
+            let mut sep = " (";
+            for (name, value) in facts.iter() {
+                write!(f, "{sep}{name}={value}")?;
+                sep = ", ";
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
     }
 }
 
@@ -95,12 +172,9 @@ impl std::error::Error for Error {}
 impl StoreError {
     /// A lost race (the condition of a write failed) as the conflict `code`
     /// says; any other fault as itself.
-    pub fn lost_race_is(self, code: &'static str, message: &str) -> Error {
+    pub fn lost_race_is(self, code: &'static str) -> Error {
         match self {
-            StoreError::Conflict => Error::Conflict {
-                code,
-                message: message.into(),
-            },
+            StoreError::Conflict => Error::conflict(code),
             other => other.into(),
         }
     }
@@ -109,10 +183,7 @@ impl StoreError {
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict => Self::Conflict {
-                code: "conflict",
-                message: "the record changed meanwhile; try again".into(),
-            },
+            StoreError::Conflict => Self::conflict("conflict"),
             StoreError::Unavailable(msg) => {
                 tracing::error!(error = %msg, "store unavailable");
                 Self::Unavailable { what: "store" }

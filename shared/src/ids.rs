@@ -21,10 +21,7 @@ impl LoginId {
             || s.chars().count() > Self::MAX
             || s.chars().any(|c| c.is_control() || c.is_whitespace())
         {
-            return Err(Error::invalid(
-                "invalid_login_id",
-                "login ID must be 1-256 characters without spaces",
-            ));
+            return Err(Error::invalid("invalid_login_id"));
         }
         Ok(Self(s.to_string()))
     }
@@ -58,7 +55,7 @@ impl Email {
     // home of MIG-2
     pub fn parse(s: &str) -> Result<Self, Error> {
         let s = s.trim();
-        let bad = || Error::invalid("invalid_email", "not a valid e-mail address");
+        let bad = || Error::invalid("invalid_email");
         if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad());
         }
@@ -104,10 +101,7 @@ impl PersonName {
     // home of MIG-4
     pub fn parse(s: &str) -> Result<Self, Error> {
         if s.trim().is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                "invalid_name",
-                "name must be 1-100 characters",
-            ));
+            return Err(Error::invalid("invalid_name"));
         }
         Ok(Self(s.to_string()))
     }
@@ -127,10 +121,7 @@ impl Password {
     pub const MAX_BYTES: usize = 1024;
     pub fn parse(s: &str) -> Result<Self, Error> {
         if s.is_empty() || s.len() > Self::MAX_BYTES {
-            return Err(Error::invalid(
-                "invalid_password",
-                "password must be 1-1024 bytes",
-            ));
+            return Err(Error::invalid("invalid_password"));
         }
         Ok(Self(s.to_string()))
     }
@@ -161,23 +152,18 @@ pub struct TenantId(String);
 
 /// An operator's identifier as entered: trimmed, 1-64 ASCII letters,
 /// digits, `-` or `_`; anything else is `code` with `message`.
-pub fn plain_id<'s>(
-    s: &'s str,
-    code: &'static str,
-    message: &'static str,
-) -> Result<&'s str, Error> {
+pub fn plain_id<'s>(s: &'s str, code: &'static str) -> Result<&'s str, Error> {
     let s = s.trim();
     let plain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     if s.is_empty() || s.len() > 64 || !s.chars().all(plain) {
-        return Err(Error::invalid(code, message));
+        return Err(Error::invalid(code));
     }
     Ok(s)
 }
 
 impl TenantId {
     pub fn parse(s: &str) -> Result<Self, Error> {
-        let message = "tenant ID must be 1-64 ASCII letters, digits, - or _";
-        Ok(Self(plain_id(s, "invalid_tenant_id", message)?.to_string()))
+        Ok(Self(plain_id(s, "invalid_tenant_id")?.to_string()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -193,10 +179,7 @@ impl Ecid {
     pub fn parse(s: &str) -> Result<Self, Error> {
         let s = s.trim();
         if s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(Error::invalid(
-                "invalid_ecid",
-                "ecid must be 1-64 ASCII letters or digits",
-            ));
+            return Err(Error::invalid("invalid_ecid"));
         }
         Ok(Self(s.to_string()))
     }
@@ -232,7 +215,8 @@ impl Phone {
     /// the national number without hyphens or the leading 0 (`9000000000`).
     pub fn parse(phone: &str, country: Option<&str>) -> Result<Self, Error> {
         let phone = phone.trim();
-        let bad = |code, msg: &str| Err(Error::invalid(code, msg.to_string()));
+        // `reason` picks the words of the answer (the edge's `err.<code>.<reason>`).
+        let bad = |code, reason: &str| Err(Error::invalid(code).with("reason", reason));
         let country = country.map(|c| {
             let c = c.trim();
             COUNTRY_CODES
@@ -244,12 +228,7 @@ impl Phone {
             // Typed in full: the number says its own country.
             (Some(full), _) => ("", full),
             (None, Some(c)) if !c.is_empty() => (c.strip_prefix('+').unwrap_or(c), phone),
-            _ => {
-                return bad(
-                    "invalid_phone",
-                    "enter the number as +<country><number>, or choose a country code",
-                )
-            }
+            _ => return bad("invalid_phone", "no_country"),
         };
         let by_country = !phone.starts_with('+');
         if (by_country && cc.is_empty())
@@ -257,29 +236,17 @@ impl Phone {
             || cc.len() > 3
             || cc.starts_with('0')
         {
-            return bad(
-                "invalid_country_code",
-                "country code must be 1-3 digits, e.g. 81",
-            );
+            return bad("invalid_country_code", "digits");
         }
         if !national.bytes().all(|b| b.is_ascii_digit()) {
-            return bad(
-                "invalid_phone",
-                "enter digits only, without hyphens or spaces (090-1234-5678 -> 9012345678)",
-            );
+            return bad("invalid_phone", "not_digits");
         }
         if by_country && national.starts_with('0') {
-            return bad(
-                "phone_leading_zero",
-                "leave out the leading 0 of the national number (090-1234-5678 -> 9012345678)",
-            );
+            return bad("phone_leading_zero", "national");
         }
         let digits = format!("{cc}{national}");
         if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
-            return bad(
-                "invalid_phone",
-                "a phone number has 8 to 15 digits with its country code",
-            );
+            return bad("invalid_phone", "length");
         }
         Ok(Self(format!("+{digits}")))
     }

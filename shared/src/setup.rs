@@ -33,17 +33,11 @@ impl App {
             let now = self.now();
             let (mut user, v) = self.user(user_id).await?.ok_or(Error::NotFound)?;
             if user.state != UserState::PendingSetup {
-                return Err(Error::Conflict {
-                    code: "not_pending",
-                    message: "the user has already set up".into(),
-                });
+                return Err(Error::conflict("not_pending"));
             }
             if user.closure_notice_at.is_some() {
                 // MIG-12: after the window, the identity entry of RST-4.
-                return Err(Error::Conflict {
-                    code: "window_closed",
-                    message: "setup links ended with the migration window".into(),
-                });
+                return Err(Error::conflict("window_closed"));
             }
             user.setup_sent_at = None;
             let (token, expires, writes) = self.setup_link_writes(&mut user, v, ctx);

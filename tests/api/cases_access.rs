@@ -46,8 +46,8 @@ async fn tenants_are_isolated(app: &App) {
             q,
             ..Default::default()
         };
-        let la = app.list_cases(&a, &query, Lang::Ja).await.unwrap();
-        let lb = app.list_cases(&b, &query, Lang::Ja).await.unwrap();
+        let la = app.list_cases(&a, &query).await.unwrap();
+        let lb = app.list_cases(&b, &query).await.unwrap();
         assert_eq!(la.items.iter().map(|i| &i.id).collect::<Vec<_>>(), [&ca.id]);
         assert_eq!(lb.items.iter().map(|i| &i.id).collect::<Vec<_>>(), [&cb.id]);
     }

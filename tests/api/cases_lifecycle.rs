@@ -286,10 +286,6 @@ async fn case_5_faults_fail_closed_and_lose_nothing() {
         503
     );
     h.faulty.set_writes_down(false);
-    let all = h
-        .app
-        .list_cases(&u, &ListQuery::default(), Lang::Ja)
-        .await
-        .unwrap();
+    let all = h.app.list_cases(&u, &ListQuery::default()).await.unwrap();
     assert_eq!(all.items.len(), 1);
 }

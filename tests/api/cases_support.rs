@@ -86,7 +86,7 @@ pub async fn create(c: &mut Client<'_>, subject: &str) -> (String, String) {
 }
 
 pub async fn list(h: &Harness, u: &User, q: ListQuery<'_>) -> CasePage {
-    h.app.list_cases(u, &q, Lang::Ja).await.unwrap()
+    h.app.list_cases(u, &q).await.unwrap()
 }
 
 pub fn numbers(p: &CasePage) -> Vec<String> {

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 use tobira::Error;
-use tobira_web::i18n::{t, Lang};
+use tobira_web::i18n::Lang;
 use tobira_web::web::{Body, Request};
 
 use crate::openapi_support::{
@@ -46,7 +46,7 @@ async fn every_error() -> Vec<Error> {
         ),
         body_error(Some("application/json"), "{".into()),
         // An API call's unknown `?lang=` (`Call::parse`).
-        Error::invalid("invalid_lang", t(Lang::En, "error.invalid_lang")),
+        Error::invalid("invalid_lang"),
         Error::IdentityMismatch,
         Error::WeakPassword { unmet: rules },
         Error::InvalidToken,
@@ -56,10 +56,7 @@ async fn every_error() -> Vec<Error> {
         Error::NotFound,
         Error::from(StoreError::Conflict),
         // What `send_setup_link` answers when the user finished setup meanwhile.
-        Error::Conflict {
-            code: "not_pending",
-            message: "the user has already set up".into(),
-        },
+        Error::conflict("not_pending"),
         Error::Throttled {
             retry_after_s: Some(60),
         },
@@ -72,23 +69,11 @@ async fn every_error() -> Vec<Error> {
         tobira::ids::Email::parse("no-at-sign").expect_err("not an address"),
         tobira::ids::PersonName::parse(" ").expect_err("blank name"),
         tobira::claim::parse_service_id("no spaces").expect_err("bad service ID"),
-        Error::invalid("invalid_phone", "phone must have 4 to 32 digits"),
-        Error::invalid(
-            "terms_not_accepted",
-            "accept the terms of use and the privacy policy to register",
-        ),
-        Error::Conflict {
-            code: "window_closed",
-            message: "the migration window is not open".into(),
-        },
-        Error::Conflict {
-            code: "target_disabled",
-            message: "the account to link to is disabled".into(),
-        },
-        Error::Conflict {
-            code: "busy",
-            message: "an account changed meanwhile; try again".into(),
-        },
+        Error::invalid("invalid_phone"),
+        Error::invalid("terms_not_accepted"),
+        Error::conflict("window_closed"),
+        Error::conflict("target_disabled"),
+        Error::conflict("busy"),
         // `migrate-batch` (`POST /_dev/invoke/migrate-batch`): its refusals,
         // made by its parsers.
         tobira_migrate_batch::parse_event(json!({ "action": "explode" }))
@@ -100,37 +85,21 @@ async fn every_error() -> Vec<Error> {
         Error::InvalidCode,
         tobira::mfa::Proof::parse("password").expect_err("unknown method"),
         tobira::mfa::Purpose::parse("reset").expect_err("unknown purpose"),
-        Error::invalid("method_not_enrolled", "sms is not one of your methods"),
-        Error::invalid("phone_required", "enter the mobile number to prove"),
-        Error::invalid(
-            "unexpected_phone",
-            "a sign-in code goes to the enrolled number; leave phone out",
-        ),
+        Error::invalid("method_not_enrolled"),
+        Error::invalid("phone_required"),
+        Error::invalid("unexpected_phone"),
         tobira::ids::Phone::parse("09012345678", Some("81")).expect_err("leading 0"),
         tobira::ids::Phone::parse("9012345678", Some("0081")).expect_err("bad country code"),
-        Error::invalid(
-            "no_totp_setup",
-            "start the authenticator set-up first (POST /api/mfa/totp)",
-        ),
-        Error::invalid(
-            "not_recorded",
-            "confirm that you have recorded the recovery codes (recorded: true)",
-        ),
-        Error::Conflict {
-            code: "terms_changed",
-            message: "the current terms are version 2024-07; read and accept those".into(),
-        },
+        Error::invalid("no_totp_setup"),
+        Error::invalid("not_recorded"),
+        Error::conflict("terms_changed"),
         // MFA-8: a factor change from a session whose password is not fresh.
-        tobira::mfa::reauth_required(Lang::En),
-        Error::Conflict {
-            code: "email_otp_not_first",
-            message: "enrol an authenticator app or SMS first; e-mail codes can be added after"
-                .into(),
-        },
+        tobira::mfa::reauth_required(),
+        Error::conflict("email_otp_not_first"),
         // Support cases (CASE-1..5): the handler's own parsers' refusals by
         // their codes; the rest made by the domain in `case_errors`.
-        Error::invalid("invalid_kind", t(Lang::En, "case.err.kind")),
-        Error::invalid("invalid_filter", t(Lang::En, "case.err.filter")),
+        Error::invalid("invalid_kind"),
+        Error::invalid("invalid_filter"),
     ];
     errors.extend(case_errors().await);
     errors
@@ -185,7 +154,7 @@ async fn case_errors() -> Vec<Error> {
         ("long keyword", page(long_q.as_str(), "")),
         ("bad cursor", page("", "no-cursor")),
     ] {
-        let e = app.list_cases(&user, &query, Lang::En).await;
+        let e = app.list_cases(&user, &query).await;
         errors.push(e.expect_err(what));
     }
     for (what, number, status, comment) in [

@@ -129,7 +129,7 @@ async fn migrate_batch_events_and_reports_match_the_document() {
             .await
             .expect_err("an undocumented action is refused");
     assert_eq!(e.code(), "invalid_event");
-    let msg = e.to_string();
+    let msg = e.fact("detail").unwrap_or_default().to_string();
     let handler: BTreeSet<String> = msg
         .split_once("expected one of ")
         .unwrap_or_else(|| panic!("cannot read the handler's actions from {msg:?}"))

@@ -191,7 +191,7 @@ async fn mig_11_outside_window_refused_with_clear_error() {
             let b = body_json(&r);
             assert_eq!(b["error"], "window_closed", "{what}");
             assert!(
-                b["message"].as_str().unwrap().contains("window"),
+                b["message"].as_str().unwrap().contains("移行期間は終了"),
                 "{what}: the message says why: {b}"
             );
         }

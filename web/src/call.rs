@@ -92,8 +92,7 @@ impl<'r> Call<'r> {
             if let Some(asked) = web::query_param(req, "lang") {
                 if Lang::parse(&asked).is_none() {
                     let lang = web::lang_of(req);
-                    let text = crate::i18n::t(lang, "error.invalid_lang");
-                    let e = Error::invalid("invalid_lang", text);
+                    let e = Error::invalid("invalid_lang");
                     return Err(Box::new(errors::error_response(&e, lang)));
                 }
             }
@@ -149,10 +148,11 @@ impl<'r> Call<'r> {
                 let (extra, rest): (Vec<_>, Vec<_>) = rest
                     .into_iter()
                     .partition(|(k, _)| page_only.contains(&k.as_str()));
-                let encoded = serde_urlencoded::to_string(&rest)
-                    .map_err(|e| Error::invalid("invalid_form", format!("invalid form: {e}")))?;
+                let bad =
+                    |e: serde_urlencoded::ser::Error| Error::invalid("invalid_form").detail(e);
+                let encoded = serde_urlencoded::to_string(&rest).map_err(bad)?;
                 let input = serde_urlencoded::from_str(&encoded)
-                    .map_err(|e| Error::invalid("invalid_form", format!("invalid form: {e}")))?;
+                    .map_err(|e| Error::invalid("invalid_form").detail(e))?;
                 Ok((input, PageFields(extra)))
             }
         }

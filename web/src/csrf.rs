@@ -164,10 +164,7 @@ pub fn cross_site_refusal(app: &App, req: &Request) -> Option<Response> {
         return refuse(Error::Forbidden);
     }
     if web::is_api(req) && !web::content_type_is(req, "application/json") {
-        return refuse(Error::invalid(
-            "unsupported_content_type",
-            "Content-Type must be application/json",
-        ));
+        return refuse(Error::invalid("unsupported_content_type").with("type", "application/json"));
     }
     None
 }

@@ -3,11 +3,14 @@
 //! user's language and `Retry-After`, as JSON for `/api/...` and as a page
 //! for everything else. No other place turns an error into a status.
 
+use std::sync::LazyLock;
+
 use crate::i18n::{t, Lang};
 use http::header::{HeaderValue, RETRY_AFTER};
 use serde::Serialize;
 use tobira::app::App;
 use tobira::error::Error;
+use tobira::i18n::Catalogue;
 
 use crate::web::{html, is_api, json, lang_of, Request, Response};
 
@@ -27,12 +30,17 @@ pub fn status(e: &Error) -> u16 {
     }
 }
 
-/// The human text of an error, in the caller's language.
+/// The words of every coded error (`errors.tsv`: `code[.variant]`, ja, en).
+static WORDS: LazyLock<Catalogue> =
+    LazyLock::new(|| Catalogue::compiled(include_str!("errors.tsv")));
+
+/// The human text of an error, in the caller's language: the domain gives
+/// a code and facts, never words.
 pub fn error_message(e: &Error, lang: Lang) -> String {
     let key = match e {
-        Error::Invalid { message, .. }
-        | Error::Conflict { message, .. }
-        | Error::Refused { message, .. } => return message.clone(),
+        Error::Invalid { .. } | Error::Conflict { .. } | Error::Refused { .. } => {
+            return coded_message(e, lang)
+        }
         Error::IdentityMismatch => "setup.mismatch",
         Error::WeakPassword { .. } => "password.weak",
         Error::InvalidToken => "setup.invalid_link",
@@ -47,10 +55,46 @@ pub fn error_message(e: &Error, lang: Lang) -> String {
     t(lang, key).to_string()
 }
 
+/// `err.<code>.<field or reason>`, else `<code>`, with `{fact}` filled in;
+/// a code without words says "check what you entered" (a test keeps every
+/// code in `errors.tsv`).
+fn coded_message(e: &Error, lang: Lang) -> String {
+    let code = e.code();
+    let text = ["field", "reason"]
+        .iter()
+        .filter_map(|f| e.fact(f))
+        .find_map(|v| WORDS.get(lang, &format!("{code}.{v}")))
+        .or_else(|| WORDS.get(lang, code))
+        .unwrap_or_else(|| t(lang, "error.invalid"));
+    let mut text = text.to_string();
+    if text.contains("{place}") && e.fact("place").is_none() {
+        text = text.replace("{place}", t(lang, "case.legacy_place"));
+    }
+    for (name, value) in e.facts().into_iter().flat_map(|f| f.iter()) {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+/// For operators (an ops event's refusal, `tobira invoke`): the English
+/// words and the parser's own detail.
+pub fn ops_message(e: &Error) -> String {
+    match e.fact("detail") {
+        Some(d) => {
+            let words = error_message(e, Lang::En);
+            format!("{} ({d}).", words.trim_end_matches('.'))
+        }
+        None => error_message(e, Lang::En),
+    }
+}
+
 /// THE mapping from an error to an API answer: status, stable code, message,
 /// extra fields and `Retry-After`.
 pub fn error_response(e: &Error, lang: Lang) -> Response {
     let mut body = serde_json::json!({ "error": e.code(), "message": error_message(e, lang) });
+    if let Some(detail) = e.fact("detail") {
+        body["detail"] = serde_json::json!(detail);
+    }
     if let Error::WeakPassword { unmet } = e {
         body["unmet"] = serde_json::json!(unmet);
     }
@@ -158,7 +202,7 @@ mod tests {
     #[test]
     fn maps_400() {
         assert_eq!(
-            status_of(Error::invalid("invalid_json", "x")),
+            status_of(Error::invalid("invalid_json")),
             (400, "invalid_json".into(), None)
         );
         assert_eq!(status_of(Error::IdentityMismatch).0, 400);
@@ -187,10 +231,7 @@ mod tests {
     fn maps_403() {
         assert_eq!(status_of(Error::Forbidden), (403, "forbidden".into(), None));
         assert_eq!(
-            status_of(Error::Refused {
-                code: "file_in_legacy_system",
-                message: "x".into()
-            }),
+            status_of(Error::refused("file_in_legacy_system")),
             (403, "file_in_legacy_system".into(), None)
         );
     }
@@ -200,14 +241,7 @@ mod tests {
     }
     #[test]
     fn maps_409() {
-        assert_eq!(
-            status_of(Error::Conflict {
-                code: "not_pending",
-                message: "m".into()
-            })
-            .0,
-            409
-        );
+        assert_eq!(status_of(Error::conflict("not_pending")).0, 409);
     }
     #[test]
     fn maps_429_with_retry_after() {
@@ -231,5 +265,170 @@ mod tests {
             status_of(Error::Unavailable { what: "store" }),
             (503, "temporarily_unavailable".into(), Some("5".into()))
         );
+    }
+
+    /// The codes every part of tobira makes: the API's list (`x-tobira-codes`
+    /// of docs/openapi.json) and every code constructed in the source.
+    fn every_code() -> std::collections::BTreeSet<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("docs/openapi.json")).unwrap())
+                .unwrap();
+        let mut codes: std::collections::BTreeSet<String> = doc["components"]["schemas"]["Error"]
+            ["x-tobira-codes"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let makers = [
+            "Error::invalid(\"",
+            "Error::conflict(\"",
+            "Error::refused(\"",
+            "lost_race_is(\"",
+            "plain_id(s, \"",
+            "bad(\"",
+            "code(\"",
+            "=> Err(\"case_",
+        ];
+        let mut dirs = vec![
+            root.join("shared/src"),
+            root.join("web/src"),
+            root.join("src"),
+        ];
+        dirs.extend(
+            std::fs::read_dir(root.join("functions"))
+                .unwrap()
+                .map(|d| d.unwrap().path().join("src")),
+        );
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|x| x != "rs") {
+                    continue;
+                }
+                let src = std::fs::read_to_string(&path).unwrap();
+                for maker in makers {
+                    for rest in src.split(maker).skip(1) {
+                        let code = &rest[..rest.find('"').unwrap()];
+                        let code = if maker.ends_with("case_") {
+                            format!("case_{code}")
+                        } else {
+                            code.to_string()
+                        };
+                        if !code.is_empty()
+                            && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                        {
+                            codes.insert(code);
+                        }
+                    }
+                }
+            }
+        }
+        codes
+    }
+
+    /// Codes whose words are the fixed variants' own (`error_message`).
+    const FIXED: [&str; 11] = [
+        "identity_mismatch",
+        "weak_password",
+        "invalid_token",
+        "invalid_credentials",
+        "invalid_code",
+        "not_signed_in",
+        "forbidden",
+        "not_found",
+        "method_not_allowed",
+        "too_many_attempts",
+        "temporarily_unavailable",
+    ];
+
+    // The domain says codes and facts; every one has words in both languages.
+    #[test]
+    fn every_error_code_has_words_in_japanese_and_english() {
+        let codes = every_code();
+        assert!(codes.len() > 60, "found only {codes:?}");
+        let mut problems = Vec::new();
+        for code in codes.iter().filter(|c| !FIXED.contains(&c.as_str())) {
+            let code: &'static str = Box::leak(code.clone().into_boxed_str());
+            let e = Error::invalid(code)
+                .with("max", 7)
+                .with("version", "v9")
+                .with("type", "t/x");
+            let ja = error_message(&e, Lang::Ja);
+            let en = error_message(&e, Lang::En);
+            for (lang, text) in [("ja", &ja), ("en", &en)] {
+                if text == code
+                    || text == t(Lang::Ja, "error.invalid")
+                    || text == t(Lang::En, "error.invalid")
+                {
+                    problems.push(format!("{code}: no {lang} words in errors.tsv"));
+                }
+                if text.contains('{') {
+                    problems.push(format!("{code}: {lang} words keep a placeholder: {text}"));
+                }
+            }
+            if ja == en || ja.is_ascii() {
+                problems.push(format!("{code}: the Japanese words are not Japanese: {ja}"));
+            }
+        }
+        // And no words for a code nothing makes.
+        for line in include_str!("errors.tsv")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+        {
+            let key = line.split('\t').next().unwrap();
+            let code = key.split('.').next().unwrap();
+            if !codes.contains(code) {
+                problems.push(format!("errors.tsv: `{key}` is for a code nothing makes"));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        for fixed in FIXED.iter().filter(|c| **c != "method_not_allowed") {
+            assert!(
+                codes.contains(*fixed),
+                "{fixed} is not an API code any more"
+            );
+        }
+    }
+
+    #[test]
+    fn facts_fill_the_words_and_pick_the_variant() {
+        let e = Error::invalid("too_long")
+            .with("field", "subject")
+            .with("max", 200);
+        assert_eq!(
+            error_message(&e, Lang::En),
+            "A subject has at most 200 characters."
+        );
+        assert!(error_message(&e, Lang::Ja).starts_with("件名は 200 文字"));
+        let e = Error::invalid("invalid_phone").with("reason", "not_digits");
+        assert!(error_message(&e, Lang::Ja).contains("ハイフン"));
+        // A variant without words of its own falls back to the code's.
+        let e = Error::invalid("invalid_phone").with("reason", "unheard_of");
+        assert_eq!(
+            error_message(&e, Lang::En),
+            "The phone number is not valid."
+        );
+        // MIG-13's refusal names the configured place, else the legacy portal.
+        let e = Error::refused("file_in_legacy_system");
+        assert!(error_message(&e, Lang::Ja).contains("旧ポータルのお問い合わせ窓口"));
+        let e = e.with("place", "https://legacy.example/cases");
+        assert!(error_message(&e, Lang::En).contains("at https://legacy.example/cases."));
+        // A parser's detail is the API's `detail` and the operators' suffix,
+        // never part of the translated message.
+        let e = Error::invalid("invalid_json").detail("expected value at line 1");
+        assert_eq!(
+            ops_message(&e),
+            "The request body is not valid JSON for this call (expected value at line 1)."
+        );
+        let body: serde_json::Value =
+            serde_json::from_slice(error_response(&e, Lang::Ja).body().as_ref()).unwrap();
+        assert_eq!(body["detail"], "expected value at line 1");
+        assert!(!body["message"].as_str().unwrap().contains("line 1"));
     }
 }

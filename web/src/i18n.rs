@@ -1,6 +1,7 @@
 //! The page strings, Japanese and English (SES-3, MSG-1). Keys the domain
-//! owns (a case's kind and status, its refusals, the factor labels) fall
-//! through to `tobira::i18n::t`.
+//! owns for its mails (a case's kind and status, the factor labels) fall
+//! through to `tobira::i18n::t`. The words of errors are `errors.tsv`
+//! (`crate::errors`).
 
 use std::sync::LazyLock;
 

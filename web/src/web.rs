@@ -99,17 +99,11 @@ pub fn content_type_is(req: &Request, expected: &str) -> bool {
 /// [`MAX_BODY`] bytes.
 fn body_of<'r>(req: &'r Request, content_type: &str) -> Result<&'r [u8], Error> {
     if !content_type_is(req, content_type) {
-        return Err(Error::invalid(
-            "unsupported_content_type",
-            format!("Content-Type must be {content_type}"),
-        ));
+        return Err(Error::invalid("unsupported_content_type").with("type", content_type));
     }
     let body = body_bytes(req);
     if body.len() > MAX_BODY {
-        return Err(Error::invalid(
-            "body_too_large",
-            format!("request body is larger than {MAX_BODY} bytes"),
-        ));
+        return Err(Error::invalid("body_too_large").with("max", MAX_BODY));
     }
     Ok(body)
 }
@@ -118,13 +112,13 @@ fn body_of<'r>(req: &'r Request, content_type: &str) -> Result<&'r [u8], Error> 
 /// or duplicate fields, right types (the target type says which).
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
     serde_json::from_slice(body_of(req, "application/json")?)
-        .map_err(|e| Error::invalid("invalid_json", format!("invalid request body: {e}")))
+        .map_err(|e| Error::invalid("invalid_json").detail(e))
 }
 
 /// A form body (`application/x-www-form-urlencoded`), as strictly as JSON.
 pub fn form_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
     serde_urlencoded::from_bytes(body_of(req, "application/x-www-form-urlencoded")?)
-        .map_err(|e| Error::invalid("invalid_form", format!("invalid form: {e}")))
+        .map_err(|e| Error::invalid("invalid_form").detail(e))
 }
 
 /// A body-less API call must come without a body (or an empty JSON object).

@@ -10,7 +10,6 @@ use tobira::session::Stage;
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::errors;
-use tobira_web::i18n::{t, Lang};
 use tobira_web::or_refuse;
 use tobira_web::pages::{self, CaseForm, CaseList};
 use tobira_web::views;
@@ -84,8 +83,8 @@ struct FileInput {
     body: String,
 }
 
-fn parse_kind(kind: &str, lang: Lang) -> Result<Kind, Error> {
-    Kind::parse(kind).ok_or_else(|| Error::invalid("invalid_kind", t(lang, "case.err.kind")))
+fn parse_kind(kind: &str) -> Result<Kind, Error> {
+    Kind::parse(kind).ok_or_else(|| Error::invalid("invalid_kind"))
 }
 
 /// CASE-1, MIG-13: file a case.
@@ -95,7 +94,7 @@ async fn file(app: &App, call: &Call<'_>) -> Response {
         Err(e) => return refused(app, call, &e).await,
     };
     let f: FileInput = or_refuse!(app, call, call.input(app));
-    let result = match parse_kind(&f.kind, call.lang) {
+    let result = match parse_kind(&f.kind) {
         Ok(kind) => {
             let new = NewCase {
                 kind,
@@ -125,11 +124,11 @@ async fn file(app: &App, call: &Call<'_>) -> Response {
 }
 
 /// `filter`, `q` and `cursor` of a list request; any other filter is refused.
-fn list_query(req: &Request, lang: Lang) -> Result<(bool, String, Option<String>), Error> {
+fn list_query(req: &Request) -> Result<(bool, String, Option<String>), Error> {
     let action_needed = match web::query_param(req, "filter").as_deref() {
         None | Some("") | Some("all") => false,
         Some("action_needed") => true,
-        Some(_) => return Err(Error::invalid("invalid_filter", t(lang, "case.err.filter"))),
+        Some(_) => return Err(Error::invalid("invalid_filter")),
     };
     let q = web::query_param(req, "q").unwrap_or_default();
     Ok((action_needed, q, web::query_param(req, "cursor")))
@@ -139,13 +138,13 @@ fn list_query(req: &Request, lang: Lang) -> Result<(bool, String, Option<String>
 async fn api_list(app: &App, call: &Call<'_>) -> Response {
     let result = async {
         let s = signed(app, call).await?;
-        let (action_needed, q, cursor) = list_query(call.req, call.lang)?;
+        let (action_needed, q, cursor) = list_query(call.req)?;
         let query = ListQuery {
             action_needed,
             q: Some(q.as_str()),
             cursor: cursor.as_deref(),
         };
-        Ok((200, app.list_cases(&s.user, &query, call.lang).await?))
+        Ok((200, app.list_cases(&s.user, &query).await?))
     }
     .await;
     errors::api(result, call.lang)
@@ -158,13 +157,13 @@ async fn list_page(app: &App, call: &Call<'_>) -> Response {
     };
     let lang = call.lang;
     // An unknown filter on a page is the whole list.
-    let (action_needed, q, cursor) = list_query(call.req, lang).unwrap_or_default();
+    let (action_needed, q, cursor) = list_query(call.req).unwrap_or_default();
     let query = ListQuery {
         action_needed,
         q: Some(q.as_str()),
         cursor: cursor.as_deref(),
     };
-    let (page, status, error) = match app.list_cases(&s.user, &query, lang).await {
+    let (page, status, error) = match app.list_cases(&s.user, &query).await {
         Ok(p) => (p, 200, None),
         Err(e @ Error::Invalid { .. }) => (
             Default::default(),
@@ -173,7 +172,7 @@ async fn list_page(app: &App, call: &Call<'_>) -> Response {
         ),
         Err(e) => return call.refuse(app, &e),
     };
-    let refused = match app.check_filing_place(&s.user, lang).await {
+    let refused = match app.check_filing_place(&s.user).await {
         Err(e @ Error::Refused { .. }) => Some(errors::error_message(&e, lang)),
         _ => None,
     };
@@ -208,7 +207,7 @@ async fn new_page(
         Err(e) => return views::session_refused(app, call.req, &e).await,
     };
     let lang = call.lang;
-    let (status, refused) = match app.check_filing_place(&s.user, lang).await {
+    let (status, refused) = match app.check_filing_place(&s.user).await {
         Ok(()) => (status, None),
         Err(e @ Error::Refused { .. }) => {
             (errors::status(&e), Some(errors::error_message(&e, lang)))

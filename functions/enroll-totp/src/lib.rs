@@ -138,11 +138,7 @@ async fn ack(app: &App, call: &Call<'_>) -> Response {
         (Ok(()), false) => without_session(app, web::redirect("/login?notice=enrolled")),
         (Err(e), true) => errors::error_response(&e, call.lang),
         // The checkbox is `required`; without it nothing happens.
-        (Err(Error::Invalid { code, .. }), false) => errors::error_page(
-            app,
-            call.req,
-            &Error::invalid(code, t(call.lang, "recovery.recorded")),
-        ),
+        (Err(e @ Error::Invalid { .. }), false) => errors::error_page(app, call.req, &e),
         (Err(e), false) => views::session_refused(app, call.req, &e).await,
     }
 }

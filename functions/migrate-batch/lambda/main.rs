@@ -18,7 +18,7 @@ async fn main() -> Result<(), Error> {
                 .await
                 .map_err(|e| Diagnostic {
                     error_type: e.code().into(),
-                    error_message: e.to_string(),
+                    error_message: tobira_web::errors::ops_message(&e),
                 })
         }
     }))

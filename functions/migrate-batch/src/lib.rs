@@ -70,9 +70,7 @@ pub enum OpsEvent {
 /// Read an invocation payload: an EventBridge "Scheduled Event" envelope (or
 /// an EventBridge event whose `detail` is an ops event), or an ops event.
 pub fn parse_event(event: Value) -> Result<OpsEvent, Error> {
-    let bad = |e: serde_json::Error| {
-        Error::invalid("invalid_event", format!("invalid migrate-batch event: {e}"))
-    };
+    let bad = |e: serde_json::Error| Error::invalid("invalid_event").detail(e);
     if event.get("source").is_some() && event.get("detail-type").is_some() {
         if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
             return Ok(OpsEvent::Continue {});
@@ -95,10 +93,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
         ..
     } = event
     {
-        return Err(Error::invalid(
-            "invalid_event",
-            "invalid migrate-batch event: max_records must be at least 1",
-        ));
+        return Err(Error::invalid("invalid_event").detail("max_records must be at least 1"));
     }
     let report = match event {
         OpsEvent::Import { records } => to_json(app.import(&records, &ctx).await?),

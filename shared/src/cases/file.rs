@@ -7,22 +7,18 @@ impl App {
     /// MIG-13: refuses a user who files cases elsewhere — while the split is
     /// on, users who came from the legacy system file there. The refusal
     /// says where.
-    pub async fn check_filing_place(&self, user: &User, lang: Lang) -> Result<()> {
+    pub async fn check_filing_place(&self, user: &User) -> Result<()> {
         let split = match self.config.cases.filing_split {
             FilingSplit::Never => false,
             FilingSplit::Always => true,
             FilingSplit::DuringWindow => self.window_open().await?,
         };
         if split && user.ecid.is_some() {
-            let place = self
-                .config
-                .cases
-                .legacy_url
-                .as_deref()
-                .unwrap_or(t(lang, "case.legacy_place"));
-            return Err(Error::Refused {
-                code: "file_in_legacy_system",
-                message: t(lang, "case.err.file_in_legacy_system").replace("{place}", place),
+            // The answer names the legacy system's page when one is configured.
+            let refused = Error::refused("file_in_legacy_system");
+            return Err(match self.config.cases.legacy_url.as_deref() {
+                Some(url) => refused.with("place", url),
+                None => refused,
             });
         }
         Ok(())
@@ -34,20 +30,16 @@ impl App {
     /// and the case, its list entry, its number and the audit record in one
     /// atomic write. The notice mail follows (CASE-5).
     pub async fn create_case(&self, user: &User, new: &NewCase<'_>, ctx: &Ctx) -> Result<Created> {
-        let lang = ctx.lang;
         let p = &self.config.cases;
         if !p.categories.iter().any(|c| c == new.category) {
-            return Err(Error::invalid(
-                "unknown_category",
-                t(lang, "case.err.unknown_category"),
-            ));
+            return Err(Error::invalid("unknown_category"));
         }
-        let subject = text(new.subject, p.subject_max, false, "subject", lang)?;
-        let body = text(new.body, p.body_max, true, "body", lang)?;
+        let subject = text(new.subject, p.subject_max, false, "subject")?;
+        let body = text(new.body, p.body_max, true, "body")?;
         if user.state != UserState::Active {
             return Err(Error::Forbidden);
         }
-        self.check_filing_place(user, lang).await?;
+        self.check_filing_place(user).await?;
 
         let counter = keys::case_counter();
         // A number already taken (the start was lowered below numbers in

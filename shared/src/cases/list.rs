@@ -7,17 +7,19 @@ impl App {
     /// CASE-4: one page of the tenant's cases, newest update first,
     /// optionally only those needing action and those whose subject, body
     /// or comments hold the keyword.
-    pub async fn list_cases(&self, user: &User, q: &ListQuery<'_>, lang: Lang) -> Result<CasePage> {
+    pub async fn list_cases(&self, user: &User, q: &ListQuery<'_>) -> Result<CasePage> {
         let tenant = &user.tenant_id;
         let keyword = match q.q.map(str::trim).filter(|k| !k.is_empty()) {
             Some(k) if k.chars().count() > QUERY_MAX => {
-                return Err(Error::invalid("too_long", t(lang, "case.err.query")));
+                return Err(Error::invalid("too_long")
+                    .with("field", "q")
+                    .with("max", QUERY_MAX));
             }
             Some(k) => Some(fold(k)),
             None => None,
         };
         let mut after = match q.cursor.filter(|c| !c.is_empty()) {
-            Some(c) => Some(sk_of_cursor(c, lang)?),
+            Some(c) => Some(sk_of_cursor(c)?),
             None => None,
         };
         let now = self.now();
@@ -113,13 +115,13 @@ pub(super) fn cursor_of(sk: &str) -> String {
     sk.trim_start_matches(keys::CASE_ENTRIES).replace('#', ".")
 }
 
-pub(super) fn sk_of_cursor(c: &str, lang: Lang) -> Result<String> {
+pub(super) fn sk_of_cursor(c: &str) -> Result<String> {
     let ok = c.len() == 40
         && c.as_bytes()[13] == b'.'
         && c[..13].bytes().all(|b| b.is_ascii_digit())
         && is_id(&c[14..]);
     if !ok {
-        return Err(Error::invalid("invalid_cursor", t(lang, "case.err.cursor")));
+        return Err(Error::invalid("invalid_cursor"));
     }
     Ok(format!("{}{}", keys::CASE_ENTRIES, c.replace('.', "#")))
 }

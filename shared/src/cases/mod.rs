@@ -286,32 +286,16 @@ fn is_id(s: &str) -> bool {
     s.len() == 26 && s.parse::<ulid::Ulid>().is_ok()
 }
 
-fn conflict(code: &'static str, lang: Lang) -> Error {
-    Error::Conflict {
-        code,
-        message: t(lang, &format!("case.err.{code}")).to_string(),
-    }
-}
-
 /// Text a customer wrote: trimmed, not empty, at most `max` characters, no
 /// control characters but (in multi-line text) line breaks and tabs.
-fn text(
-    value: &str,
-    max: usize,
-    multiline: bool,
-    field: &'static str,
-    lang: Lang,
-) -> Result<String> {
+fn text(value: &str, max: usize, multiline: bool, field: &'static str) -> Result<String> {
     let v = value.trim();
-    let code = |c: &'static str| Error::invalid(c, t(lang, &format!("case.err.{c}.{field}")));
+    let code = |c: &'static str| Error::invalid(c).with("field", field);
     if v.is_empty() {
         return Err(code("empty"));
     }
     if v.chars().count() > max {
-        return Err(Error::invalid(
-            "too_long",
-            t(lang, &format!("case.err.too_long.{field}")).replace("{max}", &max.to_string()),
-        ));
+        return Err(code("too_long").with("max", max));
     }
     let bad = |c: char| c.is_control() && !(multiline && matches!(c, '\n' | '\t' | '\r'));
     if v.chars().any(bad) {
@@ -406,8 +390,8 @@ mod tests {
     fn case_4_cursor_round_trip_and_refusal() {
         let sk = format!("U#0001234567890#{}", ulid::Ulid::nil());
         let c = cursor_of(&sk);
-        assert_eq!(sk_of_cursor(&c, Lang::En).unwrap(), sk);
-        assert!(sk_of_cursor("U#x", Lang::En).is_err());
-        assert!(sk_of_cursor(&c.replace('0', "#"), Lang::En).is_err());
+        assert_eq!(sk_of_cursor(&c).unwrap(), sk);
+        assert!(sk_of_cursor("U#x").is_err());
+        assert!(sk_of_cursor(&c.replace('0', "#")).is_err());
     }
 }

@@ -36,7 +36,7 @@ impl App {
         body: &str,
         ctx: &Ctx,
     ) -> Result<Comment> {
-        let body = text(body, self.config.cases.body_max, true, "comment", ctx.lang)?;
+        let body = text(body, self.config.cases.body_max, true, "comment")?;
         let author = (Author::Customer, user.name.as_str().to_string());
         let (_, comment) = self
             .update_case(
@@ -71,19 +71,13 @@ impl App {
         comment: Option<&str>,
         ctx: &Ctx,
     ) -> Result<CaseSummary> {
-        let lang = ctx.lang;
-        let number = parse_number(number).ok_or_else(|| {
-            Error::invalid("invalid_case_number", "a case number is CS and 7 digits")
-        })?;
+        let number = parse_number(number).ok_or_else(|| Error::invalid("invalid_case_number"))?;
         let comment = match comment {
-            Some(c) => Some(text(c, self.config.cases.body_max, true, "comment", lang)?),
+            Some(c) => Some(text(c, self.config.cases.body_max, true, "comment")?),
             None => None,
         };
         if status.is_none() && comment.is_none() {
-            return Err(Error::invalid(
-                "nothing_to_do",
-                "give a status, a comment or both",
-            ));
+            return Err(Error::invalid("nothing_to_do"));
         }
         let (r, _) =
             get_as::<NumberRef>(self.store.as_ref(), &keys::case_number(&number), self.now())
@@ -115,7 +109,6 @@ impl App {
         user: Option<&User>,
         ctx: &Ctx,
     ) -> Result<(Case, Option<Comment>)> {
-        let lang = ctx.lang;
         for round in 0..16u32 {
             let (old, version) = self.tenant_case(tenant, id).await?;
             // The desk's comment without a status is not the customer's
@@ -124,9 +117,9 @@ impl App {
                 (Move::Comment, None) => Ok(old.status),
                 _ => transition(old.status, m),
             }
-            .map_err(|code| conflict(code, lang))?;
+            .map_err(Error::conflict)?;
             if comment.is_some() && old.comment_count >= self.config.cases.comments_max {
-                return Err(conflict("case_comments_full", lang));
+                return Err(Error::conflict("case_comments_full"));
             }
             let now = self.now().max(old.updated_at);
             let mut case = old.clone();

@@ -22,17 +22,13 @@ use super::{Enrolled, Method, Signed};
 use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
-use crate::i18n::{t, Lang};
 use crate::model::{keys, User};
 use crate::session::{Session, Stage};
 use crate::store::{Cond, StoreError, Write};
 
 /// MFA-8: the answer when a factor change needs the password again.
-pub fn reauth_required(lang: Lang) -> Error {
-    Error::Refused {
-        code: "reauth_required",
-        message: t(lang, "mfa.reauth_required").to_string(),
-    }
+pub fn reauth_required() -> Error {
+    Error::refused("reauth_required")
 }
 
 impl App {
@@ -85,7 +81,7 @@ impl App {
             }
             self.record(ctx, "mfa.reauth_required", s.who(), None)
                 .await?;
-            return Err(reauth_required(ctx.lang));
+            return Err(reauth_required());
         };
         let lock = self
             .confirm_password(&s, password, "mfa.reauth_refused", ctx)
@@ -156,7 +152,7 @@ impl App {
         self.store
             .write(writes, now)
             .await
-            .map_err(|e| e.lost_race_is("conflict", "your account changed meanwhile; try again"))?;
+            .map_err(|e| e.lost_race_is("conflict"))?;
         self.notify_change(&user, change, ctx).await;
         let codes = applied.recovery_codes;
         Ok(Enrolled {

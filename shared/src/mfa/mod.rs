@@ -41,12 +41,9 @@ impl Proof {
     pub fn parse(s: &str) -> Result<Self> {
         match s {
             "recovery" => Ok(Self::Recovery),
-            other => Method::parse(other).map(Self::Factor).ok_or_else(|| {
-                Error::invalid(
-                    "invalid_method",
-                    "method must be totp, email, sms or recovery",
-                )
-            }),
+            other => Method::parse(other)
+                .map(Self::Factor)
+                .ok_or_else(|| Error::invalid("invalid_method")),
         }
     }
 }
@@ -154,10 +151,7 @@ impl App {
         let mut s = self.signed(token, &[Stage::Mfa]).await?;
         if let Proof::Factor(m) = proof {
             if !s.has(m) {
-                return Err(Error::invalid(
-                    "method_not_enrolled",
-                    format!("{m} is not one of your methods"),
-                ));
+                return Err(Error::invalid("method_not_enrolled").with("method", m));
             }
         }
         let locks = self.reserve_code_attempt(&s, ctx).await?;
@@ -318,13 +312,9 @@ impl App {
     pub async fn accept_terms(&self, token: Option<&str>, version: &str, ctx: &Ctx) -> Result<()> {
         let s = self.signed(token, &[Stage::Terms]).await?;
         if version != self.config.terms_version {
-            return Err(Error::Conflict {
-                code: "terms_changed",
-                message: format!(
-                    "the current terms are version {}; read and accept those",
-                    self.config.terms_version
-                ),
-            });
+            return Err(
+                Error::conflict("terms_changed").with("version", &self.config.terms_version)
+            );
         }
         let now = self.now();
         let mut user = s.user.clone();

@@ -50,10 +50,7 @@ impl Purpose {
         match s {
             "login" => Ok(Self::Login),
             "enroll" => Ok(Self::Enroll),
-            _ => Err(Error::invalid(
-                "invalid_purpose",
-                "purpose must be login or enroll",
-            )),
+            _ => Err(Error::invalid("invalid_purpose")),
         }
     }
 
@@ -68,15 +65,9 @@ impl Purpose {
     ) -> Result<Option<Phone>> {
         match (channel, self, phone) {
             (Channel::Sms, Self::Enroll, Some(p)) => Phone::parse(p, country).map(Some),
-            (Channel::Sms, Self::Enroll, None) => Err(Error::invalid(
-                "phone_required",
-                "enter the mobile number to prove",
-            )),
+            (Channel::Sms, Self::Enroll, None) => Err(Error::invalid("phone_required")),
             (_, _, None) => Ok(None),
-            (_, _, Some(_)) => Err(Error::invalid(
-                "unexpected_phone",
-                "a sign-in code goes to the enrolled number; leave phone out",
-            )),
+            (_, _, Some(_)) => Err(Error::invalid("unexpected_phone")),
         }
     }
 }
@@ -149,29 +140,23 @@ impl App {
         };
         let to = match (purpose, channel) {
             (Purpose::Login, _) if !s.has(channel.method()) => {
-                return Err(Error::invalid(
-                    "method_not_enrolled",
-                    format!("{} is not one of your methods", channel.as_str()),
-                ))
+                return Err(Error::invalid("method_not_enrolled").with("method", channel.as_str()))
             }
             (Purpose::Login, Channel::Email) => s.user.email.as_str().to_string(),
-            (Purpose::Login, Channel::Sms) => s.user.sms_phone.clone().ok_or_else(|| {
-                Error::invalid("method_not_enrolled", "no SMS number is enrolled")
-            })?,
+            (Purpose::Login, Channel::Sms) => s
+                .user
+                .sms_phone
+                .clone()
+                .ok_or_else(|| Error::invalid("method_not_enrolled"))?,
             (Purpose::Enroll, Channel::Email) => {
                 if !self.enrollable(&s.user).contains(&Method::Email) {
-                    return Err(Error::Conflict {
-                        code: "email_otp_not_first",
-                        message: "enrol an authenticator app or SMS first; e-mail codes can be added after".into(),
-                    });
+                    return Err(Error::conflict("email_otp_not_first"));
                 }
                 s.user.email.as_str().to_string()
             }
             (Purpose::Enroll, Channel::Sms) => phone
                 .as_ref()
-                .ok_or_else(|| {
-                    Error::invalid("phone_required", "enter the mobile number to prove")
-                })?
+                .ok_or_else(|| Error::invalid("phone_required"))?
                 .as_str()
                 .to_string(),
         };

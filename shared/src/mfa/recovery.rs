@@ -31,10 +31,7 @@ impl App {
         ctx: &Ctx,
     ) -> Result<()> {
         if !recorded {
-            return Err(Error::invalid(
-                "not_recorded",
-                "confirm that you have recorded the recovery codes (recorded: true)",
-            ));
+            return Err(Error::invalid("not_recorded"));
         }
         self.acknowledge_recovery_codes(token, ctx).await
     }

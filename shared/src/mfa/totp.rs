@@ -144,10 +144,7 @@ impl App {
         let now = self.now();
         let pkey = keys::totp_pending(&s.token_hash);
         let Some((p, _)) = get_as::<PendingTotp>(self.store.as_ref(), &pkey, now).await? else {
-            return Err(Error::invalid(
-                "no_totp_setup",
-                "start the authenticator set-up first (POST /api/mfa/totp)",
-            ));
+            return Err(Error::invalid("no_totp_setup"));
         };
         let locks = self.reserve_code_attempt(&s, ctx).await?;
         let t = self.totp_for(&p.secret, s.user.login_id.as_str())?;

@@ -91,20 +91,12 @@ impl LegacyRecord {
             role: match self.role.as_str() {
                 "admin" => Role::Admin,
                 "general" => Role::General,
-                other => {
-                    return Err(Error::invalid(
-                        "invalid_role",
-                        format!("role must be admin or general, not {other:?}"),
-                    ))
-                }
+                other => return Err(Error::invalid("invalid_role").detail(format!("{other:?}"))),
             },
             preset_method: match self.mfa_method.as_deref() {
                 None => None,
                 Some(m) => Some(crate::mfa::Method::parse(m).ok_or_else(|| {
-                    Error::invalid(
-                        "invalid_mfa_method",
-                        format!("mfa_method must be totp, email or sms, not {m:?}"),
-                    )
+                    Error::invalid("invalid_mfa_method").detail(format!("{m:?}"))
                 })?),
             },
         })

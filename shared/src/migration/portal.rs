@@ -35,8 +35,7 @@ impl App {
         login_id: Option<&str>,
     ) -> Result<IdentityView> {
         self.legacy_portal(key)?;
-        let login_id = login_id
-            .ok_or_else(|| Error::invalid("invalid_login_id", "the query needs login_id"))?;
+        let login_id = login_id.ok_or_else(|| Error::invalid("invalid_login_id"))?;
         self.legacy_identity(login_id).await
     }
 

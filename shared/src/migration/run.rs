@@ -35,10 +35,8 @@ impl Pos {
                 tenant_id: t.into(),
                 sk: k.into(),
             }),
-            _ => Err(Error::invalid(
-                "invalid_cursor",
-                "a cursor is <tenant>/<key>, as a report's `next` gives it",
-            )),
+            _ => Err(Error::invalid("invalid_cursor")
+                .detail("a cursor is <tenant>/<key>, as a report's `next` gives it")),
         }
     }
 }

@@ -48,12 +48,7 @@ pub struct IdentityView {
 }
 
 fn window_closed() -> Error {
-    Error::Conflict {
-        code: "window_closed",
-        message: "the migration window is not open: users set their first password from the \
-                  sign-in page with the identity entry (forgot password)"
-            .into(),
-    }
+    Error::conflict("window_closed")
 }
 
 impl App {
@@ -133,10 +128,7 @@ impl App {
             Some(p) => {
                 let digits = phone::digits_of(p);
                 if !phone::is_plain_digits(&digits) {
-                    return Err(Error::invalid(
-                        "invalid_phone",
-                        "phone must have 4 to 32 digits",
-                    ));
+                    return Err(Error::invalid("invalid_phone"));
                 }
                 Some(digits)
             }
@@ -144,12 +136,7 @@ impl App {
         for round in 0..5 {
             let (mut user, v) = self.migrated_pending(&upd.login_id).await?;
             if user.state != UserState::PendingSetup {
-                return Err(Error::Conflict {
-                    code: "not_pending",
-                    message:
-                        "the user has already set up; they change their details when signed in"
-                            .into(),
-                });
+                return Err(Error::conflict("not_pending"));
             }
             let mut changed = Vec::new();
             if let Some(e) = &email {
@@ -227,10 +214,7 @@ impl App {
     pub(crate) async fn send_closure_notice(&self, user_id: &str, ctx: &Ctx) -> Result<()> {
         let (user, _) = self.user(user_id).await?.ok_or(Error::NotFound)?;
         if user.state != UserState::PendingSetup || user.closure_notice_at.is_some() {
-            return Err(Error::Conflict {
-                code: "not_pending",
-                message: "already set up or noticed".into(),
-            });
+            return Err(Error::conflict("not_pending"));
         }
         let mail = self
             .change_notice(&user, &Change::WindowClosed)
