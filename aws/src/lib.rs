@@ -72,7 +72,11 @@ macro_rules! http_lambda_main {
             let app = $crate::app_from_env().await?;
             lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
                 let app = app.clone();
-                async move { Ok::<_, std::convert::Infallible>($handle(&app, req).await) }
+                async move {
+                    Ok::<_, std::convert::Infallible>(tobira_web::web::LambdaAnswer(
+                        $handle(&app, req).await,
+                    ))
+                }
             }))
             .await
         }

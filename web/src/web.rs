@@ -264,3 +264,43 @@ pub fn is_api(req: &Request) -> bool {
 }
 
 pub use tobira::messages::escape;
+
+/// An answer handed to `lambda_http` as it is. Every body tobira makes is
+/// already UTF-8 text or empty ([`json`], [`html`], [`redirect`]), so
+/// `lambda_http`'s own conversion of a `Response<B>` — which parses the
+/// `Content-Type` and decodes the body by its charset with `encoding_rs`,
+/// about 160 KB in every binary — has nothing to do and is not linked.
+/// An empty body goes out as `""`, as that conversion would send it.
+pub struct LambdaAnswer(pub Response);
+
+impl lambda_http::IntoResponse for LambdaAnswer {
+    fn into_response(
+        self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {
+        let (parts, body) = self.0.into_parts();
+        let body = match body {
+            Body::Empty => Body::Text(String::new()),
+            other => other,
+        };
+        Box::pin(std::future::ready(Response::from_parts(parts, body)))
+    }
+}
+
+#[cfg(test)]
+mod lambda_answer_tests {
+    use super::*;
+    use lambda_http::IntoResponse;
+
+    #[tokio::test]
+    async fn the_answer_goes_out_unchanged_and_empty_is_empty_text() {
+        let page = html(409, "<p>日本語</p>".into());
+        let (want_parts, _) = html(409, "<p>日本語</p>".into()).into_parts();
+        let out = LambdaAnswer(page).into_response().await;
+        assert_eq!(out.status(), want_parts.status);
+        assert_eq!(out.headers(), &want_parts.headers);
+        assert_eq!(out.body(), &Body::Text("<p>日本語</p>".into()));
+        let out = LambdaAnswer(no_content()).into_response().await;
+        assert_eq!(out.status(), 204);
+        assert_eq!(out.body(), &Body::Text(String::new()));
+    }
+}

@@ -35,7 +35,8 @@ impl App {
         login_id: Option<&str>,
     ) -> Result<IdentityView> {
         self.legacy_portal(key)?;
-        let login_id = login_id.ok_or_else(|| Error::invalid("invalid_login_id"))?;
+        let login_id = login_id
+            .ok_or_else(|| Error::invalid("invalid_login_id").detail("the query needs login_id"))?;
         self.legacy_identity(login_id).await
     }
 
