@@ -44,6 +44,32 @@ fn template_declares_every_route_on_its_function() {
     );
 }
 
+/// API Gateway's `$default` route (an HttpApi event without Path and
+/// Method) is declared once, on `routes::FALLBACK`'s function, so that a
+/// known path with another method gets 405 with `Allow` in AWS too.
+#[test]
+fn template_sends_unmatched_requests_to_the_fallback_function() {
+    let events = TEMPLATE.matches("Type: HttpApi").count();
+    let routes = TEMPLATE
+        .lines()
+        .filter(|l| l.trim().starts_with("Path:"))
+        .count();
+    assert_eq!(
+        events,
+        routes + 1,
+        "exactly one HttpApi event without a Path"
+    );
+    let (before, _) = TEMPLATE
+        .split_once("        Fallback:\n")
+        .expect("the Fallback event");
+    let owner = before
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("Binary:"))
+        .map(str::trim);
+    assert_eq!(owner, Some(tobira_web::routes::FALLBACK));
+}
+
 #[test]
 fn template_declares_eight_x86_64_al2023_functions_a_ttl_table_and_a_schedule() {
     for f in tobira_web::routes::FUNCTIONS {

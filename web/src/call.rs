@@ -32,9 +32,15 @@ macro_rules! or_refuse {
 #[macro_export]
 macro_rules! handler {
     ($routes:path) => {
-        /// Every request of this function: refused at the gate (SES-3, an
-        /// unknown language), or served by its route table.
+        /// Every request of this function: 404 or 405 for a method and
+        /// path the route table does not serve (before any check of the
+        /// body: API Gateway's `$default` route brings them here), refused
+        /// at the gate (SES-3, an unknown language), or served by its
+        /// route table.
         pub async fn handle(app: &tobira::App, req: $crate::web::Request) -> $crate::web::Response {
+            if $crate::routes::function_for(req.method().as_str(), req.uri().path()).is_none() {
+                return $crate::errors::not_found(app, &req);
+            }
             match $crate::call::Call::parse(app, &req) {
                 Ok(call) => $routes(app, &call).await,
                 Err(refused) => *refused,

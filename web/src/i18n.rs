@@ -1,7 +1,7 @@
 //! The page strings, Japanese and English (SES-3, MSG-1). Keys the domain
 //! owns for its mails (a case's kind and status, the factor labels) fall
-//! through to `tobira::i18n::t`. The words of errors are `errors.tsv`
-//! (`crate::errors`).
+//! through to `tobira::i18n::t`. The words of errors are in `errors.tsv`,
+//! beside the one error mapping.
 
 use std::sync::LazyLock;
 

@@ -71,6 +71,11 @@ pub const FUNCTIONS: [&str; 8] = [
     "migrate-batch",
 ];
 
+/// The function behind API Gateway's `$default` route (the template's
+/// `Fallback` event): requests no route matches reach its handler, which
+/// answers them through `errors::not_found` (405 with `Allow`, or 404).
+pub const FALLBACK: &str = "login";
+
 pub const ROUTES: &[Route] = &[
     r("login", "GET", "/", FULL),
     r("login", "GET", "/login", OPEN),
