@@ -80,6 +80,19 @@ impl Store for SqliteStore {
         Ok(item.filter(|i| i.is_live(now)))
     }
 
+    /// One connection, one statement per key: one request of the store.
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        now: Timestamp,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
+        tobira::store::check_reads(keys)?;
+        let conn = self.conn();
+        keys.iter()
+            .map(|k| Ok(read(&conn, k).map_err(fault)?.filter(|i| i.is_live(now))))
+            .collect()
+    }
+
     async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
         let conn = self.conn();
         // One lower bound, so SQLite seeks straight to it (with two, it

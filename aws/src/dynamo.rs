@@ -15,11 +15,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, TransactWriteItem, Update,
+};
 use aws_sdk_dynamodb::Client;
 
 use tobira::clock::Timestamp;
-use tobira::store::{validate_batch, Cond, Item, Key, Query, Store, StoreError, Write};
+use tobira::store::{
+    check_reads, validate_batch, Cond, Item, Key, Query, Store, StoreError, Write,
+};
 
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -381,6 +385,67 @@ impl Store for DynamoStore {
             Some(m) => Ok(Some(item_from(m)?).filter(|i| i.is_live(now))),
             None => Ok(None),
         }
+    }
+
+    /// `BatchGetItem` (strongly consistent), retrying the keys DynamoDB
+    /// leaves unprocessed under throttling with a growing pause.
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        now: Timestamp,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
+        check_reads(keys)?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys.iter().map(key_map).collect()))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+        );
+        let mut delay = Duration::from_millis(20);
+        for _ in 0..8 {
+            let Some(wanted) = pending.take() else {
+                break;
+            };
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, wanted)
+                .send()
+                .await
+                .map_err(fault)?;
+            for m in out
+                .responses()
+                .and_then(|r| r.get(&self.table))
+                .into_iter()
+                .flatten()
+            {
+                let item = item_from(m)?;
+                found.insert(item.key.clone(), item);
+            }
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .filter(|k| !k.keys().is_empty())
+                .cloned();
+            if pending.is_some() {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_millis(500));
+            }
+        }
+        if pending.is_some() {
+            return Err(StoreError::Unavailable(
+                "BatchGetItem left keys unprocessed after retries".into(),
+            ));
+        }
+        Ok(keys
+            .iter()
+            .map(|k| found.remove(k).filter(|i| i.is_live(now)))
+            .collect())
     }
 
     async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {

@@ -131,6 +131,15 @@ impl Store for Counting {
         self.counts.gets.fetch_add(1, Ordering::Relaxed);
         self.inner.get(key, now).await
     }
+    /// One request, however many keys (DynamoDB's `BatchGetItem`).
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        now: Timestamp,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
+        self.counts.gets.fetch_add(1, Ordering::Relaxed);
+        self.inner.get_many(keys, now).await
+    }
     async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
         self.counts.queries.fetch_add(1, Ordering::Relaxed);
         self.inner.query(q, now).await

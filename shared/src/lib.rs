@@ -14,6 +14,7 @@ pub mod claim;
 pub mod clock;
 pub mod config;
 pub mod delivery;
+pub mod directory;
 pub mod error;
 pub mod i18n;
 pub mod ids;

@@ -136,10 +136,49 @@ impl std::error::Error for StoreError {}
 /// At most this many writes in one atomic call (DynamoDB's limit).
 pub const MAX_WRITES: usize = 100;
 
+/// At most this many keys in one [`Store::get_many`] (DynamoDB's limit).
+pub const MAX_READS: usize = 100;
+
+/// Checks shared by the adapters of [`Store::get_many`]: at most
+/// [`MAX_READS`] keys, none twice (a caller's mistake, refused everywhere
+/// as DynamoDB refuses it).
+pub fn check_reads(keys: &[Key]) -> Result<(), StoreError> {
+    if keys.len() > MAX_READS {
+        return Err(StoreError::Unavailable(format!(
+            "{} keys in one read (at most {MAX_READS})",
+            keys.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
+    if let Some(k) = keys.iter().find(|k| !seen.insert(*k)) {
+        return Err(StoreError::Unavailable(format!(
+            "{}/{} asked twice in one read",
+            k.pk, k.sk
+        )));
+    }
+    Ok(())
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// The live item at `key`.
     async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError>;
+    /// The live items at `keys` (at most [`MAX_READS`], each key once), in
+    /// the order asked, `None` where there is none. Independent reads in one
+    /// request where the store has one (DynamoDB's `BatchGetItem`); the
+    /// default reads them one by one.
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        now: Timestamp,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
+        check_reads(keys)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.get(key, now).await?);
+        }
+        Ok(out)
+    }
     /// Live items of one partition whose sort key starts with the prefix, in
     /// sort-key order, at most `limit`.
     async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError>;

@@ -42,6 +42,19 @@ impl Store for MemoryStore {
         Ok(items.get(key).filter(|i| i.is_live(now)).cloned())
     }
 
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        now: Timestamp,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
+        tobira::store::check_reads(keys)?;
+        let items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(keys
+            .iter()
+            .map(|k| items.get(k).filter(|i| i.is_live(now)).cloned())
+            .collect())
+    }
+
     async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
         let items = self.items.lock().unwrap_or_else(|e| e.into_inner());
         let from = Key::new(q.pk.clone(), q.sk_prefix.clone());
@@ -193,6 +206,17 @@ impl Store for FaultyStore {
             return Err(StoreError::Unavailable("injected fault".into()));
         }
         self.inner.get(key, now).await
+    }
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        now: Timestamp,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
+        self.check(false)?;
+        if self.random_fault() {
+            return Err(StoreError::Unavailable("injected fault".into()));
+        }
+        self.inner.get_many(keys, now).await
     }
     async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
         self.check(false)?;

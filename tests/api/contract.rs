@@ -233,6 +233,60 @@ async fn suite(store: Arc<dyn Store>) {
             .unwrap(),
         1
     );
+
+    // Many reads in one: the live items in the order asked, None for a
+    // missing or expired key; 100 keys at most, none twice.
+    let gone = Key::new("MANY", "expired");
+    s.write(
+        vec![
+            put(&Key::new("MANY", "x"), "x", None, Cond::Any),
+            put(&Key::new("MANY", "y"), "y", None, Cond::Any),
+            put(
+                &gone,
+                "old",
+                Some(now.plus(std::time::Duration::from_secs(10))),
+                Cond::Any,
+            ),
+        ],
+        now,
+    )
+    .await
+    .unwrap();
+    let asked = [
+        Key::new("MANY", "y"),
+        Key::new("MANY", "nothing"),
+        gone.clone(),
+        Key::new("MANY", "x"),
+    ];
+    let got = s
+        .get_many(&asked, now.plus(std::time::Duration::from_secs(11)))
+        .await
+        .unwrap();
+    let data: Vec<Option<&str>> = got
+        .iter()
+        .map(|i| i.as_ref().map(|i| i.data.as_str()))
+        .collect();
+    assert_eq!(
+        data,
+        [Some("{\"v\":\"y\"}"), None, None, Some("{\"v\":\"x\"}")]
+    );
+    assert_eq!(got[0].as_ref().unwrap().key, asked[0]);
+    assert_eq!(
+        s.get_many(&[], now).await.unwrap(),
+        Vec::<Option<tobira::store::Item>>::new()
+    );
+    let hundred: Vec<Key> = (0..100)
+        .map(|i| Key::new("MANY", format!("k{i:03}")))
+        .collect();
+    assert_eq!(s.get_many(&hundred, now).await.unwrap().len(), 100);
+    let too_many: Vec<Key> = (0..101)
+        .map(|i| Key::new("MANY", format!("k{i:03}")))
+        .collect();
+    assert!(s.get_many(&too_many, now).await.is_err());
+    assert!(s
+        .get_many(&[asked[0].clone(), asked[0].clone()], now)
+        .await
+        .is_err());
 }
 
 #[tokio::test]

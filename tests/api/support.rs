@@ -199,6 +199,12 @@ impl Harness {
     /// [`Harness::active_user`] in a given tenant, with a given legacy ID.
     pub async fn active_user_in(&self, login: &str, password: &str, tenant: &str, ecid: &str) {
         self.migrate(&[record(login, ecid, tenant)]).await;
+        self.activate(login, password).await;
+    }
+
+    /// A migrated user set up the way a first login would: the identity
+    /// check, then the first password.
+    pub async fn activate(&self, login: &str, password: &str) {
         let token = self.setup_token(login);
         let grant = self
             .app

@@ -175,9 +175,11 @@ impl App {
             cond: Cond::Exists,
         }));
         user.updated_at = now;
-        writes.insert(
-            0,
-            Write::put(keys::user(&user.id), &*user, None, Cond::Version(version)),
+        // The user and its directory entry (ADM-5): a change of state shows
+        // on the admin's list at once.
+        writes.splice(
+            0..0,
+            crate::directory::user_writes(user, Cond::Version(version)),
         );
         let (who, tenant) = match change {
             // CLM-3: recorded on the account that gained the service IDs.

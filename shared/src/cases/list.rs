@@ -9,15 +9,7 @@ impl App {
     /// or comments hold the keyword.
     pub async fn list_cases(&self, user: &User, q: &ListQuery<'_>) -> Result<CasePage> {
         let tenant = &user.tenant_id;
-        let keyword = match q.q.map(str::trim).filter(|k| !k.is_empty()) {
-            Some(k) if k.chars().count() > QUERY_MAX => {
-                return Err(Error::invalid("too_long")
-                    .with("field", "q")
-                    .with("max", QUERY_MAX));
-            }
-            Some(k) => Some(fold(k)),
-            None => None,
-        };
+        let keyword = crate::directory::search_term(q.q, QUERY_MAX)?;
         let mut after = match q.cursor.filter(|c| !c.is_empty()) {
             Some(c) => Some(sk_of_cursor(c)?),
             None => None,

@@ -247,18 +247,7 @@ pub const QUERY_MAX: usize = 100;
 /// Items read per store query while walking a list.
 const BATCH: usize = 100;
 
-/// Text as search compares it: full-width ASCII and the ideographic space
-/// folded to their ASCII forms, lower case (so `ＡＢＣ` finds `abc`).
-pub fn fold(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            c => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+pub use crate::directory::fold;
 
 fn entry_text(subject: &str, body: &str) -> String {
     fold(&format!("{subject}\n{body}"))

@@ -68,19 +68,15 @@ impl App {
                         final_login_id: Some(p.login.as_str().to_string()),
                         ..current.clone()
                     };
+                    let [user_put, entry_put] = crate::directory::user_writes(&user, Cond::Absent);
                     let mut writes = vec![
-                        Write::put(keys::user(&user.id), &user, None, Cond::Absent),
+                        user_put,
+                        entry_put,
                         Write::put(
                             keys::login(&p.login),
                             &LoginRef {
                                 user_id: user.id.clone(),
                             },
-                            None,
-                            Cond::Absent,
-                        ),
-                        Write::put(
-                            keys::tenant_member(&v.tenant_id, &user.id),
-                            &serde_json::json!({}),
                             None,
                             Cond::Absent,
                         ),

@@ -4,6 +4,11 @@
 //! mail is lost or the link expired, "forgot password" with login ID and
 //! e-mail sends a new one.
 
+pub mod directory;
+
+pub use crate::directory::user_writes;
+pub use directory::{UserPage, UserQuery};
+
 use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
@@ -64,19 +69,12 @@ impl App {
                 now,
             )
         };
-        let writes = vec![
-            Write::put(keys::user(&user.id), &user, None, Cond::Absent),
+        let mut writes = vec![
             Write::put(
                 keys::login(&login_id),
                 &LoginRef {
                     user_id: user.id.clone(),
                 },
-                None,
-                Cond::Absent,
-            ),
-            Write::put(
-                keys::tenant_member(&tenant_id, &user.id),
-                &serde_json::json!({}),
                 None,
                 Cond::Absent,
             ),
@@ -87,6 +85,8 @@ impl App {
                 None,
             ),
         ];
+        // The directory entry is new too: a user ID is never reused.
+        writes.extend(user_writes(&user, Cond::Absent));
         self.store
             .write(writes, now)
             .await
