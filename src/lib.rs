@@ -227,7 +227,7 @@ async fn to_lambda(req: hyper::Request<Incoming>, peer: SocketAddr) -> Result<Re
         Ok(b) => b.to_bytes(),
         Err(_) => {
             return Err(errors::error_response(
-                &Error::invalid("body_too_large"),
+                &Error::invalid("body_too_large").with("max", 1024 * 1024),
                 tobira_web::i18n::Lang::En,
             ))
         }

@@ -31,6 +31,19 @@ mod tests {
     }
 
     #[test]
+    fn every_redirect_message_has_words() {
+        for (word, key) in crate::views::FLASHES {
+            for lang in [Lang::Ja, Lang::En] {
+                assert_ne!(
+                    t(lang, key),
+                    "??",
+                    "?notice/error={word}: {key} has no {lang:?} text"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn every_template_key_is_in_the_catalogue() {
         let templates = [
             include_str!("../templates/layout.html"),

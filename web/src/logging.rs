@@ -9,7 +9,9 @@
 //! (docs/BINARY-SIZES.md). `Targets` parses the same level and per-target
 //! directives without one.
 
+use tracing::Subscriber;
 use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -20,12 +22,27 @@ pub fn init_logging() {
         std::env::var("RUST_LOG").ok().as_deref(),
     );
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let fmt = tracing_subscriber::fmt().with_target(false).without_time();
-    let _ = if json {
-        fmt.json().finish().with(filter).try_init()
+    let _ = subscriber(filter, json, std::io::stdout).try_init();
+}
+
+/// The subscriber [`init_logging`] installs, writing to `writer`. The
+/// `fmt` builder's own level (INFO unless told) would sit under the
+/// filter and cut `debug` and `trace` whatever the filter lets through:
+/// it lets everything through, and `filter` alone decides.
+pub fn subscriber<W>(filter: Targets, json: bool, writer: W) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let fmt = tracing_subscriber::fmt()
+        .with_max_level(LevelFilter::TRACE)
+        .with_target(false)
+        .without_time()
+        .with_writer(writer);
+    if json {
+        Box::new(fmt.json().finish().with(filter))
     } else {
-        fmt.finish().with(filter).try_init()
-    };
+        Box::new(fmt.finish().with(filter))
+    }
 }
 
 /// Lambda's level wins over `RUST_LOG`; Lambda's `FATAL` is `error` here;
@@ -67,6 +84,52 @@ mod tests {
         assert!(enabled(&f, "tobira::login", Level::DEBUG));
         assert!(!enabled(&f, "hyper", Level::INFO));
         assert!(enabled(&f, "hyper", Level::WARN));
+    }
+
+    /// What the installed subscriber writes, for a filter and a format.
+    fn written(filter: tracing_subscriber::filter::Targets, json: bool) -> String {
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = out.clone();
+        let writer = move || Sink(sink.clone());
+        tracing::subscriber::with_default(super::subscriber(filter, json, writer), || {
+            tracing::debug!(target: "tobira::login", step = 2, "a debug line");
+            tracing::info!(target: "tobira::login", "an info line");
+            tracing::trace!(target: "hyper", "a trace line");
+        });
+        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        text
+    }
+
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    // The installed subscriber, not only the filter: DEBUG asked is DEBUG
+    // written (the fmt builder's own INFO must not cut it).
+    #[test]
+    fn the_installed_subscriber_writes_what_the_level_asks() {
+        let debug = written(log_filter(Some("DEBUG"), None), false);
+        assert!(
+            debug.contains("a debug line") && debug.contains("step=2"),
+            "{debug}"
+        );
+        assert!(!debug.contains("a trace line"), "{debug}");
+        let info = written(log_filter(None, None), false);
+        assert!(
+            info.contains("an info line") && !info.contains("a debug line"),
+            "{info}"
+        );
+        let json = written(log_filter(Some("DEBUG"), None), true);
+        let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+        assert_eq!(first["level"], "DEBUG");
+        assert_eq!(first["fields"]["message"], "a debug line");
     }
 
     #[test]

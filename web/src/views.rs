@@ -65,31 +65,33 @@ pub async fn session_refused(app: &App, req: &Request, e: &Error) -> Response {
 
 /// Messages a redirect may ask the next page to show (`?notice=` / `?error=`),
 /// by a fixed list: nothing from the URL is ever shown as is.
+pub const FLASHES: &[(&str, &str)] = &[
+    ("sent", "code.sent"),
+    ("too_soon", "code.too_soon"),
+    ("cap", "code.cap"),
+    ("enrolled", "login.enrolled"),
+    ("added", "dashboard.method_added"),
+    ("forgotten", "dashboard.devices_forgotten"),
+    ("unavailable", "error.unavailable"),
+    ("invalid", "error.invalid"),
+    ("expired", "code.expired"),
+    ("locked", "mfa.locked"),
+    ("reset", "login.reset_done"),
+    ("password_changed", "password.changed"),
+    ("reauth", "mfa.reauth_required"),
+    ("password_wrong", "mfa.reauth_wrong"),
+    ("case_created", "notice.case_created"),
+    ("case_commented", "notice.case_commented"),
+    ("case_closed", "notice.case_closed"),
+    ("case_accepted", "notice.case_accepted"),
+    ("case_rejected", "notice.case_rejected"),
+];
+
+/// The text of a redirect's message (a word of [`FLASHES`]).
 pub fn flash(req: &Request, name: &str) -> Option<&'static str> {
-    let lang = web::lang_of(req);
-    let key = match web::query_param(req, name)?.as_str() {
-        "sent" => "code.sent",
-        "too_soon" => "code.too_soon",
-        "cap" => "code.cap",
-        "enrolled" => "login.enrolled",
-        "added" => "dashboard.method_added",
-        "forgotten" => "dashboard.devices_forgotten",
-        "unavailable" => "error.unavailable",
-        "invalid" => "error.invalid",
-        "expired" => "code.expired",
-        "locked" => "mfa.locked",
-        "reset" => "login.reset_done",
-        "password_changed" => "password.changed",
-        "reauth" => "mfa.reauth_required",
-        "password_wrong" => "mfa.reauth_wrong",
-        "case_created" => "notice.case_created",
-        "case_commented" => "notice.case_commented",
-        "case_closed" => "notice.case_closed",
-        "case_accepted" => "notice.case_accepted",
-        "case_rejected" => "notice.case_rejected",
-        _ => return None,
-    };
-    Some(t(lang, key))
+    let word = web::query_param(req, name)?;
+    let (_, key) = FLASHES.iter().find(|(w, _)| *w == word)?;
+    Some(t(web::lang_of(req), key))
 }
 
 /// Where a page's "send a code" goes next: the page that takes the code
