@@ -332,6 +332,11 @@ pub mod keys {
     pub fn tenant_members(tenant: &TenantId) -> String {
         format!("TENANT#{}", tenant.as_str())
     }
+    /// ADM-3: rewritten by every change that could leave the tenant
+    /// without an active admin, on the version read before counting them.
+    pub fn admin_guard(tenant: &TenantId) -> Key {
+        Key::new(format!("TENANT#{}", tenant.as_str()), "ADMINS")
+    }
     pub fn setup_token(hash: &str) -> Key {
         Key::new(format!("SETUP#{hash}"), "SETUP")
     }

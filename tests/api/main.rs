@@ -2,6 +2,7 @@
 //! per area; tests are named after the rule IDs they prove.
 
 mod account_state;
+mod admin_actions;
 mod admin_users;
 mod audit;
 mod bad_input;

@@ -114,6 +114,12 @@ impl App {
         if e.sessions != Sessions::Kept {
             user.session_epoch = user.session_epoch.wrapping_add(1);
         }
+        if e.clear_lock {
+            writes.push(Write::Delete {
+                key: keys::lock("login", &user.id),
+                cond: Cond::Any,
+            });
+        }
         if e.clear_factors {
             user.methods.clear();
             user.sms_phone = None;

@@ -75,6 +75,9 @@ pub enum Change<'a> {
     Disabled,
     /// ADM-3 (issue 15): enabled again.
     Enabled,
+    /// ADM-3: an admin (or an operator) lifted the sign-in lock (LOG-2)
+    /// before its time.
+    Unlocked,
 }
 
 /// What becomes of the user's sessions.
@@ -144,6 +147,8 @@ pub struct Effects {
     pub void_password_link: bool,
     /// Every factor is removed (methods, TOTP secret, SMS number).
     pub clear_factors: bool,
+    /// LOG-2: the sign-in lock and its failure count are cleared.
+    pub clear_lock: bool,
     pub recovery: Recovery,
     /// MFA-8: the session that made the change counts as having proved
     /// the password now.
@@ -160,6 +165,7 @@ const NOTHING: Effects = Effects {
     void_setup_links: false,
     void_password_link: false,
     clear_factors: false,
+    clear_lock: false,
     recovery: Recovery::Kept,
     proof_renewed: false,
     notice: Notice::None,
@@ -270,6 +276,11 @@ pub fn effects(change: &Change<'_>) -> Effects {
             audit: "account.enabled",
             ..NOTHING
         },
+        Change::Unlocked => Effects {
+            clear_lock: true,
+            audit: "account.unlocked",
+            ..NOTHING
+        },
     }
 }
 
@@ -314,9 +325,10 @@ mod tests {
             Change::Merged { .. } => "Merged",
             Change::Disabled => "Disabled",
             Change::Enabled => "Enabled",
+            Change::Unlocked => "Unlocked",
         }
     }
-    const CHANGES: usize = 15;
+    const CHANGES: usize = 16;
 
     /// A row of the table: a change and its effects, column by column.
     type Row<'a> = (
@@ -338,7 +350,8 @@ mod tests {
     /// forgotten; setup links void; the password link void; factors
     /// removed; recovery codes; the status; the notice; the audit kind.
     /// (Pending codes end with their sessions; `PasswordChanged` alone
-    /// renews the proof of the session that made it, checked below.)
+    /// renews the proof of the session that made it, and `Unlocked` alone
+    /// clears the sign-in lock, both checked below.)
     #[test]
     fn account_state_table() {
         let target = User::pending(
@@ -368,6 +381,7 @@ mod tests {
             (Change::Merged { into: &target }, AllEnd, true, true, true, false, Recovery::Kept, State::Disabled, Notice::Merged,                      "claim.linked"),
             (Change::Disabled,          AllEnd,   true,  true,  true,  false, Recovery::Kept, State::Disabled, Notice::None,                          "account.disabled"),
             (Change::Enabled,           Kept,     false, false, false, false, Recovery::Kept, State::Restored, Notice::None,                          "account.enabled"),
+            (Change::Unlocked,          Kept,     false, false, false, false, Recovery::Kept, State::Kept,     Notice::None,                          "account.unlocked"),
         ];
         let mut seen = std::collections::BTreeSet::new();
         for (change, sessions, devices, setup, pwlink, factors, recovery, state, notice, audit) in
@@ -383,6 +397,7 @@ mod tests {
                 clear_factors: *factors,
                 recovery: *recovery,
                 proof_renewed: matches!(change, Change::PasswordChanged),
+                clear_lock: matches!(change, Change::Unlocked),
                 notice: *notice,
                 audit,
             };

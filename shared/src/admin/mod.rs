@@ -4,6 +4,7 @@
 //! mail is lost or the link expired, "forgot password" with login ID and
 //! e-mail sends a new one.
 
+pub mod actions;
 pub mod directory;
 
 pub use crate::directory::user_writes;
