@@ -131,6 +131,15 @@ async fn migrate_batch_events_replay_in_order() {
     assert_eq!(run("send-setup-links.json").await["sent"], 2);
     assert_eq!(h.outbox.mails().len(), 2);
     assert_eq!(run("status.json").await["counts"]["migrated"], 2);
+    // ADM-3, ADM-7 from the console, on the users just migrated (pending).
+    for (file, status) in [
+        ("user-disable.json", "disabled"),
+        ("user-enable.json", "pending"),
+        ("user-unlock.json", "pending"),
+        ("user-reset-factors.json", "pending"),
+    ] {
+        assert_eq!(run(file).await["status"], status, "{file}");
+    }
     // The desk's event names a case number: none exists on this store.
     let text = std::fs::read_to_string(format!("{ROOT}/migrate-batch/case-update.json")).unwrap();
     let err = tobira_local::invoke(&h.app, "migrate-batch", &text)

@@ -73,6 +73,17 @@ async fn every_error() -> Vec<Error> {
         Error::invalid("terms_not_accepted"),
         Error::conflict("window_closed"),
         Error::conflict("target_disabled"),
+        // The console's user actions (ADM-3, ADM-7): `last_admin` and
+        // `merged_account` as `act_on_user` answers them, `invalid_reason`
+        // made by it.
+        Error::conflict("last_admin"),
+        Error::conflict("merged_account"),
+        tobira_migrate_batch::handle(
+            &crate::support::Harness::new().app,
+            json!({ "action": "user-unlock", "login_id": "x@example.com", "reason": " " }),
+        )
+        .await
+        .expect_err("a blank reason"),
         Error::conflict("busy"),
         // `migrate-batch` (`POST /_dev/invoke/migrate-batch`): its refusals,
         // made by its parsers.

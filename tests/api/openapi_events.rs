@@ -381,6 +381,18 @@ async fn migrate_batch_events_and_reports_match_the_document() {
     );
     let again = run.send("link-services again", event).await;
     assert_eq!(again["already_linked"], 1, "{again}");
+    // ADM-3, ADM-7 from the console.
+    for (action, status) in [
+        ("user-unlock", "active"),
+        ("user-reset-factors", "active"),
+        ("user-disable", "disabled"),
+        ("user-enable", "active"),
+    ] {
+        let event =
+            json!({ "action": action, "login_id": "owner@example.com", "reason": "ticket 9" });
+        let r = run.send(action, event).await;
+        assert_eq!(r["status"], status, "{r}");
+    }
 
     let dry = run
         .send(

@@ -6,6 +6,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use tobira::admin::actions::Action;
 use tobira::ids::TenantId;
 use tobira::migration::{ApplyOptions, Pos};
 use tobira::{App, Ctx, Error};
@@ -61,6 +62,14 @@ pub enum OpsEvent {
         #[serde(default)]
         comment: Option<String>,
     },
+    /// ADM-3: lift a user's sign-in lock (LOG-2), with the operator's reason.
+    UserUnlock { login_id: String, reason: String },
+    /// ADM-3: disable a user (never the tenant's last active admin).
+    UserDisable { login_id: String, reason: String },
+    /// ADM-3: enable a disabled user again.
+    UserEnable { login_id: String, reason: String },
+    /// ADM-7: reset a user's second factors after a lost device.
+    UserResetFactors { login_id: String, reason: String },
     /// Counts and the checkpoint (MIG-10).
     Status {},
     /// The schedule's own event: apply the next chunk.
@@ -152,6 +161,19 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
                 "updated_at": case.updated_at,
             })
         }
+        OpsEvent::UserUnlock { login_id, reason } => {
+            user_action(app, "user-unlock", &login_id, &reason, Action::Unlock).await?
+        }
+        OpsEvent::UserDisable { login_id, reason } => {
+            user_action(app, "user-disable", &login_id, &reason, Action::Disable).await?
+        }
+        OpsEvent::UserEnable { login_id, reason } => {
+            user_action(app, "user-enable", &login_id, &reason, Action::Enable).await?
+        }
+        OpsEvent::UserResetFactors { login_id, reason } => {
+            let action = Action::ResetFactors;
+            user_action(app, "user-reset-factors", &login_id, &reason, action).await?
+        }
         OpsEvent::Status {} => app.migration_status().await?,
         OpsEvent::Continue {} => app.continue_migration(&ctx).await?,
     };
@@ -165,6 +187,25 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
     let action = report.get("action").and_then(Value::as_str).unwrap_or("-");
     tracing::info!(%action, %summary, "migrate-batch");
     Ok(report)
+}
+
+/// ADM-3 / ADM-7 from the console: the user's ID and status after the
+/// action. Audited with the reason (ADM-8); the report names no secret.
+async fn user_action(
+    app: &App,
+    name: &str,
+    login_id: &str,
+    reason: &str,
+    action: Action,
+) -> Result<Value, Error> {
+    let ctx = Ctx::system("ops");
+    let (user, status) = app.ops_act_on_login(login_id, reason, action, &ctx).await?;
+    Ok(serde_json::json!({
+        "action": name,
+        "login_id": user.login_id.as_str(),
+        "user_id": user.id,
+        "status": status,
+    }))
 }
 
 fn tenant(t: Option<String>) -> Result<Option<TenantId>, Error> {

@@ -70,13 +70,7 @@ impl App {
                 format!("by admin {}", a.id)
             }
             Actor::Admin(_) => return Err(Error::Forbidden),
-            Actor::Ops { reason } => {
-                let reason = reason.trim();
-                if reason.is_empty() || reason.chars().count() > REASON_MAX {
-                    return Err(Error::invalid("invalid_reason").with("max", REASON_MAX));
-                }
-                format!("by ops: {reason}")
-            }
+            Actor::Ops { reason } => format!("by ops: {}", ops_reason(reason)?),
         };
         for _ in 0..5 {
             let (mut user, version) = self.user(target_id).await?.ok_or(Error::NotFound)?;
@@ -133,6 +127,7 @@ impl App {
         action: Action,
         ctx: &Ctx,
     ) -> Result<(User, Status)> {
+        ops_reason(reason)?;
         let login = LoginId::parse(login_id)?;
         let (user, _) = self.user_by_login(&login).await?.ok_or(Error::NotFound)?;
         let status = self
@@ -225,6 +220,15 @@ impl App {
             }
         })
     }
+}
+
+/// An operator's reason: 1 to [`REASON_MAX`] characters, trimmed.
+fn ops_reason(reason: &str) -> Result<&str> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > REASON_MAX {
+        return Err(Error::invalid("invalid_reason").with("max", REASON_MAX));
+    }
+    Ok(reason)
 }
 
 fn is_active_admin(u: &User) -> bool {
