@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/release-sizes.sh — build the eight Lambda binaries in release and
+# scripts/release-sizes.sh — build every Lambda binary in release and
 # report, for each, its size and the newest glibc symbol version it needs.
 #
 #   scripts/release-sizes.sh             build (cargo build --release), then report
@@ -18,7 +18,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 MAX_GLIBC="2.34"
-BINS=(login verify-identity send-mail-otp sms-otp enroll-totp reset-password create-case migrate-batch)
+BINS=(login verify-identity send-mail-otp sms-otp enroll-totp reset-password create-case migrate-batch manage-users)
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 build=1

@@ -111,6 +111,7 @@ pub async fn call_function(app: &App, function: &str, req: Request) -> Option<Re
         "enroll-totp" => tobira_enroll_totp::handle(app, req).await,
         "reset-password" => tobira_reset_password::handle(app, req).await,
         "create-case" => tobira_create_case::handle(app, req).await,
+        "manage-users" => tobira_manage_users::handle(app, req).await,
         _ => return None,
     })
 }

@@ -171,6 +171,7 @@ async fn unknown_lang_on_an_api_call_is_400_in_the_callers_language() {
         ("POST", "/api/mfa/totp"),
         ("POST", "/api/password/forgot"),
         ("GET", "/api/cases"),
+        ("GET", "/api/admin/users"),
     ];
     let mut functions = std::collections::BTreeSet::new();
     for (method, path) in calls {

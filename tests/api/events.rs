@@ -40,6 +40,8 @@ const HTTP: &[(&str, &str, u16)] = &[
     ("create-case", "post-case-comment.json", 401),
     ("create-case", "post-case-close.json", 401),
     ("create-case", "get-cases-page.json", 303),
+    ("manage-users", "get-admin-users.json", 401),
+    ("manage-users", "post-admin-user-disable.json", 401),
     // API Gateway's $default route: a known path with another method.
     ("login", "default-route-put-api-login.json", 405),
 ];

@@ -71,11 +71,14 @@ fn template_sends_unmatched_requests_to_the_fallback_function() {
 }
 
 #[test]
-fn template_declares_eight_x86_64_al2023_functions_a_ttl_table_and_a_schedule() {
+fn template_declares_nine_x86_64_al2023_functions_a_ttl_table_and_a_schedule() {
     for f in tobira_web::routes::FUNCTIONS {
         assert!(TEMPLATE.contains(&format!("Binary: {f}\n")), "function {f}");
     }
-    assert_eq!(TEMPLATE.matches("BuildMethod: rust-cargolambda").count(), 8);
+    assert_eq!(
+        TEMPLATE.matches("BuildMethod: rust-cargolambda").count(),
+        tobira_web::routes::FUNCTIONS.len()
+    );
     assert!(TEMPLATE.contains("Runtime: provided.al2023"));
     assert!(TEMPLATE.contains("Architectures: [x86_64]"));
     assert!(!TEMPLATE.contains("arm64"));

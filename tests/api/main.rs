@@ -3,6 +3,7 @@
 
 mod account_state;
 mod admin_actions;
+mod admin_api;
 mod admin_users;
 mod audit;
 mod bad_input;

@@ -145,6 +145,10 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         "/api/cases/{id}/close": {},
         "/api/cases/{id}/accept": {},
         "/api/cases/{id}/reject": {},
+        "/api/admin/users/{id}/disable": {},
+        "/api/admin/users/{id}/enable": {},
+        "/api/admin/users/{id}/unlock": {},
+        "/api/admin/users/{id}/reset-factors": {},
     });
     let (mut posted, mut got) = (0, 0);
     for r in tobira_web::routes::ROUTES {
@@ -172,6 +176,9 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         );
     }
     assert_eq!(posted, bodies.as_object().unwrap().len());
-    assert_eq!(got, 2, "GET /api/cases and /api/cases/{{id}}");
+    assert_eq!(
+        got, 4,
+        "GET /api/cases, /api/cases/{{id}}, /api/admin/users, /api/admin/users/{{id}}"
+    );
     assert_eq!(c.me().await["stage"], "mfa");
 }

@@ -77,6 +77,11 @@ async fn every_error() -> Vec<Error> {
         // `merged_account` as `act_on_user` answers them, `invalid_reason`
         // made by it.
         Error::conflict("last_admin"),
+        // ADM-5's and ADM-3's refusals through `manage-users` (made by
+        // `list_users` and `act_on_user`, proved in admin_users.rs and
+        // admin_actions.rs).
+        Error::invalid("invalid_status"),
+        Error::conflict("own_account"),
         Error::conflict("merged_account"),
         tobira_migrate_batch::handle(
             &crate::support::Harness::new().app,

@@ -68,6 +68,14 @@ POST /api/cases/{id}/comments        201 400 401 403 404 409 503
 POST /api/cases/{id}/close           200 400 401 403 404 409 503
 POST /api/cases/{id}/accept          200 400 401 403 404 409 503
 POST /api/cases/{id}/reject          200 400 401 403 404 409 503
+# ADM-3, ADM-5, ADM-7: `full` and the admin role (403); a user of another
+# tenant is 404; ADM-3's refusals are 409.
+GET  /api/admin/users                200 400 401 403 404 503
+GET  /api/admin/users/{id}           200 400 401 403 404 503
+POST /api/admin/users/{id}/disable   200 400 401 403 404 409 503
+POST /api/admin/users/{id}/enable    200 400 401 403 404 409 503
+POST /api/admin/users/{id}/unlock    200 400 401 403 404 409 503
+POST /api/admin/users/{id}/reset-factors 200 400 401 403 404 409 503
 ";
 
 /// The routes of [`EXPECTED_STATUSES`] with their statuses.

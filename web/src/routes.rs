@@ -60,7 +60,7 @@ const fn r(
     }
 }
 
-pub const FUNCTIONS: [&str; 8] = [
+pub const FUNCTIONS: [&str; 9] = [
     "login",
     "verify-identity",
     "send-mail-otp",
@@ -69,6 +69,7 @@ pub const FUNCTIONS: [&str; 8] = [
     "reset-password",
     "create-case",
     "migrate-batch",
+    "manage-users",
 ];
 
 /// The function behind API Gateway's `$default` route (the template's
@@ -138,6 +139,24 @@ pub const ROUTES: &[Route] = &[
     r("reset-password", "POST", "/api/password/change", FULL),
     r("create-case", "POST", "/api/cases", FULL),
     r("create-case", "GET", "/api/cases", FULL),
+    // Tenant administration (ADM): a full session of an admin (the role is
+    // the domain's check: 403 for anyone else).
+    r("manage-users", "GET", "/api/admin/users", FULL),
+    r("manage-users", "GET", "/api/admin/users/{id}", FULL),
+    r(
+        "manage-users",
+        "POST",
+        "/api/admin/users/{id}/disable",
+        FULL,
+    ),
+    r("manage-users", "POST", "/api/admin/users/{id}/enable", FULL),
+    r("manage-users", "POST", "/api/admin/users/{id}/unlock", FULL),
+    r(
+        "manage-users",
+        "POST",
+        "/api/admin/users/{id}/reset-factors",
+        FULL,
+    ),
     r("create-case", "GET", "/api/cases/{id}", FULL),
     r("create-case", "POST", "/api/cases/{id}/comments", FULL),
     r("create-case", "POST", "/api/cases/{id}/close", FULL),

@@ -66,10 +66,10 @@ impl App {
         ctx: &Ctx,
     ) -> Result<Status> {
         let by = match actor {
-            Actor::Admin(a) if a.role == Role::Admin && a.state == UserState::Active => {
+            Actor::Admin(a) => {
+                super::require_admin(a)?;
                 format!("by admin {}", a.id)
             }
-            Actor::Admin(_) => return Err(Error::Forbidden),
             Actor::Ops { reason } => format!("by ops: {}", ops_reason(reason)?),
         };
         for _ in 0..5 {

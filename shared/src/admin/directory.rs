@@ -82,9 +82,7 @@ impl App {
     /// search. At most [`READ_BUDGET`] entries are read per page, and the
     /// lock counters of the candidates in one batched read per 100.
     pub async fn list_users(&self, admin: &User, q: &UserQuery<'_>) -> Result<UserPage> {
-        if admin.role != Role::Admin || admin.state != UserState::Active {
-            return Err(Error::Forbidden);
-        }
+        super::require_admin(admin)?;
         let tenant = match q.tenant_id.map(str::trim).filter(|t| !t.is_empty()) {
             None => admin.tenant_id.clone(),
             Some(t) => {

@@ -97,3 +97,59 @@ impl App {
         Ok(user.id)
     }
 }
+
+/// One user as the admin's detail page shows them (ADM-5): the profile and
+/// the status, no secret (no hash, token or factor secret).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UserDetail {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub email: String,
+    pub login_id: String,
+    pub role: Role,
+    pub phone: String,
+    pub lang: &'static str,
+    pub status: directory::Status,
+    /// The second-factor methods enrolled (names only).
+    pub methods: Vec<String>,
+    /// Milliseconds since the Unix epoch (UTC).
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub password_set_at: Option<i64>,
+}
+
+/// An active admin, or 403.
+pub(crate) fn require_admin(u: &User) -> Result<()> {
+    if u.role == Role::Admin && u.state == crate::model::UserState::Active {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+impl App {
+    /// ADM-5: one user of the admin's tenant; any other ID is 404.
+    pub async fn user_detail(&self, admin: &User, id: &str) -> Result<UserDetail> {
+        require_admin(admin)?;
+        let (u, _) = self.user(id).await?.ok_or(Error::NotFound)?;
+        if u.tenant_id != admin.tenant_id {
+            return Err(Error::NotFound);
+        }
+        Ok(UserDetail {
+            status: self.user_status(&u).await?,
+            id: u.id.clone(),
+            tenant_id: u.tenant_id.as_str().to_string(),
+            name: u.name.as_str().to_string(),
+            email: u.email.as_str().to_string(),
+            login_id: u.login_id.as_str().to_string(),
+            role: u.role,
+            phone: u.phone.clone(),
+            lang: u.lang.code(),
+            methods: u.methods.clone(),
+            created_at: u.created_at.millis(),
+            updated_at: u.updated_at.millis(),
+            password_set_at: u.password_set_at.map(|t| t.millis()),
+        })
+    }
+}

@@ -1,0 +1,81 @@
+//! The `manage-users` function: tenant administration (ADM) — the admin's
+//! list of the tenant's users, one user's detail, and what an admin does to
+//! a user (disable, enable, unlock, reset factors). Every route needs a full
+//! session (SES-2) and the admin role; the tenant is the session user's,
+//! never a request field, and a user of another tenant is 404.
+
+use tobira::admin::actions::{Action, Actor};
+use tobira::admin::UserQuery;
+use tobira::model::User;
+use tobira::session::Stage;
+use tobira::{App, Error};
+use tobira_web::call::Call;
+use tobira_web::errors;
+use tobira_web::web::{self, Response};
+
+tobira_web::handler!(routes);
+
+/// The function's routes: one handler per use case.
+async fn routes(app: &App, call: &Call<'_>) -> Response {
+    let req = call.req;
+    let path = req.uri().path().to_string();
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (req.method().as_str(), parts.as_slice()) {
+        ("GET", ["api", "admin", "users"]) => list(app, call).await,
+        ("GET", ["api", "admin", "users", id]) => detail(app, call, id).await,
+        ("POST", ["api", "admin", "users", id, action]) => match Action::parse(action) {
+            Some(a) => act(app, call, id, a).await,
+            None => errors::not_found(app, req),
+        },
+        _ => errors::not_found(app, req),
+    }
+}
+
+/// The signed-in user (SES-2: a full session only); the domain checks the
+/// admin role.
+async fn signed(app: &App, call: &Call<'_>) -> Result<User, Error> {
+    Ok(app.signed(call.session(), &[Stage::Full]).await?.user)
+}
+
+/// ADM-5: a page of the tenant's users.
+async fn list(app: &App, call: &Call<'_>) -> Response {
+    let result = async {
+        let admin = signed(app, call).await?;
+        let [q, status, cursor, tenant_id] =
+            ["q", "status", "cursor", "tenant_id"].map(|k| web::query_param(call.req, k));
+        let query = UserQuery {
+            tenant_id: tenant_id.as_deref(),
+            q: q.as_deref(),
+            status: status.as_deref(),
+            cursor: cursor.as_deref(),
+        };
+        Ok((200, app.list_users(&admin, &query).await?))
+    }
+    .await;
+    errors::api(result, call.lang)
+}
+
+/// ADM-5: one user of the tenant.
+async fn detail(app: &App, call: &Call<'_>, id: &str) -> Response {
+    let result = async {
+        let admin = signed(app, call).await?;
+        Ok((200, app.user_detail(&admin, id).await?))
+    }
+    .await;
+    errors::api(result, call.lang)
+}
+
+/// ADM-3, ADM-7: disable, enable, unlock or reset the factors of a user;
+/// the answer is the user's status now.
+async fn act(app: &App, call: &Call<'_>, id: &str, action: Action) -> Response {
+    let result = async {
+        call.no_input(app)?;
+        let admin = signed(app, call).await?;
+        let status = app
+            .act_on_user(Actor::Admin(&admin), id, action, &call.ctx)
+            .await?;
+        Ok((200, serde_json::json!({ "id": id, "status": status })))
+    }
+    .await;
+    errors::api(result, call.lang)
+}
