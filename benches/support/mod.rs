@@ -7,16 +7,13 @@
 //! the `#[allow(dead_code)]` on each include.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use serde_json::json;
-use tobira::clock::Timestamp;
 use tobira::ids::{LoginId, Password};
 use tobira::model::{keys, UserState};
-use tobira::store::{Cond, Item, Key, Query, Store, StoreError, Write};
+use tobira::store::{Cond, Write};
 use tobira::{App, Config, Ctx};
 use tobira_local::sqlite::SqliteStore;
 use tobira_local::Local;
@@ -89,72 +86,13 @@ pub fn ctx(bench: &str) -> Ctx {
 
 // ---------------------------------------------------------------- counting
 
-/// Store requests, counted by [`Counting`]: the domain makes the same calls
-/// whatever store is behind the port, so these are the DynamoDB requests.
-#[derive(Default)]
-pub struct Counts {
-    gets: AtomicU64,
-    queries: AtomicU64,
-    writes: AtomicU64,
-    items: AtomicU64,
-}
-
-impl Counts {
-    /// The counts so far (get, query, atomic write, items written), and
-    /// start again from 0.
-    pub fn take(&self) -> [u64; 4] {
-        [
-            self.gets.swap(0, Ordering::SeqCst),
-            self.queries.swap(0, Ordering::SeqCst),
-            self.writes.swap(0, Ordering::SeqCst),
-            self.items.swap(0, Ordering::SeqCst),
-        ]
-    }
-}
+#[allow(unused_imports)] // not every bench counts
+pub use tobira_test_kit::{Counting, Counts};
 
 /// Add counts from [`Counts::take`] to a sum.
 pub fn add(into: &mut [u64; 4], c: [u64; 4]) {
     for (a, b) in into.iter_mut().zip(c) {
         *a += b;
-    }
-}
-
-/// The store port with every request counted.
-pub struct Counting {
-    pub inner: Arc<dyn Store>,
-    pub counts: Arc<Counts>,
-}
-
-#[async_trait]
-impl Store for Counting {
-    async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
-        self.counts.gets.fetch_add(1, Ordering::Relaxed);
-        self.inner.get(key, now).await
-    }
-    /// One request, however many keys (DynamoDB's `BatchGetItem`).
-    async fn get_many(
-        &self,
-        keys: &[Key],
-        now: Timestamp,
-    ) -> Result<Vec<Option<Item>>, StoreError> {
-        self.counts.gets.fetch_add(1, Ordering::Relaxed);
-        self.inner.get_many(keys, now).await
-    }
-    async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
-        self.counts.queries.fetch_add(1, Ordering::Relaxed);
-        self.inner.query(q, now).await
-    }
-    async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
-        self.counts.writes.fetch_add(1, Ordering::Relaxed);
-        self.counts
-            .items
-            .fetch_add(writes.len() as u64, Ordering::Relaxed);
-        self.inner.write(writes, now).await
-    }
-    async fn increment(&self, key: &Key, now: Timestamp) -> Result<u64, StoreError> {
-        self.counts.writes.fetch_add(1, Ordering::Relaxed);
-        self.counts.items.fetch_add(1, Ordering::Relaxed);
-        self.inner.increment(key, now).await
     }
 }
 

@@ -272,3 +272,35 @@ impl App {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
 }
+
+impl App {
+    /// Every live item of a partition under a prefix.
+    pub(crate) async fn query_partition(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<crate::store::Item>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let batch = self
+                .store
+                .query(
+                    &crate::store::Query {
+                        pk: pk.to_string(),
+                        sk_prefix: prefix.to_string(),
+                        after,
+                        limit: 1000,
+                    },
+                    self.now(),
+                )
+                .await?;
+            let more = batch.len() == 1000;
+            after = batch.last().map(|i| i.key.sk.clone());
+            out.extend(batch);
+            if !more {
+                return Ok(out);
+            }
+        }
+    }
+}

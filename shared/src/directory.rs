@@ -34,15 +34,23 @@ pub fn search_term(q: Option<&str>, max: usize) -> Result<Option<String>, Error>
     }
 }
 
-/// What the list shows of a user, kept beside the user record.
+/// What a list of users shows of one (ADM-5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub struct Shown {
     pub id: String,
     pub name: String,
     pub email: String,
     pub login_id: String,
     pub role: Role,
     pub phone: String,
+}
+
+/// The directory entry: what the list shows, the state and the search
+/// text, kept beside the user record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    #[serde(flatten)]
+    pub shown: Shown,
     pub state: UserState,
     /// Name, e-mail and login ID, width- and case-folded, for search.
     pub text: String,
@@ -51,12 +59,14 @@ pub struct Entry {
 impl Entry {
     pub fn of(u: &User) -> Self {
         Self {
-            id: u.id.clone(),
-            name: u.name.as_str().to_string(),
-            email: u.email.as_str().to_string(),
-            login_id: u.login_id.as_str().to_string(),
-            role: u.role,
-            phone: u.phone.clone(),
+            shown: Shown {
+                id: u.id.clone(),
+                name: u.name.as_str().to_string(),
+                email: u.email.as_str().to_string(),
+                login_id: u.login_id.as_str().to_string(),
+                role: u.role,
+                phone: u.phone.clone(),
+            },
             state: u.state,
             text: fold(&format!(
                 "{}\n{}\n{}",

@@ -362,3 +362,87 @@ mod tests {
         assert!(!ct_eq(b"abc", b"ab"));
     }
 }
+
+// ---------------------------------------------------------------- counting
+
+/// Store requests, counted by [`Counting`]: the domain makes the same calls
+/// whatever store is behind the port, so these are the DynamoDB requests
+/// (benches and the tests that hold a flow to its round trips).
+#[derive(Default)]
+pub struct Counts {
+    gets: AtomicU64,
+    queries: AtomicU64,
+    writes: AtomicU64,
+    items: AtomicU64,
+    read: AtomicU64,
+}
+
+impl Counts {
+    /// The counts so far (get, query, atomic write, items written), and
+    /// start again from 0.
+    pub fn take(&self) -> [u64; 4] {
+        self.read.swap(0, Ordering::SeqCst);
+        self.take_keeping_reads()
+    }
+
+    /// The read requests so far (a get, a batched get or a query is one)
+    /// and the items they asked for or answered, and start again from 0.
+    pub fn take_reads(&self) -> (u64, u64) {
+        let [gets, queries, _, _] = self.take_keeping_reads();
+        (gets + queries, self.read.swap(0, Ordering::SeqCst))
+    }
+
+    fn take_keeping_reads(&self) -> [u64; 4] {
+        [
+            self.gets.swap(0, Ordering::SeqCst),
+            self.queries.swap(0, Ordering::SeqCst),
+            self.writes.swap(0, Ordering::SeqCst),
+            self.items.swap(0, Ordering::SeqCst),
+        ]
+    }
+
+    fn add(counter: &AtomicU64, n: usize) {
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// The store port with every request counted.
+pub struct Counting {
+    pub inner: Arc<dyn Store>,
+    pub counts: Arc<Counts>,
+}
+
+#[async_trait]
+impl Store for Counting {
+    async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
+        Counts::add(&self.counts.gets, 1);
+        Counts::add(&self.counts.read, 1);
+        self.inner.get(key, now).await
+    }
+    /// One request, however many keys (DynamoDB's `BatchGetItem`).
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        now: Timestamp,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
+        Counts::add(&self.counts.gets, 1);
+        Counts::add(&self.counts.read, keys.len());
+        self.inner.get_many(keys, now).await
+    }
+    async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
+        Counts::add(&self.counts.queries, 1);
+        let out = self.inner.query(q, now).await?;
+        Counts::add(&self.counts.read, out.len());
+        Ok(out)
+    }
+    async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
+        Counts::add(&self.counts.writes, 1);
+        Counts::add(&self.counts.items, writes.len());
+        self.inner.write(writes, now).await
+    }
+    async fn increment(&self, key: &Key, now: Timestamp) -> Result<u64, StoreError> {
+        Counts::add(&self.counts.writes, 1);
+        Counts::add(&self.counts.items, 1);
+        self.inner.increment(key, now).await
+    }
+}

@@ -129,27 +129,14 @@ async fn adm_3_never_oneself_never_the_last_admin_only_in_the_own_tenant() {
     let h = Harness::new();
     let (one, two, member, boss) = tenant(&h).await;
     let before = h.memory.snapshot();
-    assert_eq!(
-        act(&h.app, &one, &one, Action::Disable)
-            .await
-            .unwrap_err()
-            .code(),
-        "own_account"
-    );
-    assert_eq!(
-        act(&h.app, &one, &boss, Action::Disable)
-            .await
-            .unwrap_err()
-            .code(),
-        "not_found"
-    );
-    assert_eq!(
-        act(&h.app, &member, &two, Action::Disable)
-            .await
-            .unwrap_err()
-            .code(),
-        "forbidden"
-    );
+    for (admin, target, code) in [
+        (&one, &one, "own_account"),
+        (&one, &boss, "not_found"),
+        (&member, &two, "forbidden"),
+    ] {
+        let refused = act(&h.app, admin, target, Action::Disable).await;
+        assert_eq!(refused.unwrap_err().code(), code);
+    }
     let ops = Actor::Ops { reason: " " };
     let r = h
         .app

@@ -1,18 +1,15 @@
 //! Tenant administration (ADM): the user list on every store, and what one
 //! page of a large tenant costs the store.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use serde_json::Value;
 use tobira::account::{Change, Made};
 use tobira::admin::directory::{Status, PAGE_SIZE, READ_BUDGET};
 use tobira::admin::{user_writes, UserPage, UserQuery};
-use tobira::clock::Timestamp;
 use tobira::directory::Entry;
 use tobira::model::User;
-use tobira::store::{Cond, Item, Key, Query, Store, StoreError, Write};
+use tobira::store::{Cond, Store};
 use tobira::App;
 use tobira_local::sqlite::SqliteStore;
 use tobira_test_kit::MemoryStore;
@@ -37,10 +34,18 @@ async fn list(app: &App, admin: &User, q: UserQuery<'_>) -> tobira::Result<UserP
     app.list_users(admin, &q).await
 }
 
+/// The sorted login IDs of the page `q` answers.
+async fn logins(app: &App, admin: &User, q: UserQuery<'_>) -> Vec<String> {
+    let page = list(app, admin, q).await.unwrap();
+    let mut got: Vec<String> = page.items.iter().map(|i| i.user.login_id.clone()).collect();
+    got.sort();
+    got
+}
+
 fn statuses(page: &UserPage) -> Vec<(String, Status)> {
     page.items
         .iter()
-        .map(|i| (i.login_id.clone(), i.status))
+        .map(|i| (i.user.login_id.clone(), i.status))
         .collect()
 }
 
@@ -106,12 +111,12 @@ async fn adm_5_on(h: Harness) {
     let one = page
         .items
         .iter()
-        .find(|i| i.login_id == "admin@a.example")
+        .find(|i| i.user.login_id == "admin@a.example")
         .unwrap();
-    assert_eq!(one.email, "admin@a.example");
-    assert_eq!(one.name, "Test User");
-    assert_eq!(one.phone, "0312345678");
-    assert_eq!(serde_json::to_value(one.role).unwrap(), "admin");
+    assert_eq!(one.user.email, "admin@a.example");
+    assert_eq!(one.user.name, "Test User");
+    assert_eq!(one.user.phone, "0312345678");
+    assert_eq!(serde_json::to_value(one.user.role).unwrap(), "admin");
 
     // Each status on its own.
     for (status, expected) in [
@@ -120,18 +125,11 @@ async fn adm_5_on(h: Harness) {
         ("pending", vec!["pending@a.example", "zenkaku@a.example"]),
         ("disabled", vec!["disabled@a.example"]),
     ] {
-        let page = list(
-            &h.app,
-            &admin,
-            UserQuery {
-                status: Some(status),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        let mut got: Vec<String> = page.items.iter().map(|i| i.login_id.clone()).collect();
-        got.sort();
+        let q = UserQuery {
+            status: Some(status),
+            ..Default::default()
+        };
+        let got = logins(&h.app, &admin, q).await;
         assert_eq!(got, expected, "status={status}");
     }
     // Search: name, e-mail or login ID, width- and case-folded.
@@ -139,30 +137,19 @@ async fn adm_5_on(h: Harness) {
         ("yamada", "zenkaku@a.example"),
         ("ＬＯＣＫＥＤ", "locked@a.example"),
     ] {
-        let page = list(
-            &h.app,
-            &admin,
-            UserQuery {
-                q: Some(q),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        let got: Vec<&str> = page.items.iter().map(|i| i.login_id.as_str()).collect();
-        assert_eq!(got, [expected], "q={q}");
+        let search = UserQuery {
+            q: Some(q),
+            ..Default::default()
+        };
+        assert_eq!(logins(&h.app, &admin, search).await, [expected], "q={q}");
     }
     // Another tenant is not there; a general user lists nothing.
-    let other = list(
-        &h.app,
-        &admin,
-        UserQuery {
-            tenant_id: Some(TENANT_B),
-            ..Default::default()
-        },
-    )
-    .await;
-    assert_eq!(other.unwrap_err().code(), "not_found");
+    let other = UserQuery {
+        tenant_id: Some(TENANT_B),
+        ..Default::default()
+    };
+    let refused = list(&h.app, &admin, other).await.unwrap_err();
+    assert_eq!(refused.code(), "not_found");
     let general = h.user("active@a.example").await;
     assert_eq!(
         list(&h.app, &general, UserQuery::default())
@@ -232,66 +219,17 @@ async fn adm_5_user_list_with_status_and_search_on_dynamodb() {
     adm_5_on(harness_over(Arc::new(crate::support::dynamo_store().await))).await;
 }
 
-/// The store port with its requests counted.
-struct Counted {
-    inner: Arc<dyn Store>,
-    requests: AtomicU64,
-    items_read: AtomicU64,
-}
-
-#[async_trait]
-impl Store for Counted {
-    async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
-        self.requests.fetch_add(1, Ordering::SeqCst);
-        self.items_read.fetch_add(1, Ordering::SeqCst);
-        self.inner.get(key, now).await
-    }
-    async fn get_many(
-        &self,
-        keys: &[Key],
-        now: Timestamp,
-    ) -> Result<Vec<Option<Item>>, StoreError> {
-        self.requests.fetch_add(1, Ordering::SeqCst);
-        self.items_read
-            .fetch_add(keys.len() as u64, Ordering::SeqCst);
-        self.inner.get_many(keys, now).await
-    }
-    async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
-        self.requests.fetch_add(1, Ordering::SeqCst);
-        let out = self.inner.query(q, now).await?;
-        self.items_read
-            .fetch_add(out.len() as u64, Ordering::SeqCst);
-        Ok(out)
-    }
-    async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
-        self.inner.write(writes, now).await
-    }
-    async fn increment(&self, key: &Key, now: Timestamp) -> Result<u64, StoreError> {
-        self.inner.increment(key, now).await
-    }
-}
-
-impl Counted {
-    fn take(&self) -> (u64, u64) {
-        (
-            self.requests.swap(0, Ordering::SeqCst),
-            self.items_read.swap(0, Ordering::SeqCst),
-        )
-    }
-}
-
 // ADM-5: one page of a 10,000-user tenant is one query of the directory
 // and one batched read of the page's lock counters, whatever the tenant's
 // size; a search or a filter reads at most READ_BUDGET entries a request.
 #[tokio::test]
 async fn adm_5_a_page_of_a_10000_user_tenant_reads_one_page_not_the_tenant() {
     let memory = Arc::new(MemoryStore::default());
-    let counted = Arc::new(Counted {
+    let counted = Arc::new(tobira_test_kit::Counts::default());
+    let h = harness_over(Arc::new(tobira_test_kit::Counting {
         inner: memory.clone(),
-        requests: AtomicU64::new(0),
-        items_read: AtomicU64::new(0),
-    });
-    let h = harness_over(counted.clone());
+        counts: counted.clone(),
+    }));
     h.migrate(&[admin_record(
         "admin@big.example",
         "ecid7100000000",
@@ -314,11 +252,11 @@ async fn adm_5_a_page_of_a_10000_user_tenant_reads_one_page_not_the_tenant() {
         }
         memory.write(writes, now).await.unwrap();
     }
-    counted.take();
+    counted.take_reads();
     let first = list(&h.app, &admin, UserQuery::default()).await.unwrap();
     assert_eq!(first.items.len(), PAGE_SIZE);
     assert_eq!(
-        counted.take(),
+        counted.take_reads(),
         (2, 2 * (PAGE_SIZE + 1) as u64),
         "one query, one batch"
     );
@@ -336,8 +274,8 @@ async fn adm_5_a_page_of_a_10000_user_tenant_reads_one_page_not_the_tenant() {
     assert!(second
         .items
         .iter()
-        .all(|i| !first.items.iter().any(|f| f.id == i.id)));
-    assert_eq!(counted.take().0, 2);
+        .all(|i| !first.items.iter().any(|f| f.user.id == i.user.id)));
+    assert_eq!(counted.take_reads().0, 2);
     // A search nobody matches reads one budget, then hands back a cursor.
     let none = list(
         &h.app,
@@ -350,7 +288,7 @@ async fn adm_5_a_page_of_a_10000_user_tenant_reads_one_page_not_the_tenant() {
     .await
     .unwrap();
     assert!(none.items.is_empty() && none.next_cursor.is_some());
-    assert_eq!(counted.take(), (1, READ_BUDGET as u64));
+    assert_eq!(counted.take_reads(), (1, READ_BUDGET as u64));
     // Walking every page sees each user once.
     let mut seen = std::collections::HashSet::new();
     let mut cursor: Option<String> = None;
@@ -366,7 +304,7 @@ async fn adm_5_a_page_of_a_10000_user_tenant_reads_one_page_not_the_tenant() {
         .await
         .unwrap();
         for i in &page.items {
-            assert!(seen.insert(i.id.clone()), "{} twice", i.id);
+            assert!(seen.insert(i.user.id.clone()), "{} twice", i.user.id);
         }
         match page.next_cursor {
             Some(c) => cursor = Some(c),

@@ -6,12 +6,11 @@
 
 use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
-use crate::directory::Entry;
 use crate::error::{Error, Result};
 use crate::ids::{LoginId, TenantId};
 use crate::model::{keys, Role, User, UserState};
 use crate::softlock::LockState;
-use crate::store::{get_as, Cond, Query, StoreError, Write};
+use crate::store::{get_as, Cond, StoreError, Write};
 
 use super::directory::Status;
 
@@ -165,41 +164,19 @@ impl App {
     /// The IDs of the tenant's active admins, from its directory (read
     /// whole: only a change that could leave the tenant without one asks).
     async fn active_admins(&self, tenant: &TenantId) -> Result<Vec<String>> {
-        let now = self.now();
         let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let batch = self
-                .store
-                .query(
-                    &Query {
-                        pk: keys::tenant_members(tenant),
-                        sk_prefix: "USER#".into(),
-                        after,
-                        limit: 1000,
-                    },
-                    now,
-                )
-                .await?;
-            for item in &batch {
-                // An entry from before entries held the list's fields is
-                // read from its user record.
-                let entry = match item.parse::<Entry>() {
-                    Ok(e) => e,
-                    Err(_) => match self.user(item.key.sk.trim_start_matches("USER#")).await? {
-                        Some((u, _)) => Entry::of(&u),
-                        None => continue,
-                    },
-                };
-                if entry.role == Role::Admin && entry.state == UserState::Active {
-                    out.push(entry.id);
-                }
+        for item in self
+            .query_partition(&keys::tenant_members(tenant), "USER#")
+            .await?
+        {
+            let Some(entry) = self.entry_of(&item).await? else {
+                continue;
+            };
+            if entry.shown.role == Role::Admin && entry.state == UserState::Active {
+                out.push(entry.shown.id);
             }
-            if batch.len() < 1000 {
-                return Ok(out);
-            }
-            after = batch.last().map(|i| i.key.sk.clone());
         }
+        Ok(out)
     }
 
     /// The user's status on the list now.

@@ -6,10 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
-use crate::directory::{search_term, Entry};
+use crate::directory::{search_term, Entry, Shown};
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::model::{keys, Role, User, UserState};
+use crate::model::{keys, User, UserState};
 use crate::softlock::LockState;
 use crate::store::{Item, Query, MAX_READS};
 
@@ -48,12 +48,8 @@ impl Status {
 /// One user on the list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Listed {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub login_id: String,
-    pub role: Role,
-    pub phone: String,
+    #[serde(flatten)]
+    pub user: Shown,
     pub status: Status,
 }
 
@@ -133,7 +129,7 @@ impl App {
             };
         let mut entries = Vec::with_capacity(batch.len());
         for item in &batch {
-            entries.push(self.entry_of(item).await?);
+            entries.extend(self.entry_of(item).await?);
         }
         // Only the entries that could still be shown need their lock read.
         let candidates: Vec<&Entry> = entries
@@ -166,14 +162,9 @@ impl App {
                     items,
                 });
             }
-            last_seen = Some(e.id.clone());
+            last_seen = Some(e.shown.id.clone());
             items.push(Listed {
-                id: e.id.clone(),
-                name: e.name.clone(),
-                email: e.email.clone(),
-                login_id: e.login_id.clone(),
-                role: e.role,
-                phone: e.phone.clone(),
+                user: e.shown.clone(),
                 status: shown,
             });
         }
@@ -192,13 +183,12 @@ impl App {
 
     /// The entry of a directory item; an entry written before entries held
     /// the list's fields (`{}`) is read from the user record instead.
-    async fn entry_of(&self, item: &Item) -> Result<Entry> {
+    pub(super) async fn entry_of(&self, item: &Item) -> Result<Option<Entry>> {
         if let Ok(e) = item.parse::<Entry>() {
-            return Ok(e);
+            return Ok(Some(e));
         }
         let id = item.key.sk.trim_start_matches("USER#");
-        let (user, _) = self.user(id).await?.ok_or(Error::NotFound)?;
-        Ok(Entry::of(&user))
+        Ok(self.user(id).await?.map(|(u, _)| Entry::of(&u)))
     }
 
     /// Whether each active entry's sign-in is locked now (LOG-2): one
@@ -212,7 +202,7 @@ impl App {
         for chunk in active.chunks(MAX_READS) {
             let keys: Vec<_> = chunk
                 .iter()
-                .map(|&i| keys::lock("login", &entries[i].id))
+                .map(|&i| keys::lock("login", &entries[i].shown.id))
                 .collect();
             let locks = self.store.get_many(&keys, now).await?;
             for (&i, item) in chunk.iter().zip(locks) {

@@ -73,32 +73,6 @@ impl App {
             next_cursor,
         })
     }
-
-    /// Every live item of a partition under a prefix.
-    pub(super) async fn query_partition(&self, pk: &str, prefix: &str) -> Result<Vec<Item>> {
-        let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let batch = self
-                .store
-                .query(
-                    &Query {
-                        pk: pk.to_string(),
-                        sk_prefix: prefix.to_string(),
-                        after,
-                        limit: 1000,
-                    },
-                    self.now(),
-                )
-                .await?;
-            let more = batch.len() == 1000;
-            after = batch.last().map(|i| i.key.sk.clone());
-            out.extend(batch);
-            if !more {
-                return Ok(out);
-            }
-        }
-    }
 }
 
 /// The page cursor is the last entry's sort key, without the prefix and
