@@ -92,6 +92,7 @@ impl Local {
             lang: tobira_web::i18n::Lang::En,
             method: None,
             role: tobira::model::Role::General,
+            ..Default::default()
         };
         let ctx = tobira::Ctx::system("demo");
         self.app.create_user(&admin_made, &ctx).await?;

@@ -19,10 +19,11 @@ pub enum UserState {
     Disabled,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
+    #[default]
     General,
 }
 
@@ -67,6 +68,18 @@ impl fmt::Display for Method {
     }
 }
 
+/// ADM-1's fields beyond the identity: what an admin records about a user.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub title: Option<String>,
+    pub mobile: Option<String>,
+    /// An IANA zone (`Asia/Tokyo`) for the times the user is shown
+    /// (ADM-6); none: Japan's.
+    pub time_zone: Option<String>,
+    pub group: Option<String>,
+    pub comment: Option<String>,
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
@@ -79,6 +92,9 @@ pub struct User {
     pub role: Role,
     pub state: UserState,
     pub lang: Lang,
+    /// ADM-1: title, mobile, time zone, group, comment.
+    #[serde(default)]
+    pub profile: Profile,
     /// argon2id PHC string (PW-4).
     pub password_hash: Option<String>,
     /// Enrolled second factors (`totp`, `email`, `sms`).
@@ -238,6 +254,7 @@ impl User {
             role: Role::General,
             state: UserState::PendingSetup,
             lang: Lang::Ja,
+            profile: Profile::default(),
             password_hash: None,
             methods: Vec::new(),
             ecid: None,

@@ -106,3 +106,127 @@ async fn adm_5_adm_3_the_admin_api_serves_admins_in_their_own_tenant_only() {
         .await;
     assert_eq!(s, 400);
 }
+
+fn new_user(email: &str) -> Value {
+    json!({
+        "name": "山田 花子", "email": email, "title": "課長", "phone": "03-1234-5678",
+        "mobile": "090-1234-5678", "lang": "en", "time_zone": "Europe/London",
+        "mfa_method": "email", "role": "general", "group": "情報システム部", "comment": "4月入社"
+    })
+}
+
+// ADM-1, ADM-2: an admin creates a user with every field; the login ID is
+// the e-mail (the default policy) and the registration mail states it;
+// bad input is refused and writes nothing; a general user is refused.
+#[tokio::test]
+async fn adm_1_adm_2_an_admin_creates_a_user_with_every_field() {
+    let h = Harness::new();
+    let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7300000011").await;
+    make_admin(&h, "admin@a.example").await;
+    let before = h.memory.snapshot();
+    for (field, value, code) in [
+        ("time_zone", json!("Mars/Olympus"), "invalid_time_zone"),
+        ("role", json!("owner"), "invalid_role"),
+        ("mfa_method", json!("sms"), "invalid_method"),
+        ("email", json!("no-at-sign"), "invalid_email"),
+        ("lang", json!("fr"), "invalid_lang"),
+        ("comment", json!("x".repeat(1001)), "too_long"),
+        ("unknown", json!(1), "invalid_json"),
+    ] {
+        let mut body = new_user("new@a.example");
+        body[field] = value;
+        let (s, e) = admin.post("/api/admin/users", body).await;
+        assert_eq!((s, e["error"].as_str()), (400, Some(code)), "{field}: {e}");
+    }
+    assert_eq!(h.memory.snapshot(), before, "bad input writes nothing");
+
+    let (s, made) = admin
+        .post("/api/admin/users", new_user("New@A.example"))
+        .await;
+    assert_eq!(s, 201, "{made}");
+    assert_eq!(made["login_id"], "New@A.example");
+    let mail = h.newest_mail("New@A.example", "New@A.example");
+    assert!(mail.text.contains("expires"), "{}", mail.text);
+    let id = made["id"].as_str().unwrap();
+    let (s, one) = get_json(&mut admin, &format!("/api/admin/users/{id}")).await;
+    assert_eq!(s, 200, "{one}");
+    for (k, v) in [
+        ("status", "pending"),
+        ("lang", "en"),
+        ("time_zone", "Europe/London"),
+        ("title", "課長"),
+        ("mobile", "09012345678"),
+        ("phone", "0312345678"),
+        ("group", "情報システム部"),
+        ("comment", "4月入社"),
+    ] {
+        assert_eq!(one[k], v, "{k}: {one}");
+    }
+    // The same login ID again: 409; a general user: 403.
+    let (s, e) = admin
+        .post("/api/admin/users", new_user("new@a.example"))
+        .await;
+    assert_eq!((s, e["error"].as_str()), (409, Some("login_taken")), "{e}");
+    let mut member = signed_in(&h, "member@a.example", TENANT_A, "ecid7300000012").await;
+    let (s, _) = member
+        .post("/api/admin/users", new_user("x@a.example"))
+        .await;
+    assert_eq!(s, 403);
+}
+
+// ADM-2: with the `.cs` policy, the login ID is the e-mail cut to 37
+// characters with `.cs` added; two admins creating one login ID at once:
+// exactly one wins.
+#[tokio::test]
+async fn adm_2_the_cs_policy_and_one_login_id_for_two_admins_at_once() {
+    let mut config = crate::support::test_config();
+    config.login_id_policy = tobira::config::LoginIdPolicy::EmailCs;
+    let h = Harness::with_config(config);
+    let mut one = signed_in(&h, "one@a.example", TENANT_A, "ecid7300000021").await;
+    make_admin(&h, "one@a.example").await;
+    let mut two = signed_in(&h, "two@a.example", TENANT_A, "ecid7300000022").await;
+    make_admin(&h, "two@a.example").await;
+    let long = format!("{}@example.co.jp", "k".repeat(30));
+    let (s, made) = one.post("/api/admin/users", new_user(&long)).await;
+    assert_eq!(s, 201, "{made}");
+    assert_eq!(made["login_id"], format!("{}.cs", &long[..37]));
+    let (a, b) = tokio::join!(
+        one.post("/api/admin/users", new_user("race@a.example")),
+        two.post("/api/admin/users", new_user("race@a.example"))
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{} {}", a.1, b.1);
+}
+
+// ADM-2: ten creations of one login ID at the same moment on DynamoDB:
+// exactly one user is created, every other answer is `login_taken`.
+#[tokio::test]
+async fn adm_2_parallel_creations_of_one_login_id_create_one_user_on_dynamodb() {
+    let h = crate::cases_support::harness_over(std::sync::Arc::new(
+        crate::support::dynamo_store().await,
+    ));
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let app = h.app.clone();
+            tokio::spawn(async move {
+                let new = tobira::admin::NewUser {
+                    tenant_id: TENANT_A,
+                    name: "Same Person",
+                    email: "same@a.example",
+                    phone: "0312345678",
+                    ..Default::default()
+                };
+                app.create_user(&new, &crate::support::ctx()).await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(e) => assert_eq!(e.code(), "login_taken"),
+        }
+    }
+    assert_eq!(created, 1);
+}

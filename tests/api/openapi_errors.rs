@@ -82,6 +82,10 @@ async fn every_error() -> Vec<Error> {
         // admin_actions.rs).
         Error::invalid("invalid_status"),
         Error::conflict("own_account"),
+        // ADM-1 / ADM-2: `POST /api/admin/users` (proved in admin_api.rs).
+        Error::invalid("invalid_role"),
+        Error::invalid("invalid_time_zone"),
+        Error::conflict("login_taken"),
         Error::conflict("merged_account"),
         tobira_migrate_batch::handle(
             &crate::support::Harness::new().app,

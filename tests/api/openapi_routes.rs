@@ -71,6 +71,7 @@ POST /api/cases/{id}/reject          200 400 401 403 404 409 503
 # ADM-3, ADM-5, ADM-7: `full` and the admin role (403); a user of another
 # tenant is 404; ADM-3's refusals are 409.
 GET  /api/admin/users                200 400 401 403 404 503
+POST /api/admin/users                201 400 401 403 409 503
 GET  /api/admin/users/{id}           200 400 401 403 404 503
 POST /api/admin/users/{id}/disable   200 400 401 403 404 409 503
 POST /api/admin/users/{id}/enable    200 400 401 403 404 409 503
@@ -106,6 +107,12 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
     // MFA-8: the password again only when the last proof is not fresh.
     ("POST", "/api/otp/email", &["password"]),
     ("POST", "/api/mfa/totp", &["password"]),
+    // ADM-1: the fields not marked required; ADM-2: the policy's login ID.
+    (
+        "POST",
+        "/api/admin/users",
+        &["title", "mobile", "group", "comment", "login_id"],
+    ),
 ];
 
 #[test]

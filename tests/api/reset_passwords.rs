@@ -14,7 +14,7 @@ use crate::support::{body_text, ctx, form_req, get, hidden, Harness, Jar};
 async fn rst_4_admin_created_users_set_their_first_password_through_the_same_path() {
     let h = Harness::new();
     let new = admin_made();
-    let id = h.app.create_user(&new, &ctx()).await.unwrap();
+    let (id, _) = h.app.create_user(&new, &ctx()).await.unwrap();
     // The same e-mail cannot be a second login ID.
     let again = h.app.create_user(&new, &ctx()).await.unwrap_err();
     assert_eq!(again.code(), "login_taken");
@@ -102,7 +102,7 @@ async fn adm_1_a_created_user_needs_its_required_fields_and_bad_input_writes_not
     assert!(h.outbox.mails().is_empty());
     // Every required field given: pending, login ID = e-mail, the chosen
     // method and role kept, the phone by its digits.
-    let id = h.app.create_user(&good, &ctx()).await.unwrap();
+    let (id, _) = h.app.create_user(&good, &ctx()).await.unwrap();
     let (u, _) = h.app.user(&id).await.unwrap().unwrap();
     assert_eq!(u.state, tobira::model::UserState::PendingSetup);
     assert_eq!(u.login_id.as_str(), "made@example.com");

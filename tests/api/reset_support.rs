@@ -47,6 +47,7 @@ pub fn admin_made() -> tobira::admin::NewUser<'static> {
         lang: tobira_web::i18n::Lang::En,
         method: Some("totp"),
         role: tobira::model::Role::General,
+        ..Default::default()
     }
 }
 

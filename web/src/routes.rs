@@ -142,6 +142,7 @@ pub const ROUTES: &[Route] = &[
     // Tenant administration (ADM): a full session of an admin (the role is
     // the domain's check: 403 for anyone else).
     r("manage-users", "GET", "/api/admin/users", FULL),
+    r("manage-users", "POST", "/api/admin/users", FULL),
     r("manage-users", "GET", "/api/admin/users/{id}", FULL),
     r(
         "manage-users",

@@ -4,8 +4,11 @@
 //! session (SES-2) and the admin role; the tenant is the session user's,
 //! never a request field, and a user of another tenant is 404.
 
+use serde::Deserialize;
 use tobira::admin::actions::{Action, Actor};
-use tobira::admin::UserQuery;
+use tobira::admin::{NewUser, UserQuery};
+use tobira::i18n::Lang;
+use tobira::model::Role;
 use tobira::model::User;
 use tobira::session::Stage;
 use tobira::{App, Error};
@@ -22,6 +25,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method().as_str(), parts.as_slice()) {
         ("GET", ["api", "admin", "users"]) => list(app, call).await,
+        ("POST", ["api", "admin", "users"]) => create(app, call).await,
         ("GET", ["api", "admin", "users", id]) => detail(app, call, id).await,
         ("POST", ["api", "admin", "users", id, action]) => match Action::parse(action) {
             Some(a) => act(app, call, id, a).await,
@@ -50,6 +54,67 @@ async fn list(app: &App, call: &Call<'_>) -> Response {
             cursor: cursor.as_deref(),
         };
         Ok((200, app.list_users(&admin, &query).await?))
+    }
+    .await;
+    errors::api(result, call.lang)
+}
+
+/// ADM-1's fields as the API takes them (unknown fields refused).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateInput {
+    name: String,
+    email: String,
+    #[serde(default)]
+    title: Option<String>,
+    phone: String,
+    #[serde(default)]
+    mobile: Option<String>,
+    lang: String,
+    time_zone: String,
+    mfa_method: String,
+    role: String,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    login_id: Option<String>,
+}
+
+/// ADM-1, ADM-2: create a user of the admin's tenant; the registration
+/// mail goes out (RST-4).
+async fn create(app: &App, call: &Call<'_>) -> Response {
+    let result = async {
+        let admin = signed(app, call).await?;
+        let input: CreateInput = call.input(app)?;
+        if input.time_zone.trim().is_empty() {
+            return Err(Error::invalid("invalid_time_zone"));
+        }
+        let lang = Lang::parse(&input.lang)
+            .ok_or_else(|| Error::invalid("invalid_lang").with("field", "lang"))?;
+        let role = match input.role.as_str() {
+            "admin" => Role::Admin,
+            "general" => Role::General,
+            _ => return Err(Error::invalid("invalid_role")),
+        };
+        let new = NewUser {
+            tenant_id: admin.tenant_id.as_str(),
+            name: &input.name,
+            email: &input.email,
+            phone: &input.phone,
+            lang,
+            method: Some(&input.mfa_method),
+            role,
+            title: input.title.as_deref(),
+            mobile: input.mobile.as_deref(),
+            time_zone: Some(&input.time_zone),
+            group: input.group.as_deref(),
+            comment: input.comment.as_deref(),
+            login_id: input.login_id.as_deref(),
+        };
+        let (id, login_id) = app.admin_create_user(&admin, &new, &call.ctx).await?;
+        Ok((201, serde_json::json!({ "id": id, "login_id": login_id })))
     }
     .await;
     errors::api(result, call.lang)

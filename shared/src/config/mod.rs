@@ -7,6 +7,16 @@ use std::time::Duration;
 use crate::password::Preset;
 use crate::softlock::LockPolicy;
 
+/// ADM-2: the login ID of a user an admin creates without naming one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginIdPolicy {
+    /// The e-mail address.
+    Email,
+    /// The e-mail address with `.cs` added, cut first to 37 characters so
+    /// that the login ID has at most 40 (seed 002).
+    EmailCs,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Brand shown in pages, mail subjects and the TOTP issuer (MSG-1).
@@ -47,6 +57,9 @@ pub struct Config {
     pub terms_version: String,
     /// PW-1 / PW-2.
     pub password_preset: Preset,
+    /// ADM-2: the login ID of a user an admin creates without naming one
+    /// (`TOBIRA_LOGIN_ID_POLICY`: `email`, or `email-cs`).
+    pub login_id_policy: LoginIdPolicy,
     /// MIG-5 phone used when a legacy phone cannot be repaired.
     pub default_phone: String,
     /// SES-1 timeouts.
@@ -241,6 +254,17 @@ impl Config {
                 })
             }
         };
+        let login_id_policy = match get("TOBIRA_LOGIN_ID_POLICY").as_deref().map(str::trim) {
+            None | Some("email") => LoginIdPolicy::Email,
+            Some("email-cs") => LoginIdPolicy::EmailCs,
+            Some(v) => {
+                return Err(ConfigError::Invalid {
+                    name: "TOBIRA_LOGIN_ID_POLICY",
+                    value: v.into(),
+                    expected: "email or email-cs",
+                })
+            }
+        };
         let window = match get("TOBIRA_MIGRATION_WINDOW") {
             None => None,
             Some(v) => Some(parse_window(&v).ok_or(ConfigError::Invalid {
@@ -361,6 +385,7 @@ impl Config {
             },
             terms_version: get("TOBIRA_TERMS_VERSION").unwrap_or_else(|| "2024-07".into()),
             password_preset: preset,
+            login_id_policy,
             default_phone,
             session_idle: mins(num("TOBIRA_SESSION_IDLE_MINUTES", 30)?),
             session_absolute: Duration::from_secs(num("TOBIRA_SESSION_ABSOLUTE_HOURS", 12)? * 3600),
