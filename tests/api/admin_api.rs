@@ -230,3 +230,91 @@ async fn adm_2_parallel_creations_of_one_login_id_create_one_user_on_dynamodb() 
     }
     assert_eq!(created, 1);
 }
+
+// ADM-1, ADM-2, ADM-3: an admin edits a user: details, role and login ID;
+// the new login ID is mailed and signs in, the old one does not; never
+// oneself demoted, never the last admin; a taken login ID is refused and
+// nothing changes.
+#[tokio::test]
+async fn adm_2_an_admin_edits_details_role_and_login_id() {
+    let h = Harness::new();
+    let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7300000031").await;
+    make_admin(&h, "admin@a.example").await;
+    let _member = signed_in(&h, "member@a.example", TENANT_A, "ecid7300000032").await;
+    let member = h.user("member@a.example").await;
+    let path = format!("/api/admin/users/{}", member.id);
+
+    let (s, one) = admin
+        .post(
+            &path,
+            json!({ "title": "部長", "time_zone": "America/New_York", "comment": "" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{one}");
+    assert_eq!(
+        (&one["title"], &one["time_zone"]),
+        (&json!("部長"), &json!("America/New_York"))
+    );
+    let events = h.audit_events(TENANT_A).await;
+    let changed = events
+        .iter()
+        .rfind(|e| e.kind == "account.details_changed")
+        .unwrap();
+    assert!(
+        changed
+            .detail
+            .as_deref()
+            .unwrap()
+            .starts_with("title,time_zone;"),
+        "{changed:?}"
+    );
+
+    // Bad input and a taken login ID change nothing.
+    let before = h.memory.snapshot();
+    for (body, status, code) in [
+        (
+            json!({ "time_zone": "Nowhere/Else" }),
+            400,
+            "invalid_time_zone",
+        ),
+        (json!({ "role": "owner" }), 400, "invalid_role"),
+        (json!({ "email": "x@a.example" }), 400, "invalid_json"),
+        (json!({ "login_id": "ADMIN@a.example" }), 409, "login_taken"),
+    ] {
+        let (s, e) = admin.post(&path, body.clone()).await;
+        assert_eq!(
+            (s, e["error"].as_str()),
+            (status, Some(code)),
+            "{body}: {e}"
+        );
+    }
+    assert_eq!(h.memory.snapshot(), before, "refusals write nothing");
+
+    // A new login ID: mailed, the new one signs in, the old one not.
+    let (s, one) = admin
+        .post(&path, json!({ "login_id": "renamed@a.example" }))
+        .await;
+    assert_eq!(
+        (s, &one["login_id"]),
+        (200, &json!("renamed@a.example")),
+        "{one}"
+    );
+    h.assert_mailed("member@a.example", "renamed@a.example");
+    assert!(h
+        .login("renamed@a.example", crate::mfa_support::PW)
+        .await
+        .is_ok());
+    assert!(h
+        .login("member@a.example", crate::mfa_support::PW)
+        .await
+        .is_err());
+
+    // Promote, then never oneself or the last admin demoted.
+    let (s, _) = admin.post(&path, json!({ "role": "admin" })).await;
+    assert_eq!(s, 200);
+    let own = format!("/api/admin/users/{}", h.user("admin@a.example").await.id);
+    let (s, e) = admin.post(&own, json!({ "role": "general" })).await;
+    assert_eq!((s, e["error"].as_str()), (409, Some("own_account")));
+    let (s, one) = admin.post(&path, json!({ "role": "general" })).await;
+    assert_eq!((s, &one["role"]), (200, &json!("general")), "{one}");
+}

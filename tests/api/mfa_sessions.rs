@@ -149,6 +149,7 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
             "name": "n", "email": "n@example.com", "phone": "0312345678", "lang": "ja",
             "time_zone": "Asia/Tokyo", "mfa_method": "totp", "role": "general"
         },
+        "/api/admin/users/{id}": { "title": "t" },
         "/api/admin/users/{id}/disable": {},
         "/api/admin/users/{id}/enable": {},
         "/api/admin/users/{id}/unlock": {},

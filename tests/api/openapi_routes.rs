@@ -73,6 +73,7 @@ POST /api/cases/{id}/reject          200 400 401 403 404 409 503
 GET  /api/admin/users                200 400 401 403 404 503
 POST /api/admin/users                201 400 401 403 409 503
 GET  /api/admin/users/{id}           200 400 401 403 404 503
+POST /api/admin/users/{id}           200 400 401 403 404 409 503
 POST /api/admin/users/{id}/disable   200 400 401 403 404 409 503
 POST /api/admin/users/{id}/enable    200 400 401 403 404 409 503
 POST /api/admin/users/{id}/unlock    200 400 401 403 404 409 503
@@ -112,6 +113,24 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
         "POST",
         "/api/admin/users",
         &["title", "mobile", "group", "comment", "login_id"],
+    ),
+    // ADM-1 / ADM-2: an edit names only what changes.
+    (
+        "POST",
+        "/api/admin/users/{id}",
+        &[
+            "name",
+            "phone",
+            "lang",
+            "role",
+            "mfa_method",
+            "title",
+            "mobile",
+            "time_zone",
+            "group",
+            "comment",
+            "login_id",
+        ],
     ),
 ];
 

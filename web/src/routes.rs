@@ -144,6 +144,7 @@ pub const ROUTES: &[Route] = &[
     r("manage-users", "GET", "/api/admin/users", FULL),
     r("manage-users", "POST", "/api/admin/users", FULL),
     r("manage-users", "GET", "/api/admin/users/{id}", FULL),
+    r("manage-users", "POST", "/api/admin/users/{id}", FULL),
     r(
         "manage-users",
         "POST",

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 use tobira::admin::actions::{Action, Actor};
-use tobira::admin::{NewUser, UserQuery};
+use tobira::admin::{NewUser, UserQuery, UserUpdate};
 use tobira::i18n::Lang;
 use tobira::model::Role;
 use tobira::model::User;
@@ -27,6 +27,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("GET", ["api", "admin", "users"]) => list(app, call).await,
         ("POST", ["api", "admin", "users"]) => create(app, call).await,
         ("GET", ["api", "admin", "users", id]) => detail(app, call, id).await,
+        ("POST", ["api", "admin", "users", id]) => update(app, call, id).await,
         ("POST", ["api", "admin", "users", id, action]) => match Action::parse(action) {
             Some(a) => act(app, call, id, a).await,
             None => errors::not_found(app, req),
@@ -91,13 +92,8 @@ async fn create(app: &App, call: &Call<'_>) -> Response {
         if input.time_zone.trim().is_empty() {
             return Err(Error::invalid("invalid_time_zone"));
         }
-        let lang = Lang::parse(&input.lang)
-            .ok_or_else(|| Error::invalid("invalid_lang").with("field", "lang"))?;
-        let role = match input.role.as_str() {
-            "admin" => Role::Admin,
-            "general" => Role::General,
-            _ => return Err(Error::invalid("invalid_role")),
-        };
+        let lang = lang_of(&input.lang)?;
+        let role = role_of(&input.role)?;
         let new = NewUser {
             tenant_id: admin.tenant_id.as_str(),
             name: &input.name,
@@ -118,6 +114,62 @@ async fn create(app: &App, call: &Call<'_>) -> Response {
     }
     .await;
     errors::api(result, call.lang)
+}
+
+/// What an admin may change (every field optional; unknown ones refused).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateInput {
+    name: Option<String>,
+    phone: Option<String>,
+    lang: Option<String>,
+    role: Option<String>,
+    mfa_method: Option<String>,
+    title: Option<String>,
+    mobile: Option<String>,
+    time_zone: Option<String>,
+    group: Option<String>,
+    comment: Option<String>,
+    login_id: Option<String>,
+}
+
+/// ADM-1, ADM-2: change a user of the admin's tenant.
+async fn update(app: &App, call: &Call<'_>, id: &str) -> Response {
+    let result = async {
+        let admin = signed(app, call).await?;
+        let input: UpdateInput = call.input(app)?;
+        let upd = UserUpdate {
+            name: input.name.as_deref(),
+            phone: input.phone.as_deref(),
+            lang: input.lang.as_deref().map(lang_of).transpose()?,
+            role: input.role.as_deref().map(role_of).transpose()?,
+            mfa_method: input.mfa_method.as_deref(),
+            title: input.title.as_deref(),
+            mobile: input.mobile.as_deref(),
+            time_zone: input.time_zone.as_deref(),
+            group: input.group.as_deref(),
+            comment: input.comment.as_deref(),
+            login_id: input.login_id.as_deref(),
+        };
+        Ok((
+            200,
+            app.admin_update_user(&admin, id, &upd, &call.ctx).await?,
+        ))
+    }
+    .await;
+    errors::api(result, call.lang)
+}
+
+fn lang_of(s: &str) -> Result<Lang, Error> {
+    Lang::parse(s).ok_or_else(|| Error::invalid("invalid_lang").with("field", "lang"))
+}
+
+fn role_of(s: &str) -> Result<Role, Error> {
+    match s {
+        "admin" => Ok(Role::Admin),
+        "general" => Ok(Role::General),
+        _ => Err(Error::invalid("invalid_role")),
+    }
 }
 
 /// ADM-5: one user of the tenant.

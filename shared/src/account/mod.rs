@@ -125,6 +125,8 @@ pub enum Notice {
     Factor(FactorChange),
     /// ADM-7: to the user's address.
     FactorsReset,
+    /// ADM-2: to the user's address, naming the new login ID.
+    LoginIdChanged,
     /// CLM-3: to the merged account's own address, naming the account it
     /// joined.
     Merged,
@@ -253,6 +255,7 @@ pub fn effects(change: &Change<'_>) -> Effects {
         Change::LoginIdChanged => Effects {
             void_setup_links: true,
             void_password_link: true,
+            notice: Notice::LoginIdChanged,
             audit: "account.login_id_changed",
             ..NOTHING
         },
@@ -376,7 +379,7 @@ mod tests {
             (Change::DevicesForgotten,  Kept,     true,  false, false, false, Recovery::Kept, State::Kept,     Notice::None,                          "mfa.devices_forgotten"),
             (Change::IdentityCorrected, Kept,     false, true,  true,  false, Recovery::Kept, State::Kept,     Notice::None,                          "migration.identity_confirmed"),
             (Change::WindowClosed,      Kept,     false, true,  false, false, Recovery::Kept, State::Kept,     Notice::WindowClosed,                  "migration.closure_notice_sent"),
-            (Change::LoginIdChanged,    Kept,     false, true,  true,  false, Recovery::Kept, State::Kept,     Notice::None,                          "account.login_id_changed"),
+            (Change::LoginIdChanged,    Kept,     false, true,  true,  false, Recovery::Kept, State::Kept,     Notice::LoginIdChanged,                "account.login_id_changed"),
             (Change::Claimed,           Kept,     false, true,  true,  false, Recovery::Kept, State::Kept,     Notice::None,                          "claim.registered"),
             (Change::Merged { into: &target }, AllEnd, true, true, true, false, Recovery::Kept, State::Disabled, Notice::Merged,                      "claim.linked"),
             (Change::Disabled,          AllEnd,   true,  true,  true,  false, Recovery::Kept, State::Disabled, Notice::None,                          "account.disabled"),

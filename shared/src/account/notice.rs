@@ -39,6 +39,9 @@ impl App {
             }
             (Notice::Factor(_), _) => return None,
             (Notice::FactorsReset, _) => factors_reset_mail(brand, lang, to, name, now),
+            (Notice::LoginIdChanged, _) => {
+                login_id_mail(brand, lang, to, name, user.login_id.as_str(), now)
+            }
             (Notice::Merged, Change::Merged { into }) => accounts_linked_mail(
                 brand,
                 lang,
@@ -96,6 +99,42 @@ fn factors_reset_mail(brand: &str, lang: Lang, to: &str, name: &str, at: Timesta
                 "If you did not ask for this, contact your administrator now.".to_string(),
             ],
         ),
+    };
+    let mut paragraphs = paragraphs;
+    paragraphs.push(brand.to_string());
+    compose(to, subject, &paragraphs, None)
+}
+
+/// ADM-2: an admin changed the user's login ID; the password stays.
+fn login_id_mail(
+    brand: &str,
+    lang: Lang,
+    to: &str,
+    name: &str,
+    login_id: &str,
+    at: Timestamp,
+) -> Mail {
+    let paragraphs = match lang {
+        Lang::Ja => vec![
+            format!("{name} 様"),
+            format!("{} に、管理者があなたのログインIDを変更しました。", at.jst()),
+            format!("新しいログインID: {login_id}"),
+            "パスワードと2段階認証の設定は変わりません。次回から新しいログインIDでサインインしてください。お心当たりのない場合は、管理者にご連絡ください。".to_string(),
+        ],
+        Lang::En => vec![
+            format!("Dear {name},"),
+            format!(
+                "An administrator changed your login ID at {} ({}).",
+                at.jst(),
+                at.rfc3339()
+            ),
+            format!("Your new login ID: {login_id}"),
+            "Your password and two-step verification stay as they were. Sign in with the new login ID from now on. If you did not expect this, contact your administrator.".to_string(),
+        ],
+    };
+    let subject = match lang {
+        Lang::Ja => format!("{brand} ログインID変更のお知らせ"),
+        Lang::En => format!("{brand}: your login ID has changed"),
     };
     let mut paragraphs = paragraphs;
     paragraphs.push(brand.to_string());

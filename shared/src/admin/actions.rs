@@ -140,7 +140,7 @@ impl App {
     /// tenant's guard item, rewritten on the version read before counting,
     /// so that a second change counted at the same time fails and counts
     /// again.
-    async fn last_admin_guard(&self, admin: &User) -> Result<Write> {
+    pub(super) async fn last_admin_guard(&self, admin: &User) -> Result<Write> {
         let now = self.now();
         let key = keys::admin_guard(&admin.tenant_id);
         let guard = self.store.get(&key, now).await?;

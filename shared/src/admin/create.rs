@@ -151,7 +151,7 @@ impl App {
 
 /// A phone number as typed, kept as its digits: 4 to 32 of them; none when
 /// left empty.
-fn digits(v: Option<&str>, field: &'static str) -> Result<Option<String>> {
+pub(super) fn digits(v: Option<&str>, field: &'static str) -> Result<Option<String>> {
     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -165,7 +165,12 @@ fn digits(v: Option<&str>, field: &'static str) -> Result<Option<String>> {
 /// A short text (title, group) or a comment: trimmed, at most `max`
 /// characters, no control characters (a comment keeps its line breaks);
 /// none when left empty.
-fn short(v: Option<&str>, field: &'static str, max: usize, lines: bool) -> Result<Option<String>> {
+pub(super) fn short(
+    v: Option<&str>,
+    field: &'static str,
+    max: usize,
+    lines: bool,
+) -> Result<Option<String>> {
     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -183,7 +188,7 @@ fn short(v: Option<&str>, field: &'static str, max: usize, lines: bool) -> Resul
 }
 
 /// An IANA time zone (`Asia/Tokyo`), as the zone database names it.
-fn time_zone(v: Option<&str>) -> Result<Option<String>> {
+pub(super) fn time_zone(v: Option<&str>) -> Result<Option<String>> {
     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };

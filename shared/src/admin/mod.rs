@@ -5,10 +5,12 @@
 pub mod actions;
 pub mod create;
 pub mod directory;
+pub mod edit;
 
 pub use crate::directory::user_writes;
 pub use create::NewUser;
 pub use directory::{UserPage, UserQuery};
+pub use edit::UserUpdate;
 
 use crate::app::App;
 use crate::error::{Error, Result};
