@@ -6,6 +6,7 @@
 
 use serde::Deserialize;
 use tobira::admin::actions::{Action, Actor};
+use tobira::admin::create::ProfileFields;
 use tobira::admin::{NewUser, UserQuery, UserUpdate};
 use tobira::i18n::Lang;
 use tobira::model::Role;
@@ -102,11 +103,13 @@ async fn create(app: &App, call: &Call<'_>) -> Response {
             lang,
             method: Some(&input.mfa_method),
             role,
-            title: input.title.as_deref(),
-            mobile: input.mobile.as_deref(),
-            time_zone: Some(&input.time_zone),
-            group: input.group.as_deref(),
-            comment: input.comment.as_deref(),
+            profile: ProfileFields {
+                title: input.title.as_deref(),
+                mobile: input.mobile.as_deref(),
+                time_zone: Some(&input.time_zone),
+                group: input.group.as_deref(),
+                comment: input.comment.as_deref(),
+            },
             login_id: input.login_id.as_deref(),
         };
         let (id, login_id) = app.admin_create_user(&admin, &new, &call.ctx).await?;
@@ -144,11 +147,13 @@ async fn update(app: &App, call: &Call<'_>, id: &str) -> Response {
             lang: input.lang.as_deref().map(lang_of).transpose()?,
             role: input.role.as_deref().map(role_of).transpose()?,
             mfa_method: input.mfa_method.as_deref(),
-            title: input.title.as_deref(),
-            mobile: input.mobile.as_deref(),
-            time_zone: input.time_zone.as_deref(),
-            group: input.group.as_deref(),
-            comment: input.comment.as_deref(),
+            profile: ProfileFields {
+                title: input.title.as_deref(),
+                mobile: input.mobile.as_deref(),
+                time_zone: input.time_zone.as_deref(),
+                group: input.group.as_deref(),
+                comment: input.comment.as_deref(),
+            },
             login_id: input.login_id.as_deref(),
         };
         Ok((

@@ -30,14 +30,44 @@ pub struct NewUser<'a> {
     /// The second-factor method the admin chose (SET-4 offers only it).
     pub method: Option<&'a str>,
     pub role: Role,
+    pub profile: ProfileFields<'a>,
+    /// ADM-2: none: the policy's (`TOBIRA_LOGIN_ID_POLICY`).
+    pub login_id: Option<&'a str>,
+}
+
+/// ADM-1's optional fields as given: `None` leaves a field as it is, an
+/// empty one clears it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProfileFields<'a> {
     pub title: Option<&'a str>,
     pub mobile: Option<&'a str>,
     /// An IANA zone; none: Japan's.
     pub time_zone: Option<&'a str>,
     pub group: Option<&'a str>,
     pub comment: Option<&'a str>,
-    /// ADM-2: none: the policy's (`TOBIRA_LOGIN_ID_POLICY`).
-    pub login_id: Option<&'a str>,
+}
+
+impl ProfileFields<'_> {
+    /// `p` with the fields given, each checked; an error changes nothing
+    /// the caller keeps.
+    pub fn apply_to(&self, p: &mut Profile) -> Result<()> {
+        if self.title.is_some() {
+            p.title = short(self.title, "title", SHORT_MAX, false)?;
+        }
+        if self.mobile.is_some() {
+            p.mobile = digits(self.mobile, "mobile")?;
+        }
+        if self.time_zone.is_some() {
+            p.time_zone = time_zone(self.time_zone)?;
+        }
+        if self.group.is_some() {
+            p.group = short(self.group, "group", SHORT_MAX, false)?;
+        }
+        if self.comment.is_some() {
+            p.comment = short(self.comment, "comment", COMMENT_MAX, true)?;
+        }
+        Ok(())
+    }
 }
 
 /// Titles and groups have at most this many characters.
@@ -98,13 +128,8 @@ impl App {
                     .ok_or_else(|| Error::invalid("invalid_method"))?,
             ),
         };
-        let profile = Profile {
-            title: short(n.title, "title", SHORT_MAX, false)?,
-            mobile: digits(n.mobile, "mobile")?,
-            time_zone: time_zone(n.time_zone)?,
-            group: short(n.group, "group", SHORT_MAX, false)?,
-            comment: short(n.comment, "comment", COMMENT_MAX, true)?,
-        };
+        let mut profile = Profile::default();
+        n.profile.apply_to(&mut profile)?;
         let now = self.now();
         let user = User {
             phone,
@@ -165,12 +190,7 @@ pub(super) fn digits(v: Option<&str>, field: &'static str) -> Result<Option<Stri
 /// A short text (title, group) or a comment: trimmed, at most `max`
 /// characters, no control characters (a comment keeps its line breaks);
 /// none when left empty.
-pub(super) fn short(
-    v: Option<&str>,
-    field: &'static str,
-    max: usize,
-    lines: bool,
-) -> Result<Option<String>> {
+fn short(v: Option<&str>, field: &'static str, max: usize, lines: bool) -> Result<Option<String>> {
     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -188,7 +208,7 @@ pub(super) fn short(
 }
 
 /// An IANA time zone (`Asia/Tokyo`), as the zone database names it.
-pub(super) fn time_zone(v: Option<&str>) -> Result<Option<String>> {
+fn time_zone(v: Option<&str>) -> Result<Option<String>> {
     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };

@@ -12,7 +12,7 @@ use crate::mfa::Method;
 use crate::model::{keys, LoginRef, Role, User, UserState};
 use crate::store::{Cond, StoreError, Write};
 
-use super::create::{digits, short, time_zone, COMMENT_MAX, SHORT_MAX};
+use super::create::{digits, ProfileFields};
 use super::{user_writes, UserDetail};
 
 /// What the admin changes; `None` leaves a field as it is, and an empty
@@ -26,11 +26,7 @@ pub struct UserUpdate<'a> {
     pub lang: Option<Lang>,
     pub role: Option<Role>,
     pub mfa_method: Option<&'a str>,
-    pub title: Option<&'a str>,
-    pub mobile: Option<&'a str>,
-    pub time_zone: Option<&'a str>,
-    pub group: Option<&'a str>,
-    pub comment: Option<&'a str>,
+    pub profile: ProfileFields<'a>,
     pub login_id: Option<&'a str>,
 }
 
@@ -135,22 +131,7 @@ fn apply_fields(old: &User, upd: &UserUpdate<'_>) -> Result<User> {
             .ok_or_else(|| Error::invalid("invalid_method"))?;
         u.preset_method = Some(m.as_str().to_string());
     }
-    let p = &mut u.profile;
-    if upd.title.is_some() {
-        p.title = short(upd.title, "title", SHORT_MAX, false)?;
-    }
-    if upd.mobile.is_some() {
-        p.mobile = digits(upd.mobile, "mobile")?;
-    }
-    if upd.time_zone.is_some() {
-        p.time_zone = time_zone(upd.time_zone)?;
-    }
-    if upd.group.is_some() {
-        p.group = short(upd.group, "group", SHORT_MAX, false)?;
-    }
-    if upd.comment.is_some() {
-        p.comment = short(upd.comment, "comment", COMMENT_MAX, true)?;
-    }
+    upd.profile.apply_to(&mut u.profile)?;
     if let Some(l) = upd.login_id {
         u.login_id = LoginId::parse(l)?;
     }
