@@ -80,6 +80,17 @@ pub struct Profile {
     pub comment: Option<String>,
 }
 
+/// ADM-8: the last change an admin or an operator made to the account
+/// (the audit record has the rest: the reason, the fields).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastChange {
+    pub at: Timestamp,
+    /// The audit kind (`account.disabled`).
+    pub what: String,
+    /// The admin's login ID, or `operator`.
+    pub by: String,
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
@@ -95,6 +106,9 @@ pub struct User {
     /// ADM-1: title, mobile, time zone, group, comment.
     #[serde(default)]
     pub profile: Profile,
+    /// ADM-8: the last admin's or operator's change.
+    #[serde(default)]
+    pub last_change: Option<LastChange>,
     /// argon2id PHC string (PW-4).
     pub password_hash: Option<String>,
     /// Enrolled second factors (`totp`, `email`, `sms`).
@@ -255,6 +269,7 @@ impl User {
             state: UserState::PendingSetup,
             lang: Lang::Ja,
             profile: Profile::default(),
+            last_change: None,
             password_hash: None,
             methods: Vec::new(),
             ecid: None,

@@ -286,6 +286,12 @@ async fn adm_7_ops_reset_factors_by_login_id_with_a_reason() {
     assert_eq!(status, Status::Active);
     let after = h.user("member@t.example").await;
     assert!(after.methods.is_empty());
+    // ADM-8: the status page's "last changed by".
+    let last = after.last_change.as_ref().unwrap();
+    assert_eq!(
+        (last.what.as_str(), last.by.as_str()),
+        ("mfa.factors_reset", "operator")
+    );
     let stages = [Stage::Mfa, Stage::Enroll, Stage::Terms, Stage::Full];
     assert!(h.app.signed(Some(&before.session), &stages).await.is_err());
     h.assert_mailed("member@t.example", "2段階認証");

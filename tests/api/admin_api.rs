@@ -87,6 +87,10 @@ async fn adm_5_adm_3_the_admin_api_serves_admins_in_their_own_tenant_only() {
     assert_eq!((s, &acted["status"]), (200, &json!("disabled")), "{acted}");
     let (s, _) = get_json(&mut member, "/api/me").await;
     assert_eq!(s, 401);
+    // ADM-8: the user's detail says who changed it last, and what.
+    let (_, one) = get_json(&mut admin, &format!("/api/admin/users/{member_id}")).await;
+    assert_eq!(one["last_change"]["what"], "account.disabled", "{one}");
+    assert_eq!(one["last_change"]["by"], "admin@a.example", "{one}");
     let (s, acted) = admin
         .post(&format!("/api/admin/users/{member_id}/enable"), json!({}))
         .await;
@@ -150,6 +154,7 @@ async fn adm_1_adm_2_an_admin_creates_a_user_with_every_field() {
     let id = made["id"].as_str().unwrap();
     let (s, one) = get_json(&mut admin, &format!("/api/admin/users/{id}")).await;
     assert_eq!(s, 200, "{one}");
+    assert_eq!(one["last_change"]["what"], "admin.user_created", "{one}");
     for (k, v) in [
         ("status", "pending"),
         ("lang", "en"),
@@ -317,4 +322,16 @@ async fn adm_2_an_admin_edits_details_role_and_login_id() {
     assert_eq!((s, e["error"].as_str()), (409, Some("own_account")));
     let (s, one) = admin.post(&path, json!({ "role": "general" })).await;
     assert_eq!((s, &one["role"]), (200, &json!("general")), "{one}");
+}
+
+// ADM-1: a general user's create is 403 before its input is read: no
+// answer tells a non-admin what a field would need.
+#[tokio::test]
+async fn adm_1_a_general_users_create_is_forbidden_before_any_input_check() {
+    let h = Harness::new();
+    let mut member = signed_in(&h, "member@a.example", TENANT_A, "ecid7300000041").await;
+    let (s, e) = member
+        .post("/api/admin/users", json!({ "time_zone": "\u{c}" }))
+        .await;
+    assert_eq!((s, e["error"].as_str()), (403, Some("forbidden")), "{e}");
 }

@@ -37,10 +37,13 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
     }
 }
 
-/// The signed-in user (SES-2: a full session only); the domain checks the
-/// admin role.
+/// The signed-in admin (SES-2: a full session only; 403 for anyone else),
+/// before any input is read: nobody else learns what the input would need.
+/// The domain checks the role again.
 async fn signed(app: &App, call: &Call<'_>) -> Result<User, Error> {
-    Ok(app.signed(call.session(), &[Stage::Full]).await?.user)
+    let user = app.signed(call.session(), &[Stage::Full]).await?.user;
+    tobira::admin::require_admin(&user)?;
+    Ok(user)
 }
 
 /// ADM-5: a page of the tenant's users.
@@ -111,6 +114,7 @@ async fn create(app: &App, call: &Call<'_>) -> Response {
                 comment: input.comment.as_deref(),
             },
             login_id: input.login_id.as_deref(),
+            created_by: None,
         };
         let (id, login_id) = app.admin_create_user(&admin, &new, &call.ctx).await?;
         Ok((201, serde_json::json!({ "id": id, "login_id": login_id })))

@@ -4,11 +4,11 @@
 //! which decides the sessions, devices, links, notice and audit; this
 //! module decides who may do what to whom.
 
-use crate::account::{Change, Made};
+use crate::account::{effects, Change, Made};
 use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
 use crate::ids::{LoginId, TenantId};
-use crate::model::{keys, Role, User, UserState};
+use crate::model::{keys, LastChange, Role, User, UserState};
 use crate::softlock::LockState;
 use crate::store::{get_as, Cond, StoreError, Write};
 
@@ -51,6 +51,7 @@ pub const REASON_MAX: usize = 500;
 impl App {
     // home of ADM-3
     // home of ADM-7
+    // home of ADM-8
     /// ADM-3 / ADM-7: do `action` to the user `target_id`. An admin acts
     /// only in their own tenant (any other user is 404), never disables
     /// themselves, and no one disables the tenant's last active admin —
@@ -64,12 +65,18 @@ impl App {
         action: Action,
         ctx: &Ctx,
     ) -> Result<Status> {
-        let by = match actor {
+        let (by, who) = match actor {
             Actor::Admin(a) => {
                 super::require_admin(a)?;
-                format!("by admin {}", a.id)
+                (
+                    format!("by admin {}", a.id),
+                    a.login_id.as_str().to_string(),
+                )
             }
-            Actor::Ops { reason } => format!("by ops: {}", ops_reason(reason)?),
+            Actor::Ops { reason } => (
+                format!("by ops: {}", ops_reason(reason)?),
+                "operator".into(),
+            ),
         };
         for _ in 0..5 {
             let (mut user, version) = self.user(target_id).await?.ok_or(Error::NotFound)?;
@@ -103,6 +110,12 @@ impl App {
             if action == Action::Disable && is_active_admin(&user) {
                 writes.push(self.last_admin_guard(&user).await?);
             }
+            // ADM-8: the user's status page shows who changed it last.
+            user.last_change = Some(LastChange {
+                at: self.now(),
+                what: effects(&change).audit.to_string(),
+                by: who.clone(),
+            });
             let applied =
                 self.apply_change(&mut user, version, change, Made::by(ctx).detail(by.clone()));
             writes.extend(applied.writes);

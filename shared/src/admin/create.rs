@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::i18n::Lang;
 use crate::ids::{Email, LoginId, PersonName, TenantId};
 use crate::mfa::Method;
-use crate::model::{keys, LoginRef, Profile, Role, User};
+use crate::model::{keys, LastChange, LoginRef, Profile, Role, User};
 use crate::random::new_ulid;
 use crate::reset::PURPOSE_REGISTRATION;
 use crate::store::{Cond, Write};
@@ -33,6 +33,8 @@ pub struct NewUser<'a> {
     pub profile: ProfileFields<'a>,
     /// ADM-2: none: the policy's (`TOBIRA_LOGIN_ID_POLICY`).
     pub login_id: Option<&'a str>,
+    /// ADM-8: the admin's login ID, when an admin creates the user.
+    pub created_by: Option<&'a str>,
 }
 
 /// ADM-1's optional fields as given: `None` leaves a field as it is, an
@@ -102,7 +104,11 @@ impl App {
         if TenantId::parse(n.tenant_id)? != admin.tenant_id {
             return Err(Error::NotFound);
         }
-        self.create_user(n, ctx).await
+        let by_admin = NewUser {
+            created_by: Some(admin.login_id.as_str()),
+            ..n.clone()
+        };
+        self.create_user(&by_admin, ctx).await
     }
 
     // home of ADM-2
@@ -137,6 +143,11 @@ impl App {
             lang: n.lang,
             profile,
             preset_method: method.map(|m| m.as_str().to_string()),
+            last_change: n.created_by.map(|by| LastChange {
+                at: now,
+                what: "admin.user_created".into(),
+                by: by.to_string(),
+            }),
             ..User::pending(
                 new_ulid(self.rng.as_ref(), now).to_string(),
                 tenant_id.clone(),

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::i18n::Lang;
 use crate::ids::{LoginId, PersonName};
 use crate::mfa::Method;
-use crate::model::{keys, LoginRef, Role, User, UserState};
+use crate::model::{keys, LastChange, LoginRef, Role, User, UserState};
 use crate::store::{Cond, StoreError, Write};
 
 use super::create::{digits, ProfileFields};
@@ -56,6 +56,17 @@ impl App {
                 writes.push(self.last_admin_guard(&old).await?);
             }
             let renamed = user.login_id.key() != old.login_id.key();
+            // ADM-8: the user's status page shows who changed it last.
+            user.last_change = Some(LastChange {
+                at: self.now(),
+                what: if renamed {
+                    "account.login_id_changed"
+                } else {
+                    "account.details_changed"
+                }
+                .into(),
+                by: admin.login_id.as_str().to_string(),
+            });
             let by = Made::by(ctx).detail(format!("by admin {}", admin.id));
             if renamed {
                 writes.push(Write::put(

@@ -38,10 +38,12 @@ pub struct UserDetail {
     pub created_at: i64,
     pub updated_at: i64,
     pub password_set_at: Option<i64>,
+    /// ADM-8: the last change an admin or an operator made, and who.
+    pub last_change: Option<crate::model::LastChange>,
 }
 
 /// An active admin, or 403.
-pub(crate) fn require_admin(u: &User) -> Result<()> {
+pub fn require_admin(u: &User) -> Result<()> {
     if u.role == Role::Admin && u.state == crate::model::UserState::Active {
         Ok(())
     } else {
@@ -72,6 +74,7 @@ impl App {
             created_at: u.created_at.millis(),
             updated_at: u.updated_at.millis(),
             password_set_at: u.password_set_at.map(|t| t.millis()),
+            last_change: u.last_change.clone(),
         })
     }
 }
