@@ -364,6 +364,10 @@ pub mod keys {
     pub fn tenant_members(tenant: &TenantId) -> String {
         format!("TENANT#{}", tenant.as_str())
     }
+    /// ADM-4: the tenant's parent contract (written by the migration).
+    pub fn tenant_parent(tenant: &TenantId) -> Key {
+        Key::new(format!("TENANT#{}", tenant.as_str()), "PARENT")
+    }
     /// ADM-3: rewritten by every change that could leave the tenant
     /// without an active admin, on the version read before counting them.
     pub fn admin_guard(tenant: &TenantId) -> Key {

@@ -335,3 +335,76 @@ async fn adm_1_a_general_users_create_is_forbidden_before_any_input_check() {
         .await;
     assert_eq!((s, e["error"].as_str()), (403, Some("forbidden")), "{e}");
 }
+
+// ADM-4: a parent contract's admin sees the child tenant's users and
+// resends a pending one's setup link; an unrelated tenant stays unseen;
+// actions other than help stay inside the own tenant.
+#[tokio::test]
+async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
+    const CHILD: &str = "econ7300000051";
+    const STRANGER: &str = "econ7300000059";
+    let h = Harness::new();
+    let mut admin = signed_in(&h, "parent@a.example", TENANT_A, "ecid7300000050").await;
+    make_admin(&h, "parent@a.example").await;
+    let mut child = crate::support::record("child@c.example", "ecid7300000052", CHILD);
+    child["parent_tenant_id"] = TENANT_A.into();
+    let active_child = {
+        let mut r = crate::support::record("active@c.example", "ecid7300000053", CHILD);
+        r["parent_tenant_id"] = TENANT_A.into();
+        r
+    };
+    let stranger = crate::support::record("x@s.example", "ecid7300000054", STRANGER);
+    h.migrate(&[child, active_child, stranger]).await;
+    h.activate("active@c.example", crate::mfa_support::PW).await;
+    let pending = h.user("child@c.example").await;
+    let active = h.user("active@c.example").await;
+    let other = h.user("x@s.example").await;
+
+    let (s, page) = get_json(&mut admin, &format!("/api/admin/users?tenant_id={CHILD}")).await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(ids(&page), ["active@c.example", "child@c.example"]);
+    let (s, _) = get_json(
+        &mut admin,
+        &format!("/api/admin/users?tenant_id={STRANGER}"),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, one) = get_json(&mut admin, &format!("/api/admin/users/{}", pending.id)).await;
+    assert_eq!((s, &one["tenant_id"]), (200, &json!(CHILD)), "{one}");
+    let (s, _) = get_json(&mut admin, &format!("/api/admin/users/{}", other.id)).await;
+    assert_eq!(s, 404);
+
+    // A new setup link for the pending child user; none for one set up.
+    let mails = h.outbox.mails().len();
+    let (s, r) = admin
+        .post(
+            &format!("/api/admin/users/{}/resend-setup", pending.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!((s, &r["status"]), (200, &json!("pending")), "{r}");
+    assert_eq!(h.outbox.mails().len(), mails + 1);
+    h.assert_mailed("child@c.example", "/setup?token=");
+    let (s, e) = admin
+        .post(
+            &format!("/api/admin/users/{}/resend-setup", active.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!((s, e["error"].as_str()), (409, Some("not_pending")));
+    let (s, _) = admin
+        .post(
+            &format!("/api/admin/users/{}/resend-setup", other.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    // Disabling is not help: the child tenant's user is not the admin's.
+    let (s, _) = admin
+        .post(
+            &format!("/api/admin/users/{}/disable", active.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404);
+}

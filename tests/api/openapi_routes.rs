@@ -78,6 +78,7 @@ POST /api/admin/users/{id}/disable   200 400 401 403 404 409 503
 POST /api/admin/users/{id}/enable    200 400 401 403 404 409 503
 POST /api/admin/users/{id}/unlock    200 400 401 403 404 409 503
 POST /api/admin/users/{id}/reset-factors 200 400 401 403 404 409 503
+POST /api/admin/users/{id}/resend-setup  200 400 401 403 404 409 503
 ";
 
 /// The routes of [`EXPECTED_STATUSES`] with their statuses.

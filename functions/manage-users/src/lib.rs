@@ -29,6 +29,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", ["api", "admin", "users"]) => create(app, call).await,
         ("GET", ["api", "admin", "users", id]) => detail(app, call, id).await,
         ("POST", ["api", "admin", "users", id]) => update(app, call, id).await,
+        ("POST", ["api", "admin", "users", id, "resend-setup"]) => resend(app, call, id).await,
         ("POST", ["api", "admin", "users", id, action]) => match Action::parse(action) {
             Some(a) => act(app, call, id, a).await,
             None => errors::not_found(app, req),
@@ -179,6 +180,19 @@ fn role_of(s: &str) -> Result<Role, Error> {
         "general" => Ok(Role::General),
         _ => Err(Error::invalid("invalid_role")),
     }
+}
+
+/// ADM-4: a new setup (or registration) link for a pending user of the
+/// admin's or a child tenant.
+async fn resend(app: &App, call: &Call<'_>, id: &str) -> Response {
+    let result = async {
+        let admin = signed(app, call).await?;
+        call.no_input(app)?;
+        let status = app.resend_setup(&admin, id, &call.ctx).await?;
+        Ok((200, serde_json::json!({ "id": id, "status": status })))
+    }
+    .await;
+    errors::api(result, call.lang)
 }
 
 /// ADM-5: one user of the tenant.

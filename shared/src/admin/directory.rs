@@ -82,10 +82,10 @@ impl App {
         let tenant = match q.tenant_id.map(str::trim).filter(|t| !t.is_empty()) {
             None => admin.tenant_id.clone(),
             Some(t) => {
-                // Another tenant is one the admin does not see (child
-                // tenants: ADM-4, next): as if it did not exist.
+                // Own or a child tenant (ADM-4); any other is as if it did
+                // not exist.
                 let t = TenantId::parse(t)?;
-                if t != admin.tenant_id {
+                if !self.administers(admin, &t).await? {
                     return Err(Error::NotFound);
                 }
                 t

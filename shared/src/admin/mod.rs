@@ -3,6 +3,7 @@
 //! detail (here).
 
 pub mod actions;
+pub mod children;
 pub mod create;
 pub mod directory;
 pub mod edit;
@@ -52,13 +53,10 @@ pub fn require_admin(u: &User) -> Result<()> {
 }
 
 impl App {
-    /// ADM-5: one user of the admin's tenant; any other ID is 404.
+    /// ADM-5: one user of the admin's tenant or of a child tenant (ADM-4);
+    /// any other ID is 404.
     pub async fn user_detail(&self, admin: &User, id: &str) -> Result<UserDetail> {
-        require_admin(admin)?;
-        let (u, _) = self.user(id).await?.ok_or(Error::NotFound)?;
-        if u.tenant_id != admin.tenant_id {
-            return Err(Error::NotFound);
-        }
+        let u = self.visible_user(admin, id).await?;
         Ok(UserDetail {
             status: self.user_status(&u).await?,
             id: u.id.clone(),

@@ -82,6 +82,15 @@ impl App {
                         ),
                         Write::put(key.clone(), &done, None, Cond::Version(ver)),
                     ];
+                    // ADM-4: the contract's parent, for the parent's admins.
+                    if let Some(parent) = &user.parent_tenant_id {
+                        writes.push(Write::put(
+                            keys::tenant_parent(&user.tenant_id),
+                            &serde_json::json!({ "parent": parent.as_str() }),
+                            None,
+                            Cond::Any,
+                        ));
+                    }
                     // CLM: every legacy service ID finds this user.
                     let mut sids: Vec<String> = current
                         .record

@@ -1,0 +1,62 @@
+//! ADM-4: the admins of a parent contract's tenant help the users of its
+//! child tenants: they see them on the list and in detail, and resend the
+//! setup link of those still pending (a corrected address: next). Every
+//! other action stays inside the admin's own tenant.
+
+use serde::Deserialize;
+
+use crate::app::{App, Ctx};
+use crate::error::{Error, Result};
+use crate::ids::TenantId;
+use crate::model::{keys, User, UserState};
+use crate::reset::PURPOSE_REGISTRATION;
+use crate::store::get_as;
+
+use super::directory::Status;
+
+#[derive(Deserialize)]
+struct Parent {
+    parent: TenantId,
+}
+
+impl App {
+    /// Whether `admin` administers `tenant`: their own, or a child of it.
+    pub(super) async fn administers(&self, admin: &User, tenant: &TenantId) -> Result<bool> {
+        if *tenant == admin.tenant_id {
+            return Ok(true);
+        }
+        let key = keys::tenant_parent(tenant);
+        let parent = get_as::<Parent>(self.store.as_ref(), &key, self.now()).await?;
+        Ok(parent.is_some_and(|(p, _)| p.parent == admin.tenant_id))
+    }
+
+    /// A user the admin may see (own or a child tenant's), or 404.
+    pub(super) async fn visible_user(&self, admin: &User, id: &str) -> Result<User> {
+        super::require_admin(admin)?;
+        let (u, _) = self.user(id).await?.ok_or(Error::NotFound)?;
+        if !self.administers(admin, &u.tenant_id).await? {
+            return Err(Error::NotFound);
+        }
+        Ok(u)
+    }
+
+    // home of ADM-4
+    /// ADM-4: mail a pending user of the admin's or a child tenant a new
+    /// link: the setup link of a migrated user (SET-1; after the window,
+    /// 409 `window_closed`: the identity entry of RST-4 is the way), the
+    /// registration link of a user an admin created (RST-4). 409
+    /// `not_pending` once the user has set up.
+    pub async fn resend_setup(&self, admin: &User, id: &str, ctx: &Ctx) -> Result<Status> {
+        let user = self.visible_user(admin, id).await?;
+        if user.state != UserState::PendingSetup {
+            return Err(Error::conflict("not_pending"));
+        }
+        if user.ecid.is_some() {
+            self.send_setup_link(&user.id, ctx).await?;
+        } else {
+            self.send_password_link(&user.id, PURPOSE_REGISTRATION, ctx)
+                .await?;
+        }
+        Ok(Status::Pending)
+    }
+}
