@@ -396,3 +396,40 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
         assert_eq!(admin.post(&path, json!({})).await.0, status, "{path}");
     }
 }
+
+// ADM-4 (the domain's correction, shared with MIG-11): a pending user an
+// admin created gets a corrected address; the registration link mailed to
+// the old one ends and a new one goes to the corrected address.
+#[tokio::test]
+async fn adm_4_a_corrected_address_ends_the_old_registration_link() {
+    let h = Harness::new();
+    let new = tobira::admin::NewUser {
+        tenant_id: TENANT_A,
+        name: "Typo Person",
+        email: "typo@a.exmaple",
+        phone: "0312345678",
+        ..Default::default()
+    };
+    let (id, _) = h
+        .app
+        .create_user(&new, &crate::support::ctx())
+        .await
+        .unwrap();
+    let old = h.link_token("typo@a.exmaple", "/password/reset");
+    let fix = tobira::setup::IdentityFix::parse(Some("typo@a.example"), None, None).unwrap();
+    h.app
+        .fix_pending_identity(&id, &fix, &crate::support::ctx())
+        .await
+        .unwrap();
+    let fresh = h.link_token("typo@a.example", "/password/reset");
+    assert_ne!(old, fresh);
+    let pw = "Kumo-Tori-Ame7-Hoshi";
+    let ctx = crate::support::ctx();
+    let used_old = h.app.reset_with_link(&old, pw, &ctx).await;
+    assert_eq!(used_old.err().map(|e| e.code()), Some("invalid_token"));
+    assert!(h.app.reset_with_link(&fresh, pw, &ctx).await.is_ok());
+    assert_eq!(
+        h.user("typo@a.exmaple").await.email.as_str(),
+        "typo@a.example"
+    );
+}

@@ -5,16 +5,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::account::{effects, Change, Made};
+use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
-use crate::ids::{Email, LoginId, PersonName};
+use crate::ids::LoginId;
 use crate::model::{keys, User, UserState};
-use crate::phone;
 use crate::store::{get_as, Cond, StoreError, Write};
 
 use super::run::{Job, MailReport};
+use crate::setup::IdentityFix;
 
 /// `MIGSTATE` / `WINDOW`: when `close-window` closed it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -121,69 +121,13 @@ impl App {
         if !self.window_open().await? {
             return Err(window_closed());
         }
-        let email = upd.email.as_deref().map(Email::parse).transpose()?;
-        let name = upd.name.as_deref().map(PersonName::parse).transpose()?;
-        let phone = match upd.phone.as_deref() {
-            None => None,
-            Some(p) => {
-                let digits = phone::digits_of(p);
-                if !phone::is_plain_digits(&digits) {
-                    return Err(Error::invalid("invalid_phone"));
-                }
-                Some(digits)
-            }
-        };
-        for round in 0..5 {
-            let (mut user, v) = self.migrated_pending(&upd.login_id).await?;
-            if user.state != UserState::PendingSetup {
-                return Err(Error::conflict("not_pending"));
-            }
-            let mut changed = Vec::new();
-            if let Some(e) = &email {
-                if e.as_str() != user.email.as_str() {
-                    user.email = e.clone();
-                    changed.push("email");
-                }
-            }
-            if let Some(n) = &name {
-                if n.as_str() != user.name.as_str() {
-                    user.name = n.clone();
-                    changed.push("name");
-                }
-            }
-            if let Some(p) = &phone {
-                if *p != user.phone {
-                    user.phone = p.clone();
-                    changed.push("phone");
-                }
-            }
-            let now = self.now();
-            let writes = if changed.is_empty() {
-                // Confirmed as it was: nothing changes but the record.
-                user.updated_at = now;
-                let who = Some((user.id.as_str(), &user.tenant_id));
-                vec![
-                    Write::put(keys::user(&user.id), &user, None, Cond::Version(v)),
-                    self.audit(
-                        ctx,
-                        effects(&Change::IdentityCorrected).audit,
-                        who,
-                        Some("confirmed".into()),
-                    ),
-                ]
-            } else {
-                // Corrected details: the links mailed before (perhaps to the
-                // old address) end here; the new link goes to the corrected one.
-                let made = Made::by(ctx).detail(format!("corrected: {}", changed.join(",")));
-                self.apply_change(&mut user, v, Change::IdentityCorrected, made)
-                    .writes
-            };
-            match self.store.write(writes, now).await {
-                Ok(()) => return self.send_setup_link(&user.id, ctx).await,
-                Err(e) => self.lost_race(round, e).await?,
-            }
-        }
-        Err(Error::Unavailable { what: "store" })
+        let fix = IdentityFix::parse(
+            upd.email.as_deref(),
+            upd.name.as_deref(),
+            upd.phone.as_deref(),
+        )?;
+        let (user, _) = self.migrated_pending(&upd.login_id).await?;
+        self.fix_pending_identity(&user.id, &fix, ctx).await
     }
 
     /// MIG-12: close the window and mail every user still pending setup. A
