@@ -382,26 +382,28 @@ impl App {
             if user.state != UserState::PendingSetup {
                 return Err(Error::conflict("not_pending"));
             }
-            let mut changed = Vec::new();
-            if let Some(e) = fix
-                .email
-                .as_ref()
-                .filter(|e| e.as_str() != user.email.as_str())
-            {
+            let changed: Vec<&str> = [
+                (
+                    "email",
+                    fix.email.as_ref().is_some_and(|e| *e != user.email),
+                ),
+                ("name", fix.name.as_ref().is_some_and(|n| *n != user.name)),
+                (
+                    "phone",
+                    fix.phone.as_ref().is_some_and(|p| *p != user.phone),
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(field, differs)| differs.then_some(field))
+            .collect();
+            if let Some(e) = &fix.email {
                 user.email = e.clone();
-                changed.push("email");
             }
-            if let Some(n) = fix
-                .name
-                .as_ref()
-                .filter(|n| n.as_str() != user.name.as_str())
-            {
+            if let Some(n) = &fix.name {
                 user.name = n.clone();
-                changed.push("name");
             }
-            if let Some(p) = fix.phone.as_ref().filter(|p| **p != user.phone) {
+            if let Some(p) = &fix.phone {
                 user.phone = p.clone();
-                changed.push("phone");
             }
             let now = self.now();
             let writes = if changed.is_empty() {

@@ -22,6 +22,17 @@ async fn make_admin(h: &Harness, login: &str) {
         .unwrap();
 }
 
+/// A user an admin creates in tenant A, with the required fields only.
+fn created_in_a(name: &'static str, email: &'static str) -> tobira::admin::NewUser<'static> {
+    tobira::admin::NewUser {
+        tenant_id: TENANT_A,
+        name,
+        email,
+        phone: "0312345678",
+        ..Default::default()
+    }
+}
+
 fn ids(page: &Value) -> Vec<String> {
     let mut v: Vec<String> = page["items"]
         .as_array()
@@ -215,13 +226,7 @@ async fn adm_2_parallel_creations_of_one_login_id_create_one_user_on_dynamodb() 
         .map(|_| {
             let app = h.app.clone();
             tokio::spawn(async move {
-                let new = tobira::admin::NewUser {
-                    tenant_id: TENANT_A,
-                    name: "Same Person",
-                    email: "same@a.example",
-                    phone: "0312345678",
-                    ..Default::default()
-                };
+                let new = created_in_a("Same Person", "same@a.example");
                 app.create_user(&new, &crate::support::ctx()).await
             })
         })
@@ -403,13 +408,7 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
 #[tokio::test]
 async fn adm_4_a_corrected_address_ends_the_old_registration_link() {
     let h = Harness::new();
-    let new = tobira::admin::NewUser {
-        tenant_id: TENANT_A,
-        name: "Typo Person",
-        email: "typo@a.exmaple",
-        phone: "0312345678",
-        ..Default::default()
-    };
+    let new = created_in_a("Typo Person", "typo@a.exmaple");
     let (id, _) = h
         .app
         .create_user(&new, &crate::support::ctx())
