@@ -390,12 +390,32 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
     assert_eq!((s, &r["status"]), (200, &json!("pending")), "{r}");
     assert_eq!(h.outbox.mails().len(), mails + 1);
     h.assert_mailed("child@c.example", "/setup?token=");
+    // A corrected address: the link mailed before ends, a new one goes to
+    // the corrected address.
+    let old = h.setup_token("child@c.example");
+    let (s, r) = admin
+        .post(
+            &format!("/api/admin/users/{}/identity", pending.id),
+            json!({ "email": "child.fixed@c.example" }),
+        )
+        .await;
+    assert_eq!((s, &r["status"]), (200, &json!("pending")), "{r}");
+    let fresh = h.setup_token("child.fixed@c.example");
+    assert_ne!(old, fresh);
+    let ctx = crate::support::ctx();
+    let stale = h
+        .app
+        .verify_identity(&old, "child@c.example", "Test User", "03-1234-5678", &ctx)
+        .await;
+    assert_eq!(stale.err().map(|e| e.code()), Some("invalid_token"));
     // None for one set up, none for a stranger's user; and disabling is
     // not help: the child tenant's user is not the admin's.
     for (id, action, status) in [
         (&active.id, "resend-setup", 409),
         (&other.id, "resend-setup", 404),
         (&active.id, "disable", 404),
+        (&active.id, "identity", 409),
+        (&other.id, "identity", 404),
     ] {
         let path = format!("/api/admin/users/{id}/{action}");
         assert_eq!(admin.post(&path, json!({})).await.0, status, "{path}");

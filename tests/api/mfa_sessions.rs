@@ -152,6 +152,7 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         "/api/admin/users/{id}": { "title": "t" },
         "/api/admin/users/{id}/disable": {},
         "/api/admin/users/{id}/resend-setup": {},
+        "/api/admin/users/{id}/identity": { "email": "a@example.com" },
         "/api/admin/users/{id}/enable": {},
         "/api/admin/users/{id}/unlock": {},
         "/api/admin/users/{id}/reset-factors": {},

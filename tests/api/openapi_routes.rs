@@ -79,6 +79,7 @@ POST /api/admin/users/{id}/enable    200 400 401 403 404 409 503
 POST /api/admin/users/{id}/unlock    200 400 401 403 404 409 503
 POST /api/admin/users/{id}/reset-factors 200 400 401 403 404 409 503
 POST /api/admin/users/{id}/resend-setup  200 400 401 403 404 409 503
+POST /api/admin/users/{id}/identity  200 400 401 403 404 409 503
 ";
 
 /// The routes of [`EXPECTED_STATUSES`] with their statuses.
@@ -114,6 +115,12 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
         "POST",
         "/api/admin/users",
         &["title", "mobile", "group", "comment", "login_id"],
+    ),
+    // ADM-4: a correction names only what changes.
+    (
+        "POST",
+        "/api/admin/users/{id}/identity",
+        &["email", "name", "phone"],
     ),
     // ADM-1 / ADM-2: an edit names only what changes.
     (

@@ -165,6 +165,12 @@ pub const ROUTES: &[Route] = &[
         "/api/admin/users/{id}/resend-setup",
         FULL,
     ),
+    r(
+        "manage-users",
+        "POST",
+        "/api/admin/users/{id}/identity",
+        FULL,
+    ),
     r("create-case", "GET", "/api/cases/{id}", FULL),
     r("create-case", "POST", "/api/cases/{id}/comments", FULL),
     r("create-case", "POST", "/api/cases/{id}/close", FULL),

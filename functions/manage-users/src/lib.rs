@@ -12,6 +12,7 @@ use tobira::i18n::Lang;
 use tobira::model::Role;
 use tobira::model::User;
 use tobira::session::Stage;
+use tobira::setup::IdentityFix;
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::errors;
@@ -30,6 +31,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("GET", ["api", "admin", "users", id]) => detail(app, call, id).await,
         ("POST", ["api", "admin", "users", id]) => update(app, call, id).await,
         ("POST", ["api", "admin", "users", id, "resend-setup"]) => resend(app, call, id).await,
+        ("POST", ["api", "admin", "users", id, "identity"]) => fix_identity(app, call, id).await,
         ("POST", ["api", "admin", "users", id, action]) => match Action::parse(action) {
             Some(a) => act(app, call, id, a).await,
             None => errors::not_found(app, req),
@@ -189,6 +191,33 @@ async fn resend(app: &App, call: &Call<'_>, id: &str) -> Response {
         let admin = signed(app, call).await?;
         call.no_input(app)?;
         let status = app.resend_setup(&admin, id, &call.ctx).await?;
+        Ok((200, serde_json::json!({ "id": id, "status": status })))
+    }
+    .await;
+    errors::api(result, call.lang)
+}
+
+/// A pending user's identity as corrected (each field optional).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityInput {
+    email: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+}
+
+/// ADM-4: correct a pending user's e-mail, name or phone (own or a child
+/// tenant); a new link goes to the corrected address.
+async fn fix_identity(app: &App, call: &Call<'_>, id: &str) -> Response {
+    let result = async {
+        let admin = signed(app, call).await?;
+        let input: IdentityInput = call.input(app)?;
+        let fix = IdentityFix::parse(
+            input.email.as_deref(),
+            input.name.as_deref(),
+            input.phone.as_deref(),
+        )?;
+        let status = app.admin_fix_identity(&admin, id, &fix, &call.ctx).await?;
         Ok((200, serde_json::json!({ "id": id, "status": status })))
     }
     .await;

@@ -1,6 +1,6 @@
 //! ADM-4: the admins of a parent contract's tenant help the users of its
-//! child tenants: they see them on the list and in detail, and resend the
-//! setup link of those still pending (a corrected address: next). Every
+//! child tenants: they see them on the list and in detail, correct the
+//! identity of those still pending and resend their setup links. Every
 //! other action stays inside the admin's own tenant.
 
 use serde::Deserialize;
@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::model::{keys, User, UserState};
 use crate::reset::PURPOSE_REGISTRATION;
+use crate::setup::IdentityFix;
 use crate::store::get_as;
 
 use super::directory::Status;
@@ -57,6 +58,21 @@ impl App {
             self.send_password_link(&user.id, PURPOSE_REGISTRATION, ctx)
                 .await?;
         }
+        Ok(Status::Pending)
+    }
+
+    /// ADM-4: correct a pending user's identity (e-mail, name, phone) for
+    /// the admin's or a child tenant: the links mailed before end and a new
+    /// one goes to the corrected address.
+    pub async fn admin_fix_identity(
+        &self,
+        admin: &User,
+        id: &str,
+        fix: &IdentityFix,
+        ctx: &Ctx,
+    ) -> Result<Status> {
+        let user = self.visible_user(admin, id).await?;
+        self.fix_pending_identity(&user.id, fix, ctx).await?;
         Ok(Status::Pending)
     }
 }
