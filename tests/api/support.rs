@@ -224,6 +224,12 @@ impl Harness {
         items.unwrap().iter().map(|i| i.parse().unwrap()).collect()
     }
 
+    /// The detail of the newest audit event of `kind` for `tenant`.
+    pub async fn audit_detail(&self, tenant: &str, kind: &str) -> Option<String> {
+        let events = self.audit_events(tenant).await;
+        events.into_iter().rev().find(|e| e.kind == kind)?.detail
+    }
+
     /// The kinds of [`Harness::audit_events`].
     pub async fn audit_kinds(&self, tenant: &str) -> Vec<String> {
         let events = self.audit_events(tenant).await;

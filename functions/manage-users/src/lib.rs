@@ -30,12 +30,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", ["api", "admin", "users"]) => create(app, call).await,
         ("GET", ["api", "admin", "users", id]) => detail(app, call, id).await,
         ("POST", ["api", "admin", "users", id]) => update(app, call, id).await,
-        ("POST", ["api", "admin", "users", id, "resend-setup"]) => resend(app, call, id).await,
-        ("POST", ["api", "admin", "users", id, "identity"]) => fix_identity(app, call, id).await,
-        ("POST", ["api", "admin", "users", id, action]) => match Action::parse(action) {
-            Some(a) => act(app, call, id, a).await,
-            None => errors::not_found(app, req),
-        },
+        ("POST", ["api", "admin", "users", id, action]) => act(app, call, id, action).await,
         _ => errors::not_found(app, req),
     }
 }
@@ -184,19 +179,6 @@ fn role_of(s: &str) -> Result<Role, Error> {
     }
 }
 
-/// ADM-4: a new setup (or registration) link for a pending user of the
-/// admin's or a child tenant.
-async fn resend(app: &App, call: &Call<'_>, id: &str) -> Response {
-    let result = async {
-        let admin = signed(app, call).await?;
-        call.no_input(app)?;
-        let status = app.resend_setup(&admin, id, &call.ctx).await?;
-        Ok((200, serde_json::json!({ "id": id, "status": status })))
-    }
-    .await;
-    errors::api(result, call.lang)
-}
-
 /// A pending user's identity as corrected (each field optional).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,24 +186,6 @@ struct IdentityInput {
     email: Option<String>,
     name: Option<String>,
     phone: Option<String>,
-}
-
-/// ADM-4: correct a pending user's e-mail, name or phone (own or a child
-/// tenant); a new link goes to the corrected address.
-async fn fix_identity(app: &App, call: &Call<'_>, id: &str) -> Response {
-    let result = async {
-        let admin = signed(app, call).await?;
-        let input: IdentityInput = call.input(app)?;
-        let fix = IdentityFix::parse(
-            input.email.as_deref(),
-            input.name.as_deref(),
-            input.phone.as_deref(),
-        )?;
-        let status = app.admin_fix_identity(&admin, id, &fix, &call.ctx).await?;
-        Ok((200, serde_json::json!({ "id": id, "status": status })))
-    }
-    .await;
-    errors::api(result, call.lang)
 }
 
 /// ADM-5: one user of the tenant.
@@ -234,15 +198,31 @@ async fn detail(app: &App, call: &Call<'_>, id: &str) -> Response {
     errors::api(result, call.lang)
 }
 
-/// ADM-3, ADM-7: disable, enable, unlock or reset the factors of a user;
-/// the answer is the user's status now.
-async fn act(app: &App, call: &Call<'_>, id: &str, action: Action) -> Response {
+/// What an admin does to one user (the route table names the actions):
+/// ADM-3, ADM-7 disable, enable, unlock, reset factors (an empty body);
+/// ADM-4 resend the setup link (an empty body) or correct the identity of a
+/// pending user. The answer is the user's status now.
+async fn act(app: &App, call: &Call<'_>, id: &str, action: &str) -> Response {
     let result = async {
-        call.no_input(app)?;
         let admin = signed(app, call).await?;
-        let status = app
-            .act_on_user(Actor::Admin(&admin), id, action, &call.ctx)
-            .await?;
+        let status = match action {
+            "identity" => {
+                let input: IdentityInput = call.input(app)?;
+                let (email, name, phone) = (input.email, input.name, input.phone);
+                let fix = IdentityFix::parse(email.as_deref(), name.as_deref(), phone.as_deref())?;
+                app.admin_fix_identity(&admin, id, &fix, &call.ctx).await?
+            }
+            "resend-setup" => {
+                call.no_input(app)?;
+                app.resend_setup(&admin, id, &call.ctx).await?
+            }
+            other => {
+                call.no_input(app)?;
+                let action = Action::parse(other).ok_or(Error::NotFound)?;
+                app.act_on_user(Actor::Admin(&admin), id, action, &call.ctx)
+                    .await?
+            }
+        };
         Ok((200, serde_json::json!({ "id": id, "status": status })))
     }
     .await;
