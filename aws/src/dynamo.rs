@@ -427,11 +427,19 @@ impl Store for DynamoStore {
                 let item = item_from(m)?;
                 found.insert(item.key.clone(), item);
             }
+            // Strongly consistent again, whatever DynamoDB echoes back.
             pending = out
                 .unprocessed_keys()
                 .and_then(|u| u.get(&self.table))
                 .filter(|k| !k.keys().is_empty())
-                .cloned();
+                .map(|k| {
+                    KeysAndAttributes::builder()
+                        .set_keys(Some(k.keys().to_vec()))
+                        .consistent_read(true)
+                        .build()
+                        .map_err(|e| StoreError::Unavailable(e.to_string()))
+                })
+                .transpose()?;
             if pending.is_some() {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_millis(500));

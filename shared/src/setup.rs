@@ -374,8 +374,13 @@ impl App {
         &self,
         user_id: &str,
         fix: &IdentityFix,
+        by: Option<&User>,
         ctx: &Ctx,
     ) -> Result<()> {
+        // ADM-8: an admin's correction names the admin.
+        let by_admin = by
+            .map(|a| format!("; by admin {}", a.id))
+            .unwrap_or_default();
         use crate::account::{effects, Change, Made};
         for round in 0..5 {
             let (mut user, v) = self.user(user_id).await?.ok_or(Error::NotFound)?;
@@ -406,6 +411,13 @@ impl App {
                 user.phone = p.clone();
             }
             let now = self.now();
+            if let Some(a) = by {
+                user.last_change = Some(crate::model::LastChange {
+                    at: now,
+                    what: effects(&Change::IdentityCorrected).audit.to_string(),
+                    by: a.login_id.as_str().to_string(),
+                });
+            }
             let writes = if changed.is_empty() {
                 // Confirmed as it was: nothing changes but the record.
                 user.updated_at = now;
@@ -416,24 +428,32 @@ impl App {
                         ctx,
                         effects(&Change::IdentityCorrected).audit,
                         who,
-                        Some("confirmed".into()),
+                        Some(format!("confirmed{by_admin}")),
                     ),
                 ]
             } else {
-                let made = Made::by(ctx).detail(format!("corrected: {}", changed.join(",")));
+                let made =
+                    Made::by(ctx).detail(format!("corrected: {}{by_admin}", changed.join(",")));
                 self.apply_change(&mut user, v, Change::IdentityCorrected, made)
                     .writes
             };
             match self.store.write(writes, now).await {
-                Ok(()) if user.ecid.is_some() => return self.send_setup_link(&user.id, ctx).await,
-                Ok(()) => {
-                    return self
-                        .send_password_link(&user.id, crate::reset::PURPOSE_REGISTRATION, ctx)
-                        .await
-                }
+                Ok(()) => return self.send_first_link(&user, ctx).await,
                 Err(e) => self.lost_race(round, e).await?,
             }
         }
         Err(Error::Unavailable { what: "store" })
+    }
+
+    /// A pending user's way to a first password, mailed anew: the setup
+    /// link of a migrated user (SET-1), the registration link of one an
+    /// admin created (RST-4).
+    pub async fn send_first_link(&self, user: &User, ctx: &Ctx) -> Result<()> {
+        if user.ecid.is_some() {
+            self.send_setup_link(&user.id, ctx).await
+        } else {
+            self.send_password_link(&user.id, crate::reset::PURPOSE_REGISTRATION, ctx)
+                .await
+        }
     }
 }

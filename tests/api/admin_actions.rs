@@ -112,7 +112,7 @@ async fn adm_3_disable_ends_sessions_and_enable_lets_the_password_in_again() {
 // ADM-3
 #[tokio::test]
 async fn adm_3_disable_ends_sessions_and_enable_lets_the_password_in_again_on_dynamodb() {
-    adm_3_disable_and_enable_on(harness_over(Arc::new(crate::support::dynamo_store().await))).await;
+    adm_3_disable_and_enable_on(crate::cases_support::on_dynamodb().await).await;
 }
 
 // ADM-3: no admin disables themselves or the tenant's last admin; another
@@ -218,7 +218,7 @@ async fn adm_3_two_admins_disabling_each_other_at_once_leave_one() {
 // ADM-3
 #[tokio::test]
 async fn adm_3_two_admins_disabling_each_other_at_once_leave_one_on_dynamodb() {
-    adm_3_two_admins_at_once_on(harness_over(Arc::new(crate::support::dynamo_store().await))).await;
+    adm_3_two_admins_at_once_on(crate::cases_support::on_dynamodb().await).await;
 }
 
 // ADM-3: an admin lifts a lockout (LOG-2) before its time.

@@ -219,9 +219,7 @@ async fn adm_2_the_cs_policy_and_one_login_id_for_two_admins_at_once() {
 // exactly one user is created, every other answer is `login_taken`.
 #[tokio::test]
 async fn adm_2_parallel_creations_of_one_login_id_create_one_user_on_dynamodb() {
-    let h = crate::cases_support::harness_over(std::sync::Arc::new(
-        crate::support::dynamo_store().await,
-    ));
+    let h = crate::cases_support::on_dynamodb().await;
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let app = h.app.clone();
@@ -349,7 +347,11 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
         r
     };
     let stranger = crate::support::record("x@s.example", "ecid7300000054", STRANGER);
-    h.migrate(&[child, active_child, stranger]).await;
+    let mut child_admin = crate::support::record("boss@c.example", "ecid7300000055", CHILD);
+    child_admin["parent_tenant_id"] = TENANT_A.into();
+    child_admin["role"] = "admin".into();
+    h.migrate(&[child, active_child, stranger, child_admin])
+        .await;
     h.activate("active@c.example", crate::mfa_support::PW).await;
     let pending = h.user("child@c.example").await;
     let active = h.user("active@c.example").await;
@@ -357,7 +359,10 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
 
     let (s, page) = get_json(&mut admin, &format!("/api/admin/users?tenant_id={CHILD}")).await;
     assert_eq!(s, 200, "{page}");
-    assert_eq!(ids(&page), ["active@c.example", "child@c.example"]);
+    assert_eq!(
+        ids(&page),
+        ["active@c.example", "boss@c.example", "child@c.example"]
+    );
     let (s, _) = get_json(
         &mut admin,
         &format!("/api/admin/users?tenant_id={STRANGER}"),
@@ -392,6 +397,20 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
     assert_eq!((s, &r["status"]), (200, &json!("pending")), "{r}");
     let fresh = h.setup_token("child.fixed@c.example");
     assert_ne!(old, fresh);
+    // ADM-8: the admin is on the record and on the user's detail.
+    let detail = h.audit_detail(CHILD, "migration.identity_confirmed").await;
+    assert!(detail
+        .unwrap_or_default()
+        .ends_with(&format!("by admin {}", h.user("parent@a.example").await.id)));
+    // A child tenant's own admin account: not the parent's to redirect.
+    let boss = h.user("boss@c.example").await;
+    let (s, e) = admin
+        .post(
+            &format!("/api/admin/users/{}/identity", boss.id),
+            json!({ "email": "parent@a.example" }),
+        )
+        .await;
+    assert_eq!((s, e["error"].as_str()), (409, Some("child_admin")), "{e}");
     let ctx = crate::support::ctx();
     let stale = h
         .app
@@ -427,7 +446,7 @@ async fn adm_4_a_corrected_address_ends_the_old_registration_link() {
     let old = h.link_token("typo@a.exmaple", "/password/reset");
     let fix = tobira::setup::IdentityFix::parse(Some("typo@a.example"), None, None).unwrap();
     h.app
-        .fix_pending_identity(&id, &fix, &crate::support::ctx())
+        .fix_pending_identity(&id, &fix, None, &crate::support::ctx())
         .await
         .unwrap();
     let fresh = h.link_token("typo@a.example", "/password/reset");
@@ -441,4 +460,38 @@ async fn adm_4_a_corrected_address_ends_the_old_registration_link() {
         h.user("typo@a.exmaple").await.email.as_str(),
         "typo@a.example"
     );
+}
+
+// ADM-2: a pending user's new login ID ends the link mailed before and a
+// new one goes out (the registration mail names the new login ID).
+#[tokio::test]
+async fn adm_2_a_pending_users_new_login_id_comes_with_a_new_link() {
+    let h = Harness::new();
+    let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7300000061").await;
+    make_admin(&h, "admin@a.example").await;
+    let (id, _) = h
+        .app
+        .create_user(
+            &created_in_a("Pending Person", "pending@a.example"),
+            &crate::support::ctx(),
+        )
+        .await
+        .unwrap();
+    let old = h.link_token("pending@a.example", "/password/reset");
+    let (s, one) = admin
+        .post(
+            &format!("/api/admin/users/{id}"),
+            json!({ "login_id": "pending.cs" }),
+        )
+        .await;
+    assert_eq!((s, &one["login_id"]), (200, &json!("pending.cs")), "{one}");
+    h.assert_mailed("pending@a.example", "pending.cs");
+    let fresh = h.link_token("pending@a.example", "/password/reset");
+    assert_ne!(old, fresh);
+    let ctx = crate::support::ctx();
+    let stale = h
+        .app
+        .reset_with_link(&old, "Kumo-Tori-Ame7-Hoshi", &ctx)
+        .await;
+    assert_eq!(stale.err().map(|e| e.code()), Some("invalid_token"));
 }

@@ -216,7 +216,7 @@ async fn adm_5_user_list_with_status_and_search_on_the_embedded_store() {
 // ADM-5
 #[tokio::test]
 async fn adm_5_user_list_with_status_and_search_on_dynamodb() {
-    adm_5_on(harness_over(Arc::new(crate::support::dynamo_store().await))).await;
+    adm_5_on(crate::cases_support::on_dynamodb().await).await;
 }
 
 // ADM-5: one page of a 10,000-user tenant is one query of the directory

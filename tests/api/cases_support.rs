@@ -113,3 +113,8 @@ pub async fn desk(h: &Harness, number: &str, status: Option<&str>, comment: Opti
 pub fn harness_over(store: Arc<dyn Store>) -> Harness {
     Harness::over(test_config(), store, Arc::new(MemoryStore::default()))
 }
+
+/// A harness over DynamoDB on the emulator.
+pub async fn on_dynamodb() -> Harness {
+    harness_over(Arc::new(crate::support::dynamo_store().await))
+}

@@ -86,6 +86,7 @@ async fn every_error() -> Vec<Error> {
         Error::invalid("invalid_role"),
         Error::invalid("invalid_time_zone"),
         Error::conflict("login_taken"),
+        Error::conflict("child_admin"),
         Error::conflict("merged_account"),
         tobira_migrate_batch::handle(
             &crate::support::Harness::new().app,

@@ -179,15 +179,6 @@ fn role_of(s: &str) -> Result<Role, Error> {
     }
 }
 
-/// A pending user's identity as corrected (each field optional).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IdentityInput {
-    email: Option<String>,
-    name: Option<String>,
-    phone: Option<String>,
-}
-
 /// ADM-5: one user of the tenant.
 async fn detail(app: &App, call: &Call<'_>, id: &str) -> Response {
     let result = async {
@@ -207,7 +198,15 @@ async fn act(app: &App, call: &Call<'_>, id: &str, action: &str) -> Response {
         let admin = signed(app, call).await?;
         let status = match action {
             "identity" => {
-                let input: IdentityInput = call.input(app)?;
+                /// A pending user's identity as corrected (each optional).
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Corrected {
+                    email: Option<String>,
+                    name: Option<String>,
+                    phone: Option<String>,
+                }
+                let input: Corrected = call.input(app)?;
                 let (email, name, phone) = (input.email, input.name, input.phone);
                 let fix = IdentityFix::parse(email.as_deref(), name.as_deref(), phone.as_deref())?;
                 app.admin_fix_identity(&admin, id, &fix, &call.ctx).await?

@@ -183,6 +183,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
     if let Some(o) = summary.as_object_mut() {
         o.remove("records");
         o.remove("would_send");
+        o.remove("login_id"); // the user actions' report: an address, often
     }
     let action = report.get("action").and_then(Value::as_str).unwrap_or("-");
     tracing::info!(%action, %summary, "migrate-batch");

@@ -9,7 +9,6 @@ use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::model::{keys, User, UserState};
-use crate::reset::PURPOSE_REGISTRATION;
 use crate::setup::IdentityFix;
 use crate::store::get_as;
 
@@ -52,12 +51,7 @@ impl App {
         if user.state != UserState::PendingSetup {
             return Err(Error::conflict("not_pending"));
         }
-        if user.ecid.is_some() {
-            self.send_setup_link(&user.id, ctx).await?;
-        } else {
-            self.send_password_link(&user.id, PURPOSE_REGISTRATION, ctx)
-                .await?;
-        }
+        self.send_first_link(&user, ctx).await?;
         Ok(Status::Pending)
     }
 
@@ -72,7 +66,16 @@ impl App {
         ctx: &Ctx,
     ) -> Result<Status> {
         let user = self.visible_user(admin, id).await?;
-        self.fix_pending_identity(&user.id, fix, ctx).await?;
+        // A child tenant's admin account is that tenant's to set up: a
+        // parent's admin changing its address could take it over.
+        if user.tenant_id != admin.tenant_id
+            && user.role == crate::model::Role::Admin
+            && fix.email.is_some()
+        {
+            return Err(Error::conflict("child_admin"));
+        }
+        self.fix_pending_identity(&user.id, fix, Some(admin), ctx)
+            .await?;
         Ok(Status::Pending)
     }
 }

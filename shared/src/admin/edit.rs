@@ -67,7 +67,8 @@ impl App {
                 .into(),
                 by: admin.login_id.as_str().to_string(),
             });
-            let by = Made::by(ctx).detail(format!("by admin {}", admin.id));
+            let fields = changed_fields(&old, &user).join(",");
+            let by = Made::by(ctx).detail(format!("login_id,{fields}; by admin {}", admin.id));
             if renamed {
                 writes.push(Write::put(
                     keys::login(&user.login_id),
@@ -88,17 +89,21 @@ impl App {
             } else {
                 user.updated_at = self.now();
                 writes.extend(user_writes(&user, Cond::Version(version)));
-                let what = changed_fields(&old, &user).join(",");
                 writes.push(self.audit(
                     ctx,
                     "account.details_changed",
                     Some((&user.id, &user.tenant_id)),
-                    Some(format!("{what}; by admin {}", admin.id)),
+                    Some(format!("{fields}; by admin {}", admin.id)),
                 ));
             }
             match self.store.write(writes, self.now()).await {
                 Ok(()) => {
-                    if renamed {
+                    // The links mailed before ended with the old login ID: a
+                    // pending user gets a new one (which names the login
+                    // ID), an active one the notice.
+                    if renamed && user.state == UserState::PendingSetup {
+                        self.send_first_link(&user, ctx).await?;
+                    } else if renamed {
                         self.notify_change(&user, Change::LoginIdChanged, ctx).await;
                     }
                     return self.user_detail(admin, id).await;
@@ -106,7 +111,7 @@ impl App {
                 // The new login ID is someone's, or the user changed
                 // meanwhile: which one, the next round tells.
                 Err(StoreError::Conflict) => {
-                    if renamed && self.login_taken(&user.login_id).await? {
+                    if renamed && self.login_taken_by_another(&user).await? {
                         return Err(Error::conflict("login_taken"));
                     }
                 }
@@ -116,8 +121,10 @@ impl App {
         Err(Error::conflict("busy"))
     }
 
-    async fn login_taken(&self, login: &LoginId) -> Result<bool> {
-        Ok(self.user_by_login(login).await?.is_some())
+    /// Whether the user's (new) login ID belongs to another user.
+    async fn login_taken_by_another(&self, user: &User) -> Result<bool> {
+        let holder = self.user_by_login(&user.login_id).await?;
+        Ok(holder.is_some_and(|(h, _)| h.id != user.id))
     }
 }
 

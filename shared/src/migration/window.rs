@@ -127,7 +127,7 @@ impl App {
             upd.phone.as_deref(),
         )?;
         let (user, _) = self.migrated_pending(&upd.login_id).await?;
-        self.fix_pending_identity(&user.id, &fix, ctx).await
+        self.fix_pending_identity(&user.id, &fix, None, ctx).await
     }
 
     /// MIG-12: close the window and mail every user still pending setup. A
