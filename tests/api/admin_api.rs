@@ -495,3 +495,36 @@ async fn adm_2_a_pending_users_new_login_id_comes_with_a_new_link() {
         .await;
     assert_eq!(stale.err().map(|e| e.code()), Some("invalid_token"));
 }
+
+// ADM-4 / SET-2: an edit of a pending user's name or phone (what the
+// identity check compares) ends the link mailed before; a new one follows.
+#[tokio::test]
+async fn adm_4_an_edit_of_a_pending_users_name_ends_the_old_link() {
+    let h = Harness::new();
+    let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7300000071").await;
+    make_admin(&h, "admin@a.example").await;
+    let ctx = crate::support::ctx();
+    let new = created_in_a("Nmae Typo", "typo.name@a.example");
+    let (id, _) = h.app.create_user(&new, &ctx).await.unwrap();
+    let old = h.link_token("typo.name@a.example", "/password/reset");
+    let (s, one) = admin
+        .post(
+            &format!("/api/admin/users/{id}"),
+            json!({ "name": "Name Fixed", "title": "x" }),
+        )
+        .await;
+    assert_eq!((s, &one["name"]), (200, &json!("Name Fixed")), "{one}");
+    let fresh = h.link_token("typo.name@a.example", "/password/reset");
+    assert_ne!(old, fresh);
+    let stale = h
+        .app
+        .reset_with_link(&old, "Kumo-Tori-Ame7-Hoshi", &ctx)
+        .await;
+    assert_eq!(stale.err().map(|e| e.code()), Some("invalid_token"));
+    let detail = h
+        .audit_detail(TENANT_A, "migration.identity_confirmed")
+        .await;
+    assert!(detail
+        .unwrap_or_default()
+        .starts_with("corrected: name,title;"));
+}

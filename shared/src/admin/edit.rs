@@ -56,6 +56,11 @@ impl App {
                 writes.push(self.last_admin_guard(&old).await?);
             }
             let renamed = user.login_id.key() != old.login_id.key();
+            // SET-2 checks a pending user's name and phone: a correction of
+            // either ends the links mailed before, and a new one follows.
+            let pending = old.state == UserState::PendingSetup;
+            let corrected =
+                pending && (user.name.as_str() != old.name.as_str() || user.phone != old.phone);
             // ADM-8: the user's status page shows who changed it last.
             user.last_change = Some(LastChange {
                 at: self.now(),
@@ -86,6 +91,13 @@ impl App {
                     self.apply_change(&mut user, version, Change::LoginIdChanged, by)
                         .writes,
                 );
+            } else if corrected {
+                let made =
+                    Made::by(ctx).detail(format!("corrected: {fields}; by admin {}", admin.id));
+                writes.extend(
+                    self.apply_change(&mut user, version, Change::IdentityCorrected, made)
+                        .writes,
+                );
             } else {
                 user.updated_at = self.now();
                 writes.extend(user_writes(&user, Cond::Version(version)));
@@ -101,7 +113,7 @@ impl App {
                     // The links mailed before ended with the old login ID: a
                     // pending user gets a new one (which names the login
                     // ID), an active one the notice.
-                    if renamed && user.state == UserState::PendingSetup {
+                    if pending && (renamed || corrected) {
                         self.send_first_link(&user, ctx).await?;
                     } else if renamed {
                         self.notify_change(&user, Change::LoginIdChanged, ctx).await;
