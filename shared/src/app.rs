@@ -93,6 +93,9 @@ pub struct AuditEvent {
     pub ip: String,
     pub user_agent: String,
     pub detail: Option<String>,
+    /// ADM-6: the login ID a sign-in event was for (known users only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_id: Option<String>,
 }
 
 impl App {
@@ -110,10 +113,28 @@ impl App {
         user: Option<(&str, &TenantId)>,
         detail: Option<String>,
     ) -> Write {
+        debug_assert!(
+            crate::trail::event_of(kind).is_none(),
+            "{kind} is a sign-in event: App::sign_in records it (ADM-6)"
+        );
+        let event = self.audit_event(ctx, kind, user, detail);
+        let tenant = user.map(|(_, t)| t);
+        let shard = if tenant.is_some() { 0 } else { self.shard() };
+        let pk = keys::audit_partition(tenant, event.at, shard);
+        Write::put(Key::new(pk, event.id.clone()), &event, None, Cond::Absent)
+    }
+
+    /// The record of an event (and its log line, no secrets).
+    pub(crate) fn audit_event(
+        &self,
+        ctx: &Ctx,
+        kind: &str,
+        user: Option<(&str, &TenantId)>,
+        detail: Option<String>,
+    ) -> AuditEvent {
         let now = self.now();
-        let id = new_ulid(self.rng.as_ref(), now).to_string();
         let event = AuditEvent {
-            id: id.clone(),
+            id: new_ulid(self.rng.as_ref(), now).to_string(),
             at: now,
             kind: kind.to_string(),
             user_id: user.map(|(u, _)| u.to_string()),
@@ -121,6 +142,7 @@ impl App {
             ip: ctx.ip.clone(),
             user_agent: ctx.user_agent.chars().take(256).collect(),
             detail,
+            login_id: None,
         };
         tracing::info!(
             audit = kind,
@@ -130,12 +152,15 @@ impl App {
             detail = event.detail.as_deref().unwrap_or(""),
             "audit"
         );
-        Write::put(
-            Key::new(keys::audit_partition(user.map(|(_, t)| t)), id),
-            &event,
-            None,
-            Cond::Absent,
-        )
+        event
+    }
+
+    /// One of the [`crate::trail::SHARDS`] partitions of a day's records
+    /// of no tenant, at random.
+    pub(crate) fn shard(&self) -> u8 {
+        let mut b = [0u8; 1];
+        self.rng.fill(&mut b);
+        b[0] % crate::trail::SHARDS
     }
 
     /// Record an event on its own.

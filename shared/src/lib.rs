@@ -16,6 +16,7 @@ pub mod config;
 pub mod delivery;
 pub mod directory;
 pub mod error;
+pub mod history;
 pub mod i18n;
 pub mod ids;
 pub mod legacy_hash;
@@ -32,6 +33,7 @@ pub mod session;
 pub mod setup;
 pub mod softlock;
 pub mod store;
+pub mod trail;
 
 pub use app::{App, Ctx};
 pub use config::Config;

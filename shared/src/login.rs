@@ -99,7 +99,7 @@ impl App {
         let Ok(login) = LoginId::parse(login_id) else {
             // Not a login ID at all: nothing to look up (the format is public).
             password::burn(pw);
-            self.record(
+            self.record_sign_in(
                 ctx,
                 "login.failure",
                 None,
@@ -142,15 +142,17 @@ impl App {
                 }
                 _ => ("login.failure", Some("wrong password".to_string())),
             };
-            // One transaction of two items, whether or not the lock starts.
-            let writes = vec![
-                self.audit(ctx, kind, who, detail),
-                if locks {
-                    self.audit(ctx, "login.locked", who, None)
-                } else {
-                    reserved.touch()
-                },
-            ];
+            // One transaction of three items, whether or not the login ID
+            // is held and whether or not the lock starts (ADM-6: the sign-in
+            // event's record and copy).
+            let mut writes = self
+                .sign_in_event(ctx, kind, user.as_ref(), detail)
+                .to_vec();
+            writes.push(if locks {
+                self.audit(ctx, "login.locked", who, None)
+            } else {
+                reserved.touch()
+            });
             self.store.write(writes, now).await?;
             return Err(Error::InvalidCredentials);
         }
@@ -158,7 +160,6 @@ impl App {
         let Some(user) = user else {
             return Err(Error::InvalidCredentials);
         };
-        let who = Some((user.id.as_str(), &user.tenant_id));
         let remembered = !user.methods.is_empty() && self.is_remembered(&user, device).await?;
         let stage = if user.methods.is_empty() {
             Stage::Enroll
@@ -168,23 +169,17 @@ impl App {
             Stage::Mfa
         };
         let (session, session_write) = self.new_session(&user, stage);
-        let mut writes = vec![
-            session_write,
-            self.audit(
-                ctx,
-                "login.password_ok",
-                who,
-                Some(format!(
-                    "next {}{}",
-                    stage.as_str(),
-                    if remembered {
-                        " (remembered device)"
-                    } else {
-                        ""
-                    }
-                )),
-            ),
-        ];
+        let detail = format!(
+            "next {}{}",
+            stage.as_str(),
+            if remembered {
+                " (remembered device)"
+            } else {
+                ""
+            }
+        );
+        let mut writes = vec![session_write];
+        writes.extend(self.sign_in_event(ctx, "login.password_ok", Some(&user), Some(detail)));
         if stage == Stage::Mfa {
             // The attempt goes back whether or not the session was stored:
             // a right password never stays counted, nor leaves a lock.

@@ -385,8 +385,29 @@ pub mod keys {
     pub fn session(hash: &str) -> Key {
         Key::new(format!("SESSION#{hash}"), "SESSION")
     }
-    pub fn audit_partition(tenant: Option<&TenantId>) -> String {
-        format!("AUDIT#{}", tenant.map_or("-", |t| t.as_str()))
+    /// AUD-1: a tenant's audit records of one month (UTC, `YYYY-MM`) are
+    /// one partition; records of no tenant (anonymous failures) are spread
+    /// over [`crate::trail::SHARDS`] partitions a day, so that no partition
+    /// takes all of a password-spraying attack's writes (ADM-6).
+    pub fn audit_partition(tenant: Option<&TenantId>, at: Timestamp, shard: u8) -> String {
+        match tenant {
+            Some(t) => format!("AUDIT#{}#{}", t.as_str(), crate::trail::month(at)),
+            None => format!("AUDIT#-#{}#{shard:02}", crate::trail::day(at)),
+        }
+    }
+    /// ADM-6: a tenant's sign-in events of one month (they are its audit
+    /// records of sign-ins), newest first.
+    pub fn sign_ins_of_tenant(tenant: &TenantId, month: &str) -> String {
+        format!("SIGNIN#T#{}#{month}", tenant.as_str())
+    }
+    /// ADM-6: one user's copy of their sign-in events of one month.
+    pub fn sign_ins_of_user(user_id: &str, month: &str) -> String {
+        format!("SIGNIN#U#{user_id}#{month}")
+    }
+    /// ADM-6: sign-in events of no user (a login ID nobody holds), spread
+    /// like the anonymous audit.
+    pub fn sign_ins_anonymous(at: Timestamp, shard: u8) -> String {
+        format!("SIGNIN#-#{}#{shard:02}", crate::trail::day(at))
     }
     pub fn staged(tenant: &TenantId, ecid: &Ecid) -> Key {
         Key::new(format!("MIG#{}", tenant.as_str()), ecid.as_str())

@@ -446,3 +446,43 @@ impl Store for Counting {
         self.inner.increment(key, now).await
     }
 }
+
+/// Every audit record of `tenant` (`None`: of no tenant) over the last
+/// `days` days before the app's now, oldest first: its audit months, its
+/// sign-in months (ADM-6) and, for no tenant, the day shards of both.
+pub async fn audit_trail(
+    app: &tobira::App,
+    tenant: Option<&str>,
+    days: i64,
+) -> Vec<tobira::app::AuditEvent> {
+    use tobira::model::keys;
+    use tobira::trail::{month, SHARDS};
+    let now = app.now().millis();
+    let at = |d: i64| Timestamp::from_millis(now - d * 24 * 3600 * 1000);
+    let mut partitions = std::collections::BTreeSet::new();
+    for d in 0..=days {
+        match tenant {
+            Some(t) => {
+                let t = tobira::ids::TenantId::parse(t).expect("tenant id");
+                partitions.insert(keys::audit_partition(Some(&t), at(d), 0));
+                partitions.insert(keys::sign_ins_of_tenant(&t, &month(at(d))));
+            }
+            None => {
+                for s in 0..SHARDS {
+                    partitions.insert(keys::audit_partition(None, at(d), s));
+                }
+            }
+        }
+    }
+    let mut events = Vec::new();
+    for pk in partitions {
+        for item in app.query_all(&pk, "").await.expect("audit") {
+            events.push(
+                item.parse::<tobira::app::AuditEvent>()
+                    .expect("audit event"),
+            );
+        }
+    }
+    events.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    events
+}

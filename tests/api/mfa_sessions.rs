@@ -184,8 +184,8 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
     }
     assert_eq!(posted, bodies.as_object().unwrap().len());
     assert_eq!(
-        got, 4,
-        "GET /api/cases, /api/cases/{{id}}, /api/admin/users, /api/admin/users/{{id}}"
+        got, 6,
+        "GET /api/cases, /api/cases/{{id}}, /api/admin/users, /api/admin/users/{{id}}, /api/admin/sign-ins, /api/me/sign-ins"
     );
     assert_eq!(c.me().await["stage"], "mfa");
 }

@@ -85,6 +85,10 @@ async fn every_error() -> Vec<Error> {
         // ADM-1 / ADM-2: `POST /api/admin/users` (proved in admin_api.rs).
         Error::invalid("invalid_role"),
         Error::invalid("invalid_time_zone"),
+        // ADM-6: the history's range and format.
+        Error::invalid("invalid_date"),
+        Error::invalid("invalid_date_range"),
+        Error::invalid("invalid_format"),
         Error::conflict("login_taken"),
         Error::conflict("child_admin"),
         Error::conflict("merged_account"),

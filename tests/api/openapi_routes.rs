@@ -80,6 +80,9 @@ POST /api/admin/users/{id}/unlock    200 400 401 403 404 409 503
 POST /api/admin/users/{id}/reset-factors 200 400 401 403 404 409 503
 POST /api/admin/users/{id}/resend-setup  200 400 401 403 404 409 503
 POST /api/admin/users/{id}/identity  200 400 401 403 404 409 503
+# ADM-6: one's own history (any full session) and the admin's view.
+GET  /api/admin/sign-ins             200 400 401 403 404 503
+GET  /api/me/sign-ins                200 400 401 403 503
 ";
 
 /// The routes of [`EXPECTED_STATUSES`] with their statuses.

@@ -17,6 +17,8 @@ use tobira_web::web::{Request, Response};
 
 /// 2026-11-21 12:00:00 UTC.
 pub const T0: Timestamp = Timestamp::from_secs(1_795_262_400);
+/// How far back [`Harness::audit_events`] reads (days).
+pub const AUDIT_DAYS: i64 = 100;
 
 pub const SAMPLE: &str = include_str!("../../demo/legacy-users.jsonl");
 
@@ -220,8 +222,8 @@ impl Harness {
 
     /// The audit events recorded for `tenant` (`-` for none), oldest first.
     pub async fn audit_events(&self, tenant: &str) -> Vec<tobira::app::AuditEvent> {
-        let items = self.app.query_all(&format!("AUDIT#{tenant}"), "").await;
-        items.unwrap().iter().map(|i| i.parse().unwrap()).collect()
+        let tenant = Some(tenant).filter(|t| *t != "-");
+        tobira_test_kit::audit_trail(&self.app, tenant, AUDIT_DAYS).await
     }
 
     /// The detail of the newest audit event of `kind` for `tenant`.

@@ -8,6 +8,7 @@
 pub mod call;
 pub mod codes;
 pub mod csrf;
+pub mod csv;
 pub mod errors;
 pub mod i18n;
 pub mod pages;

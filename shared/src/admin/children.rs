@@ -31,7 +31,7 @@ impl App {
     }
 
     /// A user the admin may see (own or a child tenant's), or 404.
-    pub(super) async fn visible_user(&self, admin: &User, id: &str) -> Result<User> {
+    pub(crate) async fn visible_user(&self, admin: &User, id: &str) -> Result<User> {
         super::require_admin(admin)?;
         let (u, _) = self.user(id).await?.ok_or(Error::NotFound)?;
         if !self.administers(admin, &u.tenant_id).await? {

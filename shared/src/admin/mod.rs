@@ -7,6 +7,7 @@ pub mod children;
 pub mod create;
 pub mod directory;
 pub mod edit;
+pub mod sign_ins;
 
 pub use crate::directory::user_writes;
 pub use create::NewUser;

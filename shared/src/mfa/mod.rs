@@ -110,7 +110,7 @@ impl App {
             Attempt::Allowed { locks, .. } => Ok(locks),
             Attempt::Locked { until } => {
                 let now = self.now();
-                self.record(ctx, "mfa.refused_locked", s.who(), None)
+                self.record_sign_in(ctx, "mfa.refused_locked", Some(&s.user), None)
                     .await?;
                 Err(Error::Throttled {
                     retry_after_s: Some(now.until(until).as_secs().max(1)),
@@ -122,7 +122,9 @@ impl App {
     /// A wrong code: recorded; the fifth in a row locks the user and ends a
     /// half-signed-in session (LOG-2).
     async fn code_failed(&self, s: &Signed, locks: bool, what: &str, ctx: &Ctx) -> Error {
-        let mut writes = vec![self.audit(ctx, "mfa.failure", s.who(), Some(what.into()))];
+        let mut writes = self
+            .sign_in_event(ctx, "mfa.failure", Some(&s.user), Some(what.into()))
+            .to_vec();
         if locks {
             writes.push(self.audit(ctx, "login.locked", s.who(), None));
             if s.session.stage != Stage::Full {
@@ -190,13 +192,13 @@ impl App {
                     key: keys::lock("login", &s.user.id),
                     cond: Cond::Any,
                 },
-                self.audit(
-                    ctx,
-                    "mfa.success",
-                    s.who(),
-                    Some(format!("{} next {}", proved.what, stage.as_str())),
-                ),
             ];
+            writes.extend(self.sign_in_event(
+                ctx,
+                "mfa.success",
+                Some(&s.user),
+                Some(format!("{} next {}", proved.what, stage.as_str())),
+            ));
             let device = if remember_device {
                 let (cookie, w) = self.remember_device(&s.user);
                 writes.push(w);
