@@ -288,7 +288,8 @@ mod tests {
             "2026-11-30T15:00:00Z"
         );
         assert_eq!(r.end.millis() - r.start.millis(), 24 * 3600 * 1000 - 1);
-        assert_eq!(months(&r), ["2026-11"]);
+        // ... so the day touches two UTC months.
+        assert_eq!(months(&r), ["2026-12", "2026-11"]);
     }
 
     #[test]
