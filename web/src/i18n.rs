@@ -67,6 +67,9 @@ mod tests {
             include_str!("../templates/cases/cases.html"),
             include_str!("../templates/cases/case.html"),
             include_str!("../templates/cases/case_new.html"),
+            include_str!("../templates/admin/users.html"),
+            include_str!("../templates/admin/user.html"),
+            include_str!("../templates/admin/user_form.html"),
         ];
         for text in templates {
             for part in text.split("tr.t(\"").skip(1) {

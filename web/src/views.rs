@@ -85,6 +85,15 @@ pub const FLASHES: &[(&str, &str)] = &[
     ("case_closed", "notice.case_closed"),
     ("case_accepted", "notice.case_accepted"),
     ("case_rejected", "notice.case_rejected"),
+    // ADM-1..4, ADM-7: what an admin did to a user.
+    ("user_created", "admin.notice_created"),
+    ("user_saved", "admin.notice_saved"),
+    ("user_disabled", "admin.notice_disabled"),
+    ("user_enabled", "admin.notice_enabled"),
+    ("user_unlocked", "admin.notice_unlocked"),
+    ("factors_reset", "admin.notice_factors_reset"),
+    ("setup_resent", "admin.notice_setup_resent"),
+    ("identity_corrected", "admin.notice_identity_corrected"),
 ];
 
 /// The text of a redirect's message (a word of [`FLASHES`]).

@@ -8,6 +8,8 @@ use askama::Template;
 use crate::i18n::{t, Lang};
 use crate::web::Request;
 
+mod admin;
+mod admin_form;
 mod cases;
 mod claim;
 mod enrol;
@@ -15,6 +17,8 @@ mod password;
 mod setup;
 mod signin;
 
+pub use admin::*;
+pub use admin_form::*;
 pub use cases::*;
 pub use claim::*;
 pub use enrol::*;
@@ -96,6 +100,8 @@ pub fn switch_href(req: &Request, lang: Lang) -> String {
         req.uri().path()
     } else if let Some(case) = case_page_of_post(req.uri().path()) {
         case
+    } else if let Some(admin) = admin_page_of_post(req.uri().path()) {
+        admin
     } else {
         get_page_of_post(req.uri().path())
     };
@@ -126,6 +132,18 @@ fn case_page_of_post(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/cases/")?;
     Some(match rest.split_once('/') {
         Some((id, _)) => &path[.."/cases/".len() + id.len()],
+        None => path,
+    })
+}
+
+/// An admin's form posts stand for the page they were on: the new-user
+/// and edit forms for themselves, a user's actions (and the e-mail
+/// correction) for the user's page.
+fn admin_page_of_post(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/admin/users/")?;
+    Some(match rest.split_once('/') {
+        Some((_, "edit")) => path,
+        Some((id, _)) => &path[.."/admin/users/".len() + id.len()],
         None => path,
     })
 }

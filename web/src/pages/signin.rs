@@ -160,6 +160,8 @@ page! {
     tenant_id: &'a str,
     methods: Vec<(&'a str, &'static str)>,
     recovery_left: usize,
+    /// ADM: an admin's links to the users and the tenant's sign-ins.
+    admin: bool,
     error: Option<&'a str>,
     notice: Option<&'a str>,
     }
@@ -187,6 +189,7 @@ pub fn dashboard(f: &Frame<'_>, d: &Dashboard<'_>) -> String {
             .map(|m| (m.as_str(), method_label(f.lang, m)))
             .collect(),
         recovery_left: d.recovery_left,
+        admin: d.user.role == tobira::model::Role::Admin,
         error: d.error,
         notice: d.notice,
     })
