@@ -4,6 +4,7 @@
 mod account_state;
 mod admin_actions;
 mod admin_api;
+mod admin_pages;
 mod admin_users;
 mod audit;
 mod bad_input;

@@ -16,7 +16,13 @@ use tobira::setup::IdentityFix;
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::errors;
+use tobira_web::or_refuse;
+use tobira_web::pages::UserForm;
 use tobira_web::web::{self, Response};
+
+use pages::Again;
+
+mod pages;
 
 tobira_web::handler!(routes);
 
@@ -25,12 +31,29 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
     let req = call.req;
     let path = req.uri().path().to_string();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (req.method().as_str(), parts.as_slice()) {
-        ("GET", ["api", "admin", "users"]) => list(app, call).await,
-        ("POST", ["api", "admin", "users"]) => create(app, call).await,
-        ("GET", ["api", "admin", "users", id]) => detail(app, call, id).await,
-        ("POST", ["api", "admin", "users", id]) => update(app, call, id).await,
-        ("POST", ["api", "admin", "users", id, action]) => act(app, call, id, action).await,
+    // The pages' paths are the API's without `/api` (but a page creates at
+    // `/admin/users/new` and edits at `/admin/users/{id}/edit`).
+    let parts = match parts.as_slice() {
+        ["api", rest @ ..] => rest,
+        all => all,
+    };
+    match (req.method().as_str(), parts, call.is_json()) {
+        ("GET", ["admin", "users"], true) => list(app, call).await,
+        ("GET", ["admin", "users"], false) => pages::list(app, call).await,
+        ("POST", ["admin", "users"], true) | ("POST", ["admin", "users", "new"], false) => {
+            create(app, call).await
+        }
+        ("GET", ["admin", "users", "new"], false) => {
+            pages::new_user(app, call, 200, &UserForm::default(), None).await
+        }
+        ("GET", ["admin", "users", id], true) => detail(app, call, id).await,
+        ("GET", ["admin", "users", id], false) => pages::user(app, call, id, 200, None).await,
+        ("POST", ["admin", "users", id], true)
+        | ("POST", ["admin", "users", id, "edit"], false) => update(app, call, id).await,
+        ("GET", ["admin", "users", id, "edit"], false) => {
+            pages::edit_user(app, call, id, 200, None, None).await
+        }
+        ("POST", ["admin", "users", id, action], _) => act(app, call, id, action).await,
         _ => errors::not_found(app, req),
     }
 }
@@ -86,11 +109,15 @@ struct CreateInput {
 }
 
 /// ADM-1, ADM-2: create a user of the admin's tenant; the registration
-/// mail goes out (RST-4).
+/// mail goes out (RST-4). A page goes on to the new user, or shows the
+/// form again as sent with the refusal.
 async fn create(app: &App, call: &Call<'_>) -> Response {
+    let admin = match pages::admin(app, call).await {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let input: CreateInput = or_refuse!(app, call, call.input(app));
     let result = async {
-        let admin = signed(app, call).await?;
-        let input: CreateInput = call.input(app)?;
         if input.time_zone.trim().is_empty() {
             return Err(Error::invalid("invalid_time_zone"));
         }
@@ -114,11 +141,23 @@ async fn create(app: &App, call: &Call<'_>) -> Response {
             login_id: input.login_id.as_deref(),
             created_by: None,
         };
-        let (id, login_id) = app.admin_create_user(&admin, &new, &call.ctx).await?;
-        Ok((201, serde_json::json!({ "id": id, "login_id": login_id })))
+        app.admin_create_user(&admin, &new, &call.ctx).await
     }
     .await;
-    errors::api(result, call.lang)
+    if call.is_json() {
+        let made = result
+            .map(|(id, login_id)| (201, serde_json::json!({ "id": id, "login_id": login_id })));
+        return errors::api(made, call.lang);
+    }
+    match result {
+        Ok((id, _)) => web::redirect(&format!("/admin/users/{id}?notice=user_created")),
+        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            let message = errors::error_message(&e, call.lang);
+            let status = errors::status(&e);
+            pages::new_user(app, call, status, &input.form(), Some(&message)).await
+        }
+        Err(e) => call.refuse(app, &e),
+    }
 }
 
 /// What an admin may change (every field optional; unknown ones refused).
@@ -138,11 +177,19 @@ struct UpdateInput {
     login_id: Option<String>,
 }
 
-/// ADM-1, ADM-2: change a user of the admin's tenant.
+/// ADM-1, ADM-2: change a user of the admin's tenant. A page goes back to
+/// the user, or shows the form again as sent with the refusal.
 async fn update(app: &App, call: &Call<'_>, id: &str) -> Response {
+    let admin = match pages::admin(app, call).await {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let mut input: UpdateInput = or_refuse!(app, call, call.input(app));
+    if !call.is_json() {
+        // The form's "keep as it is" second-factor method.
+        input.mfa_method = input.mfa_method.filter(|m| !m.is_empty());
+    }
     let result = async {
-        let admin = signed(app, call).await?;
-        let input: UpdateInput = call.input(app)?;
         let upd = UserUpdate {
             name: input.name.as_deref(),
             phone: input.phone.as_deref(),
@@ -158,13 +205,15 @@ async fn update(app: &App, call: &Call<'_>, id: &str) -> Response {
             },
             login_id: input.login_id.as_deref(),
         };
-        Ok((
-            200,
-            app.admin_update_user(&admin, id, &upd, &call.ctx).await?,
-        ))
+        app.admin_update_user(&admin, id, &upd, &call.ctx).await
     }
     .await;
-    errors::api(result, call.lang)
+    if call.is_json() {
+        return errors::api(result.map(|d| (200, d)), call.lang);
+    }
+    let typed = input.form();
+    let saved = result.map(|_| "user_saved");
+    pages::after_form(app, call, id, saved, Again::Edit(Some(&typed))).await
 }
 
 fn lang_of(s: &str) -> Result<Lang, Error> {
@@ -192,10 +241,14 @@ async fn detail(app: &App, call: &Call<'_>, id: &str) -> Response {
 /// What an admin does to one user (the route table names the actions):
 /// ADM-3, ADM-7 disable, enable, unlock, reset factors (an empty body);
 /// ADM-4 resend the setup link (an empty body) or correct the identity of a
-/// pending user. The answer is the user's status now.
+/// pending user. The answer is the user's status now; a page's, the user's
+/// page with a notice, or the page again with the refusal.
 async fn act(app: &App, call: &Call<'_>, id: &str, action: &str) -> Response {
+    let admin = match pages::admin(app, call).await {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
     let result = async {
-        let admin = signed(app, call).await?;
         let status = match action {
             "identity" => {
                 /// A pending user's identity as corrected (each optional).
@@ -222,8 +275,24 @@ async fn act(app: &App, call: &Call<'_>, id: &str, action: &str) -> Response {
                     .await?
             }
         };
-        Ok((200, serde_json::json!({ "id": id, "status": status })))
+        Ok(status)
     }
     .await;
-    errors::api(result, call.lang)
+    if call.is_json() {
+        let acted = result.map(|status| (200, serde_json::json!({ "id": id, "status": status })));
+        return errors::api(acted, call.lang);
+    }
+    let notice = match action {
+        "identity" => "identity_corrected",
+        "resend-setup" => "setup_resent",
+        "enable" => "user_enabled",
+        "unlock" => "user_unlocked",
+        "reset-factors" => "factors_reset",
+        _ => "user_disabled",
+    };
+    let again = match action {
+        "identity" => Again::Edit(None),
+        _ => Again::User,
+    };
+    pages::after_form(app, call, id, result.map(|_| notice), again).await
 }
