@@ -127,6 +127,15 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Whether the demo's tenant admin is in the store (a data dir made before
+/// it was seeded has none).
+async fn demo_admin_exists(local: &Local) -> bool {
+    let Ok(login) = tobira::ids::LoginId::parse(tobira_local::DEMO_ADMIN) else {
+        return false;
+    };
+    matches!(local.app.user_by_login(&login).await, Ok(Some(_)))
+}
+
 /// The local portal on `args.data_dir`, or the reason on stderr.
 fn open(args: &Args, base_url: &str) -> Option<Local> {
     Local::open(&args.data_dir, config(base_url))
@@ -169,6 +178,13 @@ async fn serve(args: Args) -> ExitCode {
     };
     println!("outbox (setup mails, codes): {base_url}/_dev/outbox");
     println!("sign in: {base_url}/login");
+    if demo_admin_exists(&local).await {
+        println!(
+            "tenant admin (users at /admin/users): login ID {} password {} — second factor: the e-mail code in the outbox",
+            tobira_local::DEMO_ADMIN,
+            tobira_local::DEMO_ADMIN_PASSWORD
+        );
+    }
     if let Some((a, b)) = &local.app.config.migration_window {
         println!("migration window: {a} to {b} (legacy-portal API: Authorization: Bearer {DEMO_LEGACY_KEY}, unless TOBIRA_LEGACY_PORTAL_KEY_SHA256 is set)");
     }
