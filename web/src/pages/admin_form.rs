@@ -83,7 +83,8 @@ page! {
     form: &'a UserForm<'a>,
     /// value, label, selected
     langs: Vec<(&'static str, &'static str, bool)>,
-    zones: Vec<(&'a str, bool)>,
+    /// value, label, selected
+    zones: Vec<(&'a str, String, bool)>,
     methods: Vec<(&'static str, &'static str, bool)>,
     roles: Vec<(&'static str, &'static str, bool)>,
     /// ADM-4: a pending user's e-mail, to correct (edit only).
@@ -107,14 +108,24 @@ pub fn admin_user_form(
     } else {
         form.lang
     };
+    // A user edited who has no zone of their own (Japan's, the default)
+    // keeps none: the form's empty choice, so that saving changes nothing.
+    let keep_default = !is_new && form.time_zone.is_empty();
     let zone = if form.time_zone.is_empty() {
         "Asia/Tokyo"
     } else {
         form.time_zone
     };
-    let mut zones: Vec<(&str, bool)> = TIME_ZONES.iter().map(|z| (*z, *z == zone)).collect();
+    let mut zones: Vec<(&str, String, bool)> = TIME_ZONES
+        .iter()
+        .map(|z| (*z, z.to_string(), !keep_default && *z == zone))
+        .collect();
     if !TIME_ZONES.contains(&zone) {
-        zones.insert(0, (zone, true));
+        zones.insert(0, (zone, zone.to_string(), true));
+    }
+    if keep_default {
+        let label = format!("Asia/Tokyo ({})", t(lang, "admin.zone_default"));
+        zones.insert(0, ("", label, true));
     }
     // A new user's method is chosen (required); an edit keeps the preset
     // one unless another is chosen.
