@@ -2,6 +2,7 @@
 """Sign a demo user all the way in through the JSON API of a fresh local portal.
 
     scripts/api_session.py http://127.0.0.1:PORT
+    scripts/api_session.py --admin http://127.0.0.1:PORT
 
 Prints one line, the `Cookie` header value of a session at stage `full`
 (`__Host-tobira-session=...`), for scripts/schemathesis.sh. Standard library only.
@@ -14,6 +15,10 @@ the password gives a session at `enroll`; an authenticator app is enrolled (MFA-
 computed from the secret, RFC 6238) and its recovery codes acknowledged (SET-4 ends that
 session); the second sign-in proves a recovery code (MFA-5: no wait for the next TOTP
 step); the terms are accepted (TOS-1); `GET /api/me` must then say `full`.
+
+With `--admin`: the demo's tenant admin `admin@example.co.jp` (src/lib.rs DEMO_ADMIN, set up
+at first start with e-mail codes): the password, an e-mail code from the outbox (MFA-3), the
+terms; its session reaches every `/api/admin/*` answer.
 """
 
 import base64
@@ -29,6 +34,8 @@ import urllib.request
 
 LOGIN_ID = "new.member@example.co.jp"
 PASSWORD = "Hako-Tsuki-6241"
+ADMIN_ID = "admin@example.co.jp"
+ADMIN_PASSWORD = "Kanri-Door-5183"
 SESSION_COOKIE = "__Host-tobira-session"
 
 
@@ -86,10 +93,46 @@ def registration_token(portal):
         time.sleep(0.5)
 
 
+def mailed_code(portal, to, seen):
+    """The newest six-digit code mailed to `to` that is not in `seen`."""
+    deadline = time.monotonic() + 30
+    while True:
+        for mail in reversed(portal.call("GET", "/_dev/outbox.json")):
+            m = re.search(r"\b(\d{6})\b", mail.get("text", ""))
+            if mail.get("to") == to and m and m.group(1) not in seen:
+                return m.group(1)
+        if time.monotonic() > deadline:
+            sys.exit(f"api_session.py: no code mailed to {to}")
+        time.sleep(0.2)
+
+
+def finish(portal, proved):
+    if proved["next"] == "terms":
+        portal.call("POST", "/api/terms/accept", {"version": proved["terms_version"]})
+    me = portal.call("GET", "/api/me")
+    if me.get("stage") != "full":
+        sys.exit(f"api_session.py: the session is not full: {me}")
+    print(f"{SESSION_COOKIE}={portal.cookies[SESSION_COOKIE]}")
+
+
+def admin(portal):
+    mails = portal.call("GET", "/_dev/outbox.json")
+    seen = {m.group(1) for mail in mails for m in [re.search(r"\b(\d{6})\b", mail.get("text", ""))] if m}
+    first = portal.call("POST", "/api/login", {"login_id": ADMIN_ID, "password": ADMIN_PASSWORD})
+    if first["next"] != "mfa":
+        sys.exit(f"api_session.py: the admin's sign-in should ask a factor, got {first}")
+    portal.call("POST", "/api/otp/email", {"purpose": "login"})
+    code = mailed_code(portal, ADMIN_ID, seen)
+    finish(portal, portal.call("POST", "/api/login/mfa", {"method": "email", "code": code}))
+
+
 def main():
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--admin":
+        return admin(Portal(args[1]))
+    if len(args) != 1:
         sys.exit(__doc__)
-    portal = Portal(sys.argv[1])
+    portal = Portal(args[0])
     token = registration_token(portal)
     portal.call("POST", "/api/password/reset", {"token": token, "password": PASSWORD})
 
@@ -107,13 +150,7 @@ def main():
     second = portal.call("POST", "/api/login", {"login_id": LOGIN_ID, "password": PASSWORD})
     if second["next"] != "mfa":
         sys.exit(f"api_session.py: the second sign-in should ask a factor, got {second}")
-    proved = portal.call("POST", "/api/login/mfa", {"method": "recovery", "code": recovery[0]})
-    if proved["next"] == "terms":
-        portal.call("POST", "/api/terms/accept", {"version": proved["terms_version"]})
-    me = portal.call("GET", "/api/me")
-    if me.get("stage") != "full":
-        sys.exit(f"api_session.py: the session is not full: {me}")
-    print(f"{SESSION_COOKIE}={portal.cookies[SESSION_COOKIE]}")
+    finish(portal, portal.call("POST", "/api/login/mfa", {"method": "recovery", "code": recovery[0]}))
 
 
 if __name__ == "__main__":

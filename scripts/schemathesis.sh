@@ -8,7 +8,8 @@
 #   2. signs the demo user new.member@example.co.jp all the way in through the JSON API
 #      (scripts/api_session.py: registration link, TOTP enrolment, recovery code, terms);
 #   3. runs `schemathesis run` with scripts/schemathesis.toml (fixed seed, bounded cases, the
-#      session cookie as the `session` scheme); its exit status is this script's.
+#      session cookie as the `session` scheme); then the admin routes again with the demo
+#      tenant admin's session (api_session.py --admin); its exit status is this script's.
 #
 # Run by scripts/test.sh; by hand: cargo build --bin tobira && scripts/schemathesis.sh
 set -euo pipefail
@@ -63,5 +64,10 @@ st() { "$ST" --no-color --config-file "$ROOT/scripts/schemathesis.toml" run "$RO
 # Sign-out ends the session that every other operation is tested with: it runs last, alone.
 rc=0
 st --exclude-path /api/logout || rc=$?
+# The tenant admin's routes again, with the demo tenant admin's full session (ADM): the first
+# pass reached them as a general user (403 only).
+admin_cookie="$("$PY" scripts/api_session.py --admin "$url")"
+echo "signed in (stage full) as the demo tenant admin admin@example.co.jp"
+TOBIRA_SCHEMATHESIS_SESSION="${admin_cookie#*=}" st --include-path-regex '^/api/(admin/|me/sign-ins$)' || rc=$?
 st --include-path /api/logout || rc=$?
 exit "$rc"

@@ -11,7 +11,7 @@ const TENANT_A: &str = "econ7300000001";
 const TENANT_B: &str = "econ7300000002";
 
 /// Give a signed-in user the admin role, as an admin's edit would.
-async fn make_admin(h: &Harness, login: &str) {
+pub(crate) async fn make_admin(h: &Harness, login: &str) {
     let (mut u, v) = h.find_user(login).await.unwrap();
     u.role = Role::Admin;
     let writes = tobira::directory::user_writes(&u, tobira::store::Cond::Version(v));

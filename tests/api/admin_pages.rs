@@ -4,26 +4,13 @@
 //! admin's tenant (another tenant's user is 404), and a refused form shows
 //! the error with what was typed and writes nothing.
 
-use tobira::model::Role;
-
+use crate::admin_api::make_admin;
 use crate::cases_support::signed_in;
 use crate::mfa_support::{Client, PW};
 use crate::support::{body_text, get, hidden, Harness};
 
 const TENANT_A: &str = "econ7400000001";
 const TENANT_B: &str = "econ7400000002";
-
-/// Give a signed-in user the admin role, as an admin's edit would.
-async fn make_admin(h: &Harness, login: &str) {
-    let (mut u, v) = h.find_user(login).await.unwrap();
-    u.role = Role::Admin;
-    let writes = tobira::directory::user_writes(&u, tobira::store::Cond::Version(v));
-    h.app
-        .store
-        .write(writes.to_vec(), h.app.now())
-        .await
-        .unwrap();
-}
 
 /// A page's status and HTML.
 async fn page(c: &mut Client<'_>, path: &str) -> (u16, String) {

@@ -4,6 +4,7 @@
 mod account_state;
 mod admin_actions;
 mod admin_api;
+mod admin_isolation;
 mod admin_pages;
 mod admin_users;
 mod audit;
@@ -50,5 +51,6 @@ mod route_stages;
 mod rules;
 mod sessions;
 mod setup;
+mod sign_ins;
 mod support;
 mod uniform;

@@ -289,6 +289,7 @@ async fn adm_6_a_month_of_a_1000_user_tenant_is_one_query_and_exports_in_parts()
         assert_eq!(s, 200);
         assert!(body.len() < 6_000_000, "{} bytes", body.len());
         parts += 1;
+        println!("part {parts}: {} bytes", body.len());
         for l in body.split("\r\n").skip(1).filter(|l| !l.is_empty()) {
             assert!(rows.insert(l.to_string()), "twice: {l}");
         }
@@ -304,6 +305,7 @@ async fn adm_6_a_month_of_a_1000_user_tenant_is_one_query_and_exports_in_parts()
             None => break,
         }
     }
+    println!("{} rows in {parts} parts", rows.len());
     assert!(parts >= 2, "{parts} parts");
     assert!(rows.len() >= 44_000, "{} rows", rows.len());
 }

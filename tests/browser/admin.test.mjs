@@ -244,26 +244,28 @@ test('LOG-2 ADM-3: five wrong passwords lock the user; the admin sees "locked" a
   });
 
 // ---------------------------------------------------------------- ADM-6: the sign-in history CSV
-// ADM-6 (the sign-in history's owner extends this step): the admin opens the user's sign-in
-// history from the user's page, follows its `format=csv` link and finds the user's attempts —
-// the sign-ins above, the five wrong passwords and the refusal while locked. Skipped while
-// /admin/sign-ins is not served (404).
-test('ADM-6: the admin downloads the user\'s sign-in history as CSV', { timeout: 60_000 }, async (t) => {
+// ADM-6: the admin opens the user's sign-in history from the user's page, follows its CSV
+// link and finds the user's attempts — the sign-ins above, the five wrong passwords and the
+// refusal while locked — in a file that spreadsheet programs read (UTF-8 with a BOM).
+test('ADM-6: the admin downloads the user\'s sign-in history as CSV', { timeout: 60_000 }, async () => {
   await step('history-csv', async (page) => {
-    const userId = journey.userPath.split('/').at(-1);
     await page.goto(`${live.server.baseUrl}${journey.userPath}`);
-    const response = await page.request.get(`${live.server.baseUrl}/admin/sign-ins?user_id=${userId}`);
-    if (response.status() === 404) {
-      t.skip('/admin/sign-ins is not served yet (ADM-6)');
-      return;
-    }
     await clickAndWait(page, 'a#user-sign-ins');
     await expectPage(page, '/admin/sign-ins', '60-sign-ins');
-    const href = await page.locator('a[href*="format=csv"]').first().getAttribute('href');
+    assert.ok(await page.locator('#sign-in-list li').count() >= 6, 'the page lists the attempts');
+    const href = await page.locator('a#download-csv').getAttribute('href');
     const download = await page.context().request.get(new URL(href, page.url()).href);
     assert.equal(download.status(), 200, `GET ${href} answered ${download.status()}`);
-    const csv = await download.text();
-    const rows = csv.split(/\r?\n/).filter((l) => l.includes(USER.loginId));
-    assert.ok(rows.length >= 6, `the CSV holds the user's attempts; it has ${rows.length} rows of them:\n${csv}`);
+    assert.match(download.headers()['content-type'], /^text\/csv/);
+    assert.match(download.headers()['content-disposition'], /^attachment; filename="sign-ins-/);
+    const bytes = await download.body();
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a UTF-8 BOM first');
+    const lines = bytes.subarray(3).toString('utf8').split('\r\n').filter((l) => l);
+    assert.match(lines[0], /^"(日時|Time) \(Asia\/Tokyo\)"/);
+    const rows = lines.filter((l) => l.includes(USER.loginId));
+    assert.ok(rows.length >= 6, `the CSV holds the user's attempts; it has ${rows.length}:\n${lines.join('\n')}`);
+    for (const outcome of [/"(成功|Succeeded)"/, /"(失敗|Failed)"/, /"(ロック中のため拒否|Refused: account locked)"/]) {
+      assert.ok(rows.some((r) => outcome.test(r)), `a row ${outcome}:\n${rows.join('\n')}`);
+    }
   });
 });

@@ -67,6 +67,7 @@ mod tests {
             include_str!("../templates/cases/cases.html"),
             include_str!("../templates/cases/case.html"),
             include_str!("../templates/cases/case_new.html"),
+            include_str!("../templates/history/sign_ins.html"),
             include_str!("../templates/admin/users.html"),
             include_str!("../templates/admin/user.html"),
             include_str!("../templates/admin/user_form.html"),

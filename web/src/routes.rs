@@ -194,6 +194,12 @@ pub const ROUTES: &[Route] = &[
         "/api/admin/users/{id}/identity",
         FULL,
     ),
+    // ADM-6: sign-in history — one's own (any signed-in user) and, for an
+    // admin, the tenant's; pages and CSV.
+    r("manage-users", "GET", "/api/admin/sign-ins", FULL),
+    r("manage-users", "GET", "/api/me/sign-ins", FULL),
+    r("manage-users", "GET", "/admin/sign-ins", FULL),
+    r("manage-users", "GET", "/sign-ins", FULL),
     r("create-case", "GET", "/api/cases/{id}", FULL),
     r("create-case", "POST", "/api/cases/{id}/comments", FULL),
     r("create-case", "POST", "/api/cases/{id}/close", FULL),

@@ -22,6 +22,7 @@ use tobira_web::web::{self, Response};
 
 use pages::Again;
 
+mod history;
 mod pages;
 
 tobira_web::handler!(routes);
@@ -31,6 +32,10 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
     let req = call.req;
     let path = req.uri().path().to_string();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // ADM-6: the sign-in history (`history.rs`).
+    if let Some(answer) = history::route(app, call, &parts).await {
+        return answer;
+    }
     // The pages' paths are the API's without `/api` (but a page creates at
     // `/admin/users/new` and edits at `/admin/users/{id}/edit`).
     let parts = match parts.as_slice() {
