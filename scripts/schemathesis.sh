@@ -66,7 +66,7 @@ rc=0
 st --exclude-path /api/logout || rc=$?
 # The tenant admin's routes again, with the demo tenant admin's full session (ADM): the first
 # pass reached them as a general user (403 only).
-admin_cookie="$("$PY" scripts/api_session.py --admin "$url")"
+admin_cookie="$("$PY" "$ROOT/scripts/api_session.py" --admin "$url")"
 echo "signed in (stage full) as the demo tenant admin admin@example.co.jp"
 TOBIRA_SCHEMATHESIS_SESSION="${admin_cookie#*=}" st --include-path-regex '^/api/(admin/|me/sign-ins$)' || rc=$?
 st --include-path /api/logout || rc=$?
