@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use tobira::model::Role;
 
 use crate::cases_support::{get_json, signed_in};
+use crate::mfa_support::Client;
 use crate::support::Harness;
 
 const TENANT_A: &str = "econ7300000001";
@@ -20,6 +21,19 @@ pub(crate) async fn make_admin(h: &Harness, login: &str) {
         .write(writes.to_vec(), h.app.now())
         .await
         .unwrap();
+}
+
+/// `admin@a.example` (an admin) and `member@a.example` of `tenant`, both
+/// signed in, their ecids `<ecid>1` and `<ecid>2`.
+pub(crate) async fn admin_and_member<'h>(
+    h: &'h Harness,
+    tenant: &str,
+    ecid: &str,
+) -> (Client<'h>, Client<'h>) {
+    let admin = signed_in(h, "admin@a.example", tenant, &format!("{ecid}1")).await;
+    make_admin(h, "admin@a.example").await;
+    let member = signed_in(h, "member@a.example", tenant, &format!("{ecid}2")).await;
+    (admin, member)
 }
 
 /// A user an admin creates in tenant A, with the required fields only.
@@ -48,9 +62,7 @@ fn ids(page: &Value) -> Vec<String> {
 #[tokio::test]
 async fn adm_5_adm_3_the_admin_api_serves_admins_in_their_own_tenant_only() {
     let h = Harness::new();
-    let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7300000001").await;
-    make_admin(&h, "admin@a.example").await;
-    let mut member = signed_in(&h, "member@a.example", TENANT_A, "ecid7300000002").await;
+    let (mut admin, mut member) = admin_and_member(&h, TENANT_A, "ecid730000000").await;
     let mut other = signed_in(&h, "boss@b.example", TENANT_B, "ecid7300000003").await;
     make_admin(&h, "boss@b.example").await;
     let member_id = h.user("member@a.example").await.id;

@@ -12,7 +12,6 @@ use tobira::model::User;
 use tobira::store::{Cond, Store};
 use tobira::App;
 use tobira_local::sqlite::SqliteStore;
-use tobira_test_kit::MemoryStore;
 
 use crate::cases_support::harness_over;
 use crate::support::{ctx, record, Harness};
@@ -224,12 +223,7 @@ async fn adm_5_user_list_with_status_and_search_on_dynamodb() {
 // size; a search or a filter reads at most READ_BUDGET entries a request.
 #[tokio::test]
 async fn adm_5_a_page_of_a_10000_user_tenant_reads_one_page_not_the_tenant() {
-    let memory = Arc::new(MemoryStore::default());
-    let counted = Arc::new(tobira_test_kit::Counts::default());
-    let h = harness_over(Arc::new(tobira_test_kit::Counting {
-        inner: memory.clone(),
-        counts: counted.clone(),
-    }));
+    let (h, memory, counted) = crate::cases_support::counted();
     h.migrate(&[admin_record(
         "admin@big.example",
         "ecid7100000000",

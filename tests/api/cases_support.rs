@@ -118,3 +118,19 @@ pub fn harness_over(store: Arc<dyn Store>) -> Harness {
 pub async fn on_dynamodb() -> Harness {
     harness_over(Arc::new(crate::support::dynamo_store().await))
 }
+
+/// A harness over the in-memory store behind a wrapper that counts the
+/// store requests (the memory store itself, to write around the count).
+pub fn counted() -> (
+    Harness,
+    Arc<tobira_test_kit::MemoryStore>,
+    Arc<tobira_test_kit::Counts>,
+) {
+    let memory = Arc::new(tobira_test_kit::MemoryStore::default());
+    let counts = Arc::new(tobira_test_kit::Counts::default());
+    let h = harness_over(Arc::new(tobira_test_kit::Counting {
+        inner: memory.clone(),
+        counts: counts.clone(),
+    }));
+    (h, memory, counts)
+}

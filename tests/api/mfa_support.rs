@@ -86,6 +86,32 @@ impl<'a> Client<'a> {
             .await
     }
     /// `GET /api/me`'s body.
+    /// `method path` as the JSON client (a GET, or a POST of `body`): the
+    /// status and the body.
+    pub async fn call(&mut self, method: &str, path: &str, body: Value) -> (u16, Value) {
+        if method == "GET" {
+            let r = self.get(path).await;
+            (r.status().as_u16(), body_json(&r))
+        } else {
+            self.post(path, body).await
+        }
+    }
+    /// [`Client::call`], which must answer `status` with the error `code`.
+    pub async fn refused(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Value,
+        status: u16,
+        code: &str,
+    ) {
+        let (s, e) = self.call(method, path, body).await;
+        assert_eq!(
+            (s, e["error"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {e}"
+        );
+    }
     pub async fn me(&mut self) -> Value {
         body_json(&self.get("/api/me").await)
     }

@@ -46,6 +46,9 @@ const FIRST: Access = Access::Stages(&[Stage::Enroll]);
 /// A code for the challenge (`purpose: login`) or to prove a new method.
 const CODES: Access = Access::Stages(&[Stage::Mfa, Stage::Enroll, Stage::Full]);
 
+/// The tenant administration's function (ADM): many routes, one name.
+const ADMIN: &str = "manage-users";
+
 const fn r(
     function: &'static str,
     method: &'static str,
@@ -141,65 +144,35 @@ pub const ROUTES: &[Route] = &[
     r("create-case", "GET", "/api/cases", FULL),
     // Tenant administration (ADM): a full session of an admin (the role is
     // the domain's check: 403 for anyone else).
-    r("manage-users", "GET", "/api/admin/users", FULL),
-    r("manage-users", "POST", "/api/admin/users", FULL),
-    r("manage-users", "GET", "/api/admin/users/{id}", FULL),
-    r("manage-users", "POST", "/api/admin/users/{id}", FULL),
+    r(ADMIN, "GET", "/api/admin/users", FULL),
+    r(ADMIN, "POST", "/api/admin/users", FULL),
+    r(ADMIN, "GET", "/api/admin/users/{id}", FULL),
+    r(ADMIN, "POST", "/api/admin/users/{id}", FULL),
     // The admin's pages (a general user gets the 403 page).
-    r("manage-users", "GET", "/admin/users", FULL),
-    r("manage-users", "GET", "/admin/users/new", FULL),
-    r("manage-users", "POST", "/admin/users/new", FULL),
-    r("manage-users", "GET", "/admin/users/{id}", FULL),
-    r("manage-users", "GET", "/admin/users/{id}/edit", FULL),
-    r("manage-users", "POST", "/admin/users/{id}/edit", FULL),
-    r("manage-users", "POST", "/admin/users/{id}/disable", FULL),
-    r("manage-users", "POST", "/admin/users/{id}/enable", FULL),
-    r("manage-users", "POST", "/admin/users/{id}/unlock", FULL),
-    r(
-        "manage-users",
-        "POST",
-        "/admin/users/{id}/reset-factors",
-        FULL,
-    ),
-    r(
-        "manage-users",
-        "POST",
-        "/admin/users/{id}/resend-setup",
-        FULL,
-    ),
-    r("manage-users", "POST", "/admin/users/{id}/identity", FULL),
-    r(
-        "manage-users",
-        "POST",
-        "/api/admin/users/{id}/disable",
-        FULL,
-    ),
-    r("manage-users", "POST", "/api/admin/users/{id}/enable", FULL),
-    r("manage-users", "POST", "/api/admin/users/{id}/unlock", FULL),
-    r(
-        "manage-users",
-        "POST",
-        "/api/admin/users/{id}/reset-factors",
-        FULL,
-    ),
-    r(
-        "manage-users",
-        "POST",
-        "/api/admin/users/{id}/resend-setup",
-        FULL,
-    ),
-    r(
-        "manage-users",
-        "POST",
-        "/api/admin/users/{id}/identity",
-        FULL,
-    ),
+    r(ADMIN, "GET", "/admin/users", FULL),
+    r(ADMIN, "GET", "/admin/users/new", FULL),
+    r(ADMIN, "POST", "/admin/users/new", FULL),
+    r(ADMIN, "GET", "/admin/users/{id}", FULL),
+    r(ADMIN, "GET", "/admin/users/{id}/edit", FULL),
+    r(ADMIN, "POST", "/admin/users/{id}/edit", FULL),
+    r(ADMIN, "POST", "/admin/users/{id}/disable", FULL),
+    r(ADMIN, "POST", "/admin/users/{id}/enable", FULL),
+    r(ADMIN, "POST", "/admin/users/{id}/unlock", FULL),
+    r(ADMIN, "POST", "/admin/users/{id}/reset-factors", FULL),
+    r(ADMIN, "POST", "/admin/users/{id}/resend-setup", FULL),
+    r(ADMIN, "POST", "/admin/users/{id}/identity", FULL),
+    r(ADMIN, "POST", "/api/admin/users/{id}/disable", FULL),
+    r(ADMIN, "POST", "/api/admin/users/{id}/enable", FULL),
+    r(ADMIN, "POST", "/api/admin/users/{id}/unlock", FULL),
+    r(ADMIN, "POST", "/api/admin/users/{id}/reset-factors", FULL),
+    r(ADMIN, "POST", "/api/admin/users/{id}/resend-setup", FULL),
+    r(ADMIN, "POST", "/api/admin/users/{id}/identity", FULL),
     // ADM-6: sign-in history — one's own (any signed-in user) and, for an
     // admin, the tenant's; pages and CSV.
-    r("manage-users", "GET", "/api/admin/sign-ins", FULL),
-    r("manage-users", "GET", "/api/me/sign-ins", FULL),
-    r("manage-users", "GET", "/admin/sign-ins", FULL),
-    r("manage-users", "GET", "/sign-ins", FULL),
+    r(ADMIN, "GET", "/api/admin/sign-ins", FULL),
+    r(ADMIN, "GET", "/api/me/sign-ins", FULL),
+    r(ADMIN, "GET", "/admin/sign-ins", FULL),
+    r(ADMIN, "GET", "/sign-ins", FULL),
     r("create-case", "GET", "/api/cases/{id}", FULL),
     r("create-case", "POST", "/api/cases/{id}/comments", FULL),
     r("create-case", "POST", "/api/cases/{id}/close", FULL),
