@@ -22,6 +22,11 @@ fn pw(s: &str) -> Password {
     Password::parse(s).unwrap()
 }
 
+/// A sign-in with a wrong password (the history's failure).
+async fn wrong_password(h: &Harness, login: &str) {
+    let _ = h.app.login(login, &pw("Wrong-Pass1"), &ctx()).await;
+}
+
 fn from_agent(agent: &str) -> Ctx {
     Ctx {
         user_agent: agent.into(),
@@ -64,10 +69,7 @@ fn outcomes(page: &Value) -> Vec<(String, String)> {
 async fn adm_6_a_user_sees_their_own_sign_ins_in_their_time_zone() {
     let h = Harness::new();
     let mut me = signed_in(&h, "me@a.example", TENANT_A, "ecid7400000001").await;
-    let _ = h
-        .app
-        .login("me@a.example", &pw("Wrong-Pass1"), &ctx())
-        .await;
+    wrong_password(&h, "me@a.example").await;
     let (s, page) = get_json(&mut me, "/api/me/sign-ins").await;
     assert_eq!(s, 200, "{page}");
     let o = outcomes(&page);
@@ -303,15 +305,9 @@ async fn adm_6_spraying_unknown_login_ids_heats_no_single_partition() {
     h.active_user_in("known@a.example", PW, TENANT_A, "ecid7400000051")
         .await;
     counts.take();
-    let _ = h
-        .app
-        .login("known@a.example", &pw("Wrong-Pass1"), &ctx())
-        .await;
+    wrong_password(&h, "known@a.example").await;
     let known = counts.take();
-    let _ = h
-        .app
-        .login("ghost@a.example", &pw("Wrong-Pass1"), &ctx())
-        .await;
+    wrong_password(&h, "ghost@a.example").await;
     let unknown = counts.take();
     assert_eq!(
         known[2..],
@@ -319,10 +315,7 @@ async fn adm_6_spraying_unknown_login_ids_heats_no_single_partition() {
         "writes and items: {known:?} {unknown:?}"
     );
     for n in 0..200 {
-        let _ = h
-            .app
-            .login(&format!("ghost{n}@a.example"), &pw("Wrong-Pass1"), &ctx())
-            .await;
+        wrong_password(&h, &format!("ghost{n}@a.example")).await;
     }
     let mut per_partition = std::collections::BTreeMap::<String, usize>::new();
     for item in memory.snapshot() {
@@ -344,10 +337,7 @@ async fn adm_6_sign_in_history_on_dynamodb() {
     let h = on_dynamodb().await;
     let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7400000061").await;
     make_admin(&h, "admin@a.example").await;
-    let _ = h
-        .app
-        .login("admin@a.example", &pw("Wrong-Pass1"), &ctx())
-        .await;
+    wrong_password(&h, "admin@a.example").await;
     let (s, page) = get_json(&mut admin, "/api/admin/sign-ins").await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(outcomes(&page)[0], ("password".into(), "failure".into()));
