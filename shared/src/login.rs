@@ -30,6 +30,15 @@ pub struct SignedIn {
 }
 
 impl App {
+    /// A name for a typed subject nobody holds (a lock counter's key): the
+    /// HMAC of the text under the server's key (`TOBIRA_CSRF_KEY`, for this
+    /// purpose apart), in hex.
+    pub(crate) fn typed_subject(&self, typed: &str) -> String {
+        let msg = format!("tobira typed subject\0{typed}");
+        let mac = crate::random::hmac_sha256(self.config.csrf_key.expose(), msg.as_bytes());
+        mac.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The user a login ID names, case-insensitively (LOG-1).
     pub async fn user_by_login(&self, login: &LoginId) -> Result<Option<(User, u64)>> {
         let now = self.now();
@@ -113,7 +122,9 @@ impl App {
         // any other (LOG-3).
         let lock_key = match &user {
             Some(u) => keys::lock("login", &u.id),
-            None => keys::lock("login", &format!("~{}", login.key())),
+            // Keyed by a MAC of what was typed, never the text itself: a
+            // password typed into the login-ID field is not kept.
+            None => keys::lock("login", &format!("~{}", self.typed_subject(&login.key()))),
         };
         let reserved = self.reserve(&lock_key, self.config.login_lock).await?;
         let (allowed, locks) = match reserved.attempt {

@@ -369,6 +369,13 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
     let active = h.user("active@c.example").await;
     let other = h.user("x@s.example").await;
 
+    // ADM-6: the parent's admin helps the child's users but does not read
+    // their sign-ins (an admin sees the own tenant's history).
+    let history = format!("/api/admin/sign-ins?user_id={}", active.id);
+    admin
+        .refused("GET", &history, json!({}), 404, "not_found")
+        .await;
+
     let (s, page) = get_json(&mut admin, &format!("/api/admin/users?tenant_id={CHILD}")).await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(
@@ -397,6 +404,12 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
     assert_eq!((s, &r["status"]), (200, &json!("pending")), "{r}");
     assert_eq!(h.outbox.mails().len(), mails + 1);
     h.assert_mailed("child@c.example", "/setup?token=");
+    // ADM-8: who asked for it, on the record.
+    let parent_id = h.user("parent@a.example").await.id;
+    assert_eq!(
+        h.audit_detail(CHILD, "account.setup_resent").await,
+        Some(format!("by admin {parent_id}"))
+    );
     // A corrected address: the link mailed before ends, a new one goes to
     // the corrected address.
     let old = h.setup_token("child@c.example");

@@ -138,6 +138,9 @@ async fn adm_6_an_admin_sees_the_tenant_and_one_user_but_no_other_tenant() {
     assert_eq!((s, e["error"].as_str()), (404, Some("not_found")));
     let (s, _) = get_json(&mut member, "/api/admin/sign-ins").await;
     assert_eq!(s, 403);
+    // The page too: the 403 page, as on every admin page.
+    assert_eq!(member.get("/admin/sign-ins").await.status(), 403);
+    assert_eq!(admin.get("/admin/sign-ins").await.status(), 200);
     // The general user's own history is theirs to see.
     let (s, _) = get_json(&mut member, "/api/me/sign-ins").await;
     assert_eq!(s, 200);
@@ -218,14 +221,17 @@ async fn adm_6_csv_has_a_bom_and_no_cell_starts_a_formula() {
 
 /// A tenant of `users` users whose history holds `per_user` events each,
 /// spread over November (written as the attempts write them).
-async fn busy_month(h: &Harness, store: &dyn Store, users: u32, per_user: u32) -> User {
+async fn busy_month(
+    h: &Harness,
+    store: &dyn Store,
+    users: u32,
+    per_user: u32,
+    user_agent: &str,
+) -> User {
     h.clock
         .set(tobira::clock::Timestamp::from_secs(1_793_491_200)); // 2026-11-01 00:00 UTC
     let admin = h.user("admin@a.example").await;
-    let agent = from_agent(&format!(
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) {}",
-        "x".repeat(100)
-    ));
+    let agent = from_agent(user_agent);
     for round in 0..per_user {
         for chunk in (0..users).collect::<Vec<_>>().chunks(50) {
             let mut writes = Vec::new();
@@ -249,6 +255,36 @@ async fn busy_month(h: &Harness, store: &dyn Store, users: u32, per_user: u32) -
     admin
 }
 
+/// Every part of the month's CSV, following the `Link` headers: the rows
+/// (each must come once) and the number of parts. Each part must fit
+/// Lambda's 6 MB answer as Lambda sends it: a JSON string, where every `"`,
+/// CR and LF is escaped.
+async fn month_csv(admin: &mut Client<'_>) -> (std::collections::BTreeSet<String>, usize) {
+    let mut path = "/api/admin/sign-ins?from=2026-11-01&to=2026-11-30&format=csv".to_string();
+    let (mut rows, mut parts) = (std::collections::BTreeSet::new(), 0);
+    loop {
+        let (s, body, link) = csv(admin, &path).await;
+        assert_eq!(s, 200);
+        let in_lambda = serde_json::to_string(&body).unwrap().len();
+        assert!(
+            in_lambda < 5_500_000,
+            "{in_lambda} bytes in Lambda's answer"
+        );
+        parts += 1;
+        println!(
+            "part {parts}: {} bytes, {in_lambda} as a JSON string",
+            body.len()
+        );
+        for l in body.split("\r\n").skip(1).filter(|l| !l.is_empty()) {
+            assert!(rows.insert(l.to_string()), "twice: {l}");
+        }
+        match link {
+            Some(l) => path = l[1..l.find('>').unwrap()].to_string(),
+            None => return (rows, parts),
+        }
+    }
+}
+
 // ADM-6: a month of a 1,000-user tenant: one query per page, and the CSV
 // comes in parts that each fit Lambda's 6 MB answer, every row once.
 #[tokio::test]
@@ -256,7 +292,11 @@ async fn adm_6_a_month_of_a_1000_user_tenant_is_one_query_and_exports_in_parts()
     let (h, memory, counts) = counted();
     let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7400000041").await;
     make_admin(&h, "admin@a.example").await;
-    let viewer = busy_month(&h, memory.as_ref(), 1000, 44).await;
+    let browser = format!(
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) {}",
+        "x".repeat(100)
+    );
+    let viewer = busy_month(&h, memory.as_ref(), 1000, 44, &browser).await;
 
     let month = tobira::history::HistoryQuery {
         from: Some("2026-11-01"),
@@ -269,32 +309,23 @@ async fn adm_6_a_month_of_a_1000_user_tenant_is_one_query_and_exports_in_parts()
     // The viewer's own user, and one query of the month.
     assert_eq!(counts.take(), [0, 1, 0, 0]);
 
-    let mut path = "/api/admin/sign-ins?from=2026-11-01&to=2026-11-30&format=csv".to_string();
-    let (mut rows, mut parts) = (std::collections::BTreeSet::new(), 0);
-    loop {
-        let (s, body, link) = csv(&mut admin, &path).await;
-        assert_eq!(s, 200);
-        assert!(body.len() < 6_000_000, "{} bytes", body.len());
-        parts += 1;
-        println!("part {parts}: {} bytes", body.len());
-        for l in body.split("\r\n").skip(1).filter(|l| !l.is_empty()) {
-            assert!(rows.insert(l.to_string()), "twice: {l}");
-        }
-        match link {
-            Some(l) => {
-                path = l
-                    .trim_start_matches('<')
-                    .split('>')
-                    .next()
-                    .unwrap()
-                    .to_string()
-            }
-            None => break,
-        }
-    }
+    let (rows, parts) = month_csv(&mut admin).await;
     println!("{} rows in {parts} parts", rows.len());
     assert!(parts >= 2, "{parts} parts");
     assert!(rows.len() >= 44_000, "{} rows", rows.len());
+}
+
+// ADM-6: an attacker's user agent of quotes (each is 4 bytes in Lambda's
+// answer) cannot push a part of the CSV past Lambda's limit.
+#[tokio::test]
+async fn adm_6_a_csv_of_quoted_user_agents_still_fits_lambdas_answer() {
+    let (h, memory, _) = counted();
+    let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7400000071").await;
+    make_admin(&h, "admin@a.example").await;
+    busy_month(&h, memory.as_ref(), 100, 80, &"\"".repeat(256)).await;
+    let (rows, parts) = month_csv(&mut admin).await;
+    assert!(parts >= 3, "{parts} parts");
+    assert!(rows.len() >= 8_000, "{} rows", rows.len());
 }
 
 // ADM-6 / LOG-3: attempts on login IDs nobody holds spread over the day's
@@ -343,4 +374,21 @@ async fn adm_6_sign_in_history_on_dynamodb() {
     assert_eq!(outcomes(&page)[0], ("password".into(), "failure".into()));
     let (s, mine) = get_json(&mut admin, "/api/me/sign-ins").await;
     assert_eq!((s, outcomes(&mine)), (200, outcomes(&page)));
+}
+
+// AUD-1 (no secret kept): a password typed into the login-ID field names
+// no lock counter and no record — the counter of a login ID nobody holds
+// is keyed by a MAC of the text.
+#[tokio::test]
+async fn aud_1_a_password_typed_as_the_login_id_is_kept_nowhere() {
+    let (h, memory, _) = counted();
+    for _ in 0..2 {
+        wrong_password(&h, "Kumo-Tori-Ame7").await;
+    }
+    let items = memory.snapshot();
+    assert!(items.iter().any(|i| i.key.pk.starts_with("LOCK#login#~")));
+    for i in &items {
+        let text = format!("{:?} {}", i.key, i.data).to_lowercase();
+        assert!(!text.contains("kumo-tori"), "{text}");
+    }
 }

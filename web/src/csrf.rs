@@ -14,7 +14,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 use crate::errors;
 use crate::web::{self, Request, Response};
@@ -33,25 +32,7 @@ fn hmac_of(key: &CsrfKey, purpose: &str, value: &str) -> String {
     URL_SAFE_NO_PAD.encode(hmac_sha256(key.expose(), &msg))
 }
 
-/// HMAC-SHA256 (RFC 2104).
-pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; 64];
-    if key.len() > 64 {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let pad = |b: u8| k.map(|x| x ^ b);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
-}
+use tobira::random::hmac_sha256;
 
 /// The form token of a page (SES-3), issued by the server.
 pub struct Csrf {

@@ -10,11 +10,12 @@ use crate::i18n::{t, Lang};
 /// The byte-order mark that starts the file.
 pub const BOM: &str = "\u{feff}";
 
-/// One cell, quoted; a value that begins with `=`, `+`, `-`, `@`, a tab or
-/// a carriage return is neutralized with a leading `'` (OWASP "CSV
+/// One cell, quoted; a value that begins with `=`, `+`, `-`, `@` (or their
+/// full-width forms, which Japanese input methods type), a tab or a
+/// carriage return is neutralized with a leading `'` (OWASP "CSV
 /// injection"): a user agent or a login ID is the attacker's text.
 pub fn cell(v: &str) -> String {
-    let risky = v.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let risky = v.starts_with(['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠']);
     let v = v.replace('"', "\"\"");
     if risky {
         format!("\"'{v}\"")
@@ -79,7 +80,7 @@ mod tests {
     #[test]
     fn adm_6_csv_cells_cannot_start_a_formula() {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        for v in ["+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+        for v in ["+1", "-1+2", "@SUM(A1)", "\tx", "\rx", "＝1+1", "＠SUM(A1)"] {
             assert!(cell(v).starts_with("\"'"), "{v}");
         }
         assert_eq!(cell("Mozilla/5.0"), "\"Mozilla/5.0\"");

@@ -10,11 +10,23 @@ use tobira_web::pages::{self, SignInsView};
 use tobira_web::web::{self, Request, Response};
 use tobira_web::{csv, errors, views};
 
-/// A CSV answer stops adding rows past this size and names the next part
-/// in its `Link` header: Lambda's buffered answers hold 6 MB.
-const CSV_BUDGET: usize = 4 * 1024 * 1024;
+/// A CSV answer stops adding rows once its size *as Lambda sends it* (a
+/// JSON string: every `"`, `\\`, CR and LF escaped) passes this, and names
+/// the next part in its `Link` header: Lambda's buffered answers hold 6 MB.
+/// A chunk's rows can add at most ~1.3 MB more (a row of quotes is under
+/// 1.3 KB escaped), so no part reaches 5 MB.
+const CSV_BUDGET: usize = 3_500_000;
 /// Rows per domain call while writing a CSV.
 const CSV_CHUNK: usize = 1000;
+
+/// The size of `text` inside a JSON string (the Lambda answer's body).
+fn escaped_len(text: &str) -> usize {
+    text.len()
+        + text
+            .bytes()
+            .filter(|b| matches!(b, b'"' | b'\\' | b'\r' | b'\n'))
+            .count()
+}
 
 /// Whose history a route shows.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,13 +51,17 @@ pub async fn route(app: &App, call: &Call<'_>, parts: &[&str]) -> Option<Respons
     })
 }
 
-/// The viewer (SES-2: a full session; the tenant's history: an admin).
-async fn viewer(app: &App, call: &Call<'_>, scope: Scope) -> Result<User, Error> {
-    let user = app.signed(call.session(), &[Stage::Full]).await?.user;
+/// The viewer (SES-2: a full session; the tenant's history: an admin, as
+/// for every admin page), or the answer to anyone else.
+async fn viewer(app: &App, call: &Call<'_>, scope: Scope) -> Result<User, Box<Response>> {
     if scope == Scope::Tenant {
-        tobira::admin::require_admin(&user)?;
+        return crate::pages::admin(app, call).await;
     }
-    Ok(user)
+    match app.signed(call.session(), &[Stage::Full]).await {
+        Ok(s) => Ok(s.user),
+        Err(e) if call.is_json() => Err(Box::new(call.refuse(app, &e))),
+        Err(e) => Err(Box::new(views::session_refused(app, call.req, &e).await)),
+    }
 }
 
 /// The query parameters of a history request.
@@ -101,23 +117,22 @@ async fn read(
 /// `GET /api/me/sign-ins`, `GET /api/admin/sign-ins`: a page as JSON, or
 /// with `format=csv` the CSV file.
 async fn api(app: &App, call: &Call<'_>, scope: Scope) -> Response {
-    let result = async {
-        let viewer = viewer(app, call, scope).await?;
-        let a = asked(call.req)?;
-        if a.csv {
-            return Ok(Err(csv_file(app, call, &viewer, scope, &a).await?));
-        }
-        Ok(Ok((
-            200,
-            read(app, &viewer, scope, &a.query(scope, 0)).await?,
-        )))
+    let viewer = match viewer(app, call, scope).await {
+        Ok(u) => u,
+        Err(answer) => return *answer,
+    };
+    let a = match asked(call.req) {
+        Ok(a) => a,
+        Err(e) => return call.refuse(app, &e),
+    };
+    if a.csv {
+        return match csv_file(app, call, &viewer, scope, &a).await {
+            Ok(file) => file,
+            Err(e) => call.refuse(app, &e),
+        };
     }
-    .await;
-    match result {
-        Ok(Err(file)) => file,
-        Ok(Ok(page)) => errors::api(Ok(page), call.lang),
-        Err(e) => errors::api::<()>(Err(e), call.lang),
-    }
+    let page = read(app, &viewer, scope, &a.query(scope, 0)).await;
+    errors::api(page.map(|p| (200, p)), call.lang)
 }
 
 /// The CSV of the range: pages of the domain's until the range ends or the
@@ -132,6 +147,7 @@ async fn csv_file(
     let lang = call.lang;
     let mut cursor = a.cursor.clone();
     let mut body = String::from(csv::BOM);
+    let mut size = 0;
     let range = loop {
         let q = HistoryQuery {
             cursor: cursor.as_deref(),
@@ -142,10 +158,12 @@ async fn csv_file(
             body.push_str(&csv::header(lang, &page.time_zone));
         }
         for r in &page.items {
-            body.push_str(&csv::row(lang, r));
+            let line = csv::row(lang, r);
+            size += escaped_len(&line);
+            body.push_str(&line);
         }
         cursor = page.next_cursor;
-        if cursor.is_none() || body.len() >= CSV_BUDGET {
+        if cursor.is_none() || size >= CSV_BUDGET {
             break (page.from, page.to);
         }
     };
@@ -179,7 +197,7 @@ async fn csv_file(
 async fn page(app: &App, call: &Call<'_>, scope: Scope) -> Response {
     let viewer = match viewer(app, call, scope).await {
         Ok(u) => u,
-        Err(e) => return views::session_refused(app, call.req, &e).await,
+        Err(answer) => return *answer,
     };
     let a = match asked(call.req) {
         Ok(a) => a,

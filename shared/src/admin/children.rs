@@ -52,6 +52,15 @@ impl App {
             return Err(Error::conflict("not_pending"));
         }
         self.send_first_link(&user, ctx).await?;
+        // ADM-8: the link's own record names its purpose; this one, who asked.
+        let by = format!("by admin {}", admin.id);
+        self.record(
+            ctx,
+            "account.setup_resent",
+            Some((&user.id, &user.tenant_id)),
+            Some(by),
+        )
+        .await?;
         Ok(Status::Pending)
     }
 

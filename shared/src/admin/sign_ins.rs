@@ -12,7 +12,13 @@ impl App {
         super::require_admin(admin)?;
         match q.user_id.filter(|u| !u.is_empty()) {
             Some(id) => {
-                let id = self.visible_user(admin, id).await?.id;
+                // ADM-6: an admin sees the own tenant's history (a parent's
+                // admin helps a child's users, ADM-4, but does not watch them).
+                let u = self.visible_user(admin, id).await?;
+                if u.tenant_id != admin.tenant_id {
+                    return Err(crate::error::Error::NotFound);
+                }
+                let id = u.id;
                 self.sign_ins(admin, q, move |m| keys::sign_ins_of_user(&id, m))
                     .await
             }

@@ -81,23 +81,28 @@ struct Range {
     to: NaiveDate,
 }
 
+/// A date of the years 2000 to 9999 (nothing older is stored; chrono's
+/// own extremes would overflow the day arithmetic).
 fn date(v: Option<&str>, field: &'static str) -> Result<Option<NaiveDate>> {
+    use chrono::Datelike;
+    let bad = || Error::invalid("invalid_date").with("field", field);
     match v.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| Error::invalid("invalid_date").with("field", field)),
+        Some(v) => match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+            Ok(d) if (2000..=9999).contains(&d.year()) => Ok(Some(d)),
+            _ => Err(bad()),
+        },
     }
 }
 
+/// The first instant of the day `d` in `tz`. A zone may skip its midnight
+/// (a DST gap) or a whole day (Pacific/Apia, 2011-12-30): the day then
+/// starts at the first local hour that exists — the next day's, at worst.
 fn midnight(tz: Tz, d: NaiveDate) -> Timestamp {
     let local = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-    // A midnight a zone skips (a DST gap) is the first instant after it.
-    let at = tz
-        .from_local_datetime(&local)
-        .earliest()
-        .or_else(|| tz.from_local_datetime(&(local + Days::hours(1))).earliest())
-        .map_or(0, |t| t.timestamp_millis());
+    let at = (0..=48)
+        .find_map(|h| tz.from_local_datetime(&(local + Days::hours(h))).earliest())
+        .map_or(local.and_utc().timestamp_millis(), |t| t.timestamp_millis());
     Timestamp::from_millis(at)
 }
 
@@ -146,13 +151,14 @@ fn previous_month(m: &str) -> String {
 }
 
 /// A cursor is `<YYYY-MM>.<sort key>` of the last row shown; anything else
-/// (or a month outside the range) is refused.
-fn parse_cursor<'c>(c: &'c str, months: &[String]) -> Result<(usize, &'c str)> {
+/// (a month outside the range, a row after its end) is refused.
+fn parse_cursor<'c>(c: &'c str, months: &[String], end: &str) -> Result<(usize, &'c str)> {
     let bad = || Error::invalid("invalid_cursor");
     let (m, sk) = c.split_once('.').ok_or_else(bad)?;
     let i = months.iter().position(|x| x == m).ok_or_else(bad)?;
     let (n, id) = sk.split_once('#').ok_or_else(bad)?;
     let ok = n.len() == 13
+        && sk >= end
         && n.bytes().all(|b| b.is_ascii_digit())
         && id.len() == 26
         && id.bytes().all(|b| b.is_ascii_alphanumeric());
@@ -203,13 +209,14 @@ impl App {
             n => n.min(MAX_LIMIT),
         };
         let months = months(&r);
+        // Everything at or before the range's last millisecond.
+        let end = sort_key(r.end, "").replace('#', "!");
         let (first, mut after) = match q.cursor.filter(|c| !c.is_empty()) {
             Some(c) => {
-                let (i, sk) = parse_cursor(c, &months)?;
+                let (i, sk) = parse_cursor(c, &months, &end)?;
                 (i, Some(sk.to_string()))
             }
-            // Everything at or before the range's last millisecond.
-            None => (0, Some(sort_key(r.end, "").replace('#', "!"))),
+            None => (0, Some(end.clone())),
         };
         let mut rows: Vec<(usize, String, SignInRow)> = Vec::new();
         'months: for (i, m) in months.iter().enumerate().skip(first) {
@@ -315,16 +322,38 @@ mod tests {
             Some("invalid_date_range")
         );
         assert_eq!(at(Some("2026-11-01"), Some("2026-12-01")), None);
+        // chrono's extremes, and years before anything was stored.
+        assert_eq!(at(None, Some("+262142-12-31")), Some("invalid_date"));
+        assert_eq!(at(Some("1969-12-31"), None), Some("invalid_date"));
+    }
+
+    #[test]
+    fn a_day_a_zone_skips_starts_when_the_zone_resumes() {
+        // Samoa skipped 2011-12-30: the range of that day is one query of a
+        // month, not every month since 1970.
+        let q = HistoryQuery {
+            from: Some("2011-12-30"),
+            to: Some("2012-01-05"),
+            ..Default::default()
+        };
+        let r = range(chrono_tz::Pacific::Apia, Timestamp::from_millis(0), &q).unwrap();
+        assert_eq!(
+            Timestamp::from_millis(r.start.millis()).rfc3339(),
+            "2011-12-30T10:00:00Z"
+        );
+        assert_eq!(months(&r), ["2012-01", "2011-12"]);
     }
 
     #[test]
     fn cursors_name_a_month_of_the_range_and_a_sort_key() {
         let months = vec!["2026-12".to_string(), "2026-11".to_string()];
         let sk = format!("{:013}#{}", 42, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
-        assert_eq!(
-            parse_cursor(&format!("2026-11.{sk}"), &months).unwrap().0,
-            1
-        );
+        let cursor = format!("2026-11.{sk}");
+        assert_eq!(parse_cursor(&cursor, &months, "").unwrap().0, 1);
+        // A row after the range's end (newer rows sort first) is no cursor.
+        let end = format!("{:013}!", 43);
+        let e = parse_cursor(&cursor, &months, &end).unwrap_err();
+        assert_eq!(e.code(), "invalid_cursor");
         for bad in [
             "",
             "2026-11",
@@ -333,7 +362,7 @@ mod tests {
             &format!("2025-01.{sk}"),
         ] {
             assert_eq!(
-                parse_cursor(bad, &months).unwrap_err().code(),
+                parse_cursor(bad, &months, "").unwrap_err().code(),
                 "invalid_cursor"
             );
         }
