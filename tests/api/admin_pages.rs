@@ -4,7 +4,7 @@
 //! admin's tenant (another tenant's user is 404), and a refused form shows
 //! the error with what was typed and writes nothing.
 
-use crate::admin_api::make_admin;
+use crate::admin_api::{admin_and_member, make_admin};
 use crate::cases_support::signed_in;
 use crate::mfa_support::{Client, PW};
 use crate::support::{body_text, get, hidden, Harness};
@@ -37,6 +37,31 @@ async fn post(
     (r.status().as_u16(), location, body_text(&r))
 }
 
+/// `login`, signed in to `tenant` (`ecid`) and made an admin.
+async fn admin_in<'h>(h: &'h Harness, login: &str, tenant: &str, ecid: &str) -> Client<'h> {
+    let admin = signed_in(h, login, tenant, ecid).await;
+    make_admin(h, login).await;
+    admin
+}
+
+/// The new-user form posted with `fields`: status, where it redirects
+/// and the HTML.
+async fn create(c: &mut Client<'_>, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let form = "/admin/users/new";
+    post(c, form, form, fields).await
+}
+
+/// A button of the user's page (`action`): back on the page with
+/// `?notice={notice}`; that page's HTML.
+async fn act(c: &mut Client<'_>, user_page: &str, action: &str, notice: &str) -> String {
+    let (s, to, _) = post(c, user_page, &format!("{user_page}/{action}"), &[]).await;
+    assert_eq!(
+        (s, to.as_str()),
+        (303, &*format!("{user_page}?notice={notice}"))
+    );
+    page(c, &to).await.1
+}
+
 /// Every field of the new-user form.
 fn new_user<'a>(name: &'a str, email: &'a str, login_id: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -61,11 +86,8 @@ fn new_user<'a>(name: &'a str, email: &'a str, login_id: &'a str) -> Vec<(&'a st
 #[tokio::test]
 async fn adm_5_adm_3_admin_pages_serve_the_tenants_admins_only() {
     let h = Harness::new();
-    let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7400000001").await;
-    make_admin(&h, "admin@a.example").await;
-    let mut member = signed_in(&h, "member@a.example", TENANT_A, "ecid7400000002").await;
-    let mut other = signed_in(&h, "boss@b.example", TENANT_B, "ecid7400000003").await;
-    make_admin(&h, "boss@b.example").await;
+    let (mut admin, mut member) = admin_and_member(&h, TENANT_A, "ecid740000000").await;
+    let mut other = admin_in(&h, "boss@b.example", TENANT_B, "ecid7400000003").await;
     let id = h.user("member@a.example").await.id;
     let user_page = format!("/admin/users/{id}");
 
@@ -143,33 +165,18 @@ async fn adm_5_adm_3_admin_pages_serve_the_tenants_admins_only() {
 #[tokio::test]
 async fn adm_3_adm_8_the_user_page_disables_enables_and_unlocks() {
     let h = Harness::new();
-    let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7400000011").await;
-    make_admin(&h, "admin@a.example").await;
-    signed_in(&h, "member@a.example", TENANT_A, "ecid7400000012").await;
+    let (mut admin, _) = admin_and_member(&h, TENANT_A, "ecid740000001").await;
     let id = h.user("member@a.example").await.id;
     let user_page = format!("/admin/users/{id}");
-    let act = |action: &str| format!("{user_page}/{action}");
 
-    let (s, to, _) = post(&mut admin, &user_page, &act("disable"), &[]).await;
-    assert_eq!(
-        (s, to.as_str()),
-        (303, &*format!("{user_page}?notice=user_disabled"))
-    );
-    let (_, html) = page(&mut admin, &to).await;
+    let html = act(&mut admin, &user_page, "disable", "user_disabled").await;
     assert!(html.contains("id=\"form-notice\"") && html.contains("data-status=\"disabled\""));
     assert!(html.contains("id=\"action-enable\"") && !html.contains("id=\"action-disable\""));
     assert!(html.contains("<span id=\"last-change-by\">admin@a.example</span>"));
     assert_eq!(Client::new(&h).login("member@a.example", PW).await.0, 401);
 
-    let (s, to, _) = post(&mut admin, &user_page, &act("enable"), &[]).await;
-    assert_eq!(
-        (s, to.as_str()),
-        (303, &*format!("{user_page}?notice=user_enabled"))
-    );
-    assert!(page(&mut admin, &user_page)
-        .await
-        .1
-        .contains("data-status=\"active\""));
+    let html = act(&mut admin, &user_page, "enable", "user_enabled").await;
+    assert!(html.contains("data-status=\"active\""));
 
     // LOG-2: five wrong passwords lock the member; the admin sees it.
     for _ in 0..5 {
@@ -184,15 +191,8 @@ async fn adm_3_adm_8_the_user_page_disables_enables_and_unlocks() {
     );
     let (_, html) = page(&mut admin, &user_page).await;
     assert!(html.contains("data-status=\"locked\"") && html.contains("id=\"action-unlock\""));
-    let (s, to, _) = post(&mut admin, &user_page, &act("unlock"), &[]).await;
-    assert_eq!(
-        (s, to.as_str()),
-        (303, &*format!("{user_page}?notice=user_unlocked"))
-    );
-    assert!(page(&mut admin, &user_page)
-        .await
-        .1
-        .contains("data-status=\"active\""));
+    let html = act(&mut admin, &user_page, "unlock", "user_unlocked").await;
+    assert!(html.contains("data-status=\"active\""));
     assert_eq!(Client::new(&h).login("member@a.example", PW).await.0, 200);
 
     // The admin's own page offers no "disable"; the refusal of a stale
@@ -213,8 +213,7 @@ async fn adm_3_adm_8_the_user_page_disables_enables_and_unlocks() {
 #[tokio::test]
 async fn adm_1_adm_2_the_new_user_form_creates_or_shows_the_refusal() {
     let h = Harness::new();
-    let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7400000021").await;
-    make_admin(&h, "admin@a.example").await;
+    let mut admin = admin_in(&h, "admin@a.example", TENANT_A, "ecid7400000021").await;
     let (s, html) = page(&mut admin, "/admin/users/new").await;
     assert_eq!(s, 200);
     assert!(
@@ -224,21 +223,20 @@ async fn adm_1_adm_2_the_new_user_form_creates_or_shows_the_refusal() {
     assert!(html.contains("value=\"totp\"") && !html.contains("value=\"sms\""));
     let mails = h.outbox.mails().len();
 
-    let from = "/admin/users/new";
     let bad = new_user("山田 花子", "not-an-address", "");
-    let (s, _, html) = post(&mut admin, from, from, &bad).await;
+    let (s, _, html) = create(&mut admin, &bad).await;
     assert_eq!(s, 400);
     assert!(html.contains("id=\"form-error\"") && html.contains("value=\"山田 花子\""));
     assert!(html.contains("value=\"not-an-address\""));
     let taken = new_user("山田 花子", "hanako@a.example", "admin@a.example");
-    let (s, _, html) = post(&mut admin, from, from, &taken).await;
+    let (s, _, html) = create(&mut admin, &taken).await;
     assert_eq!(s, 409);
     assert!(html.contains("id=\"form-error\"") && html.contains("value=\"hanako@a.example\""));
     assert!(h.find_user("hanako@a.example").await.is_none());
     assert_eq!(h.outbox.mails().len(), mails, "a refusal mails nothing");
 
     let good = new_user("山田 花子", "hanako@a.example", "");
-    let (s, to, _) = post(&mut admin, from, from, &good).await;
+    let (s, to, _) = create(&mut admin, &good).await;
     assert_eq!(s, 303);
     let id = h.user("hanako@a.example").await.id;
     assert_eq!(to, format!("/admin/users/{id}?notice=user_created"));
@@ -256,11 +254,9 @@ async fn adm_1_adm_2_the_new_user_form_creates_or_shows_the_refusal() {
 #[tokio::test]
 async fn adm_2_adm_4_the_edit_form_saves_or_shows_the_refusal() {
     let h = Harness::new();
-    let mut admin = signed_in(&h, "admin@a.example", TENANT_A, "ecid7400000031").await;
-    make_admin(&h, "admin@a.example").await;
-    let from = "/admin/users/new";
+    let mut admin = admin_in(&h, "admin@a.example", TENANT_A, "ecid7400000031").await;
     let made = new_user("山田 花子", "hanako@a.example", "");
-    let (s, _, _) = post(&mut admin, from, from, &made).await;
+    let (s, _, _) = create(&mut admin, &made).await;
     assert_eq!(s, 303);
     let id = h.user("hanako@a.example").await.id;
     let edit = format!("/admin/users/{id}/edit");
@@ -305,25 +301,14 @@ async fn adm_2_adm_4_the_edit_form_saves_or_shows_the_refusal() {
     );
 
     // ADM-4: the corrected address gets the new link.
-    let (s, to, _) = post(
-        &mut admin,
-        &edit,
-        &format!("/admin/users/{id}/identity"),
-        &[("email", "h.yamada@a.example")],
-    )
-    .await;
+    let (identity, corrected) = (format!("/admin/users/{id}/identity"), "h.yamada@a.example");
+    let (s, to, _) = post(&mut admin, &edit, &identity, &[("email", corrected)]).await;
     assert_eq!(
         (s, to),
         (303, format!("/admin/users/{id}?notice=identity_corrected"))
     );
-    h.assert_mailed("h.yamada@a.example", "/password/reset?token=");
-    let (s, _, html) = post(
-        &mut admin,
-        &edit,
-        &format!("/admin/users/{id}/identity"),
-        &[("email", "nope")],
-    )
-    .await;
+    h.assert_mailed(corrected, "/password/reset?token=");
+    let (s, _, html) = post(&mut admin, &edit, &identity, &[("email", "nope")]).await;
     assert_eq!(s, 400);
     assert!(html.contains("id=\"form-error\"") && html.contains("id=\"identity-form\""));
 }

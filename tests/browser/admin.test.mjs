@@ -16,11 +16,8 @@
 // 360 px and need no script (SES-3); every page is kept as tests/browser/artifacts/admin-*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  sleep, serverAndBrowserForFile, mailsTo, formErrorText, clickAndWait, pageChecks, defaultsEnv,
-  outboxOf, journeySteps,
-} from './support.mjs';
-import { flowsOf } from './flows.mjs';
+import { formErrorText, clickAndWait, journeySteps } from './support.mjs';
+import { defaultsFile } from './flows.mjs';
 
 // src/lib.rs DEMO_ADMIN / DEMO_ADMIN_PASSWORD: tenant econ1000000001, e-mail codes enrolled,
 // the terms not yet accepted.
@@ -41,31 +38,13 @@ const USER = {
   password: 'Sora-Mizu-7315',
 };
 
-const live = serverAndBrowserForFile({
-  dataDirPrefix: 'tobira-browser-admin-',
-  env: defaultsEnv(),
-});
-const { outbox, mailedCode } = outboxOf(live);
-
-const { shoot, expectPage } = pageChecks('admin');
-const { newContext, signIn, enrolEmail, signInWithMailedCode, acceptTerms } =
-  flowsOf(live, { expectPage, outbox, mailedCode });
+const {
+  live, shoot, expectPage, newContext, mailedLink, firstPassword, signIn, enrolEmail, signInWithMailedCode,
+  acceptTerms,
+} = defaultsFile('admin');
 
 const JAPANESE = { locale: 'ja-JP' };
 const ENGLISH = { locale: 'en-US', extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' } };
-
-// The newest link to `pathAndQuery` (e.g. "/password/reset?token=") mailed to `email`.
-async function mailedLink(email, pathAndQuery) {
-  const escaped = pathAndQuery.replace(/[?]/g, '\\?');
-  const re = new RegExp(`https?://[^\\s<>"'）)\\]]*${escaped}[^\\s<>"'）)\\]]+`);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const links = mailsTo(await outbox(), email).map((m) => String(m.text ?? '').match(re)).filter(Boolean);
-    if (links.length) return links.at(-1)[0];
-    if (Date.now() > deadline) assert.fail(`no e-mail with a ${pathAndQuery} link to ${email} in the outbox`);
-    await sleep(250);
-  }
-}
 
 async function statusOf(page) {
   return page.locator('#user-status').getAttribute('data-status');
@@ -174,12 +153,8 @@ test('RST-4 SET-4: the user sets the first password from the mail, enrols e-mail
   { timeout: 120_000 }, async () => {
     journey.userPage = await (await newContext(ENGLISH)).newPage();
     await userStep('user-setup', async (page) => {
-      await page.goto(await mailedLink(USER.email, '/password/reset?token='));
-      await expectPage(page, '/password/reset', '20-first-password');
-      await page.fill('#password', USER.password);
-      await page.fill('#password_confirm', USER.password);
-      await clickAndWait(page, 'form:has(#password_confirm) button[type="submit"]');
-      await expectPage(page, '/login', '21-login');
+      const link = await mailedLink(USER.email, '/password/reset?token=');
+      await firstPassword(page, link, USER, ['20-first-password', '21-login']);
       await signIn(page, USER);
       await expectPage(page, '/enroll', '22-enroll-preset');
       await enrolEmail(page, USER.email, ['23-enroll-email', '24-recovery-codes', '25-login-enrolled']);

@@ -20,10 +20,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  STEP_TIMEOUT_MS, sleep, serverAndBrowserForFile, mailsTo, setupLinksIn, formErrorText,
-  clickAndWait, totpAt, freshTotp, pageChecks, defaultsEnv, outboxOf, journeySteps, mailSummary,
+  STEP_TIMEOUT_MS, sleep, mailsTo, setupLinksIn, formErrorText, clickAndWait, totpAt, freshTotp, journeySteps,
+  mailSummary,
 } from './support.mjs';
-import { flowsOf, htmlLang, HANAKO } from './flows.mjs';
+import { defaultsFile, htmlLang, HANAKO } from './flows.mjs';
 
 // src/lib.rs DEMO_ADMIN_CREATED: created in the portal (no ecid), tenant econ1000000001,
 // English mails; its registration mail (RST-4) waits in the outbox from the first start.
@@ -51,30 +51,16 @@ const CASE = {
 // CASE-5: the mails about a case carry its number in brackets (either language).
 const caseMailSubject = (number) => new RegExp(`\\[${number}\\]`);
 
-// ------------------------------------------------------------------ server (see support.mjs)
+// ------------------------------------------------------------------ server (see flows.mjs defaultsFile)
 
 // The server's defaults: a TOBIRA_* setting of the caller's shell (e.g. TOBIRA_CASE_FILING_SPLIT,
 // TOBIRA_CASE_NUMBER_START, TOBIRA_CASE_CATEGORIES) must not change the flow.
-const live = serverAndBrowserForFile({
-  dataDirPrefix: 'tobira-browser-cases-',
-  env: defaultsEnv(),
-});
-const { outbox, mailsAfter, mailedCode } = outboxOf(live);
+const {
+  live, outbox, mailsAfter, shoot, expectPage, newContext, mailedLink, setupLinksFor, firstTimeSetup, firstPassword,
+  signIn, enrolTotp, enrolEmail, signInWithMailedCode, acceptTerms,
+} = defaultsFile('cases');
 
 // ------------------------------------------------------------------ outbox and the desk
-
-// The newest link to `pathAndQuery` (e.g. "/password/reset?token=") mailed to `email`.
-async function mailedLink(email, pathAndQuery) {
-  const escaped = pathAndQuery.replace(/[?]/g, '\\?');
-  const re = new RegExp(`https?://[^\\s<>"'）)\\]]*${escaped}[^\\s<>"'）)\\]]+`);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const links = mailsTo(await outbox(), email).map((m) => String(m.text ?? '').match(re)).filter(Boolean);
-    if (links.length) return links.at(-1)[0];
-    if (Date.now() > deadline) assert.fail(`no e-mail with a ${pathAndQuery} link to ${email} in the outbox`);
-    await sleep(250);
-  }
-}
 
 // CASE-3: the support desk's side of a case, as an operator event (API.md "Local mode only").
 async function deskUpdate(event) {
@@ -89,11 +75,6 @@ async function deskUpdate(event) {
 }
 
 // ------------------------------------------------------------------ pages
-
-const { shoot, expectPage } = pageChecks('cases');
-const {
-  newContext, setupLinksFor, firstTimeSetup, signIn, enrolTotp, enrolEmail, signInWithMailedCode, acceptTerms,
-} = flowsOf(live, { expectPage, outbox, mailedCode });
 
 const JAPANESE = { locale: 'ja-JP' };
 
@@ -151,12 +132,7 @@ test('RST-4 MFA-4 TOS-1: new.member sets the first password, enrols TOTP and rea
       assert.ok(link.startsWith(`${live.server.baseUrl}/`), `the link ${link} is not on --base-url`);
       assert.deepEqual(setupLinksIn(await outbox(), MEMBER.email), [],
         'an account created in the portal gets no /setup link (no identity check)');
-      await page.goto(link);
-      await expectPage(page, '/password/reset', '00-first-password');
-      await page.fill('#password', MEMBER.password);
-      await page.fill('#password_confirm', MEMBER.password);
-      await clickAndWait(page, 'form:has(#password_confirm) button[type="submit"]');
-      await expectPage(page, '/login', '01-login');
+      await firstPassword(page, link, MEMBER, ['00-first-password', '01-login']);
 
       // LOG-4: no factor yet → the choice of method; TOTP (MFA-4).
       await signIn(page, MEMBER);

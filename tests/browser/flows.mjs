@@ -1,7 +1,11 @@
 // The people and the steps several browser test files share: the demo users, and the flows
-// (setup, sign-in, enrolment, terms) on one file's server. Not a test file itself.
+// (setup, first password, sign-in, enrolment, terms) on one file's server, and that server itself
+// on the defaults (defaultsFile). Not a test file itself.
 import assert from 'node:assert/strict';
-import { STEP_TIMEOUT_MS, sleep, setupLinksIn, clickAndWait, freshTotp } from './support.mjs';
+import {
+  STEP_TIMEOUT_MS, sleep, mailsTo, setupLinksIn, clickAndWait, freshTotp, serverAndBrowserForFile, defaultsEnv,
+  outboxOf, pageChecks,
+} from './support.mjs';
 
 // ------------------------------------------------------------------ demo users
 
@@ -54,6 +58,20 @@ export function flowsOf(live, { expectPage, outbox, mailedCode }) {
     return context;
   }
 
+  // The newest link to `pathAndQuery` (e.g. "/password/reset?token=") mailed to `email`: waits
+  // until there is one (30 s at most).
+  async function mailedLink(email, pathAndQuery) {
+    const escaped = pathAndQuery.replace(/[?]/g, '\\?');
+    const re = new RegExp(`https?://[^\\s<>"'）)\\]]*${escaped}[^\\s<>"'）)\\]]+`);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const links = mailsTo(await outbox(), email).map((m) => String(m.text ?? '').match(re)).filter(Boolean);
+      if (links.length) return links.at(-1)[0];
+      if (Date.now() > deadline) assert.fail(`no e-mail with a ${pathAndQuery} link to ${email} in the outbox`);
+      await sleep(250);
+    }
+  }
+
   // The /setup links mailed to `email`, oldest first: waits until there is one (30 s at most).
   async function setupLinksFor(email) {
     const deadline = Date.now() + 30_000;
@@ -79,6 +97,16 @@ export function flowsOf(live, { expectPage, outbox, mailedCode }) {
     await page.fill('input[name="password_confirm"]', user.password);
     await clickAndWait(page, 'form:has(input[name="password_confirm"]) button[type="submit"]');
     await expectPage(page, '/login', `${prefix}-login-after-setup`);
+  }
+
+  // RST-4: the first password set from the registration mail's `link`, twice; the sign-in page.
+  async function firstPassword(page, link, user, [resetName, loginName]) {
+    await page.goto(link);
+    await expectPage(page, '/password/reset', resetName);
+    await page.fill('#password', user.password);
+    await page.fill('#password_confirm', user.password);
+    await clickAndWait(page, 'form:has(#password_confirm) button[type="submit"]');
+    await expectPage(page, '/login', loginName);
   }
 
   // The sign-in form with `user`'s login ID and `password` (theirs unless given).
@@ -148,6 +176,17 @@ export function flowsOf(live, { expectPage, outbox, mailedCode }) {
   }
 
   return {
-    newContext, setupLinksFor, firstTimeSetup, signIn, enrolTotp, enrolEmail, signInWithMailedCode, acceptTerms,
+    newContext, mailedLink, setupLinksFor, firstTimeSetup, firstPassword, signIn, enrolTotp, enrolEmail,
+    signInWithMailedCode, acceptTerms,
   };
+}
+
+// A test file's own server with the default configuration (a TOBIRA_* setting of the caller's
+// shell must not change the flow; data dir `tobira-browser-${name}-…`) and browser, its outbox
+// (outboxOf), its page checks (pageChecks: screenshots `${name}-…`) and the flows on them.
+export function defaultsFile(name) {
+  const live = serverAndBrowserForFile({ dataDirPrefix: `tobira-browser-${name}-`, env: defaultsEnv() });
+  const mail = outboxOf(live);
+  const checks = pageChecks(name);
+  return { live, ...mail, ...checks, ...flowsOf(live, { ...mail, expectPage: checks.expectPage }) };
 }

@@ -4,6 +4,7 @@
 //! stage (SES-2) and renders; a session at another stage is sent where it
 //! belongs.
 
+use crate::call::Call;
 use crate::errors;
 use crate::i18n::t;
 use crate::pages::{self, Frame};
@@ -44,6 +45,28 @@ pub fn frame_page(
             csrf,
         })
     })
+}
+
+/// A page, or the page again with the refusal of its form (or query):
+/// the refusal's status and words; none: 200 and no error.
+pub fn form_page(
+    app: &App,
+    req: &Request,
+    refusal: Option<&Error>,
+    render: impl FnOnce(&Frame<'_>, Option<&str>) -> String,
+) -> Response {
+    let status = refusal.map_or(200, errors::status);
+    let error = refusal.map(|e| errors::error_message(e, web::lang_of(req)));
+    frame_page(app, req, status, |f| render(f, error.as_deref()))
+}
+
+/// A page's answer to an error it does not show: 404 for what the user
+/// may not see (or that is not there), otherwise [`Call::refuse`]'s.
+pub fn not_shown(app: &App, call: &Call<'_>, e: &Error) -> Response {
+    match e {
+        Error::NotFound => errors::not_found(app, call.req),
+        e => call.refuse(app, e),
+    }
 }
 
 /// A page route's answer to a session error: sign in, or go to the page

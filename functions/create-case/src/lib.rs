@@ -36,7 +36,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
             new_page(app, call, 200, &CaseForm::default(), None).await
         }
         ("GET", ["cases", id], true) => api_detail(app, call, id).await,
-        ("GET", ["cases", id], false) => case_page(app, call, id, 200, None).await,
+        ("GET", ["cases", id], false) => case_page(app, call, id, None).await,
         ("POST", ["cases", id, "comments"], _) => comment(app, call, id).await,
         ("POST", ["cases", id, action], _) => match action_of(action) {
             Some(m) => move_case(app, call, id, m).await,
@@ -229,24 +229,17 @@ async fn api_detail(app: &App, call: &Call<'_>, id: &str) -> Response {
     errors::api(result, call.lang)
 }
 
-async fn case_page(
-    app: &App,
-    call: &Call<'_>,
-    id: &str,
-    status: u16,
-    error: Option<&str>,
-) -> Response {
+async fn case_page(app: &App, call: &Call<'_>, id: &str, refusal: Option<&Error>) -> Response {
     let s = match signed(app, call).await {
         Ok(s) => s,
         Err(e) => return views::session_refused(app, call.req, &e).await,
     };
     let detail = match app.case_detail(&s.user, id).await {
         Ok(d) => d,
-        Err(Error::NotFound) => return errors::not_found(app, call.req),
-        Err(e) => return call.refuse(app, &e),
+        Err(e) => return views::not_shown(app, call, &e),
     };
     let notice = views::flash(call.req, "notice");
-    views::frame_page(app, call.req, status, |f| {
+    views::form_page(app, call.req, refusal, |f, error| {
         pages::case(f, &detail, app.config.cases.body_max, notice, error)
     })
 }
@@ -269,8 +262,7 @@ async fn after_case_form(
         Ok(notice) => web::redirect(&format!("/cases/{id}?notice={notice}")),
         Err(Error::NotFound) => errors::not_found(app, call.req),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let message = errors::error_message(&e, call.lang);
-            case_page(app, call, id, errors::status(&e), Some(&message)).await
+            case_page(app, call, id, Some(&e)).await
         }
         Err(e) => views::session_refused(app, call.req, &e).await,
     }

@@ -49,14 +49,14 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
             create(app, call).await
         }
         ("GET", ["admin", "users", "new"], false) => {
-            pages::new_user(app, call, 200, &UserForm::default(), None).await
+            pages::new_user(app, call, &UserForm::default(), None).await
         }
         ("GET", ["admin", "users", id], true) => detail(app, call, id).await,
-        ("GET", ["admin", "users", id], false) => pages::user(app, call, id, 200, None).await,
+        ("GET", ["admin", "users", id], false) => pages::user(app, call, id, None).await,
         ("POST", ["admin", "users", id], true)
         | ("POST", ["admin", "users", id, "edit"], false) => update(app, call, id).await,
         ("GET", ["admin", "users", id, "edit"], false) => {
-            pages::edit_user(app, call, id, 200, None, None).await
+            pages::edit_user(app, call, id, None, None).await
         }
         ("POST", ["admin", "users", id, action], _) => act(app, call, id, action).await,
         _ => errors::not_found(app, req),
@@ -157,9 +157,7 @@ async fn create(app: &App, call: &Call<'_>) -> Response {
     match result {
         Ok((id, _)) => web::redirect(&format!("/admin/users/{id}?notice=user_created")),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
-            let message = errors::error_message(&e, call.lang);
-            let status = errors::status(&e);
-            pages::new_user(app, call, status, &input.form(), Some(&message)).await
+            pages::new_user(app, call, &input.form(), Some(&e)).await
         }
         Err(e) => call.refuse(app, &e),
     }

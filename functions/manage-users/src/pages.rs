@@ -3,12 +3,11 @@
 //! use cases are the API's handlers in `lib.rs`; this module shows pages.
 
 use tobira::admin::directory::Status;
-use tobira::admin::UserQuery;
+use tobira::admin::{UserDetail, UserQuery};
 use tobira::model::User;
 use tobira::session::Stage;
 use tobira::{App, Error};
 use tobira_web::call::Call;
-use tobira_web::errors;
 use tobira_web::pages::{self, UserForm, UserList, UserView};
 use tobira_web::views;
 use tobira_web::web::{self, Response};
@@ -29,6 +28,25 @@ pub(crate) async fn admin(app: &App, call: &Call<'_>) -> Result<User, Box<Respon
     }
 }
 
+/// The admin and a user they may see (`own`: only a user of the admin's
+/// own tenant), or the answer: the admin's refusal, or 404.
+async fn admin_and_user(
+    app: &App,
+    call: &Call<'_>,
+    id: &str,
+    own: bool,
+) -> Result<(User, UserDetail), Box<Response>> {
+    let admin = admin(app, call).await?;
+    let detail = match app.user_detail(&admin, id).await {
+        Ok(d) if own && d.tenant_id != admin.tenant_id.as_str() => Err(Error::NotFound),
+        other => other,
+    };
+    match detail {
+        Ok(d) => Ok((admin, d)),
+        Err(e) => Err(Box::new(views::not_shown(app, call, &e))),
+    }
+}
+
 /// ADM-5: `GET /admin/users` — a page of the tenant's users (or of a
 /// child tenant's, ADM-4), searched, filtered, a page at a time.
 pub(crate) async fn list(app: &App, call: &Call<'_>) -> Response {
@@ -44,14 +62,9 @@ pub(crate) async fn list(app: &App, call: &Call<'_>) -> Response {
         status: Some(&status),
         cursor: Some(&cursor),
     };
-    let lang = call.lang;
-    let (page, code, error) = match app.list_users(&admin, &query).await {
-        Ok(p) => (p, 200, None),
-        Err(e @ (Error::Invalid { .. } | Error::NotFound)) => (
-            Default::default(),
-            errors::status(&e),
-            Some(errors::error_message(&e, lang)),
-        ),
+    let (page, refusal) = match app.list_users(&admin, &query).await {
+        Ok(p) => (p, None),
+        Err(e @ (Error::Invalid { .. } | Error::NotFound)) => (Default::default(), Some(e)),
         Err(e) => return call.refuse(app, &e),
     };
     // An unknown status is shown as "all" in the filter.
@@ -61,7 +74,7 @@ pub(crate) async fn list(app: &App, call: &Call<'_>) -> Response {
         ""
     };
     let notice = views::flash(call.req, "notice");
-    views::frame_page(app, call.req, code, |f| {
+    views::form_page(app, call.req, refusal.as_ref(), |f, error| {
         pages::admin_users(
             f,
             &UserList {
@@ -71,33 +84,27 @@ pub(crate) async fn list(app: &App, call: &Call<'_>) -> Response {
                 tenant_id: &tenant_id,
                 paged: !cursor.is_empty(),
                 notice,
-                error: error.as_deref(),
+                error,
             },
         )
     })
 }
 
 /// ADM-5, ADM-8: `GET /admin/users/{id}` — one user, what was last changed
-/// and by whom, and the actions that apply; `error` when a form of the
-/// page was refused.
+/// and by whom, and the actions that apply; with the refusal when a form
+/// of the page was refused.
 pub(crate) async fn user(
     app: &App,
     call: &Call<'_>,
     id: &str,
-    status: u16,
-    error: Option<&str>,
+    refusal: Option<&Error>,
 ) -> Response {
-    let admin = match admin(app, call).await {
-        Ok(a) => a,
+    let (admin, detail) = match admin_and_user(app, call, id, false).await {
+        Ok(found) => found,
         Err(r) => return *r,
     };
-    let detail = match app.user_detail(&admin, id).await {
-        Ok(d) => d,
-        Err(Error::NotFound) => return errors::not_found(app, call.req),
-        Err(e) => return call.refuse(app, &e),
-    };
     let notice = views::flash(call.req, "notice");
-    views::frame_page(app, call.req, status, |f| {
+    views::form_page(app, call.req, refusal, |f, error| {
         pages::admin_user(
             f,
             &UserView {
@@ -111,18 +118,18 @@ pub(crate) async fn user(
     })
 }
 
-/// ADM-1: `GET /admin/users/new` — the new-user form, empty or as sent.
+/// ADM-1: `GET /admin/users/new` — the new-user form, empty or as sent
+/// with its refusal.
 pub(crate) async fn new_user(
     app: &App,
     call: &Call<'_>,
-    status: u16,
     form: &UserForm<'_>,
-    error: Option<&str>,
+    refusal: Option<&Error>,
 ) -> Response {
     if let Err(r) = admin(app, call).await {
         return *r;
     }
-    views::frame_page(app, call.req, status, |f| {
+    views::form_page(app, call.req, refusal, |f, error| {
         pages::admin_user_form(f, form, None, error)
     })
 }
@@ -134,37 +141,30 @@ pub(crate) async fn edit_user(
     app: &App,
     call: &Call<'_>,
     id: &str,
-    status: u16,
     typed: Option<&UserForm<'_>>,
-    error: Option<&str>,
+    refusal: Option<&Error>,
 ) -> Response {
-    let admin = match admin(app, call).await {
-        Ok(a) => a,
+    let (_, detail) = match admin_and_user(app, call, id, true).await {
+        Ok(found) => found,
         Err(r) => return *r,
     };
-    let detail = match app.user_detail(&admin, id).await {
-        Ok(d) if d.tenant_id == admin.tenant_id.as_str() => d,
-        Ok(_) | Err(Error::NotFound) => return errors::not_found(app, call.req),
-        Err(e) => return call.refuse(app, &e),
-    };
-    let current = UserForm::of(&detail);
     let form = match typed {
         // The address is not a field of the edit: the user's, always.
         Some(t) => UserForm {
             email: &detail.email,
             ..t.clone()
         },
-        None => current,
+        None => UserForm::of(&detail),
     };
     let pending = detail.status == Status::Pending;
-    views::frame_page(app, call.req, status, |f| {
+    views::form_page(app, call.req, refusal, |f, error| {
         pages::admin_user_form(f, &form, Some((&detail.id, pending)), error)
     })
 }
 
 /// The page's answer to a form post of the user's page or edit form:
 /// back to the user with a notice, or the page again with the refusal
-/// (400, 409); a user the admin may not see is 404.
+/// (400, 403, 409); a user the admin may not see is 404.
 pub(crate) async fn after_form(
     app: &App,
     call: &Call<'_>,
@@ -174,16 +174,13 @@ pub(crate) async fn after_form(
 ) -> Response {
     match result {
         Ok(notice) => web::redirect(&format!("/admin/users/{id}?notice={notice}")),
-        Err(Error::NotFound) => errors::not_found(app, call.req),
         Err(e @ (Error::Invalid { .. } | Error::Conflict { .. } | Error::Refused { .. })) => {
-            let message = errors::error_message(&e, call.lang);
-            let status = errors::status(&e);
             match again {
-                Again::User => user(app, call, id, status, Some(&message)).await,
-                Again::Edit(typed) => edit_user(app, call, id, status, typed, Some(&message)).await,
+                Again::User => user(app, call, id, Some(&e)).await,
+                Again::Edit(typed) => edit_user(app, call, id, typed, Some(&e)).await,
             }
         }
-        Err(e) => call.refuse(app, &e),
+        Err(e) => views::not_shown(app, call, &e),
     }
 }
 
