@@ -375,6 +375,14 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
     admin
         .refused("GET", &history, json!({}), 404, "not_found")
         .await;
+    // ... and the child user's page offers no way there (no dead end).
+    let page = admin.get(&format!("/admin/users/{}", active.id)).await;
+    let html = crate::support::body_text(&page);
+    assert_eq!(page.status(), 200, "{html}");
+    assert!(
+        !html.contains("user-sign-ins") && !html.contains("edit-user"),
+        "{html}"
+    );
 
     let (s, page) = get_json(&mut admin, &format!("/api/admin/users?tenant_id={CHILD}")).await;
     assert_eq!(s, 200, "{page}");

@@ -73,6 +73,17 @@ struct Asked {
     csv: bool,
 }
 
+/// The viewer and what they ask for, or the answer to a refusal.
+async fn viewer_and_asked(
+    app: &App,
+    call: &Call<'_>,
+    scope: Scope,
+) -> Result<(User, Asked), Box<Response>> {
+    let viewer = viewer(app, call, scope).await?;
+    let a = asked(call.req).map_err(|e| Box::new(call.refuse(app, &e)))?;
+    Ok((viewer, a))
+}
+
 fn asked(req: &Request) -> Result<Asked, Error> {
     let csv = match web::query_param(req, "format").as_deref() {
         None | Some("") | Some("json") => false,
@@ -117,13 +128,9 @@ async fn read(
 /// `GET /api/me/sign-ins`, `GET /api/admin/sign-ins`: a page as JSON, or
 /// with `format=csv` the CSV file.
 async fn api(app: &App, call: &Call<'_>, scope: Scope) -> Response {
-    let viewer = match viewer(app, call, scope).await {
-        Ok(u) => u,
+    let (viewer, a) = match viewer_and_asked(app, call, scope).await {
+        Ok(both) => both,
         Err(answer) => return *answer,
-    };
-    let a = match asked(call.req) {
-        Ok(a) => a,
-        Err(e) => return call.refuse(app, &e),
     };
     if a.csv {
         return match csv_file(app, call, &viewer, scope, &a).await {
@@ -195,13 +202,9 @@ async fn csv_file(
 /// `GET /sign-ins`, `GET /admin/sign-ins`: the page. A bad range shows the
 /// page with the error (400) and no rows.
 async fn page(app: &App, call: &Call<'_>, scope: Scope) -> Response {
-    let viewer = match viewer(app, call, scope).await {
-        Ok(u) => u,
+    let (viewer, a) = match viewer_and_asked(app, call, scope).await {
+        Ok(both) => both,
         Err(answer) => return *answer,
-    };
-    let a = match asked(call.req) {
-        Ok(a) => a,
-        Err(e) => return call.refuse(app, &e),
     };
     let (page, status, error) = match read(app, &viewer, scope, &a.query(scope, 0)).await {
         Ok(p) => (p, 200, None),

@@ -268,32 +268,34 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono_tz::{Asia::Tokyo, Pacific::Apia, UTC};
+
+    /// The range `from`..=`to` as a viewer in `tz` asks for it.
+    fn between(tz: Tz, from: Option<&str>, to: Option<&str>) -> Result<Range> {
+        let q = HistoryQuery {
+            from,
+            to,
+            ..Default::default()
+        };
+        range(tz, Timestamp::from_millis(0), &q)
+    }
+
+    /// The first instant of a range, in UTC.
+    fn starts(r: &Range) -> String {
+        Timestamp::from_millis(r.start.millis()).rfc3339()
+    }
 
     #[test]
     fn months_run_newest_first_across_a_year() {
-        let tz = chrono_tz::UTC;
-        let q = HistoryQuery {
-            from: Some("2025-11-15"),
-            to: Some("2026-02-01"),
-            ..Default::default()
-        };
-        let r = range(tz, Timestamp::from_millis(0), &q).unwrap();
+        let r = between(UTC, Some("2025-11-15"), Some("2026-02-01")).unwrap();
         assert_eq!(months(&r), ["2026-02", "2026-01", "2025-12", "2025-11"]);
     }
 
     #[test]
     fn a_range_is_whole_days_of_the_viewers_zone() {
-        let q = HistoryQuery {
-            from: Some("2026-12-01"),
-            to: Some("2026-12-01"),
-            ..Default::default()
-        };
-        let r = range(chrono_tz::Asia::Tokyo, Timestamp::from_millis(0), &q).unwrap();
+        let r = between(Tokyo, Some("2026-12-01"), Some("2026-12-01")).unwrap();
         // 2026-12-01 00:00 JST is 2026-11-30 15:00 UTC.
-        assert_eq!(
-            Timestamp::from_millis(r.start.millis()).rfc3339(),
-            "2026-11-30T15:00:00Z"
-        );
+        assert_eq!(starts(&r), "2026-11-30T15:00:00Z");
         assert_eq!(r.end.millis() - r.start.millis(), 24 * 3600 * 1000 - 1);
         // ... so the day touches two UTC months.
         assert_eq!(months(&r), ["2026-12", "2026-11"]);
@@ -301,17 +303,7 @@ mod tests {
 
     #[test]
     fn bad_dates_and_ranges_are_refused() {
-        let tz = chrono_tz::UTC;
-        let at = |from, to| {
-            let q = HistoryQuery {
-                from,
-                to,
-                ..Default::default()
-            };
-            range(tz, Timestamp::from_millis(0), &q)
-                .err()
-                .map(|e| e.code())
-        };
+        let at = |from, to| between(UTC, from, to).err().map(|e| e.code());
         assert_eq!(at(Some("2026-13-01"), None), Some("invalid_date"));
         assert_eq!(
             at(Some("2026-12-02"), Some("2026-12-01")),
@@ -331,16 +323,8 @@ mod tests {
     fn a_day_a_zone_skips_starts_when_the_zone_resumes() {
         // Samoa skipped 2011-12-30: the range of that day is one query of a
         // month, not every month since 1970.
-        let q = HistoryQuery {
-            from: Some("2011-12-30"),
-            to: Some("2012-01-05"),
-            ..Default::default()
-        };
-        let r = range(chrono_tz::Pacific::Apia, Timestamp::from_millis(0), &q).unwrap();
-        assert_eq!(
-            Timestamp::from_millis(r.start.millis()).rfc3339(),
-            "2011-12-30T10:00:00Z"
-        );
+        let r = between(Apia, Some("2011-12-30"), Some("2012-01-05")).unwrap();
+        assert_eq!(starts(&r), "2011-12-30T10:00:00Z");
         assert_eq!(months(&r), ["2012-01", "2011-12"]);
     }
 
