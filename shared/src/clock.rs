@@ -44,6 +44,15 @@ impl Timestamp {
             .format("%Y-%m-%d %H:%M JST")
             .to_string()
     }
+    /// The time in an IANA zone (`Asia/Tokyo`; an unknown name: Japan's),
+    /// e.g. `2026-11-24 21:00 JST`: what a viewer is shown (ADM-1).
+    pub fn in_zone(self, zone: &str) -> String {
+        let tz = zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
+        self.to_chrono()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    }
     /// The calendar date in JST (`YYYY-MM-DD`), for migration windows.
     pub fn jst_date(self) -> String {
         let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("valid offset");

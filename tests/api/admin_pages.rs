@@ -204,6 +204,21 @@ async fn adm_3_adm_8_the_user_page_disables_enables_and_unlocks() {
     let (s, _, html) = post(&mut admin, &own_page, &format!("{own_page}/disable"), &[]).await;
     assert_eq!(s, 409);
     assert!(html.contains("id=\"form-error\"") && html.contains("data-status=\"active\""));
+
+    // ADM-1: the times are the viewer's: Japan's by default, else the
+    // admin's own time zone.
+    let (_, html) = page(&mut admin, &user_page).await;
+    assert!(html.contains(" JST") && !html.contains(" EST"), "{html}");
+    let (mut me, v) = h.find_user("admin@a.example").await.unwrap();
+    me.profile.time_zone = Some("America/New_York".into());
+    let writes = tobira::directory::user_writes(&me, tobira::store::Cond::Version(v));
+    h.app
+        .store
+        .write(writes.to_vec(), h.app.now())
+        .await
+        .unwrap();
+    let (_, html) = page(&mut admin, &user_page).await;
+    assert!(html.contains(" EST") && !html.contains(" JST"), "{html}");
 }
 
 // ADM-1, ADM-2: the new-user form: a refusal (400, 409) shows the form

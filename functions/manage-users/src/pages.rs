@@ -111,6 +111,7 @@ pub(crate) async fn user(
                 user: &detail,
                 own_tenant: detail.tenant_id == admin.tenant_id.as_str(),
                 is_self: detail.id == admin.id,
+                zone: tobira::history::zone_of(&admin).name(),
                 notice,
                 error,
             },

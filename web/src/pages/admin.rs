@@ -188,12 +188,14 @@ pub struct UserView<'a> {
     pub own_tenant: bool,
     /// The admin's own account (never disabled by oneself).
     pub is_self: bool,
+    /// The viewer's time zone (ADM-1): the times are shown in it.
+    pub zone: &'a str,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
 }
 
-fn at(ms: i64) -> String {
-    Timestamp::from_millis(ms).jst()
+fn at(ms: i64, zone: &str) -> String {
+    Timestamp::from_millis(ms).in_zone(zone)
 }
 
 fn or_dash(v: &Option<String>) -> String {
@@ -282,17 +284,18 @@ pub fn admin_user(f: &Frame<'_>, v: &UserView<'_>) -> String {
         (
             t(lang, "admin.created_at"),
             "user-created",
-            at(u.created_at),
+            at(u.created_at, v.zone),
         ),
         (
             t(lang, "admin.updated_at"),
             "user-updated",
-            at(u.updated_at),
+            at(u.updated_at, v.zone),
         ),
         (
             t(lang, "admin.password_set_at"),
             "user-password-set",
-            u.password_set_at.map_or_else(|| "-".into(), at),
+            u.password_set_at
+                .map_or_else(|| "-".into(), |t| at(t, v.zone)),
         ),
     ];
     render(&UserPageView {
@@ -304,10 +307,13 @@ pub fn admin_user(f: &Frame<'_>, v: &UserView<'_>) -> String {
         status_label: status_label(lang, u.status),
         attention: matches!(u.status, Status::Disabled | Status::Locked),
         rows,
-        last_change: u
-            .last_change
-            .as_ref()
-            .map(|c| (change_label(lang, &c.what), c.by.as_str(), c.at.jst())),
+        last_change: u.last_change.as_ref().map(|c| {
+            (
+                change_label(lang, &c.what),
+                c.by.as_str(),
+                c.at.in_zone(v.zone),
+            )
+        }),
         actions: actions(lang, v),
         can_edit: v.own_tenant,
         notice: v.notice,
