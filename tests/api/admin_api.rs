@@ -11,16 +11,25 @@ use crate::support::Harness;
 const TENANT_A: &str = "econ7300000001";
 const TENANT_B: &str = "econ7300000002";
 
-/// Give a signed-in user the admin role, as an admin's edit would.
-pub(crate) async fn make_admin(h: &Harness, login: &str) {
+/// Write a user back with a change, as an admin's edit would.
+pub(crate) async fn change_user(
+    h: &Harness,
+    login: &str,
+    f: impl FnOnce(&mut tobira::model::User),
+) {
     let (mut u, v) = h.find_user(login).await.unwrap();
-    u.role = Role::Admin;
+    f(&mut u);
     let writes = tobira::directory::user_writes(&u, tobira::store::Cond::Version(v));
     h.app
         .store
         .write(writes.to_vec(), h.app.now())
         .await
         .unwrap();
+}
+
+/// Give a signed-in user the admin role.
+pub(crate) async fn make_admin(h: &Harness, login: &str) {
+    change_user(h, login, |u| u.role = Role::Admin).await;
 }
 
 /// `admin@a.example` (an admin) and `member@a.example` of `tenant`, both

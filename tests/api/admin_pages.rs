@@ -209,14 +209,10 @@ async fn adm_3_adm_8_the_user_page_disables_enables_and_unlocks() {
     // admin's own time zone.
     let (_, html) = page(&mut admin, &user_page).await;
     assert!(html.contains(" JST") && !html.contains(" EST"), "{html}");
-    let (mut me, v) = h.find_user("admin@a.example").await.unwrap();
-    me.profile.time_zone = Some("America/New_York".into());
-    let writes = tobira::directory::user_writes(&me, tobira::store::Cond::Version(v));
-    h.app
-        .store
-        .write(writes.to_vec(), h.app.now())
-        .await
-        .unwrap();
+    crate::admin_api::change_user(&h, "admin@a.example", |u| {
+        u.profile.time_zone = Some("America/New_York".into())
+    })
+    .await;
     let (_, html) = page(&mut admin, &user_page).await;
     assert!(html.contains(" EST") && !html.contains(" JST"), "{html}");
 }

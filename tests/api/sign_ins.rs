@@ -7,10 +7,10 @@ use std::time::Duration;
 use serde_json::Value;
 use tobira::ids::{LoginId, Password};
 use tobira::model::User;
-use tobira::store::{Cond, Store};
+use tobira::store::Store;
 use tobira::Ctx;
 
-use crate::admin_api::{admin_and_member, make_admin};
+use crate::admin_api::{admin_and_member, change_user, make_admin};
 use crate::cases_support::{counted, get_json, on_dynamodb, signed_in};
 use crate::mfa_support::{Client, PW};
 use crate::support::{ctx, Harness};
@@ -32,18 +32,6 @@ fn from_agent(agent: &str) -> Ctx {
         user_agent: agent.into(),
         ..ctx()
     }
-}
-
-/// Write a user back with a change (as an admin's edit would).
-async fn change_user(h: &Harness, login: &str, f: impl FnOnce(&mut User)) {
-    let (mut u, v) = h.find_user(login).await.unwrap();
-    f(&mut u);
-    let writes = tobira::directory::user_writes(&u, Cond::Version(v));
-    h.app
-        .store
-        .write(writes.to_vec(), h.app.now())
-        .await
-        .unwrap();
 }
 
 /// The UTC offset of the first row's time (`+09:00`).
