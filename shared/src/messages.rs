@@ -222,15 +222,8 @@ pub fn accounts_linked_mail(
 }
 
 /// SET-1: the first-time setup mail with its single-use link and its expiry.
-pub fn setup_mail(
-    brand: &str,
-    lang: Lang,
-    to: &str,
-    name: &str,
-    login_id: &str,
-    link: &str,
-    expires: Timestamp,
-) -> Mail {
+pub fn setup_mail(brand: &str, user: &crate::model::User, link: &str, expires: Timestamp) -> Mail {
+    let (lang, name, login_id) = (user.lang, user.name.as_str(), user.login_id.as_str());
     // The login ID to sign in with later: renamed ones (MIG-3) are new to
     // the user, and two contracts of one person get one mail each.
     let (subject, greeting, body, until, ignore, id_line) = match lang {
@@ -251,20 +244,26 @@ pub fn setup_mail(
             format!("Login ID: {login_id}"),
         ),
     };
-    compose(
-        to,
-        subject,
-        &[
-            greeting,
-            body,
-            link.to_string(),
-            until,
-            id_line,
-            ignore,
-            brand.to_string(),
-        ],
-        Some(link),
-    )
+    // SET-2: the phone on record is the default MIG-5 put in place of an
+    // unusable legacy one; the user knows only the legacy one.
+    let phone_line = user.legacy_phone.is_some().then(|| match lang {
+        Lang::Ja => "旧システムに登録されていた電話番号は使用できない形式だったため、登録上の電話番号は変更されています。ご本人確認の電話番号には、旧システムに登録していた番号を入力してください(登録がなかった場合は空欄のままで構いません)。".to_string(),
+        Lang::En => "The phone number in the former system could not be used, so the phone number on record was changed. In the identity check, enter the phone number you gave the former system (leave it empty if you gave none).".to_string(),
+    });
+    let parts: Vec<String> = [
+        Some(greeting),
+        Some(body),
+        Some(link.to_string()),
+        Some(until),
+        Some(id_line),
+        phone_line,
+        Some(ignore),
+        Some(brand.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    compose(user.email.as_str(), subject, &parts, Some(link))
 }
 
 // home of MSG-1

@@ -100,6 +100,10 @@ pub struct User {
     pub email: Email,
     pub name: PersonName,
     pub phone: String,
+    /// SET-2 / MIG-5: the digits of the legacy phone the record came with,
+    /// kept only when MIG-5 replaced it (the user never saw `phone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_phone: Option<String>,
     pub role: Role,
     pub state: UserState,
     pub lang: Lang,
@@ -265,6 +269,7 @@ impl User {
             email,
             name,
             phone: String::new(),
+            legacy_phone: None,
             role: Role::General,
             state: UserState::PendingSetup,
             lang: Lang::Ja,

@@ -41,6 +41,30 @@ pub fn same_digits(entered: &str, stored: &str) -> bool {
     !a.is_empty() && crate::random::ct_eq(a.as_bytes(), b.as_bytes())
 }
 
+/// SET-2: the phone entered matches the record's by its digits, or, when
+/// MIG-5 replaced an unusable legacy phone, the legacy digits exactly (the
+/// user never saw the replacement; an empty legacy phone is matched by an
+/// empty entry). Both comparisons always run.
+pub fn matches_record(entered: &str, phone: &str, legacy: Option<&str>) -> bool {
+    let on_record = same_digits(entered, phone);
+    let legacy = legacy.is_some_and(|l| {
+        let (a, b) = (digits_of(entered), digits_of(l));
+        // An entry with letters but no digits is not the empty legacy phone.
+        let blank = entered
+            .chars()
+            .all(|c| c.is_whitespace() || c == '-' || c == '－');
+        (!a.is_empty() || blank) & crate::random::ct_eq(a.as_bytes(), b.as_bytes())
+    });
+    on_record | legacy
+}
+
+/// MIG-5: the legacy digits to keep beside the replacement, when the
+/// replacement is not the legacy phone's own digits.
+pub fn replaced_legacy(raw: &str, kept: &str) -> Option<String> {
+    let digits = digits_of(raw);
+    (digits != kept).then_some(digits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +96,26 @@ mod tests {
         assert!(same_digits("０３１２３４５６７８", "0312345678"));
         assert!(!same_digits("03-1234-5670", "0312345678"));
         assert!(!same_digits("", ""));
+    }
+
+    // SET-2
+    #[test]
+    fn set_2_legacy_phone_matches_only_when_mig_5_replaced_it() {
+        // Replaced "12": the default and the legacy digits both match.
+        assert!(matches_record("03-1234-5678", D, Some("12")));
+        assert!(matches_record("１２", D, Some("12")));
+        assert!(!matches_record("123", D, Some("12")));
+        assert!(!matches_record("", D, Some("12")));
+        // Not replaced: only the phone on record.
+        assert!(!matches_record("12", D, None));
+        // Replaced an empty phone: an empty entry is the legacy phone.
+        assert!(matches_record("", D, Some("")));
+        assert!(matches_record(" ", D, Some("")));
+        assert!(!matches_record("abc", D, Some("")));
+        assert!(!matches_record("", D, None));
+        // MIG-5 keeps the legacy digits only when it replaced them.
+        assert_eq!(replaced_legacy("03-1234-5679", "0312345679"), None);
+        assert_eq!(replaced_legacy("12", D).as_deref(), Some("12"));
+        assert_eq!(replaced_legacy("", D).as_deref(), Some(""));
     }
 }

@@ -290,7 +290,9 @@ impl App {
                 let name_ok = f
                     .name
                     .is_some_and(|n| ct_eq(u.name.as_str().as_bytes(), n.as_bytes()));
-                let phone_ok = f.phone.is_some_and(|p| phone::same_digits(p, &u.phone));
+                let phone_ok = f
+                    .phone
+                    .is_some_and(|p| phone::matches_record(p, &u.phone, u.legacy_phone.as_deref()));
                 (email_ok & name_ok & phone_ok).then_some(Route::Link(PURPOSE_IDENTITY_ENTRY))
             }
             UserState::PendingSetup if u.ecid.is_some() => email_ok.then_some(Route::SetupLink),

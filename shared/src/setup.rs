@@ -121,15 +121,7 @@ impl App {
         expires: crate::clock::Timestamp,
     ) -> Result<()> {
         let link = format!("{}/setup?token={}", self.config.base_url, token);
-        let mail = setup_mail(
-            &self.config.brand,
-            user.lang,
-            user.email.as_str(),
-            user.name.as_str(),
-            user.login_id.as_str(),
-            &link,
-            expires,
-        );
+        let mail = setup_mail(&self.config.brand, user, &link, expires);
         Ok(self.mailer.send(&mail).await?)
     }
 
@@ -184,7 +176,7 @@ impl App {
         // Evaluate all three, always (no early exit that would time the fields).
         let email_ok = user.email.matches(email);
         let name_ok = ct_eq(user.name.as_str().as_bytes(), name.as_bytes());
-        let phone_ok = phone::same_digits(phone_in, &user.phone);
+        let phone_ok = phone::matches_record(phone_in, &user.phone, user.legacy_phone.as_deref());
         let now = self.now();
         if !(email_ok & name_ok & phone_ok) {
             let mut writes = vec![self.audit(ctx, "setup.identity_failed", who, None)];
@@ -407,8 +399,11 @@ impl App {
             if let Some(n) = &fix.name {
                 user.name = n.clone();
             }
-            if let Some(p) = &fix.phone {
+            if let Some(p) = fix.phone.as_ref().filter(|p| **p != user.phone) {
+                // A phone someone confirmed with the user replaces the one
+                // MIG-5 gave up on: SET-2 stops accepting the legacy digits.
                 user.phone = p.clone();
+                user.legacy_phone = None;
             }
             let now = self.now();
             if let Some(a) = by {

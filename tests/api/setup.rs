@@ -307,3 +307,64 @@ async fn set_2_grant_expires() {
         Err(Error::NotSignedIn)
     );
 }
+
+// SET-2
+#[tokio::test]
+async fn set_2_demo_users_whose_phone_mig_5_replaced_pass_with_the_legacy_phone() {
+    let mut config = crate::support::test_config();
+    config.migration_window = Some(("2026-11-01".into(), "2026-12-31".into()));
+    let h = Harness::with_config(config);
+    let records = crate::support::sample_records();
+    h.migrate(&records).await;
+    let mut replaced = 0;
+    for r in &records {
+        let (login, email) = (
+            r["login_id"].as_str().unwrap(),
+            r["email"].as_str().unwrap(),
+        );
+        if email == "shared@example.com" {
+            continue; // two accounts, one mailbox: their phone is usable anyway
+        }
+        let legacy = r["phone"].as_str().unwrap();
+        let user = h.user(login).await;
+        let token = h.setup_token(email);
+        let mail = h.newest_mail(email, "/setup?token=");
+        let said = mail.text.contains("登録上の電話番号は変更されています");
+        let digits_kept = tobira::phone::digits_of(legacy) == user.phone;
+        // The mail says so exactly when MIG-5 replaced the legacy phone.
+        assert_eq!(said, !digits_kept, "{login}: {}", mail.text);
+        if !digits_kept {
+            replaced += 1;
+            // A wrong phone is still refused …
+            let e = verify(&h, &token, email, user.name.as_str(), "0999999999")
+                .await
+                .unwrap_err();
+            assert_eq!(e, Error::IdentityMismatch, "{login}");
+        }
+        // … and the phone the user knows passes: the legacy one as typed.
+        verify(&h, &token, email, user.name.as_str(), legacy)
+            .await
+            .unwrap_or_else(|e| panic!("{login} with {legacy:?}: {e:?}"));
+    }
+    assert_eq!(replaced, 3, "'' , '12' and 33 digits");
+    // An operator who confirms a new phone with the user ends the legacy one.
+    let jiro = h.user("jiro@example.co.jp").await;
+    h.app
+        .correct_identity(
+            &tobira::migration::IdentityUpdate {
+                login_id: "jiro@example.co.jp".into(),
+                phone: Some("0311112222".into()),
+                ..Default::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let token = h.setup_token("jiro@example.co.jp");
+    let name = jiro.name.as_str();
+    let e = verify(&h, &token, "jiro@example.co.jp", name, "12").await;
+    assert_eq!(e.unwrap_err(), Error::IdentityMismatch);
+    verify(&h, &token, "jiro@example.co.jp", name, "03-1111-2222")
+        .await
+        .unwrap();
+}

@@ -147,7 +147,13 @@ fn apply_fields(old: &User, upd: &UserUpdate<'_>) -> Result<User> {
         u.name = PersonName::parse(n)?;
     }
     if let Some(p) = upd.phone {
-        u.phone = digits(Some(p), "phone")?.ok_or_else(|| Error::invalid("invalid_phone"))?;
+        let p = digits(Some(p), "phone")?.ok_or_else(|| Error::invalid("invalid_phone"))?;
+        if p != u.phone {
+            // The admin set a phone the user knows: SET-2 stops accepting
+            // the legacy digits MIG-5 gave up on.
+            u.legacy_phone = None;
+        }
+        u.phone = p;
     }
     if let Some(l) = upd.lang {
         u.lang = l;

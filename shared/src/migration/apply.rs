@@ -136,6 +136,7 @@ impl App {
         User {
             parent_tenant_id: v.parent_tenant_id.clone(),
             phone: p.phone_after.clone(),
+            legacy_phone: phone::replaced_legacy(&v.phone, &p.phone_after),
             role: v.role,
             ecid: Some(v.ecid.clone()),
             legacy_login_id: Some(r.login_id.clone()),
