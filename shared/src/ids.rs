@@ -211,10 +211,13 @@ pub struct Phone(String);
 
 impl Phone {
     // home of MFA-6
-    /// E.164 as typed (`+819000000000`), or a country code (`81`, `+81`) and
-    /// the national number without hyphens or the leading 0 (`9000000000`).
+    /// E.164 (`+819000000000`), or a country code (`81`, `+81`, `JP`) and the
+    /// national number, kept as E.164. Forgiving where it is safe: full-width
+    /// digits and `＋`, hyphens, spaces, dots and brackets are dropped, and
+    /// one trunk 0 of a national number (`090-1234-5678`) is left out, so
+    /// the page's "without hyphens or the leading 0" is a hint, not a wall.
     pub fn parse(phone: &str, country: Option<&str>) -> Result<Self, Error> {
-        let phone = phone.trim();
+        let phone = Self::tidy(phone);
         // `reason` picks the words of the answer (the edge's `err.<code>.<reason>`).
         let bad = |code, reason: &str| Err(Error::invalid(code).with("reason", reason));
         let country = country.map(|c| {
@@ -225,9 +228,10 @@ impl Phone {
                 .map_or(c, |(_, code)| *code)
         });
         let (cc, national) = match (phone.strip_prefix('+'), country) {
-            // Typed in full: the number says its own country.
-            (Some(full), _) => ("", full),
-            (None, Some(c)) if !c.is_empty() => (c.strip_prefix('+').unwrap_or(c), phone),
+            // Typed in full: the number says its own country (a trunk 0 after
+            // a known country code, `+81 090…`, is left out as well).
+            (Some(full), _) => ("", Self::without_trunk_zero(full)),
+            (None, Some(c)) if !c.is_empty() => (c.strip_prefix('+').unwrap_or(c), phone.clone()),
             _ => return bad("invalid_phone", "no_country"),
         };
         let by_country = !phone.starts_with('+');
@@ -238,9 +242,15 @@ impl Phone {
         {
             return bad("invalid_country_code", "digits");
         }
-        if !national.bytes().all(|b| b.is_ascii_digit()) {
+        if national.is_empty() || !national.bytes().all(|b| b.is_ascii_digit()) {
             return bad("invalid_phone", "not_digits");
         }
+        // One trunk 0 is how the number is written at home; two are an
+        // international prefix, which the country code replaces.
+        let national = match national.as_str().strip_prefix('0') {
+            Some(rest) if by_country => rest,
+            _ => national.as_str(),
+        };
         if by_country && national.starts_with('0') {
             return bad("phone_leading_zero", "national");
         }
@@ -249,6 +259,39 @@ impl Phone {
             return bad("invalid_phone", "length");
         }
         Ok(Self(format!("+{digits}")))
+    }
+
+    /// `81090…` → `8190…`: the national trunk 0 some people keep after a
+    /// country code of [`COUNTRY_CODES`] (whose mobile numbers never begin
+    /// with 0 after the code).
+    fn without_trunk_zero(full: &str) -> String {
+        let mut codes: Vec<&str> = COUNTRY_CODES.iter().map(|(_, c)| *c).collect();
+        codes.sort_by_key(|c| std::cmp::Reverse(c.len()));
+        for cc in codes {
+            if let Some(rest) = full.strip_prefix(cc).and_then(|r| r.strip_prefix('0')) {
+                return format!("{cc}{rest}");
+            }
+        }
+        full.to_string()
+    }
+
+    /// What people type around the digits, gone: full-width digits and `＋`
+    /// as ASCII; hyphens and dashes, spaces, dots and brackets dropped. Any
+    /// other character stays (and is refused).
+    fn tidy(phone: &str) -> String {
+        phone
+            .trim()
+            .chars()
+            .filter_map(|c| match c {
+                '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+                '＋' => Some('+'),
+                '-' | '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | '－' | 'ー' | 'ｰ' => {
+                    None
+                }
+                ' ' | '\u{3000}' | '\t' | '.' | '(' | ')' | '（' | '）' => None,
+                c => Some(c),
+            })
+            .collect()
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -290,8 +333,32 @@ mod tests {
             Err(Error::Invalid { code, .. }) => code,
             other => panic!("{p}: {other:?}"),
         };
-        assert_eq!(code("090-0000-0000", Some("81")), "invalid_phone");
-        assert_eq!(code("09000000000", Some("81")), "phone_leading_zero");
+        // MFA-6 as a hint: what Japanese users type becomes E.164.
+        for typed in [
+            "090-1234-5678",
+            "09012345678",
+            "０９０－１２３４－５６７８",
+            " 090 1234 5678 ",
+            "(090) 1234-5678",
+            "９０１２３４５６７８",
+        ] {
+            let p = Phone::parse(typed, Some("81")).unwrap_or_else(|e| panic!("{typed}: {e:?}"));
+            assert_eq!(p.as_str(), "+819012345678", "{typed}");
+        }
+        assert_eq!(
+            Phone::parse("＋８１ ９０-１２３４-５６７８", None)
+                .unwrap()
+                .as_str(),
+            "+819012345678"
+        );
+        assert_eq!(
+            Phone::parse("+81 (0)90-1234-5678", None).unwrap().as_str(),
+            "+819012345678"
+        );
+        assert_eq!(code("090-12a4-5678", Some("81")), "invalid_phone");
+        assert_eq!(code("---", Some("81")), "invalid_phone");
+        // Two zeros are an international prefix, not a trunk 0.
+        assert_eq!(code("0090000000", Some("81")), "phone_leading_zero");
         assert_eq!(code("9000000000", None), "invalid_phone");
         assert_eq!(
             Phone::parse("+819012345678", Some("81")).unwrap().as_str(),

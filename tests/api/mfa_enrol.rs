@@ -113,13 +113,14 @@ async fn mfa_4_a_time_step_is_accepted_once_with_one_step_of_skew() {
 async fn mfa_6_sms_number_is_proved_before_use_and_kept_as_e164() {
     let h = Harness::new();
     let (mut c, _) = full_user(&h, "sms@example.com").await;
-    // Hyphens or the leading 0 are refused with a clear error; nothing is sent.
-    let (s, b) = c.sms_enrol("090-0000-0000", "81").await;
+    // What is not a number is refused with a clear error; nothing is sent.
+    let (s, b) = c.sms_enrol("090-0000-000x", "81").await;
     assert_eq!((s, b["error"].as_str()), (400, Some("invalid_phone")));
-    let (s, b) = c.sms_enrol("09000000000", "81").await;
+    let (s, b) = c.sms_enrol("0090000000", "81").await;
     assert_eq!((s, b["error"].as_str()), (400, Some("phone_leading_zero")));
     assert!(h.outbox.sms().is_empty());
-    let (s, _) = c.sms_enrol("9000000000", "81").await;
+    // What Japanese users type is taken: hyphens, the trunk 0, full width.
+    let (s, _) = c.sms_enrol("０９０－００００－００００", "81").await;
     assert_eq!(s, 202);
     let sms = h.outbox.sms().pop().unwrap();
     assert_eq!(sms.to, "+819000000000");

@@ -113,7 +113,7 @@ async fn every_error() -> Vec<Error> {
         Error::invalid("method_not_enrolled"),
         Error::invalid("phone_required"),
         Error::invalid("unexpected_phone"),
-        tobira::ids::Phone::parse("09012345678", Some("81")).expect_err("leading 0"),
+        tobira::ids::Phone::parse("0090123456", Some("81")).expect_err("leading 00"),
         tobira::ids::Phone::parse("9012345678", Some("0081")).expect_err("bad country code"),
         Error::invalid("no_totp_setup"),
         Error::invalid("not_recorded"),

@@ -8,10 +8,10 @@
 //   TOBIRA_BIN=target/debug/tobira node --test tests/browser/experience.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mailsTo } from './support.mjs';
-import { defaultsFile } from './flows.mjs';
+import { mailsTo, sleep, clickAndWait } from './support.mjs';
+import { defaultsFile, TARO, HANAKO } from './flows.mjs';
 
-const { outbox, expectPage, newContext, setupLinksFor, firstTimeSetup } = defaultsFile('experience');
+const { outbox, expectPage, newContext, setupLinksFor, firstTimeSetup, signIn } = defaultsFile('experience');
 
 const JAPANESE = { locale: 'ja-JP' };
 const ENGLISH = { locale: 'en-US', extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' } };
@@ -58,3 +58,46 @@ for (const [user, lang, options] of [
   });
 }
 
+
+// The SMS code sent to `e164` after outbox entry `since` (waits 15 s at most).
+async function smsCode(e164, since) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const sms = (await outbox()).slice(since).filter((m) => m.channel === 'sms' && String(m.to) === e164);
+    const m = sms.length && String(sms.at(-1).text).match(/code: (\d{6})/);
+    if (m) return m[1];
+    if (Date.now() > deadline) assert.fail(`no SMS code to ${e164} after outbox entry ${since}`);
+    await sleep(200);
+  }
+}
+
+// MFA-6 as a hint, not a wall: the number as Japanese users type it is taken and kept as E.164.
+for (const [user, lang, options, typed] of [
+  [TARO, 'ja', JAPANESE, '090-1234-5678'],
+  [HANAKO, 'en', ENGLISH, '０９０１２３４５６７８'],
+]) {
+  test(`MFA-6 (${lang}): the SMS number typed as "${typed}" becomes +819012345678`, async () => {
+    const context = await newContext({ ...options, javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await firstTimeSetup(page, user, `mfa-6-${lang}`);
+      await signIn(page, user);
+      await expectPage(page, '/enroll', `mfa-6-${lang}-enroll`);
+      await clickAndWait(page, '#choose-sms');
+      await expectPage(page, '/enroll/sms', `mfa-6-${lang}-enroll-sms`);
+      const hint = await page.locator('#phone-hint').innerText();
+      assert.match(hint, /090-1234-5678/, 'the page shows the usual form as an example');
+      assert.equal(await page.locator('#phone').getAttribute('aria-describedby'), 'phone-hint');
+      const since = (await outbox()).length;
+      await page.fill('#phone', typed);
+      await clickAndWait(page, '#send-code');
+      await expectPage(page, '/enroll/sms/verify', `mfa-6-${lang}-code-sent`);
+      await page.fill('#code', await smsCode('+819012345678', since));
+      await clickAndWait(page, '#confirm');
+      await expectPage(page, '/otp/sms/verify', `mfa-6-${lang}-recovery-codes`);
+      assert.equal(await page.locator('#recovery-codes li').count(), 10);
+    } finally {
+      await context.close();
+    }
+  });
+}

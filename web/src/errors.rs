@@ -407,7 +407,7 @@ mod tests {
         );
         assert!(error_message(&e, Lang::Ja).starts_with("件名は 200 文字"));
         let e = Error::invalid("invalid_phone").with("reason", "not_digits");
-        assert!(error_message(&e, Lang::Ja).contains("ハイフン"));
+        assert!(error_message(&e, Lang::Ja).contains("数字で入力"));
         // A variant without words of its own falls back to the code's.
         let e = Error::invalid("invalid_phone").with("reason", "unheard_of");
         assert_eq!(
