@@ -30,6 +30,13 @@ impl Reserved {
     pub fn locks(&self) -> bool {
         matches!(self.attempt, Attempt::Allowed { locks: true, .. })
     }
+    /// When the lock this reservation set lifts (only if it [`locks`](Self::locks)).
+    pub fn locked_until(&self) -> Option<Timestamp> {
+        match self.attempt {
+            Attempt::Allowed { next, locks: true } => next.locked_until,
+            _ => None,
+        }
+    }
     /// The write that clears the counter (a success).
     pub fn clear(&self) -> Write {
         Write::Delete {

@@ -20,6 +20,7 @@ pub mod history;
 pub mod i18n;
 pub mod ids;
 pub mod legacy_hash;
+pub mod lock_notice;
 pub mod login;
 pub mod messages;
 pub mod mfa;

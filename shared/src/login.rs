@@ -3,6 +3,7 @@
 use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
 use crate::ids::{LoginId, Password};
+use crate::lock_notice::Locked;
 use crate::model::{keys, LoginRef, User, UserState};
 use crate::password;
 use crate::session::Stage;
@@ -165,6 +166,11 @@ impl App {
                 reserved.touch()
             });
             self.store.write(writes, now).await?;
+            if let (true, Some(until)) = (locks, reserved.locked_until()) {
+                let floor = self.config.lock_notice_floor;
+                self.notify_lock(user.as_ref(), Locked::SignIn, until, floor, ctx)
+                    .await;
+            }
             return Err(Error::InvalidCredentials);
         }
         // `ok` needs a user's hash.

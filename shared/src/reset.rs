@@ -9,11 +9,14 @@
 //! one. Using it is one atomic write conditioned on the user's version and
 //! the token's existence.
 
+use std::time::Duration;
+
 use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{LoginId, Password};
+use crate::lock_notice::Locked;
 use crate::messages::{password_link_mail, LinkKind};
 use crate::model::{keys, User, UserState};
 use crate::password;
@@ -226,7 +229,14 @@ impl App {
                     None => reserved.touch(),
                 },
             ];
-            return Ok(self.store.write(writes, now).await?);
+            self.store.write(writes, now).await?;
+            if let (None, Some(until)) = (route, reserved.locked_until()) {
+                // LOG-5 for RST-2: the handler's floor hides the mail.
+                let (user, zero) = (found.as_ref().map(|(u, _)| u), Duration::ZERO);
+                self.notify_lock(user, Locked::Reset, until, zero, ctx)
+                    .await;
+            }
+            return Ok(());
         };
         let (token, expires, mut writes) = match route {
             Route::Link(purpose) => self.password_link_writes(&mut user, v, purpose, ctx),

@@ -25,6 +25,7 @@ mod events;
 mod factor_changes;
 mod faults;
 mod infra;
+mod lock_notice;
 mod login;
 mod mfa_codes;
 mod mfa_devices;

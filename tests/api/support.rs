@@ -67,6 +67,7 @@ pub struct Harness {
 pub fn test_config() -> Config {
     let mut config = Config::local("https://portal.example.com");
     config.forgot_floor = Duration::ZERO;
+    config.lock_notice_floor = Duration::ZERO;
     config
 }
 

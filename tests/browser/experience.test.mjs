@@ -9,9 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mailsTo, sleep, clickAndWait } from './support.mjs';
-import { defaultsFile, TARO, HANAKO } from './flows.mjs';
+import { defaultsFile, TARO, HANAKO, SABURO } from './flows.mjs';
 
-const { outbox, expectPage, newContext, setupLinksFor, firstTimeSetup, signIn } = defaultsFile('experience');
+const { outbox, expectPage, newContext, setupLinksFor, firstTimeSetup, signIn, mailsAfter } = defaultsFile('experience');
 
 const JAPANESE = { locale: 'ja-JP' };
 const ENGLISH = { locale: 'en-US', extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' } };
@@ -101,3 +101,32 @@ for (const [user, lang, options, typed] of [
     }
   });
 }
+
+// LOG-5: the sign-in page states the lock rule in general words; the fifth wrong password answers
+// as every failure does (LOG-3), and the owner finds a notice in the mailbox with when it lifts.
+test('LOG-5 (ja, en): the lock rule is on the sign-in page, and the owner is mailed once when the account locks', async () => {
+  const context = await newContext({ ...JAPANESE, javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await firstTimeSetup(page, SABURO, 'log-5');
+    assert.match(await page.locator('#lock-rule').innerText(), /5回.*20分間/);
+    const since = (await outbox()).length;
+    const answers = [];
+    for (let i = 0; i < 6; i += 1) {
+      await signIn(page, SABURO, 'Wrong-Pass-1234');
+      await expectPage(page, '/login', `log-5-ja-wrong-${i + 1}`, { shot: i === 4 });
+      answers.push(await page.locator('#form-error').innerText());
+    }
+    assert.equal(new Set(answers).size, 1, `LOG-3: one answer before and after the lock: ${answers}`);
+    const notices = await mailsAfter(SABURO.email, since, /サインインの一時停止/);
+    assert.equal(notices.length, 1, 'once per lock');
+    assert.match(String(notices[0].text), /\d{4}-\d{2}-\d{2} \d{2}:\d{2} JST/, 'when it lifts');
+    assert.match(String(notices[0].text), /\/password\/forgot/, 'how to reset the password');
+    // The rule in English.
+    await page.goto(`${page.url().split('/login')[0]}/login?lang=en`);
+    await expectPage(page, '/login', 'log-5-en-login');
+    assert.match(await page.locator('#lock-rule').innerText(), /After 5 wrong passwords or codes in a row, sign-in pauses for 20 minutes/);
+  } finally {
+    await context.close();
+  }
+});

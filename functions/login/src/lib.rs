@@ -89,7 +89,9 @@ fn login_page(
     login_id: &str,
 ) -> Response {
     views::frame_page(app, call.req, status, |f| {
-        tobira_web::pages::login(f, error, notice, login_id)
+        let lock = &app.config.login_lock;
+        let rule = (lock.max_failures, lock.lock_for.as_secs() / 60);
+        tobira_web::pages::login(f, error, notice, login_id, rule)
     })
 }
 

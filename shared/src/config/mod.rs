@@ -46,6 +46,10 @@ pub struct Config {
     /// this after the request arrived, so that the answer's timing does
     /// not tell a mailed link (a mail service call) from no link.
     pub forgot_floor: Duration,
+    /// LOG-5: a sign-in attempt that locks answers no sooner than this, so
+    /// that the lock notice's mail service call (a held login ID) and no
+    /// call (an unknown one) take the same time (LOG-3).
+    pub lock_notice_floor: Duration,
     /// CLM-1: failures per legacy service ID before a block.
     pub claim_lock: LockPolicy,
     /// CLM-1: one legacy hash per format of the export, at its cost: every
@@ -359,6 +363,7 @@ impl Config {
                     expected: "a whole number of milliseconds (0 = no floor)",
                 })?,
             }),
+            lock_notice_floor: Duration::from_millis(num("TOBIRA_LOCK_NOTICE_MIN_MILLIS", 1000)?),
             claim_lock: LockPolicy {
                 max_failures: num("TOBIRA_CLAIM_MAX_FAILURES", 3)? as u32,
                 lock_for: mins(num("TOBIRA_CLAIM_BLOCK_MINUTES", 10)?),

@@ -22,8 +22,10 @@ pub use otp::{Channel, CodeSent, OtpStatus, Purpose};
 pub use totp::TotpSetup;
 
 use crate::app::{App, Ctx};
+use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::Password;
+use crate::lock_notice::Locked;
 use crate::model::Acceptance;
 use crate::model::{keys, User};
 use crate::session::Stage;
@@ -104,10 +106,11 @@ impl App {
 
     /// LOG-2 for codes: reserve one attempt on the user's sign-in counter
     /// before checking. While the user is locked nothing is checked.
-    async fn reserve_code_attempt(&self, s: &Signed, ctx: &Ctx) -> Result<bool> {
+    /// Answers when the lock lifts if this very attempt starts it.
+    async fn reserve_code_attempt(&self, s: &Signed, ctx: &Ctx) -> Result<Option<Timestamp>> {
         let key = keys::lock("login", &s.user.id);
         match self.take_attempt(&key, self.config.login_lock).await? {
-            Attempt::Allowed { locks, .. } => Ok(locks),
+            Attempt::Allowed { next, locks } => Ok(next.locked_until.filter(|_| locks)),
             Attempt::Locked { until } => {
                 let now = self.now();
                 self.record_sign_in(ctx, "mfa.refused_locked", Some(&s.user), None)
@@ -121,11 +124,17 @@ impl App {
 
     /// A wrong code: recorded; the fifth in a row locks the user and ends a
     /// half-signed-in session (LOG-2).
-    async fn code_failed(&self, s: &Signed, locks: bool, what: &str, ctx: &Ctx) -> Error {
+    async fn code_failed(
+        &self,
+        s: &Signed,
+        locks: Option<Timestamp>,
+        what: &str,
+        ctx: &Ctx,
+    ) -> Error {
         let mut writes = self
             .sign_in_event(ctx, "mfa.failure", Some(&s.user), Some(what.into()))
             .to_vec();
-        if locks {
+        if locks.is_some() {
             writes.push(self.audit(ctx, "login.locked", s.who(), None));
             if s.session.stage != Stage::Full {
                 writes.push(Write::Delete {
@@ -134,10 +143,16 @@ impl App {
                 });
             }
         }
-        match self.store.write(writes, self.now()).await {
-            Ok(()) => Error::InvalidCode,
-            Err(e) => e.into(),
+        if let Err(e) = self.store.write(writes, self.now()).await {
+            return e.into();
         }
+        if let Some(until) = locks {
+            // LOG-5: past the password, nothing is left to hide: no floor.
+            let zero = std::time::Duration::ZERO;
+            self.notify_lock(Some(&s.user), Locked::SignIn, until, zero, ctx)
+                .await;
+        }
+        Error::InvalidCode
     }
 
     /// LOG-4 / MFA-3..5, 7: the challenge after the password. One proof,
@@ -305,6 +320,11 @@ impl App {
                 writes.push(self.audit(ctx, "login.locked", s.who(), None));
             }
             self.store.write(writes, self.now()).await?;
+            if let Some(until) = held.locked_until() {
+                let zero = std::time::Duration::ZERO;
+                self.notify_lock(Some(&s.user), Locked::SignIn, until, zero, ctx)
+                    .await;
+            }
             return Err(Error::InvalidCredentials);
         }
         Ok(held)

@@ -10,16 +10,29 @@ page! {
     error: Option<&'a str>,
     notice: Option<&'a str>,
     login_id: &'a str,
+    lock_rule: String,
     }
 }
 
-pub fn login(f: &Frame<'_>, error: Option<&str>, notice: Option<&str>, login_id: &str) -> String {
+/// The password step; `lock` is LOG-2's rule (failures, minutes), stated in
+/// general words (LOG-5): never whether this account is locked.
+pub fn login(
+    f: &Frame<'_>,
+    error: Option<&str>,
+    notice: Option<&str>,
+    login_id: &str,
+    lock: (u32, u64),
+) -> String {
+    let lock_rule = t(f.lang, "login.lock_rule")
+        .replace("{n}", &lock.0.to_string())
+        .replace("{minutes}", &lock.1.to_string());
     render(&LoginPage {
         head: f.head("login.title"),
         csrf: f.csrf,
         error,
         notice,
         login_id,
+        lock_rule,
     })
 }
 
