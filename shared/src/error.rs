@@ -43,6 +43,10 @@ pub enum Error {
     /// 401: MFA-3/4/5, a second-factor or confirmation code that does not
     /// hold (wrong, used, expired or spent).
     InvalidCode,
+    /// 401: MFA-4, a right authenticator code of a time step already used
+    /// (the one that just confirmed the enrolment, say): the next code
+    /// comes in `next_in_s` seconds. Counted like any wrong code.
+    CodeAlreadyUsed { next_in_s: u64 },
     /// 401: no (valid) session or grant.
     NotSignedIn,
     /// 403: the session's stage does not reach this route (SES-2), or a bad CSRF token.
@@ -129,6 +133,7 @@ impl Error {
             Self::InvalidToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidCode => "invalid_code",
+            Self::CodeAlreadyUsed { .. } => "code_already_used",
             Self::NotSignedIn => "not_signed_in",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
@@ -141,6 +146,7 @@ impl Error {
     pub fn retry_after_s(&self) -> Option<u64> {
         match self {
             Self::Throttled { retry_after_s } => *retry_after_s,
+            Self::CodeAlreadyUsed { next_in_s } => Some(*next_in_s),
             Self::Unavailable { .. } => Some(5),
             _ => None,
         }

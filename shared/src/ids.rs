@@ -204,6 +204,10 @@ pub const COUNTRY_CODES: &[(&str, &str)] = &[
     ("FR", "33"),
 ];
 
+/// Calling codes whose national numbers are dialled at home with a trunk
+/// 0 that E.164 leaves out (and whose numbers never begin with 0 after it).
+const TRUNK_ZERO: [&str; 8] = ["81", "44", "82", "86", "886", "61", "49", "33"];
+
 /// MFA-6: a mobile number for SMS codes, kept as E.164 (`+819000000000`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -248,7 +252,7 @@ impl Phone {
         // One trunk 0 is how the number is written at home; two are an
         // international prefix, which the country code replaces.
         let national = match national.as_str().strip_prefix('0') {
-            Some(rest) if by_country => rest,
+            Some(rest) if by_country && TRUNK_ZERO.contains(&cc) => rest,
             _ => national.as_str(),
         };
         if by_country && national.starts_with('0') {
@@ -262,12 +266,9 @@ impl Phone {
     }
 
     /// `81090…` → `8190…`: the national trunk 0 some people keep after a
-    /// country code of [`COUNTRY_CODES`] (whose mobile numbers never begin
-    /// with 0 after the code).
+    /// country code of [`TRUNK_ZERO`].
     fn without_trunk_zero(full: &str) -> String {
-        let mut codes: Vec<&str> = COUNTRY_CODES.iter().map(|(_, c)| *c).collect();
-        codes.sort_by_key(|c| std::cmp::Reverse(c.len()));
-        for cc in codes {
+        for cc in TRUNK_ZERO {
             if let Some(rest) = full.strip_prefix(cc).and_then(|r| r.strip_prefix('0')) {
                 return format!("{cc}{rest}");
             }
@@ -357,6 +358,12 @@ mod tests {
         );
         assert_eq!(code("090-12a4-5678", Some("81")), "invalid_phone");
         assert_eq!(code("---", Some("81")), "invalid_phone");
+        // Only where the trunk 0 is one: elsewhere a leading 0 is refused.
+        assert_eq!(code("0612345678", Some("39")), "phone_leading_zero");
+        assert_eq!(
+            Phone::parse("+39 06 1234 5678", None).unwrap().as_str(),
+            "+390612345678"
+        );
         // Two zeros are an international prefix, not a trunk 0.
         assert_eq!(code("0090000000", Some("81")), "phone_leading_zero");
         assert_eq!(code("9000000000", None), "invalid_phone");

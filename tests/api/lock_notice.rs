@@ -124,6 +124,13 @@ async fn log_5_the_attempt_that_locks_takes_the_floor_held_or_not_and_a_mail_fau
         kinds.contains(&"account.lock_notice_failed".to_string()),
         "{kinds:?}"
     );
+    // One record of the notice whether or not anyone was mailed (LOG-3:
+    // the same store requests): "none" for the unknown login ID.
+    let anonymous = h.audit_kinds("-").await;
+    assert!(
+        anonymous.contains(&"account.lock_notice".to_string()),
+        "{anonymous:?}"
+    );
     h.outbox.set_failing(false);
     assert!(h.login(login, PW).await.is_err(), "still locked");
 }

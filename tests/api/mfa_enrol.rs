@@ -97,9 +97,13 @@ async fn mfa_4_a_time_step_is_accepted_once_with_one_step_of_skew() {
     assert_eq!(s, 200);
     // ...once: another sign-in in the same step cannot reuse it, nor an older one.
     let mut b = Client::at_challenge(&h, "step@example.com").await;
-    for code in [prev, totp_code(&h, &secret, -2)] {
+    // (A used step's code says so, to tell the user to wait: the next test.)
+    for (code, error) in [
+        (prev, "code_already_used"),
+        (totp_code(&h, &secret, -2), "invalid_code"),
+    ] {
         let (s, r) = b.mfa("totp", &code).await;
-        assert_eq!((s, r["error"].as_str()), (401, Some("invalid_code")));
+        assert_eq!((s, r["error"].as_str()), (401, Some(error)));
     }
     // Two steps away is too far.
     let (s, _) = b.mfa("totp", &totp_code(&h, &secret, 2)).await;
@@ -290,4 +294,48 @@ async fn set_4_choice_skipped_when_an_admin_preset_the_method() {
     bad["mfa_method"] = json!("fax");
     let r = h.app.import(&[bad], &crate::support::ctx()).await.unwrap();
     assert_eq!(r.counts.rejected, 1);
+}
+
+// MFA-4
+#[tokio::test]
+async fn mfa_4_the_code_that_confirmed_enrolment_is_refused_and_says_when_the_next_comes() {
+    let h = Harness::new();
+    let login = "same.step@example.com";
+    h.active_user(login, PW).await;
+    let mut e = Client::new(&h);
+    e.login(login, PW).await;
+    let (_, setup) = e.post("/api/mfa/totp", json!({})).await;
+    let secret = setup["secret"].as_str().unwrap().to_string();
+    h.advance(Duration::from_secs(10));
+    let used = totp_code(&h, &secret, 0);
+    let (s, _) = e
+        .post("/api/mfa/totp/confirm", json!({ "code": used }))
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = e
+        .post("/api/mfa/recovery/ack", json!({ "recorded": true }))
+        .await;
+    assert_eq!(s, 200);
+    let next_in = 30 - (h.app.now().millis() / 1000) % 30;
+    // SET-4: sign in again at once; the app still shows the code just used.
+    let mut c = Client::at_challenge(&h, login).await;
+    let (s, b) = c.mfa("totp", &used).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (401, Some("code_already_used")),
+        "{b}"
+    );
+    assert_eq!(b["retry_after_s"], next_in, "when the next step begins");
+    let msg = b["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("{next_in}")), "{msg}");
+    // MFA-4 still holds: that step is never accepted again, even later.
+    let (s, _) = c.mfa("totp", &used).await;
+    assert_eq!(s, 401);
+    // A wrong code is the plain refusal.
+    let wrong = if used == "000000" { "111111" } else { "000000" };
+    let (_, b) = c.mfa("totp", wrong).await;
+    assert_eq!(b["error"], "invalid_code");
+    // The next code signs in.
+    let (s, b) = c.mfa("totp", &totp_code(&h, &secret, 1)).await;
+    assert_eq!(s, 200, "{b}");
 }

@@ -8,10 +8,12 @@
 //   TOBIRA_BIN=target/debug/tobira node --test tests/browser/experience.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mailsTo, sleep, clickAndWait } from './support.mjs';
+import { mailsTo, sleep, clickAndWait, totpAt } from './support.mjs';
 import { defaultsFile, TARO, HANAKO, SABURO } from './flows.mjs';
 
-const { outbox, expectPage, newContext, setupLinksFor, firstTimeSetup, signIn, mailsAfter } = defaultsFile('experience');
+const {
+  outbox, expectPage, newContext, setupLinksFor, firstTimeSetup, signIn, mailsAfter, enrolTotp,
+} = defaultsFile('experience');
 
 const JAPANESE = { locale: 'ja-JP' };
 const ENGLISH = { locale: 'en-US', extraHTTPHeaders: { 'Accept-Language': 'en-US,en;q=0.9' } };
@@ -126,6 +128,35 @@ test('LOG-5 (ja, en): the lock rule is on the sign-in page, and the owner is mai
     await page.goto(`${page.url().split('/login')[0]}/login?lang=en`);
     await expectPage(page, '/login', 'log-5-en-login');
     assert.match(await page.locator('#lock-rule').innerText(), /After 5 wrong passwords or codes in a row, sign-in pauses for 20 minutes/);
+  } finally {
+    await context.close();
+  }
+});
+
+// MFA-4 after SET-4: signing in again at once, the authenticator still shows the code that confirmed
+// the enrolment. It stays refused (each time step once), and the page says why and how long to wait.
+test('MFA-4 (ja, en): the code that confirmed enrolment is refused with the reason and the wait', async () => {
+  const MIXED = { email: 'Mixed.Case@Example.com', name: 'Mixed Case', phone: '0123',
+    loginId: 'Mixed.Case@Example.com', password: 'Kawa-Yama-3817' };
+  const context = await newContext({ ...JAPANESE, javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await firstTimeSetup(page, MIXED, 'mfa-4');
+    await signIn(page, MIXED);
+    await expectPage(page, '/enroll', 'mfa-4-enroll');
+    const { secret, step } = await enrolTotp(page, ['mfa-4-totp', 'mfa-4-codes', 'mfa-4-login']);
+    await signIn(page, MIXED);
+    await expectPage(page, '/login/mfa', 'mfa-4-challenge');
+    await page.fill('#code', totpAt(secret, step));
+    await clickAndWait(page, '#verify');
+    await expectPage(page, '/login/mfa', 'mfa-4-ja-code-used');
+    assert.match(await page.locator('#form-error').innerText(), /すでに使われています.*約\d+秒/);
+    await clickAndWait(page, 'header a[hreflang]');
+    await expectPage(page, '/login/mfa', 'mfa-4-en-challenge');
+    await page.fill('#code', totpAt(secret, step));
+    await clickAndWait(page, '#verify');
+    await expectPage(page, '/login/mfa', 'mfa-4-en-code-used');
+    assert.match(await page.locator('#form-error').innerText(), /already been used.*about \d+ s/);
   } finally {
     await context.close();
   }

@@ -21,7 +21,10 @@ pub fn status(e: &Error) -> u16 {
         | Error::IdentityMismatch
         | Error::WeakPassword { .. }
         | Error::InvalidToken => 400,
-        Error::InvalidCredentials | Error::InvalidCode | Error::NotSignedIn => 401,
+        Error::InvalidCredentials
+        | Error::InvalidCode
+        | Error::CodeAlreadyUsed { .. }
+        | Error::NotSignedIn => 401,
         Error::Forbidden | Error::Refused { .. } => 403,
         Error::NotFound => 404,
         Error::Conflict { .. } => 409,
@@ -46,6 +49,10 @@ pub fn error_message(e: &Error, lang: Lang) -> String {
         Error::InvalidToken => "setup.invalid_link",
         Error::InvalidCredentials => "login.failed",
         Error::InvalidCode => "mfa.invalid_code",
+        Error::CodeAlreadyUsed { next_in_s } => {
+            let text = t(lang, "mfa.code_already_used");
+            return text.replace("{seconds}", &next_in_s.to_string());
+        }
         Error::NotSignedIn => "error.signin_required",
         Error::Forbidden => "error.forbidden",
         Error::NotFound => "error.not_found",
@@ -333,12 +340,13 @@ mod tests {
     }
 
     /// Codes whose words are the fixed variants' own (`error_message`).
-    const FIXED: [&str; 11] = [
+    const FIXED: [&str; 12] = [
         "identity_mismatch",
         "weak_password",
         "invalid_token",
         "invalid_credentials",
         "invalid_code",
+        "code_already_used",
         "not_signed_in",
         "forbidden",
         "not_found",

@@ -158,7 +158,7 @@ pub async fn code_method_answer(
 ) -> Response {
     match result {
         Ok(done) => enrolled(app, req, &done),
-        Err(e @ (Error::InvalidCode | Error::Invalid { .. })) => {
+        Err(e @ (Error::InvalidCode | Error::CodeAlreadyUsed { .. } | Error::Invalid { .. })) => {
             let msg = errors::error_message(&e, web::lang_of(req));
             enroll_code(app, req, channel, errors::status(&e), Some(&msg)).await
         }

@@ -111,7 +111,10 @@ async fn totp_confirm(app: &App, call: &Call<'_>) -> Response {
             views::clear_if_ended(app, call.req, answer).await
         }
         (Ok(done), false) => views::enrolled(app, call.req, &done),
-        (Err(e @ (Error::InvalidCode | Error::Invalid { .. })), false) => {
+        (
+            Err(e @ (Error::InvalidCode | Error::CodeAlreadyUsed { .. } | Error::Invalid { .. })),
+            false,
+        ) => {
             let msg = errors::error_message(&e, call.lang);
             match app.pending_totp(call.session()).await {
                 Ok(Some(setup)) => frame_page(app, call.req, errors::status(&e), |f| {

@@ -161,7 +161,10 @@ async fn second_factor(app: &App, call: &Call<'_>) -> Response {
         (Err(e), true) => {
             views::clear_if_ended(app, call.req, errors::error_response(&e, call.lang)).await
         }
-        (Err(e @ (Error::InvalidCode | Error::Invalid { .. })), false) => {
+        (
+            Err(e @ (Error::InvalidCode | Error::CodeAlreadyUsed { .. } | Error::Invalid { .. })),
+            false,
+        ) => {
             let msg = errors::error_message(&e, call.lang);
             let status = errors::status(&e);
             views::challenge(app, call.req, status, Some(&input.method), Some(&msg)).await

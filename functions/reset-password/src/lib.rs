@@ -78,7 +78,9 @@ async fn forgot(app: &App, call: &Call<'_>) -> Response {
         login_id: &f.login_id,
         email: &f.email,
         name: typed(f.name.as_deref(), json),
-        phone: typed(f.phone.as_deref(), json),
+        // SET-2 / RST-4: an empty phone is an answer (the legacy phone
+        // MIG-5 replaced may have been empty), not a field left out.
+        phone: f.phone.as_deref(),
     };
     let result = web::paced(
         app.config.forgot_floor,

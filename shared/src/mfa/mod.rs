@@ -19,6 +19,7 @@ pub use crate::model::Method;
 pub use crate::session::Signed;
 pub use enrol::reauth_required;
 pub use otp::{Channel, CodeSent, OtpStatus, Purpose};
+use totp::TotpProof;
 pub use totp::TotpSetup;
 
 use crate::app::{App, Ctx};
@@ -174,8 +175,16 @@ impl App {
         let locks = self.reserve_code_attempt(&s, ctx).await?;
         for round in 0..16u32 {
             let now = self.now();
+            let mut used = None;
             let proved = match proof {
-                Proof::Factor(Method::Totp) => self.totp_proof(&s.user, code, now).await?,
+                Proof::Factor(Method::Totp) => match self.totp_proof(&s.user, code, now).await? {
+                    TotpProof::Proved(p) => Some(p),
+                    TotpProof::Used { next_in_s } => {
+                        used = Some(next_in_s);
+                        None
+                    }
+                    TotpProof::Wrong => None,
+                },
                 Proof::Factor(Method::Email) => {
                     self.otp_proof(&s, Channel::Email, Purpose::Login, code)
                         .await?
@@ -191,7 +200,11 @@ impl App {
                     Proof::Factor(m) => m.as_str(),
                     Proof::Recovery => "recovery",
                 };
-                return Err(self.code_failed(&s, locks, what, ctx).await);
+                return Err(match (self.code_failed(&s, locks, what, ctx).await, used) {
+                    // MFA-4 as before, and the user learns to wait for the next code.
+                    (Error::InvalidCode, Some(next_in_s)) => Error::CodeAlreadyUsed { next_in_s },
+                    (e, _) => e,
+                });
             };
             let stage = self.stage_after_factor(&s.user);
             let (session, session_put) =

@@ -24,6 +24,16 @@ struct TotpRecord {
     last_step: u64,
 }
 
+/// What a code proves at the challenge (MFA-4).
+pub(super) enum TotpProof {
+    Proved(Proved),
+    /// Right code, but its time step was accepted before.
+    Used {
+        next_in_s: u64,
+    },
+    Wrong,
+}
+
 /// A secret shown for enrolment but not yet confirmed (per session).
 #[derive(Clone, Serialize, Deserialize)]
 struct PendingTotp {
@@ -171,20 +181,27 @@ impl App {
     }
 
     /// MFA-4 at the challenge: a matching code of a step later than the last
-    /// accepted one gives the write that moves `last_step` on.
+    /// accepted one gives the write that moves `last_step` on. A matching
+    /// code of a used step is refused all the same, but says when the next
+    /// code comes (the user typed the code that just confirmed enrolment).
     pub(super) async fn totp_proof(
         &self,
         user: &crate::model::User,
         code: &str,
         now: Timestamp,
-    ) -> Result<Option<Proved>> {
+    ) -> Result<TotpProof> {
         let key = keys::totp(&user.id);
         let Some((rec, v)) = get_as::<TotpRecord>(self.store.as_ref(), &key, now).await? else {
-            return Ok(None);
+            return Ok(TotpProof::Wrong);
         };
         let t = self.totp_for(&rec.secret, user.login_id.as_str())?;
         match matching_step(&t, code, now) {
-            Some(step) if step > rec.last_step => Ok(Some(Proved {
+            Some(step) if step <= rec.last_step => {
+                let now_s = u64::try_from(now.millis() / 1000).unwrap_or(0);
+                let next_in_s = ((rec.last_step + 1) * 30).saturating_sub(now_s).max(1);
+                Ok(TotpProof::Used { next_in_s })
+            }
+            Some(step) => Ok(TotpProof::Proved(Proved {
                 write: Write::put(
                     key,
                     &TotpRecord {
@@ -196,7 +213,7 @@ impl App {
                 ),
                 what: "totp",
             })),
-            _ => Ok(None),
+            None => Ok(TotpProof::Wrong),
         }
     }
 }
