@@ -180,6 +180,14 @@ pub async fn call_function(app: &App, function: &str, req: Request) -> Option<Re
     })
 }
 
+/// An operator's typo in a function's name: the answer says what exists.
+pub fn unknown_function(function: &str) -> Error {
+    Error::invalid("unknown_function").detail(format!(
+        "`{function}` is none of: {}",
+        tobira_web::routes::FUNCTIONS.join(", ")
+    ))
+}
+
 /// Invoke a function with a Lambda event, as `POST /_dev/invoke/{function}`
 /// and `tobira invoke` do: an API Gateway HTTP API v2 event for the HTTP
 /// functions (the answer is the Lambda proxy response), an ops or
@@ -191,7 +199,7 @@ pub async fn invoke(app: &App, function: &str, event: &str) -> Result<Value, Err
         return tobira_migrate_batch::handle(app, event).await;
     }
     if !tobira_web::routes::FUNCTIONS.contains(&function) {
-        return Err(Error::NotFound);
+        return Err(unknown_function(function));
     }
     let req = lambda_http::request::from_str(event).map_err(|e| {
         Error::invalid("invalid_event").detail(format!("not an API Gateway HTTP API event: {e}"))

@@ -65,3 +65,45 @@ fn mig_1_migrate_command_imports_a_jsonl_export_with_progress_and_reports_bad_li
     assert_eq!(report["apply"]["migrated"], 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `tobira invoke <function> <event>` in `dir`: exit code, stdout, stderr.
+fn invoke(dir: &std::path::Path, function: &str, event: &str) -> (i32, String, String) {
+    let file = dir.join(format!("{function}.json"));
+    std::fs::write(&file, event).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tobira"))
+        .args(["invoke", function])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap(),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+// Issue 16: ops answers speak to operators and say what is valid.
+#[test]
+fn ops_answers_name_what_is_valid_unknown_function_and_unknown_case() {
+    let dir = temp_dir("ops-answers");
+    let (code, _, err) = invoke(&dir, "log-in", "{}");
+    assert_eq!(code, 1);
+    let answer: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
+    assert_eq!(answer["error"], "unknown_function");
+    let msg = answer["message"].as_str().unwrap();
+    for f in ["login", "migrate-batch", "manage-users"] {
+        assert!(msg.contains(f), "{msg}");
+    }
+    let event = r#"{"action": "case-update", "number": "CS9999999", "status": "resolved"}"#;
+    let (code, _, err) = invoke(&dir, "migrate-batch", event);
+    assert_eq!(code, 1);
+    let answer: serde_json::Value = serde_json::from_str(err.trim()).unwrap();
+    assert_eq!(answer["error"], "not_found");
+    let msg = answer["message"].as_str().unwrap();
+    assert!(msg.contains("no case has the event's `number`"), "{msg}");
+    assert!(!msg.contains("Page"), "not a web page's words: {msg}");
+}

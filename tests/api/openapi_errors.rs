@@ -108,6 +108,8 @@ async fn every_error() -> Vec<Error> {
         // Two-step verification (LOG-4, MFA-2..6, TOS-1): the parsers'
         // refusals made by them, the handlers' own by their codes.
         Error::InvalidCode,
+        // `tobira invoke` / `POST /_dev/invoke/{function}` with a typo.
+        tobira_local::unknown_function("no-such-fn"),
         Error::CodeAlreadyUsed { next_in_s: 12 },
         tobira::mfa::Proof::parse("password").expect_err("unknown method"),
         tobira::mfa::Purpose::parse("reset").expect_err("unknown purpose"),

@@ -86,6 +86,10 @@ fn coded_message(e: &Error, lang: Lang) -> String {
 /// For operators (an ops event's refusal, `tobira invoke`): the English
 /// words and the parser's own detail.
 pub fn ops_message(e: &Error) -> String {
+    if *e == Error::NotFound {
+        // Not a page: the event named something that does not exist.
+        return "Not found: no case has the event's `number` (CS and 7 digits), or no user has its `login_id`.".into();
+    }
     match e.fact("detail") {
         Some(d) => {
             let words = error_message(e, Lang::En);
