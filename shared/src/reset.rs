@@ -350,7 +350,7 @@ impl App {
         token: &str,
         password: &str,
         ctx: &Ctx,
-    ) -> Result<LinkUsed> {
+    ) -> Result<(LinkUsed, LoginId)> {
         let pw = Password::parse_new(password)?;
         self.reset_password(token, &pw, ctx).await
     }
@@ -363,7 +363,13 @@ impl App {
     /// is mailed a notice and RST-3's day without resets begins. What the
     /// reset (`Change::PasswordReset`) or the first password
     /// (`Change::PasswordSet`) does is decided in `account::effects`.
-    pub async fn reset_password(&self, token: &str, pw: &Password, ctx: &Ctx) -> Result<LinkUsed> {
+    /// Answers what the link did and the login ID to sign in with.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        pw: &Password,
+        ctx: &Ctx,
+    ) -> Result<(LinkUsed, LoginId)> {
         let (mut user, v, hash, purpose) = self.reset_user(token).await?;
         let unmet = password::unmet(self.config.password_preset, pw, &user.personal());
         if !unmet.is_empty() {
@@ -386,10 +392,11 @@ impl App {
             Err(e) => return Err(e.into()),
         }
         self.notify_change(&user, change, ctx).await;
-        Ok(match change {
+        let used = match change {
             Change::PasswordReset => LinkUsed::Reset,
             _ => LinkUsed::FirstPassword,
-        })
+        };
+        Ok((used, user.login_id.clone()))
     }
 
     // home of PW-5

@@ -4,7 +4,7 @@
 use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
-use crate::ids::Password;
+use crate::ids::{LoginId, Password};
 use crate::messages::setup_mail;
 use crate::model::{keys, Grant, SetupToken, User, UserState};
 use crate::password;
@@ -226,7 +226,7 @@ impl App {
         grant: Option<&str>,
         password: &str,
         ctx: &Ctx,
-    ) -> Result<()> {
+    ) -> Result<LoginId> {
         let pw = Password::parse_new(password)?;
         let grant = grant.ok_or(Error::NotSignedIn)?;
         self.set_initial_password(grant, &pw, ctx).await
@@ -236,7 +236,13 @@ impl App {
     /// SET-3: the first password. The setup link is used up only now, and
     /// only once: the user's version, the token and the grant are all
     /// conditions of one atomic write.
-    pub async fn set_initial_password(&self, grant: &str, pw: &Password, ctx: &Ctx) -> Result<()> {
+    /// Answers the login ID to sign in with (the sign-in page offers it).
+    pub async fn set_initial_password(
+        &self,
+        grant: &str,
+        pw: &Password,
+        ctx: &Ctx,
+    ) -> Result<LoginId> {
         let grant_key = keys::grant(&token_hash(grant));
         let now = self.now();
         let (g, _) = get_as::<Grant>(self.store.as_ref(), &grant_key, now)
@@ -262,7 +268,7 @@ impl App {
             cond: Cond::Exists,
         });
         match self.store.write(writes, now).await {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(user.login_id.clone()),
             Err(StoreError::Conflict) => Err(Error::InvalidToken),
             Err(e) => Err(e.into()),
         }

@@ -100,7 +100,12 @@ async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
     assert_eq!(r.status(), 403, "the token from before sign-in");
     let r = h.send(jar.form("/logout", &session_csrf, &[])).await;
     assert_eq!(r.status(), 303);
+    // Sign-out confirms.
+    assert_eq!(r.headers()["location"], "/login?notice=signed_out");
     jar.take(&r);
+    let said = body_text(&h.send(jar.apply(get("/login?notice=signed_out"))).await);
+    assert!(said.contains("サインアウトしました。"), "{said}");
+
     let r = h.send(jar.apply(get("/enroll"))).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/login");

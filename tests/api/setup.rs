@@ -283,7 +283,7 @@ async fn set_3_parallel_password_submissions_with_one_grant_succeed_once() {
     assert_eq!(ok, 1);
 }
 
-async fn futures_ok(tasks: Vec<tokio::task::JoinHandle<Result<(), Error>>>) -> usize {
+async fn futures_ok<T>(tasks: Vec<tokio::task::JoinHandle<Result<T, Error>>>) -> usize {
     let mut ok = 0;
     for t in tasks {
         if t.await.unwrap().is_ok() {

@@ -52,8 +52,9 @@ for (const [user, lang, options] of [
       await page.click('form:has(input[name="email"]) button[type="submit"]');
       await page.waitForLoadState('load');
       assert.equal(new URL(page.url()).pathname.startsWith('/setup/password'), false, 'a wrong phone is refused');
-      // The phone the user knows passes: set up, then the sign-in page.
+      // The phone the user knows passes: set up, then the sign-in page with the login ID filled in.
       await firstTimeSetup(page, user, `set-2-${lang}`);
+      assert.equal(await page.inputValue('#login_id'), user.email, 'the login ID is prefilled');
     } finally {
       await context.close();
     }
@@ -161,3 +162,43 @@ test('MFA-4 (ja, en): the code that confirmed enrolment is refused with the reas
     await context.close();
   }
 });
+
+// No dead ends: a used or expired setup link leads to the page that mails a new one (SET-1 in the
+// migration window; RST-4's identity entry after it), not to a sign-in button.
+// (One user per language: a link is mailed at most once a minute.) In the demo's migration window
+// the login ID and e-mail bring a new setup link; after the window the same page is RST-4's identity
+// entry, which also asks for name and phone (filled in here too).
+for (const [lang, options, newLink, user] of [
+  ['ja', JAPANESE, '新しいリンクを受け取る', { email: 'long.phone@example.jp', name: 'Long Phone', phone: '1'.repeat(33) }],
+  ['en', ENGLISH, 'Get a new link', { email: 'legacy.sha512@example.jp', name: 'Legacy Sha', phone: '090-0000-0011' }],
+]) {
+  test(`SET-1 RST-4 (${lang}): a used or expired setup link leads to a new one`, async () => {
+    const context = await newContext({ ...options, javaScriptEnabled: false });
+    const linksTo = async () => mailsTo(await outbox(), user.email)
+      .filter((m) => /\/(setup|password\/reset)\?token=/.test(String(m.text))).length;
+    try {
+      const page = await context.newPage();
+      const base = new URL((await setupLinksFor(user.email)).at(-1)).origin;
+      await page.goto(`${base}/setup?token=no-longer-valid`);
+      await expectPage(page, '/setup', `set-1-${lang}-link-invalid`);
+      assert.equal((await page.locator('#way-forward').innerText()).trim(), newLink);
+      await clickAndWait(page, '#way-forward');
+      await expectPage(page, '/password/forgot', `set-1-${lang}-get-new-link`);
+      // SET-1: one link a minute; the demo mailed the first when the server started.
+      const last = mailsTo(await outbox(), user.email).at(-1);
+      const wait = Date.parse(last.sent_at) + 61_000 - Date.now();
+      if (wait > 0) await sleep(wait);
+      const before = await linksTo();
+      await page.fill('#login_id', user.email);
+      await page.fill('#email', user.email);
+      await page.fill('#name', user.name);
+      await page.fill('#phone', user.phone);
+      await clickAndWait(page, 'form:has(#login_id) button[type="submit"]');
+      await expectPage(page, '/password/forgot', `set-1-${lang}-new-link-sent`);
+      for (let i = 0; i < 60 && (await linksTo()) === before; i += 1) await sleep(250);
+      assert.equal(await linksTo(), before + 1, 'a new link is mailed');
+    } finally {
+      await context.close();
+    }
+  });
+}

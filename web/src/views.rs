@@ -101,6 +101,7 @@ pub const FLASHES: &[(&str, &str)] = &[
     ("locked", "mfa.locked"),
     ("reset", "login.reset_done"),
     ("password_changed", "password.changed"),
+    ("signed_out", "login.signed_out"),
     ("reauth", "mfa.reauth_required"),
     ("password_wrong", "mfa.reauth_wrong"),
     ("case_created", "notice.case_created"),
@@ -118,6 +119,28 @@ pub const FLASHES: &[(&str, &str)] = &[
     ("setup_resent", "admin.notice_setup_resent"),
     ("identity_corrected", "admin.notice_identity_corrected"),
 ];
+
+/// The cookie that carries the login ID from a password just set to the
+/// sign-in page, so that the field is filled in (10 minutes; only plain
+/// login IDs, which need no escaping in a cookie).
+const LOGIN_HINT: &str = "login-hint";
+
+/// `r` with the login-ID hint for the sign-in page.
+pub fn with_login_hint(app: &App, mut r: Response, login_id: &str) -> Response {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "@._+-".contains(c);
+    if !login_id.is_empty() && login_id.len() <= 254 && login_id.chars().all(plain) {
+        web::set_cookie(&mut r, &app.config, LOGIN_HINT, login_id, Some(600));
+    }
+    r
+}
+
+/// The login ID a password just set left for the sign-in page.
+pub fn login_hint(app: &App, req: &Request) -> Option<String> {
+    web::named_cookie(req, &app.config, LOGIN_HINT).filter(|v| {
+        v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@._+-".contains(c))
+    })
+}
 
 /// The text of a redirect's message (a word of [`FLASHES`]).
 pub fn flash(req: &Request, name: &str) -> Option<&'static str> {

@@ -27,7 +27,8 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
                 Some("done") => Some(t(call.lang, "login.setup_done")),
                 _ => views::flash(req, "notice"),
             };
-            login_page(app, call, 200, None, notice, "")
+            let hint = views::login_hint(app, req).unwrap_or_default();
+            login_page(app, call, 200, None, notice, &hint)
         }
         ("POST", "/login" | "/api/login") => login(app, call).await,
         ("GET", "/login/mfa") => {
@@ -273,7 +274,7 @@ async fn logout(app: &App, call: &Call<'_>) -> Response {
     let done = if call.is_json() {
         web::no_content()
     } else {
-        web::redirect("/login")
+        web::redirect("/login?notice=signed_out")
     };
     without_session(app, done)
 }

@@ -139,8 +139,13 @@ async fn reset(app: &App, call: &Call<'_>) -> Response {
     let result = app.reset_with_link(&f.token, &f.password, &call.ctx).await;
     match (result, call.is_json()) {
         (Ok(_), true) => web::json(200, &serde_json::json!({ "next": "login" })),
-        (Ok(LinkUsed::Reset), false) => web::redirect("/login?notice=reset"),
-        (Ok(LinkUsed::FirstPassword), false) => web::redirect("/login?setup=done"),
+        (Ok((used, login)), false) => {
+            let to = match used {
+                LinkUsed::Reset => "/login?notice=reset",
+                LinkUsed::FirstPassword => "/login?setup=done",
+            };
+            views::with_login_hint(app, web::redirect(to), login.as_str())
+        }
         (Err(e), true) => errors::error_response(&e, lang),
         (Err(Error::WeakPassword { unmet }), false) => {
             let msg = t(lang, "password.weak");

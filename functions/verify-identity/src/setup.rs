@@ -141,8 +141,10 @@ pub async fn set_password(app: &App, call: &Call<'_>) -> Response {
         .set_first_password(grant.as_deref(), &f.password, &call.ctx)
         .await;
     let done = match (result, call.is_json()) {
-        (Ok(()), true) => web::json(200, &serde_json::json!({ "next": "login" })),
-        (Ok(()), false) => web::redirect("/login?setup=done"),
+        (Ok(_), true) => web::json(200, &serde_json::json!({ "next": "login" })),
+        (Ok(login), false) => {
+            views::with_login_hint(app, web::redirect("/login?setup=done"), login.as_str())
+        }
         (Err(e), true) => return errors::error_response(&e, lang),
         (Err(Error::WeakPassword { unmet }), false) => {
             return views::new_password_page(

@@ -172,12 +172,36 @@ fn render(t: &impl Template) -> String {
 page! {
     MessagePage "message.html" {
     text: &'a str,
+    way: (&'static str, &'static str),
+    }
+}
+
+/// Where a message page leads on (no dead ends): a refused setup or
+/// password link to the page that mails a new one (SET-1; after the
+/// migration window the identity entry, RST-4); a browser with a session
+/// to the dashboard; anyone else to the sign-in page.
+fn way_forward(lang: Lang, req: &Request) -> (&'static str, &'static str) {
+    let path = req.uri().path();
+    if path.starts_with("/setup") || path.starts_with("/password/reset") {
+        return ("/password/forgot", t(lang, "link.get_new"));
+    }
+    let has_session = req
+        .headers()
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("tobira-session="));
+    if has_session {
+        ("/", t(lang, "dashboard.back"))
+    } else {
+        ("/login", t(lang, "login.title"))
     }
 }
 
 pub fn message(lang: Lang, req: &Request, brand: &str, title: &str, text: &str) -> String {
     render(&MessagePage {
         head: Head::new(lang, req, brand, title),
+        way: way_forward(lang, req),
         text,
     })
 }
@@ -219,4 +243,34 @@ pub struct Frame<'a> {
     pub req: &'a Request,
     pub brand: &'a str,
     pub csrf: &'a str,
+}
+
+#[cfg(test)]
+mod way_tests {
+    use super::*;
+
+    fn req(path: &str, cookie: Option<&str>) -> Request {
+        let mut b = http::Request::builder().uri(path);
+        if let Some(c) = cookie {
+            b = b.header(http::header::COOKIE, c);
+        }
+        b.body(Default::default()).unwrap()
+    }
+
+    // No dead ends: every message page leads somewhere useful.
+    #[test]
+    fn a_message_page_leads_on_to_a_new_link_the_dashboard_or_the_sign_in() {
+        let en = Lang::En;
+        let link = way_forward(en, &req("/setup?token=used", None));
+        assert_eq!(link, ("/password/forgot", "Get a new link"));
+        let link = way_forward(en, &req("/password/reset?token=x", None));
+        assert_eq!(link.0, "/password/forgot");
+        let session = Some("a=1; __Host-tobira-session=abc");
+        assert_eq!(way_forward(en, &req("/cases/CS1", session)).0, "/");
+        assert_eq!(way_forward(en, &req("/cases/CS1", None)).0, "/login");
+        assert_eq!(
+            way_forward(Lang::Ja, &req("/x", session)).1,
+            "ダッシュボードへ戻る"
+        );
+    }
 }
