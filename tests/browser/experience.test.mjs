@@ -7,6 +7,7 @@
 // Run through scripts/test.sh, or by hand:
 //   TOBIRA_BIN=target/debug/tobira node --test tests/browser/experience.test.mjs
 import { test } from 'node:test';
+import { readFile } from 'node:fs/promises';
 import assert from 'node:assert/strict';
 import { mailsTo, sleep, clickAndWait, totpAt } from './support.mjs';
 import { defaultsFile, TARO, HANAKO, SABURO } from './flows.mjs';
@@ -202,3 +203,61 @@ for (const [lang, options, newLink, user] of [
     }
   });
 }
+
+// MFA-5: recovery codes a person can keep: one code a line at every width, a text file to save,
+// and a print view with the codes only (no script: a data: link and a print style sheet).
+test('MFA-5 (ja): recovery codes one a line, saved as a text file, printed alone', async () => {
+  const CHILD = { email: 'child.user@example.net', name: 'Child User', phone: '+81 90 1111 2222',
+    loginId: 'child.user@example.net', password: 'Ko-Tobira-6624' };
+  const context = await newContext({ ...JAPANESE, javaScriptEnabled: false, acceptDownloads: true });
+  try {
+    const page = await context.newPage();
+    await firstTimeSetup(page, CHILD, 'mfa-5');
+    await signIn(page, CHILD);
+    await expectPage(page, '/enroll', 'mfa-5-enroll');
+    await clickAndWait(page, '#choose-totp');
+    const secret = (await page.locator('#totp-secret').innerText()).replace(/\s/g, '');
+    await page.fill('#code', totpAt(secret, Math.floor(Date.now() / 30_000)));
+    await clickAndWait(page, '#confirm');
+    await expectPage(page, '/enroll/totp/confirm', 'mfa-5-codes-360');
+    const codes = (await page.locator('#recovery-codes li').allInnerTexts()).map((c) => c.trim());
+    assert.equal(codes.length, 10);
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      const boxes = await page.locator('#recovery-codes li').evaluateAll((els) => els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { x: Math.round(r.left), y: Math.round(r.top), h: Math.round(r.height) };
+      }));
+      assert.equal(new Set(boxes.map((b) => b.x)).size, 1, `one column at ${width} px`);
+      for (let i = 1; i < boxes.length; i += 1) {
+        assert.ok(boxes[i].y > boxes[i - 1].y, `code ${i + 1} on a line of its own at ${width} px`);
+      }
+      assert.ok(boxes.every((b) => b.h < 40), `no code wraps at ${width} px`);
+    }
+    await page.setViewportSize({ width: 360, height: 740 });
+    // The text file holds the same codes, one a line.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-codes')]);
+    assert.equal(download.suggestedFilename(), 'recovery-codes.txt');
+    const saved = await readFile(await download.path(), 'utf8');
+    assert.deepEqual(saved.split(/\r?\n/).filter((l) => /^[A-Z0-9]{4}-/.test(l)), codes);
+    // Printed: the codes, without the form or the header.
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('#recovery-codes').isVisible(), true);
+    assert.equal(await page.locator('#ack').isVisible(), false, 'the form is not printed');
+    assert.equal(await page.locator('header').isVisible(), false, 'the header is not printed');
+    await page.emulateMedia({ media: 'screen' });
+    assert.match(await page.locator('#print-hint').innerText(), /印刷/);
+    assert.equal(await page.locator('#download-codes').innerText(), 'テキストファイルとして保存する');
+    // Reloaded (the form sent again): the codes are not shown again; the page says why and how to
+    // get new ones, and the way on is still there.
+    await page.reload();
+    await expectPage(page, '/enroll/totp/confirm', 'mfa-5-codes-reloaded');
+    assert.equal(await page.locator('#recovery-codes').count(), 0, 'no codes the second time');
+    assert.match(await page.locator('main').innerText(), /一度だけ表示される.*リカバリーコードの再発行/s);
+    await page.check('#recorded');
+    await clickAndWait(page, '#ack');
+    await expectPage(page, '/login', 'mfa-5-login-after-codes');
+  } finally {
+    await context.close();
+  }
+});

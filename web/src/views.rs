@@ -194,8 +194,22 @@ pub async fn code_method_answer(
 pub async fn refused_or_locked(app: &App, req: &Request, e: &Error) -> Response {
     match e {
         Error::Throttled { .. } => without_session(app, web::redirect("/login?notice=locked")),
+        // MFA-5: the page that showed the codes, reloaded (its form sent
+        // again): they were shown once; say so, and how to get new ones.
+        Error::Forbidden if awaits_codes_ack(app, req).await => frame_page(app, req, 200, |f| {
+            let once = t(f.lang, "recovery.shown_once");
+            pages::recovery(f, &[], true, Some(once))
+        }),
         other => session_refused(app, req, other).await,
     }
+}
+
+/// Whether the browser's session has seen its first recovery codes and not
+/// yet confirmed having recorded them (MFA-5).
+async fn awaits_codes_ack(app: &App, req: &Request) -> bool {
+    let token = session_cookie(app, req);
+    let stages = [Stage::Enroll, Stage::Full];
+    (app.signed(token.as_deref(), &stages).await).is_ok_and(|s| s.session.recovery_ack_pending)
 }
 
 /// `path` with one more query parameter (`value` is a fixed word).

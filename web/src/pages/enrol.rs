@@ -195,7 +195,28 @@ page! {
     ack_action: &'static str,
     ack_label: &'static str,
     notice: Option<&'a str>,
+    download_href: String,
+    download_name: &'static str,
     }
+}
+
+/// MFA-5: the codes as a text file to keep, one a line, as a `data:` link
+/// (no script, nothing stored; the page already holds the codes).
+fn codes_file_href(brand: &str, codes: &[String]) -> String {
+    let mut text = format!("{brand} recovery codes\r\n\r\n");
+    for c in codes {
+        text.push_str(c);
+        text.push_str("\r\n");
+    }
+    let mut href = String::from("data:text/plain;charset=utf-8,");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            href.push(b as char);
+        } else {
+            href.push_str(&format!("%{b:02X}"));
+        }
+    }
+    href
 }
 
 /// MFA-5: the codes, shown once, and "I have recorded these". After the
@@ -222,5 +243,7 @@ pub fn recovery(f: &Frame<'_>, codes: &[String], first: bool, notice: Option<&st
             },
         ),
         notice,
+        download_href: codes_file_href(f.brand, codes),
+        download_name: "recovery-codes.txt",
     })
 }
