@@ -171,6 +171,11 @@ async fn case_4_filter_sort_search_and_cursor_pagination() {
         [made[7].clone()]
     );
     assert_eq!(numbers(&list(&h, &u, q("vpn")).await), [made[7].clone()]);
+    // And by its number, as printed or typed in lower case / full width.
+    let number: &'static str = Box::leak(made[9].clone().into_boxed_str());
+    assert_eq!(numbers(&list(&h, &u, q(number)).await), [made[9].clone()]);
+    let typed: &'static str = Box::leak(number.to_lowercase().into_boxed_str());
+    assert_eq!(numbers(&list(&h, &u, q(typed)).await), [made[9].clone()]);
     assert_eq!(
         numbers(&list(&h, &u, q("ファイアウォール")).await),
         [made[12].clone()]

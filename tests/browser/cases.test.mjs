@@ -257,6 +257,9 @@ test('CASE-4: the case in the list, keyword search and the "action needed" filte
       `the keyword ${CASE.keyword} from the body must find the case`);
     assert.deepEqual(await search(page, CASE.foldedKeyword, '22-search-folded'), [journey.number],
       `CASE-4: ${CASE.foldedKeyword} (full-width) must find "VPN"`);
+    // Issue 16: the case number finds it too, as printed and as typed (lower case).
+    assert.deepEqual(await search(page, journey.number, '22a-search-number'), [journey.number]);
+    assert.deepEqual(await search(page, journey.number.toLowerCase(), '22b-search-number-typed'), [journey.number]);
     assert.deepEqual(await search(page, CASE.missingKeyword, '23-search-nothing'), []);
     assert.ok(await page.locator('p#no-cases').isVisible(), 'a search that finds nothing says so in p#no-cases');
 

@@ -5,8 +5,8 @@ use super::*;
 impl App {
     // home of CASE-4
     /// CASE-4: one page of the tenant's cases, newest update first,
-    /// optionally only those needing action and those whose subject, body
-    /// or comments hold the keyword.
+    /// optionally only those needing action and those whose number,
+    /// subject, body or comments hold the keyword.
     pub async fn list_cases(&self, user: &User, q: &ListQuery<'_>) -> Result<CasePage> {
         let tenant = &user.tenant_id;
         let keyword = crate::directory::search_term(q.q, QUERY_MAX)?;
@@ -48,7 +48,9 @@ impl App {
                 let e: Entry = item.parse()?;
                 let wanted = (!q.action_needed || e.summary.status.action_needed())
                     && keyword.as_ref().is_none_or(|k| {
-                        e.text.contains(k.as_str()) || commented.contains(&e.summary.id)
+                        e.text.contains(k.as_str())
+                            || fold(&e.summary.number).contains(k.as_str())
+                            || commented.contains(&e.summary.id)
                     });
                 if wanted {
                     found.push((item.key.sk.clone(), e.summary));
