@@ -125,10 +125,17 @@ pub const FLASHES: &[(&str, &str)] = &[
 /// login IDs, which need no escaping in a cookie).
 const LOGIN_HINT: &str = "login-hint";
 
+/// A login ID that travels in a cookie as it is.
+fn plain_login(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 254
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@._+-".contains(c))
+}
+
 /// `r` with the login-ID hint for the sign-in page.
 pub fn with_login_hint(app: &App, mut r: Response, login_id: &str) -> Response {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "@._+-".contains(c);
-    if !login_id.is_empty() && login_id.len() <= 254 && login_id.chars().all(plain) {
+    if plain_login(login_id) {
         web::set_cookie(&mut r, &app.config, LOGIN_HINT, login_id, Some(600));
     }
     r
@@ -136,10 +143,7 @@ pub fn with_login_hint(app: &App, mut r: Response, login_id: &str) -> Response {
 
 /// The login ID a password just set left for the sign-in page.
 pub fn login_hint(app: &App, req: &Request) -> Option<String> {
-    web::named_cookie(req, &app.config, LOGIN_HINT).filter(|v| {
-        v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "@._+-".contains(c))
-    })
+    web::named_cookie(req, &app.config, LOGIN_HINT).filter(|v| plain_login(v))
 }
 
 /// The text of a redirect's message (a word of [`FLASHES`]).
