@@ -107,7 +107,7 @@ async fn main() {
     loop {
         let r = app.apply(&opts, &ctx).await.expect("apply");
         chunks += 1;
-        users += r.counts.migrated + r.counts.renamed + r.counts.phone_normalised;
+        users += r.counts.migrated;
         renamed += r.counts.renamed;
         if r.complete {
             break;

@@ -1,20 +1,32 @@
 //! `tobira migrate <file.jsonl>`: an operator's local migration of a legacy
 //! export into the embedded store, through the real `migrate-batch`
-//! handler, chunk by chunk, with a progress bar on stderr.
+//! handler, chunk by chunk, with a progress bar on stderr, and a report of
+//! every line (`report.rs`).
+//!
+//! The run applies only what its own file staged (an import batch), unless
+//! told to apply everything pending; a file none of whose lines could be
+//! staged applies nothing. A dry run is the same run on a throwaway copy of
+//! the store (`Local::open_copy`), so its report is exactly what the real
+//! run would do and the store stays as it was.
 
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
 use serde_json::{json, Value};
 use tobira::App;
 
+pub use crate::report::{Format, ReportLine};
+
 /// How to run a file migration.
 #[derive(Clone, Debug)]
 pub struct MigrateOptions {
     /// Records per import event and per apply chunk.
     pub chunk: usize,
-    /// Plan only: report what apply would do, write no user (MIG-9).
+    /// Whether this run works on a throwaway copy (the caller opens it).
     pub dry_run: bool,
+    /// Apply every pending staged record, not only this file's.
+    pub all_pending: bool,
 }
 
 impl Default for MigrateOptions {
@@ -22,8 +34,23 @@ impl Default for MigrateOptions {
         Self {
             chunk: 1_000,
             dry_run: false,
+            all_pending: false,
         }
     }
+}
+
+/// Exit codes of `tobira migrate` (README, "Migrating users").
+pub mod exit {
+    /// Every line migrated (or found already migrated).
+    pub const OK: u8 = 0;
+    /// A fault stopped the run: what was applied stays, a re-run goes on.
+    pub const FAILED: u8 = 1;
+    /// The command line was wrong: nothing was read or written.
+    pub const USAGE: u8 = 2;
+    /// Done, but some lines were rejected (see the report).
+    pub const REJECTIONS: u8 = 3;
+    /// Every line was rejected: nothing was applied.
+    pub const ALL_REJECTED: u8 = 4;
 }
 
 /// A text progress bar: redrawn in place on a terminal, one line per tenth
@@ -86,92 +113,224 @@ impl<'a> Progress<'a> {
     }
 }
 
-/// What a file migration did: every import and apply count, and the lines
-/// that were not records at all.
+/// What a file migration did, line by line.
 #[derive(Debug, Default)]
-pub struct MigrateSummary {
+pub struct MigrateRun {
+    /// The import batch this run staged its records under.
+    pub batch: String,
+    /// Non-empty lines of the file.
     pub lines: u64,
-    pub import: Value,
-    pub apply: Value,
-    pub not_json: Vec<String>,
+    /// One line per file line (in order), then any other record the run
+    /// applied (`--all-pending`).
+    pub report: Vec<ReportLine>,
+    /// What the apply step took: `file`, `all_pending`, or `nothing`.
+    pub applied: &'static str,
+    /// The fault that stopped the run, if one did.
+    pub fault: Option<String>,
 }
 
-fn add_counts(into: &mut Value, counts: &Value) {
-    if let (Some(into), Some(counts)) = (into.as_object_mut(), counts.as_object()) {
-        for (k, v) in counts {
-            let sum = into.get(k).and_then(Value::as_u64).unwrap_or(0) + v.as_u64().unwrap_or(0);
-            into.insert(k.clone(), sum.into());
+impl MigrateRun {
+    /// Lines by outcome; `migrated` is every user the run created,
+    /// `renamed` and `phone_normalised` count those of them.
+    pub fn counts(&self) -> Value {
+        let mut c: HashMap<&str, u64> = HashMap::new();
+        for k in [
+            "migrated",
+            "renamed",
+            "phone_normalised",
+            "already_migrated",
+            "rejected",
+            "superseded",
+            "not_applied",
+        ] {
+            c.insert(k, 0);
+        }
+        for l in &self.report {
+            let key = match l.outcome.as_str() {
+                "migrated" | "renamed" | "phone_normalised" => {
+                    *c.get_mut("renamed").expect("key") += u64::from(l.outcome == "renamed");
+                    *c.get_mut("phone_normalised").expect("key") +=
+                        u64::from(l.phone_before != l.phone_after);
+                    "migrated"
+                }
+                "already_migrated" => "already_migrated",
+                "rejected" => "rejected",
+                "superseded" => "superseded",
+                _ => "not_applied",
+            };
+            *c.get_mut(key).expect("key") += 1;
+        }
+        json!(c)
+    }
+
+    /// The exit code (`exit`): fault, every line rejected, some, none.
+    pub fn exit_code(&self) -> u8 {
+        let rejected = self
+            .report
+            .iter()
+            .filter(|l| l.outcome == "rejected")
+            .count() as u64;
+        if self.fault.is_some() {
+            exit::FAILED
+        } else if self.lines > 0 && rejected == self.lines {
+            exit::ALL_REJECTED
+        } else if rejected > 0 {
+            exit::REJECTIONS
+        } else {
+            exit::OK
         }
     }
 }
 
-/// Import `path` (one MIG-1 record per line) and apply it, in chunks.
+/// Import `path` (one MIG-1 record per line) and apply what it staged, in
+/// chunks. `Err` only when the file cannot be read (nothing done); a fault
+/// later is `fault` in the run, with every line's outcome so far.
 pub async fn migrate_file(
     app: &App,
     path: &Path,
     opts: &MigrateOptions,
     progress: &mut dyn std::io::Write,
     tty: bool,
-) -> Result<MigrateSummary, String> {
+) -> Result<MigrateRun, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let lines: Vec<String> = std::io::BufReader::new(file)
         .lines()
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut summary = MigrateSummary {
-        import: json!({}),
-        apply: json!({}),
-        ..MigrateSummary::default()
+    let mut run = MigrateRun {
+        batch: tobira::random::new_ulid(app.rng.as_ref(), app.now()).to_string(),
+        applied: "nothing",
+        ..MigrateRun::default()
     };
-    let mut records = Vec::new();
+    // (file line number, record) of every line that is JSON.
+    let mut records: Vec<(u64, Value)> = Vec::new();
     for (n, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        summary.lines += 1;
+        run.lines += 1;
+        let n = n as u64 + 1;
         match serde_json::from_str::<Value>(line) {
-            Ok(v) => records.push(v),
-            Err(e) => summary
-                .not_json
-                .push(format!("line {}: not JSON: {e}", n + 1)),
+            Ok(v) => records.push((n, v)),
+            Err(e) => run
+                .report
+                .push(ReportLine::rejected(n, format!("not JSON: {e}"))),
         }
     }
-    let run = |event: Value| async move {
+    if let Err(fault) = import_and_apply(app, &mut run, &records, opts, progress, tty).await {
+        run.fault = Some(fault);
+    }
+    run.report.sort_by_key(|l| l.line.unwrap_or(u64::MAX));
+    Ok(run)
+}
+
+async fn import_and_apply(
+    app: &App,
+    run: &mut MigrateRun,
+    records: &[(u64, Value)],
+    opts: &MigrateOptions,
+    progress: &mut dyn std::io::Write,
+    tty: bool,
+) -> Result<(), String> {
+    let handle = |event: Value| async move {
         tobira_migrate_batch::handle(app, event)
             .await
             .map_err(|e| format!("migrate-batch: {}", tobira_web::errors::ops_message(&e)))
     };
+    // Import: each line's outcome; the lines whose record was staged wait
+    // for the apply step's outcome, by tenant and ecid (a later line with
+    // the same pair supersedes an earlier one).
+    let mut waiting: HashMap<(String, String), usize> = HashMap::new();
     let mut bar = Progress::new(progress, "import", records.len() as u64, tty);
     let mut done = 0u64;
     for chunk in records.chunks(opts.chunk.max(1)) {
-        let r = run(json!({ "action": "import", "records": chunk })).await?;
-        add_counts(&mut summary.import, &r["counts"]);
+        let values: Vec<&Value> = chunk.iter().map(|(_, v)| v).collect();
+        let event = json!({ "action": "import", "records": values, "batch": run.batch });
+        let r = handle(event).await;
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                // This chunk's lines are not known to be staged.
+                for (n, _) in chunk {
+                    run.report
+                        .push(ReportLine::not_applied(*n, "import failed"));
+                }
+                return Err(e);
+            }
+        };
+        let lines = r["records"].as_array().cloned().unwrap_or_default();
+        for ((n, _), rec) in chunk.iter().zip(lines) {
+            let line = ReportLine::from_record(Some(*n), &rec);
+            if line.outcome == "staged" {
+                let key = (line.tenant_id.clone(), line.ecid.clone());
+                if let Some(earlier) = waiting.insert(key, run.report.len()) {
+                    let e = &mut run.report[earlier];
+                    e.outcome = "superseded".into();
+                    e.reason = format!("line {n} has the same tenant_id and ecid");
+                }
+            }
+            run.report.push(line);
+        }
         done += chunk.len() as u64;
         bar.set(done);
     }
     bar.finish();
-    let pending = run(json!({ "action": "status" })).await?["counts"]["pending"]
-        .as_u64()
-        .unwrap_or(0);
-    let label = if opts.dry_run { "plan" } else { "apply" };
-    let mut bar = Progress::new(progress, label, pending, tty);
+    if waiting.is_empty() && !opts.all_pending {
+        return Ok(()); // nothing of this file to apply
+    }
+    if run.lines > 0 && run.report.iter().all(|l| l.outcome == "rejected") {
+        return Ok(()); // a file that is all wrong applies nothing at all
+    }
+    let staged = waiting.len() as u64;
+    let total = if opts.all_pending {
+        handle(json!({ "action": "status" })).await?["counts"]["pending"]
+            .as_u64()
+            .unwrap_or(0)
+    } else {
+        staged
+    };
+    run.applied = if opts.all_pending {
+        "all_pending"
+    } else {
+        "file"
+    };
+    let mut bar = Progress::new(progress, "apply", total, tty);
     let mut done = 0u64;
     let mut after: Option<String> = None;
-    loop {
-        let event = if opts.dry_run {
-            json!({ "action": "plan", "max_records": opts.chunk, "after": after })
-        } else {
+    let result = loop {
+        let event = if opts.all_pending {
             json!({ "action": "apply", "max_records": opts.chunk })
+        } else {
+            json!({ "action": "apply", "max_records": opts.chunk, "batch": run.batch, "after": after })
         };
-        let r = run(event).await?;
-        add_counts(&mut summary.apply, &r["counts"]);
-        done += r["records"].as_array().map_or(0, |a| a.len() as u64);
+        let r = match handle(event).await {
+            Ok(r) => r,
+            Err(e) => break Err(e),
+        };
+        for rec in r["records"].as_array().into_iter().flatten() {
+            let mut line = ReportLine::from_record(None, rec);
+            let key = (line.tenant_id.clone(), line.ecid.clone());
+            match waiting.remove(&key) {
+                Some(i) => {
+                    line.line = run.report[i].line;
+                    run.report[i] = line;
+                }
+                None => run.report.push(line),
+            }
+            done += 1;
+        }
         bar.set(done);
         if r["complete"] == true {
-            break;
+            break Ok(());
         }
         after = r["next"].as_str().map(String::from);
-    }
+    };
     bar.finish();
-    Ok(summary)
+    for i in waiting.into_values() {
+        let l = &mut run.report[i];
+        l.outcome = "not_applied".into();
+        l.reason =
+            "staged; this run did not apply it (a fault stopped it, or another run did)".into();
+    }
+    result
 }

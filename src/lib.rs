@@ -3,6 +3,7 @@
 //! exactly what runs in Lambda, with local adapters behind the same ports.
 
 pub mod cli;
+pub mod report;
 pub mod sqlite;
 
 use std::convert::Infallible;
@@ -37,6 +38,27 @@ pub const DEMO_ADMIN_PASSWORD: &str = "Kanri-Door-5183";
 /// The demo legacy export migrated on first start (a copy of the sample data).
 pub const DEMO_USERS: &str = include_str!("../demo/legacy-users.jsonl");
 
+/// A copy of the local data that lives as long as this value.
+pub struct Scratch {
+    dir: std::path::PathBuf,
+    local: Option<Local>,
+}
+
+impl Scratch {
+    pub fn local(&self) -> &Local {
+        self.local
+            .as_ref()
+            .expect("a scratch copy is opened before it is handed out")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        self.local = None; // close the copy before removing it
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// The local application and its outbox.
 #[derive(Clone)]
 pub struct Local {
@@ -52,6 +74,33 @@ impl Local {
         let store =
             Arc::new(SqliteStore::open(&data_dir.join("tobira.db")).map_err(|e| e.to_string())?);
         Ok(Self::with_store(store, config))
+    }
+
+    /// A throwaway copy of the data in `data_dir` (or an empty store when
+    /// there is none yet), in a scratch directory removed when the copy is
+    /// dropped: `data_dir` is neither created nor changed.
+    pub fn open_copy(data_dir: &Path, config: Config) -> Result<Scratch, String> {
+        #[allow(clippy::disallowed_methods)] // a unique scratch name, not a rule's time
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!("tobira-copy-{}-{nanos}", std::process::id()));
+        std::fs::create_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        // Removes the directory again if the copy fails.
+        let mut scratch = Scratch {
+            dir: dir.clone(),
+            local: None,
+        };
+        let copy = dir.join("tobira.db");
+        let source = data_dir.join("tobira.db");
+        let store = if source.exists() {
+            SqliteStore::open(&source).and_then(|s| s.copy_to(&copy))
+        } else {
+            SqliteStore::open(&copy)
+        }
+        .map_err(|e| e.to_string())?;
+        scratch.local = Some(Self::with_store(Arc::new(store), config));
+        Ok(scratch)
     }
 
     pub fn with_store(store: Arc<SqliteStore>, config: Config) -> Self {

@@ -4,6 +4,7 @@
 //!     tobira serve  [--port 3000] [--data-dir .tobira] [--base-url http://127.0.0.1:3000]
 //!     tobira invoke <function> <event.json> [--data-dir .tobira]
 //!     tobira migrate <export.jsonl> [--data-dir .tobira] [--chunk 1000] [--dry-run]
+//!                    [--report FILE.csv|FILE.jsonl] [--all-pending]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +20,8 @@ struct Args {
     base_url: Option<String>,
     chunk: usize,
     dry_run: bool,
+    report: Option<PathBuf>,
+    all_pending: bool,
 }
 
 impl Args {
@@ -40,6 +43,8 @@ fn parse_args() -> Result<Args, String> {
         base_url: None,
         chunk: 1_000,
         dry_run: false,
+        report: None,
+        all_pending: false,
     };
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
@@ -59,6 +64,8 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or("--chunk needs a positive number".to_string())?
             }
             "--dry-run" => a.dry_run = true,
+            "--report" => a.report = Some(value("--report")?.into()),
+            "--all-pending" => a.all_pending = true,
             "-h" | "--help" => return Err(String::new()),
             _ if a.command.is_empty() => a.command = arg,
             _ => a.positional.push(arg),
@@ -73,7 +80,18 @@ fn parse_args() -> Result<Args, String> {
 const USAGE: &str = "usage:
   tobira serve  [--port 3000] [--data-dir .tobira] [--base-url http://127.0.0.1:PORT]
   tobira invoke <function> <event.json> [--data-dir .tobira]
-  tobira migrate <export.jsonl> [--data-dir .tobira] [--chunk 1000] [--dry-run]";
+  tobira migrate <export.jsonl> [--data-dir .tobira] [--chunk 1000] [--dry-run]
+                 [--report FILE.csv|FILE.jsonl] [--all-pending]
+
+migrate: stages the file's records and applies only those (--all-pending: every
+pending record); a file with no line that could be staged applies nothing.
+--dry-run runs on a throwaway copy of the store: the report is what a real run
+would do, and the store is left as it was. The report (one line per line:
+line, tenant_id, ecid, outcome, login_id, final_login_id, phone_before,
+phone_after, reason) goes to --report, or to ./migrate-report-<UTC time>.csv.
+Exit codes: 0 every line migrated or already there; 3 done, some lines
+rejected; 4 every line rejected, nothing applied; 1 a fault stopped the run
+(what was applied stays; run it again); 2 a wrong command line.";
 
 fn config(base_url: &str) -> Config {
     let mut c = Config::local(base_url);
@@ -113,7 +131,7 @@ async fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}{}{USAGE}", if e.is_empty() { "" } else { "\n" });
-            return ExitCode::from(2);
+            return ExitCode::from(tobira_local::cli::exit::USAGE);
         }
     };
     match args.command.as_str() {
@@ -227,40 +245,113 @@ async fn invoke(args: Args) -> ExitCode {
     }
 }
 
-/// Import and apply a legacy export into the local store, with progress.
+/// Import and apply a legacy export into the local store, with progress
+/// on stderr, the summary on stdout and every line's outcome in the report.
 async fn migrate(args: Args) -> ExitCode {
     use std::io::IsTerminal;
+    use tobira_local::cli::{exit, Format};
     let [file] = args.positional.as_slice() else {
         eprintln!("{USAGE}");
-        return ExitCode::from(2);
+        return ExitCode::from(exit::USAGE);
     };
+    let report_path = args.report.clone().unwrap_or_else(|| {
+        let stamp: String = {
+            use tobira::clock::Clock;
+            tobira::clock::SystemClock.now().rfc3339()
+        }
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+        let dry = if args.dry_run { "-dry-run" } else { "" };
+        PathBuf::from(format!("migrate-report-{stamp}{dry}.csv"))
+    });
+    let format = match Format::of(&report_path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("tobira: {e}\n{USAGE}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    if let Err(e) = std::fs::File::open(file) {
+        eprintln!("tobira: cannot read {file}: {e}");
+        return ExitCode::from(exit::FAILED);
+    }
     let base_url = args.base_url();
-    let Some(local) = open(&args, &base_url) else {
-        return ExitCode::FAILURE;
+    let scratch;
+    let local = if args.dry_run {
+        match Local::open_copy(&args.data_dir, config(&base_url)) {
+            Ok(s) => {
+                scratch = s;
+                scratch.local().clone()
+            }
+            Err(e) => {
+                eprintln!("tobira: {e}");
+                return ExitCode::from(exit::FAILED);
+            }
+        }
+    } else {
+        match open(&args, &base_url) {
+            Some(l) => l,
+            None => return ExitCode::from(exit::FAILED),
+        }
+    };
+    // Made before anything is migrated, never over an earlier report.
+    let mut out = match std::fs::File::create_new(&report_path) {
+        Ok(f) => std::io::BufWriter::new(f),
+        Err(e) => {
+            eprintln!(
+                "tobira: cannot create the report {}: {e}",
+                report_path.display()
+            );
+            return ExitCode::from(exit::FAILED);
+        }
     };
     let opts = tobira_local::cli::MigrateOptions {
         chunk: args.chunk,
         dry_run: args.dry_run,
+        all_pending: args.all_pending,
     };
     let tty = std::io::stderr().is_terminal();
     let mut err = std::io::stderr();
-    match tobira_local::cli::migrate_file(&local.app, file.as_ref(), &opts, &mut err, tty).await {
-        Ok(s) => {
-            for line in &s.not_json {
-                eprintln!("rejected {line}");
-            }
-            let out = serde_json::json!({
-                "lines": s.lines,
-                "not_json": s.not_json.len(),
-                "import": s.import,
-                if opts.dry_run { "plan" } else { "apply" }: s.apply,
-            });
-            println!("{out:#}");
-            ExitCode::SUCCESS
-        }
+    let run = match tobira_local::cli::migrate_file(&local.app, file.as_ref(), &opts, &mut err, tty)
+        .await
+    {
+        Ok(run) => run,
         Err(e) => {
             eprintln!("tobira: {e}");
-            ExitCode::FAILURE
+            return ExitCode::from(exit::FAILED);
         }
+    };
+    if let Err(e) = tobira_local::report::write(&mut out, format, &run.report) {
+        eprintln!(
+            "tobira: cannot write the report {}: {e}",
+            report_path.display()
+        );
+        return ExitCode::from(exit::FAILED);
     }
+    for l in run
+        .report
+        .iter()
+        .filter(|l| l.outcome == "rejected")
+        .take(10)
+    {
+        let n = l.line.map_or("-".into(), |n| n.to_string());
+        eprintln!("rejected line {n}: {}", l.reason);
+    }
+    if let Some(f) = &run.fault {
+        eprintln!("tobira: the run stopped: {f}");
+    }
+    let code = run.exit_code();
+    let out = serde_json::json!({
+        "dry_run": args.dry_run,
+        "batch": run.batch,
+        "lines": run.lines,
+        "applied": run.applied,
+        "counts": run.counts(),
+        "report": report_path.display().to_string(),
+        "fault": run.fault,
+        "exit": code,
+    });
+    println!("{out:#}");
+    ExitCode::from(code)
 }

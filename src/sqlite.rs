@@ -51,6 +51,19 @@ impl SqliteStore {
         })
     }
 
+    /// A consistent copy of the whole store (items and outbox) written to
+    /// `path`, which must not exist yet, opened as a store of its own: what
+    /// `tobira migrate --dry-run` runs on, so the real store stays as it was.
+    pub fn copy_to(&self, path: &Path) -> Result<Self, StoreError> {
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Unavailable(format!("{} is not UTF-8", path.display())))?;
+        self.conn()
+            .execute("VACUUM INTO ?1", params![target])
+            .map_err(fault)?;
+        Self::open(path)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -156,7 +156,7 @@ pub async fn migrate(app: &App, ctx: &Ctx, records: &[serde_json::Value]) {
             .apply(&tobira::migration::ApplyOptions::default(), ctx)
             .await
             .expect("apply");
-        migrated += (r.counts.migrated + r.counts.phone_normalised) as usize;
+        migrated += r.counts.migrated as usize;
         if r.complete {
             break;
         }

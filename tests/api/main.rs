@@ -32,6 +32,7 @@ mod mfa_devices;
 mod mfa_enrol;
 mod mfa_sessions;
 mod mfa_support;
+mod migrate_cli;
 mod migration;
 mod migration_claims;
 mod migration_jobs;

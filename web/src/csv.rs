@@ -24,7 +24,8 @@ pub fn cell(v: &str) -> String {
     }
 }
 
-fn line(cells: &[&str]) -> String {
+/// One row: quoted cells, comma-separated, CRLF.
+pub fn line(cells: &[&str]) -> String {
     let mut out = cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
     out.push_str("\r\n");
     out

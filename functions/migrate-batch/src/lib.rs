@@ -15,8 +15,12 @@ use tobira::{App, Ctx, Error};
 #[derive(Debug, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum OpsEvent {
-    /// Stage MIG-1 records.
-    Import { records: Vec<Value> },
+    /// Stage MIG-1 records (`batch`: tag them as one operator run's).
+    Import {
+        records: Vec<Value>,
+        #[serde(default)]
+        batch: Option<String>,
+    },
     /// What `apply` would do (MIG-9), a page at a time (`after` = a
     /// report's `next`).
     Plan {
@@ -27,7 +31,8 @@ pub enum OpsEvent {
         #[serde(default)]
         after: Option<String>,
     },
-    /// Create users (MIG-2..8), from the checkpoint, or one tenant's.
+    /// Create users (MIG-2..8), from the checkpoint, or one tenant's, or
+    /// one import run's (`batch`), a chunk at a time (`after` = `next`).
     Apply {
         #[serde(default)]
         dry_run: bool,
@@ -35,6 +40,10 @@ pub enum OpsEvent {
         max_records: Option<usize>,
         #[serde(default)]
         tenant_id: Option<String>,
+        #[serde(default)]
+        batch: Option<String>,
+        #[serde(default)]
+        after: Option<String>,
     },
     /// Mail setup links to pending users (SET-1).
     SendSetupLinks {
@@ -105,7 +114,10 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
         return Err(Error::invalid("invalid_event").detail("max_records must be at least 1"));
     }
     let report = match event {
-        OpsEvent::Import { records } => to_json(app.import(&records, &ctx).await?),
+        OpsEvent::Import { records, batch } => {
+            let batch = batch.as_deref().map(batch_id).transpose()?;
+            to_json(app.import_batch(&records, batch, &ctx).await?)
+        }
         OpsEvent::Plan {
             tenant_id,
             max_records,
@@ -116,6 +128,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
                 max_records,
                 tenant: tenant(tenant_id)?,
                 after: after.as_deref().map(Pos::parse).transpose()?,
+                ..ApplyOptions::default()
             };
             to_json(app.apply(&opts, &ctx).await?)
         }
@@ -123,12 +136,19 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
             dry_run,
             max_records,
             tenant_id,
+            batch,
+            after,
         } => {
             let opts = ApplyOptions {
                 dry_run,
                 max_records,
                 tenant: tenant(tenant_id)?,
-                after: None,
+                batch: batch
+                    .as_deref()
+                    .map(batch_id)
+                    .transpose()?
+                    .map(String::from),
+                after: after.as_deref().map(Pos::parse).transpose()?,
             };
             to_json(app.apply(&opts, &ctx).await?)
         }
@@ -207,6 +227,18 @@ async fn user_action(
         "user_id": user.id,
         "status": status,
     }))
+}
+
+/// A batch name: 1–64 letters, digits, `-` or `_` (the CLI uses a ULID).
+fn batch_id(b: &str) -> Result<&str, Error> {
+    let ok = (1..=64).contains(&b.len())
+        && b.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
+    if ok {
+        Ok(b)
+    } else {
+        Err(Error::invalid("invalid_event").detail("batch is 1–64 letters, digits, - or _"))
+    }
 }
 
 fn tenant(t: Option<String>) -> Result<Option<TenantId>, Error> {

@@ -6,6 +6,17 @@ impl App {
     /// Stage records for migration. A malformed record is rejected with its
     /// reason and does not stop the batch.
     pub async fn import(&self, records: &[Value], ctx: &Ctx) -> Result<Report> {
+        self.import_batch(records, None, ctx).await
+    }
+
+    /// `import`, each staged record tagged with `batch` (an operator's run,
+    /// so that its `apply` takes only what this file staged).
+    pub async fn import_batch(
+        &self,
+        records: &[Value],
+        batch: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<Report> {
         let mut report = Report::new("import", false);
         report.complete = true;
         if !records.is_empty() {
@@ -24,7 +35,7 @@ impl App {
                     continue;
                 }
             };
-            report.push(self.stage(record, &valid, ctx).await?);
+            report.push(self.stage(record, &valid, batch, ctx).await?);
         }
         Ok(report)
     }
@@ -34,6 +45,7 @@ impl App {
         &self,
         record: LegacyRecord,
         v: &ValidRecord,
+        batch: Option<&str>,
         ctx: &Ctx,
     ) -> Result<RecordReport> {
         let key = keys::staged(&v.tenant_id, &v.ecid);
@@ -63,8 +75,14 @@ impl App {
                         if old.login_id.key() != v.login_id.key() {
                             // The login ID changed since the earlier import: the
                             // old claim goes in the same batch as the new one.
-                            let mut writes =
-                                self.stage_writes(&record, v, &key, Cond::Version(*ver), ctx);
+                            let mut writes = self.stage_writes(
+                                &record,
+                                v,
+                                batch,
+                                &key,
+                                Cond::Version(*ver),
+                                ctx,
+                            );
                             writes.push(Write::Delete {
                                 key: keys::claimant(&old.login_id, &old.tenant_id, &old.ecid),
                                 cond: Cond::Any,
@@ -85,7 +103,7 @@ impl App {
             };
             match self
                 .store
-                .write(self.stage_writes(&record, v, &key, cond, ctx), now)
+                .write(self.stage_writes(&record, v, batch, &key, cond, ctx), now)
                 .await
             {
                 Ok(()) => return Ok(base),
@@ -99,6 +117,7 @@ impl App {
         &self,
         record: &LegacyRecord,
         v: &ValidRecord,
+        batch: Option<&str>,
         key: &crate::store::Key,
         cond: Cond,
         ctx: &Ctx,
@@ -109,6 +128,7 @@ impl App {
             user_id: None,
             final_login_id: None,
             reason: None,
+            batch: batch.map(String::from),
         };
         vec![
             Write::put(key.clone(), &staged, None, cond),

@@ -87,11 +87,17 @@ impl App {
         }
         let budget = Budget::new(self, opts.max_records);
         let mut report = Report::new("apply", false);
-        let checkpointed = opts.tenant.is_none();
+        // One tenant's or one batch's run walks on from `after`, not from
+        // the schedule's checkpoint, and leaves the checkpoint alone.
+        let checkpointed = opts.tenant.is_none() && opts.batch.is_none();
         let (mut cp, version) = if checkpointed {
             self.state::<Checkpoint>("CHECKPOINT").await?
         } else {
-            (Checkpoint::default(), None)
+            let cp = Checkpoint {
+                apply_after: opts.after.clone(),
+                ..Checkpoint::default()
+            };
+            (cp, None)
         };
         let marker = self.import_marker().await?;
         if checkpointed && cp.apply_after.is_none() {
@@ -113,7 +119,8 @@ impl App {
         let mut reached_end = true;
         while let Some((pos, item)) = walk.next(self).await? {
             let staged: Staged = item.parse()?;
-            if staged.status == StagedStatus::Staged {
+            let ours = opts.batch.is_none() || staged.batch == opts.batch;
+            if staged.status == StagedStatus::Staged && ours {
                 if !budget.allows(self, report.records.len()) {
                     reached_end = false;
                     break;
@@ -125,7 +132,7 @@ impl App {
         report.complete = reached_end;
         if reached_end {
             cp.apply_after = None;
-            if self.import_marker().await? == cp.pass_import {
+            if !checkpointed || self.import_marker().await? == cp.pass_import {
                 cp.done_import = cp.pass_import.clone();
             } else {
                 report.complete = false; // imported meanwhile: one more pass

@@ -119,6 +119,10 @@ pub struct Staged {
     pub user_id: Option<String>,
     pub final_login_id: Option<String>,
     pub reason: Option<String>,
+    /// The import run that staged it last (an operator's file): `apply`
+    /// with a batch applies only that run's records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -149,6 +153,10 @@ pub struct RecordReport {
     pub reason: Option<String>,
 }
 
+/// A report's figures. `migrated` counts every user the run created (or,
+/// in a plan, would create); `renamed` and `phone_normalised` count those of
+/// them whose login ID was renamed (MIG-3) or whose phone was replaced or
+/// normalised (MIG-5), so one user may be in both.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub staged: u64,
@@ -160,12 +168,14 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, o: Outcome) {
-        match o {
+    fn add(&mut self, r: &RecordReport) {
+        match r.outcome {
             Outcome::Staged => self.staged += 1,
-            Outcome::Migrated => self.migrated += 1,
-            Outcome::Renamed => self.renamed += 1,
-            Outcome::PhoneNormalised => self.phone_normalised += 1,
+            Outcome::Migrated | Outcome::Renamed | Outcome::PhoneNormalised => {
+                self.migrated += 1;
+                self.renamed += u64::from(r.outcome == Outcome::Renamed);
+                self.phone_normalised += u64::from(r.phone_before != r.phone_after);
+            }
             Outcome::AlreadyMigrated => self.already_migrated += 1,
             Outcome::Rejected => self.rejected += 1,
         }
@@ -195,7 +205,7 @@ impl Report {
         }
     }
     pub(crate) fn push(&mut self, r: RecordReport) {
-        self.counts.add(r.outcome);
+        self.counts.add(&r);
         self.records.push(r);
     }
 }

@@ -84,7 +84,10 @@ pub struct ApplyOptions {
     pub max_records: Option<usize>,
     /// Only this tenant's records (no checkpoint).
     pub tenant: Option<TenantId>,
-    /// Dry runs: start after this place (paging a large plan).
+    /// Only the records this import run staged (no checkpoint).
+    pub batch: Option<String>,
+    /// Dry runs, and runs of one tenant or batch: start after this place
+    /// (a report's `next`).
     pub after: Option<Pos>,
 }
 
