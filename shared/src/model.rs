@@ -508,6 +508,14 @@ pub mod keys {
     pub fn case_comment(tenant: &TenantId, case_id: &str, seq: u32) -> Key {
         Key::new(cases(tenant), format!("{}{seq:06}", case_comments(case_id)))
     }
+    /// A thread entry that only records a change of status: after the
+    /// comment numbered `seq` (or before the first), in time order.
+    pub fn case_status_entry(tenant: &TenantId, case_id: &str, seq: u32, ulid: &str) -> Key {
+        Key::new(
+            cases(tenant),
+            format!("{}{seq:06}#{ulid}", case_comments(case_id)),
+        )
+    }
     /// CASE-2: a readable number → its case (numbers are portal-wide).
     pub fn case_number(number: &str) -> Key {
         Key::new(format!("CASENO#{number}"), "CASENO")

@@ -36,7 +36,9 @@ async fn tenants_are_isolated(app: &App) {
     );
     for m in [Move::Close, Move::Accept, Move::Reject] {
         assert_eq!(
-            app.move_case(&b, &ca.id, m, &ctx()).await.unwrap_err(),
+            app.move_case(&b, &ca.id, m, Some("why"), &ctx())
+                .await
+                .unwrap_err(),
             tobira::Error::NotFound
         );
     }

@@ -22,6 +22,79 @@ fn mails_about(h: &Harness, number: &str) -> Vec<String> {
         .collect()
 }
 
+/// A move's body: a rejection says why.
+fn body(what: &str) -> Value {
+    match what {
+        "reject" => json!({ "reason": "まだ直っていません" }),
+        _ => json!({}),
+    }
+}
+
+// CASE-3 (issue 16): a rejection says why, and every change of status is
+// an entry of the thread, with the words that came with it or on its own.
+#[tokio::test]
+async fn case_3_a_rejection_says_why_and_the_thread_shows_every_change_of_status() {
+    let h = Harness::new();
+    let mut c = signed_in(&h, "why@example.com", TENANT_A, "ecid9000000003").await;
+    let (id, number) = create(&mut c, "why").await;
+    desk(&h, &number, Some("in_progress"), None).await;
+    desk(&h, &number, Some("resolved"), Some("直しました")).await;
+    let reject = format!("/api/cases/{id}/reject");
+    // No reason, a blank one, or another field: 400, and nothing moves.
+    for (bad, code) in [
+        (json!({}), "empty"),
+        (json!({ "reason": "  \n " }), "empty"),
+        (json!({ "why": "x" }), "invalid_json"),
+    ] {
+        let (s, b) = c.post(&reject, bad.clone()).await;
+        assert_eq!((s, b["error"].as_str()), (400, Some(code)), "{bad}");
+    }
+    let (_, before) = get_json(&mut c, &format!("/api/cases/{id}")).await;
+    assert_eq!(before["status"], "resolved");
+    assert_eq!(before["comments"].as_array().unwrap().len(), 2);
+    let (s, b) = c
+        .post(&reject, json!({ "reason": "夜間にまた再起動しました" }))
+        .await;
+    assert_eq!((s, b["status"].as_str()), (200, Some("in_progress")));
+    let (s, b) = c.post(&format!("/api/cases/{id}/close"), json!({})).await;
+    assert_eq!((s, b["status"].as_str()), (200, Some("closed")));
+    let (_, after) = get_json(&mut c, &format!("/api/cases/{id}")).await;
+    let thread: Vec<(String, String, Value)> = after["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let by = e["by"].as_str().unwrap().to_string();
+            let body = e["body"].as_str().unwrap().to_string();
+            (by, body, e["status_change"].clone())
+        })
+        .collect();
+    let change = |from: &str, to: &str| json!({ "from": from, "to": to });
+    assert_eq!(
+        thread,
+        vec![
+            ("support".into(), "".into(), change("new", "in_progress")),
+            (
+                "support".into(),
+                "直しました".into(),
+                change("in_progress", "resolved")
+            ),
+            (
+                "customer".into(),
+                "夜間にまた再起動しました".into(),
+                change("resolved", "in_progress")
+            ),
+            (
+                "customer".into(),
+                "".into(),
+                change("in_progress", "closed")
+            ),
+        ]
+    );
+    // A status entry is not a comment: the comment count is the words.
+    assert_eq!(after["comment_count"], 2);
+}
+
 // CASE-3: the whole lifecycle, with 409 for every move the status forbids.
 #[tokio::test]
 async fn case_3_lifecycle_new_in_progress_awaiting_resolved_closed() {
@@ -31,7 +104,7 @@ async fn case_3_lifecycle_new_in_progress_awaiting_resolved_closed() {
     let post = |what: &str| format!("/api/cases/{id}/{what}");
     // Accept and reject only on a resolved case.
     for what in ["accept", "reject"] {
-        let (s, b) = c.post(&post(what), json!({})).await;
+        let (s, b) = c.post(&post(what), body(what)).await;
         assert_eq!((s, b["error"].as_str()), (409, Some("case_not_resolved")));
     }
     // The desk: new → in progress → awaiting customer.
@@ -58,14 +131,14 @@ async fn case_3_lifecycle_new_in_progress_awaiting_resolved_closed() {
     desk(&h, &number, Some("resolved"), None).await;
     let (s, b) = c.post(&post("close"), json!({})).await;
     assert_eq!((s, b["error"].as_str()), (409, Some("case_resolved")));
-    let (s, b) = c.post(&post("reject"), json!({})).await;
+    let (s, b) = c.post(&post("reject"), body("reject")).await;
     assert_eq!((s, b["status"].as_str()), (200, Some("in_progress")));
     desk(&h, &number, Some("resolved"), None).await;
     let (s, b) = c.post(&post("accept"), json!({})).await;
     assert_eq!((s, b["status"].as_str()), (200, Some("closed")));
     // A closed case never reopens: not by the customer, not by the desk.
     for what in ["close", "accept", "reject"] {
-        let (s, b) = c.post(&post(what), json!({})).await;
+        let (s, b) = c.post(&post(what), body(what)).await;
         assert_eq!(
             (s, b["error"].as_str()),
             (409, Some("case_closed")),
@@ -137,7 +210,7 @@ async fn case_3_parallel_accept_and_reject_one_wins() {
             Move::Reject
         };
         tasks.push(tokio::spawn(async move {
-            app.move_case(&u, &id, m, &ctx()).await
+            app.move_case(&u, &id, m, Some("not solved"), &ctx()).await
         }));
     }
     let mut ok = 0;
@@ -175,6 +248,9 @@ async fn case_5_comments_and_notices_in_the_users_language() {
         created.subject
     );
     assert!(created.text.contains(&c.number) && created.text.contains("Policy change"));
+    // CASE-1 (issue 16): the category in the reader's language.
+    assert!(created.text.contains("Work request"), "{}", created.text);
+    assert!(!created.text.contains("作業依頼"), "{}", created.text);
     assert!(created
         .text
         .contains(&format!("https://portal.example.com/cases/{}", c.id)));
@@ -234,7 +310,7 @@ async fn case_5_comments_and_notices_in_the_users_language() {
         ]
     );
     h.app
-        .move_case(&ja, &cj.id, Move::Accept, &ctx())
+        .move_case(&ja, &cj.id, Move::Accept, None, &ctx())
         .await
         .unwrap();
     assert_eq!(mails_about(&h, &cj.number).len(), 3);
@@ -273,7 +349,7 @@ async fn case_5_faults_fail_closed_and_lose_nothing() {
     assert_eq!(tobira_web::errors::status(&e), 503);
     let e = h
         .app
-        .move_case(&u, &c.id, Move::Close, &ctx())
+        .move_case(&u, &c.id, Move::Close, None, &ctx())
         .await
         .unwrap_err();
     assert_eq!(tobira_web::errors::status(&e), 503);

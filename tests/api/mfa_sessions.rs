@@ -144,7 +144,7 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         "/api/cases/{id}/comments": { "body": "b" },
         "/api/cases/{id}/close": {},
         "/api/cases/{id}/accept": {},
-        "/api/cases/{id}/reject": {},
+        "/api/cases/{id}/reject": { "reason": "r" },
         "/api/admin/users": {
             "name": "n", "email": "n@example.com", "phone": "0312345678", "lang": "ja",
             "time_zone": "Asia/Tokyo", "mfa_method": "totp", "role": "general"

@@ -203,7 +203,7 @@ async fn case_errors() -> Vec<Error> {
         .await
         .expect("a case");
     let id = case.id.as_str();
-    let customer = |m| app.move_case(&user, id, m, &ctx);
+    let customer = |m| app.move_case(&user, id, m, Some("why"), &ctx);
     let comment = |body| app.comment_case(&user, id, body, &ctx);
     let desk = |status| app.desk_update(&case.number, Some(status), None, &ctx);
     let mut refused = vec![customer(Move::Accept).await.map(drop)];

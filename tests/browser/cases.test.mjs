@@ -39,6 +39,7 @@ const MEMBER = {
 const CASE = {
   kind: 'inquiry',
   category: '故障について',
+  categoryEn: 'Faults',
   subject: '本社のVPNルーターが再起動を繰り返す',
   body: '本社のVPNルーターの電源ランプが点滅し、数分おきに再起動を繰り返しています。\n拠点間の通信が切れるため、至急確認をお願いします。',
   keyword: '電源ランプ',
@@ -46,6 +47,7 @@ const CASE = {
   missingKeyword: '存在しないキーワード',
   comment: '再起動の間隔は約5分です。ログが必要であればお送りします。',
   deskComment: 'ファームウェアを更新し、再起動が止まったことを確認しました。',
+  rejectReason: '更新後も夜間に一度再起動しました。ログを添付します。',
 };
 
 // CASE-5: the mails about a case carry its number in brackets (either language).
@@ -224,6 +226,17 @@ test('CASE-1 CASE-2 CASE-5: the empty list, a refused and a filed case, the noti
       assert.equal(await page.locator('span#case-status[data-status="new"]').count(), 1);
       assert.equal(await text(page, 'p#case-body'), CASE.body, 'the case shows its text, line break included');
       assert.equal(await text(page, '#case-category'), CASE.category);
+      // CASE-1 (issue 16): categories have English labels too; the value stays the same.
+      await page.goto(`${live.server.baseUrl}/cases/${journey.id}?lang=en`);
+      await expectPage(page, `/cases/${journey.id}`, '13-case-created-en');
+      assert.equal(await text(page, '#case-category'), CASE.categoryEn);
+      await page.goto(`${live.server.baseUrl}/cases/new?lang=en`);
+      await expectPage(page, '/cases/new', '13-new-case-en');
+      assert.equal(await page.locator(`select#category option[value="${CASE.category}"]`).innerText(), CASE.categoryEn);
+      const english = await page.locator('select#category option').allInnerTexts();
+      assert.ok(english.every((o) => !/[\u3040-\u30ff\u4e00-\u9fff]/.test(o)), `English labels only: ${JSON.stringify(english)}`);
+      await page.goto(`${live.server.baseUrl}/cases/${journey.id}?lang=ja`);
+      await expectPage(page, `/cases/${journey.id}`, '13-case-created-ja', { shot: false });
       assert.ok((await text(page, '#case-title')).includes(CASE.subject), 'the title shows the subject');
       assert.equal(await page.locator('#comments li').count(), 0, 'no comments yet');
       assert.ok(await page.locator('textarea#comment').isVisible());
@@ -316,6 +329,9 @@ test('CASE-3: the desk resolves the case; the customer rejects, then closes it',
     assert.equal(comments.length, 2, `the customer's and the desk's comment, got ${JSON.stringify(comments)}`);
     assert.ok(comments[0].includes(CASE.comment), 'oldest first: the customer\'s comment');
     assert.ok(comments[1].includes(CASE.deskComment), 'the desk\'s comment is shown');
+    // CASE-3 (issue 16): the desk's comment carries its change of status in the thread.
+    assert.equal(await page.locator('ol#comments li.support .change[data-from="new"][data-to="resolved"]').count(), 1,
+      `the thread shows new → resolved with the desk's comment: ${JSON.stringify(comments)}`);
     assert.equal(await page.locator('ol#comments li.support').count(), 1, 'the desk\'s comment is marked as the desk\'s');
     assert.ok(await page.locator('button#accept-case').isVisible());
     assert.ok(await page.locator('button#reject-case').isVisible());
@@ -333,7 +349,15 @@ test('CASE-3: the desk resolves the case; the customer rejects, then closes it',
     await clickAndWait(page, `#case-list li[data-number="${journey.number}"] a.case-link`);
     await expectPage(page, `/cases/${journey.id}`, '42-case-resolved');
     since = (await outbox()).length;
+    // CASE-3 (issue 16): a rejection asks why; the reason is in the thread with the change.
+    assert.equal(await page.locator('textarea#reject-reason[required]').count(), 1, 'the reason is required');
+    assert.equal(await page.locator('label[for="reject-reason"]').count(), 1);
+    await page.fill('#reject-reason', CASE.rejectReason);
     await caseButton(page, 'button#reject-case', '43-case-rejected', 'rejected', 'in_progress');
+    const rejected = page.locator('ol#comments li.customer').last();
+    assert.ok((await rejected.innerText()).includes(CASE.rejectReason), 'the reason is in the thread');
+    assert.equal(await rejected.locator('.change[data-from="resolved"][data-to="in_progress"]').count(), 1,
+      'with the change it made');
     assert.equal(await page.locator('button#accept-case, button#reject-case').count(), 0);
     assert.ok(await page.locator('button#close-case').isVisible(), 'a case in progress may be closed');
     await mailsAfter(MEMBER.email, since, caseMailSubject(journey.number));
@@ -343,6 +367,10 @@ test('CASE-3: the desk resolves the case; the customer rejects, then closes it',
     await caseButton(page, 'button#close-case', '44-case-closed', 'closed', 'closed');
     assert.ok(await page.locator('p#closed-note').isVisible(), 'a closed case says so (p#closed-note)');
     assert.equal(await page.locator('textarea#comment').count(), 0, 'a closed case takes no comments');
+    const closing = page.locator('ol#comments li').last();
+    assert.equal(await closing.locator('.change[data-from="in_progress"][data-to="closed"]').count(), 1,
+      'the close is in the thread');
+    assert.equal(await closing.locator('.body').count(), 0, 'a change without words has no text');
     assert.equal(await page.locator('button#close-case, button#accept-case, button#reject-case').count(), 0);
     await mailsAfter(MEMBER.email, since, caseMailSubject(journey.number));
 

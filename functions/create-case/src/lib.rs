@@ -182,6 +182,7 @@ async fn list_page(app: &App, call: &Call<'_>) -> Response {
             f,
             &CaseList {
                 page: &page,
+                policy: &app.config.cases,
                 action_needed,
                 q: &q,
                 paged: cursor.is_some(),
@@ -240,7 +241,7 @@ async fn case_page(app: &App, call: &Call<'_>, id: &str, refusal: Option<&Error>
     };
     let notice = views::flash(call.req, "notice");
     views::form_page(app, call.req, refusal, |f, error| {
-        pages::case(f, &detail, app.config.cases.body_max, notice, error)
+        pages::case(f, &detail, &app.config.cases, notice, error)
     })
 }
 
@@ -282,14 +283,31 @@ async fn comment(app: &App, call: &Call<'_>, id: &str) -> Response {
     after_case_form(app, call, id, result.map(|_| "case_commented")).await
 }
 
+/// CASE-3: why a resolution is rejected (the page's form may send none:
+/// then the case page says so).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectInput {
+    #[serde(default)]
+    reason: String,
+}
+
 /// CASE-3: close, accept or reject.
 async fn move_case(app: &App, call: &Call<'_>, id: &str, m: Move) -> Response {
     let s = match signed(app, call).await {
         Ok(s) => s,
         Err(e) => return refused(app, call, &e).await,
     };
-    or_refuse!(app, call, call.no_input(app));
-    let result = app.move_case(&s.user, id, m, &call.ctx).await;
+    let reason = if m == Move::Reject {
+        let f: RejectInput = or_refuse!(app, call, call.input(app));
+        Some(f.reason)
+    } else {
+        or_refuse!(app, call, call.no_input(app));
+        None
+    };
+    let result = app
+        .move_case(&s.user, id, m, reason.as_deref(), &call.ctx)
+        .await;
     if call.is_json() {
         let answer = result.map(|status| (200, serde_json::json!({ "status": status })));
         return errors::api(answer, call.lang);

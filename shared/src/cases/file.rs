@@ -31,7 +31,7 @@ impl App {
     /// atomic write. The notice mail follows (CASE-5).
     pub async fn create_case(&self, user: &User, new: &NewCase<'_>, ctx: &Ctx) -> Result<Created> {
         let p = &self.config.cases;
-        if !p.categories.iter().any(|c| c == new.category) {
+        if !p.categories.iter().any(|c| c.id() == new.category) {
             return Err(Error::invalid("unknown_category"));
         }
         let subject = text(new.subject, p.subject_max, false, "subject")?;

@@ -182,14 +182,27 @@ pub enum Author {
     Support,
 }
 
+/// An entry of a case's thread: a comment, a change of status, or both
+/// (a rejection with its reason).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comment {
     pub id: String,
     pub by: Author,
     /// The customer's name; empty for the support desk.
     pub name: String,
+    /// Empty for an entry that only records a change of status.
     pub body: String,
     pub created_at: Timestamp,
+    /// CASE-3: the change of status this entry records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_change: Option<StatusChange>,
+}
+
+/// A case's status before and after a move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub from: Status,
+    pub to: Status,
 }
 
 /// `CASENO#<number>`: the portal-wide number → the case.

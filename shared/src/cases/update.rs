@@ -51,13 +51,31 @@ impl App {
         Ok(comment.expect("a comment was written"))
     }
 
-    /// CASE-3: the customer closes, accepts or rejects; the new status.
-    pub async fn move_case(&self, user: &User, id: &str, m: Move, ctx: &Ctx) -> Result<Status> {
-        if !matches!(m, Move::Close | Move::Accept | Move::Reject) {
-            return Err(Error::Forbidden);
-        }
+    /// CASE-3: the customer closes, accepts or rejects; the new status. A
+    /// rejection says why (`reason`, required): it goes into the thread
+    /// with the change of status, for the desk to work on.
+    pub async fn move_case(
+        &self,
+        user: &User,
+        id: &str,
+        m: Move,
+        reason: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<Status> {
+        let reason = match (m, reason) {
+            (Move::Reject, r) => Some(text(
+                r.unwrap_or(""),
+                self.config.cases.body_max,
+                true,
+                "reason",
+            )?),
+            (Move::Close | Move::Accept, _) => None,
+            _ => return Err(Error::Forbidden),
+        };
+        let author = (Author::Customer, user.name.as_str().to_string());
+        let comment = reason.as_deref().map(|r| (author, r));
         let (case, _) = self
-            .update_case(&user.tenant_id, id, m, None, Some(user), ctx)
+            .update_case(&user.tenant_id, id, m, comment, Some(user), ctx)
             .await?;
         Ok(case.status)
     }
@@ -129,14 +147,23 @@ impl App {
             let who = Some(user.map_or(("-", tenant), |u| (u.id.as_str(), &u.tenant_id)));
             let mut extra = Vec::new();
             let mut written = None;
+            // CASE-3: every change of status is an entry of the thread, with
+            // the words that came with it (a rejection's reason, the desk's
+            // comment) or on its own.
+            let change = (status != old.status).then_some(StatusChange {
+                from: old.status,
+                to: status,
+            });
+            let entry_id = new_ulid(self.rng.as_ref(), now).to_string();
             if let Some(((by, name), body)) = &comment {
                 case.comment_count += 1;
                 let c = Comment {
-                    id: new_ulid(self.rng.as_ref(), now).to_string(),
+                    id: entry_id,
                     by: *by,
                     name: name.clone(),
                     body: body.to_string(),
                     created_at: now,
+                    status_change: change,
                 };
                 extra.push(Write::put(
                     keys::case_comment(tenant, id, case.comment_count),
@@ -146,6 +173,21 @@ impl App {
                 ));
                 extra.push(self.audit(ctx, "case.commented", who, Some(case.number.clone())));
                 written = Some(c);
+            } else if let Some(change) = change {
+                let (by, name) = match user {
+                    Some(u) => (Author::Customer, u.name.as_str().to_string()),
+                    None => (Author::Support, String::new()),
+                };
+                let key = keys::case_status_entry(tenant, id, case.comment_count, &entry_id);
+                let entry = Comment {
+                    id: entry_id,
+                    by,
+                    name,
+                    body: String::new(),
+                    created_at: now,
+                    status_change: Some(change),
+                };
+                extra.push(Write::put(key, &entry, None, Cond::Absent));
             }
             if status != old.status {
                 extra.push(self.audit_case_status(ctx, who, &case, old.status));
@@ -219,7 +261,7 @@ impl App {
                 name: user.name.as_str(),
                 number: &case.number,
                 subject: &case.subject,
-                category: &case.category,
+                category: self.config.cases.category_label(&case.category, lang),
                 link: &link,
             },
         );

@@ -97,20 +97,56 @@ pub struct Config {
     pub csrf_key: CsrfKey,
 }
 
-/// CASE-1: the categories a case may have (seed 002's list by default).
-pub const DEFAULT_CASE_CATEGORIES: [&str; 11] = [
-    "サービスについて",
-    "製品仕様について",
-    "アラートについて",
-    "故障について",
-    "月次レポートについて",
-    "その他",
-    "作業依頼",
-    "月次レポート送付",
-    "アラーム",
-    "正常性確認依頼(利用開始時)",
-    "ご利用クレジット数超過",
+/// CASE-1: the categories a case may have (seed 002's list by default),
+/// each with its Japanese and English label.
+pub const DEFAULT_CASE_CATEGORIES: [(&str, &str); 11] = [
+    ("サービスについて", "About the service"),
+    ("製品仕様について", "Product specifications"),
+    ("アラートについて", "About alerts"),
+    ("故障について", "Faults"),
+    ("月次レポートについて", "About the monthly report"),
+    ("その他", "Other"),
+    ("作業依頼", "Work request"),
+    ("月次レポート送付", "Monthly report delivery"),
+    ("アラーム", "Alarms"),
+    (
+        "正常性確認依頼(利用開始時)",
+        "Health check request (at the start of use)",
+    ),
+    ("ご利用クレジット数超過", "Credit usage exceeded"),
 ];
+
+/// CASE-1: a case category. Its Japanese label is also the value a case
+/// stores and the API carries (`category`); pages and mails show the label
+/// in the reader's language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Category {
+    pub ja: String,
+    pub en: String,
+}
+
+impl Category {
+    pub fn id(&self) -> &str {
+        &self.ja
+    }
+    pub fn label(&self, lang: crate::i18n::Lang) -> &str {
+        match lang {
+            crate::i18n::Lang::Ja => &self.ja,
+            crate::i18n::Lang::En => &self.en,
+        }
+    }
+}
+
+impl CasePolicy {
+    /// The label of a case's category in `lang`; a category no longer
+    /// configured shows as it was stored.
+    pub fn category_label<'a>(&'a self, id: &'a str, lang: crate::i18n::Lang) -> &'a str {
+        self.categories
+            .iter()
+            .find(|c| c.id() == id)
+            .map_or(id, |c| c.label(lang))
+    }
+}
 
 /// MIG-13: whether legacy users file cases in the legacy system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,7 +161,7 @@ pub enum FilingSplit {
 /// legacy users file (MIG-13).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CasePolicy {
-    pub categories: Vec<String>,
+    pub categories: Vec<Category>,
     /// Characters (not bytes) of a subject, a body, a comment.
     pub subject_max: usize,
     pub body_max: usize,
@@ -288,11 +324,16 @@ impl Config {
         let mins = |m: u64| Duration::from_secs(m * 60);
         let cases = CasePolicy {
             categories: match get("TOBIRA_CASE_CATEGORIES") {
-                None => DEFAULT_CASE_CATEGORIES.map(String::from).to_vec(),
+                None => DEFAULT_CASE_CATEGORIES
+                    .map(|(ja, en)| Category {
+                        ja: ja.into(),
+                        en: en.into(),
+                    })
+                    .to_vec(),
                 Some(v) => parse_categories(&v).ok_or(ConfigError::Invalid {
                     name: "TOBIRA_CASE_CATEGORIES",
                     value: v,
-                    expected: "distinct, non-empty categories separated by commas",
+                    expected: "distinct, non-empty categories separated by commas, each `Japanese label|English label`",
                 })?,
             },
             subject_max: bounded(
@@ -449,15 +490,24 @@ fn bounded(n: u64, max: u64, name: &'static str) -> Result<usize, ConfigError> {
     Ok(n as usize)
 }
 
-fn parse_categories(v: &str) -> Option<Vec<String>> {
-    let list: Vec<String> = v.split(',').map(|c| c.trim().to_string()).collect();
-    let mut sorted = list.clone();
-    sorted.sort();
-    sorted.dedup();
-    let ok = list
-        .iter()
-        .all(|c| !c.is_empty() && c.chars().count() <= 100)
-        && sorted.len() == list.len();
+/// `ja|en, ja|en, …` (a label without `|` is both); the Japanese labels
+/// are the categories' values, so they must differ.
+fn parse_categories(v: &str) -> Option<Vec<Category>> {
+    let list: Vec<Category> = v
+        .split(',')
+        .map(|c| {
+            let (ja, en) = c.split_once('|').unwrap_or((c, c));
+            Category {
+                ja: ja.trim().to_string(),
+                en: en.trim().to_string(),
+            }
+        })
+        .collect();
+    let mut ids: Vec<&str> = list.iter().map(Category::id).collect();
+    ids.sort();
+    ids.dedup();
+    let fine = |l: &str| !l.is_empty() && l.chars().count() <= 100 && !l.contains('|');
+    let ok = list.iter().all(|c| fine(&c.ja) && fine(&c.en)) && ids.len() == list.len();
     ok.then_some(list)
 }
 

@@ -3,6 +3,8 @@
 use super::*;
 use std::collections::HashMap;
 
+use crate::i18n::Lang;
+
 fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let m: HashMap<String, String> = pairs
         .iter()
@@ -92,7 +94,21 @@ fn invalid_values_are_refused_with_their_name() {
         assert!(err.to_string().contains(k), "{err}");
     }
     let c = Config::from_lookup(lookup(&[("TOBIRA_CASE_CATEGORIES", " A , B ")]), false).unwrap();
-    assert_eq!(c.cases.categories, ["A", "B"]);
+    let ids: Vec<&str> = c.cases.categories.iter().map(|c| c.id()).collect();
+    assert_eq!(ids, ["A", "B"]);
+    assert_eq!(c.cases.categories[1].en, "B", "a label without `|` is both");
+    let c = Config::from_lookup(
+        lookup(&[("TOBIRA_CASE_CATEGORIES", "障害 | Outage ,その他|Other")]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.cases.category_label("障害", Lang::En), "Outage");
+    assert_eq!(c.cases.category_label("障害", Lang::Ja), "障害");
+    assert_eq!(c.cases.category_label("昔の", Lang::En), "昔の");
+    for bad in ["a|", "|b", "a|b|c", "a|x,a|y"] {
+        let err = Config::from_lookup(lookup(&[("TOBIRA_CASE_CATEGORIES", bad)]), false);
+        assert!(err.is_err(), "{bad}");
+    }
 }
 
 #[test]
@@ -110,8 +126,13 @@ fn defaults_follow_the_rules() {
     assert_eq!(c.login_lock.max_failures, 5); // LOG-2
     assert_eq!(c.login_lock.lock_for, Duration::from_secs(20 * 60));
     assert_eq!(c.default_phone, "0312345678"); // MIG-5
-    assert_eq!(c.cases.categories.len(), 11); // CASE-1, seed 002
-    assert_eq!(c.cases.categories[9], "正常性確認依頼(利用開始時)");
+    assert_eq!(c.cases.categories.len(), 11); // CASE-1, seed 002, ja and en
+    assert_eq!(c.cases.categories[9].id(), "正常性確認依頼(利用開始時)");
+    assert!(c
+        .cases
+        .categories
+        .iter()
+        .all(|k| !k.en.is_empty() && k.en != k.ja && k.en.is_ascii()));
     assert_eq!(c.cases.filing_split, FilingSplit::DuringWindow); // MIG-13
     assert_eq!(
         c.migration_window,

@@ -34,6 +34,8 @@ page! {
 /// CASE-4: what the list page shows and how it was asked for.
 pub struct CaseList<'a> {
     pub page: &'a tobira::cases::CasePage,
+    /// The categories' labels in the page's language.
+    pub policy: &'a tobira::config::CasePolicy,
     pub action_needed: bool,
     pub q: &'a str,
     pub paged: bool,
@@ -76,7 +78,7 @@ pub fn cases(f: &Frame<'_>, l: &CaseList<'_>) -> String {
                 status: c.status.as_str(),
                 status_label: c.status.label(lang),
                 action: c.status.action_needed(),
-                category: &c.category,
+                category: l.policy.category_label(&c.category, lang),
                 kind_label: c.kind.label(lang),
                 updated: c.updated_at.jst(),
                 created_by: &c.created_by_name,
@@ -102,8 +104,8 @@ page! {
     csrf: &'a str,
     /// value, label, checked
     kinds: Vec<(&'static str, &'static str, bool)>,
-    /// category, selected
-    categories: Vec<(&'a str, bool)>,
+    /// value, label, selected
+    categories: Vec<(&'a str, &'a str, bool)>,
     subject: &'a str,
     body: &'a str,
     subject_max: usize,
@@ -149,7 +151,7 @@ pub fn case_new(
         categories: policy
             .categories
             .iter()
-            .map(|c| (c.as_str(), c == form.category))
+            .map(|c| (c.id(), c.label(lang), c.id() == form.category))
             .collect(),
         subject: form.subject,
         body: form.body,
@@ -171,6 +173,9 @@ struct CommentLine<'a> {
     who: &'a str,
     at: String,
     body: &'a str,
+    /// CASE-3: ("Status: Resolved → In progress", from, to), when the
+    /// entry moved the case.
+    change: Option<(String, &'static str, &'static str)>,
 }
 
 page! {
@@ -190,6 +195,7 @@ page! {
     body: &'a str,
     thread: Vec<CommentLine<'a>>,
     body_max: usize,
+    reason_max: usize,
     can_comment: bool,
     can_close: bool,
     can_resolve: bool,
@@ -202,7 +208,7 @@ page! {
 pub fn case(
     f: &Frame<'_>,
     d: &tobira::cases::CaseDetail,
-    body_max: usize,
+    policy: &tobira::config::CasePolicy,
     notice: Option<&str>,
     error: Option<&str>,
 ) -> String {
@@ -219,7 +225,7 @@ pub fn case(
         status_label: c.status.label(lang),
         action: c.status.action_needed(),
         kind_label: c.kind.label(lang),
-        category: &c.category,
+        category: policy.category_label(&c.category, lang),
         created_by: &c.created_by_name,
         created: c.created_at.jst(),
         updated: c.updated_at.jst(),
@@ -238,9 +244,16 @@ pub fn case(
                 },
                 at: m.created_at.jst(),
                 body: &m.body,
+                change: m.status_change.map(|ch| {
+                    let text = t(lang, "case.status_changed")
+                        .replace("{from}", ch.from.label(lang))
+                        .replace("{to}", ch.to.label(lang));
+                    (text, ch.from.as_str(), ch.to.as_str())
+                }),
             })
             .collect(),
-        body_max,
+        body_max: policy.body_max,
+        reason_max: policy.body_max,
         can_comment: transition(c.status, Move::Comment).is_ok(),
         can_close: transition(c.status, Move::Close).is_ok(),
         can_resolve: transition(c.status, Move::Accept).is_ok(),
