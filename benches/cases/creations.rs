@@ -12,13 +12,16 @@ pub(crate) struct Made {
 
 /// The `i`-th case of the run: kinds alternate, categories go round the
 /// configured ones, three cases hold [`KEYWORD`].
-pub(crate) fn content(i: usize, categories: &[String]) -> (Kind, String, String, String) {
+pub(crate) fn content(
+    i: usize,
+    categories: &[tobira::config::Category],
+) -> (Kind, String, String, String) {
     let kind = if i.is_multiple_of(2) {
         Kind::Inquiry
     } else {
         Kind::WorkRequest
     };
-    let category = categories[i % categories.len()].clone();
+    let category = categories[i % categories.len()].id().to_string();
     let subject = format!("VPN 接続が数分おきに切れる (bench #{i})");
     let body = if PLANTED.contains(&i) {
         format!("{BODY}\n{KEYWORD}の予定があれば教えてください。")
