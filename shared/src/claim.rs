@@ -285,12 +285,13 @@ impl App {
         let old_login = user.login_id.clone();
         user.login_id = login.clone();
         user.email = email;
+        // CLM-2: the versions the user was shown and accepted.
         user.terms = Some(Acceptance {
-            version: self.config.terms_version.clone(),
+            version: self.config.documents.terms_version.clone(),
             at: now,
         });
         user.privacy = Some(Acceptance {
-            version: self.config.terms_version.clone(),
+            version: self.config.documents.privacy_version.clone(),
             at: now,
         });
         // SET-1: setup links mailed to the address before end here.

@@ -17,6 +17,7 @@ mod cases_pages;
 mod cases_support;
 mod claims;
 mod cli;
+mod consent;
 mod contract;
 mod cross_site;
 mod delivery;

@@ -103,7 +103,7 @@ async fn tos_1_terms_again_when_the_version_changes() {
     );
     // A new version.
     let mut config = (*h.app.config).clone();
-    config.terms_version = "2026-12".into();
+    config.documents.terms_version = "2026-12".into();
     let h2 = Harness::over(config, h.memory.clone(), h.memory.clone());
     h2.clock.set(h.app.now());
     let mut c = Client::at_challenge(&h2, "terms@example.com").await;

@@ -106,6 +106,8 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/setup/identity", &["email", "name", "phone"]),
     // RST-1's entry has login ID and e-mail; RST-4's adds name and phone.
     ("POST", "/api/password/forgot", &["name", "phone"]),
+    // TOS-1: the privacy policy's version is checked only when given.
+    ("POST", "/api/terms/accept", &["privacy_version"]),
     // MFA-7: not remembering is the default.
     ("POST", "/api/login/mfa", &["remember_device"]),
     // MFA-6: the number only when enrolling; `country` with a national number.

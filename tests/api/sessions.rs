@@ -54,7 +54,7 @@ async fn ses_2_half_signed_in_sessions_read_only_their_stage_and_next_step() {
     let me = c.me().await;
     assert_eq!(
         me,
-        json!({ "stage": "terms", "next": "terms", "terms_version": "2024-07" })
+        json!({ "stage": "terms", "next": "terms", "terms_version": "2024-07", "privacy_version": "2024-07" })
     );
 
     // A full session reads the user, the tenant and the methods.

@@ -3,6 +3,7 @@
 // hints of the experience issue. Real (Debian) Chromium through playwright-core against
 // `tobira serve` with the demo data, pages only, mails read from the dev outbox; Japanese and
 // English, 360 px, no JavaScript needed; every page kept as tests/browser/artifacts/experience-*.png.
+// Also consent with the documents (TOS-1, CLM-2) on the claim's registration and the terms step.
 //
 // Run through scripts/test.sh, or by hand:
 //   TOBIRA_BIN=target/debug/tobira node --test tests/browser/experience.test.mjs
@@ -257,6 +258,79 @@ test('MFA-5 (ja): recovery codes one a line, saved as a text file, printed alone
     await page.check('#recorded');
     await clickAndWait(page, '#ack');
     await expectPage(page, '/login', 'mfa-5-login-after-codes');
+  } finally {
+    await context.close();
+  }
+});
+
+// Consent with the documents (TOS-1, CLM-2): the claim's registration and the terms step link the
+// terms of use and the privacy policy in the page's language (new tab), with their versions; the
+// documents open in that language.
+async function expectDocumentLinks(page, lang, name) {
+  for (const doc of ['terms', 'privacy']) {
+    const link = page.locator(`a#${doc}-link`);
+    assert.equal(await link.getAttribute('href'), `/legal/${doc}?lang=${lang}`);
+    assert.equal(await link.getAttribute('target'), '_blank');
+    assert.equal(await link.getAttribute('rel'), 'noopener');
+    assert.match(await page.locator(`#${doc}-version`).innerText(), /^\d{4}-\d{2}$/);
+  }
+  const [doc] = await Promise.all([page.context().waitForEvent('page'), page.click('a#privacy-link')]);
+  await doc.waitForLoadState('load');
+  await expectPage(doc, '/legal/privacy', `${name}-privacy`);
+  assert.equal(await doc.locator('html').getAttribute('lang'), lang);
+  assert.match(await doc.locator('h1').innerText(), lang === 'ja' ? /プライバシーポリシー/ : /Privacy policy/);
+  await doc.close();
+}
+
+test('CLM-2 (en): the claim registration links the documents in English', async () => {
+  const context = await newContext({ ...ENGLISH, javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    const base = new URL((await setupLinksFor(HANAKO.email)).at(-1)).origin;
+    await page.goto(`${base}/claim`);
+    await expectPage(page, '/claim', 'clm-2-en-claim');
+    await page.fill('#service_id', 'ca1234567890');
+    await page.fill('#password', 'Legacy-Pass1');
+    await clickAndWait(page, 'form:has(#service_id) button[type="submit"]');
+    await expectPage(page, '/claim/register', 'clm-2-en-register');
+    await expectDocumentLinks(page, 'en', 'clm-2-en');
+    await page.fill('#email', 'claimed.en@example.jp');
+    await page.check('#accept_terms');
+    await page.check('#accept_privacy');
+    await clickAndWait(page, 'form:has(#email) button[type="submit"]');
+    await mailsAfter('claimed.en@example.jp', 0, /.*/);
+  } finally {
+    await context.close();
+  }
+});
+
+test('TOS-1 (ja, en): the terms step links both documents and records their acceptance', async () => {
+  const ARGON = { email: 'legacy.argon@example.jp', name: 'Legacy Argon', phone: '09000000012',
+    loginId: 'legacy.argon@example.jp', password: 'Kaze-Hana-2718' };
+  const context = await newContext({ ...JAPANESE, javaScriptEnabled: false });
+  try {
+    const page = await context.newPage();
+    await firstTimeSetup(page, ARGON, 'tos-1');
+    await signIn(page, ARGON);
+    await expectPage(page, '/enroll', 'tos-1-enroll');
+    const { secret, step } = await enrolTotp(page, ['tos-1-totp', 'tos-1-codes', 'tos-1-login']);
+    await signIn(page, ARGON);
+    await expectPage(page, '/login/mfa', 'tos-1-challenge');
+    // MFA-4: the step that confirmed the enrolment is used; the next one.
+    while (Math.floor(Date.now() / 30_000) <= step) await sleep(500);
+    await page.fill('#code', totpAt(secret, Math.floor(Date.now() / 30_000)));
+    await clickAndWait(page, '#verify');
+    await expectPage(page, '/terms', 'tos-1-ja-terms');
+    await expectDocumentLinks(page, 'ja', 'tos-1-ja');
+    await clickAndWait(page, 'header a[hreflang]');
+    await expectPage(page, '/terms', 'tos-1-en-terms');
+    await expectDocumentLinks(page, 'en', 'tos-1-en');
+    await page.check('#agree');
+    await clickAndWait(page, '#accept');
+    await expectPage(page, '/', 'tos-1-en-dashboard');
+    const me = await (await context.request.get(`${new URL(page.url()).origin}/api/me`)).json();
+    assert.equal(me.terms.accepted_version, me.terms.current_version);
+    assert.equal(me.privacy.accepted_version, me.privacy.current_version);
   } finally {
     await context.close();
   }

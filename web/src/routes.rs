@@ -106,6 +106,8 @@ pub const ROUTES: &[Route] = &[
     r("login", "GET", "/login/mfa", MFA),
     r("login", "POST", "/login/mfa", MFA),
     r("login", "GET", "/terms", TERMS),
+    r("login", "GET", "/legal/terms", OPEN),
+    r("login", "GET", "/legal/privacy", OPEN),
     r("login", "POST", "/terms", TERMS),
     r("login", "POST", "/devices/forget", FULL),
     r("login", "POST", "/api/login/mfa", MFA),

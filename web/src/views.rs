@@ -43,6 +43,7 @@ pub fn frame_page(
             req,
             brand: &app.config.brand,
             csrf,
+            documents: &app.config.documents,
         })
     })
 }
@@ -463,8 +464,7 @@ pub async fn terms(app: &App, req: &Request, status: u16, error: Option<&str>) -
     if let Err(e) = app.signed(token.as_deref(), &[Stage::Terms]).await {
         return session_refused(app, req, &e).await;
     }
-    let version = app.config.terms_version.clone();
-    frame_page(app, req, status, |f| pages::terms(f, &version, error))
+    frame_page(app, req, status, |f| pages::terms(f, error))
 }
 
 /// Set the session cookie (SES-1) on a response.

@@ -4,6 +4,7 @@
 //! page and the JSON client (`tobira_web::call`).
 
 use serde::{Deserialize, Serialize};
+use tobira::config::Document;
 use tobira::login::SignIn;
 use tobira::mfa::Proof;
 use tobira::session::Stage;
@@ -12,6 +13,7 @@ use tobira_web::call::Call;
 use tobira_web::errors;
 use tobira_web::i18n::t;
 use tobira_web::or_refuse;
+use tobira_web::pages;
 use tobira_web::views::{self, with_device, with_session, without_session};
 use tobira_web::web::{self, Response};
 
@@ -37,6 +39,8 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         }
         ("POST", "/login/mfa" | "/api/login/mfa") => second_factor(app, call).await,
         ("GET", "/terms") => views::terms(app, req, 200, None).await,
+        ("GET", "/legal/terms") => legal(app, call, Document::Terms),
+        ("GET", "/legal/privacy") => legal(app, call, Document::Privacy),
         ("POST", "/terms" | "/api/terms/accept") => terms(app, call).await,
         ("POST", "/devices/forget" | "/api/devices/forget") => forget(app, call).await,
         ("GET", "/api/me") => me(app, call).await,
@@ -66,6 +70,10 @@ struct MfaInput {
 #[serde(deny_unknown_fields)]
 struct TermsInput {
     version: String,
+    /// The privacy policy's version the page showed (the JSON client may
+    /// leave it out: then the current one is recorded).
+    #[serde(default)]
+    privacy_version: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -76,9 +84,11 @@ struct Next {
     /// SET-4: the method an admin chose, when enrolment is next.
     #[serde(skip_serializing_if = "Option::is_none")]
     enroll_method: Option<String>,
-    /// TOS-1: the version to accept, when the terms are next.
+    /// TOS-1: the versions to accept, when the terms are next.
     #[serde(skip_serializing_if = "Option::is_none")]
     terms_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    privacy_version: Option<String>,
 }
 
 fn login_page(
@@ -116,7 +126,10 @@ async fn login(app: &App, call: &Call<'_>) -> Response {
                     Vec::new()
                 },
                 enroll_method: s.preset_method.filter(|_| s.stage == Stage::Enroll),
-                terms_version: (s.stage == Stage::Terms).then(|| app.config.terms_version.clone()),
+                terms_version: (s.stage == Stage::Terms)
+                    .then(|| app.config.documents.terms_version.clone()),
+                privacy_version: (s.stage == Stage::Terms)
+                    .then(|| app.config.documents.privacy_version.clone()),
             };
             with_session(app, web::json(200, &next), &s.session)
         }
@@ -150,7 +163,9 @@ async fn second_factor(app: &App, call: &Call<'_>) -> Response {
             let r = if json {
                 let mut body = serde_json::json!({ "next": a.stage.next() });
                 if a.stage == Stage::Terms {
-                    body["terms_version"] = serde_json::json!(app.config.terms_version);
+                    let docs = &app.config.documents;
+                    body["terms_version"] = serde_json::json!(docs.terms_version);
+                    body["privacy_version"] = serde_json::json!(docs.privacy_version);
                 }
                 web::json(200, &body)
             } else {
@@ -181,7 +196,12 @@ async fn terms(app: &App, call: &Call<'_>) -> Response {
         return views::terms(app, call.req, 400, Some(t(call.lang, "terms.agree"))).await;
     }
     let result = app
-        .accept_terms(call.session(), &input.version, &call.ctx)
+        .accept_terms(
+            call.session(),
+            &input.version,
+            input.privacy_version.as_deref(),
+            &call.ctx,
+        )
         .await;
     match (result, call.is_json()) {
         (result, true) => errors::api(
@@ -194,6 +214,11 @@ async fn terms(app: &App, call: &Call<'_>) -> Response {
         }
         (Err(e), false) => views::session_refused(app, call.req, &e).await,
     }
+}
+
+/// TOS-1, CLM-2: the portal's own page of a document (anyone may read it).
+fn legal(app: &App, call: &Call<'_>, doc: Document) -> Response {
+    views::frame_page(app, call.req, 200, |f| pages::legal(f, doc))
 }
 
 /// MFA-7: forgetting every remembered device.
@@ -236,7 +261,9 @@ async fn me(app: &App, call: &Call<'_>) -> Response {
                         && tobira::mfa::Method::parse(m)
                             .is_some_and(|m| app.enrollable(&user).contains(&m))
                 }),
-                terms_version: (stage == Stage::Terms).then(|| app.config.terms_version.clone()),
+                terms_version: (stage == Stage::Terms).then(|| app.config.documents.terms_version.clone()),
+                privacy_version: (stage == Stage::Terms)
+                    .then(|| app.config.documents.privacy_version.clone()),
             };
             let mut body = serde_json::to_value(next).expect("answers serialise");
             body["stage"] = serde_json::json!(stage);
@@ -253,8 +280,12 @@ async fn me(app: &App, call: &Call<'_>) -> Response {
                 "methods": user.methods,
                 "stage": s.session.stage,
                 "terms": {
-                    "current_version": app.config.terms_version,
+                    "current_version": app.config.documents.terms_version,
                     "accepted_version": user.terms.as_ref().map(|a| a.version.clone()),
+                },
+                "privacy": {
+                    "current_version": app.config.documents.privacy_version,
+                    "accepted_version": user.privacy.as_ref().map(|a| a.version.clone()),
                 },
             }),
         ))

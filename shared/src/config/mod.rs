@@ -4,6 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
+mod documents;
+
+pub use documents::{Document, Documents};
+
 use crate::password::Preset;
 use crate::softlock::LockPolicy;
 
@@ -57,8 +61,9 @@ pub struct Config {
     /// of the one of its format, so that every claim does the same work
     /// (`TOBIRA_CLAIM_REFERENCE_HASHES`).
     pub claim_reference_hashes: Vec<String>,
-    /// TOS-1: the current terms (and privacy policy) version.
-    pub terms_version: String,
+    /// TOS-1, CLM-2: the terms and the privacy policy: current versions
+    /// and where to read them.
+    pub documents: Documents,
     /// PW-1 / PW-2.
     pub password_preset: Preset,
     /// ADM-2: the login ID of a user an admin creates without naming one
@@ -429,7 +434,7 @@ impl Config {
                     hashes
                 }
             },
-            terms_version: get("TOBIRA_TERMS_VERSION").unwrap_or_else(|| "2024-07".into()),
+            documents: Documents::read(&get)?,
             password_preset: preset,
             login_id_policy,
             default_phone,

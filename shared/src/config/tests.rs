@@ -139,3 +139,39 @@ fn defaults_follow_the_rules() {
         Some(("2024-07-17".into(), "2024-08-27".into()))
     );
 }
+
+// TOS-1, CLM-2 (issue 16 item 6): where the documents are read.
+#[test]
+fn documents_are_the_portals_pages_or_the_operators_https_addresses() {
+    use super::Document::{Privacy, Terms};
+    let c = Config::from_lookup(lookup(&[]), false).unwrap();
+    assert_eq!(c.documents.url(Terms, Lang::Ja), "/legal/terms?lang=ja");
+    assert_eq!(c.documents.url(Privacy, Lang::En), "/legal/privacy?lang=en");
+    assert_eq!(c.documents.version(Privacy), "2024-07");
+    let c = Config::from_lookup(
+        lookup(&[
+            ("TOBIRA_TERMS_URL", "https://example.com/{lang}/terms"),
+            ("TOBIRA_PRIVACY_VERSION", "2025-04"),
+        ]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        c.documents.url(Terms, Lang::En),
+        "https://example.com/en/terms"
+    );
+    assert_eq!(c.documents.url(Privacy, Lang::Ja), "/legal/privacy?lang=ja");
+    assert_eq!(c.documents.version(Privacy), "2025-04");
+    for bad in [
+        "http://example.com/terms",
+        "javascript:alert(1)",
+        "https://a b",
+        "https://x\"y",
+    ] {
+        let err = Config::from_lookup(lookup(&[("TOBIRA_PRIVACY_URL", bad)]), false).unwrap_err();
+        assert!(
+            err.to_string().contains("TOBIRA_PRIVACY_URL"),
+            "{bad}: {err}"
+        );
+    }
+}

@@ -87,7 +87,10 @@ impl App {
     /// TOS-1: where a sign-in goes once the second factor is done.
     pub fn stage_after_factor(&self, user: &User) -> Stage {
         match &user.terms {
-            Some(a) if a.version == self.config.terms_version => Stage::Full,
+            Some(a) if a.version == self.config.documents.terms_version => match &user.privacy {
+                Some(p) if p.version == self.config.documents.privacy_version => Stage::Full,
+                _ => Stage::Terms,
+            },
             _ => Stage::Terms,
         }
     }
@@ -343,18 +346,34 @@ impl App {
         Ok(held)
     }
 
-    /// TOS-1: accept the current terms; version and time are recorded.
-    pub async fn accept_terms(&self, token: Option<&str>, version: &str, ctx: &Ctx) -> Result<()> {
+    /// TOS-1: accept the current terms and privacy policy (the step shows
+    /// and links both); the versions and the time are recorded. A version
+    /// that is no longer current (the documents changed while the page was
+    /// open) is refused: the user reads the new one first.
+    pub async fn accept_terms(
+        &self,
+        token: Option<&str>,
+        version: &str,
+        privacy_version: Option<&str>,
+        ctx: &Ctx,
+    ) -> Result<()> {
         let s = self.signed(token, &[Stage::Terms]).await?;
-        if version != self.config.terms_version {
-            return Err(
-                Error::conflict("terms_changed").with("version", &self.config.terms_version)
-            );
+        let docs = &self.config.documents;
+        if version != docs.terms_version
+            || privacy_version.is_some_and(|p| p != docs.privacy_version)
+        {
+            return Err(Error::conflict("terms_changed")
+                .with("version", &docs.terms_version)
+                .with("privacy_version", &docs.privacy_version));
         }
         let now = self.now();
         let mut user = s.user.clone();
         user.terms = Some(Acceptance {
             version: version.to_string(),
+            at: now,
+        });
+        user.privacy = Some(Acceptance {
+            version: docs.privacy_version.clone(),
             at: now,
         });
         user.updated_at = now;
@@ -368,7 +387,12 @@ impl App {
                 Cond::Version(s.user_version),
             ),
             self.session_write(&s.token_hash, &session, Cond::Version(s.version)),
-            self.audit(ctx, "terms.accepted", s.who(), Some(version.to_string())),
+            self.audit(
+                ctx,
+                "terms.accepted",
+                s.who(),
+                Some(format!("terms {version}, privacy {}", docs.privacy_version)),
+            ),
         ];
         self.store.write(writes, now).await?;
         Ok(())

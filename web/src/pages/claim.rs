@@ -27,6 +27,7 @@ page! {
     email: &'a str,
     accept_terms: bool,
     accept_privacy: bool,
+    docs: Vec<super::DocLink>,
     }
 }
 
@@ -46,5 +47,6 @@ pub fn claim_register(f: &Frame<'_>, form: &ClaimRegisterForm<'_>, error: Option
         email: form.email,
         accept_terms: form.accept_terms,
         accept_privacy: form.accept_privacy,
+        docs: super::doc_links(f),
     })
 }

@@ -14,6 +14,7 @@ mod cases;
 mod claim;
 mod enrol;
 mod history;
+mod legal;
 mod password;
 mod setup;
 mod signin;
@@ -24,6 +25,7 @@ pub use cases::*;
 pub use claim::*;
 pub use enrol::*;
 pub use history::*;
+pub use legal::*;
 pub use password::*;
 pub use setup::*;
 pub use signin::*;
@@ -243,6 +245,8 @@ pub struct Frame<'a> {
     pub req: &'a Request,
     pub brand: &'a str,
     pub csrf: &'a str,
+    /// TOS-1, CLM-2: the documents the consent pages link.
+    pub documents: &'a tobira::config::Documents,
 }
 
 #[cfg(test)]

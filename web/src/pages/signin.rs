@@ -151,16 +151,21 @@ page! {
     TermsPage "signin/terms.html" {
     csrf: &'a str,
     version: &'a str,
+    privacy_version: &'a str,
+    docs: Vec<super::DocLink>,
     error: Option<&'a str>,
     }
 }
 
-/// TOS-1: the terms of the current version, to accept.
-pub fn terms(f: &Frame<'_>, version: &str, error: Option<&str>) -> String {
+/// TOS-1: the terms and the privacy policy of the current versions, linked
+/// in the page's language, to accept.
+pub fn terms(f: &Frame<'_>, error: Option<&str>) -> String {
     render(&TermsPage {
         head: f.head("terms.title"),
         csrf: f.csrf,
-        version,
+        version: &f.documents.terms_version,
+        privacy_version: &f.documents.privacy_version,
+        docs: super::doc_links(f),
         error,
     })
 }
