@@ -114,7 +114,7 @@ ensure_node_modules() {
   if [[ -d node_modules/playwright-core && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
     return 0
   fi
-  log "npm: installing playwright-core"
+  log "npm: installing playwright-core and axe-core"
   export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1   # never download browsers; we use Debian's chromium
   if [[ -f package-lock.json ]]; then
     quiet npm ci --no-audit --no-fund --loglevel=error
@@ -267,6 +267,7 @@ if step "cargo build" none cargo build --workspace --bins; then
   step "cargo test" count_cargo cargo test --workspace --no-fail-fast || true
   if [[ -x "$TOBIRA_BIN" ]]; then
     mkdir -p tests/browser/artifacts
+    rm -f tests/browser/artifacts/axe.jsonl   # this run's axe-core results only
     shopt -s nullglob
     browser_tests=(tests/browser/*.test.mjs)
     shopt -u nullglob

@@ -338,9 +338,10 @@ impl App {
         Ok((user, v, hash, t.purpose))
     }
 
-    /// Whether a password link can be used (for the page that shows the form).
-    pub async fn check_reset_token(&self, token: &str) -> Result<()> {
-        self.reset_user(token).await.map(|_| ())
+    /// Whether a password link can be used (for the page that shows the
+    /// form): the login ID it sets the password of, for password managers.
+    pub async fn check_reset_token(&self, token: &str) -> Result<LoginId> {
+        self.reset_user(token).await.map(|(u, ..)| u.login_id)
     }
 
     /// RST-5 as the edge receives it: the link's token and the new

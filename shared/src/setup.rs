@@ -208,15 +208,18 @@ impl App {
     }
 
     /// Whether a grant is still valid (for the password page).
-    pub async fn check_grant(&self, grant: &str) -> Result<()> {
-        get_as::<Grant>(
+    /// Whether the identity check's grant is live: the login ID whose first
+    /// password it sets (the form names it for password managers).
+    pub async fn check_grant(&self, grant: &str) -> Result<LoginId> {
+        let (g, _) = get_as::<Grant>(
             self.store.as_ref(),
             &keys::grant(&token_hash(grant)),
             self.now(),
         )
         .await?
-        .map(|_| ())
-        .ok_or(Error::NotSignedIn)
+        .ok_or(Error::NotSignedIn)?;
+        let (user, _) = self.user(&g.user_id).await?.ok_or(Error::NotSignedIn)?;
+        Ok(user.login_id)
     }
 
     /// SET-3 as the edge receives it: the password as typed (one that no

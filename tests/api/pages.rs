@@ -17,10 +17,10 @@ async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
     let r = h.send(get(&format!("/setup?token={token}"))).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["referrer-policy"], "no-referrer");
-    assert!(r.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .contains("default-src 'none'"));
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    // Issue 16 item 12: scripts from the portal itself only, none inline.
+    assert!(csp.contains("script-src 'self';"), "{csp}");
     let html = body_text(&r);
     assert!(html.contains("ご本人確認"), "Japanese by default");
     jar.take(&r);
@@ -123,4 +123,37 @@ async fn ses_3_login_page_failure_is_the_same_message_for_everyone() {
     let r = h.send(jar.form("/login", &csrf, &fields)).await;
     assert_eq!(r.status(), 401);
     assert!(body_text(&r).contains("The login ID or password is incorrect."));
+}
+
+// Issue 16 item 12: the portal's one script, from its own origin; pages
+// load it and carry no inline script.
+#[tokio::test]
+async fn the_portals_script_is_served_from_its_own_origin_and_pages_load_nothing_else() {
+    let h = Harness::new();
+    let r = h.send(get("/static/tobira.js")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let js = body_text(&r);
+    assert!(js.contains("password-rules") && js.contains("aria-pressed"));
+    let r = h.send(get("/login")).await;
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .unwrap();
+    assert_eq!(
+        script_src, "script-src 'self'",
+        "no inline script, no other origin"
+    );
+    let html = body_text(&r);
+    assert!(html.contains("<script src=\"/static/tobira.js\" defer></script>"));
+    assert!(crate::support::only_portal_script(&html));
 }

@@ -392,3 +392,10 @@ pub async fn dynamo_store() -> tobira_aws::dynamo::DynamoStore {
         .unwrap();
     tobira_aws::dynamo::DynamoStore::new(client, table)
 }
+
+/// Pages load the portal's one script and nothing inline (issue 16 item
+/// 12): every `<script` is the portal's own `/static/tobira.js`.
+pub fn only_portal_script(html: &str) -> bool {
+    let own = "<script src=\"/static/tobira.js\" defer></script>";
+    html.matches("<script").count() == html.matches(own).count()
+}

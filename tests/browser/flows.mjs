@@ -51,8 +51,10 @@ export async function htmlLang(page) {
 // checks (`expectPage` from pageChecks) and outbox (`outbox`, `mailedCode` from outboxOf).
 export function flowsOf(live, { expectPage, outbox, mailedCode }) {
   // A browser context at 360 px (unless `options` says otherwise) with the step timeouts.
+  // JavaScript is off unless a test turns it on: every journey proves the pages work without
+  // the portal's script (issue 16 item 12), which only enhances them.
   async function newContext(options) {
-    const context = await live.browser.newContext({ viewport: NARROW, ...options });
+    const context = await live.browser.newContext({ viewport: NARROW, javaScriptEnabled: false, ...options });
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
     context.setDefaultNavigationTimeout(60_000);
     return context;

@@ -5,8 +5,8 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, mkdtemp, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -310,6 +310,47 @@ export async function freshTotp(secret, lastUsed) {
 // The screenshot and page checks of one test file, its screenshots named `${prefix}-${name}`.
 // `expectPage` waits until the page's path is `want`, keeps a screenshot (unless `shot` is
 // false), and checks the width and that the page has no script (SES-3: no JavaScript needed).
+// ------------------------------------------------------------------ accessibility (axe-core)
+
+// WCAG 2.2 AA as axe-core checks it (npm `axe-core`, never a download). The page under test has
+// JavaScript off and a CSP that allows no other script; so its DOM, as the browser rendered it,
+// is copied into a page of a second context (JavaScript on, CSP bypassed) at the same viewport,
+// where axe-core runs. Every result goes to tests/browser/artifacts/axe.jsonl; a serious or
+// critical violation fails the page.
+const AXE_SOURCE = readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const axeContexts = new WeakMap();
+
+export async function axeCheck(page, name) {
+  const browser = page.context().browser();
+  if (!axeContexts.has(browser)) {
+    axeContexts.set(browser, browser.newContext({ javaScriptEnabled: true, bypassCSP: true }));
+  }
+  const context = await axeContexts.get(browser);
+  const copy = await context.newPage();
+  try {
+    const viewport = page.viewportSize();
+    if (viewport) await copy.setViewportSize(viewport);
+    await copy.setContent(await page.content(), { waitUntil: 'load' });
+    await copy.addScriptTag({ content: AXE_SOURCE });
+    const violations = await copy.evaluate(async (tags) => {
+      const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+      return r.violations.map((v) => ({
+        id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+      }));
+    }, AXE_TAGS);
+    const lang = await copy.locator('html').getAttribute('lang');
+    const url = new URL(page.url());
+    await mkdir(ARTIFACTS, { recursive: true });
+    await appendFile(path.join(ARTIFACTS, 'axe.jsonl'),
+      `${JSON.stringify({ name, path: url.pathname, lang, violations })}\n`);
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(bad, [], `axe-core: serious or critical WCAG 2.2 AA violations on ${name} (${url.pathname}, ${lang})`);
+  } finally {
+    await copy.close();
+  }
+}
+
 export function pageChecks(prefix) {
   const shoot = (page, name) => screenshot(page, `${prefix}-${name}`);
   async function expectPage(page, want, name, { shot = true } = {}) {
@@ -324,7 +365,11 @@ export function pageChecks(prefix) {
     }
     if (shot) await shoot(page, name);
     await assertNoOverflow(page, name);
-    assert.equal(await page.locator('script').count(), 0, `page ${name} (${page.url()}) must not need a script`);
+    await axeCheck(page, `${prefix}-${name}`);
+    // The portal's one script (progressive enhancement), nothing inline, nothing from elsewhere;
+    // the journeys run with JavaScript off, so no page needs it.
+    assert.equal(await page.locator('script:not([src="/static/tobira.js"])').count(), 0,
+      `page ${name} (${page.url()}) must load no script but the portal's own`);
   }
   return { shoot, expectPage };
 }

@@ -5,6 +5,7 @@
 //! `views`, `templates/`) and the QR image (`qr`). The domain (`tobira`)
 //! knows none of this.
 
+pub mod a11y;
 pub mod call;
 pub mod codes;
 pub mod csrf;

@@ -106,6 +106,7 @@ pub const ROUTES: &[Route] = &[
     r("login", "GET", "/login/mfa", MFA),
     r("login", "POST", "/login/mfa", MFA),
     r("login", "GET", "/terms", TERMS),
+    r("login", "GET", "/static/tobira.js", OPEN),
     r("login", "GET", "/legal/terms", OPEN),
     r("login", "GET", "/legal/privacy", OPEN),
     r("login", "POST", "/terms", TERMS),

@@ -58,7 +58,9 @@ pub fn form_page(
 ) -> Response {
     let status = refusal.map_or(200, errors::status);
     let error = refusal.map(|e| errors::error_message(e, web::lang_of(req)));
-    frame_page(app, req, status, |f| render(f, error.as_deref()))
+    frame_page(app, req, status, |f| {
+        crate::a11y::mark_refusal(render(f, error.as_deref()), refusal)
+    })
 }
 
 /// A page's answer to an error it does not show: 404 for what the user
@@ -545,11 +547,33 @@ pub fn new_password_page(
     req: &Request,
     status: u16,
     token: Option<&str>,
+    username: Option<&str>,
     unmet: &[&str],
-    error: Option<&str>,
+    error: Option<&'static str>,
 ) -> Response {
     let preset = app.config.password_preset;
     frame_page(app, req, status, |f| {
-        pages::new_password(f, preset, token, unmet, error)
+        let html = pages::new_password(
+            f,
+            preset,
+            token,
+            username,
+            unmet,
+            error.map(|k| t(f.lang, k)),
+        );
+        password_marks(html, error)
     })
+}
+
+/// A password form's refusal (an i18n key) with the field it blames
+/// marked (WCAG 3.3.1, `a11y`).
+pub fn password_marks(html: String, error_key: Option<&str>) -> String {
+    let fields: &[&str] = match error_key {
+        Some("password.mismatch") => &["password_confirm"],
+        Some("password.weak") => &["password"],
+        Some("password.wrong_current") => &["current_password"],
+        Some(_) => &[],
+        None => return html,
+    };
+    crate::a11y::mark_errors(&html, crate::a11y::Marks::Fields(fields))
 }

@@ -171,6 +171,8 @@ pub async fn paced<T>(floor: std::time::Duration, work: impl std::future::Future
 /// An HTML page with the headers every page gets: no caching, no framing, no
 /// scripts, no referrer (pages can carry tokens in their URL).
 pub fn html(status: u16, body: String) -> Response {
+    // WCAG 3.3.1: a refused form's fields say so (once; `a11y`).
+    let body = crate::a11y::mark_errors(&body, crate::a11y::Marks::FormAfterMessage);
     let mut r = Response::new(Body::Text(body));
     *r.status_mut() = http::StatusCode::from_u16(status).expect("valid status");
     let h = r.headers_mut();
@@ -188,8 +190,32 @@ pub fn html(status: u16, body: String) -> Response {
     h.insert(
         "content-security-policy",
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
+    );
+    r
+}
+
+/// The portal's one script (progressive enhancement: show a password, the
+/// live password checklist), `GET /static/tobira.js`. Pages load it from
+/// this origin only (`script-src 'self'`, no inline script); every page
+/// works without it.
+pub const SCRIPT: &str = include_str!("../static/tobira.js");
+
+pub fn script() -> Response {
+    let mut r = Response::new(Body::Text(SCRIPT.to_string()));
+    let h = r.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    h.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
     );
     r
 }

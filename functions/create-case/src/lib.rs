@@ -116,8 +116,7 @@ async fn file(app: &App, call: &Call<'_>) -> Response {
                 subject: &f.subject,
                 body: &f.body,
             };
-            let message = errors::error_message(&e, call.lang);
-            new_page(app, call, errors::status(&e), &form, Some(&message)).await
+            new_page(app, call, errors::status(&e), &form, Some(&e)).await
         }
         (Err(e), false) => call.refuse(app, &e),
     }
@@ -201,8 +200,9 @@ async fn new_page(
     call: &Call<'_>,
     status: u16,
     form: &CaseForm<'_>,
-    error: Option<&str>,
+    refusal: Option<&Error>,
 ) -> Response {
+    let error = refusal.map(|e| errors::error_message(e, call.lang));
     let s = match signed(app, call).await {
         Ok(s) => s,
         Err(e) => return views::session_refused(app, call.req, &e).await,
@@ -216,7 +216,14 @@ async fn new_page(
         Err(e) => return call.refuse(app, &e),
     };
     views::frame_page(app, call.req, status, |f| {
-        pages::case_new(f, &app.config.cases, form, refused.as_deref(), error)
+        let html = pages::case_new(
+            f,
+            &app.config.cases,
+            form,
+            refused.as_deref(),
+            error.as_deref(),
+        );
+        tobira_web::a11y::mark_refusal(html, refusal)
     })
 }
 

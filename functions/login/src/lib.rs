@@ -39,6 +39,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         }
         ("POST", "/login/mfa" | "/api/login/mfa") => second_factor(app, call).await,
         ("GET", "/terms") => views::terms(app, req, 200, None).await,
+        ("GET", "/static/tobira.js") => web::script(),
         ("GET", "/legal/terms") => legal(app, call, Document::Terms),
         ("GET", "/legal/privacy") => legal(app, call, Document::Privacy),
         ("POST", "/terms" | "/api/terms/accept") => terms(app, call).await,

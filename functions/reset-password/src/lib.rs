@@ -118,7 +118,10 @@ fn invalid_link(app: &App, call: &Call<'_>) -> Response {
 async fn reset_page(app: &App, call: &Call<'_>) -> Response {
     let token = web::query_param(call.req, "token").unwrap_or_default();
     match app.check_reset_token(&token).await {
-        Ok(()) => views::new_password_page(app, call.req, 200, Some(&token), &[], None),
+        Ok(login) => {
+            let login = Some(login.as_str());
+            views::new_password_page(app, call.req, 200, Some(&token), login, &[], None)
+        }
         Err(Error::InvalidToken) => invalid_link(app, call),
         Err(e) => call.refuse(app, &e),
     }
@@ -132,9 +135,15 @@ async fn reset(app: &App, call: &Call<'_>) -> Response {
         call.input_confirmed(app, |f: &ResetInput| &f.password)
     );
     let lang = call.lang;
+    // The form again names the account (the link may have died meanwhile).
+    let login = match call.is_json() {
+        true => None,
+        false => app.check_reset_token(&f.token).await.ok(),
+    };
+    let login = login.as_ref().map(|l| l.as_str());
     if !confirmed {
-        let msg = t(lang, "password.mismatch");
-        return views::new_password_page(app, call.req, 400, Some(&f.token), &[], Some(msg));
+        let msg = "password.mismatch";
+        return views::new_password_page(app, call.req, 400, Some(&f.token), login, &[], Some(msg));
     }
     let result = app.reset_with_link(&f.token, &f.password, &call.ctx).await;
     match (result, call.is_json()) {
@@ -148,8 +157,8 @@ async fn reset(app: &App, call: &Call<'_>) -> Response {
         }
         (Err(e), true) => errors::error_response(&e, lang),
         (Err(Error::WeakPassword { unmet }), false) => {
-            let msg = t(lang, "password.weak");
-            views::new_password_page(app, call.req, 400, Some(&f.token), &unmet, Some(msg))
+            let msg = "password.weak";
+            views::new_password_page(app, call.req, 400, Some(&f.token), login, &unmet, Some(msg))
         }
         (Err(Error::InvalidToken), false) => invalid_link(app, call),
         (Err(e), false) => call.refuse(app, &e),
@@ -162,13 +171,18 @@ async fn change_page(
     call: &Call<'_>,
     status: u16,
     unmet: &[&str],
-    error: Option<&str>,
+    error: Option<&'static str>,
 ) -> Response {
-    if let Err(e) = app.signed(call.session(), &[Stage::Full]).await {
-        return views::session_refused(app, call.req, &e).await;
-    }
+    let s = match app.signed(call.session(), &[Stage::Full]).await {
+        Ok(s) => s,
+        Err(e) => return views::session_refused(app, call.req, &e).await,
+    };
+    let login = s.user.login_id.as_str();
     views::frame_page(app, call.req, status, |f| {
-        tobira_web::pages::password_change(f, app.config.password_preset, unmet, error)
+        let text = error.map(|k| t(f.lang, k));
+        let html =
+            tobira_web::pages::password_change(f, app.config.password_preset, login, unmet, text);
+        views::password_marks(html, error)
     })
 }
 
@@ -191,7 +205,7 @@ async fn change(app: &App, call: &Call<'_>) -> Response {
     let (f, confirmed) = or_refuse!(app, call, change_input(app, call));
     let lang = call.lang;
     if !confirmed {
-        return change_page(app, call, 400, &[], Some(t(lang, "password.mismatch"))).await;
+        return change_page(app, call, 400, &[], Some("password.mismatch")).await;
     }
     let result = app
         .change_password(
@@ -206,11 +220,10 @@ async fn change(app: &App, call: &Call<'_>) -> Response {
         (Ok(()), false) => web::redirect("/?notice=password_changed"),
         (Err(e), true) => errors::error_response(&e, lang),
         (Err(Error::WeakPassword { unmet }), false) => {
-            change_page(app, call, 400, &unmet, Some(t(lang, "password.weak"))).await
+            change_page(app, call, 400, &unmet, Some("password.weak")).await
         }
         (Err(Error::InvalidCredentials), false) => {
-            let msg = t(lang, "password.wrong_current");
-            let r = change_page(app, call, 401, &[], Some(msg)).await;
+            let r = change_page(app, call, 401, &[], Some("password.wrong_current")).await;
             views::clear_if_ended(app, call.req, r).await
         }
         (Err(e), false) => views::session_refused(app, call.req, &e).await,

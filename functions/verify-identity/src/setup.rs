@@ -112,7 +112,9 @@ fn grant_expired(app: &App, call: &Call<'_>) -> Response {
 pub async fn password_page(app: &App, call: &Call<'_>) -> Response {
     let grant = web::named_cookie(call.req, &app.config, GRANT).unwrap_or_default();
     match app.check_grant(&grant).await {
-        Ok(()) => views::new_password_page(app, call.req, 200, None, &[], None),
+        Ok(login) => {
+            views::new_password_page(app, call.req, 200, None, Some(login.as_str()), &[], None)
+        }
         Err(Error::NotSignedIn) => grant_expired(app, call),
         Err(e) => call.refuse(app, &e),
     }
@@ -126,17 +128,24 @@ pub async fn set_password(app: &App, call: &Call<'_>) -> Response {
         call.input_confirmed(app, |f: &PasswordInput| &f.password)
     );
     let lang = call.lang;
+    let grant = web::named_cookie(call.req, &app.config, GRANT);
+    // The form again names the account (the grant may have ended meanwhile).
+    let login = match (&grant, call.is_json()) {
+        (Some(g), false) => app.check_grant(g).await.ok(),
+        _ => None,
+    };
+    let login = login.as_ref().map(|l| l.as_str());
     if !confirmed {
         return views::new_password_page(
             app,
             call.req,
             400,
             None,
+            login,
             &[],
-            Some(t(lang, "password.mismatch")),
+            Some("password.mismatch"),
         );
     }
-    let grant = web::named_cookie(call.req, &app.config, GRANT);
     let result = app
         .set_first_password(grant.as_deref(), &f.password, &call.ctx)
         .await;
@@ -152,8 +161,9 @@ pub async fn set_password(app: &App, call: &Call<'_>) -> Response {
                 call.req,
                 400,
                 None,
+                login,
                 &unmet,
-                Some(t(lang, "password.weak")),
+                Some("password.weak"),
             )
         }
         (Err(Error::NotSignedIn), false) => return grant_expired(app, call),

@@ -57,6 +57,8 @@ page! {
     TotpPage "enrol/enroll_totp.html" {
     csrf: &'a str,
     qr_svg: String,
+    /// The same key as a link, for an authenticator on this device.
+    otpauth_uri: &'a str,
     secret_grouped: String,
     error: Option<&'a str>,
     }
@@ -75,6 +77,7 @@ pub fn enroll_totp(f: &Frame<'_>, setup: &tobira::mfa::TotpSetup, error: Option<
         head: f.head("totp.title"),
         csrf: f.csrf,
         qr_svg: crate::qr::qr_svg(&setup.otpauth_uri),
+        otpauth_uri: &setup.otpauth_uri,
         secret_grouped,
         error,
     })

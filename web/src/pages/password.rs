@@ -18,12 +18,17 @@ page! {
     csrf: &'a str,
     error: Option<&'a str>,
     rules: Vec<RuleLine>,
+    /// PW-1 / PW-2, for the live checklist (`static/tobira.js`).
+    limits: tobira::password::Rules,
     /// Where the form posts: `/setup/password` or `/password/reset`.
     action: &'a str,
     /// The password link's token, carried in the form (`/password/reset`).
     token: Option<&'a str>,
     /// PW-5: the form asks for the current password too.
     current: bool,
+    /// The login ID the password is for, shown (read-only, not sent) so
+    /// that password managers store the pair.
+    username: Option<&'a str>,
     }
 }
 
@@ -34,6 +39,7 @@ pub fn new_password(
     f: &Frame<'_>,
     preset: Preset,
     token: Option<&str>,
+    username: Option<&str>,
     unmet: &[&str],
     error: Option<&str>,
 ) -> String {
@@ -42,6 +48,7 @@ pub fn new_password(
         csrf: f.csrf,
         error,
         rules: rule_lines(f.lang, preset, unmet),
+        limits: preset.rules(),
         action: if token.is_some() {
             "/password/reset"
         } else {
@@ -49,6 +56,7 @@ pub fn new_password(
         },
         token,
         current: false,
+        username,
     })
 }
 
@@ -56,6 +64,7 @@ pub fn new_password(
 pub fn password_change(
     f: &Frame<'_>,
     preset: Preset,
+    username: &str,
     unmet: &[&str],
     error: Option<&str>,
 ) -> String {
@@ -64,9 +73,11 @@ pub fn password_change(
         csrf: f.csrf,
         error,
         rules: rule_lines(f.lang, preset, unmet),
+        limits: preset.rules(),
         action: "/password/change",
         token: None,
         current: true,
+        username: Some(username),
     })
 }
 
