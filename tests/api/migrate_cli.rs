@@ -293,6 +293,19 @@ fn migrate_exit_codes_tell_success_rejections_and_failure_apart() {
         !dir.join("d.csv").exists(),
         "no report of a run that never started"
     );
+    // Issue 16 item 2: a refused record's reason speaks to the operator, after its code.
+    let bad = r#"{"login_id": "x@example.com", "ecid": "ecid9", "email": "x@example.com", "name": "X", "tenant_id": "econ1", "role": "superuser"}"#;
+    let bad = write(&dir, "bad.jsonl", bad);
+    let (code, _, _) = migrate(&dir, &bad, "e.jsonl", &[]);
+    assert_eq!(code, 4);
+    let reason = jsonl(&dir.join("e.jsonl"))[0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        reason,
+        "invalid_role: The role is admin or general (\"superuser\")."
+    );
     // Usage: no file.
     let out = tobira(&dir, &["migrate"]);
     assert_eq!(out.status.code(), Some(2));

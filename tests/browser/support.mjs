@@ -366,6 +366,15 @@ export function pageChecks(prefix) {
     if (shot) await shoot(page, name);
     await assertNoOverflow(page, name);
     await axeCheck(page, `${prefix}-${name}`);
+    // Issue 16 item 2: a refusal speaks the page's language (never a code, never the other one).
+    const error = page.locator('#form-error');
+    if (await error.count()) {
+      const lang = await page.locator('html').getAttribute('lang');
+      const text = await error.innerText();
+      const japanese = /[\u3040-\u30ff\u4e00-\u9fff]/.test(text);
+      assert.ok(lang === 'ja' ? japanese : !japanese, `page ${name}: #form-error is not in ${lang}: ${JSON.stringify(text)}`);
+      assert.doesNotMatch(text, /\b[a-z]+_[a-z_]+\b/, `page ${name}: #form-error shows a code: ${JSON.stringify(text)}`);
+    }
     // The portal's one script (progressive enhancement), nothing inline, nothing from elsewhere;
     // the journeys run with JavaScript off, so no page needs it.
     assert.equal(await page.locator('script:not([src="/static/tobira.js"])').count(), 0,

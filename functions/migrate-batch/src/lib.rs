@@ -10,6 +10,7 @@ use tobira::admin::actions::Action;
 use tobira::ids::TenantId;
 use tobira::migration::{ApplyOptions, Pos};
 use tobira::{App, Ctx, Error};
+use tobira_web::errors::ops_message;
 
 /// An operator's event. Unknown actions and unknown fields are refused.
 #[derive(Debug, Deserialize)]
@@ -116,7 +117,14 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
     let report = match event {
         OpsEvent::Import { records, batch } => {
             let batch = batch.as_deref().map(batch_id).transpose()?;
-            to_json(app.import_batch(&records, batch, &ctx).await?)
+            let mut report = app.import_batch(&records, batch, &ctx).await?;
+            // A refused record's reason in the operator's words, after its code.
+            for r in &mut report.records {
+                if let Some(e) = r.error.take() {
+                    r.reason = Some(format!("{}: {}", e.code(), ops_message(&e)));
+                }
+            }
+            to_json(report)
         }
         OpsEvent::Plan {
             tenant_id,

@@ -26,12 +26,16 @@ impl App {
         }
         for raw in records {
             let parsed = serde_json::from_value::<LegacyRecord>(raw.clone())
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.validate().map(|v| (r, v)).map_err(|e| e.to_string()));
+                .map_err(|e| (e.to_string(), None))
+                .and_then(|r| {
+                    r.validate()
+                        .map(|v| (r, v))
+                        .map_err(|e| (e.to_string(), Some(e)))
+                });
             let (record, valid) = match parsed {
                 Ok(x) => x,
-                Err(reason) => {
-                    report.push(rejected(raw, reason));
+                Err((reason, error)) => {
+                    report.push(rejected(raw, reason, error));
                     continue;
                 }
             };
@@ -58,6 +62,7 @@ impl App {
             phone_before: None,
             phone_after: None,
             reason: None,
+            error: None,
         };
         for round in 0..5 {
             let now = self.now();

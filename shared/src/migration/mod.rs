@@ -151,6 +151,10 @@ pub struct RecordReport {
     pub phone_after: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Why a record was refused, as the domain says it (a code and its
+    /// facts): the edge puts it in the operator's words (`reason`).
+    #[serde(skip)]
+    pub error: Option<Error>,
 }
 
 /// A report's figures. `migrated` counts every user the run created (or,
@@ -222,11 +226,12 @@ impl RecordReport {
             phone_before: None,
             phone_after: None,
             reason: None,
+            error: None,
         }
     }
 }
 
-fn rejected(raw: &Value, reason: String) -> RecordReport {
+fn rejected(raw: &Value, reason: String, error: Option<Error>) -> RecordReport {
     let field = |k: &str| raw.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     RecordReport {
         ecid: field("ecid"),
@@ -237,6 +242,7 @@ fn rejected(raw: &Value, reason: String) -> RecordReport {
         phone_before: None,
         phone_after: None,
         reason: Some(reason),
+        error,
     }
 }
 

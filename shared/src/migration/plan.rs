@@ -108,6 +108,7 @@ impl App {
             phone_before: None,
             phone_after: None,
             reason: None,
+            error: None,
         };
         match plan {
             Err(reason) => {
