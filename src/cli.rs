@@ -163,18 +163,22 @@ impl MigrateRun {
         json!(c)
     }
 
-    /// The exit code (`exit`): fault, every line rejected, some, none.
+    /// The exit code (`exit`): fault, every line rejected, some lines not
+    /// done by this run (rejected, or staged and applied by no one here),
+    /// or none. Only the file's own lines count.
     pub fn exit_code(&self) -> u8 {
-        let rejected = self
-            .report
-            .iter()
-            .filter(|l| l.outcome == "rejected")
-            .count() as u64;
+        let own = |outcome: &str| {
+            self.report
+                .iter()
+                .filter(|l| l.line.is_some() && l.outcome == outcome)
+                .count() as u64
+        };
+        let rejected = own("rejected");
         if self.fault.is_some() {
             exit::FAILED
         } else if self.lines > 0 && rejected == self.lines {
             exit::ALL_REJECTED
-        } else if rejected > 0 {
+        } else if rejected > 0 || own("not_applied") > 0 {
             exit::REJECTIONS
         } else {
             exit::OK
@@ -262,7 +266,7 @@ async fn import_and_apply(
         for ((n, _), rec) in chunk.iter().zip(lines) {
             let line = ReportLine::from_record(Some(*n), &rec);
             if line.outcome == "staged" {
-                let key = (line.tenant_id.clone(), line.ecid.clone());
+                let key = line.key();
                 if let Some(earlier) = waiting.insert(key, run.report.len()) {
                     let e = &mut run.report[earlier];
                     e.outcome = "superseded".into();
@@ -309,7 +313,7 @@ async fn import_and_apply(
         };
         for rec in r["records"].as_array().into_iter().flatten() {
             let mut line = ReportLine::from_record(None, rec);
-            let key = (line.tenant_id.clone(), line.ecid.clone());
+            let key = line.key();
             match waiting.remove(&key) {
                 Some(i) => {
                     line.line = run.report[i].line;
@@ -333,4 +337,55 @@ async fn import_and_apply(
             "staged; this run did not apply it (a fault stopped it, or another run did)".into();
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(n: Option<u64>, outcome: &str) -> ReportLine {
+        ReportLine {
+            line: n,
+            outcome: outcome.into(),
+            ..ReportLine::default()
+        }
+    }
+
+    fn run(lines: u64, report: Vec<ReportLine>, fault: bool) -> MigrateRun {
+        MigrateRun {
+            lines,
+            report,
+            fault: fault.then(|| "store".into()),
+            ..MigrateRun::default()
+        }
+    }
+
+    // Issue 16 item 10: exit codes count the file's own lines only.
+    #[test]
+    fn exit_codes_count_the_files_own_lines() {
+        let ok = line(Some(1), "migrated");
+        assert_eq!(run(1, vec![ok.clone()], false).exit_code(), exit::OK);
+        // An earlier import's record rejected by --all-pending is not this file's.
+        let other = line(None, "rejected");
+        assert_eq!(run(1, vec![ok.clone(), other], false).exit_code(), exit::OK);
+        let bad = line(Some(2), "rejected");
+        assert_eq!(
+            run(2, vec![ok.clone(), bad.clone()], false).exit_code(),
+            exit::REJECTIONS
+        );
+        assert_eq!(run(1, vec![bad], false).exit_code(), exit::ALL_REJECTED);
+        let pending = line(Some(2), "not_applied");
+        assert_eq!(
+            run(2, vec![ok.clone(), pending], false).exit_code(),
+            exit::REJECTIONS
+        );
+        let twin = line(Some(2), "superseded");
+        assert_eq!(run(2, vec![twin, ok.clone()], false).exit_code(), exit::OK);
+        assert_eq!(run(1, vec![ok], true).exit_code(), exit::FAILED);
+        assert_eq!(
+            run(0, vec![], false).exit_code(),
+            exit::OK,
+            "an empty file did nothing wrong"
+        );
+    }
 }

@@ -85,7 +85,14 @@ impl Local {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let dir = std::env::temp_dir().join(format!("tobira-copy-{}-{nanos}", std::process::id()));
-        std::fs::create_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        // Only this user may read the copy (it holds hashes and personal data).
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
         // Removes the directory again if the copy fails.
         let mut scratch = Scratch {
             dir: dir.clone(),

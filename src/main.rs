@@ -313,9 +313,14 @@ async fn migrate(args: Args) -> ExitCode {
     };
     let tty = std::io::stderr().is_terminal();
     let mut err = std::io::stderr();
-    let run = match tobira_local::cli::migrate_file(&local.app, file.as_ref(), &opts, &mut err, tty)
-        .await
-    {
+    let work = tobira_local::cli::migrate_file(&local.app, file.as_ref(), &opts, &mut err, tty);
+    // Ctrl-C: stop between records (each is one atomic write; a re-run goes
+    // on), and let a dry run's copy be removed on the way out.
+    let run = tokio::select! {
+        r = work => r,
+        _ = tokio::signal::ctrl_c() => Err("interrupted: what was applied stays; run it again to go on".into()),
+    };
+    let run = match run {
         Ok(run) => run,
         Err(e) => {
             eprintln!("tobira: {e}");

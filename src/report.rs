@@ -46,6 +46,15 @@ impl ReportLine {
         }
     }
 
+    /// The staged record's identity: tenant and ecid as the store keys them
+    /// (trimmed, as `TenantId` and `Ecid` parse them).
+    pub fn key(&self) -> (String, String) {
+        (
+            self.tenant_id.trim().to_string(),
+            self.ecid.trim().to_string(),
+        )
+    }
+
     /// From a line of a `migrate-batch` report (`RecordReport`).
     pub fn from_record(line: Option<u64>, r: &Value) -> Self {
         let f = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();

@@ -219,6 +219,11 @@ impl App {
         .await?
         .ok_or(Error::NotSignedIn)?;
         let (user, _) = self.user(&g.user_id).await?.ok_or(Error::NotSignedIn)?;
+        // As SET-3 will judge it: a grant of an account set up, disabled or
+        // whose link ended meanwhile shows nothing of it.
+        if user.state != UserState::PendingSetup || !user.has_setup_token(&g.setup_hash) {
+            return Err(Error::NotSignedIn);
+        }
         Ok(user.login_id)
     }
 

@@ -95,6 +95,36 @@ async fn case_3_a_rejection_says_why_and_the_thread_shows_every_change_of_status
     assert_eq!(after["comment_count"], 2);
 }
 
+// CASE-3: a full thread never takes the customer's way to reject away (the
+// reason is part of the move, not a comment the cap counts).
+#[tokio::test]
+async fn case_3_a_full_thread_still_takes_a_rejection() {
+    let mut config = crate::support::test_config();
+    config.cases.comments_max = 1;
+    let h = Harness::with_config(config);
+    let mut c = signed_in(&h, "full@example.com", TENANT_A, "ecid9000000004").await;
+    let (id, number) = create(&mut c, "full").await;
+    let (s, _) = c
+        .post(
+            &format!("/api/cases/{id}/comments"),
+            json!({ "body": "one" }),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, b) = c
+        .post(
+            &format!("/api/cases/{id}/comments"),
+            json!({ "body": "two" }),
+        )
+        .await;
+    assert_eq!((s, b["error"].as_str()), (409, Some("case_comments_full")));
+    desk(&h, &number, Some("resolved"), None).await;
+    let (s, b) = c
+        .post(&format!("/api/cases/{id}/reject"), body("reject"))
+        .await;
+    assert_eq!((s, b["status"].as_str()), (200, Some("in_progress")));
+}
+
 // CASE-3: the whole lifecycle, with 409 for every move the status forbids.
 #[tokio::test]
 async fn case_3_lifecycle_new_in_progress_awaiting_resolved_closed() {

@@ -122,12 +122,22 @@ async fn clm_2_registering_records_the_versions_of_both_documents() {
     let html = body_text(&h.send(jar.apply(get("/claim/register?lang=en"))).await);
     assert!(html.contains("href=\"/legal/terms?lang=en\""), "{html}");
     assert!(html.contains("href=\"/legal/privacy?lang=en\""), "{html}");
-    let body = json!({ "email": "owner@example.jp", "accept_terms": true, "accept_privacy": true });
+    // A client that showed another version: 409, nothing registered.
+    let stale = json!({ "email": "owner@example.jp", "accept_terms": true, "accept_privacy": true,
+        "terms_version": "2024-07", "privacy_version": "2024-07" });
+    let r = h
+        .send(jar.apply(json_req("POST", "/api/claim/register", &stale.to_string())))
+        .await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(body_json(&r)["error"], "terms_changed");
+    let login = LoginId::parse("owner@example.jp").unwrap();
+    assert!(h.app.user_by_login(&login).await.unwrap().is_none());
+    let body = json!({ "email": "owner@example.jp", "accept_terms": true, "accept_privacy": true,
+        "terms_version": "2024-07", "privacy_version": "2024-09" });
     let r = h
         .send(jar.apply(json_req("POST", "/api/claim/register", &body.to_string())))
         .await;
     assert_eq!(r.status(), 202, "{}", body_json(&r));
-    let login = LoginId::parse("owner@example.jp").unwrap();
     let (user, _) = h.app.user_by_login(&login).await.unwrap().unwrap();
     assert_eq!(user.terms.unwrap().version, "2024-07");
     assert_eq!(user.privacy.unwrap().version, "2024-09");

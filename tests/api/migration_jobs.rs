@@ -224,3 +224,43 @@ async fn mig_12_mail_fault_stops_the_notices_and_a_rerun_finishes_without_loss()
     assert_eq!(r["job"]["sent"], 13, "{r}");
     assert_eq!(h.outbox.mails().len() - before, 13);
 }
+
+// MIG-8, MIG-9 (issue 16 item 10): an import's `batch` scopes `apply` and
+// its dry run; `after` only pages a run of one tenant or batch.
+#[tokio::test]
+async fn mig_9_a_batch_scopes_the_apply_and_its_plan() {
+    let h = Harness::new();
+    let recs = sample_records();
+    let run = |event: Value| tobira_migrate_batch::handle(&h.app, event);
+    run(json!({ "action": "import", "records": &recs[..3], "batch": "first" }))
+        .await
+        .unwrap();
+    run(json!({ "action": "import", "records": &recs[3..5], "batch": "second" }))
+        .await
+        .unwrap();
+    let plan = run(json!({ "action": "apply", "dry_run": true, "batch": "second" }))
+        .await
+        .unwrap();
+    let planned: Vec<&str> = plan["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ecid"].as_str().unwrap())
+        .collect();
+    assert_eq!(planned, ["ecid1000000004", "ecid1000000005"]);
+    let e = run(json!({ "action": "apply", "after": "econ1000000001/ecid1000000001" }))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_event");
+    let applied = run(json!({ "action": "apply", "batch": "second" }))
+        .await
+        .unwrap();
+    assert_eq!(applied["counts"]["migrated"], 2);
+    assert!(applied["complete"].as_bool().unwrap());
+    let status = run(json!({ "action": "status" })).await.unwrap();
+    assert_eq!(status["counts"]["pending"], 3, "the first batch waits");
+    let e = run(json!({ "action": "import", "records": [], "batch": "no spaces" }))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_event");
+}

@@ -31,7 +31,7 @@ POST /api/setup/resend               202 400 403 503
 GET  /api/setup/identity             200 400 401 404 409 503
 POST /api/setup/identity             202 400 401 403 404 409 503
 POST /api/claim                      200 400 401 403 409 429 503
-POST /api/claim/register             202 400 401 403 503
+POST /api/claim/register             202 400 401 403 409 503
 # RST-1..4: one answer whatever matched (a mail fault included).
 POST /api/password/forgot            202 400 403 503
 POST /api/password/reset             200 400 403 503
@@ -107,6 +107,11 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
     // RST-1's entry has login ID and e-mail; RST-4's adds name and phone.
     ("POST", "/api/password/forgot", &["name", "phone"]),
     // TOS-1: the privacy policy's version is checked only when given.
+    (
+        "POST",
+        "/api/claim/register",
+        &["terms_version", "privacy_version"],
+    ),
     ("POST", "/api/terms/accept", &["privacy_version"]),
     // MFA-7: not remembering is the default.
     ("POST", "/api/login/mfa", &["remember_device"]),

@@ -156,4 +156,7 @@ async fn the_portals_script_is_served_from_its_own_origin_and_pages_load_nothing
     let html = body_text(&r);
     assert!(html.contains("<script src=\"/static/tobira.js\" defer></script>"));
     assert!(crate::support::only_portal_script(&html));
+    // What `script-src 'self'` could load is never sniffed as a script.
+    let r = h.send(get("/api/me")).await;
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
 }

@@ -182,7 +182,8 @@ async fn csv_file(
             "content-disposition",
             format!("attachment; filename=\"{name}\""),
         )
-        .header("cache-control", "no-store");
+        .header("cache-control", "no-store")
+        .header("x-content-type-options", "nosniff");
     if let Some(c) = cursor {
         let view = SignInsView {
             admin: scope == Scope::Tenant,

@@ -29,6 +29,12 @@ struct RegisterInput {
     email: String,
     accept_terms: bool,
     accept_privacy: bool,
+    /// The versions the client showed (the page sends them); when given,
+    /// they must be the current ones (409 `terms_changed`).
+    #[serde(default)]
+    terms_version: Option<String>,
+    #[serde(default)]
+    privacy_version: Option<String>,
 }
 
 /// The page's registration form: unticked checkboxes are simply absent.
@@ -36,6 +42,12 @@ struct RegisterInput {
 #[serde(deny_unknown_fields)]
 struct RegisterEmail {
     email: String,
+    /// The versions the page showed (a page from before they were sent
+    /// has none: then the current ones are recorded, as before).
+    #[serde(default)]
+    terms_version: Option<String>,
+    #[serde(default)]
+    privacy_version: Option<String>,
 }
 
 fn with_claim_cookie(app: &App, mut r: Response, grant: &str) -> Response {
@@ -165,6 +177,8 @@ fn register_input(app: &App, call: &Call<'_>) -> Result<RegisterInput, Error> {
         email: f.email,
         accept_terms: page.get("accept_terms").is_some(),
         accept_privacy: page.get("accept_privacy").is_some(),
+        terms_version: f.terms_version,
+        privacy_version: f.privacy_version,
     })
 }
 
@@ -174,12 +188,14 @@ pub async fn register(app: &App, call: &Call<'_>) -> Response {
     let f = or_refuse!(app, call, register_input(app, call));
     let lang = call.lang;
     let grant = web::named_cookie(call.req, &app.config, CLAIM);
-    let result = match grant.as_deref() {
-        Some(grant) => {
+    let shown = app.consented_to_current(f.terms_version.as_deref(), f.privacy_version.as_deref());
+    let result = match (grant.as_deref(), shown) {
+        (_, Err(e)) => Err(e),
+        (Some(grant), Ok(())) => {
             app.claim_register(grant, &f.email, f.accept_terms, f.accept_privacy, &call.ctx)
                 .await
         }
-        None => Err(Error::NotSignedIn),
+        (None, Ok(())) => Err(Error::NotSignedIn),
     };
     let form = ClaimRegisterForm {
         email: &f.email,
@@ -208,6 +224,9 @@ pub async fn register(app: &App, call: &Call<'_>) -> Response {
                 "claim_register.invalid_email"
             };
             register_form_page(app, call, 400, &form, Some(t(lang, key)))
+        }
+        (Err(Error::Conflict { .. }), false) => {
+            register_form_page(app, call, 409, &form, Some(t(lang, "terms.changed")))
         }
         (Err(e @ (Error::NotSignedIn | Error::InvalidToken)), false) => {
             claim_expired(app, call, errors::status(&e))

@@ -136,7 +136,10 @@ impl App {
                 _ => transition(old.status, m),
             }
             .map_err(Error::conflict)?;
-            if comment.is_some() && old.comment_count >= self.config.cases.comments_max {
+            // A rejection's reason is part of the move, never blocked by the
+            // cap (the customer could otherwise only accept).
+            let capped = comment.is_some() && m != Move::Reject;
+            if capped && old.comment_count >= self.config.cases.comments_max {
                 return Err(Error::conflict("case_comments_full"));
             }
             let now = self.now().max(old.updated_at);

@@ -346,6 +346,20 @@ impl App {
         Ok(held)
     }
 
+    /// TOS-1, CLM-2: the versions a page showed (when it says) are the
+    /// current ones; else the user has not read what would be recorded.
+    pub fn consented_to_current(&self, terms: Option<&str>, privacy: Option<&str>) -> Result<()> {
+        let docs = &self.config.documents;
+        let stale = terms.is_some_and(|t| t != docs.terms_version)
+            || privacy.is_some_and(|p| p != docs.privacy_version);
+        if stale {
+            return Err(Error::conflict("terms_changed")
+                .with("version", &docs.terms_version)
+                .with("privacy_version", &docs.privacy_version));
+        }
+        Ok(())
+    }
+
     /// TOS-1: accept the current terms and privacy policy (the step shows
     /// and links both); the versions and the time are recorded. A version
     /// that is no longer current (the documents changed while the page was
@@ -359,13 +373,7 @@ impl App {
     ) -> Result<()> {
         let s = self.signed(token, &[Stage::Terms]).await?;
         let docs = &self.config.documents;
-        if version != docs.terms_version
-            || privacy_version.is_some_and(|p| p != docs.privacy_version)
-        {
-            return Err(Error::conflict("terms_changed")
-                .with("version", &docs.terms_version)
-                .with("privacy_version", &docs.privacy_version));
-        }
+        self.consented_to_current(Some(version), privacy_version)?;
         let now = self.now();
         let mut user = s.user.clone();
         user.terms = Some(Acceptance {

@@ -90,6 +90,10 @@ impl App {
         // One tenant's or one batch's run walks on from `after`, not from
         // the schedule's checkpoint, and leaves the checkpoint alone.
         let checkpointed = opts.tenant.is_none() && opts.batch.is_none();
+        if checkpointed && opts.after.is_some() {
+            return Err(Error::invalid("invalid_event")
+                .detail("after goes with tenant_id or batch; a run over every tenant goes on from the checkpoint"));
+        }
         let (mut cp, version) = if checkpointed {
             self.state::<Checkpoint>("CHECKPOINT").await?
         } else {
@@ -183,6 +187,10 @@ impl App {
                 break;
             }
             let staged: Staged = item.parse()?;
+            if opts.batch.is_some() && staged.batch != opts.batch {
+                last = Some(pos);
+                continue;
+            }
             let line = match staged.status {
                 StagedStatus::Staged => self.plan_one(&staged).await?,
                 StagedStatus::Migrated => RecordReport {
