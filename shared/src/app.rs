@@ -196,9 +196,30 @@ impl App {
     /// other): a lock is written back unchanged. A counter short of its
     /// limit lives [`COUNTER_TTL`] after its last attempt.
     pub async fn reserve(&self, key: &Key, policy: LockPolicy) -> Result<Reserved> {
+        self.reserve_read(key, policy, None).await
+    }
+
+    /// The counter as read now (for [`App::reserve_read`], when the read
+    /// can go out beside another one).
+    pub async fn read_counter(&self, key: &Key) -> Result<Option<(LockState, u64)>> {
+        Ok(get_as::<LockState>(self.store.as_ref(), key, self.now()).await?)
+    }
+
+    /// [`App::reserve`] whose first read was already made (`read`, from
+    /// [`App::read_counter`]); a lost race reads again.
+    pub async fn reserve_read(
+        &self,
+        key: &Key,
+        policy: LockPolicy,
+        read: Option<Option<(LockState, u64)>>,
+    ) -> Result<Reserved> {
+        let mut read = read;
         for round in 0..32u32 {
             let now = self.now();
-            let current = get_as::<LockState>(self.store.as_ref(), key, now).await?;
+            let current = match read.take() {
+                Some(r) => r,
+                None => get_as::<LockState>(self.store.as_ref(), key, now).await?,
+            };
             let (before, cond) = match current {
                 Some((s, v)) => (Some(s), Cond::Version(v)),
                 None => (None, Cond::Absent),

@@ -118,16 +118,26 @@ impl App {
             .await?;
             return Err(Error::InvalidCredentials);
         };
-        let user = self.find_login(&login).await?.map(|(u, _)| u);
+        // Issue 17: three sequential store requests before the hash in every
+        // class — the login ID; then the user and the lock counter at once
+        // (the reference names both); then the counter's conditional write.
+        let now = self.now();
+        let held = get_as::<LoginRef>(self.store.as_ref(), &keys::login(&login), now).await?;
         // A login ID nobody holds has a counter of its own, which lives as
-        // any other (LOG-3).
-        let lock_key = match &user {
-            Some(u) => keys::lock("login", &u.id),
-            // Keyed by a MAC of what was typed, never the text itself: a
-            // password typed into the login-ID field is not kept.
-            None => keys::lock("login", &format!("~{}", self.typed_subject(&login.key()))),
+        // any other (LOG-3); keyed by a MAC of what was typed, never the
+        // text itself: a password typed into the login-ID field is not kept.
+        let (user_key, lock_key) = match &held {
+            Some((r, _)) => (r.user_id.clone(), keys::lock("login", &r.user_id)),
+            None => (
+                format!("~{}", login.key()),
+                keys::lock("login", &format!("~{}", self.typed_subject(&login.key()))),
+            ),
         };
-        let reserved = self.reserve(&lock_key, self.config.login_lock).await?;
+        let (user, counter) = tokio::join!(self.user(&user_key), self.read_counter(&lock_key));
+        let user = user?.filter(|_| held.is_some()).map(|(u, _)| u);
+        let reserved = self
+            .reserve_read(&lock_key, self.config.login_lock, Some(counter?))
+            .await?;
         let (allowed, locks) = match reserved.attempt {
             Attempt::Allowed { locks, .. } => (true, locks),
             Attempt::Locked { .. } => (false, false),
@@ -199,9 +209,11 @@ impl App {
         writes.extend(self.sign_in_event(ctx, "login.password_ok", Some(&user), Some(detail)));
         if stage == Stage::Mfa {
             // The attempt goes back whether or not the session was stored:
-            // a right password never stays counted, nor leaves a lock.
-            let stored = self.store.write(writes, now).await;
-            self.release(&reserved).await?;
+            // a right password never stays counted, nor leaves a lock. Both
+            // at once (issue 17: the round trips after the hash).
+            let (stored, released) =
+                tokio::join!(self.store.write(writes, now), self.release(&reserved));
+            released?;
             stored?;
         } else {
             writes.push(reserved.clear());

@@ -375,9 +375,50 @@ pub struct Counts {
     writes: AtomicU64,
     items: AtomicU64,
     read: AtomicU64,
+    /// Sequential rounds (the critical path): a request that starts while
+    /// another is in flight shares its round; one that starts after a
+    /// request of round r ended is in round r + 1 at least.
+    ended: AtomicU64,
+    depth: AtomicU64,
+}
+
+/// Gives way once, so that requests issued together (`join!`) are all in
+/// flight before any of them ends, whatever store is behind.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
 }
 
 impl Counts {
+    /// The sequential rounds of store requests so far (what a flow waits
+    /// for: at 5 ms a request, 5 ms each), and start again from 0.
+    pub fn take_depth(&self) -> u64 {
+        self.ended.swap(0, Ordering::SeqCst);
+        self.depth.swap(0, Ordering::SeqCst)
+    }
+
+    async fn round<T>(&self, request: impl std::future::Future<Output = T>) -> T {
+        let r = self.ended.load(Ordering::SeqCst) + 1;
+        self.depth.fetch_max(r, Ordering::SeqCst);
+        YieldOnce(false).await;
+        let out = request.await;
+        self.ended.fetch_max(r, Ordering::SeqCst);
+        out
+    }
+
     /// The counts so far (get, query, atomic write, items written), and
     /// start again from 0.
     pub fn take(&self) -> [u64; 4] {
@@ -417,7 +458,7 @@ impl Store for Counting {
     async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
         Counts::add(&self.counts.gets, 1);
         Counts::add(&self.counts.read, 1);
-        self.inner.get(key, now).await
+        self.counts.round(self.inner.get(key, now)).await
     }
     /// One request, however many keys (DynamoDB's `BatchGetItem`).
     async fn get_many(
@@ -427,23 +468,23 @@ impl Store for Counting {
     ) -> Result<Vec<Option<Item>>, StoreError> {
         Counts::add(&self.counts.gets, 1);
         Counts::add(&self.counts.read, keys.len());
-        self.inner.get_many(keys, now).await
+        self.counts.round(self.inner.get_many(keys, now)).await
     }
     async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
         Counts::add(&self.counts.queries, 1);
-        let out = self.inner.query(q, now).await?;
+        let out = self.counts.round(self.inner.query(q, now)).await?;
         Counts::add(&self.counts.read, out.len());
         Ok(out)
     }
     async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
         Counts::add(&self.counts.writes, 1);
         Counts::add(&self.counts.items, writes.len());
-        self.inner.write(writes, now).await
+        self.counts.round(self.inner.write(writes, now)).await
     }
     async fn increment(&self, key: &Key, now: Timestamp) -> Result<u64, StoreError> {
         Counts::add(&self.counts.writes, 1);
         Counts::add(&self.counts.items, 1);
-        self.inner.increment(key, now).await
+        self.counts.round(self.inner.increment(key, now)).await
     }
 }
 

@@ -50,6 +50,7 @@ mod portal_support;
 mod reset_links;
 mod reset_passwords;
 mod reset_support;
+mod round_trips;
 mod route_stages;
 mod rules;
 mod sessions;
