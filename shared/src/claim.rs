@@ -162,8 +162,16 @@ impl App {
             .filter_map(|(u, _)| u.legacy_password_hash.as_deref())
             .collect();
         // The same verifications whatever holds the service ID (CLM-1).
-        let matched =
-            legacy_hash::verify_uniform(&self.config.claim_reference_hashes, &hashes, pw.expose());
+        let (refs, hashes, typed) = (
+            self.config.claim_reference_hashes.clone(),
+            hashes.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+            pw.clone(),
+        );
+        let matched = password::off_thread(move || {
+            let hashes: Vec<&str> = hashes.iter().map(String::as_str).collect();
+            legacy_hash::verify_uniform(&refs, &hashes, typed.expose())
+        })
+        .await;
         let found = matched.and_then(|i| candidates.into_iter().nth(i));
         let Some((mut legacy, v)) = found else {
             // One transaction of two items, whether or not the block starts.
@@ -197,7 +205,8 @@ impl App {
             != Some(legacy_hash::LegacyFormat::Argon2id)
             || !password::is_current(legacy.legacy_password_hash.as_deref().unwrap_or(""))
         {
-            legacy.legacy_password_hash = Some(password::hash(pw, self.rng.as_ref()));
+            legacy.legacy_password_hash =
+                Some(password::hash_off_thread(pw, self.rng.as_ref()).await);
         }
         legacy.updated_at = now;
         if let Some(s) = signed_in {

@@ -108,7 +108,7 @@ impl App {
     ) -> Result<SignedIn> {
         let Ok(login) = LoginId::parse(login_id) else {
             // Not a login ID at all: nothing to look up (the format is public).
-            password::burn(pw);
+            password::burn_off_thread(pw).await;
             self.record_sign_in(
                 ctx,
                 "login.failure",
@@ -147,9 +147,9 @@ impl App {
             .filter(|u| allowed && u.state == UserState::Active)
             .and_then(|u| u.password_hash.as_deref());
         let ok = match hash {
-            Some(h) => password::verify(h, pw),
+            Some(h) => password::verify_off_thread(h, pw).await,
             None => {
-                password::burn(pw);
+                password::burn_off_thread(pw).await;
                 false
             }
         };

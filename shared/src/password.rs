@@ -238,13 +238,55 @@ pub fn argon2() -> Argon2<'static> {
 // home of PW-4
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
 pub fn hash(pw: &Password, rng: &dyn Random) -> String {
+    hash_salted(pw, salt(rng))
+}
+
+fn salt(rng: &dyn Random) -> [u8; 16] {
     let mut salt = [0u8; 16];
     rng.fill(&mut salt);
+    salt
+}
+
+fn hash_salted(pw: &Password, salt: [u8; 16]) -> String {
     let salt = SaltString::encode_b64(&salt).expect("16-byte salt encodes");
     argon2()
         .hash_password(pw.expose().as_bytes(), &salt)
         .expect("argon2 with valid parameters cannot fail")
         .to_string()
+}
+
+/// CPU-heavy work of a request on tokio's blocking pool (issue 17 item 6):
+/// where one host serves many requests at once (the local portal), its
+/// async workers stay free for the others while argon2 runs (about 20 ms
+/// of one core); in Lambda, one request per instance, it costs a thread
+/// hop. Outside a runtime it runs here.
+pub async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work();
+    }
+    match tokio::task::spawn_blocking(work).await {
+        Ok(out) => out,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("the blocking pool was shut down: {e}"),
+    }
+}
+
+/// [`hash`] on the blocking pool (the salt drawn here).
+pub async fn hash_off_thread(pw: &Password, rng: &dyn Random) -> String {
+    let (pw, salt) = (pw.clone(), salt(rng));
+    off_thread(move || hash_salted(&pw, salt)).await
+}
+
+/// [`verify`] on the blocking pool.
+pub async fn verify_off_thread(phc: &str, pw: &Password) -> bool {
+    let (phc, pw) = (phc.to_string(), pw.clone());
+    off_thread(move || verify(&phc, &pw)).await
+}
+
+/// [`burn`] on the blocking pool.
+pub async fn burn_off_thread(pw: &Password) {
+    let pw = pw.clone();
+    off_thread(move || burn(&pw)).await
 }
 
 /// Whether a PHC string is argon2id with today's parameters (otherwise it

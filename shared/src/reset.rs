@@ -376,7 +376,7 @@ impl App {
         if !unmet.is_empty() {
             return Err(Error::WeakPassword { unmet });
         }
-        user.password_hash = Some(password::hash(pw, self.rng.as_ref()));
+        user.password_hash = Some(password::hash_off_thread(pw, self.rng.as_ref()).await);
         let now = self.now();
         let change = if purpose == PURPOSE_RESET {
             Change::PasswordReset
@@ -436,7 +436,7 @@ impl App {
             token_hash,
         } = s;
         let now = self.now();
-        user.password_hash = Some(password::hash(new, self.rng.as_ref()));
+        user.password_hash = Some(password::hash_off_thread(new, self.rng.as_ref()).await);
         let made = Made::by(ctx).in_session(&token_hash, &session, Cond::Version(version));
         let mut writes = self
             .apply_change(&mut user, user_version, Change::PasswordChanged, made)

@@ -264,7 +264,7 @@ impl App {
         if !unmet.is_empty() {
             return Err(Error::WeakPassword { unmet });
         }
-        user.password_hash = Some(password::hash(pw, self.rng.as_ref()));
+        user.password_hash = Some(password::hash_off_thread(pw, self.rng.as_ref()).await);
         let now = self.now();
         // SET-1 / SET-3: the link used, and every other link of the user, end here.
         let made = Made::by(ctx).with_link(keys::setup_token(&g.setup_hash));

@@ -25,6 +25,7 @@ mod dynamo_retry;
 mod events;
 mod factor_changes;
 mod faults;
+mod hashing;
 mod infra;
 mod lock_notice;
 mod login;

@@ -320,16 +320,15 @@ impl App {
         let held = self.reserve(&key, self.config.login_lock).await?;
         let locks = match held.attempt {
             Attempt::Locked { .. } => {
-                crate::password::burn(pw);
+                crate::password::burn_off_thread(pw).await;
                 return Err(Error::InvalidCredentials);
             }
             Attempt::Allowed { locks, .. } => locks,
         };
-        let ok = s
-            .user
-            .password_hash
-            .as_deref()
-            .is_some_and(|h| crate::password::verify(h, pw));
+        let ok = match s.user.password_hash.as_deref() {
+            Some(h) => crate::password::verify_off_thread(h, pw).await,
+            None => false,
+        };
         if !ok {
             let mut writes = vec![self.audit(ctx, refused, s.who(), Some("wrong password".into()))];
             if locks {
