@@ -7,7 +7,7 @@ use crate::lock_notice::Locked;
 use crate::model::{keys, LoginRef, User, UserState};
 use crate::password;
 use crate::session::Stage;
-use crate::softlock::Attempt;
+use crate::softlock::{self, Attempt};
 use crate::store::get_as;
 
 /// A sign-in as typed, with the cookies it came with.
@@ -135,24 +135,39 @@ impl App {
         };
         let (user, counter) = tokio::join!(self.user(&user_key), self.read_counter(&lock_key));
         let user = user?.filter(|_| held.is_some()).map(|(u, _)| u);
-        let reserved = self
-            .reserve_read(&lock_key, self.config.login_lock, Some(counter?))
-            .await?;
+        let counter = counter?;
+        // The hash runs while the attempt is counted (LOG-2): its answer
+        // counts only if the counter's write then allowed the attempt, so
+        // parallel guesses still cannot pass the limit. Whether to verify
+        // or to burn is decided from the counter as read; a lost race that
+        // ends locked discards a verification (one argon2 either way, LOG-3).
+        let allowed_as_read = matches!(
+            softlock::begin(counter.map(|(s, _)| s), now, self.config.login_lock),
+            Attempt::Allowed { .. }
+        );
+        let hash = user
+            .as_ref()
+            .filter(|u| allowed_as_read && u.state == UserState::Active)
+            .and_then(|u| u.password_hash.as_deref());
+        let check = async {
+            match hash {
+                Some(h) => password::verify_off_thread(h, pw).await,
+                None => {
+                    password::burn_off_thread(pw).await;
+                    false
+                }
+            }
+        };
+        let (reserved, verified) = tokio::join!(
+            self.reserve_read(&lock_key, self.config.login_lock, Some(counter)),
+            check
+        );
+        let reserved = reserved?;
         let (allowed, locks) = match reserved.attempt {
             Attempt::Allowed { locks, .. } => (true, locks),
             Attempt::Locked { .. } => (false, false),
         };
-        let hash = user
-            .as_ref()
-            .filter(|u| allowed && u.state == UserState::Active)
-            .and_then(|u| u.password_hash.as_deref());
-        let ok = match hash {
-            Some(h) => password::verify_off_thread(h, pw).await,
-            None => {
-                password::burn_off_thread(pw).await;
-                false
-            }
-        };
+        let ok = verified && allowed && hash.is_some();
         let now = self.now();
         if !ok {
             let who = user.as_ref().map(|u| (u.id.as_str(), &u.tenant_id));

@@ -75,9 +75,9 @@ async fn store_round_trips_of_each_flow_are_the_documented_ones() {
         failures.push(m);
         rows.push(row(&format!("password sign-in, {class}"), m));
     }
-    // LOG-3: every failure class makes the same requests in as many rounds;
-    // three before the hash (the login ID; the user and the counter at
-    // once; the counter's write), the refusal's record after it.
+    // LOG-3: every failure class makes the same requests in as many rounds:
+    // the login ID; the user and the counter at once; the counter's write
+    // (the hash beside it); the refusal's record after the hash.
     assert!(failures.iter().all(|m| *m == failures[0]), "{failures:?}");
     assert_eq!(failures[0].0, 4, "three rounds before the hash, one after");
 
