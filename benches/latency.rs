@@ -121,6 +121,7 @@ fn main() {
         }
         (samples, rounds)
     });
+    let throughput = throughput(&dir, n);
     let _ = std::fs::remove_dir_all(&dir);
     let s: Vec<_> = samples.iter().map(|x| stats(x)).collect();
     let floor = ms(s[0].median) + 3.0 * ms(ROUND_TRIP);
@@ -144,4 +145,64 @@ fn main() {
             ms(s[f].p90),
         );
     }
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    println!(
+        "\n{} at once on {cores} cores (multi-threaded runtime, argon2 on the blocking pool): {:.1} sign-ins/s ({:.1} per core), bare argon2id {:.1}/s ({:.1} per core): {:.0} % of the argon2 limit\n",
+        throughput.0,
+        throughput.1,
+        throughput.1 / cores as f64,
+        throughput.2,
+        throughput.2 / cores as f64,
+        100.0 * throughput.1 / throughput.2,
+    );
+}
+
+/// Issue 17 item 6: sign-ins per second with `n` at once on a runtime with
+/// a worker per core (the local portal's shape), against the same number of
+/// bare verifications at once: (n, sign-ins/s, verifications/s).
+fn throughput(dir: &std::path::Path, n: usize) -> (usize, f64, f64) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async {
+        let raw = support::local(dir).app;
+        let ctx = support::ctx("latency");
+        let pw = Password::parse("Tobira-Door42").expect("valid");
+        let hash = tobira::password::hash(&pw, raw.rng.as_ref());
+        let app = App {
+            store: Arc::new(Distant {
+                inner: raw.store.clone(),
+            }),
+            ..raw.clone()
+        };
+        let wrong = Password::parse("Tobira-Door43").expect("valid");
+        // Wrong passwords for a login ID nobody holds: no lock to reach.
+        let t = start();
+        let mut tasks = Vec::new();
+        for i in 0..n {
+            let (app, ctx, wrong) = (app.clone(), ctx.clone(), wrong.clone());
+            tasks.push(tokio::spawn(async move {
+                let login = format!("nobody{i}@example.co.jp");
+                app.login(&login, &wrong, &ctx).await.unwrap_err();
+            }));
+        }
+        for t in tasks {
+            t.await.expect("sign-in task");
+        }
+        let sign_ins = n as f64 / t.elapsed().as_secs_f64();
+        let t = start();
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            let (hash, pw) = (hash.clone(), pw.clone());
+            tasks.push(tokio::spawn(async move {
+                tobira::password::verify_off_thread(&hash, &pw).await;
+            }));
+        }
+        for t in tasks {
+            t.await.expect("verification task");
+        }
+        let bare = n as f64 / t.elapsed().as_secs_f64();
+        (n, sign_ins, bare)
+    })
 }
