@@ -175,12 +175,29 @@ impl App {
                 return Err(Error::invalid("method_not_enrolled").with("method", m));
             }
         }
-        let locks = self.reserve_code_attempt(&s, ctx).await?;
+        // A TOTP code is checked (a read) while the attempt is counted
+        // (issue 17: one round fewer); its answer counts only once the
+        // counter allowed the attempt (LOG-2). E-mail and SMS codes count
+        // an entry on the code itself, so they wait for the counter.
+        let (locks, mut first_totp) = match proof {
+            Proof::Factor(Method::Totp) => {
+                let now = self.now();
+                let (locks, totp) = tokio::join!(
+                    self.reserve_code_attempt(&s, ctx),
+                    self.totp_proof(&s.user, code, now)
+                );
+                (locks?, Some(totp?))
+            }
+            _ => (self.reserve_code_attempt(&s, ctx).await?, None),
+        };
         for round in 0..16u32 {
             let now = self.now();
             let mut used = None;
             let proved = match proof {
-                Proof::Factor(Method::Totp) => match self.totp_proof(&s.user, code, now).await? {
+                Proof::Factor(Method::Totp) => match match first_totp.take() {
+                    Some(p) => p,
+                    None => self.totp_proof(&s.user, code, now).await?,
+                } {
                     TotpProof::Proved(p) => Some(p),
                     TotpProof::Used { next_in_s } => {
                         used = Some(next_in_s);
