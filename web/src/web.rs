@@ -174,7 +174,7 @@ pub async fn paced<T>(floor: std::time::Duration, work: impl std::future::Future
 }
 
 /// An HTML page with the headers every page gets: no caching, no framing, no
-/// scripts, no referrer (pages can carry tokens in their URL).
+/// script but the portal's own, no referrer (pages can carry tokens in their URL).
 pub fn html(status: u16, body: String) -> Response {
     // WCAG 3.3.1: a refused form's fields say so (once; `a11y`).
     let body = crate::a11y::mark_errors(&body, crate::a11y::Marks::FormAfterMessage);
