@@ -133,8 +133,7 @@ impl MigrateRun {
     /// Lines by outcome; `migrated` is every user the run created,
     /// `renamed` and `phone_normalised` count those of them.
     pub fn counts(&self) -> Value {
-        let mut c: HashMap<&str, u64> = HashMap::new();
-        for k in [
+        let mut c: std::collections::BTreeMap<&str, u64> = [
             "migrated",
             "renamed",
             "phone_normalised",
@@ -142,23 +141,23 @@ impl MigrateRun {
             "rejected",
             "superseded",
             "not_applied",
-        ] {
-            c.insert(k, 0);
-        }
+        ]
+        .into_iter()
+        .map(|k| (k, 0))
+        .collect();
         for l in &self.report {
-            let key = match l.outcome.as_str() {
+            let outcome = l.outcome.as_str();
+            let key = match outcome {
                 "migrated" | "renamed" | "phone_normalised" => {
-                    *c.get_mut("renamed").expect("key") += u64::from(l.outcome == "renamed");
-                    *c.get_mut("phone_normalised").expect("key") +=
+                    *c.entry("renamed").or_default() += u64::from(outcome == "renamed");
+                    *c.entry("phone_normalised").or_default() +=
                         u64::from(l.phone_before != l.phone_after);
                     "migrated"
                 }
-                "already_migrated" => "already_migrated",
-                "rejected" => "rejected",
-                "superseded" => "superseded",
+                "already_migrated" | "rejected" | "superseded" => outcome,
                 _ => "not_applied",
             };
-            *c.get_mut(key).expect("key") += 1;
+            *c.entry(key).or_default() += 1;
         }
         json!(c)
     }
