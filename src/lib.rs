@@ -184,9 +184,11 @@ impl Local {
             ..Default::default()
         };
         self.app.create_user(&admin, ctx).await?;
-        let token = self.mailed_after(DEMO_ADMIN, "/password/reset?token=", |w| {
-            w.split_once("token=").map(|(_, t)| t.to_string())
-        })?;
+        let token = self
+            .mailed_after(DEMO_ADMIN, "/password/reset?token=", |w| {
+                w.split_once("token=").map(|(_, t)| t.to_string())
+            })
+            .await?;
         let password = tobira::ids::Password::parse(DEMO_ADMIN_PASSWORD)?;
         self.app.reset_password(&token, &password, ctx).await?;
         let signed = self.app.login(DEMO_ADMIN, &password, ctx).await?;
@@ -195,21 +197,31 @@ impl Local {
         self.app
             .send_code(session, Channel::Email, Purpose::Enroll, None, None, ctx)
             .await?;
-        let code = self.mailed_after(DEMO_ADMIN, ":", |w| {
-            (w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit())).then(|| w.to_string())
-        })?;
+        let code = self
+            .mailed_after(DEMO_ADMIN, ":", |w| {
+                (w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit())).then(|| w.to_string())
+            })
+            .await?;
         self.app.confirm_email_method(session, &code, ctx).await?;
         self.app.acknowledge_recorded(session, true, ctx).await
     }
 
+    /// The outbox's sender, once: every notice that is due goes to the
+    /// outbox page (a background task of `tobira serve` runs it every
+    /// [`DELIVERY_EVERY`], and the outbox page runs it before it lists).
+    pub async fn deliver(&self) -> Result<tobira::outbox::Delivered, Error> {
+        self.app.deliver_due(&tobira::Ctx::system("outbox")).await
+    }
+
     /// A word of the newest outbox mail to `to` that holds `holding`, as
     /// `pick` takes it.
-    fn mailed_after(
+    async fn mailed_after(
         &self,
         to: &str,
         holding: &str,
         pick: impl Fn(&str) -> Option<String>,
     ) -> Result<String, Error> {
+        self.deliver().await?;
         self.outbox
             .list()
             .into_iter()
@@ -296,8 +308,17 @@ pub async fn dispatch(local: &Local, req: Request) -> Response {
         req.uri().path().to_string(),
     );
     match (method.as_str(), path.as_str()) {
-        ("GET", "/_dev/outbox.json") => return web::json(200, &local.outbox.list()),
-        ("GET", "/_dev/outbox") => return outbox_page(local, &req),
+        ("GET", "/_dev/outbox.json" | "/_dev/outbox") => {
+            // What is due is delivered first, so that the page shows every
+            // notice a request before it wrote.
+            if let Err(e) = local.deliver().await {
+                return errors::error_response(&e, web::lang_of(&req));
+            }
+            if path == "/_dev/outbox.json" {
+                return web::json(200, &local.outbox.list());
+            }
+            return outbox_page(local, &req);
+        }
         ("POST", p) if p.starts_with("/_dev/invoke/") => {
             // SES-3: an operator's event, from curl or the CLI — never from
             // a page of another site open in the developer's browser.
@@ -376,8 +397,20 @@ fn to_hyper(resp: Response) -> hyper::Response<Full<Bytes>> {
     hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
 }
 
-/// Serve until the process ends.
+/// How often the local portal's sender looks for notices that are due.
+pub const DELIVERY_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Serve until the process ends; the outbox's sender runs beside.
 pub async fn serve(local: Local, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let sender = local.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = sender.deliver().await {
+                tracing::warn!(error = %e, "outbox: the sweep failed; tried again");
+            }
+            tokio::time::sleep(DELIVERY_EVERY).await;
+        }
+    });
     loop {
         let (stream, peer) = listener.accept().await?;
         let local = local.clone();

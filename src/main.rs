@@ -230,7 +230,16 @@ async fn invoke(args: Args) -> ExitCode {
     let Some(local) = open(&args, &base_url) else {
         return ExitCode::FAILURE;
     };
-    match tobira_local::invoke(&local.app, function, &event).await {
+    let answer = tobira_local::invoke(&local.app, function, &event).await;
+    // The notices it wrote go to the outbox page now, as a running portal's
+    // sender would take them (what fails stays for the portal's sender).
+    if let Err(e) = local.deliver().await {
+        eprintln!(
+            "tobira: notices wait in the store: {}",
+            tobira_web::errors::ops_message(&e)
+        );
+    }
+    match answer {
         Ok(v) => {
             println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
             ExitCode::SUCCESS

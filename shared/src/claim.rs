@@ -269,25 +269,21 @@ impl App {
         let who = (user.id.clone(), user.tenant_id.clone());
         if let Some(owner) = self.login_owner(&login).await? {
             if owner.id != user.id {
-                self.store
-                    .write(
-                        vec![
-                            Write::Delete {
-                                key: grant_key,
-                                cond: Cond::Any,
-                            },
-                            self.audit(ctx, "claim.register_taken", Some((&who.0, &who.1)), None),
-                        ],
-                        now,
-                    )
-                    .await?;
                 let mail = crate::messages::already_registered_mail(
                     &self.config.brand,
                     ctx.lang,
                     email.as_str(),
                     &format!("{}/login", self.config.base_url),
                 );
-                self.mailer.send(&mail).await?;
+                let writes = vec![
+                    Write::Delete {
+                        key: grant_key,
+                        cond: Cond::Any,
+                    },
+                    self.audit(ctx, "claim.register_taken", Some((&who.0, &who.1)), None),
+                    self.notice("claim.register_taken", mail, Some((&who.0, &who.1))),
+                ];
+                self.store.write(writes, now).await?;
                 return Ok(());
             }
         }
@@ -390,9 +386,6 @@ impl App {
             .write(writes, now)
             .await
             .map_err(|e| e.lost_race_is("busy"))?;
-        // CLM-3: the merged account's address learns where it went. The
-        // link stands if the mail fails; the failure is recorded.
-        self.notify_change(&legacy, merged, ctx).await;
         Ok(target.service_ids)
     }
 

@@ -26,6 +26,7 @@ pub mod messages;
 pub mod mfa;
 pub mod migration;
 pub mod model;
+pub mod outbox;
 pub mod password;
 pub mod phone;
 pub mod random;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::account::{Change, Made};
 use crate::app::{App, Ctx};
 use crate::clock::Timestamp;
+use crate::delivery::Mail;
 use crate::error::{Error, Result};
 use crate::ids::{LoginId, Password};
 use crate::lock_notice::Locked;
@@ -21,7 +22,7 @@ use crate::messages::{password_link_mail, LinkKind};
 use crate::model::{keys, User, UserState};
 use crate::password;
 use crate::phone;
-use crate::random::{ct_eq, secret_token, token_hash};
+use crate::random::{ct_eq, token_hash};
 use crate::session::Signed;
 use crate::session::Stage;
 use crate::softlock::Attempt;
@@ -85,44 +86,43 @@ enum Route {
 }
 
 impl App {
-    /// Issue a fresh password link for `user_id` and mail it. Earlier links
-    /// stop working.
+    /// Issue a fresh password link for `user_id`; its mail goes out
+    /// through the outbox, in the same write. Earlier links stop working.
     pub async fn send_password_link(&self, user_id: &str, purpose: &str, ctx: &Ctx) -> Result<()> {
         for round in 0..5 {
             let now = self.now();
             let (mut user, v) = self.user(user_id).await?.ok_or(Error::NotFound)?;
-            let (token, expires, writes) = self.password_link_writes(&mut user, v, purpose, ctx);
+            let writes = self.password_link_writes(&mut user, v, purpose, ctx);
             match self.store.write(writes, now).await {
-                Ok(()) => {
-                    return self
-                        .mail_password_link(&user, &token, purpose, expires)
-                        .await
-                }
+                Ok(()) => return Ok(()),
                 Err(e) => self.lost_race(round, e).await?,
             }
         }
         Err(Error::Unavailable { what: "store" })
     }
 
-    /// A new password link for `user` (at version `v`), changed in place:
-    /// its token, expiry and the writes that store it (the user, the token,
-    /// the audit record, the void of the link before).
+    /// A new password link for `user` (at version `v`), changed in place,
+    /// and the writes that store it: the user, the token's hash, the
+    /// link's mail in the outbox, the audit record, the void of the link
+    /// before.
     fn password_link_writes(
         &self,
         user: &mut User,
         v: u64,
         purpose: &str,
         ctx: &Ctx,
-    ) -> (String, Timestamp, Vec<Write>) {
+    ) -> Vec<Write> {
         let now = self.now();
-        let token = secret_token(self.rng.as_ref());
-        let hash = token_hash(&token);
         let ttl = if purpose == PURPOSE_RESET {
             self.config.reset_link_ttl
         } else {
             self.config.setup_link_ttl
         };
         let expires = now.plus(ttl);
+        let who = Some((user.id.as_str(), &user.tenant_id));
+        let mail = self.password_link_mail(user, purpose, expires);
+        let (token, notice) = self.link_notice("password.link", mail, who, expires);
+        let hash = token_hash(&token);
         let old = user.reset_token_hash.replace(hash.clone());
         user.reset_sent_at = Some(now);
         user.updated_at = now;
@@ -148,26 +148,23 @@ impl App {
             key: keys::reset_token(&h),
             cond: Cond::Any,
         }));
-        (token, expires, writes)
+        writes.push(notice);
+        writes
     }
 
-    /// Mail a password link. If the mail fails the link is unusable but
-    /// harmless: "forgot password" records it and answers as always, an
-    /// operator or CLM-2 caller answers 503; either way the user asks again.
-    async fn mail_password_link(
-        &self,
-        user: &User,
-        token: &str,
-        purpose: &str,
-        expires: Timestamp,
-    ) -> Result<()> {
-        let link = format!("{}/password/reset?token={}", self.config.base_url, token);
+    /// The mail of a password link, its token left to the outbox's sender.
+    fn password_link_mail(&self, user: &User, purpose: &str, expires: Timestamp) -> Mail {
+        let link = format!(
+            "{}/password/reset?token={}",
+            self.config.base_url,
+            crate::outbox::LINK_SLOT
+        );
         let kind = match purpose {
             PURPOSE_RESET => LinkKind::Reset,
             PURPOSE_REGISTRATION => LinkKind::Registration,
             _ => LinkKind::FirstPassword,
         };
-        let mail = password_link_mail(
+        password_link_mail(
             &self.config.brand,
             user.lang,
             user.email.as_str(),
@@ -176,15 +173,14 @@ impl App {
             kind,
             &link,
             expires,
-        );
-        Ok(self.mailer.send(&mail).await?)
+        )
     }
 
     // home of RST-1, RST-2
     /// "Forgot password" (RST-1, RST-4; SET-1 for migrated users in the
     /// window). The caller answers the same whatever happened: the same
     /// status and body, and (in the handler) no sooner than the configured
-    /// floor, which hides the mail service call of a match. Every entry
+    /// floor. Every entry
     /// costs the store the same requests (LOG-3 for this flow): the window,
     /// the login ID, a user, an attempt reserved per login ID (one read,
     /// one single-item write; RST-2: 5 wrong entries block it for 20
@@ -238,7 +234,9 @@ impl App {
             }
             return Ok(());
         };
-        let (token, expires, mut writes) = match route {
+        // The link and its mail (an outbox item) in one write: nothing
+        // here waits for the mail service.
+        let mut writes = match route {
             Route::Link(purpose) => self.password_link_writes(&mut user, v, purpose, ctx),
             _ => {
                 user.setup_sent_at = Some(now);
@@ -247,25 +245,10 @@ impl App {
         };
         writes.push(reserved.clear());
         match self.store.write(writes, now).await {
-            Ok(()) => {}
+            Ok(()) => Ok(()),
             // The user changed meanwhile (set up, raced): nothing to send.
-            Err(StoreError::Conflict) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        }
-        let sent = match route {
-            Route::Link(purpose) => {
-                self.mail_password_link(&user, &token, purpose, expires)
-                    .await
-            }
-            _ => self.mail_setup_link(&user, &token, expires).await,
-        };
-        match sent {
-            Err(Error::Unavailable { what: "delivery" }) => {
-                let who = Some((user.id.as_str(), &user.tenant_id));
-                self.record(ctx, "password.link_mail_failed", who, None)
-                    .await
-            }
-            other => other,
+            Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -392,7 +375,6 @@ impl App {
             Err(StoreError::Conflict) => return Err(Error::InvalidToken),
             Err(e) => return Err(e.into()),
         }
-        self.notify_change(&user, change, ctx).await;
         let used = match change {
             Change::PasswordReset => LinkUsed::Reset,
             _ => LinkUsed::FirstPassword,
@@ -449,8 +431,6 @@ impl App {
             self.release(&lock).await?;
             return Err(e.into());
         }
-        self.notify_change(&user, Change::PasswordChanged, ctx)
-            .await;
         Ok(())
     }
 }

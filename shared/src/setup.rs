@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::ids::{LoginId, Password};
 use crate::messages::setup_mail;
 use crate::model::{keys, Grant, SetupToken, User, UserState};
+use crate::outbox::LINK_SLOT;
 use crate::password;
 use crate::phone;
 use crate::random::{ct_eq, secret_token, token_hash};
@@ -23,13 +24,12 @@ impl App {
         Ok(get_as::<User>(self.store.as_ref(), &keys::user(id), self.now()).await?)
     }
 
-    /// SET-1: issue a fresh single-use setup link to a pending user and mail
-    /// it. Earlier links stay valid until they expire or one is used. If the
-    /// mail cannot be sent the answer is an error and the user stays "not
-    /// sent", so a retry sends it.
+    /// SET-1: issue a fresh single-use setup link to a pending user; its
+    /// mail goes out through the outbox, in the same write, so the user is
+    /// "sent" once it is written (the outbox retries a mail fault). Earlier
+    /// links stay valid until they expire or one is used.
     pub async fn send_setup_link(&self, user_id: &str, ctx: &Ctx) -> Result<()> {
-        let mut round = 0;
-        let (user, token, expires) = loop {
+        for round in 0..6 {
             let now = self.now();
             let (mut user, v) = self.user(user_id).await?.ok_or(Error::NotFound)?;
             if user.state != UserState::PendingSetup {
@@ -39,55 +39,34 @@ impl App {
                 // MIG-12: after the window, the identity entry of RST-4.
                 return Err(Error::conflict("window_closed"));
             }
-            user.setup_sent_at = None;
-            let (token, expires, writes) = self.setup_link_writes(&mut user, v, ctx);
+            user.setup_sent_at = Some(now);
+            let mut writes = self.setup_link_writes(&mut user, v, ctx);
+            writes.push(self.audit(
+                ctx,
+                "setup.link_sent",
+                Some((&user.id, &user.tenant_id)),
+                None,
+            ));
             match self.store.write(writes, now).await {
-                Ok(()) => break (user, token, expires),
-                Err(StoreError::Conflict) if round < 5 => {
-                    self.back_off(round).await;
-                    round += 1;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
-        self.mail_setup_link(&user, &token, expires).await?;
-        // Mark as sent; if this write fails the mail went out and a retry
-        // sends another (a duplicate mail, never a lost one).
-        for round in 0..5 {
-            let now = self.now();
-            let Some((mut u, v)) = self.user(user_id).await? else {
-                break;
-            };
-            if u.setup_token_hash.as_deref() != user.setup_token_hash.as_deref() {
-                break; // a newer link replaced this one meanwhile
-            }
-            u.setup_sent_at = Some(now);
-            let writes = vec![
-                Write::put(keys::user(user_id), &u, None, Cond::Version(v)),
-                self.audit(ctx, "setup.link_sent", Some((&u.id, &u.tenant_id)), None),
-            ];
-            match self.store.write(writes, now).await {
-                Ok(()) => break,
+                Ok(()) => return Ok(()),
                 Err(e) => self.lost_race(round, e).await?,
             }
         }
-        Ok(())
+        Err(Error::Unavailable { what: "store" })
     }
 
     // home of SET-1
     /// A new setup link for `user` (at version `v`), changed in place: its
     /// token, expiry, and the one atomic write that stores it — the user,
     /// the token, the links that fall out of the cap, the audit record.
-    pub(crate) fn setup_link_writes(
-        &self,
-        user: &mut User,
-        v: u64,
-        ctx: &Ctx,
-    ) -> (String, crate::clock::Timestamp, Vec<Write>) {
+    pub(crate) fn setup_link_writes(&self, user: &mut User, v: u64, ctx: &Ctx) -> Vec<Write> {
         let now = self.now();
-        let token = secret_token(self.rng.as_ref());
-        let hash = token_hash(&token);
         let expires = now.plus(self.config.setup_link_ttl);
+        let link = format!("{}/setup?token={}", self.config.base_url, LINK_SLOT);
+        let mail = setup_mail(&self.config.brand, user, &link, expires);
+        let who = Some((user.id.as_str(), &user.tenant_id));
+        let (token, notice) = self.link_notice("setup.link", mail, who, expires);
+        let hash = token_hash(&token);
         let dropped = user.push_setup_token(hash.clone(), expires, now);
         user.updated_at = now;
         let mut writes = vec![
@@ -111,18 +90,8 @@ impl App {
             key: keys::setup_token(h),
             cond: Cond::Any,
         }));
-        (token, expires, writes)
-    }
-
-    pub(crate) async fn mail_setup_link(
-        &self,
-        user: &User,
-        token: &str,
-        expires: crate::clock::Timestamp,
-    ) -> Result<()> {
-        let link = format!("{}/setup?token={}", self.config.base_url, token);
-        let mail = setup_mail(&self.config.brand, user, &link, expires);
-        Ok(self.mailer.send(&mail).await?)
+        writes.push(notice);
+        writes
     }
 
     /// The pending user a setup token belongs to, if the token is the
@@ -323,21 +292,12 @@ impl App {
         };
         let mut user = user;
         user.setup_sent_at = Some(now);
-        let (token, expires, writes) = self.setup_link_writes(&mut user, v, ctx);
+        let writes = self.setup_link_writes(&mut user, v, ctx);
         match self.store.write(writes, now).await {
-            Ok(()) => {}
             // Set up or changed meanwhile: nothing to send, same answer.
-            Err(StoreError::Conflict) => return Ok(()),
-            Err(e) => return Err(e.into()),
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e.into()),
         }
-        if let Err(e) = self.mail_setup_link(&user, &token, expires).await {
-            // A mail fault is answered like everything else (a 503 only
-            // here would say the entry matched); the user asks again.
-            let who = Some((user.id.as_str(), &user.tenant_id));
-            self.record(ctx, "setup.resend_mail_failed", who, Some(e.code().into()))
-                .await?;
-        }
-        Ok(())
     }
 }
 

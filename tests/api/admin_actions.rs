@@ -287,7 +287,7 @@ async fn adm_7_ops_reset_factors_by_login_id_with_a_reason() {
     );
     let stages = [Stage::Mfa, Stage::Enroll, Stage::Terms, Stage::Full];
     assert!(h.app.signed(Some(&before.session), &stages).await.is_err());
-    h.assert_mailed("member@t.example", "2段階認証");
+    h.assert_mailed("member@t.example", "2段階認証").await;
     let detail = h.audit_detail(TENANT, "mfa.factors_reset").await;
     assert_eq!(detail.as_deref(), Some("by ops: lost phone, ticket 7"));
     let on_member = |e: &tobira::app::AuditEvent| e.user_id.as_deref() == Some(member.id.as_str());

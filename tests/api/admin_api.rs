@@ -181,7 +181,7 @@ async fn adm_1_adm_2_an_admin_creates_a_user_with_every_field() {
         .await;
     assert_eq!(s, 201, "{made}");
     assert_eq!(made["login_id"], "New@A.example");
-    let mail = h.newest_mail("New@A.example", "New@A.example");
+    let mail = h.newest_mail("New@A.example", "New@A.example").await;
     assert!(mail.text.contains("expires"), "{}", mail.text);
     let id = made["id"].as_str().unwrap();
     let (s, one) = get_json(&mut admin, &format!("/api/admin/users/{id}")).await;
@@ -318,7 +318,8 @@ async fn adm_2_an_admin_edits_details_role_and_login_id() {
         (200, &json!("renamed@a.example")),
         "{one}"
     );
-    h.assert_mailed("member@a.example", "renamed@a.example");
+    h.assert_mailed("member@a.example", "renamed@a.example")
+        .await;
     assert!(h
         .login("renamed@a.example", crate::mfa_support::PW)
         .await
@@ -411,7 +412,7 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
     assert_eq!(s, 404);
 
     // A new setup link for the pending child user.
-    let mails = h.outbox.mails().len();
+    let mails = h.mails().await.len();
     let (s, r) = admin
         .post(
             &format!("/api/admin/users/{}/resend-setup", pending.id),
@@ -419,8 +420,8 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
         )
         .await;
     assert_eq!((s, &r["status"]), (200, &json!("pending")), "{r}");
-    assert_eq!(h.outbox.mails().len(), mails + 1);
-    h.assert_mailed("child@c.example", "/setup?token=");
+    assert_eq!(h.mails().await.len(), mails + 1);
+    h.assert_mailed("child@c.example", "/setup?token=").await;
     // ADM-8: who asked for it, on the record.
     let parent_id = h.user("parent@a.example").await.id;
     assert_eq!(
@@ -429,7 +430,7 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
     );
     // A corrected address: the link mailed before ends, a new one goes to
     // the corrected address.
-    let old = h.setup_token("child@c.example");
+    let old = h.setup_token("child@c.example").await;
     let (s, r) = admin
         .post(
             &format!("/api/admin/users/{}/identity", pending.id),
@@ -437,7 +438,7 @@ async fn adm_4_a_parent_admin_helps_the_child_tenants_users() {
         )
         .await;
     assert_eq!((s, &r["status"]), (200, &json!("pending")), "{r}");
-    let fresh = h.setup_token("child.fixed@c.example");
+    let fresh = h.setup_token("child.fixed@c.example").await;
     assert_ne!(old, fresh);
     // ADM-8: the admin is on the record and on the user's detail.
     let detail = h.audit_detail(CHILD, "migration.identity_confirmed").await;
@@ -485,13 +486,13 @@ async fn adm_4_a_corrected_address_ends_the_old_registration_link() {
         .create_user(&new, &crate::support::ctx())
         .await
         .unwrap();
-    let old = h.link_token("typo@a.exmaple", "/password/reset");
+    let old = h.link_token("typo@a.exmaple", "/password/reset").await;
     let fix = tobira::setup::IdentityFix::parse(Some("typo@a.example"), None, None).unwrap();
     h.app
         .fix_pending_identity(&id, &fix, None, &crate::support::ctx())
         .await
         .unwrap();
-    let fresh = h.link_token("typo@a.example", "/password/reset");
+    let fresh = h.link_token("typo@a.example", "/password/reset").await;
     assert_ne!(old, fresh);
     let pw = "Kumo-Tori-Ame7-Hoshi";
     let ctx = crate::support::ctx();
@@ -519,7 +520,7 @@ async fn adm_2_a_pending_users_new_login_id_comes_with_a_new_link() {
         )
         .await
         .unwrap();
-    let old = h.link_token("pending@a.example", "/password/reset");
+    let old = h.link_token("pending@a.example", "/password/reset").await;
     let (s, one) = admin
         .post(
             &format!("/api/admin/users/{id}"),
@@ -527,8 +528,8 @@ async fn adm_2_a_pending_users_new_login_id_comes_with_a_new_link() {
         )
         .await;
     assert_eq!((s, &one["login_id"]), (200, &json!("pending.cs")), "{one}");
-    h.assert_mailed("pending@a.example", "pending.cs");
-    let fresh = h.link_token("pending@a.example", "/password/reset");
+    h.assert_mailed("pending@a.example", "pending.cs").await;
+    let fresh = h.link_token("pending@a.example", "/password/reset").await;
     assert_ne!(old, fresh);
     let ctx = crate::support::ctx();
     let stale = h
@@ -548,7 +549,7 @@ async fn adm_4_an_edit_of_a_pending_users_name_ends_the_old_link() {
     let ctx = crate::support::ctx();
     let new = created_in_a("Nmae Typo", "typo.name@a.example");
     let (id, _) = h.app.create_user(&new, &ctx).await.unwrap();
-    let old = h.link_token("typo.name@a.example", "/password/reset");
+    let old = h.link_token("typo.name@a.example", "/password/reset").await;
     let (s, one) = admin
         .post(
             &format!("/api/admin/users/{id}"),
@@ -556,7 +557,7 @@ async fn adm_4_an_edit_of_a_pending_users_name_ends_the_old_link() {
         )
         .await;
     assert_eq!((s, &one["name"]), (200, &json!("Name Fixed")), "{one}");
-    let fresh = h.link_token("typo.name@a.example", "/password/reset");
+    let fresh = h.link_token("typo.name@a.example", "/password/reset").await;
     assert_ne!(old, fresh);
     let stale = h
         .app

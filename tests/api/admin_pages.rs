@@ -235,7 +235,7 @@ async fn adm_1_adm_2_the_new_user_form_creates_or_shows_the_refusal() {
         "{html}"
     );
     assert!(html.contains("value=\"totp\"") && !html.contains("value=\"sms\""));
-    let mails = h.outbox.mails().len();
+    let mails = h.mails().await.len();
 
     let bad = new_user("山田 花子", "not-an-address", "");
     let (s, _, html) = create(&mut admin, &bad).await;
@@ -247,14 +247,15 @@ async fn adm_1_adm_2_the_new_user_form_creates_or_shows_the_refusal() {
     assert_eq!(s, 409);
     assert!(html.contains("id=\"form-error\"") && html.contains("value=\"hanako@a.example\""));
     assert!(h.find_user("hanako@a.example").await.is_none());
-    assert_eq!(h.outbox.mails().len(), mails, "a refusal mails nothing");
+    assert_eq!(h.mails().await.len(), mails, "a refusal mails nothing");
 
     let good = new_user("山田 花子", "hanako@a.example", "");
     let (s, to, _) = create(&mut admin, &good).await;
     assert_eq!(s, 303);
     let id = h.user("hanako@a.example").await.id;
     assert_eq!(to, format!("/admin/users/{id}?notice=user_created"));
-    h.assert_mailed("hanako@a.example", "/password/reset?token=");
+    h.assert_mailed("hanako@a.example", "/password/reset?token=")
+        .await;
     let (_, html) = page(&mut admin, &to).await;
     assert!(html.contains("id=\"form-notice\"") && html.contains("data-status=\"pending\""));
     assert!(html.contains("課長") && html.contains("情報システム部"));
@@ -321,7 +322,7 @@ async fn adm_2_adm_4_the_edit_form_saves_or_shows_the_refusal() {
         (s, to),
         (303, format!("/admin/users/{id}?notice=identity_corrected"))
     );
-    h.assert_mailed(corrected, "/password/reset?token=");
+    h.assert_mailed(corrected, "/password/reset?token=").await;
     let (s, _, html) = post(&mut admin, &edit, &identity, &[("email", "nope")]).await;
     assert_eq!(s, 400);
     assert!(html.contains("id=\"form-error\"") && html.contains("id=\"identity-form\""));

@@ -19,7 +19,7 @@ async fn aud_1_msg_2_each_step_of_the_journey_is_recorded_without_secrets() {
         .await
         .unwrap();
     h.app.logout(&s.session, &ctx()).await.unwrap();
-    let token = h.setup_token("audit@example.com");
+    let token = h.setup_token("audit@example.com").await;
 
     let events = h.audit_events("econ9000000001").await;
     let login = events.iter().find(|e| e.kind == "login.failure").unwrap();

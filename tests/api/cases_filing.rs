@@ -62,7 +62,7 @@ async fn case_1_bad_input_is_refused_and_changes_nothing() {
     let mut c = signed_in(&h, "bad@example.com", TENANT_A, "ecid9000000001").await;
     let (id, _) = create(&mut c, "ok").await;
     let before = h.memory.snapshot();
-    let mails = h.outbox.mails().len();
+    let mails = h.mails().await.len();
     let field = |k: &str, v: Value| {
         let mut b = new_case("件名");
         b[k] = v;
@@ -121,7 +121,7 @@ async fn case_1_bad_input_is_refused_and_changes_nothing() {
         before,
         "a refused request wrote nothing"
     );
-    assert_eq!(h.outbox.mails().len(), mails);
+    assert_eq!(h.mails().await.len(), mails);
     // At the limits: accepted.
     let (s, _) = c
         .post(

@@ -130,7 +130,8 @@ async fn clm_3_bulk_linking_refuses_an_account_that_was_set_up() {
     );
     assert_eq!(user(&h, HOLDER).await.state, UserState::Active);
     // The merged account (the argon2 sample) was told, at its own address.
-    h.assert_mailed("legacy.argon@example.jp", "ca1234567893");
+    h.assert_mailed("legacy.argon@example.jp", "ca1234567893")
+        .await;
 }
 
 // SET-1, CLM-2
@@ -139,7 +140,7 @@ async fn set_1_clm_2_registering_a_claim_ends_the_links_mailed_to_the_old_addres
     let h = Harness::new();
     h.migrate(&sample_records()).await;
     let old = "legacy.sha512@example.jp";
-    let old_token = h.setup_token(old);
+    let old_token = h.setup_token(old).await;
     let tobira::claim::Claimed::Register { grant } = h
         .app
         .claim("ca1234567891", &pw("Legacy-Pass2"), None, &ctx())

@@ -120,6 +120,18 @@ async fn migrate_batch_events_replay_in_order() {
         }
     };
     assert_eq!(run("scheduled.json").await["counts"]["migrated"], 0);
+    for file in ["stream.json", "deliver-notices.json"] {
+        let r = run(file).await;
+        assert_eq!(
+            (r["action"].as_str(), r["sent"].as_u64()),
+            (Some("deliver-notices"), Some(0)),
+            "{file}"
+        );
+    }
+    assert_eq!(
+        run("dead-notices.json").await["notices"],
+        serde_json::json!([])
+    );
     assert_eq!(run("continue.json").await["action"], "continue");
     assert_eq!(run("import.json").await["counts"]["staged"], 2);
     assert_eq!(
@@ -131,7 +143,7 @@ async fn migrate_batch_events_replay_in_order() {
     let applied = run("apply.json").await;
     assert_eq!(applied["records"].as_array().unwrap().len(), 2);
     assert_eq!(run("send-setup-links.json").await["sent"], 2);
-    assert_eq!(h.outbox.mails().len(), 2);
+    assert_eq!(h.mails().await.len(), 2);
     assert_eq!(run("status.json").await["counts"]["migrated"], 2);
     // ADM-3, ADM-7 from the console, on the users just migrated (pending).
     for (file, status) in [

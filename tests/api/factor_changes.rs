@@ -20,9 +20,9 @@ async fn failures(h: &Harness, login: &str) -> u32 {
 }
 
 /// Mails to `to` that are not one-time codes, newest last.
-fn notices(h: &Harness, to: &str) -> Vec<tobira::delivery::Mail> {
-    h.outbox
-        .mails()
+async fn notices(h: &Harness, to: &str) -> Vec<tobira::delivery::Mail> {
+    h.mails()
+        .await
         .into_iter()
         .filter(|m| m.to == to && m.subject.contains("2段階認証"))
         .collect()
@@ -93,7 +93,7 @@ async fn set_4_the_first_factor_ends_every_other_enrolment_session() {
     let (s, r) = b.mfa("totp", &totp_code(&h, &a_secret, 0)).await;
     assert_eq!((s, r["next"].as_str()), (200, Some("terms")), "{r}");
     // The user is told (MFA-8), and the audit says other sessions ended (AUD-1).
-    let n = notices(&h, login);
+    let n = notices(&h, login).await;
     assert_eq!(n.len(), 1, "{n:?}");
     assert!(n[0].text.contains("認証アプリ"), "{}", n[0].text);
     assert!(!n[0].text.contains(&a_secret));
@@ -144,7 +144,7 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
     // Past the window (TOBIRA_REAUTH_MINUTES, 5) but well within the idle timeout.
     h.advance(Duration::from_secs(6 * 60));
     let before = h.user(login).await;
-    let (mails, sms) = (h.outbox.mails().len(), h.outbox.sms().len());
+    let (mails, sms) = (h.mails().await.len(), h.outbox.sms().len());
     let sms_body = |pw: Option<&str>| json!({ "purpose": "enroll", "phone": "9000000000", "country": "81", "password": pw });
     // Without the password: refused, nothing sent, nothing changed.
     for (path, body) in [
@@ -176,7 +176,7 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
         );
     }
     assert_eq!(failures(&h, login).await, 3);
-    assert_eq!(h.outbox.mails().len(), mails);
+    assert_eq!(h.mails().await.len(), mails);
     assert_eq!(h.outbox.sms().len(), sms);
     let after = h.user(login).await;
     assert_eq!(after.methods, before.methods);
@@ -195,7 +195,7 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
     let (s, r) = c.post("/api/otp/sms/verify", json!({ "code": code })).await;
     assert_eq!((s, r["next"].as_str()), (200, Some("done")), "{r}");
     assert_eq!(h.user(login).await.methods, ["totp", "sms"]);
-    let n = notices(&h, login);
+    let n = notices(&h, login).await;
     let added = n.last().expect("a notice");
     assert!(added.subject.contains("追加"), "{}", added.subject);
     assert!(added.text.contains("SMS") && added.text.contains("+81****0000"));
@@ -203,10 +203,15 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
     // The password was just confirmed: e-mail is added without it.
     let (s, _) = c.otp_email("enroll").await;
     assert_eq!(s, 202);
-    let code = mail_code(&h, login);
+    let code = mail_code(&h, login).await;
     let (s, _) = c.email_confirm(&code).await;
     assert_eq!(s, 200);
-    assert!(notices(&h, login).last().unwrap().text.contains("メール"));
+    assert!(notices(&h, login)
+        .await
+        .last()
+        .unwrap()
+        .text
+        .contains("メール"));
     // Later, replacing the authenticator asks again; the notice holds no secret.
     h.advance(Duration::from_secs(6 * 60));
     let (s, _) = c.totp_setup(json!({})).await;
@@ -216,11 +221,11 @@ async fn mfa_8_a_factor_change_from_a_stale_session_needs_the_password_and_sends
     let fresh = setup["secret"].as_str().unwrap().to_string();
     let (s, r) = c.totp_confirm(&totp_code(&h, &fresh, 0)).await;
     assert_eq!((s, r["next"].as_str()), (200, Some("done")), "{r}");
-    let replaced = notices(&h, login).pop().unwrap();
+    let replaced = notices(&h, login).await.pop().unwrap();
     assert!(replaced.subject.contains("変更"), "{}", replaced.subject);
     assert!(replaced.text.contains("認証アプリ"));
     assert!(!replaced.text.contains(&fresh) && !replaced.html.contains(&fresh));
-    assert_eq!(notices(&h, login).len(), n.len() + 2);
+    assert_eq!(notices(&h, login).await.len(), n.len() + 2);
     // AUD-1: every refusal and change is recorded.
     let kinds = h.audit_kinds(before.tenant_id.as_str()).await;
     for k in ["mfa.reauth_required", "mfa.reauth_refused", "mfa.reauth"] {
@@ -238,11 +243,11 @@ async fn mfa_8_within_the_window_after_sign_in_no_password_is_needed() {
     h.advance(Duration::from_secs(4 * 60));
     let (s, r) = c.otp_email("enroll").await;
     assert_eq!(s, 202, "{r}");
-    let code = mail_code(&h, login);
+    let code = mail_code(&h, login).await;
     assert_eq!(c.email_confirm(&code).await.0, 200);
     assert_eq!(h.user(login).await.methods, ["totp", "email"]);
     // The notice goes all the same, naming the method.
-    let n = notices(&h, login).pop().expect("a notice");
+    let n = notices(&h, login).await.pop().expect("a notice");
     assert!(
         n.subject.contains("追加") && n.text.contains("メール"),
         "{}",

@@ -28,10 +28,10 @@ async fn log_5_a_lock_mails_the_owner_once_with_when_it_lifts_and_the_answer_sta
         let e = h.login("nobody.here@example.com", "Wrong-Pass1").await;
         assert_eq!(e.unwrap_err(), Error::InvalidCredentials);
         // Mailed by the fifth failure, and only once while the lock lasts.
-        let sent = mails(&h, login, LOCK_SUBJECT).len();
+        let sent = mails(&h, login, LOCK_SUBJECT).await.len();
         assert_eq!(sent, usize::from(i >= 5), "after attempt {i}");
     }
-    let mail = mails(&h, login, LOCK_SUBJECT).pop().unwrap();
+    let mail = mails(&h, login, LOCK_SUBJECT).await.pop().unwrap();
     // When it lifts (T0 + 20 minutes in the user's zone) and how to reset.
     assert!(mail.text.contains("2026-11-21 21:20 JST"), "{}", mail.text);
     assert!(
@@ -43,8 +43,8 @@ async fn log_5_a_lock_mails_the_owner_once_with_when_it_lifts_and_the_answer_sta
     assert!(!mail.text.contains("Wrong-Pass1"), "MSG-2: nothing typed");
     // Nobody holds the unknown login ID: nobody is mailed for its lock.
     assert!(h
-        .outbox
         .mails()
+        .await
         .iter()
         .all(|m| m.to == login || !m.subject.contains(LOCK_SUBJECT)));
     // A new lock after the first lifted is a new notice.
@@ -52,7 +52,7 @@ async fn log_5_a_lock_mails_the_owner_once_with_when_it_lifts_and_the_answer_sta
     for _ in 0..5 {
         let _ = h.login(login, "Wrong-Pass1").await;
     }
-    assert_eq!(mails(&h, login, LOCK_SUBJECT).len(), 2);
+    assert_eq!(mails(&h, login, LOCK_SUBJECT).await.len(), 2);
 }
 
 // LOG-5
@@ -71,9 +71,13 @@ async fn log_5_wrong_codes_that_lock_mail_the_owner_too() {
     for _ in 0..5 {
         assert_eq!(c.mfa("totp", wrong).await.0, 401);
     }
-    assert_eq!(mails(&h, login, LOCK_SUBJECT).len(), 1);
+    assert_eq!(mails(&h, login, LOCK_SUBJECT).await.len(), 1);
     assert_eq!(Client::new(&h).login(login, PW).await.0, 401);
-    assert_eq!(mails(&h, login, LOCK_SUBJECT).len(), 1, "once per lock");
+    assert_eq!(
+        mails(&h, login, LOCK_SUBJECT).await.len(),
+        1,
+        "once per lock"
+    );
 }
 
 // LOG-5 (RST-2)
@@ -85,7 +89,7 @@ async fn log_5_a_reset_block_mails_the_owner_once() {
     for _ in 0..7 {
         assert_eq!(forgot(&h, login, "guess@example.com").await.0, 202);
     }
-    let sent = mails(&h, login, RESET_BLOCK_SUBJECT);
+    let sent = mails(&h, login, RESET_BLOCK_SUBJECT).await;
     assert_eq!(sent.len(), 1);
     assert!(
         sent[0].text.contains("2026-11-21 21:20 JST"),

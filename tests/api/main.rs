@@ -43,6 +43,7 @@ mod openapi_errors;
 mod openapi_events;
 mod openapi_routes;
 mod openapi_support;
+mod outbox;
 mod pages;
 mod portal_claim;
 mod portal_legacy;

@@ -18,9 +18,9 @@ async fn mfa_3_email_codes_six_digits_hashed_single_use_five_minutes() {
     let (s, b) = c.otp_email("login").await;
     assert_eq!(s, 202);
     assert_eq!(b, json!({ "expires_in_s": 300, "resend_after_s": 30 }));
-    let mail = h.outbox.mails().pop().unwrap();
+    let mail = h.mails().await.pop().unwrap();
     assert_eq!(mail.subject, "tobira メールワンタイムパスワード"); // MSG-1
-    let code = mail_code(&h, "mail@example.com");
+    let code = mail_code(&h, "mail@example.com").await;
     assert_eq!(code.len(), 6);
     // Stored hashed: no item holds the code.
     assert!(
@@ -33,7 +33,7 @@ async fn mfa_3_email_codes_six_digits_hashed_single_use_five_minutes() {
     assert_eq!(s, 401);
     // A fresh code works once.
     c.otp_email("login").await;
-    let code = mail_code(&h, "mail@example.com");
+    let code = mail_code(&h, "mail@example.com").await;
     h.advance(Duration::from_secs(299));
     let (s, b) = c.mfa("email", &code).await;
     assert_eq!((s, b["next"].as_str()), (200, Some("terms")), "{b}");
@@ -49,7 +49,7 @@ async fn mfa_3_resend_after_30_s_and_an_hourly_cap() {
     let mut c = email_challenge(&h, "resend@example.com").await;
     let (s, _) = c.otp_email("login").await;
     assert_eq!(s, 202);
-    let first = mail_code(&h, "resend@example.com");
+    let first = mail_code(&h, "resend@example.com").await;
     h.advance(Duration::from_secs(29));
     let (s, b) = c.otp_email("login").await;
     assert_eq!((s, b["retry_after_s"].as_u64()), (429, Some(1)));
@@ -80,7 +80,7 @@ async fn mfa_3_five_wrong_entries_end_a_code_and_count_towards_the_lock() {
     let h = Harness::new();
     let mut c = email_challenge(&h, "wrong@example.com").await;
     c.otp_email("login").await;
-    let code = mail_code(&h, "wrong@example.com");
+    let code = mail_code(&h, "wrong@example.com").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..4 {
         let (s, _) = c.mfa("email", wrong).await;
@@ -154,7 +154,7 @@ async fn mfa_3_a_mail_fault_answers_503_and_withdraws_the_code() {
     h.outbox.set_failing(false);
     let (s, _) = c.otp_email("login").await;
     assert_eq!(s, 202);
-    let code = mail_code(&h, "fault@example.com");
+    let code = mail_code(&h, "fault@example.com").await;
     let (s, _) = c.mfa("email", &code).await;
     assert_eq!(s, 200);
 }
@@ -179,7 +179,7 @@ async fn race(h: &Harness, login: &str, method: &str, code: &str, send: Option<&
     }
     let code = if code.is_empty() {
         match method {
-            "email" => mail_code(h, login),
+            "email" => mail_code(h, login).await,
             _ => sms_code(h, "+819000000000"),
         }
     } else {
@@ -230,7 +230,7 @@ async fn mfa_3_4_5_fifty_parallel_submissions_of_one_valid_code_sign_in_once() {
         200
     );
     full.otp_email("enroll").await;
-    let c = mail_code(&h, "race@example.com");
+    let c = mail_code(&h, "race@example.com").await;
     assert_eq!(full.email_confirm(&c).await.0, 200);
     assert_eq!(
         race(&h, "race@example.com", "sms", "", Some("/api/otp/sms")).await,
@@ -248,7 +248,7 @@ async fn mfa_3_log_2_fifty_parallel_wrong_codes_never_exceed_the_limits() {
     let h = Harness::new();
     let mut c = email_challenge(&h, "many@example.com").await;
     c.otp_email("login").await;
-    let code = mail_code(&h, "many@example.com");
+    let code = mail_code(&h, "many@example.com").await;
     let mut tasks = Vec::new();
     for i in 0..50 {
         let app = h.app.clone();
@@ -288,7 +288,7 @@ async fn aud_1_msg_2_codes_sent_verified_failed_and_factors_enrolled_are_recorde
     c.mfa("totp", &code).await;
     c.accept_terms("2024-07").await;
     c.otp_email("enroll").await;
-    let mail = mail_code(&h, "trail@example.com");
+    let mail = mail_code(&h, "trail@example.com").await;
     c.email_confirm(&mail).await;
     let events = h.audit_events("econ9000000001").await;
     let expected = [

@@ -63,7 +63,7 @@ async fn mfa_7_revoked_by_a_factor_change_a_reset_or_the_user() {
     assert_ne!(c.login("revoke@example.com", PW).await.1["next"], "mfa");
     let mut full = full_client(&h, "revoke@example.com", &secret).await;
     full.otp_email("enroll").await;
-    let code = mail_code(&h, "revoke@example.com");
+    let code = mail_code(&h, "revoke@example.com").await;
     assert_eq!(full.email_confirm(&code).await.0, 200);
     assert_eq!(c.login("revoke@example.com", PW).await.1["next"], "mfa");
     // A password reset.
@@ -74,7 +74,7 @@ async fn mfa_7_revoked_by_a_factor_change_a_reset_or_the_user() {
         .send_password_link(&user.id, "reset", &crate::support::ctx())
         .await
         .unwrap();
-    let token = h.link_token("revoke@example.com", "/password/reset");
+    let token = h.link_token("revoke@example.com", "/password/reset").await;
     h.app
         .reset_password(
             &token,

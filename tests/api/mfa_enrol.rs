@@ -166,8 +166,8 @@ async fn mfa_2_email_otp_only_after_another_method_when_configured() {
     let (s, b) = c.otp_email("enroll").await;
     assert_eq!((s, b["error"].as_str()), (409, Some("email_otp_not_first")));
     assert!(h
-        .outbox
         .mails()
+        .await
         .iter()
         .all(|m| !m.subject.contains("ワンタイム")));
     let r = c.get("/enroll").await;
@@ -263,7 +263,7 @@ async fn set_4_choice_skipped_when_an_admin_preset_the_method() {
     let mut rec = crate::support::record("preset@example.com", "ecid5550001", "econ555");
     rec["mfa_method"] = json!("totp");
     h.migrate(&[rec]).await;
-    let token = h.setup_token("preset@example.com");
+    let token = h.setup_token("preset@example.com").await;
     let grant = h
         .app
         .verify_identity(

@@ -118,8 +118,8 @@ impl<'a> Client<'a> {
 }
 
 /// The newest e-mail code sent to `to`.
-pub fn mail_code(h: &Harness, to: &str) -> String {
-    six_digits_in(&h.newest_mail(to, "ワンタイムパスワード").text)
+pub async fn mail_code(h: &Harness, to: &str) -> String {
+    six_digits_in(&h.newest_mail(to, "ワンタイムパスワード").await.text)
 }
 
 /// The newest SMS code sent to `to`.
@@ -206,7 +206,7 @@ pub async fn email_user(h: &Harness, login: &str) {
     let mut c = Client::at_challenge(h, login).await;
     let (s, b) = c.otp_email("enroll").await;
     assert_eq!(s, 202, "{b}");
-    let code = mail_code(h, login);
+    let code = mail_code(h, login).await;
     let (s, b) = c.post("/api/mfa/email", json!({ "code": code })).await;
     assert_eq!(
         (s, b["next"].as_str()),

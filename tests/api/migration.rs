@@ -262,7 +262,7 @@ async fn mig_9_dry_run_reports_everything_and_writes_nothing() {
     assert_eq!(plan["records"].as_array().unwrap().len(), 13);
     assert_eq!(dry["counts"], plan["counts"]);
     assert_eq!(h.memory.snapshot(), before, "a dry run writes nothing");
-    assert!(h.outbox.mails().is_empty());
+    assert!(h.mails().await.is_empty());
 }
 
 // MIG-1

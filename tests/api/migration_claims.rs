@@ -84,8 +84,8 @@ async fn clm_3_signed_in_user_links_another_legacy_account_and_sees_its_contract
     );
     // CLM-3: the merged account's address is told where it went.
     let notice = h
-        .outbox
         .mails()
+        .await
         .into_iter()
         .rfind(|m| m.to == "legacy.sha512@example.jp")
         .expect("a link notice");

@@ -51,7 +51,7 @@ async fn mig_9_plan_lists_every_record_with_login_phone_and_reason_in_pages() {
         "taro.yamada@example.co.jp"
     );
     assert_eq!(h.memory.snapshot(), before, "a plan writes nothing");
-    assert!(h.outbox.mails().is_empty());
+    assert!(h.mails().await.is_empty());
 }
 
 // MIG-10
@@ -123,7 +123,7 @@ async fn mig_10_mail_job_runs_within_the_budget_and_the_schedule_finishes_it() {
     }
     h.clock.set_tick(Duration::ZERO);
     assert_eq!(sent, 13);
-    assert_eq!(h.outbox.mails().len(), 13, "each user mailed once");
+    assert_eq!(h.mails().await.len(), 13, "each user mailed once");
     let status = h.app.migration_status().await.unwrap();
     assert_eq!(status["job"]["pending"], Value::Null);
 }
@@ -139,8 +139,8 @@ fn window_config() -> Config {
 async fn mig_12_close_window_dry_run_then_notices_with_name_phone_and_ecid() {
     let h = Harness::with_config(window_config());
     h.migrate(&sample_records()).await;
-    let setup_mails = h.outbox.mails().len();
-    let old_token = h.setup_token("hanako.sato@example.co.jp");
+    let setup_mails = h.mails().await.len();
+    let old_token = h.setup_token("hanako.sato@example.co.jp").await;
     h.active_user("done@example.com", "Sturdy-Gate58").await;
     assert!(h.app.window_open().await.unwrap());
 
@@ -156,14 +156,14 @@ async fn mig_12_close_window_dry_run_then_notices_with_name_phone_and_ecid() {
         .iter()
         .any(|l| l["login_id"] == "shared@example.com_ecid1000000007" && l["renamed"] == true));
     assert_eq!(h.memory.snapshot(), before, "a dry run writes nothing");
-    let mails_before = h.outbox.mails().len();
+    let mails_before = h.mails().await.len();
 
     let r = tobira_migrate_batch::handle(&h.app, json!({"action": "close-window"}))
         .await
         .unwrap();
     assert_eq!(r["sent"], 13, "{r}");
     assert!(!h.app.window_open().await.unwrap());
-    let notices: Vec<_> = h.outbox.mails()[mails_before..].to_vec();
+    let notices: Vec<_> = h.mails().await[mails_before..].to_vec();
     assert_eq!(notices.len(), 13);
     assert!(mails_before > setup_mails);
     let hanako = notices
@@ -215,14 +215,14 @@ async fn mig_12_close_window_dry_run_then_notices_with_name_phone_and_ecid() {
 async fn mig_12_mail_fault_stops_the_notices_and_a_rerun_finishes_without_loss() {
     let h = Harness::with_config(window_config());
     h.migrate(&sample_records()).await;
-    let before = h.outbox.mails().len();
+    let before = h.mails().await.len();
     h.outbox.set_failing(true);
     let r = h.app.close_window(false, &ctx()).await.unwrap();
     assert_eq!((r.sent, r.failed, r.complete), (0, 1, false));
     h.outbox.set_failing(false);
     let r = h.app.continue_migration(&ctx()).await.unwrap();
     assert_eq!(r["job"]["sent"], 13, "{r}");
-    assert_eq!(h.outbox.mails().len() - before, 13);
+    assert_eq!(h.mails().await.len() - before, 13);
 }
 
 // MIG-8, MIG-9 (issue 16 item 10): an import's `batch` scopes `apply` and

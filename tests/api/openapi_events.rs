@@ -349,23 +349,62 @@ async fn migrate_batch_events_and_reports_match_the_document() {
         .await;
     assert!(sent["sent"].as_u64() > Some(0), "{sent}");
     run.action("send-setup-links all", "send-setup-links").await;
-    // A delivery fault stops the job; status shows it; the schedule finishes it.
-    h.outbox.set_failing(true);
+    // The time budget stops the job (MIG-10); status shows it; the schedule
+    // finishes it.
+    h.clock.set_tick(h.app.config.migrate_budget / 3);
     let stopped = run
         .send(
-            "send-setup-links resend, mail failing",
+            "send-setup-links resend, out of time",
             json!({ "action": "send-setup-links", "resend": true }),
         )
         .await;
-    assert!(stopped["stopped"].is_string(), "{stopped}");
+    h.clock.set_tick(std::time::Duration::ZERO);
+    assert_eq!(stopped["complete"], false, "{stopped}");
     let status = run.action("status, setup-link job", "status").await;
     assert_eq!(
         status["job"]["pending"]["kind"], "send-setup-links",
         "{status}"
     );
-    h.outbox.set_failing(false);
     let cont = run.action("continue the setup-link job", "continue").await;
     assert_eq!(cont["job"]["complete"], true, "{cont}");
+    // A mail service fault does not stop the job: the links wait in the
+    // outbox, and the sender's schedule mails them once it is back.
+    h.outbox.set_failing(true);
+    let resent = run
+        .send(
+            "send-setup-links resend, mail failing",
+            json!({ "action": "send-setup-links", "resend": true }),
+        )
+        .await;
+    assert_eq!(resent["complete"], true, "{resent}");
+    let failing = run
+        .action("deliver-notices, mail failing", "deliver-notices")
+        .await;
+    assert!(failing["retrying"].as_u64() > Some(0), "{failing}");
+    h.outbox.set_failing(false);
+    h.advance(std::time::Duration::from_secs(30));
+    let delivered = run.action("deliver-notices", "deliver-notices").await;
+    assert_eq!(delivered["sent"], failing["retrying"], "{delivered}");
+    // A mail that fails every try is given up: the operator's list.
+    h.outbox.set_failing(true);
+    run.send(
+        "send-setup-links resend, mail down for good",
+        json!({ "action": "send-setup-links", "resend": true, "tenant_id": TENANT }),
+    )
+    .await;
+    for n in 1..=tobira::outbox::MAX_ATTEMPTS {
+        run.action("deliver-notices, every try failing", "deliver-notices")
+            .await;
+        h.advance(tobira::outbox::backoff(n));
+    }
+    h.outbox.set_failing(false);
+    let dead = run
+        .send(
+            "dead-notices",
+            json!({ "action": "dead-notices", "limit": 5 }),
+        )
+        .await;
+    assert_eq!(dead["notices"].as_array().map(Vec::len), Some(5), "{dead}");
 
     h.active_user("owner@example.com", "Sturdy-Gate58").await;
     let event = json!({

@@ -10,7 +10,7 @@ async fn ses_3_pages_walk_setup_to_enrolment_with_csrf_in_both_languages() {
     let mut rec = crate::support::record("page@example.com", "ecid1", "econ1");
     rec["name"] = "山田　太郎".into();
     h.migrate(&[rec]).await;
-    let token = h.setup_token("page@example.com");
+    let token = h.setup_token("page@example.com").await;
     let mut jar = Jar::default();
 
     // The setup page: Japanese by default, English on request, no referrer.

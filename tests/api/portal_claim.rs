@@ -63,7 +63,8 @@ async fn clm_1_claim_api_bcrypt_sample_then_register() {
     assert_eq!(status_and_body(&r), (202, json!({ "next": "mail" })));
     jar.take(&r);
     assert!(jar.get("__Host-tobira-claim").is_none(), "cookie cleared");
-    h.link_token("claimed.owner@example.jp", "/password/reset");
+    h.link_token("claimed.owner@example.jp", "/password/reset")
+        .await;
 
     // The claim is used up.
     let r = h
@@ -139,7 +140,7 @@ async fn clm_2_terms_and_privacy_required() {
     h.migrate(&sample_records()).await;
     let jar = claimed(&h).await;
     let before = h.memory.snapshot();
-    let mails = h.outbox.mails().len();
+    let mails = h.mails().await.len();
     for (terms, privacy) in [(false, true), (true, false), (false, false)] {
         let r = h
             .send(jar.apply(register_req("claimed.owner@example.jp", terms, privacy)))
@@ -157,7 +158,7 @@ async fn clm_2_terms_and_privacy_required() {
         .await;
     assert_eq!(r.status(), 400);
     assert_eq!(h.memory.snapshot(), before, "nothing written");
-    assert_eq!(h.outbox.mails().len(), mails, "nothing sent");
+    assert_eq!(h.mails().await.len(), mails, "nothing sent");
 
     // The claim still works once both are accepted.
     let r = h
@@ -176,7 +177,9 @@ async fn clm_2_register_mails_password_link_and_link_sets_password() {
         .send(jar.apply(register_req("New.Owner@example.jp", true, true)))
         .await;
     assert_eq!(r.status(), 202);
-    let token = h.link_token("New.Owner@example.jp", "/password/reset");
+    let token = h
+        .link_token("New.Owner@example.jp", "/password/reset")
+        .await;
 
     let r = h.send(reset_req(&token, "weakpass")).await;
     assert_eq!(r.status(), 400);

@@ -32,7 +32,7 @@ async fn mig_11_legacy_portal_key_required_and_session_refused() {
     h.active_user("customer@example.com", "Tobira-Door42").await;
     let session = session_cookie(&h, "customer@example.com", Stage::Full).await;
     let before = h.memory.snapshot();
-    let mails = h.outbox.mails().len();
+    let mails = h.mails().await.len();
     let update = json!({ "login_id": TARO, "name": "山田 太郎" });
 
     let refused: Vec<(&str, Request)> = vec![
@@ -72,7 +72,7 @@ async fn mig_11_legacy_portal_key_required_and_session_refused() {
         before,
         "a refused call changes nothing"
     );
-    assert_eq!(h.outbox.mails().len(), mails, "and sends nothing");
+    assert_eq!(h.mails().await.len(), mails, "and sends nothing");
 
     // The right key opens it.
     let r = h
@@ -99,7 +99,7 @@ async fn mig_11_identity_shown_corrected_and_setup_link_sent() {
     let h = Harness::with_config(window_config());
     h.migrate(&sample_records()).await;
     let key = format!("Bearer {PORTAL_KEY}");
-    let old_token = h.setup_token(TARO);
+    let old_token = h.setup_token(TARO).await;
 
     // Shown: exactly as registered.
     let r = h
@@ -143,7 +143,7 @@ async fn mig_11_identity_shown_corrected_and_setup_link_sent() {
         ))
         .await;
     assert_eq!(status_and_body(&r), (202, json!({ "sent": true })));
-    let new_token = h.setup_token("taro.new@example.co.jp");
+    let new_token = h.setup_token("taro.new@example.co.jp").await;
     assert_ne!(new_token, old_token);
 
     let r = h.send(bearer(show(TARO), &key)).await;
@@ -183,8 +183,8 @@ async fn mig_11_outside_window_refused_with_clear_error() {
     for (what, config) in [("a past window", past), ("no window", none)] {
         let h = Harness::with_config(config);
         h.migrate(&sample_records()).await;
+        let mails = h.mails().await.len();
         let before = h.memory.snapshot();
-        let mails = h.outbox.mails().len();
         for req in [bearer(show(TARO), &key), bearer(correct(&update), &key)] {
             let r = h.send(req).await;
             assert_eq!(r.status(), 409, "{what}");
@@ -196,7 +196,7 @@ async fn mig_11_outside_window_refused_with_clear_error() {
             );
         }
         assert_eq!(h.memory.snapshot(), before, "{what}: nothing written");
-        assert_eq!(h.outbox.mails().len(), mails, "{what}: nothing sent");
+        assert_eq!(h.mails().await.len(), mails, "{what}: nothing sent");
     }
 
     // Within the dates but closed by `close-window` (MIG-12).
@@ -204,9 +204,9 @@ async fn mig_11_outside_window_refused_with_clear_error() {
     h.migrate(&sample_records()).await;
     assert_eq!(h.send(bearer(show(TARO), &key)).await.status(), 200);
     h.app.close_window(false, &ctx()).await.unwrap();
-    let mails = h.outbox.mails().len();
+    let mails = h.mails().await.len();
     let r = h.send(bearer(correct(&update), &key)).await;
     assert_eq!(r.status(), 409);
     assert_eq!(body_json(&r)["error"], "window_closed");
-    assert_eq!(h.outbox.mails().len(), mails);
+    assert_eq!(h.mails().await.len(), mails);
 }

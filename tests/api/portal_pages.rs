@@ -73,7 +73,8 @@ async fn clm_1_pages_claim_and_register_work_without_javascript() {
     assert!(body_text(&r).contains("id=\"message\""));
     jar.take(&r);
     assert!(jar.get("__Host-tobira-claim").is_none());
-    h.link_token("page.owner@example.jp", "/password/reset");
+    h.link_token("page.owner@example.jp", "/password/reset")
+        .await;
 
     // Without a claim the registration page says to start again.
     assert_eq!(h.send(get("/claim/register")).await.status(), 401);
@@ -87,8 +88,8 @@ async fn rst_4_identity_entry_after_window_mails_link_and_answer_is_identical() 
     let h = Harness::with_config(window_config());
     h.migrate(&sample_records()).await;
     h.app.close_window(false, &ctx()).await.unwrap();
-    let notices = h.outbox.mails().len();
-    h.assert_mailed(TARO, "/password/forgot");
+    let notices = h.mails().await.len();
+    h.assert_mailed(TARO, "/password/forgot").await;
 
     let matching = json!({
         "login_id": "Taro.Yamada@example.co.jp", "email": "TARO.YAMADA@example.co.jp",
@@ -96,12 +97,8 @@ async fn rst_4_identity_entry_after_window_mails_link_and_answer_is_identical() 
     });
     let answer = status_and_body(&h.send(forgot_req(&matching)).await);
     assert_eq!(answer, (202, json!({ "next": "mail" })));
-    let token = h.link_token(TARO, "/password/reset");
-    assert_eq!(
-        h.outbox.mails().len(),
-        notices + 1,
-        "one mail, to the match"
-    );
+    let token = h.link_token(TARO, "/password/reset").await;
+    assert_eq!(h.mails().await.len(), notices + 1, "one mail, to the match");
 
     for other in [
         json!({ "login_id": TARO, "email": TARO, "name": "山田 太郎", "phone": "0312345678" }),
@@ -114,11 +111,7 @@ async fn rst_4_identity_entry_after_window_mails_link_and_answer_is_identical() 
         let r = h.send(forgot_req(&other)).await;
         assert_eq!(status_and_body(&r), answer, "{other}");
     }
-    assert_eq!(
-        h.outbox.mails().len(),
-        notices + 1,
-        "no mail for a mismatch"
-    );
+    assert_eq!(h.mails().await.len(), notices + 1, "no mail for a mismatch");
 
     // The link's page: a form, no referrer.
     let r = h.send(get(&format!("/password/reset?token={token}"))).await;
@@ -181,7 +174,7 @@ async fn rst_4_pages_forgot_and_reset_work_without_javascript() {
     let form = |name| csrf_form("/password/forgot", &csrf, &entry(name));
     assert_eq!(h.send(form("山田　太郎")).await.status(), 403);
 
-    let mails = h.outbox.mails().len();
+    let mails = h.mails().await.len();
     let wrong = h.send(jar.apply(form("山田 太郎"))).await;
     let right = h.send(jar.apply(form("山田　太郎"))).await;
     assert_eq!(right.status(), 200);
@@ -191,8 +184,8 @@ async fn rst_4_pages_forgot_and_reset_work_without_javascript() {
         body_text(&right),
         "the same page either way"
     );
-    assert_eq!(h.outbox.mails().len(), mails + 1);
-    let token = h.link_token(TARO, "/password/reset");
+    assert_eq!(h.mails().await.len(), mails + 1);
+    let token = h.link_token(TARO, "/password/reset").await;
 
     let r = h
         .send(jar.apply(get(&format!("/password/reset?token={token}"))))

@@ -17,7 +17,7 @@ async fn rst_1_forgot_password_mails_a_reset_link_and_the_answer_is_identical() 
     let h = Harness::new();
     h.active_user("forgot@example.com", PW).await;
     h.active_user("other@example.com", PW).await;
-    let before = h.outbox.mails().len();
+    let before = h.mails().await.len();
     // Every kind of entry gets the same status and the same body.
     let answers = [
         forgot(&h, "FORGOT@example.com", "forgot@EXAMPLE.com").await, // match
@@ -30,7 +30,7 @@ async fn rst_1_forgot_password_mails_a_reset_link_and_the_answer_is_identical() 
     }
     assert_eq!(answers[0].0, 202);
     // Only the match was mailed, a reset link with its expiry.
-    let sent = &h.outbox.mails()[before..];
+    let sent = &h.mails().await[before..];
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].to, "forgot@example.com");
     assert!(
@@ -50,8 +50,8 @@ async fn rst_1_forgot_password_mails_a_reset_link_and_the_answer_is_identical() 
     req.headers_mut()
         .insert("x-forwarded-host", "evil.example".parse().unwrap());
     assert_eq!(h.send(req).await.status(), 202);
-    let link = h.mailed_link("other@example.com", "/password/reset");
-    let token = h.link_token("other@example.com", "/password/reset");
+    let link = h.mailed_link("other@example.com", "/password/reset").await;
+    let token = h.link_token("other@example.com", "/password/reset").await;
     assert!(
         link.starts_with("https://portal.example.com/password/reset?token="),
         "{link}"
@@ -80,12 +80,12 @@ async fn rst_1_reset_link_is_single_use_and_expires_in_an_hour() {
     // At most one link a minute: nobody can flood the mailbox or keep
     // voiding the newest link.
     forgot(&h, "once@example.com", "once@example.com").await;
-    assert_eq!(mails(&h, "once@example.com", RESET_SUBJECT).len(), 1);
+    assert_eq!(mails(&h, "once@example.com", RESET_SUBJECT).await.len(), 1);
     // A minute later a newer link voids the older one.
     h.advance(Duration::from_secs(60));
     forgot(&h, "once@example.com", "once@example.com").await;
-    assert_eq!(mails(&h, "once@example.com", RESET_SUBJECT).len(), 2);
-    let token = h.link_token("once@example.com", "/password/reset");
+    assert_eq!(mails(&h, "once@example.com", RESET_SUBJECT).await.len(), 2);
+    let token = h.link_token("once@example.com", "/password/reset").await;
     assert_ne!(first, token);
     assert_eq!(reset(&h, &first, NEW_PW).await.1["error"], "invalid_token");
     assert_eq!(reset(&h, &token, NEW_PW).await.0, 200);
@@ -143,20 +143,24 @@ async fn rst_2_five_wrong_entries_block_resets_for_20_minutes() {
         answer,
         forgot(&h, "nobody@example.com", "x@example.com").await
     );
-    assert!(mails(&h, "block@example.com", RESET_SUBJECT).is_empty());
+    assert!(mails(&h, "block@example.com", RESET_SUBJECT)
+        .await
+        .is_empty());
     h.advance(Duration::from_secs(19 * 60));
     forgot(&h, "block@example.com", "block@example.com").await;
-    assert!(mails(&h, "block@example.com", RESET_SUBJECT).is_empty());
+    assert!(mails(&h, "block@example.com", RESET_SUBJECT)
+        .await
+        .is_empty());
     h.advance(Duration::from_secs(61));
     forgot(&h, "block@example.com", "block@example.com").await;
-    assert_eq!(mails(&h, "block@example.com", RESET_SUBJECT).len(), 1);
+    assert_eq!(mails(&h, "block@example.com", RESET_SUBJECT).await.len(), 1);
     // A match clears the count: four more wrong entries do not block.
     h.advance(Duration::from_secs(60));
     for _ in 0..4 {
         forgot(&h, "block@example.com", "guess@example.com").await;
     }
     forgot(&h, "block@example.com", "block@example.com").await;
-    assert_eq!(mails(&h, "block@example.com", RESET_SUBJECT).len(), 2);
+    assert_eq!(mails(&h, "block@example.com", RESET_SUBJECT).await.len(), 2);
     // Unknown login IDs are counted alike, so blocking tells nothing.
     for _ in 0..6 {
         forgot(&h, "ghost@example.com", "ghost@example.com").await;
@@ -178,7 +182,7 @@ async fn rst_3_no_reset_for_24_hours_after_a_completed_one() {
     h.advance(Duration::from_secs(23 * 3600));
     let answer = forgot(&h, "daily@example.com", "daily@example.com").await;
     assert_eq!(answer.0, 202);
-    assert_eq!(mails(&h, "daily@example.com", RESET_SUBJECT).len(), 1);
+    assert_eq!(mails(&h, "daily@example.com", RESET_SUBJECT).await.len(), 1);
     let kinds = h.audit_kinds("econ9000000001").await;
     assert!(
         kinds.contains(&"password.forgot_cooldown".to_string()),
@@ -186,7 +190,7 @@ async fn rst_3_no_reset_for_24_hours_after_a_completed_one() {
     );
     h.advance(Duration::from_secs(3600));
     forgot(&h, "daily@example.com", "daily@example.com").await;
-    assert_eq!(mails(&h, "daily@example.com", RESET_SUBJECT).len(), 2);
+    assert_eq!(mails(&h, "daily@example.com", RESET_SUBJECT).await.len(), 2);
 }
 
 // RST-5, MFA-7
@@ -212,7 +216,7 @@ async fn rst_5_a_reset_ends_every_session_and_device_sends_a_notice_and_asks_the
     let r = signed_in.get("/").await;
     assert_eq!(r.headers()["location"], "/login");
     // The notice.
-    let notice = mails(&h, "ended@example.com", "パスワード再設定完了");
+    let notice = mails(&h, "ended@example.com", "パスワード再設定完了").await;
     assert_eq!(notice.len(), 1);
     assert!(!notice[0].text.contains(NEW_PW), "no secret in the notice");
     // The remembered device no longer skips the second factor.
@@ -248,7 +252,9 @@ async fn rst_1_fifty_concurrent_resets_with_one_token_exactly_one_succeeds() {
     let mut c = Client::new(&h);
     assert_eq!(c.login("race@example.com", &winner).await.0, 200);
     assert_eq!(
-        mails(&h, "race@example.com", "パスワード再設定完了").len(),
+        mails(&h, "race@example.com", "パスワード再設定完了")
+            .await
+            .len(),
         1
     );
 }
@@ -265,17 +271,19 @@ async fn set_1_forgot_password_during_the_window_mails_the_setup_link_again() {
         "t1",
     )])
     .await;
-    let first = h.setup_token("pending@example.com");
+    let first = h.setup_token("pending@example.com").await;
     let setup_mails = |h: &Harness| {
-        h.outbox
-            .mails()
+        let mails = h.outbox.mails();
+        mails
             .iter()
             .filter(|m| m.to == "pending@example.com" && m.text.contains("/setup?token="))
             .count()
     };
+    h.deliver().await;
     assert_eq!(setup_mails(&h), 1);
     // Within a minute of the last one: nothing new.
     forgot(&h, "pending@example.com", "pending@example.com").await;
+    h.deliver().await;
     assert_eq!(setup_mails(&h), 1);
     h.advance(Duration::from_secs(60));
     let answer = forgot(&h, "pending@example.com", "pending@example.com").await;
@@ -283,7 +291,10 @@ async fn set_1_forgot_password_during_the_window_mails_the_setup_link_again() {
         answer,
         forgot(&h, "pending@example.com", "wrong@example.com").await
     );
+    h.deliver().await;
     assert_eq!(setup_mails(&h), 2, "the setup link again, not a reset link");
-    assert_ne!(h.setup_token("pending@example.com"), first);
-    assert!(mails(&h, "pending@example.com", RESET_SUBJECT).is_empty());
+    assert_ne!(h.setup_token("pending@example.com").await, first);
+    assert!(mails(&h, "pending@example.com", RESET_SUBJECT)
+        .await
+        .is_empty());
 }

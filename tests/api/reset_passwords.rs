@@ -19,10 +19,10 @@ async fn rst_4_admin_created_users_set_their_first_password_through_the_same_pat
     let again = h.app.create_user(&new, &ctx()).await.unwrap_err();
     assert_eq!(again.code(), "login_taken");
     // The registration mail: login ID, link, expiry (72 h, as setup links).
-    let m = mails(&h, "made@example.com", "account has been created");
+    let m = mails(&h, "made@example.com", "account has been created").await;
     assert_eq!(m.len(), 1);
     assert!(m[0].text.contains("made@example.com") && m[0].text.contains("JST"));
-    let lost = h.link_token("made@example.com", "/password/reset");
+    let lost = h.link_token("made@example.com", "/password/reset").await;
     // Pending users cannot sign in yet.
     let mut c = Client::new(&h);
     assert_eq!(c.login("made@example.com", NEW_PW).await.0, 401);
@@ -99,7 +99,7 @@ async fn adm_1_a_created_user_needs_its_required_fields_and_bad_input_writes_not
         assert_eq!(e.code(), code);
     }
     assert_eq!(h.memory.snapshot(), before, "a refusal writes nothing");
-    assert!(h.outbox.mails().is_empty());
+    assert!(h.mails().await.is_empty());
     // Every required field given: pending, login ID = e-mail, the chosen
     // method and role kept, the phone by its digits.
     let (id, _) = h.app.create_user(&good, &ctx()).await.unwrap();
@@ -109,7 +109,7 @@ async fn adm_1_a_created_user_needs_its_required_fields_and_bad_input_writes_not
     assert_eq!(u.preset_method.as_deref(), Some("email"));
     assert_eq!(u.role, tobira::model::Role::Admin);
     assert_eq!(u.phone, "0312345678");
-    assert_eq!(h.outbox.mails().len(), 1);
+    assert_eq!(h.mails().await.len(), 1);
 }
 
 // PW-3
@@ -224,7 +224,9 @@ async fn pw_5_change_password_when_signed_in_needs_the_current_one() {
     assert_eq!(c.get("/api/me").await.status(), 200);
     assert_eq!(other.get("/api/me").await.status(), 401);
     assert_eq!(
-        mails(&h, "change@example.com", "パスワード変更のお知らせ").len(),
+        mails(&h, "change@example.com", "パスワード変更のお知らせ")
+            .await
+            .len(),
         1
     );
     let mut fresh = Client::new(&h);

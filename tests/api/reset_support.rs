@@ -8,9 +8,9 @@ use crate::support::{body_json, body_text, json_req, Harness};
 pub const NEW_PW: &str = "Kumo-Tori-Ame7";
 
 /// Every mail to `to` whose subject contains `subject`.
-pub fn mails(h: &Harness, to: &str, subject: &str) -> Vec<tobira::delivery::Mail> {
-    h.outbox
-        .mails()
+pub async fn mails(h: &Harness, to: &str, subject: &str) -> Vec<tobira::delivery::Mail> {
+    h.mails()
+        .await
         .into_iter()
         .filter(|m| m.to == to && m.subject.contains(subject))
         .collect()
@@ -28,7 +28,7 @@ pub async fn forgot(h: &Harness, login: &str, email: &str) -> (u16, String) {
 /// API; the link's token.
 pub async fn reset_link(h: &Harness, login: &str) -> String {
     forgot(h, login, login).await;
-    h.link_token(login, "/password/reset")
+    h.link_token(login, "/password/reset").await
 }
 
 /// An active user `login` with the password [`PW`] and a password link.

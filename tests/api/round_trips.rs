@@ -32,6 +32,8 @@ fn row(flow: &str, (depth, total): (u64, u64)) -> String {
 #[tokio::test]
 async fn store_round_trips_of_each_flow_are_the_documented_ones() {
     let (h, _memory, counts) = counted();
+    h.hold_notices
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     for (login, ecid) in [
         ("active@example.com", "ecid8000000001"),
         ("locked@example.com", "ecid8000000002"),
@@ -109,7 +111,7 @@ async fn store_round_trips_of_each_flow_are_the_documented_ones() {
     });
     rows.push(row("forgot password (RST-1)", m));
 
-    let token = h.setup_token("pending@example.com");
+    let token = h.setup_token("pending@example.com").await;
     let verify = json!({ "token": token, "email": "pending@example.com", "name": "Test User", "phone": "0312345678" });
     let mut jar = Jar::default();
     let m = measure!(counts, {

@@ -18,7 +18,7 @@ async fn one_user(h: &Harness) -> String {
     r["name"] = "山田　太郎".into();
     r["phone"] = "03-1234-5678".into();
     h.migrate(&[r]).await;
-    h.setup_token("user@example.com")
+    h.setup_token("user@example.com").await
 }
 
 /// The identity check (SET-2) with these answers.
@@ -61,7 +61,7 @@ async fn set_up_with(h: &Harness, token: &str) {
 async fn set_1_setup_mail_has_single_use_link_with_its_expiry() {
     let h = Harness::new();
     let token = one_user(&h).await;
-    let mail = h.outbox.mails().pop().unwrap();
+    let mail = h.mails().await.pop().unwrap();
     assert_eq!(mail.subject, "tobira 初期設定のお知らせ"); // MSG-1 seed subject
     assert!(
         mail.text
@@ -94,10 +94,10 @@ async fn set_1_a_resend_keeps_earlier_links_and_answers_the_same_either_way() {
     // Wrong e-mail, unknown user: nothing sent, same Ok.
     resend(&h, "user@example.com", "wrong@example.com").await;
     resend(&h, "nobody@example.com", "user@example.com").await;
-    assert_eq!(h.outbox.mails().len(), 1);
+    assert_eq!(h.mails().await.len(), 1);
     resend(&h, "USER@example.com", "User@Example.com").await;
-    assert_eq!(h.outbox.mails().len(), 2);
-    let new = h.setup_token("user@example.com");
+    assert_eq!(h.mails().await.len(), 2);
+    let new = h.setup_token("user@example.com").await;
     assert_ne!(new, old);
     // SET-1: whoever asked, the link the user may be about to use still works.
     h.app.check_setup_token(&old).await.unwrap();
@@ -123,17 +123,17 @@ async fn set_1_a_third_party_resending_every_minute_cannot_void_the_users_link()
     }
     // At most one link a minute, and no new link while five are valid:
     // the user has them all, and none is ever voided by a resend.
-    assert_eq!(h.outbox.mails().len(), SETUP_LINKS_MAX);
+    assert_eq!(h.mails().await.len(), SETUP_LINKS_MAX);
     h.app.check_setup_token(&first).await.unwrap();
     h.app
-        .check_setup_token(&h.setup_token("user@example.com"))
+        .check_setup_token(&h.setup_token("user@example.com").await)
         .await
         .unwrap();
     // Once the first links expire, a resend makes a new one again.
     h.advance(Duration::from_secs(72 * 3600));
     resend(&h, "user@example.com", "user@example.com").await;
-    assert_eq!(h.outbox.mails().len(), SETUP_LINKS_MAX + 1);
-    set_up_with(&h, &h.setup_token("user@example.com")).await;
+    assert_eq!(h.mails().await.len(), SETUP_LINKS_MAX + 1);
+    set_up_with(&h, &h.setup_token("user@example.com").await).await;
     assert_eq!(
         h.app.check_setup_token(&first).await,
         Err(Error::InvalidToken)
@@ -327,8 +327,8 @@ async fn set_2_demo_users_whose_phone_mig_5_replaced_pass_with_the_legacy_phone(
         }
         let legacy = r["phone"].as_str().unwrap();
         let user = h.user(login).await;
-        let token = h.setup_token(email);
-        let mail = h.newest_mail(email, "/setup?token=");
+        let token = h.setup_token(email).await;
+        let mail = h.newest_mail(email, "/setup?token=").await;
         let said = mail.text.contains("登録上の電話番号は変更されています");
         let digits_kept = tobira::phone::digits_of(legacy) == user.phone;
         // The mail says so exactly when MIG-5 replaced the legacy phone.
@@ -360,7 +360,7 @@ async fn set_2_demo_users_whose_phone_mig_5_replaced_pass_with_the_legacy_phone(
         )
         .await
         .unwrap();
-    let token = h.setup_token("jiro@example.co.jp");
+    let token = h.setup_token("jiro@example.co.jp").await;
     let name = jiro.name.as_str();
     let e = verify(&h, &token, "jiro@example.co.jp", name, "12").await;
     assert_eq!(e.unwrap_err(), Error::IdentityMismatch);

@@ -60,6 +60,10 @@ pub struct Harness {
     pub faulty: Arc<FaultyStore>,
     pub outbox: Arc<MemoryOutbox>,
     pub clock: Arc<ManualClock>,
+    /// Leave notices in the outbox after a request (the request counts of
+    /// `round_trips.rs` measure the request alone); the mail accessors
+    /// still deliver.
+    pub hold_notices: std::sync::atomic::AtomicBool,
 }
 
 /// The local configuration for tests: no answer floor for "forgot
@@ -109,6 +113,7 @@ impl Harness {
             faulty,
             outbox,
             clock,
+            hold_notices: Default::default(),
         }
     }
 
@@ -146,10 +151,22 @@ impl Harness {
             .unwrap();
     }
 
+    /// The outbox's sender, once (what a stream or the portal's task does):
+    /// every notice that is due is mailed. A store fault leaves them due.
+    pub async fn deliver(&self) -> tobira::outbox::Delivered {
+        self.app.deliver_due(&ctx()).await.unwrap_or_default()
+    }
+
+    /// Every mail sent, after the sender delivered what is due.
+    pub async fn mails(&self) -> Vec<tobira::delivery::Mail> {
+        self.deliver().await;
+        self.outbox.mails()
+    }
+
     /// The newest mail to `to` that holds `holding` in its subject or text.
-    pub fn newest_mail(&self, to: &str, holding: &str) -> tobira::delivery::Mail {
-        self.outbox
-            .mails()
+    pub async fn newest_mail(&self, to: &str, holding: &str) -> tobira::delivery::Mail {
+        self.mails()
+            .await
             .into_iter()
             .rev()
             .find(|m| m.to == to && (m.subject.contains(holding) || m.text.contains(holding)))
@@ -157,27 +174,27 @@ impl Harness {
     }
 
     /// Asserts that a mail to `to` holds `holding` in its subject or text.
-    pub fn assert_mailed(&self, to: &str, holding: &str) {
-        self.newest_mail(to, holding);
+    pub async fn assert_mailed(&self, to: &str, holding: &str) {
+        self.newest_mail(to, holding).await;
     }
 
     /// The newest link to `path` (e.g. `/password/reset`) mailed to `to`.
-    pub fn mailed_link(&self, to: &str, path: &str) -> String {
+    pub async fn mailed_link(&self, to: &str, path: &str) -> String {
         let needle = format!("{path}?token=");
-        let mail = self.newest_mail(to, &needle);
+        let mail = self.newest_mail(to, &needle).await;
         let link = mail.text.split_whitespace().find(|w| w.contains(&needle));
         link.expect("a link").to_string()
     }
 
     /// The token of [`Harness::mailed_link`].
-    pub fn link_token(&self, to: &str, path: &str) -> String {
-        let link = self.mailed_link(to, path);
+    pub async fn link_token(&self, to: &str, path: &str) -> String {
+        let link = self.mailed_link(to, path).await;
         link.split_once("token=").unwrap().1.to_string()
     }
 
     /// The token of the newest setup mail to `to`.
-    pub fn setup_token(&self, to: &str) -> String {
-        self.link_token(to, "/setup")
+    pub async fn setup_token(&self, to: &str) -> String {
+        self.link_token(to, "/setup").await
     }
 
     /// The user with login ID `login` and its version, if there is one.
@@ -208,7 +225,7 @@ impl Harness {
     /// A migrated user set up the way a first login would: the identity
     /// check, then the first password.
     pub async fn activate(&self, login: &str, password: &str) {
-        let token = self.setup_token(login);
+        let token = self.setup_token(login).await;
         let grant = self
             .app
             .verify_identity(&token, login, "Test User", "03-1234-5678", &ctx())
@@ -243,9 +260,15 @@ impl Harness {
     pub async fn send(&self, req: Request) -> Response {
         let f = tobira_web::routes::function_for(req.method().as_str(), req.uri().path())
             .unwrap_or_else(|| panic!("no route for {} {}", req.method(), req.uri().path()));
-        tobira_local::call_function(&self.app, f, req)
+        let answer = tobira_local::call_function(&self.app, f, req)
             .await
-            .unwrap()
+            .unwrap();
+        // The notices it wrote go out at once, as the table's stream has
+        // the sender take them.
+        if !self.hold_notices.load(std::sync::atomic::Ordering::Relaxed) {
+            self.deliver().await;
+        }
+        answer
     }
 }
 

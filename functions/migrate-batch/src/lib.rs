@@ -3,12 +3,15 @@
 //! JSON event (`{"action": ...}`, API.md). Every answer is a JSON report.
 //! It is also the operators' one door for the support desk's side of a case
 //! (`case-update`, CASE-3): no public route moves a case to "resolved".
+//! And it is the outbox's sender (issue 17): the table's stream names new
+//! notices, a schedule sweeps for retries (`deliver-notices`).
 
 use serde::Deserialize;
 use serde_json::Value;
 use tobira::admin::actions::Action;
 use tobira::ids::TenantId;
 use tobira::migration::{ApplyOptions, Pos};
+use tobira::store::Key;
 use tobira::{App, Ctx, Error};
 use tobira_web::errors::ops_message;
 
@@ -82,8 +85,38 @@ pub enum OpsEvent {
     UserResetFactors { login_id: String, reason: String },
     /// Counts and the checkpoint (MIG-10).
     Status {},
+    /// The outbox's sender: deliver every notice that is due (a schedule
+    /// every minute, for retries; the table's stream for new notices).
+    DeliverNotices {},
+    /// The notices given up after every try (dead letters), oldest first.
+    DeadNotices {
+        #[serde(default)]
+        limit: Option<usize>,
+    },
     /// The schedule's own event: apply the next chunk.
     Continue {},
+}
+
+/// The keys of a DynamoDB stream event's records (`Records[].dynamodb.Keys`,
+/// attributes `pk` and `sk`), if `event` is one.
+pub fn stream_keys(event: &Value) -> Option<Result<Vec<Key>, Error>> {
+    let records = event.get("Records")?.as_array()?;
+    let key = |r: &Value| {
+        let keys = r.get("dynamodb")?.get("Keys")?;
+        let s = |n: &str| keys.get(n)?.get("S")?.as_str().map(str::to_string);
+        (r.get("eventSource")?.as_str()? == "aws:dynamodb").then_some(())?;
+        Some(Key::new(s("pk")?, s("sk")?))
+    };
+    Some(
+        records
+            .iter()
+            .map(|r| {
+                key(r).ok_or_else(|| {
+                    Error::invalid("invalid_event").detail("a stream record without pk and sk")
+                })
+            })
+            .collect(),
+    )
 }
 
 /// Read an invocation payload: an EventBridge "Scheduled Event" envelope (or
@@ -102,6 +135,12 @@ pub fn parse_event(event: Value) -> Result<OpsEvent, Error> {
 
 pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
     let ctx = Ctx::system("migrate-batch");
+    if let Some(keys) = stream_keys(&event) {
+        // The table's stream: new outbox items to deliver.
+        let done = app.deliver_keys(&keys?, &Ctx::system("outbox")).await?;
+        tracing::info!(?done, "migrate-batch: stream");
+        return Ok(delivered(done));
+    }
     let event = parse_event(event)?;
     if let OpsEvent::Plan {
         max_records: Some(0),
@@ -203,6 +242,11 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
             user_action(app, "user-reset-factors", &login_id, &reason, action).await?
         }
         OpsEvent::Status {} => app.migration_status().await?,
+        OpsEvent::DeliverNotices {} => delivered(app.deliver_due(&Ctx::system("outbox")).await?),
+        OpsEvent::DeadNotices { limit } => serde_json::json!({
+            "action": "dead-notices",
+            "notices": app.dead_notices(limit.unwrap_or(100).clamp(1, 1000)).await?,
+        }),
         OpsEvent::Continue {} => app.continue_migration(&ctx).await?,
     };
     // One line per run for operators: the report's figures, never record
@@ -212,6 +256,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
         o.remove("records");
         o.remove("would_send");
         o.remove("login_id"); // the user actions' report: an address, often
+        o.remove("notices"); // dead letters: addresses
     }
     let action = report.get("action").and_then(Value::as_str).unwrap_or("-");
     tracing::info!(%action, %summary, "migrate-batch");
@@ -251,6 +296,15 @@ fn batch_id(b: &str) -> Result<&str, Error> {
 
 fn tenant(t: Option<String>) -> Result<Option<TenantId>, Error> {
     t.as_deref().map(TenantId::parse).transpose()
+}
+
+fn delivered(d: tobira::outbox::Delivered) -> Value {
+    serde_json::json!({
+        "action": "deliver-notices",
+        "sent": d.sent,
+        "retrying": d.retrying,
+        "dead": d.dead,
+    })
 }
 
 fn to_json<T: serde::Serialize>(v: T) -> Value {

@@ -1,6 +1,6 @@
 //! Carrying out a change's [`Effects`](super::Effects) on the user a use
 //! case is about to write: in place, and as writes for that use case's own
-//! one conditional write (no store request here), then the notice.
+//! one conditional write (no store request here), the notice among them.
 
 use super::{effects, Change, Recovery, Sessions, State};
 use crate::app::{App, Ctx};
@@ -199,43 +199,17 @@ impl App {
             _ => made.detail,
         };
         writes.push(self.audit(made.ctx, e.audit, Some((who, tenant)), detail));
+        // The notice, in the same write: delivered by the outbox's sender,
+        // retried until it goes out (MIG-12's is mailed before the write,
+        // by the job).
+        if e.notice != super::Notice::WindowClosed {
+            if let Some(mail) = self.change_notice(user, &change) {
+                writes.push(self.notice(e.audit, mail, Some((&user.id, &user.tenant_id))));
+            }
+        }
         Applied {
             writes,
             recovery_codes,
         }
-    }
-
-    /// After the change is written: mail its notice (if the policy sends
-    /// one after the write). The change stands whatever happens; a mail
-    /// fault is recorded.
-    pub async fn notify_change(&self, user: &User, change: Change<'_>, ctx: &Ctx) {
-        if effects(&change).notice == super::Notice::WindowClosed {
-            return; // MIG-12: mailed before the write, by the job
-        }
-        let Some(mail) = self.change_notice(user, &change) else {
-            return;
-        };
-        if self.mailer.send(&mail).await.is_ok() {
-            return;
-        }
-        let (kind, detail) = match change {
-            Change::PasswordSet | Change::PasswordReset | Change::PasswordChanged => {
-                ("password.notice_failed", None)
-            }
-            Change::FactorEnrolled(m) | Change::FactorAdded(m) | Change::FactorReplaced(m) => {
-                ("mfa.notice_failed", Some(m.as_str().to_string()))
-            }
-            Change::Merged { .. } => (
-                "claim.link_notice_failed",
-                Some(format!(
-                    "{} ({})",
-                    user.service_ids.join(","),
-                    user.tenant_id.as_str()
-                )),
-            ),
-            _ => ("account.notice_failed", None),
-        };
-        let who = Some((user.id.as_str(), &user.tenant_id));
-        let _ = self.record(ctx, kind, who, detail).await;
     }
 }

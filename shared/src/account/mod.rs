@@ -7,8 +7,9 @@
 //! change itself (a new password hash, a method, a login ID) and then call
 //! [`App::apply_change`](crate::App::apply_change), which carries the
 //! effects out on the user they are about to write, in their own one
-//! conditional write, with no store request of its own; after the write,
-//! [`App::notify_change`](crate::App::notify_change) mails the notice.
+//! conditional write, with no store request of its own — the notice too,
+//! as an outbox item in that write (`crate::outbox`), which a sender
+//! delivers with retries.
 //!
 //! The test `account_state_table` below lists every change with its
 //! effects: it is the policy, to read and to review.

@@ -39,6 +39,10 @@ impl App {
             }
             (Notice::Factor(_), _) => return None,
             (Notice::FactorsReset, _) => factors_reset_mail(brand, lang, to, name, now),
+            // A pending user learns the new login ID from the new link.
+            (Notice::LoginIdChanged, _) if user.state == crate::model::UserState::PendingSetup => {
+                return None
+            }
             (Notice::LoginIdChanged, _) => {
                 login_id_mail(brand, lang, to, name, user.login_id.as_str(), now)
             }

@@ -121,7 +121,6 @@ impl App {
             writes.extend(applied.writes);
             match self.store.write(writes, self.now()).await {
                 Ok(()) => {
-                    self.notify_change(&user, change, ctx).await;
                     return self.user_status(&user).await;
                 }
                 Err(StoreError::Conflict) => continue,

@@ -115,8 +115,6 @@ impl App {
                     // ID), an active one the notice.
                     if pending && (renamed || corrected) {
                         self.send_first_link(&user, ctx).await?;
-                    } else if renamed {
-                        self.notify_change(&user, Change::LoginIdChanged, ctx).await;
                     }
                     return self.user_detail(admin, id).await;
                 }

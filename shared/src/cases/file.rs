@@ -28,7 +28,7 @@ impl App {
     /// CASE-1 / CASE-2: file a case in the user's tenant. Everything is
     /// checked before anything is written; then a number from the counter,
     /// and the case, its list entry, its number and the audit record in one
-    /// atomic write. The notice mail follows (CASE-5).
+    /// atomic write, with the notice mail's outbox item (CASE-5).
     pub async fn create_case(&self, user: &User, new: &NewCase<'_>, ctx: &Ctx) -> Result<Created> {
         let p = &self.config.cases;
         if !p.categories.iter().any(|c| c.id() == new.category) {
@@ -68,7 +68,7 @@ impl App {
                 tenant_id: user.tenant_id.clone(),
                 id: id.clone(),
             };
-            let writes = vec![
+            let mut writes = vec![
                 Write::put(keys::case(&case.tenant_id, &id), &case, None, Cond::Absent),
                 self.entry_write(&case, Cond::Absent),
                 Write::put(keys::case_number(&number), &reference, None, Cond::Absent),
@@ -79,9 +79,9 @@ impl App {
                     Some(number.clone()),
                 ),
             ];
+            writes.extend(self.case_notice(user, &case, true));
             match self.store.write(writes, now).await {
                 Ok(()) => {
-                    self.case_notice(&case, true, ctx).await;
                     return Ok(Created { id, number });
                 }
                 Err(StoreError::Conflict) => continue,

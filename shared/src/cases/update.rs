@@ -194,6 +194,12 @@ impl App {
             }
             if status != old.status {
                 extra.push(self.audit_case_status(ctx, who, &case, old.status));
+                // CASE-5: the filer hears of it, in the same write.
+                let filer = match user.filter(|u| u.id == case.created_by) {
+                    Some(u) => Some(u.clone()),
+                    None => self.user(&case.created_by).await?.map(|(u, _)| u),
+                };
+                extra.extend(filer.and_then(|f| self.case_notice(&f, &case, false)));
             }
             let mut writes = vec![Write::put(
                 keys::case(tenant, id),
@@ -214,9 +220,6 @@ impl App {
             writes.extend(extra);
             match self.store.write(writes, now).await {
                 Ok(()) => {
-                    if status != old.status {
-                        self.case_notice(&case, false, ctx).await;
-                    }
                     return Ok((case, written));
                 }
                 Err(e) => self.lost_race(round, e).await?,
@@ -237,18 +240,14 @@ impl App {
     }
 
     // home of CASE-5
-    /// CASE-5: mail the user who filed the case, in their language. A mail
-    /// fault does not undo the case's change; it is recorded.
-    pub(super) async fn case_notice(&self, case: &Case, created: bool, ctx: &Ctx) {
-        let user = match self.user(&case.created_by).await {
-            Ok(Some((u, _))) if u.state == UserState::Active => u,
-            Ok(_) => return,
-            Err(e) => {
-                tracing::error!(error = %e, case = %case.number, "case notice: user unreadable");
-                return;
-            }
-        };
-        let lang = user.lang;
+    /// CASE-5: the notice to `filer`, who filed the case, in their
+    /// language: an outbox item for the write that changes the case. Only
+    /// an active account is mailed.
+    pub(super) fn case_notice(&self, filer: &User, case: &Case, created: bool) -> Option<Write> {
+        if filer.state != UserState::Active {
+            return None;
+        }
+        let lang = filer.lang;
         let event = if created {
             CaseEvent::Created
         } else {
@@ -258,26 +257,21 @@ impl App {
         let mail = case_mail(
             &self.config.brand,
             lang,
-            user.email.as_str(),
+            filer.email.as_str(),
             event,
             &CaseFacts {
-                name: user.name.as_str(),
+                name: filer.name.as_str(),
                 number: &case.number,
                 subject: &case.subject,
                 category: self.config.cases.category_label(&case.category, lang),
                 link: &link,
             },
         );
-        if let Err(e) = self.mailer.send(&mail).await {
-            tracing::error!(error = %e, case = %case.number, "case notice not sent");
-            let _ = self
-                .record(
-                    ctx,
-                    "case.notice_failed",
-                    Some((&user.id, &user.tenant_id)),
-                    Some(case.number.clone()),
-                )
-                .await;
-        }
+        let kind = if created {
+            "case.created"
+        } else {
+            "case.status"
+        };
+        Some(self.notice(kind, mail, Some((&filer.id, &filer.tenant_id))))
     }
 }

@@ -153,7 +153,6 @@ impl App {
             .write(writes, now)
             .await
             .map_err(|e| e.lost_race_is("conflict"))?;
-        self.notify_change(&user, change, ctx).await;
         let codes = applied.recovery_codes;
         Ok(Enrolled {
             next: if codes.is_some() {
