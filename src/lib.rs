@@ -68,9 +68,12 @@ pub struct Local {
 
 impl Local {
     /// Open (or create) the portal's data in `data_dir`.
-    pub fn open(data_dir: &Path, config: Config) -> Result<Self, String> {
+    pub fn open(data_dir: &Path, mut config: Config) -> Result<Self, String> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+        if std::env::var_os("TOBIRA_LINK_KEY").is_none() {
+            config.link_key = link_key(data_dir, true)?;
+        }
         let store =
             Arc::new(SqliteStore::open(&data_dir.join("tobira.db")).map_err(|e| e.to_string())?);
         Ok(Self::with_store(store, config))
@@ -79,7 +82,10 @@ impl Local {
     /// A throwaway copy of the data in `data_dir` (or an empty store when
     /// there is none yet), in a scratch directory removed when the copy is
     /// dropped: `data_dir` is neither created nor changed.
-    pub fn open_copy(data_dir: &Path, config: Config) -> Result<Scratch, String> {
+    pub fn open_copy(data_dir: &Path, mut config: Config) -> Result<Scratch, String> {
+        if std::env::var_os("TOBIRA_LINK_KEY").is_none() && data_dir.join(LINK_KEY_FILE).exists() {
+            config.link_key = link_key(data_dir, false)?;
+        }
         #[allow(clippy::disallowed_methods)] // a unique scratch name, not a rule's time
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -230,6 +236,33 @@ impl Local {
             .find_map(|m| m.text.split_whitespace().find_map(&pick))
             .ok_or(Error::Unavailable { what: "demo mail" })
     }
+}
+
+/// The file in the data directory that keeps the local portal's link key.
+const LINK_KEY_FILE: &str = "link.key";
+
+/// The local portal's `TOBIRA_LINK_KEY`: kept in the data directory (only
+/// its owner may read it), so that every process on the same data — `serve`,
+/// `invoke`, a restart — derives the same link tokens (`tobira::outbox`).
+fn link_key(data_dir: &Path, create: bool) -> Result<tobira::config::SecretKey, String> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = data_dir.join(LINK_KEY_FILE);
+    let bad = |e: std::io::Error| format!("{}: {e}", path.display());
+    if create && !path.exists() {
+        let key = tobira::config::SecretKey::random();
+        let hex: String = key.expose().iter().map(|b| format!("{b:02x}")).collect();
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(bad)?;
+        f.write_all(hex.as_bytes()).map_err(bad)?;
+    }
+    let text = std::fs::read_to_string(&path).map_err(bad)?;
+    tobira::config::SecretKey::new(text.trim().as_bytes())
+        .ok_or_else(|| format!("{}: not a key of at least 32 characters", path.display()))
 }
 
 /// Run one function with one request: the local equivalent of API Gateway

@@ -28,13 +28,14 @@ impl App {
     /// locked until `until`. Only an active account is mailed: no one else
     /// can sign in or reset anyway.
     ///
-    /// `floor` hides the mail service call from the attempt's timing: the
-    /// call runs beside a sleep of `floor` and is given at most half of it,
-    /// and one record of the outcome (`sent`, `failed`, `none`) is written
-    /// within it, so an attempt that locks takes `floor` and the same store
-    /// requests whether or not the login ID is held (LOG-3). Without a
-    /// floor (a signed-in caller, or an edge that paces the answer itself)
-    /// the mail is simply sent. The lock stands whatever the mail does.
+    /// The mail is an outbox item (`outbox.rs`: sent after the attempt,
+    /// retried through a mail service fault), written in one transaction
+    /// of two items with its record — or, when no one is mailed, the record
+    /// and a condition that always holds — so an attempt that locks makes
+    /// the same store requests whether or not the login ID is held (LOG-3).
+    /// `floor` (a fixed time the attempt takes, when the edge does not pace
+    /// the answer itself) hides that write's time as it once hid the mail
+    /// service's. The lock stands whatever the mail does.
     pub(crate) async fn notify_lock(
         &self,
         user: Option<&User>,
@@ -46,37 +47,21 @@ impl App {
         let mail = user
             .filter(|u| u.state == UserState::Active)
             .map(|u| lock_mail(self, u, what, until));
-        // The send gets half the floor; its outcome is recorded within the
-        // floor too, one record whether or not anyone was mailed, so that
-        // the attempt costs the same store requests and time either way.
-        let half = floor / 2;
-        let notice = async {
-            let outcome = match &mail {
-                None => "none",
-                Some(m) => {
-                    let sent = if floor.is_zero() {
-                        self.mailer.send(m).await.is_ok()
-                    } else {
-                        matches!(
-                            tokio::time::timeout(half, self.mailer.send(m)).await,
-                            Ok(Ok(()))
-                        )
-                    };
-                    if sent {
-                        "sent"
-                    } else {
-                        "failed"
-                    }
-                }
-            };
-            let who = user.map(|u| (u.id.as_str(), &u.tenant_id));
-            let kind = match outcome {
-                "failed" => "account.lock_notice_failed",
-                _ => "account.lock_notice",
-            };
-            let _ = self.record(ctx, kind, who, Some(outcome.into())).await;
+        let who = user.map(|u| (u.id.as_str(), &u.tenant_id));
+        let outcome = if mail.is_some() { "queued" } else { "none" };
+        let writes = vec![
+            self.audit(ctx, "account.lock_notice", who, Some(outcome.into())),
+            match mail {
+                Some(m) => self.notice("account.lock_notice", m, who),
+                None => self.no_notice(),
+            },
+        ];
+        let record = async {
+            if let Err(e) = self.store.write(writes, self.now()).await {
+                tracing::error!(error = %e, "lock notice not recorded");
+            }
         };
-        tokio::join!(notice, tokio::time::sleep(floor));
+        tokio::join!(record, tokio::time::sleep(floor));
     }
 }
 

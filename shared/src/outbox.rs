@@ -17,9 +17,11 @@
 //!
 //! Links: the outbox never holds a usable secret. A password or setup link
 //! mail holds [`LINK_SLOT`] where its token goes; the token is derived from
-//! the item's ID with the server key (`TOBIRA_CSRF_KEY`, HMAC-SHA256) when
-//! the link is issued (its hash is what the store keeps, as ever) and again
-//! by the sender when it fills the slot.
+//! the item's ID with a key kept for this alone (`TOBIRA_LINK_KEY`,
+//! HMAC-SHA256) when the link is issued (its hash is what the store keeps,
+//! as ever) and again by the sender when it fills the slot. A link whose
+//! mail is given up is voided with it; a link voided meanwhile (a newer
+//! one, a correction, a disabled account) is not mailed.
 //!
 //! One-time codes (MFA-3, MFA-6) do not go through the outbox: the user is
 //! waiting for them on the page, a code is worth five minutes, and a code
@@ -90,7 +92,13 @@ pub struct Delivered {
     /// Failed this time; tried again later.
     pub retrying: u32,
     pub dead: u32,
+    /// Link mails not sent because their link was voided meanwhile.
+    pub voided: u32,
 }
+
+/// How long one try may wait for the mail service: well within the first
+/// retry's 30 s, so that no other sender takes the item while it is sent.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 fn key(shard: u8, due: Timestamp, id: &str) -> Key {
     Key::new(
@@ -166,11 +174,24 @@ impl App {
         (id, write)
     }
 
+    /// Where a transaction has no notice to write: a condition that always
+    /// holds, on an outbox key nobody holds, so that it costs the store
+    /// what one with a notice costs (LOG-3: the same requests whoever is
+    /// asked about).
+    pub fn no_notice(&self) -> Write {
+        let now = self.now();
+        let id = new_ulid(self.rng.as_ref(), now).to_string();
+        Write::Check {
+            key: key(self.shard() % SHARDS, now, &id),
+            cond: Cond::Any,
+        }
+    }
+
     /// A link's token, from its notice's ID and the server key.
     fn link_token(&self, id: &str) -> String {
         use base64::Engine as _;
         let msg = format!("tobira/outbox-link/{id}");
-        let mac = hmac_sha256(self.config.csrf_key.expose(), msg.as_bytes());
+        let mac = hmac_sha256(self.config.link_key.expose(), msg.as_bytes());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
     }
 
@@ -212,10 +233,39 @@ impl App {
         Ok(done)
     }
 
+    /// The key of a link mail's token item (`RESET#…`, `SETUP#…`): the link
+    /// works while it is there.
+    fn link_item(&self, n: &Notice) -> Option<Key> {
+        let hash = crate::random::token_hash(&self.link_token(&n.id));
+        match n.kind.as_str() {
+            _ if !n.link => None,
+            "setup.link" => Some(crate::model::keys::setup_token(&hash)),
+            _ => Some(crate::model::keys::reset_token(&hash)),
+        }
+    }
+
     /// One item: claim it, send it, delete it — or give it up.
     async fn deliver_item(&self, item: Item, ctx: &Ctx, done: &mut Delivered) {
         let Ok(mut n) = item.parse::<Notice>() else {
-            tracing::error!(key = %item.key.sk, "outbox: unreadable item left alone");
+            // Kept as it is among the dead letters, so that it does not
+            // hold up its partition.
+            let writes = vec![
+                Write::Delete {
+                    key: item.key.clone(),
+                    cond: Cond::Version(item.version),
+                },
+                Write::Put {
+                    key: dead_key(&format!("unreadable#{}", item.key.sk)),
+                    data: item.data.clone(),
+                    expires_at: None,
+                    cond: Cond::Any,
+                },
+                self.audit(ctx, "notice.undelivered", None, Some("unreadable".into())),
+            ];
+            if self.store.write(writes, self.now()).await.is_ok() {
+                tracing::error!(key = %item.key.sk, "outbox: unreadable item set aside");
+                done.dead += 1;
+            }
             return;
         };
         let now = self.now();
@@ -227,6 +277,24 @@ impl App {
                 done.dead += 1;
             }
             return;
+        }
+        if let Some(link) = self.link_item(&n) {
+            // A newer link, a correction, a disabled account: this one no
+            // longer works, so its mail is not sent (nor retried).
+            match self.store.get(&link, now).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    let drop = vec![Write::Delete {
+                        key: item.key.clone(),
+                        cond: Cond::Version(item.version),
+                    }];
+                    if self.store.write(drop, now).await.is_ok() {
+                        done.voided += 1;
+                    }
+                    return;
+                }
+                Err(_) => return, // tried at the next sweep
+            }
         }
         n.attempts += 1;
         let shard = item
@@ -257,7 +325,13 @@ impl App {
             mail.text = mail.text.replace(LINK_SLOT, &token);
             mail.html = mail.html.replace(LINK_SLOT, &token);
         }
-        match self.mailer.send(&mail).await {
+        let sent = match tokio::time::timeout(SEND_TIMEOUT, self.mailer.send(&mail)).await {
+            Ok(r) => r,
+            Err(_) => Err(crate::delivery::DeliveryError::Unavailable(
+                "no answer in time".into(),
+            )),
+        };
+        match sent {
             Ok(()) => {
                 done.sent += 1;
                 // Still at `next`: nobody took it over meanwhile (a take-over
@@ -310,7 +384,7 @@ impl App {
         };
         let who = n.user_id.as_deref().zip(n.tenant_id.as_ref());
         let detail = format!("{} ({}; {} tries)", n.kind, dead.reason, n.attempts);
-        let writes = vec![
+        let mut writes = vec![
             Write::Delete {
                 key: at.clone(),
                 cond,
@@ -318,6 +392,24 @@ impl App {
             Write::put(dead_key(&n.id), &dead, None, Cond::Absent),
             self.audit(ctx, "notice.undelivered", who, Some(detail)),
         ];
+        // A link nobody received dies with its mail; a pending user whose
+        // setup mail is given up counts as not sent again, so that the
+        // migration's mail job sends a new one (SET-1).
+        writes.extend(self.link_item(n).map(|key| Write::Delete {
+            key,
+            cond: Cond::Any,
+        }));
+        if let (true, Some(id)) = (n.kind == "setup.link", &n.user_id) {
+            match self.user(id).await {
+                Ok(Some((mut u, v))) if u.setup_sent_at.is_some() => {
+                    u.setup_sent_at = None;
+                    u.updated_at = now;
+                    writes.extend(crate::directory::user_writes(&u, Cond::Version(v)));
+                }
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
         match self.store.write(writes, now).await {
             Ok(()) => {
                 tracing::error!(id = %n.id, kind = %n.kind, reason, "outbox: notice given up");

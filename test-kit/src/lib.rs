@@ -380,6 +380,22 @@ pub struct Counts {
     /// request of round r ended is in round r + 1 at least.
     ended: AtomicU64,
     depth: AtomicU64,
+    /// DynamoDB's capacity units, as on-demand bills them: read request
+    /// units (a strongly consistent read of up to 4 KB is one; a query,
+    /// every 4 KB it returns) and write request units (a write of up to
+    /// 1 KB is one; in a transaction each item costs two).
+    rru: AtomicU64,
+    wru: AtomicU64,
+}
+
+/// An item's size as DynamoDB counts it, near enough: its key, its data and
+/// the few attributes the adapter adds.
+fn item_size(key: &Key, data: &str) -> usize {
+    key.pk.len() + key.sk.len() + data.len() + 40
+}
+
+fn units(bytes: usize, per: usize) -> u64 {
+    bytes.div_ceil(per).max(1) as u64
 }
 
 /// Gives way once, so that requests issued together (`join!`) are all in
@@ -442,6 +458,34 @@ impl Counts {
         ]
     }
 
+    /// The capacity units so far (read request units, write request
+    /// units), and start again from 0.
+    pub fn take_units(&self) -> (u64, u64) {
+        (
+            self.rru.swap(0, Ordering::SeqCst),
+            self.wru.swap(0, Ordering::SeqCst),
+        )
+    }
+
+    fn write_units(&self, writes: &[Write]) {
+        let size = |w: &Write| match w {
+            Write::Put { key, data, .. } => item_size(key, data),
+            _ => 0,
+        };
+        let single = writes.len() == 1 && !matches!(writes[0], Write::Check { .. });
+        let u: u64 = if single {
+            units(size(&writes[0]), 1024)
+        } else {
+            writes.iter().map(|w| 2 * units(size(w), 1024)).sum()
+        };
+        self.wru.fetch_add(u, Ordering::Relaxed);
+    }
+
+    fn read_units(&self, items: &[&Item]) {
+        let bytes = items.iter().map(|i| item_size(&i.key, &i.data)).sum();
+        self.rru.fetch_add(units(bytes, 4096), Ordering::Relaxed);
+    }
+
     fn add(counter: &AtomicU64, n: usize) {
         counter.fetch_add(n as u64, Ordering::Relaxed);
     }
@@ -458,7 +502,9 @@ impl Store for Counting {
     async fn get(&self, key: &Key, now: Timestamp) -> Result<Option<Item>, StoreError> {
         Counts::add(&self.counts.gets, 1);
         Counts::add(&self.counts.read, 1);
-        self.counts.round(self.inner.get(key, now)).await
+        let out = self.counts.round(self.inner.get(key, now)).await?;
+        self.counts.read_units(&out.iter().collect::<Vec<_>>());
+        Ok(out)
     }
     /// One request, however many keys (DynamoDB's `BatchGetItem`).
     async fn get_many(
@@ -468,22 +514,30 @@ impl Store for Counting {
     ) -> Result<Vec<Option<Item>>, StoreError> {
         Counts::add(&self.counts.gets, 1);
         Counts::add(&self.counts.read, keys.len());
-        self.counts.round(self.inner.get_many(keys, now)).await
+        let out = self.counts.round(self.inner.get_many(keys, now)).await?;
+        // Each key of a batch is a read of its own.
+        for item in &out {
+            self.counts.read_units(&item.iter().collect::<Vec<_>>());
+        }
+        Ok(out)
     }
     async fn query(&self, q: &Query, now: Timestamp) -> Result<Vec<Item>, StoreError> {
         Counts::add(&self.counts.queries, 1);
         let out = self.counts.round(self.inner.query(q, now)).await?;
         Counts::add(&self.counts.read, out.len());
+        self.counts.read_units(&out.iter().collect::<Vec<_>>());
         Ok(out)
     }
     async fn write(&self, writes: Vec<Write>, now: Timestamp) -> Result<(), StoreError> {
         Counts::add(&self.counts.writes, 1);
         Counts::add(&self.counts.items, writes.len());
+        self.counts.write_units(&writes);
         self.counts.round(self.inner.write(writes, now)).await
     }
     async fn increment(&self, key: &Key, now: Timestamp) -> Result<u64, StoreError> {
         Counts::add(&self.counts.writes, 1);
         Counts::add(&self.counts.items, 1);
+        self.counts.wru.fetch_add(1, Ordering::Relaxed);
         self.counts.round(self.inner.increment(key, now)).await
     }
 }

@@ -143,6 +143,10 @@ async fn run_binary(name: &str, event_file: &str, table: &str) -> (String, Value
             "TOBIRA_CSRF_KEY",
             "csrf-key-of-the-binaries-test-0123456789",
         )
+        .env(
+            "TOBIRA_LINK_KEY",
+            "link-key-of-the-binaries-test-0123456789",
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)

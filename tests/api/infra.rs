@@ -90,6 +90,44 @@ fn template_declares_nine_x86_64_al2023_functions_a_ttl_table_and_a_schedule() {
     assert_eq!(TEMPLATE.matches("sns:Publish").count(), 1);
 }
 
+/// The functions (their template sections) that may call `action`.
+fn functions_allowed(action: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut current = None;
+    for line in TEMPLATE.lines() {
+        let is_resource = line.starts_with("  ") && !line.starts_with("   ") && line.ends_with(':');
+        if is_resource {
+            current = line.trim().strip_suffix("Function:").map(String::from);
+        }
+        if line.trim() == format!("Action: {action}") {
+            if let Some(f) = &current {
+                out.insert(f.clone());
+            }
+        }
+    }
+    out
+}
+
+// Issue 17 item 5: notices go through the outbox, so only the functions
+// that still send do: e-mail codes (send-mail-otp, MFA-3) and the outbox's
+// sender with MIG-12's notice (migrate-batch); SMS codes (sms-otp).
+#[test]
+fn template_lets_only_the_senders_send() {
+    let ses = functions_allowed("ses:SendEmail");
+    assert_eq!(
+        ses,
+        BTreeSet::from(["MigrateBatch".to_string(), "SendMailOtp".to_string()])
+    );
+    assert_eq!(
+        functions_allowed("sns:Publish"),
+        BTreeSet::from(["SmsOtp".to_string()])
+    );
+    // The outbox's stream and its retry schedule reach migrate-batch.
+    assert!(TEMPLATE.contains("StreamViewType: KEYS_ONLY"));
+    assert!(TEMPLATE.contains("Stream: !GetAtt Table.StreamArn"));
+    assert!(TEMPLATE.contains("Input: '{\"action\":\"deliver-notices\"}'"));
+}
+
 #[test]
 fn cfn_lint_passes_on_the_template() {
     let template = concat!(env!("CARGO_MANIFEST_DIR"), "/infra/template.yaml");

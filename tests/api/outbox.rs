@@ -262,3 +262,108 @@ async fn case_5_migrate_batch_delivers_the_notices_a_stream_names() {
     let e = tobira_migrate_batch::handle(&h.app, bad).await.unwrap_err();
     assert_eq!(e.code(), "invalid_event");
 }
+
+// RST-1: a link voided before its mail went out (a newer link) is not
+// mailed; the newer one is, and works.
+#[tokio::test]
+async fn rst_1_a_link_voided_before_its_mail_went_out_is_not_mailed() {
+    let h = Harness::new();
+    let login = "twice@example.com";
+    h.active_user(login, "Kumo-Tori-Ame7").await;
+    h.hold_notices.store(true, Ordering::Relaxed);
+    let before = h.outbox.mails().len();
+    assert_eq!(h.send(forgot(login)).await.status(), 202);
+    h.advance(Duration::from_secs(61));
+    assert_eq!(h.send(forgot(login)).await.status(), 202);
+    let d = h.deliver().await;
+    assert_eq!((d.sent, d.voided), (1, 1), "{d:?}");
+    assert_eq!(h.outbox.mails().len(), before + 1);
+    let token = h.link_token(login, "/password/reset").await;
+    let pw = tobira::ids::Password::parse("Neue-Wolke-93").unwrap();
+    h.app.reset_password(&token, &pw, &ctx()).await.unwrap();
+}
+
+// SET-1: a setup mail given up takes its link with it, and the user counts
+// as not sent again, so the migration's mail job sends a new one.
+#[tokio::test]
+async fn set_1_a_setup_mail_given_up_voids_its_link_and_the_job_sends_a_new_one() {
+    let h = Harness::new();
+    let login = "nomail@example.com";
+    h.stage(&[(login, "ecid9100000001", "t9")]).await;
+    crate::support::apply_all(&h.app).await;
+    h.outbox.set_failing(true);
+    let r = h.app.send_setup_links(None, false, &ctx()).await.unwrap();
+    assert_eq!(r.sent, 1);
+    for n in 1..=MAX_ATTEMPTS {
+        h.deliver().await;
+        h.advance(backoff(n));
+    }
+    assert_eq!(h.app.dead_notices(10).await.unwrap().len(), 1);
+    let setup_items = |h: &Harness| {
+        h.memory
+            .snapshot()
+            .iter()
+            .filter(|i| i.key.pk.starts_with("SETUP#"))
+            .count()
+    };
+    assert_eq!(setup_items(&h), 0, "the link died with its mail");
+    assert_eq!(h.user(login).await.setup_sent_at, None);
+    h.outbox.set_failing(false);
+    let r = h.app.send_setup_links(None, false, &ctx()).await.unwrap();
+    assert_eq!(r.sent, 1, "the job sends it again");
+    let token = h.setup_token(login).await;
+    assert!(h.app.check_setup_token(&token).await.is_ok());
+}
+
+// CASE-5: an item the sender cannot read is set aside among the dead
+// letters and does not hold up the notices behind it.
+#[tokio::test]
+async fn case_5_an_unreadable_outbox_item_is_set_aside() {
+    let h = Harness::new();
+    let login = "behind@example.com";
+    let u = member(&h.app, login, TENANT, false, Lang::Ja).await;
+    let junk = tobira::store::Write::Put {
+        key: tobira::store::Key::new("OUTBOX#0", "0000000000000#junk"),
+        data: "{\"not\":\"a notice\"}".into(),
+        expires_at: None,
+        cond: tobira::store::Cond::Absent,
+    };
+    h.app.store.write(vec![junk], h.app.now()).await.unwrap();
+    let case = h
+        .app
+        .create_case(&u, &inquiry("s", "b"), &ctx())
+        .await
+        .unwrap();
+    let d = h.deliver().await;
+    assert_eq!((d.sent, d.dead), (1, 1), "{d:?}");
+    h.assert_mailed(login, &case.number).await;
+    assert!(h
+        .memory
+        .snapshot()
+        .iter()
+        .all(|i| !tobira::outbox::is_outbox_key(&i.key)));
+}
+
+// MSG-2: the local portal keeps its link key in the data directory, readable
+// by its owner alone, so `serve`, `invoke` and a restart derive the same
+// link tokens.
+#[test]
+fn msg_2_the_local_link_key_is_kept_in_the_data_directory_for_its_owner_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("tobira-link-key-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = || tobira::Config::local("http://127.0.0.1:3000");
+    let a = tobira_local::Local::open(&dir, config()).unwrap();
+    let b = tobira_local::Local::open(&dir, config()).unwrap();
+    assert_eq!(
+        a.app.config.link_key.expose(),
+        b.app.config.link_key.expose()
+    );
+    assert_ne!(a.app.config.link_key.expose(), config().link_key.expose());
+    let mode = std::fs::metadata(dir.join("link.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,11 +13,13 @@ use crate::support::{ctx, json_req, record, Jar};
 
 const TENANT: &str = "econ1000000001";
 
-/// `(sequential rounds, requests)` of what `flow` did to the store.
+/// `(sequential rounds, requests)` of what `flow` did to the store; its
+/// capacity units (read, write) go to `$units` under `$name`.
 macro_rules! measure {
     ($counts:expr, $flow:expr) => {{
         $counts.take_depth();
         $counts.take();
+        $counts.take_units();
         $flow;
         let depth = $counts.take_depth();
         let [gets, queries, writes, _] = $counts.take();
@@ -29,9 +31,15 @@ fn row(flow: &str, (depth, total): (u64, u64)) -> String {
     format!("| {flow} | {depth} | {total} |")
 }
 
+/// The capacity units of the flow just measured, as docs/COST.md lists them.
+fn cost_row(flow: &str, counts: &tobira_test_kit::Counts) -> String {
+    let (rru, wru) = counts.take_units();
+    format!("| {flow} | {rru} | {wru} |")
+}
+
 #[tokio::test]
 async fn store_round_trips_of_each_flow_are_the_documented_ones() {
-    let (h, _memory, counts) = counted();
+    let (h, memory, counts) = counted();
     h.hold_notices
         .store(true, std::sync::atomic::Ordering::Relaxed);
     for (login, ecid) in [
@@ -60,6 +68,7 @@ async fn store_round_trips_of_each_flow_are_the_documented_ones() {
         .unwrap();
 
     let mut rows = Vec::new();
+    let mut costs = Vec::new();
     let classes = [
         ("a login ID nobody holds", "nobody@example.com", PW),
         ("a wrong password", "active@example.com", "Wrong-Pass-123"),
@@ -76,6 +85,7 @@ async fn store_round_trips_of_each_flow_are_the_documented_ones() {
         });
         failures.push(m);
         rows.push(row(&format!("password sign-in, {class}"), m));
+        costs.push(cost_row(&format!("password sign-in, {class}"), &counts));
     }
     // LOG-3: every failure class makes the same requests in as many rounds:
     // the login ID; the user and the counter at once; the counter's write
@@ -92,11 +102,16 @@ async fn store_round_trips_of_each_flow_are_the_documented_ones() {
         "password sign-in, right password (second factor next)",
         m,
     ));
+    costs.push(cost_row(
+        "password sign-in, right password (second factor next)",
+        &counts,
+    ));
     let m = measure!(counts, {
         let (s, _) = c.mfa("totp", &totp_code(&h, &secret, 1)).await;
         assert_eq!(s, 200);
     });
     rows.push(row("second factor (TOTP code)", m));
+    costs.push(cost_row("second factor (TOTP code)", &counts));
 
     let forgot = json!({ "login_id": "active@example.com", "email": "active@example.com" });
     let m = measure!(counts, {
@@ -110,6 +125,7 @@ async fn store_round_trips_of_each_flow_are_the_documented_ones() {
         assert_eq!(r.status(), 202);
     });
     rows.push(row("forgot password (RST-1)", m));
+    costs.push(cost_row("forgot password (RST-1)", &counts));
 
     let token = h.setup_token("pending@example.com").await;
     let verify = json!({ "token": token, "email": "pending@example.com", "name": "Test User", "phone": "0312345678" });
@@ -122,6 +138,7 @@ async fn store_round_trips_of_each_flow_are_the_documented_ones() {
         jar.take(&r);
     });
     rows.push(row("setup: identity check (SET-2)", m));
+    costs.push(cost_row("setup: identity check (SET-2)", &counts));
     let password = json!({ "password": "Kumo-Tori-Ame7" });
     let m = measure!(counts, {
         let r = h
@@ -134,6 +151,7 @@ async fn store_round_trips_of_each_flow_are_the_documented_ones() {
         assert_eq!(r.status(), 200);
     });
     rows.push(row("setup: first password (SET-3)", m));
+    costs.push(cost_row("setup: first password (SET-3)", &counts));
 
     let (admin_secret, _) = totp_enrol(&h, "admin@example.com").await;
     let mut c = full_client(&h, "admin@example.com", &admin_secret).await;
@@ -143,6 +161,7 @@ async fn store_round_trips_of_each_flow_are_the_documented_ones() {
         assert_eq!(s, 201);
     });
     rows.push(row("case creation (CASE-1)", m));
+    costs.push(cost_row("case creation (CASE-1)", &counts));
 
     let boss = h.find_user("boss@example.com").await.unwrap().0;
     let m = measure!(counts, {
@@ -152,7 +171,50 @@ async fn store_round_trips_of_each_flow_are_the_documented_ones() {
             .unwrap();
     });
     rows.push(row("admin list page (ADM-5)", m));
+    costs.push(cost_row("admin list page (ADM-5)", &counts));
 
+    // SET-1: the migration's mail job, per user: the setup link and its
+    // mail queued in one write.
+    h.migrate(&[record("late@example.com", "ecid8000000007", TENANT)])
+        .await;
+    let late = h.find_user("late@example.com").await.unwrap().0;
+    let m = measure!(counts, {
+        h.app.send_setup_link(&late.id, &ctx()).await.unwrap();
+    });
+    rows.push(row("setup link of one migrated user (SET-1)", m));
+    costs.push(cost_row("setup link of one migrated user (SET-1)", &counts));
+
+    // The outbox's sender, as the stream invokes it: one notice (the
+    // forgot flow's link, left waiting by `hold_notices`).
+    let queued: Vec<tobira::store::Key> = memory
+        .snapshot()
+        .into_iter()
+        .map(|i| i.key)
+        .filter(tobira::outbox::is_outbox_key)
+        .collect();
+    assert!(!queued.is_empty(), "notices wait in the outbox");
+    let one = &queued[queued.len() - 1..];
+    let m = measure!(counts, {
+        let d = h.app.deliver_keys(one, &ctx()).await.unwrap();
+        assert_eq!(d.sent, 1);
+    });
+    rows.push(row("the sender: one notice, as the stream names it", m));
+    costs.push(cost_row(
+        "the sender: one notice, as the stream names it",
+        &counts,
+    ));
+
+    let cost =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/COST.md")).unwrap();
+    let missing: Vec<&String> = costs
+        .iter()
+        .filter(|r| !cost.contains(r.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/COST.md lacks these rows (or has other figures):\n{}",
+        costs.join("\n")
+    );
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/BENCHMARKS.md"))
         .unwrap();
     let missing: Vec<&String> = rows.iter().filter(|r| !doc.contains(r.as_str())).collect();

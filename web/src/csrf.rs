@@ -21,9 +21,9 @@ use tobira::app::App;
 use tobira::error::Error;
 use tobira::random::ct_eq;
 
-use tobira::config::CsrfKey;
+use tobira::config::SecretKey;
 
-fn hmac_of(key: &CsrfKey, purpose: &str, value: &str) -> String {
+fn hmac_of(key: &SecretKey, purpose: &str, value: &str) -> String {
     let mut msg = Vec::with_capacity(purpose.len() + value.len() + 16);
     msg.extend_from_slice(b"tobira csrf\0");
     msg.extend_from_slice(purpose.as_bytes());
@@ -182,9 +182,9 @@ mod tests {
 
     #[test]
     fn keys_are_long_and_hidden() {
-        assert!(CsrfKey::new(b"short").is_none());
-        let k = CsrfKey::new(&[7; 32]).unwrap();
-        assert_eq!(format!("{k:?}"), "CsrfKey(..)");
+        assert!(SecretKey::new(b"short").is_none());
+        let k = SecretKey::new(&[7; 32]).unwrap();
+        assert_eq!(format!("{k:?}"), "SecretKey(..)");
         assert_ne!(hmac_of(&k, "session", "a"), hmac_of(&k, "cookie", "a"));
     }
 }

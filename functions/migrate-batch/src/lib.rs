@@ -304,6 +304,7 @@ fn delivered(d: tobira::outbox::Delivered) -> Value {
         "sent": d.sent,
         "retrying": d.retrying,
         "dead": d.dead,
+        "voided": d.voided,
     })
 }
 

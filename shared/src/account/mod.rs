@@ -8,7 +8,7 @@
 //! [`App::apply_change`](crate::App::apply_change), which carries the
 //! effects out on the user they are about to write, in their own one
 //! conditional write, with no store request of its own — the notice too,
-//! as an outbox item in that write (`crate::outbox`), which a sender
+//! as an outbox item in that write (`outbox.rs`), which a sender
 //! delivers with retries.
 //!
 //! The test `account_state_table` below lists every change with its

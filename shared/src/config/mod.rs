@@ -99,7 +99,11 @@ pub struct Config {
     pub cases: CasePolicy,
     /// SES-3: the key that MACs the pre-sign-in CSRF cookie and derives a
     /// session's form token (`TOBIRA_CSRF_KEY`; random when local).
-    pub csrf_key: CsrfKey,
+    pub csrf_key: SecretKey,
+    /// The key that derives a password or setup link's token from its
+    /// outbox item (`outbox.rs`; `TOBIRA_LINK_KEY`; locally kept in the data
+    /// directory). Used for nothing else.
+    pub link_key: SecretKey,
 }
 
 /// CASE-1: the categories a case may have (seed 002's list by default),
@@ -472,9 +476,18 @@ impl Config {
             cases,
             csrf_key: match get("TOBIRA_CSRF_KEY") {
                 None if lambda => return Err(ConfigError::Missing("TOBIRA_CSRF_KEY")),
-                None => CsrfKey::random(),
-                Some(v) => CsrfKey::new(v.trim().as_bytes()).ok_or(ConfigError::Invalid {
+                None => SecretKey::random(),
+                Some(v) => SecretKey::new(v.trim().as_bytes()).ok_or(ConfigError::Invalid {
                     name: "TOBIRA_CSRF_KEY",
+                    value: "(hidden)".into(),
+                    expected: "a secret of at least 32 characters",
+                })?,
+            },
+            link_key: match get("TOBIRA_LINK_KEY") {
+                None if lambda => return Err(ConfigError::Missing("TOBIRA_LINK_KEY")),
+                None => SecretKey::random(),
+                Some(v) => SecretKey::new(v.trim().as_bytes()).ok_or(ConfigError::Invalid {
+                    name: "TOBIRA_LINK_KEY",
                     value: "(hidden)".into(),
                     expected: "a secret of at least 32 characters",
                 })?,
@@ -522,11 +535,11 @@ fn parse_window(v: &str) -> Option<(String, String)> {
     (ok(a) && ok(b) && a <= b).then(|| (a.to_string(), b.to_string()))
 }
 
-/// The server's CSRF key (`TOBIRA_CSRF_KEY`); never printed.
+/// A server secret (`TOBIRA_CSRF_KEY`, `TOBIRA_LINK_KEY`); never printed.
 #[derive(Clone)]
-pub struct CsrfKey(Vec<u8>);
+pub struct SecretKey(Vec<u8>);
 
-impl CsrfKey {
+impl SecretKey {
     /// The secret itself, for the web edge's HMAC; never log it.
     pub fn expose(&self) -> &[u8] {
         &self.0
@@ -543,9 +556,9 @@ impl CsrfKey {
     }
 }
 
-impl std::fmt::Debug for CsrfKey {
+impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CsrfKey(..)")
+        f.write_str("SecretKey(..)")
     }
 }
 

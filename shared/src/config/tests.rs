@@ -52,7 +52,7 @@ fn clm_1_reference_hashes_are_legacy_hashes_separated_by_spaces() {
 }
 
 #[test]
-fn lambda_config_needs_a_csrf_key_of_32_characters() {
+fn lambda_config_needs_a_csrf_key_and_a_link_key_of_32_characters() {
     let base = [
         ("TOBIRA_BASE_URL", "https://p.example"),
         ("TOBIRA_BRAND", "b"),
@@ -69,7 +69,14 @@ fn lambda_config_needs_a_csrf_key_of_32_characters() {
         "the secret is not printed"
     );
     let key = "k".repeat(32);
-    let good = [base.as_slice(), &[("TOBIRA_CSRF_KEY", key.as_str())]].concat();
+    let csrf = [base.as_slice(), &[("TOBIRA_CSRF_KEY", key.as_str())]].concat();
+    let err = Config::from_lookup(lookup(&csrf), true).unwrap_err();
+    assert_eq!(err, ConfigError::Missing("TOBIRA_LINK_KEY"));
+    let short = [csrf.as_slice(), &[("TOBIRA_LINK_KEY", "too-short")]].concat();
+    let err = Config::from_lookup(lookup(&short), true).unwrap_err();
+    assert!(err.to_string().contains("TOBIRA_LINK_KEY"), "{err}");
+    assert!(!err.to_string().contains("too-short"));
+    let good = [csrf.as_slice(), &[("TOBIRA_LINK_KEY", key.as_str())]].concat();
     assert!(Config::from_lookup(lookup(&good), true).is_ok());
 }
 
