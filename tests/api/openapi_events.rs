@@ -326,6 +326,16 @@ async fn migrate_batch_events_and_reports_match_the_document() {
         (&json!("plan"), &json!(true))
     );
 
+    let chunks = run
+        .send(
+            "apply-chunks",
+            json!({ "action": "apply-chunks", "size": 4 }),
+        )
+        .await;
+    assert!(
+        chunks["chunks"].as_array().is_some_and(|c| c.len() > 1),
+        "{chunks}"
+    );
     let part = run
         .send("apply part", json!({ "action": "apply", "max_records": 3 }))
         .await;

@@ -49,6 +49,15 @@ pub enum OpsEvent {
         #[serde(default)]
         after: Option<String>,
     },
+    /// The pending records cut into `apply` events of at most `size`
+    /// records (default 500), for parallel workers (the state machine's
+    /// Map, or an operator's `xargs -P`).
+    ApplyChunks {
+        #[serde(default)]
+        tenant_id: Option<String>,
+        #[serde(default)]
+        size: Option<usize>,
+    },
     /// Mail setup links to pending users (SET-1).
     SendSetupLinks {
         #[serde(default)]
@@ -199,6 +208,28 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
             };
             to_json(app.apply(&opts, &ctx).await?)
         }
+        OpsEvent::ApplyChunks { tenant_id, size } => {
+            let size = size.unwrap_or(500);
+            if !(1..=5_000).contains(&size) {
+                return Err(Error::invalid("invalid_event").detail("size is 1 to 5000"));
+            }
+            let chunks = app.apply_chunks(tenant(tenant_id)?.as_ref(), size).await?;
+            let events: Vec<Value> = chunks
+                .into_iter()
+                .map(|c| {
+                    let mut e = serde_json::json!({
+                        "action": "apply",
+                        "tenant_id": c.tenant_id,
+                        "max_records": c.max_records,
+                    });
+                    if let Some(after) = c.after {
+                        e["after"] = Value::from(after);
+                    }
+                    e
+                })
+                .collect();
+            serde_json::json!({ "action": "apply-chunks", "chunks": events })
+        }
         OpsEvent::SendSetupLinks { tenant_id, resend } => to_json(
             app.send_setup_links(tenant(tenant_id)?.as_ref(), resend, &ctx)
                 .await?,
@@ -257,6 +288,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
         o.remove("would_send");
         o.remove("login_id"); // the user actions' report: an address, often
         o.remove("notices"); // dead letters: addresses
+        o.remove("chunks"); // one line per chunk: the count is enough
     }
     let action = report.get("action").and_then(Value::as_str).unwrap_or("-");
     tracing::info!(%action, %summary, "migrate-batch");

@@ -14,6 +14,7 @@
 //! record done or does it once.
 
 mod apply;
+mod fanout;
 mod import;
 mod job;
 mod plan;
@@ -21,6 +22,7 @@ mod portal;
 mod run;
 mod window;
 
+pub use fanout::Chunk;
 pub use run::{ApplyOptions, Checkpoint, Job, JobState, MailReport, NoticeLine, Pos};
 pub use window::{IdentityUpdate, IdentityView};
 
