@@ -135,7 +135,7 @@ fn synthetic(scale: usize) -> Vec<Value> {
                     "name": format!("利用者 {i}"),
                     "phone": format!("090-{:04}-{:04}", i % 10_000, (i / 7) % 10_000),
                     "tenant_id": tenant,
-                    "role": if i % 20 == 0 { "admin" } else { "general" },
+                    "role": if i.is_multiple_of(20) { "admin" } else { "general" },
                 }));
                 i += 1;
             }

@@ -71,7 +71,7 @@ impl Local {
     pub fn open(data_dir: &Path, mut config: Config) -> Result<Self, String> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-        if std::env::var_os("TOBIRA_LINK_KEY").is_none() {
+        if link_key_unset() {
             config.link_key = link_key(data_dir, true)?;
         }
         let store =
@@ -83,7 +83,7 @@ impl Local {
     /// there is none yet), in a scratch directory removed when the copy is
     /// dropped: `data_dir` is neither created nor changed.
     pub fn open_copy(data_dir: &Path, mut config: Config) -> Result<Scratch, String> {
-        if std::env::var_os("TOBIRA_LINK_KEY").is_none() && data_dir.join(LINK_KEY_FILE).exists() {
+        if link_key_unset() && data_dir.join(LINK_KEY_FILE).exists() {
             config.link_key = link_key(data_dir, false)?;
         }
         #[allow(clippy::disallowed_methods)] // a unique scratch name, not a rule's time
@@ -238,6 +238,11 @@ impl Local {
     }
 }
 
+/// Whether `TOBIRA_LINK_KEY` is unset (or blank, as `Config` reads it).
+fn link_key_unset() -> bool {
+    std::env::var("TOBIRA_LINK_KEY").map_or(true, |v| v.trim().is_empty())
+}
+
 /// The file in the data directory that keeps the local portal's link key.
 const LINK_KEY_FILE: &str = "link.key";
 
@@ -250,15 +255,28 @@ fn link_key(data_dir: &Path, create: bool) -> Result<tobira::config::SecretKey, 
     let path = data_dir.join(LINK_KEY_FILE);
     let bad = |e: std::io::Error| format!("{}: {e}", path.display());
     if create && !path.exists() {
+        // Written whole under another name, then linked into place: a
+        // process that starts at the same time reads a whole key or
+        // none, and the first link wins.
         let key = tobira::config::SecretKey::random();
         let hex: String = key.expose().iter().map(|b| format!("{b:02x}")).collect();
+        let tmp = data_dir.join(format!("{LINK_KEY_FILE}.{}.tmp", std::process::id()));
         let mut f = std::fs::OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(true)
             .mode(0o600)
-            .open(&path)
+            .open(&tmp)
             .map_err(bad)?;
         f.write_all(hex.as_bytes()).map_err(bad)?;
+        f.sync_all().map_err(bad)?;
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(bad(e)),
+        }
     }
     let text = std::fs::read_to_string(&path).map_err(bad)?;
     tobira::config::SecretKey::new(text.trim().as_bytes())

@@ -175,9 +175,9 @@ impl App {
     }
 
     /// Where a transaction has no notice to write: a condition that always
-    /// holds, on an outbox key nobody holds, so that it costs the store
-    /// what one with a notice costs (LOG-3: the same requests whoever is
-    /// asked about).
+    /// holds, on an outbox key nobody holds, so that the store gets the
+    /// same requests as with a notice (LOG-3: the same requests whoever is
+    /// asked about; an item's size may differ).
     pub fn no_notice(&self) -> Write {
         let now = self.now();
         let id = new_ulid(self.rng.as_ref(), now).to_string();
@@ -236,30 +236,42 @@ impl App {
     /// The key of a link mail's token item (`RESET#…`, `SETUP#…`): the link
     /// works while it is there.
     fn link_item(&self, n: &Notice) -> Option<Key> {
+        if !n.link {
+            return None;
+        }
         let hash = crate::random::token_hash(&self.link_token(&n.id));
         match n.kind.as_str() {
             _ if !n.link => None,
             "setup.link" => Some(crate::model::keys::setup_token(&hash)),
-            _ => Some(crate::model::keys::reset_token(&hash)),
+            "password.link" => Some(crate::model::keys::reset_token(&hash)),
+            _ => None,
         }
     }
 
     /// One item: claim it, send it, delete it — or give it up.
     async fn deliver_item(&self, item: Item, ctx: &Ctx, done: &mut Delivered) {
         let Ok(mut n) = item.parse::<Notice>() else {
-            // Kept as it is among the dead letters, so that it does not
-            // hold up its partition.
+            // Set aside among the dead letters (its key, never its body), so
+            // that it does not hold up its partition.
+            let now = self.now();
+            let dead = DeadNotice {
+                id: item.key.sk.clone(),
+                kind: "unreadable".into(),
+                to: String::new(),
+                subject: String::new(),
+                user_id: None,
+                tenant_id: None,
+                created_at: now,
+                dead_at: now,
+                attempts: 0,
+                reason: format!("unreadable item {}/{}", item.key.pk, item.key.sk),
+            };
             let writes = vec![
                 Write::Delete {
                     key: item.key.clone(),
                     cond: Cond::Version(item.version),
                 },
-                Write::Put {
-                    key: dead_key(&format!("unreadable#{}", item.key.sk)),
-                    data: item.data.clone(),
-                    expires_at: None,
-                    cond: Cond::Any,
-                },
+                Write::put(dead_key(&item.key.sk), &dead, None, Cond::Any),
                 self.audit(ctx, "notice.undelivered", None, Some("unreadable".into())),
             ];
             if self.store.write(writes, self.now()).await.is_ok() {
@@ -401,7 +413,11 @@ impl App {
         }));
         if let (true, Some(id)) = (n.kind == "setup.link", &n.user_id) {
             match self.user(id).await {
-                Ok(Some((mut u, v))) if u.setup_sent_at.is_some() => {
+                // Still pending, and no newer link was sent since this one.
+                Ok(Some((mut u, v)))
+                    if u.state == crate::model::UserState::PendingSetup
+                        && u.setup_sent_at.is_some_and(|t| t <= n.created_at) =>
+                {
                     u.setup_sent_at = None;
                     u.updated_at = now;
                     writes.extend(crate::directory::user_writes(&u, Cond::Version(v)));

@@ -290,7 +290,7 @@ async fn mig_8_fanned_out_chunks_applied_at_once_give_the_sequential_result() {
         let size = 1 + rng.below(4);
         let mut chunks = h.app.apply_chunks(None, size).await.unwrap();
         assert!(chunks.iter().all(|c| c.max_records == size));
-        assert!(chunks.len() as u64 >= pending.div_ceil(size as u64));
+        assert_eq!(chunks.len() as u64, pending.div_ceil(size as u64));
         rng.shuffle(&mut chunks);
         let faults = seed % 2 == 0;
         if faults {

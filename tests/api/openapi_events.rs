@@ -336,6 +336,13 @@ async fn migrate_batch_events_and_reports_match_the_document() {
         chunks["chunks"].as_array().is_some_and(|c| c.len() > 1),
         "{chunks}"
     );
+    let one = run
+        .send(
+            "apply-chunks of one tenant",
+            json!({ "action": "apply-chunks", "tenant_id": TENANT, "size": 2 }),
+        )
+        .await;
+    assert!(one["chunks"][0]["tenant_id"].is_string(), "{one}");
     let part = run
         .send("apply part", json!({ "action": "apply", "max_records": 3 }))
         .await;

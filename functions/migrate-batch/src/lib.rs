@@ -48,6 +48,13 @@ pub enum OpsEvent {
         batch: Option<String>,
         #[serde(default)]
         after: Option<String>,
+        /// A chunk of `apply-chunks`: every tenant from `after`, without
+        /// the checkpoint.
+        #[serde(default)]
+        span: bool,
+        /// The counts only, no line per record (the state machine's 256 KB).
+        #[serde(default)]
+        summary: bool,
     },
     /// The pending records cut into `apply` events of at most `size`
     /// records (default 500), for parallel workers (the state machine's
@@ -194,6 +201,8 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
             tenant_id,
             batch,
             after,
+            span,
+            summary,
         } => {
             let opts = ApplyOptions {
                 dry_run,
@@ -205,8 +214,17 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
                     .transpose()?
                     .map(String::from),
                 after: after.as_deref().map(Pos::parse).transpose()?,
+                span,
             };
-            to_json(app.apply(&opts, &ctx).await?)
+            if span && (opts.tenant.is_some() || opts.batch.is_some() || max_records.is_none()) {
+                return Err(Error::invalid("invalid_event")
+                    .detail("span goes with max_records, without tenant_id or batch"));
+            }
+            let mut report = app.apply(&opts, &ctx).await?;
+            if summary {
+                report.records.clear();
+            }
+            to_json(report)
         }
         OpsEvent::ApplyChunks { tenant_id, size } => {
             let size = size.unwrap_or(500);
@@ -219,9 +237,13 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
                 .map(|c| {
                     let mut e = serde_json::json!({
                         "action": "apply",
-                        "tenant_id": c.tenant_id,
                         "max_records": c.max_records,
+                        "summary": true,
                     });
+                    match c.tenant_id {
+                        Some(t) => e["tenant_id"] = Value::from(t),
+                        None => e["span"] = Value::from(true),
+                    }
                     if let Some(after) = c.after {
                         e["after"] = Value::from(after);
                     }

@@ -37,7 +37,20 @@ impl App {
                 r.final_login_id = current.final_login_id.clone();
                 return Ok(r);
             }
-            let plan = self.plan(&v).await?;
+            // ADM-4's parent item is read beside the plan and written only
+            // when it is new: the users of one child tenant, applied at once
+            // by parallel chunks, do not all write the one item.
+            let parent_key = v
+                .parent_tenant_id
+                .as_ref()
+                .map(|_| keys::tenant_parent(&v.tenant_id));
+            let (plan, parent_now) = tokio::join!(self.plan(&v), async {
+                match &parent_key {
+                    Some(k) => self.store.get(k, now).await.map(|i| i.map(|i| i.data)),
+                    None => Ok(None),
+                }
+            });
+            let (plan, parent_now) = (plan?, parent_now?);
             let line = Self::report_for(&current, &plan);
             let writes = match &plan {
                 Err(reason) => {
@@ -84,12 +97,15 @@ impl App {
                     ];
                     // ADM-4: the contract's parent, for the parent's admins.
                     if let Some(parent) = &user.parent_tenant_id {
-                        writes.push(Write::put(
-                            keys::tenant_parent(&user.tenant_id),
-                            &serde_json::json!({ "parent": parent.as_str() }),
-                            None,
-                            Cond::Any,
-                        ));
+                        let want = serde_json::json!({ "parent": parent.as_str() }).to_string();
+                        if parent_now.as_deref() != Some(want.as_str()) {
+                            writes.push(Write::Put {
+                                key: keys::tenant_parent(&user.tenant_id),
+                                data: want,
+                                expires_at: None,
+                                cond: Cond::Any,
+                            });
+                        }
                     }
                     // CLM: every legacy service ID finds this user.
                     let mut sids: Vec<String> = current

@@ -89,7 +89,7 @@ impl App {
         let mut report = Report::new("apply", false);
         // One tenant's or one batch's run walks on from `after`, not from
         // the schedule's checkpoint, and leaves the checkpoint alone.
-        let checkpointed = opts.tenant.is_none() && opts.batch.is_none();
+        let checkpointed = opts.tenant.is_none() && opts.batch.is_none() && !opts.span;
         if checkpointed && opts.after.is_some() {
             return Err(Error::invalid("invalid_event")
                 .detail("after goes with tenant_id or batch; a run over every tenant goes on from the checkpoint"));

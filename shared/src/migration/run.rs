@@ -89,6 +89,9 @@ pub struct ApplyOptions {
     /// Dry runs, and runs of one tenant or batch: start after this place
     /// (a report's `next`).
     pub after: Option<Pos>,
+    /// A chunk of the fan-out (`apply-chunks`): every tenant from `after`,
+    /// without the checkpoint.
+    pub span: bool,
 }
 
 /// Results of a mail job (`send-setup-links`, `close-window`).
