@@ -3,7 +3,7 @@
 //! customer of 20,000, four of 5,000, thirty of 1,000, a hundred of 200,
 //! four hundred of 25) go through the domain calls `migrate-batch` makes:
 //! `import` in events of 1,000, `apply-chunks`, then every chunk applied by
-//! `WORKERS` concurrent workers — what `MigrateStateMachine` does. The store
+//! 40 concurrent workers — what `MigrateStateMachine` does. The store
 //! behind (the in-memory one) answers each request after 5 ms (in-region
 //! DynamoDB; requests issued together wait together) and counts, per
 //! partition key, the write units on-demand DynamoDB bills (a write of up
@@ -35,8 +35,14 @@ use tobira_test_kit::MemoryStore;
 mod support;
 use support::start;
 
-/// Concurrent workers: the template's `MigrateConcurrency` at its most.
-const WORKERS: usize = 40;
+/// Concurrent workers: the template's `MigrateConcurrency` at its most
+/// (`TOBIRA_BENCH_WORKERS` for another figure).
+fn workers() -> usize {
+    std::env::var("TOBIRA_BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40)
+}
 /// One store request, as in-region DynamoDB answers it.
 const LATENCY: Duration = Duration::from_millis(5);
 /// Records per apply chunk (the template's `MigrateChunkRecords`).
@@ -154,7 +160,7 @@ where
     let queue = Arc::new(Mutex::new(items));
     let work = Arc::new(work);
     let mut set = tokio::task::JoinSet::new();
-    for _ in 0..WORKERS {
+    for _ in 0..workers() {
         let (queue, work) = (queue.clone(), work.clone());
         set.spawn(async move {
             loop {
@@ -272,9 +278,10 @@ async fn main() {
 
     let factor = 1_000_000.0 / n as f64;
     println!(
-        "migration simulation: {n} users, {} tenants, {WORKERS} workers, {} ms a request, \
+        "migration simulation: {n} users, {} tenants, {} workers, {} ms a request, \
          {chunk_count} chunks of {CHUNK}",
         TENANTS.iter().map(|(c, _)| c).sum::<usize>(),
+        workers(),
         LATENCY.as_millis()
     );
     println!("  phase          sim s  requests/user  WRU/user  hottest pk (WRU/user of all)");

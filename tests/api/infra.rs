@@ -388,3 +388,25 @@ fn no_crate_has_an_import_circle() {
     looped.insert("b".to_string(), BTreeSet::from(["a".to_string()]));
     assert!(circle(&looped).is_some());
 }
+
+// Issue 17 item 4: the migration's fan-out is declared — a state machine
+// that asks migrate-batch for `apply-chunks` and applies them in a
+// distributed Map of `MigrateConcurrency`, going round while records are
+// pending — and the table's warm throughput is a parameter.
+#[test]
+fn template_fans_the_migration_out_with_its_concurrency_and_warm_throughput_as_parameters() {
+    for part in [
+        "MigrateStateMachine:",
+        "Type: AWS::Serverless::StateMachine",
+        "action: apply-chunks",
+        "Mode: DISTRIBUTED",
+        "MaxConcurrencyPath: $.concurrency",
+        "States.StringToJson('${Concurrency}')",
+        "Concurrency: !Ref MigrateConcurrency",
+        "MigrateConcurrency:",
+        "WriteUnitsPerSecond: !Ref TableWarmWriteUnits",
+        "Variable: $.status.pending",
+    ] {
+        assert!(TEMPLATE.contains(part), "the template lacks {part:?}");
+    }
+}

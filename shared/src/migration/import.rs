@@ -24,6 +24,11 @@ impl App {
             // it does (MIG-10): a finished pass then runs again.
             self.mark_import(ctx).await?;
         }
+        // The tenants this event listed already (`MIGTENANTS`, one partition
+        // for every tenant): written with a tenant's first record of the
+        // event, not with every record, so that parallel imports do not all
+        // write one partition key (issue 17 item 4).
+        let mut indexed = std::collections::HashSet::new();
         for raw in records {
             let parsed = serde_json::from_value::<LegacyRecord>(raw.clone())
                 .map_err(|e| (e.to_string(), None))
@@ -39,7 +44,7 @@ impl App {
                     continue;
                 }
             };
-            report.push(self.stage(record, &valid, batch, ctx).await?);
+            report.push(self.stage(record, &valid, batch, &mut indexed, ctx).await?);
         }
         Ok(report)
     }
@@ -50,9 +55,11 @@ impl App {
         record: LegacyRecord,
         v: &ValidRecord,
         batch: Option<&str>,
+        indexed: &mut std::collections::HashSet<String>,
         ctx: &Ctx,
     ) -> Result<RecordReport> {
         let key = keys::staged(&v.tenant_id, &v.ecid);
+        let index = !indexed.contains(v.tenant_id.as_str());
         let base = RecordReport {
             ecid: record.ecid.clone(),
             tenant_id: record.tenant_id.clone(),
@@ -84,8 +91,8 @@ impl App {
                                 &record,
                                 v,
                                 batch,
-                                &key,
-                                Cond::Version(*ver),
+                                (&key, Cond::Version(*ver)),
+                                index,
                                 ctx,
                             );
                             writes.push(Write::Delete {
@@ -93,7 +100,10 @@ impl App {
                                 cond: Cond::Any,
                             });
                             match self.store.write(writes, now).await {
-                                Ok(()) => return Ok(base),
+                                Ok(()) => {
+                                    indexed.insert(v.tenant_id.as_str().to_string());
+                                    return Ok(base);
+                                }
                                 Err(StoreError::Conflict) => {
                                     self.back_off(round).await;
                                     continue;
@@ -106,12 +116,12 @@ impl App {
                 }
                 None => Cond::Absent,
             };
-            match self
-                .store
-                .write(self.stage_writes(&record, v, batch, &key, cond, ctx), now)
-                .await
-            {
-                Ok(()) => return Ok(base),
+            let writes = self.stage_writes(&record, v, batch, (&key, cond), index, ctx);
+            match self.store.write(writes, now).await {
+                Ok(()) => {
+                    indexed.insert(v.tenant_id.as_str().to_string());
+                    return Ok(base);
+                }
                 Err(e) => self.lost_race(round, e).await?,
             }
         }
@@ -123,8 +133,8 @@ impl App {
         record: &LegacyRecord,
         v: &ValidRecord,
         batch: Option<&str>,
-        key: &crate::store::Key,
-        cond: Cond,
+        (key, cond): (&crate::store::Key, Cond),
+        index: bool,
         ctx: &Ctx,
     ) -> Vec<Write> {
         let staged = Staged {
@@ -135,14 +145,8 @@ impl App {
             reason: None,
             batch: batch.map(String::from),
         };
-        vec![
+        let mut writes = vec![
             Write::put(key.clone(), &staged, None, cond),
-            Write::put(
-                keys::staged_tenant(&v.tenant_id),
-                &serde_json::json!({}),
-                None,
-                Cond::Any,
-            ),
             Write::put(
                 keys::claimant(&v.login_id, &v.tenant_id, &v.ecid),
                 &serde_json::json!({}),
@@ -155,7 +159,16 @@ impl App {
                 None,
                 Some(format!("{}/{}", v.tenant_id.as_str(), v.ecid.as_str())),
             ),
-        ]
+        ];
+        if index {
+            writes.push(Write::put(
+                keys::staged_tenant(&v.tenant_id),
+                &serde_json::json!({}),
+                None,
+                Cond::Any,
+            ));
+        }
+        writes
     }
 
     /// Every live item of a partition (paged).
