@@ -42,11 +42,12 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
         .table
         .clone()
         .ok_or(ConfigError::Missing("TOBIRA_TABLE"))?;
+    let store = dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    if config.prime {
+        prime(&store).await;
+    }
     Ok(App {
-        store: Arc::new(dynamo::DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&sdk),
-            table,
-        )),
+        store: Arc::new(store),
         mailer: Arc::new(ses::SesMailer::new(
             aws_sdk_sesv2::Client::new(&sdk),
             config.mail_from.clone(),
@@ -56,6 +57,24 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
         rng: Arc::new(tobira::random::OsRandom),
         config: Arc::new(config),
     })
+}
+
+/// Issue 17 item 3: one cheap read during init (a key nobody holds), so that
+/// the connection to DynamoDB — DNS, TCP, TLS — is open before the first
+/// invocation, which would otherwise pay for it (about 100 ms at 128 MB in
+/// public measurements). Bounded: a slow or failing read only costs init
+/// time, never the function (`TOBIRA_PRIME=false` turns it off).
+pub async fn prime(store: &dynamo::DynamoStore) {
+    use tobira::clock::Clock;
+    use tobira::store::{Key, Store};
+    let now = tobira::clock::SystemClock.now();
+    let key = Key::new("PRIME", "-");
+    let read = store.get(&key, now);
+    match tokio::time::timeout(std::time::Duration::from_secs(2), read).await {
+        Ok(Ok(_)) => tracing::debug!("dynamodb connection primed"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "dynamodb priming read failed"),
+        Err(_) => tracing::warn!("dynamodb priming read took over 2 s"),
+    }
 }
 
 /// The `main` of an HTTP Lambda: logging (`tobira_web::init_logging`),

@@ -241,7 +241,6 @@ impl App {
         }
         let hash = crate::random::token_hash(&self.link_token(&n.id));
         match n.kind.as_str() {
-            _ if !n.link => None,
             "setup.link" => Some(crate::model::keys::setup_token(&hash)),
             "password.link" => Some(crate::model::keys::reset_token(&hash)),
             _ => None,
@@ -301,6 +300,7 @@ impl App {
                         cond: Cond::Version(item.version),
                     }];
                     if self.store.write(drop, now).await.is_ok() {
+                        tracing::info!(id = %n.id, kind = %n.kind, "outbox: link voided; not mailed");
                         done.voided += 1;
                     }
                     return;

@@ -161,3 +161,21 @@ async fn ses_1_dynamo_retry_idempotent_one_token_per_logical_write() {
     assert_eq!(all.len(), 5);
     assert_ne!(token(&all[4].1), t1, "a new write has a new token");
 }
+
+// Issue 17 item 3: a Lambda's init reads one key nobody holds, through the
+// real SDK, so that the connection is open before the first invocation; a
+// failing read does not stop it.
+#[tokio::test]
+async fn init_primes_the_dynamodb_connection_with_one_cheap_read() {
+    let (addr, seen) = stand_in(&[]).await;
+    let store = store_at(addr).await;
+    tobira_aws::prime(&store).await;
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].0, "DynamoDB_20120810.GetItem");
+    assert_eq!(seen[0].1["Key"]["pk"]["S"], "PRIME");
+    assert_eq!(seen[0].1["TableName"], "tobira-stand-in");
+    // The table unreachable: logged, not fatal.
+    let (addr, _) = stand_in(&[AMBIGUOUS, AMBIGUOUS, AMBIGUOUS, AMBIGUOUS]).await;
+    tobira_aws::prime(&store_at(addr).await).await;
+}

@@ -81,6 +81,9 @@ pub struct Config {
     pub otp: OtpPolicy,
     /// MFA-2: e-mail OTP only after another method is enrolled (seed 001).
     pub email_otp_needs_other_method: bool,
+    /// Issue 17 item 3: open the store's connection during a Lambda's init
+    /// with one cheap read (`TOBIRA_PRIME`, default true).
+    pub prime: bool,
     /// MFA-7: how long "remember this device" lasts (30 days; seed 002: 8 h).
     pub remember_device: Duration,
     /// MFA-8: how long after the password a factor change needs no new proof.
@@ -452,6 +455,7 @@ impl Config {
                 sends_per_hour: num("TOBIRA_OTP_SENDS_PER_HOUR", 5)? as u32,
             },
             email_otp_needs_other_method: boolean("TOBIRA_EMAIL_OTP_SECOND_ONLY", false)?,
+            prime: boolean("TOBIRA_PRIME", true)?,
             remember_device: Duration::from_secs(
                 num("TOBIRA_REMEMBER_DEVICE_HOURS", 30 * 24)? * 3600,
             ),
