@@ -81,11 +81,19 @@ impl Simulated {
             *by.entry(w.key().pk.clone()).or_default() += u;
         }
     }
-    fn take(&self) -> (u64, u64, u64, String) {
+    /// What the phase `name`, begun at `began`, did; counting starts again.
+    fn phase(&self, name: &'static str, began: std::time::Instant) -> Phase {
         let by = std::mem::take(&mut *self.wru.lock().unwrap());
-        let total = by.values().sum();
-        let (pk, max) = by.into_iter().max_by_key(|(_, u)| *u).unwrap_or_default();
-        (self.requests.swap(0, Ordering::Relaxed), total, max, pk)
+        let wru = by.values().sum();
+        let (hottest_pk, hottest) = by.into_iter().max_by_key(|(_, u)| *u).unwrap_or_default();
+        Phase {
+            name,
+            seconds: began.elapsed().as_secs_f64(),
+            requests: self.requests.swap(0, Ordering::Relaxed),
+            wru,
+            hottest,
+            hottest_pk,
+        }
     }
 }
 
@@ -226,27 +234,11 @@ async fn main() {
         }
     })
     .await;
-    let (requests, wru, hottest, hottest_pk) = sim.take();
-    phases.push(Phase {
-        name: "import",
-        seconds: t.elapsed().as_secs_f64(),
-        requests,
-        wru,
-        hottest,
-        hottest_pk,
-    });
+    phases.push(sim.phase("import", t));
 
     let t = start();
     let chunks = app.apply_chunks(None, CHUNK).await.expect("chunks");
-    let (requests, wru, hottest, hottest_pk) = sim.take();
-    phases.push(Phase {
-        name: "apply-chunks",
-        seconds: t.elapsed().as_secs_f64(),
-        requests,
-        wru,
-        hottest,
-        hottest_pk,
-    });
+    phases.push(sim.phase("apply-chunks", t));
     let chunk_count = chunks.len();
 
     let t = start();
@@ -259,15 +251,7 @@ async fn main() {
         }
     })
     .await;
-    let (requests, wru, hottest, hottest_pk) = sim.take();
-    phases.push(Phase {
-        name: "apply",
-        seconds: t.elapsed().as_secs_f64(),
-        requests,
-        wru,
-        hottest,
-        hottest_pk,
-    });
+    phases.push(sim.phase("apply", t));
 
     let status = app.migration_status().await.expect("status");
     let counts = &status["counts"];

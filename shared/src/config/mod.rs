@@ -478,25 +478,27 @@ impl Config {
                 }
             },
             cases,
-            csrf_key: match get("TOBIRA_CSRF_KEY") {
-                None if lambda => return Err(ConfigError::Missing("TOBIRA_CSRF_KEY")),
-                None => SecretKey::random(),
-                Some(v) => SecretKey::new(v.trim().as_bytes()).ok_or(ConfigError::Invalid {
-                    name: "TOBIRA_CSRF_KEY",
-                    value: "(hidden)".into(),
-                    expected: "a secret of at least 32 characters",
-                })?,
-            },
-            link_key: match get("TOBIRA_LINK_KEY") {
-                None if lambda => return Err(ConfigError::Missing("TOBIRA_LINK_KEY")),
-                None => SecretKey::random(),
-                Some(v) => SecretKey::new(v.trim().as_bytes()).ok_or(ConfigError::Invalid {
-                    name: "TOBIRA_LINK_KEY",
-                    value: "(hidden)".into(),
-                    expected: "a secret of at least 32 characters",
-                })?,
-            },
+            csrf_key: secret(get("TOBIRA_CSRF_KEY"), "TOBIRA_CSRF_KEY", lambda)?,
+            link_key: secret(get("TOBIRA_LINK_KEY"), "TOBIRA_LINK_KEY", lambda)?,
         })
+    }
+}
+
+/// A server secret from `value` (variable `name`): required in Lambda,
+/// random when local and unset; at least 32 characters, never printed.
+fn secret(
+    value: Option<String>,
+    name: &'static str,
+    lambda: bool,
+) -> Result<SecretKey, ConfigError> {
+    match value {
+        None if lambda => Err(ConfigError::Missing(name)),
+        None => Ok(SecretKey::random()),
+        Some(v) => SecretKey::new(v.trim().as_bytes()).ok_or(ConfigError::Invalid {
+            name,
+            value: "(hidden)".into(),
+            expected: "a secret of at least 32 characters",
+        }),
     }
 }
 
