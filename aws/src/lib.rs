@@ -11,6 +11,7 @@ pub mod sns;
 use std::sync::Arc;
 
 use tobira::config::ConfigError;
+use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
 use tobira::{App, Config};
 
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -33,9 +34,60 @@ pub async fn sdk_config() -> SdkConfig {
         .await
 }
 
-/// The production wiring: configuration from the environment, DynamoDB,
-/// SES v2 and SNS clients built once (call at cold start).
-pub async fn app_from_env() -> Result<App, ConfigError> {
+/// What a function sends besides its store writes: a mailer and an SMS
+/// sender, made from the SDK configuration. Notices and links go through the
+/// outbox (the store), so most functions send nothing themselves.
+pub type Senders = (Arc<dyn Mailer>, Arc<dyn SmsSender>);
+
+/// Issue 17 item 3: a function that sends nothing links neither the SES nor
+/// the SNS SDK. Each binary names what it sends (the `sends` of
+/// [`http_lambda_main`]); only the constructor it names is referenced, so
+/// the linker drops the other clients' code. The template's IAM grants match
+/// (`tests/api/infra.rs`).
+pub fn sends_nothing(_: &SdkConfig, _: &Config) -> Senders {
+    (Arc::new(Unwired), Arc::new(Unwired))
+}
+
+/// Mail through SES v2 (the one-time code by mail; the outbox's sender).
+pub fn sends_mail(sdk: &SdkConfig, config: &Config) -> Senders {
+    let mailer = ses::SesMailer::new(aws_sdk_sesv2::Client::new(sdk), config.mail_from.clone());
+    (Arc::new(mailer), Arc::new(Unwired))
+}
+
+/// SMS through SNS (the one-time code by SMS).
+pub fn sends_sms(sdk: &SdkConfig, _: &Config) -> Senders {
+    let sms = sns::SnsSms::new(aws_sdk_sns::Client::new(sdk));
+    (Arc::new(Unwired), Arc::new(sms))
+}
+
+/// The sender of a function that has no right to send: it refuses, so a
+/// path that would send from the wrong function fails closed (and loudly)
+/// instead of being denied by IAM at run time.
+pub struct Unwired;
+
+const UNWIRED: &str = "this function does not send; the notice belongs in the outbox";
+
+#[async_trait::async_trait]
+impl Mailer for Unwired {
+    async fn send(&self, _: &Mail) -> Result<(), DeliveryError> {
+        tracing::error!("{UNWIRED}");
+        Err(DeliveryError::Unavailable(UNWIRED.into()))
+    }
+}
+
+#[async_trait::async_trait]
+impl SmsSender for Unwired {
+    async fn send(&self, _: &Sms) -> Result<(), DeliveryError> {
+        tracing::error!("{UNWIRED}");
+        Err(DeliveryError::Unavailable(UNWIRED.into()))
+    }
+}
+
+/// The production wiring: configuration from the environment, the DynamoDB
+/// client and the senders the function names, built once (call at cold start).
+pub async fn app_from_env(
+    senders: fn(&SdkConfig, &Config) -> Senders,
+) -> Result<App, ConfigError> {
     let config = Config::from_env()?;
     let sdk = sdk_config().await;
     let table = config
@@ -46,13 +98,11 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     if config.prime {
         prime(&store).await;
     }
+    let (mailer, sms) = senders(&sdk, &config);
     Ok(App {
         store: Arc::new(store),
-        mailer: Arc::new(ses::SesMailer::new(
-            aws_sdk_sesv2::Client::new(&sdk),
-            config.mail_from.clone(),
-        )),
-        sms: Arc::new(sns::SnsSms::new(aws_sdk_sns::Client::new(&sdk))),
+        mailer,
+        sms,
         clock: Arc::new(tobira::clock::SystemClock),
         rng: Arc::new(tobira::random::OsRandom),
         config: Arc::new(config),
@@ -80,15 +130,19 @@ pub async fn prime(store: &dynamo::DynamoStore) {
 /// The `main` of an HTTP Lambda: logging (`tobira_web::init_logging`),
 /// configuration and clients once at cold start ([`app_from_env`]), then
 /// every request through `$handle` (`async fn(&App, Request) -> Response`).
-/// The calling package depends on `tobira`, `tobira-web`, `tokio` and
-/// `lambda_http`.
+/// `sends = ` names what the function sends ([`sends_mail`], [`sends_sms`]);
+/// without it, [`sends_nothing`]. The calling package depends on `tobira`,
+/// `tobira-web`, `tokio` and `lambda_http`.
 #[macro_export]
 macro_rules! http_lambda_main {
     ($handle:path) => {
+        $crate::http_lambda_main!($handle, sends = $crate::sends_nothing);
+    };
+    ($handle:path, sends = $sends:path) => {
         #[tokio::main]
         async fn main() -> Result<(), lambda_http::Error> {
             tobira_web::init_logging();
-            let app = $crate::app_from_env().await?;
+            let app = $crate::app_from_env($sends).await?;
             lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
                 let app = app.clone();
                 async move {
@@ -100,4 +154,36 @@ macro_rules! http_lambda_main {
             .await
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17 item 3: a function wired with `sends_nothing` has no client
+    /// to send with; a path that would send from it fails closed.
+    #[tokio::test]
+    async fn a_function_that_sends_nothing_refuses_to_send() {
+        let sdk = SdkConfig::builder().build();
+        let config = Config::local("https://portal.example.com");
+        let (mailer, sms) = sends_nothing(&sdk, &config);
+        let mail = Mail {
+            to: "a@example.com".into(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+        };
+        assert!(matches!(
+            mailer.send(&mail).await,
+            Err(DeliveryError::Unavailable(_))
+        ));
+        let text = Sms {
+            to: "+819012345678".into(),
+            text: "t".into(),
+        };
+        assert!(matches!(
+            sms.send(&text).await,
+            Err(DeliveryError::Unavailable(_))
+        ));
+    }
 }

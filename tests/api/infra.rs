@@ -128,6 +128,36 @@ fn template_lets_only_the_senders_send() {
     assert!(TEMPLATE.contains("Input: '{\"action\":\"deliver-notices\"}'"));
 }
 
+/// Issue 17 item 3: a function links the SES or SNS SDK only when its
+/// `main.rs` names that sender, and it names one exactly when the template
+/// lets it send (a function without the right has no client to misuse).
+#[test]
+fn each_binary_links_only_the_senders_the_template_allows() {
+    let (mut mail, mut sms) = (BTreeSet::new(), BTreeSet::new());
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/functions");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        let main = std::fs::read_to_string(entry.path().join("lambda/main.rs")).unwrap();
+        let logical: String = name
+            .split('-')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect();
+        assert!(
+            main.contains("tobira_aws::sends_") || main.contains("http_lambda_main!("),
+            "{name}: main.rs names no senders"
+        );
+        if main.contains("tobira_aws::sends_mail") {
+            mail.insert(logical.clone());
+        }
+        if main.contains("tobira_aws::sends_sms") {
+            sms.insert(logical);
+        }
+    }
+    assert_eq!(mail, functions_allowed("ses:SendEmail"));
+    assert_eq!(sms, functions_allowed("sns:Publish"));
+}
+
 #[test]
 fn cfn_lint_passes_on_the_template() {
     let template = concat!(env!("CARGO_MANIFEST_DIR"), "/infra/template.yaml");

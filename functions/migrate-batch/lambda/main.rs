@@ -9,7 +9,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tobira_web::init_logging();
-    let app = tobira_aws::app_from_env().await?;
+    let app = tobira_aws::app_from_env(tobira_aws::sends_mail).await?;
     run(service_fn(|event: LambdaEvent<Value>| {
         let app = app.clone();
         async move {
