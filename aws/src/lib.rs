@@ -85,9 +85,7 @@ impl SmsSender for Unwired {
 
 /// The production wiring: configuration from the environment, the DynamoDB
 /// client and the senders the function names, built once (call at cold start).
-pub async fn app_from_env(
-    senders: fn(&SdkConfig, &Config) -> Senders,
-) -> Result<App, ConfigError> {
+pub async fn app_from_env(senders: fn(&SdkConfig, &Config) -> Senders) -> Result<App, ConfigError> {
     let config = Config::from_env()?;
     let sdk = sdk_config().await;
     let table = config
