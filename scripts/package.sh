@@ -19,8 +19,10 @@
 #    with a sample event from events/, interleaved with the floor, against
 #    DynamoDB on a local moto: init time, first invocation, warm p50/p90,
 #    peak memory; and the first invocation with and without priming.
+# 5. Each function against its floor: init at most 1.2 x, warm p50 at most
+#    1 ms over (TOBIRA_COLD cold starts each, default 25; TOBIRA_WARM warm).
 #
-# Exit status: 0 when every check passed, 1 when a size or glibc check
+# Exit status: 0 when every check passed, 1 when a size, glibc or floor check
 # failed, 2 when a tool, the build or a run failed. Takes 30-45 minutes on
 # 2 cores from nothing (most of it compiling), a few minutes with
 # --no-build. Kept out of scripts/test.sh on purpose.
@@ -33,7 +35,7 @@ build=1
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
-    -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "package.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -165,8 +167,34 @@ for prime in true false; do
 done
 log "timings under the Runtime API stand-in (scripts/coldstart.py)"
 echo
-"$VENV/bin/python" scripts/coldstart.py --cold "${TOBIRA_COLD:-7}" --warm "${TOBIRA_WARM:-200}" \
+"$VENV/bin/python" scripts/coldstart.py --cold "${TOBIRA_COLD:-25}" --warm "${TOBIRA_WARM:-200}" \
   --json "$OUT/coldstart.json" <"$runs" || die "a run failed"
+
+# ---------------------------------------------------------------- 5. against the floor
+# Each function against the floor with its clients (DynamoDB only, or the
+# three for one that sends): init at most 1.2 x, warm p50 at most 1 ms over.
+senders=""
+for f in "${FUNCTIONS[@]}"; do sends "$f" && senders="$senders $f"; done
+echo
+"$VENV/bin/python" - "$OUT/coldstart.json" "$senders" "${FUNCTIONS[@]}" <<'PY' || status=1
+import json, sys
+runs = json.load(open(sys.argv[1]))["runs"]
+senders = set(sys.argv[2].split())
+bad = 0
+print(f"{'function':<16} {'floor':<20} {'init ms':>8} {'floor ms':>9} {'ratio':>6} "
+      f"{'warm +ms':>9} ok")
+for f in sys.argv[3:]:
+    floor = "floor-three-clients" if f in senders else "floor-dynamodb"
+    r, fl = runs[f], runs[floor]
+    ratio = r["init_ms"] / fl["init_ms"]
+    extra = r["warm_p50_ms"] - fl["warm_p50_ms"]
+    # migrate-batch's sample reads the store: its warm time is the store's.
+    ok = ratio <= 1.2 and (extra <= 1.0 or f == "migrate-batch")
+    bad += not ok
+    print(f"{f:<16} {floor:<20} {r['init_ms']:>8.2f} {fl['init_ms']:>9.2f} {ratio:>6.2f} "
+          f"{extra:>9.3f} {'yes' if ok else 'no'}")
+sys.exit(1 if bad else 0)
+PY
 echo
 echo "raw figures: $OUT/coldstart.json"
 exit "$status"
