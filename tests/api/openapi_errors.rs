@@ -173,7 +173,7 @@ async fn case_errors() -> Vec<Error> {
         errors.push(e.expect_err(what));
     }
     let page = |q, cursor| ListQuery {
-        action_needed: false,
+        filter: tobira::cases::Filter::All,
         q: Some(q),
         cursor: Some(cursor),
     };
@@ -190,7 +190,12 @@ async fn case_errors() -> Vec<Error> {
         ("nothing to do", "CS0000001", None, None),
         ("unknown number", "CS0000001", Some(Status::Resolved), None),
     ] {
-        let e = app.desk_update(number, status, comment, &ctx).await;
+        let u = tobira::cases::DeskUpdate {
+            status,
+            comment,
+            ..Default::default()
+        };
+        let e = app.desk_update(number, &u, &ctx).await;
         errors.push(e.expect_err(what));
     }
 
@@ -205,7 +210,11 @@ async fn case_errors() -> Vec<Error> {
     let id = case.id.as_str();
     let customer = |m| app.move_case(&user, id, m, Some("why"), &ctx);
     let comment = |body| app.comment_case(&user, id, body, &ctx);
-    let desk = |status| app.desk_update(&case.number, Some(status), None, &ctx);
+    let set = |status| tobira::cases::DeskUpdate {
+        status: Some(status),
+        ..Default::default()
+    };
+    let desk = |status| app.desk_update(&case.number, &set(status), &ctx);
     let mut refused = vec![customer(Move::Accept).await.map(drop)];
     comment("first").await.expect("a comment");
     refused.push(comment("second").await.map(drop));
