@@ -137,7 +137,11 @@ async fn case_4_filter_sort_search_and_cursor_pagination() {
     // An update moves a case to the top.
     let desk = |n: usize, s: Status, c: Option<&'static str>| {
         let (app, number) = (h.app.clone(), made[n].clone());
-        async move { app.desk_update(&number, &set_status(s, c), &ctx()).await.unwrap() }
+        async move {
+            app.desk_update(&number, &set_status(s, c), &ctx())
+                .await
+                .unwrap()
+        }
     };
     desk(3, Status::AwaitingCustomer, None).await;
     h.advance(Duration::from_secs(1));

@@ -324,13 +324,19 @@ async fn case_5_comments_and_notices_in_the_users_language() {
             .collect::<Vec<_>>(),
         [
             (tobira::cases::Author::Customer, "同じ件で追記します"),
+            // CASE-7: the acceptance, an entry of its own.
+            (tobira::cases::Author::Support, ""),
             (tobira::cases::Author::Support, "Which policy?"),
         ]
     );
     assert_eq!(d.case.comment_count, 2);
     // A Japanese user's case: Japanese notices.
     let cj = h.app.create_case(&ja, &new, &ctx()).await.unwrap();
-    h.app.desk_update(&cj.number, &accept, &ctx()).await.unwrap();
+    h.deliver().await;
+    h.app
+        .desk_update(&cj.number, &accept, &ctx())
+        .await
+        .unwrap();
     h.app
         .desk_update(&cj.number, &set_status(Status::Resolved, None), &ctx())
         .await

@@ -302,14 +302,17 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
             };
             let case = app.desk_update(&number, &update, &ctx).await?;
             // Never the case's text: this report is logged.
-            serde_json::json!({
+            let mut report = serde_json::json!({
                 "action": "case-update",
                 "number": case.number,
                 "status": case.status,
-                "decision": case.decision,
                 "monthly_report": case.monthly_report,
                 "updated_at": case.updated_at,
-            })
+            });
+            if let Some(d) = case.decision {
+                report["decision"] = serde_json::json!(d);
+            }
+            report
         }
         OpsEvent::UserUnlock { login_id, reason } => {
             user_action(app, "user-unlock", &login_id, &reason, Action::Unlock).await?

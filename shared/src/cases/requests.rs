@@ -68,15 +68,26 @@ mod tests {
         use Decision::*;
         use Kind::*;
         let d = |kind, status, decision, m| decide(kind, status, decision, m);
-        assert_eq!(d(WorkRequest, New, None, Move::Decide(Accepted)), Ok(InProgress));
-        assert_eq!(d(WorkRequest, New, None, Move::Decide(Declined)), Ok(Closed));
+        assert_eq!(
+            d(WorkRequest, New, None, Move::Decide(Accepted)),
+            Ok(InProgress)
+        );
+        assert_eq!(
+            d(WorkRequest, New, None, Move::Decide(Declined)),
+            Ok(Closed)
+        );
         assert_eq!(
             d(Inquiry, New, None, Move::Decide(Accepted)),
             Err("not_a_work_request")
         );
         for decided in [Accepted, Declined] {
             assert_eq!(
-                d(WorkRequest, InProgress, Some(decided), Move::Decide(Declined)),
+                d(
+                    WorkRequest,
+                    InProgress,
+                    Some(decided),
+                    Move::Decide(Declined)
+                ),
                 Err("work_request_decided")
             );
         }
@@ -96,10 +107,18 @@ mod tests {
         assert_eq!(d(WorkRequest, New, None, Move::Close), Ok(Closed));
         // Once accepted, CASE-3 as for any case; an inquiry never waits.
         assert_eq!(
-            d(WorkRequest, InProgress, Some(Accepted), Move::Desk(Resolved)),
+            d(
+                WorkRequest,
+                InProgress,
+                Some(Accepted),
+                Move::Desk(Resolved)
+            ),
             Ok(Resolved)
         );
-        assert_eq!(d(Inquiry, New, None, Move::Desk(InProgress)), Ok(InProgress));
+        assert_eq!(
+            d(Inquiry, New, None, Move::Desk(InProgress)),
+            Ok(InProgress)
+        );
         // A work request of before (no decision, already moved on) is not held.
         assert_eq!(
             d(WorkRequest, InProgress, None, Move::Desk(Resolved)),

@@ -137,7 +137,9 @@ impl App {
             None => None,
         };
         let reason = match (u.decision, u.reason) {
-            (Some(Decision::Declined), r) => Some(text(r.unwrap_or(""), max, true, "decline_reason")?),
+            (Some(Decision::Declined), r) => {
+                Some(text(r.unwrap_or(""), max, true, "decline_reason")?)
+            }
             (_, Some(_)) => return Err(Error::invalid("reason_without_decline")),
             (_, None) => None,
         };
