@@ -93,7 +93,7 @@ pub(crate) async fn reads(b: &Bench, rounds: usize) -> Reads {
                 }
                 _ => {
                     let q = ListQuery {
-                        action_needed: false,
+                        filter: tobira::cases::Filter::All,
                         q: match read {
                             Read::Keyword => Some(KEYWORD),
                             Read::Everywhere => Some(EVERYWHERE),

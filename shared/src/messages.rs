@@ -365,6 +365,10 @@ pub enum CaseEvent<'a> {
     Created,
     /// The new status's label in the mail's language.
     Status(&'a str),
+    /// CASE-7: the desk accepted the work request (it is a case in progress).
+    Accepted,
+    /// CASE-7: the desk declined it; the reason is on the case's page.
+    Declined,
 }
 
 /// What a case notice says about the case.
@@ -393,6 +397,10 @@ pub fn case_mail(
                 CaseEvent::Status(s) => {
                     format!("{brand} [{}] ケースの状況が「{s}」になりました", f.number)
                 }
+                CaseEvent::Accepted => format!("{brand} [{}] 作業依頼を受理しました", f.number),
+                CaseEvent::Declined => {
+                    format!("{brand} [{}] 作業依頼を受理できませんでした", f.number)
+                }
             },
             format!("{} 様", f.name),
             match event {
@@ -400,6 +408,13 @@ pub fn case_mail(
                     "次のケースを受け付けました。担当者が確認しご連絡します。".to_string()
                 }
                 CaseEvent::Status(s) => format!("次のケースの状況が「{s}」に変わりました。"),
+                CaseEvent::Accepted => {
+                    "次の作業依頼を受理しました。ケースとして対応を始めます。".to_string()
+                }
+                CaseEvent::Declined => {
+                    "次の作業依頼は受理できませんでした。理由はポータルのケースでご確認ください。"
+                        .to_string()
+                }
             },
             format!(
                 "ケース番号: {}\nカテゴリ: {}\n件名: {}",
@@ -411,6 +426,12 @@ pub fn case_mail(
             match event {
                 CaseEvent::Created => format!("{brand} [{}] We have received your case", f.number),
                 CaseEvent::Status(s) => format!("{brand} [{}] Your case is now \"{s}\"", f.number),
+                CaseEvent::Accepted => {
+                    format!("{brand} [{}] We have accepted your work request", f.number)
+                }
+                CaseEvent::Declined => {
+                    format!("{brand} [{}] We could not accept your work request", f.number)
+                }
             },
             format!("Dear {},", f.name),
             match event {
@@ -419,6 +440,14 @@ pub fn case_mail(
                 }
                 CaseEvent::Status(s) => {
                     format!("The status of the following case changed to \"{s}\".")
+                }
+                CaseEvent::Accepted => {
+                    "We have accepted the following work request and are working on it as a case."
+                        .to_string()
+                }
+                CaseEvent::Declined => {
+                    "We could not accept the following work request. Sign in to the portal to read why."
+                        .to_string()
                 }
             },
             format!(

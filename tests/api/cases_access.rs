@@ -137,7 +137,11 @@ async fn case_4_filter_sort_search_and_cursor_pagination() {
     // An update moves a case to the top.
     let desk = |n: usize, s: Status, c: Option<&'static str>| {
         let (app, number) = (h.app.clone(), made[n].clone());
-        async move { app.desk_update(&number, Some(s), c, &ctx()).await.unwrap() }
+        async move {
+            app.desk_update(&number, &set_status(s, c), &ctx())
+                .await
+                .unwrap()
+        }
     };
     desk(3, Status::AwaitingCustomer, None).await;
     h.advance(Duration::from_secs(1));
@@ -156,7 +160,7 @@ async fn case_4_filter_sort_search_and_cursor_pagination() {
     );
     // Action needed: awaiting customer or resolved, newest first.
     let needed = ListQuery {
-        action_needed: true,
+        filter: tobira::cases::Filter::ActionNeeded,
         ..Default::default()
     };
     assert_eq!(
@@ -186,7 +190,7 @@ async fn case_4_filter_sort_search_and_cursor_pagination() {
     // Keyword and filter together.
     let both = ListQuery {
         q: Some("ファイアウォール"),
-        action_needed: true,
+        filter: tobira::cases::Filter::ActionNeeded,
         ..Default::default()
     };
     assert!(list(&h, &u, both).await.items.is_empty());

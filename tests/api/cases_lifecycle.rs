@@ -2,7 +2,7 @@
 //! `case-update` event, comments and notices, faults.
 
 use serde_json::{json, Value};
-use tobira::cases::{Kind, ListQuery, Move, NewCase, Status};
+use tobira::cases::{Decision, DeskUpdate, Kind, ListQuery, Move, NewCase, Status};
 use tobira_web::i18n::Lang;
 
 use crate::cases_support::*;
@@ -228,7 +228,7 @@ async fn case_3_parallel_accept_and_reject_one_wins() {
     let new = inquiry("race", "b");
     let c = h.app.create_case(&u, &new, &ctx()).await.unwrap();
     h.app
-        .desk_update(&c.number, Some(Status::Resolved), None, &ctx())
+        .desk_update(&c.number, &set_status(Status::Resolved, None), &ctx())
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -269,6 +269,11 @@ async fn case_5_comments_and_notices_in_the_users_language() {
         body: "Please change the detection policy.",
     };
     let c = h.app.create_case(&en, &new, &ctx()).await.unwrap();
+    // CASE-7: the work request is accepted first.
+    let accept = DeskUpdate {
+        decision: Some(Decision::Accepted),
+        ..Default::default()
+    };
     let mails = h.mails().await;
     let created = mails.last().unwrap();
     assert_eq!(created.to, "english@example.com");
@@ -295,11 +300,11 @@ async fn case_5_comments_and_notices_in_the_users_language() {
         .unwrap();
     assert_eq!(comment.name, "Case Tester");
     assert_eq!(h.mails().await.len(), before);
+    h.app.desk_update(&c.number, &accept, &ctx()).await.unwrap();
     h.app
         .desk_update(
             &c.number,
-            Some(Status::AwaitingCustomer),
-            Some("Which policy?"),
+            &set_status(Status::AwaitingCustomer, Some("Which policy?")),
             &ctx(),
         )
         .await
@@ -319,20 +324,28 @@ async fn case_5_comments_and_notices_in_the_users_language() {
             .collect::<Vec<_>>(),
         [
             (tobira::cases::Author::Customer, "同じ件で追記します"),
+            // CASE-7: the acceptance, an entry of its own.
+            (tobira::cases::Author::Support, ""),
             (tobira::cases::Author::Support, "Which policy?"),
         ]
     );
     assert_eq!(d.case.comment_count, 2);
     // A Japanese user's case: Japanese notices.
     let cj = h.app.create_case(&ja, &new, &ctx()).await.unwrap();
+    h.deliver().await;
     h.app
-        .desk_update(&cj.number, Some(Status::Resolved), None, &ctx())
+        .desk_update(&cj.number, &accept, &ctx())
+        .await
+        .unwrap();
+    h.app
+        .desk_update(&cj.number, &set_status(Status::Resolved, None), &ctx())
         .await
         .unwrap();
     assert_eq!(
         mails_about(&h, &cj.number).await,
         [
             format!("tobira [{}] ケースを受け付けました", cj.number),
+            format!("tobira [{}] 作業依頼を受理しました", cj.number),
             format!(
                 "tobira [{}] ケースの状況が「解決済み（クローズ待ち）」になりました",
                 cj.number
@@ -343,15 +356,15 @@ async fn case_5_comments_and_notices_in_the_users_language() {
         .move_case(&ja, &cj.id, Move::Accept, None, &ctx())
         .await
         .unwrap();
-    assert_eq!(mails_about(&h, &cj.number).await.len(), 3);
-    // Three status changes and two creations: five notices in all.
+    assert_eq!(mails_about(&h, &cj.number).await.len(), 4);
+    // Two acceptances, three status changes and two creations: seven notices.
     assert_eq!(
         h.mails()
             .await
             .iter()
             .filter(|m| m.subject.contains("[CS"))
             .count(),
-        5
+        7
     );
 }
 

@@ -63,7 +63,11 @@ async fn case_pages_list_new_detail_comment_and_close() {
     // The list finds it by keyword.
     let html = body_text(&c.get("/cases?q=%E8%A3%9C%E8%B6%B3").await);
     assert!(html.contains("data-number=\"CS0000001\""), "{html}");
-    // Resolved: accept and reject instead of close.
+    // Resolved: accept and reject instead of close (the work request is
+    // accepted first, CASE-7).
+    let accept =
+        serde_json::json!({ "action": "case-update", "number": "CS0000001", "decision": "accept" });
+    tobira_migrate_batch::handle(&h.app, accept).await.unwrap();
     desk(&h, "CS0000001", Some("resolved"), None).await;
     let detail = body_text(&c.get(&path).await);
     assert!(detail.contains("id=\"accept-case\"") && !detail.contains("id=\"close-case\""));

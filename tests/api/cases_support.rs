@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use tobira::cases::{CasePage, Kind, ListQuery, NewCase};
+use tobira::cases::{CasePage, DeskUpdate, Kind, ListQuery, NewCase, Status};
 use tobira::ids::{Ecid, Email, LoginId, PersonName, TenantId};
 use tobira::model::{keys, User, UserState};
 use tobira::store::{Cond, Store, Write};
@@ -96,6 +96,15 @@ pub fn numbers(p: &CasePage) -> Vec<String> {
 pub async fn get_json(c: &mut Client<'_>, path: &str) -> (u16, Value) {
     let r = c.get(path).await;
     (r.status().as_u16(), body_json(&r))
+}
+
+/// The desk's update that sets a status, with or without a comment.
+pub fn set_status(status: Status, comment: Option<&str>) -> DeskUpdate<'_> {
+    DeskUpdate {
+        status: Some(status),
+        comment,
+        ..Default::default()
+    }
 }
 
 /// The desk's event, as an operator invokes migrate-batch.

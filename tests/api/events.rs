@@ -162,10 +162,16 @@ async fn migrate_batch_events_replay_in_order() {
     ] {
         assert_eq!(run(file).await["status"], status, "{file}");
     }
-    // The desk's event names a case number: none exists on this store.
-    let text = std::fs::read_to_string(format!("{ROOT}/migrate-batch/case-update.json")).unwrap();
-    let err = tobira_local::invoke(&h.app, "migrate-batch", &text)
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("not_found"), "{err}");
+    // The desk's events name a case number: none exists on this store.
+    for file in [
+        "case-update.json",
+        "case-decision.json",
+        "case-monthly-report.json",
+    ] {
+        let text = std::fs::read_to_string(format!("{ROOT}/migrate-batch/{file}")).unwrap();
+        let err = tobira_local::invoke(&h.app, "migrate-batch", &text)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not_found"), "{file}: {err}");
+    }
 }

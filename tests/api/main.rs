@@ -14,6 +14,7 @@ mod cases_access;
 mod cases_filing;
 mod cases_lifecycle;
 mod cases_pages;
+mod cases_requests;
 mod cases_support;
 mod claims;
 mod cli;

@@ -173,7 +173,7 @@ async fn case_errors() -> Vec<Error> {
         errors.push(e.expect_err(what));
     }
     let page = |q, cursor| ListQuery {
-        action_needed: false,
+        filter: tobira::cases::Filter::All,
         q: Some(q),
         cursor: Some(cursor),
     };
@@ -190,7 +190,12 @@ async fn case_errors() -> Vec<Error> {
         ("nothing to do", "CS0000001", None, None),
         ("unknown number", "CS0000001", Some(Status::Resolved), None),
     ] {
-        let e = app.desk_update(number, status, comment, &ctx).await;
+        let u = tobira::cases::DeskUpdate {
+            status,
+            comment,
+            ..Default::default()
+        };
+        let e = app.desk_update(number, &u, &ctx).await;
         errors.push(e.expect_err(what));
     }
 
@@ -205,16 +210,63 @@ async fn case_errors() -> Vec<Error> {
     let id = case.id.as_str();
     let customer = |m| app.move_case(&user, id, m, Some("why"), &ctx);
     let comment = |body| app.comment_case(&user, id, body, &ctx);
-    let desk = |status| app.desk_update(&case.number, Some(status), None, &ctx);
+    let set = |status| tobira::cases::DeskUpdate {
+        status: Some(status),
+        ..Default::default()
+    };
+    let (to_new, to_resolved) = (set(Status::New), set(Status::Resolved));
+    let desk = |u| app.desk_update(&case.number, u, &ctx);
     let mut refused = vec![customer(Move::Accept).await.map(drop)];
     comment("first").await.expect("a comment");
     refused.push(comment("second").await.map(drop));
-    refused.push(desk(Status::New).await.map(drop));
-    desk(Status::Resolved).await.expect("resolved");
-    refused.push(desk(Status::Resolved).await.map(drop));
+    refused.push(desk(&to_new).await.map(drop));
+    desk(&to_resolved).await.expect("resolved");
+    refused.push(desk(&to_resolved).await.map(drop));
     refused.push(customer(Move::Close).await.map(drop));
     customer(Move::Accept).await.expect("accepted");
     refused.push(customer(Move::Reject).await.map(drop));
+    // CASE-7: the desk's decisions.
+    use tobira::cases::{Decision, DeskUpdate};
+    let request = NewCase {
+        kind: Kind::WorkRequest,
+        ..new("作業依頼", "s", "b")
+    };
+    let waiting = app
+        .create_case(&user, &request, &ctx)
+        .await
+        .expect("a request");
+    let inquiry = app.create_case(&user, &new("その他", "s", "b"), &ctx).await;
+    let inquiry = inquiry.expect("an inquiry");
+    let decide = |d| DeskUpdate {
+        decision: Some(d),
+        ..Default::default()
+    };
+    let (accept, decline) = (decide(Decision::Accepted), decide(Decision::Declined));
+    let both = DeskUpdate {
+        status: Some(Status::Resolved),
+        ..accept
+    };
+    let reason_alone = DeskUpdate {
+        reason: Some("r"),
+        ..Default::default()
+    };
+    let reason_and_comment = DeskUpdate {
+        reason: Some("r"),
+        comment: Some("c"),
+        ..decline
+    };
+    let w = waiting.number.as_str();
+    for (n, u) in [
+        (w, &both),
+        (w, &reason_alone),
+        (w, &reason_and_comment),
+        (w, &to_resolved),
+        (inquiry.number.as_str(), &accept),
+    ] {
+        refused.push(app.desk_update(n, u, &ctx).await.map(drop));
+    }
+    app.desk_update(w, &accept, &ctx).await.expect("accepted");
+    refused.push(app.desk_update(w, &accept, &ctx).await.map(drop));
     errors.extend(refused.into_iter().map(|r| r.expect_err("a refused move")));
     errors
 }

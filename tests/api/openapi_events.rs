@@ -531,6 +531,34 @@ async fn migrate_batch_events_and_reports_match_the_document() {
         )
         .await;
     assert_eq!(commented["status"], "resolved", "{commented}");
+    // CASE-7, CASE-8: a work request declined, a case marked as a report.
+    let request = tobira::cases::NewCase {
+        kind: tobira::cases::Kind::WorkRequest,
+        category: "作業依頼",
+        ..new
+    };
+    let request = h
+        .app
+        .create_case(&owner, &request, &crate::support::ctx())
+        .await
+        .expect("a work request is filed");
+    let declined = run
+        .send(
+            "case-update, a decline",
+            json!({
+                "action": "case-update", "number": request.number,
+                "decision": "decline", "reason": "ご契約の範囲外です。",
+            }),
+        )
+        .await;
+    assert_eq!(declined["decision"], "declined", "{declined}");
+    let marked = run
+        .send(
+            "case-update, a monthly report",
+            json!({ "action": "case-update", "number": case.number, "monthly_report": true }),
+        )
+        .await;
+    assert_eq!(marked["monthly_report"], true, "{marked}");
 
     // Every action answered, and every field its answer schema declares
     // appeared in some answer (a field the code never writes is stale).

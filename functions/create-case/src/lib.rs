@@ -4,7 +4,7 @@
 //! is the session user's, never a request field.
 
 use serde::Deserialize;
-use tobira::cases::{Kind, ListQuery, Move, NewCase};
+use tobira::cases::{Filter, Kind, ListQuery, Move, NewCase};
 use tobira::mfa::Signed;
 use tobira::session::Stage;
 use tobira::{App, Error};
@@ -123,23 +123,19 @@ async fn file(app: &App, call: &Call<'_>) -> Response {
 }
 
 /// `filter`, `q` and `cursor` of a list request; any other filter is refused.
-fn list_query(req: &Request) -> Result<(bool, String, Option<String>), Error> {
-    let action_needed = match web::query_param(req, "filter").as_deref() {
-        None | Some("") | Some("all") => false,
-        Some("action_needed") => true,
-        Some(_) => return Err(Error::invalid("invalid_filter")),
-    };
+fn list_query(req: &Request) -> Result<(Filter, String, Option<String>), Error> {
+    let filter = Filter::parse(web::query_param(req, "filter").as_deref())?;
     let q = web::query_param(req, "q").unwrap_or_default();
-    Ok((action_needed, q, web::query_param(req, "cursor")))
+    Ok((filter, q, web::query_param(req, "cursor")))
 }
 
 /// CASE-4: a page of the tenant's cases.
 async fn api_list(app: &App, call: &Call<'_>) -> Response {
     let result = async {
         let s = signed(app, call).await?;
-        let (action_needed, q, cursor) = list_query(call.req)?;
+        let (filter, q, cursor) = list_query(call.req)?;
         let query = ListQuery {
-            action_needed,
+            filter,
             q: Some(q.as_str()),
             cursor: cursor.as_deref(),
         };
@@ -156,9 +152,9 @@ async fn list_page(app: &App, call: &Call<'_>) -> Response {
     };
     let lang = call.lang;
     // An unknown filter on a page is the whole list.
-    let (action_needed, q, cursor) = list_query(call.req).unwrap_or_default();
+    let (filter, q, cursor) = list_query(call.req).unwrap_or_default();
     let query = ListQuery {
-        action_needed,
+        filter,
         q: Some(q.as_str()),
         cursor: cursor.as_deref(),
     };
@@ -182,7 +178,7 @@ async fn list_page(app: &App, call: &Call<'_>) -> Response {
             &CaseList {
                 page: &page,
                 policy: &app.config.cases,
-                action_needed,
+                filter,
                 q: &q,
                 paged: cursor.is_some(),
                 refused: refused.as_deref(),

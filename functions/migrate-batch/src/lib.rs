@@ -9,11 +9,20 @@
 use serde::Deserialize;
 use serde_json::Value;
 use tobira::admin::actions::Action;
+use tobira::cases::{Decision, DeskUpdate};
 use tobira::ids::TenantId;
 use tobira::migration::{ApplyOptions, Pos};
 use tobira::store::Key;
 use tobira::{App, Ctx, Error};
 use tobira_web::errors::ops_message;
+
+/// CASE-7: the desk's answer to a work request, as the event says it.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeskDecision {
+    Accept,
+    Decline,
+}
 
 /// An operator's event. Unknown actions and unknown fields are refused.
 #[derive(Debug, Deserialize)]
@@ -83,13 +92,21 @@ pub enum OpsEvent {
         service_ids: Vec<String>,
     },
     /// CASE-3: the support desk moves a case (`status`: in_progress,
-    /// awaiting_customer, resolved, closed) and/or comments on it.
+    /// awaiting_customer, resolved, closed) and/or comments on it; CASE-7:
+    /// accepts or declines a work request (`decision`, a decline with its
+    /// `reason`); CASE-8: marks it as a monthly report delivery.
     CaseUpdate {
         number: String,
         #[serde(default)]
         status: Option<tobira::cases::Status>,
         #[serde(default)]
         comment: Option<String>,
+        #[serde(default)]
+        decision: Option<DeskDecision>,
+        #[serde(default)]
+        reason: Option<String>,
+        #[serde(default)]
+        monthly_report: Option<bool>,
     },
     /// ADM-3: lift a user's sign-in lock (LOG-2), with the operator's reason.
     UserUnlock { login_id: String, reason: String },
@@ -268,18 +285,34 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
             number,
             status,
             comment,
+            decision,
+            reason,
+            monthly_report,
         } => {
             let ctx = Ctx::system("support-desk");
-            let case = app
-                .desk_update(&number, status, comment.as_deref(), &ctx)
-                .await?;
+            let update = DeskUpdate {
+                status,
+                comment: comment.as_deref(),
+                decision: decision.map(|d| match d {
+                    DeskDecision::Accept => Decision::Accepted,
+                    DeskDecision::Decline => Decision::Declined,
+                }),
+                reason: reason.as_deref(),
+                monthly_report,
+            };
+            let case = app.desk_update(&number, &update, &ctx).await?;
             // Never the case's text: this report is logged.
-            serde_json::json!({
+            let mut report = serde_json::json!({
                 "action": "case-update",
                 "number": case.number,
                 "status": case.status,
+                "monthly_report": case.monthly_report,
                 "updated_at": case.updated_at,
-            })
+            });
+            if let Some(d) = case.decision {
+                report["decision"] = serde_json::json!(d);
+            }
+            report
         }
         OpsEvent::UserUnlock { login_id, reason } => {
             user_action(app, "user-unlock", &login_id, &reason, Action::Unlock).await?

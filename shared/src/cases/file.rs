@@ -63,6 +63,8 @@ impl App {
                 created_at: now,
                 updated_at: now,
                 comment_count: 0,
+                decision: None,
+                monthly_report: false,
             };
             let reference = NumberRef {
                 tenant_id: user.tenant_id.clone(),
@@ -79,7 +81,7 @@ impl App {
                     Some(number.clone()),
                 ),
             ];
-            writes.extend(self.case_notice(user, &case, true));
+            writes.extend(self.case_notice(user, &case, super::update::Notice::Created));
             match self.store.write(writes, now).await {
                 Ok(()) => {
                     return Ok(Created { id, number });

@@ -2,11 +2,54 @@
 
 use super::*;
 
+/// CASE-4, CASE-8: which cases a list shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Filter {
+    #[default]
+    All,
+    /// CASE-4: waiting for the customer (awaiting customer, resolved).
+    ActionNeeded,
+    /// CASE-8: the cases that deliver the desk's monthly reports.
+    MonthlyReport,
+}
+
+impl Filter {
+    pub const ALL: [Filter; 3] = [Filter::All, Filter::ActionNeeded, Filter::MonthlyReport];
+    /// The `filter` parameter (`all` is also what an absent one means).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::ActionNeeded => "action_needed",
+            Self::MonthlyReport => "monthly_report",
+        }
+    }
+    /// An absent or empty parameter is every case; an unknown one is refused.
+    pub fn parse(s: Option<&str>) -> Result<Self> {
+        match s.filter(|s| !s.is_empty()) {
+            None => Ok(Self::All),
+            Some(s) => Self::ALL
+                .into_iter()
+                .find(|f| f.as_str() == s)
+                .ok_or_else(|| Error::invalid("invalid_filter")),
+        }
+    }
+    // home of CASE-8
+    /// Whether a case is in this list (CASE-4, CASE-8).
+    pub fn keeps(self, c: &CaseSummary) -> bool {
+        match self {
+            Self::All => true,
+            Self::ActionNeeded => c.status.action_needed(),
+            Self::MonthlyReport => c.monthly_report,
+        }
+    }
+}
+
 impl App {
     // home of CASE-4
     /// CASE-4: one page of the tenant's cases, newest update first,
-    /// optionally only those needing action and those whose number,
-    /// subject, body or comments hold the keyword.
+    /// optionally only those of a filter (needing action, CASE-8's monthly
+    /// reports) and those whose number, subject, body or comments hold the
+    /// keyword.
     pub async fn list_cases(&self, user: &User, q: &ListQuery<'_>) -> Result<CasePage> {
         let tenant = &user.tenant_id;
         let keyword = crate::directory::search_term(q.q, QUERY_MAX)?;
@@ -46,7 +89,7 @@ impl App {
                 .await?;
             for item in &batch {
                 let e: Entry = item.parse()?;
-                let wanted = (!q.action_needed || e.summary.status.action_needed())
+                let wanted = q.filter.keeps(&e.summary)
                     && keyword.as_ref().is_none_or(|k| {
                         e.text.contains(k.as_str())
                             || fold(&e.summary.number).contains(k.as_str())
@@ -92,4 +135,21 @@ pub(super) fn sk_of_cursor(c: &str) -> Result<String> {
         return Err(Error::invalid("invalid_cursor"));
     }
     Ok(format!("{}{}", keys::CASE_ENTRIES, c.replace('.', "#")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_8_filter_parse_and_keep() {
+        assert_eq!(Filter::parse(None).unwrap(), Filter::All);
+        assert_eq!(Filter::parse(Some("")).unwrap(), Filter::All);
+        assert_eq!(Filter::parse(Some("all")).unwrap(), Filter::All);
+        assert_eq!(
+            Filter::parse(Some("monthly_report")).unwrap(),
+            Filter::MonthlyReport
+        );
+        assert!(Filter::parse(Some("report")).is_err());
+    }
 }

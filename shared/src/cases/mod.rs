@@ -1,6 +1,7 @@
-//! Support cases (CASE-1..5, MIG-13): customers file inquiries and work
-//! requests, follow them through the support desk's statuses, comment, and
-//! close or accept them.
+//! Support cases (CASE-1..5, 7, 8, MIG-13): customers file inquiries and
+//! work requests, follow them through the support desk's statuses, comment,
+//! and close or accept them; the desk accepts or declines a work request
+//! and marks the cases that deliver its monthly reports.
 //!
 //! Storage: one partition per tenant (`model::keys::cases`) holds each case,
 //! a list entry per case sorted newest update first, and the comments. The
@@ -16,7 +17,12 @@
 
 mod file;
 mod list;
+mod requests;
 mod update;
+
+pub use list::Filter;
+pub use requests::{awaits_decision, decide, Decision};
+pub use update::DeskUpdate;
 
 use serde::{Deserialize, Serialize};
 
@@ -110,11 +116,14 @@ pub enum Move {
     Comment,
     /// The support desk sets a status.
     Desk(Status),
+    /// CASE-7: the support desk accepts or declines a work request.
+    Decide(Decision),
 }
 
 // home of CASE-3
 /// CASE-3 as a pure function: the status after `m`, or the code of the
-/// refusal (409). A closed case never reopens.
+/// refusal (409). A closed case never reopens. A decision (CASE-7) needs
+/// the case's kind: [`decide`] takes it.
 pub fn transition(current: Status, m: Move) -> std::result::Result<Status, &'static str> {
     use Status::*;
     match (current, m) {
@@ -129,6 +138,7 @@ pub fn transition(current: Status, m: Move) -> std::result::Result<Status, &'sta
         (_, Move::Desk(New)) => Err("case_status_invalid"),
         (s, Move::Desk(to)) if s == to => Err("case_status_unchanged"),
         (_, Move::Desk(to)) => Ok(to),
+        (_, Move::Decide(_)) => Err("work_request_decided"),
     }
 }
 
@@ -149,6 +159,12 @@ pub struct Case {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub comment_count: u32,
+    /// CASE-7: the desk's decision on a work request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    /// CASE-8: the desk marked this case as a delivery of its reports.
+    #[serde(default)]
+    pub monthly_report: bool,
 }
 
 /// A line of the case list (the API's `items`).
@@ -163,6 +179,10 @@ pub struct CaseSummary {
     pub created_by_name: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    #[serde(default)]
+    pub monthly_report: bool,
 }
 
 /// The list entry (`U#…` in the tenant's partition): the summary and the
@@ -230,8 +250,7 @@ pub struct Created {
 /// CASE-4: a page of the list.
 #[derive(Clone, Debug, Default)]
 pub struct ListQuery<'a> {
-    /// Only cases waiting for the customer (awaiting customer, resolved).
-    pub action_needed: bool,
+    pub filter: Filter,
     /// Keyword(s) in subject, body or comments.
     pub q: Option<&'a str>,
     /// The previous page's `next_cursor`.
@@ -317,6 +336,8 @@ fn summary(case: &Case) -> CaseSummary {
         created_by_name: case.created_by_name.clone(),
         created_at: case.created_at,
         updated_at: case.updated_at,
+        decision: case.decision,
+        monthly_report: case.monthly_report,
     }
 }
 

@@ -1,7 +1,47 @@
-//! A case's life after filing (CASE-3, CASE-5): read, comment, move, the
-//! desk's updates, and the notice mail of each.
+//! A case's life after filing (CASE-3, CASE-5, CASE-7, CASE-8): read,
+//! comment, move, the desk's updates and decisions, and the notice mail of
+//! each.
 
 use super::*;
+
+/// CASE-3, CASE-7, CASE-8: what the support desk's `case-update` asks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DeskUpdate<'a> {
+    /// A new status (not with a decision).
+    pub status: Option<Status>,
+    /// The desk's comment.
+    pub comment: Option<&'a str>,
+    /// CASE-7: accept or decline a work request waiting for it.
+    pub decision: Option<Decision>,
+    /// CASE-7: why a work request is declined (required then, and only then).
+    pub reason: Option<&'a str>,
+    /// CASE-8: mark (or unmark) the case as a delivery of monthly reports.
+    pub monthly_report: Option<bool>,
+}
+
+/// One update of a case: the move, and the desk's report mark.
+#[derive(Clone, Copy, Debug)]
+struct Update {
+    m: Move,
+    monthly_report: Option<bool>,
+}
+
+impl From<Move> for Update {
+    fn from(m: Move) -> Self {
+        Update {
+            m,
+            monthly_report: None,
+        }
+    }
+}
+
+/// Which notice a change sends the filer.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Notice {
+    Created,
+    Status,
+    Decided(Decision),
+}
 
 impl App {
     /// The case in this tenant's partition, and its version.
@@ -42,7 +82,7 @@ impl App {
             .update_case(
                 &user.tenant_id,
                 id,
-                Move::Comment,
+                Move::Comment.into(),
                 Some((author, &body)),
                 Some(user),
                 ctx,
@@ -75,41 +115,63 @@ impl App {
         let author = (Author::Customer, user.name.as_str().to_string());
         let comment = reason.as_deref().map(|r| (author, r));
         let (case, _) = self
-            .update_case(&user.tenant_id, id, m, comment, Some(user), ctx)
+            .update_case(&user.tenant_id, id, m.into(), comment, Some(user), ctx)
             .await?;
         Ok(case.status)
     }
 
-    /// CASE-3 for the support desk (an operator event): set a status
-    /// and/or add the desk's comment to the case with this number.
+    /// CASE-3, CASE-7, CASE-8 for the support desk (an operator event):
+    /// set a status, or accept or decline a work request, and/or add the
+    /// desk's comment, and/or mark the case as a report delivery — on the
+    /// case with this number.
     pub async fn desk_update(
         &self,
         number: &str,
-        status: Option<Status>,
-        comment: Option<&str>,
+        u: &DeskUpdate<'_>,
         ctx: &Ctx,
     ) -> Result<CaseSummary> {
         let number = parse_number(number).ok_or_else(|| Error::invalid("invalid_case_number"))?;
-        let comment = match comment {
-            Some(c) => Some(text(c, self.config.cases.body_max, true, "comment")?),
+        let max = self.config.cases.body_max;
+        let comment = match u.comment {
+            Some(c) => Some(text(c, max, true, "comment")?),
             None => None,
         };
-        if status.is_none() && comment.is_none() {
+        let reason = match (u.decision, u.reason) {
+            (Some(Decision::Declined), r) => {
+                Some(text(r.unwrap_or(""), max, true, "decline_reason")?)
+            }
+            (_, Some(_)) => return Err(Error::invalid("reason_without_decline")),
+            (_, None) => None,
+        };
+        if u.status.is_some() && u.decision.is_some() {
+            return Err(Error::invalid("status_with_decision"));
+        }
+        if reason.is_some() && comment.is_some() {
+            return Err(Error::invalid("comment_with_reason"));
+        }
+        let nothing = u.status.is_none() && u.decision.is_none() && u.monthly_report.is_none();
+        if nothing && comment.is_none() {
             return Err(Error::invalid("nothing_to_do"));
         }
         let (r, _) =
             get_as::<NumberRef>(self.store.as_ref(), &keys::case_number(&number), self.now())
                 .await?
                 .ok_or(Error::NotFound)?;
-        let m = match status {
-            Some(s) => Move::Desk(s),
-            None => Move::Comment,
+        let m = match (u.status, u.decision) {
+            (Some(s), _) => Move::Desk(s),
+            (None, Some(d)) => Move::Decide(d),
+            (None, None) => Move::Comment,
         };
-        let desk = comment
-            .as_deref()
+        let update = Update {
+            m,
+            monthly_report: u.monthly_report,
+        };
+        let desk = reason
+            .or(comment)
             .map(|c| ((Author::Support, String::new()), c));
+        let desk = desk.as_ref().map(|(a, c)| (a.clone(), c.as_str()));
         let (case, _) = self
-            .update_case(&r.tenant_id, &r.id, m, desk, None, ctx)
+            .update_case(&r.tenant_id, &r.id, update, desk, None, ctx)
             .await?;
         Ok(summary(&case))
     }
@@ -122,23 +184,24 @@ impl App {
         &self,
         tenant: &TenantId,
         id: &str,
-        m: Move,
+        update: Update,
         comment: Option<((Author, String), &str)>,
         user: Option<&User>,
         ctx: &Ctx,
     ) -> Result<(Case, Option<Comment>)> {
+        let m = update.m;
         for round in 0..16u32 {
             let (old, version) = self.tenant_case(tenant, id).await?;
             // The desk's comment without a status is not the customer's
             // answer: it leaves the status as it is.
             let status = match (m, user) {
                 (Move::Comment, None) => Ok(old.status),
-                _ => transition(old.status, m),
+                _ => decide(old.kind, old.status, old.decision, m),
             }
             .map_err(Error::conflict)?;
-            // A rejection's reason is part of the move, never blocked by the
-            // cap (the customer could otherwise only accept).
-            let capped = comment.is_some() && m != Move::Reject;
+            // A rejection's or a decline's reason is part of the move, never
+            // blocked by the cap (the customer could otherwise only accept).
+            let capped = comment.is_some() && !matches!(m, Move::Reject | Move::Decide(_));
             if capped && old.comment_count >= self.config.cases.comments_max {
                 return Err(Error::conflict("case_comments_full"));
             }
@@ -146,6 +209,12 @@ impl App {
             let mut case = old.clone();
             case.status = status;
             case.updated_at = now;
+            if let Move::Decide(d) = m {
+                case.decision = Some(d);
+            }
+            if let Some(mark) = update.monthly_report {
+                case.monthly_report = mark;
+            }
             // The desk's changes go to the tenant's audit trail too (user `-`).
             let who = Some(user.map_or(("-", tenant), |u| (u.id.as_str(), &u.tenant_id)));
             let mut extra = Vec::new();
@@ -192,14 +261,22 @@ impl App {
                 };
                 extra.push(Write::put(key, &entry, None, Cond::Absent));
             }
+            if case.monthly_report != old.monthly_report {
+                let detail = format!("{} {}", case.number, case.monthly_report);
+                extra.push(self.audit(ctx, "case.monthly_report", who, Some(detail)));
+            }
             if status != old.status {
                 extra.push(self.audit_case_status(ctx, who, &case, old.status));
-                // CASE-5: the filer hears of it, in the same write.
+                // CASE-5, CASE-7: the filer hears of it, in the same write.
                 let filer = match user.filter(|u| u.id == case.created_by) {
                     Some(u) => Some(u.clone()),
                     None => self.user(&case.created_by).await?.map(|(u, _)| u),
                 };
-                extra.extend(filer.and_then(|f| self.case_notice(&f, &case, false)));
+                let notice = match m {
+                    Move::Decide(d) => Notice::Decided(d),
+                    _ => Notice::Status,
+                };
+                extra.extend(filer.and_then(|f| self.case_notice(&f, &case, notice)));
             }
             let mut writes = vec![Write::put(
                 keys::case(tenant, id),
@@ -235,23 +312,27 @@ impl App {
         case: &Case,
         from: Status,
     ) -> Write {
-        let detail = format!("{} {}→{}", case.number, from.as_str(), case.status.as_str());
+        let mut detail = format!("{} {}→{}", case.number, from.as_str(), case.status.as_str());
+        if let Some(d) = case.decision.filter(|_| from == Status::New) {
+            detail = format!("{detail} {}", d.as_str());
+        }
         self.audit(ctx, "case.status", who, Some(detail))
     }
 
     // home of CASE-5
-    /// CASE-5: the notice to `filer`, who filed the case, in their
+    /// CASE-5, CASE-7: the notice to `filer`, who filed the case, in their
     /// language: an outbox item for the write that changes the case. Only
     /// an active account is mailed.
-    pub(super) fn case_notice(&self, filer: &User, case: &Case, created: bool) -> Option<Write> {
+    pub(super) fn case_notice(&self, filer: &User, case: &Case, what: Notice) -> Option<Write> {
         if filer.state != UserState::Active {
             return None;
         }
         let lang = filer.lang;
-        let event = if created {
-            CaseEvent::Created
-        } else {
-            CaseEvent::Status(case.status.label(lang))
+        let (event, kind) = match what {
+            Notice::Created => (CaseEvent::Created, "case.created"),
+            Notice::Status => (CaseEvent::Status(case.status.label(lang)), "case.status"),
+            Notice::Decided(Decision::Accepted) => (CaseEvent::Accepted, "case.accepted"),
+            Notice::Decided(Decision::Declined) => (CaseEvent::Declined, "case.declined"),
         };
         let link = format!("{}/cases/{}", self.config.base_url, case.id);
         let mail = case_mail(
@@ -267,11 +348,6 @@ impl App {
                 link: &link,
             },
         );
-        let kind = if created {
-            "case.created"
-        } else {
-            "case.status"
-        };
         Some(self.notice(kind, mail, Some((&filer.id, &filer.tenant_id))))
     }
 }

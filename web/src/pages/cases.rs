@@ -2,6 +2,7 @@
 
 use super::{page, render, Frame, Head};
 use crate::i18n::t;
+use tobira::cases::Filter;
 
 /// A case as a line of the list.
 struct CaseLine<'a> {
@@ -15,12 +16,19 @@ struct CaseLine<'a> {
     kind_label: &'static str,
     updated: String,
     created_by: &'a str,
+    /// CASE-7: the decision's key and label, once the desk decided.
+    decision: Option<(&'static str, &'static str)>,
+    /// CASE-8: a delivery of the desk's monthly reports.
+    monthly_report: bool,
 }
 
 page! {
     CasesPage "cases/cases.html" {
     items: Vec<CaseLine<'a>>,
-    action_needed: bool,
+    /// The filter's parameter (`all` for none).
+    filter: &'static str,
+    /// CASE-4, CASE-8: (id, href, label, current) of each filter.
+    filters: Vec<(String, String, &'static str, bool)>,
     q: &'a str,
     next_href: Option<String>,
     paged: bool,
@@ -36,7 +44,7 @@ pub struct CaseList<'a> {
     pub page: &'a tobira::cases::CasePage,
     /// The categories' labels in the page's language.
     pub policy: &'a tobira::config::CasePolicy,
-    pub action_needed: bool,
+    pub filter: Filter,
     pub q: &'a str,
     pub paged: bool,
     /// MIG-13: why this user files elsewhere (instead of "new case").
@@ -46,10 +54,10 @@ pub struct CaseList<'a> {
 }
 
 /// `/cases` with the filter, keyword and (optionally) a cursor.
-pub fn cases_href(action_needed: bool, q: &str, cursor: Option<&str>) -> String {
+pub fn cases_href(filter: Filter, q: &str, cursor: Option<&str>) -> String {
     let mut pairs: Vec<(&str, &str)> = Vec::new();
-    if action_needed {
-        pairs.push(("filter", "action_needed"));
+    if filter != Filter::All {
+        pairs.push(("filter", filter.as_str()));
     }
     if !q.is_empty() {
         pairs.push(("q", q));
@@ -82,17 +90,27 @@ pub fn cases(f: &Frame<'_>, l: &CaseList<'_>) -> String {
                 kind_label: c.kind.label(lang),
                 updated: c.updated_at.jst(),
                 created_by: &c.created_by_name,
+                decision: c.decision.map(|d| (d.as_str(), d.label(lang))),
+                monthly_report: c.monthly_report,
             })
             .collect(),
-        action_needed: l.action_needed,
+        filter: l.filter.as_str(),
+        filters: Filter::ALL
+            .into_iter()
+            .map(|f| {
+                let id = format!("filter-{}", f.as_str().replace('_', "-"));
+                let label = t(lang, &format!("cases.{}", f.as_str()));
+                (id, cases_href(f, "", None), label, f == l.filter)
+            })
+            .collect(),
         q: l.q,
         next_href: l
             .page
             .next_cursor
             .as_deref()
-            .map(|c| cases_href(l.action_needed, l.q, Some(c))),
+            .map(|c| cases_href(l.filter, l.q, Some(c))),
         paged: l.paged,
-        first_href: cases_href(l.action_needed, l.q, None),
+        first_href: cases_href(l.filter, l.q, None),
         refused: l.refused,
         notice: l.notice,
         error: l.error,
@@ -192,6 +210,12 @@ page! {
     created_by: &'a str,
     created: String,
     updated: String,
+    /// CASE-7: the decision's key and label; "waiting for the desk's
+    /// decision" while a work request waits for it.
+    decision: Option<(&'static str, &'static str)>,
+    awaits_decision: bool,
+    /// CASE-8: a delivery of the desk's monthly reports.
+    monthly_report: bool,
     body: &'a str,
     thread: Vec<CommentLine<'a>>,
     body_max: usize,
@@ -212,7 +236,7 @@ pub fn case(
     notice: Option<&str>,
     error: Option<&str>,
 ) -> String {
-    use tobira::cases::{transition, Author, Move};
+    use tobira::cases::{awaits_decision, transition, Author, Move};
     let lang = f.lang;
     let c = &d.case;
     render(&CasePage {
@@ -229,6 +253,9 @@ pub fn case(
         created_by: &c.created_by_name,
         created: c.created_at.jst(),
         updated: c.updated_at.jst(),
+        decision: c.decision.map(|d| (d.as_str(), d.label(lang))),
+        awaits_decision: awaits_decision(c.kind, c.status, c.decision),
+        monthly_report: c.monthly_report,
         body: &c.body,
         thread: d
             .thread
