@@ -128,15 +128,24 @@ async fn case_7_on(h: Harness) {
         mail.subject,
         format!("tobira [{n}] 作業依頼を受理できませんでした")
     );
+    assert!(mail.text.contains("ポリシー変更"), "{}", mail.text);
     assert!(!mail.text.contains(reason), "{}", mail.text);
-    // Decided once: not again, and a declined request never reopens.
+    assert!(
+        !mail.text.contains("検知ポリシー"),
+        "the body stays behind sign-in"
+    );
+    // Decided once: a replay or another decision is refused as decided, and
+    // a declined request never reopens.
     for fields in [
+        json!({ "decision": "decline", "reason": reason }),
         json!({ "decision": "accept" }),
-        json!({ "status": "in_progress" }),
     ] {
         let r = event(&h, update(n, fields)).await;
-        assert_eq!(r, Err((409, "case_closed".into())));
+        assert_eq!(r, Err((409, "work_request_decided".into())));
     }
+    let r = event(&h, update(n, json!({ "status": "in_progress" }))).await;
+    assert_eq!(r, Err((409, "case_closed".into())));
+    assert_eq!(mail_subjects(&h, n).await.len(), 2, "no mail for a refusal");
     // Accepted: a case in progress; the English filer is mailed in English.
     let accepted = h
         .app
@@ -221,8 +230,30 @@ async fn case_7_on(h: Harness) {
     }
     assert_eq!(ok, 1);
     let d = h.app.case_detail(&ja, &racing.id).await.unwrap();
-    assert!(d.thread.len() <= 1, "one decision's entry at most");
+    assert_eq!(d.thread.len(), 1, "one decision's entry");
+    assert!(d.thread[0].status_change.is_some());
+    assert!(d.case.decision.is_some());
     assert_eq!(mail_subjects(&h, &racing.number).await.len(), 2);
+    // Withdrawn by the filer while it waited: the desk cannot decide it.
+    let withdrawn = h
+        .app
+        .create_case(&ja, &work_request("withdrawn"), &ctx())
+        .await
+        .unwrap();
+    let closed = h
+        .app
+        .move_case(&ja, &withdrawn.id, tobira::cases::Move::Close, None, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(closed, Status::Closed);
+    let r = event(
+        &h,
+        update(&withdrawn.number, json!({ "decision": "accept" })),
+    )
+    .await;
+    assert_eq!(r, Err((409, "case_closed".into())));
+    let d = h.app.case_detail(&ja, &withdrawn.id).await.unwrap();
+    assert_eq!(d.case.decision, None);
 }
 
 // CASE-7
@@ -286,11 +317,10 @@ async fn case_8_on(h: Harness) {
         numbers_in(&h, &u, Filter::ActionNeeded).await,
         [made[2].clone()]
     );
-    assert_eq!(
-        numbers_in(&h, &other, Filter::MonthlyReport).await,
-        [theirs.number.clone()]
-    );
+    let theirs_now = numbers_in(&h, &other, Filter::MonthlyReport).await;
+    assert_eq!(theirs_now, [theirs.number]);
     // The mark comes off again, and the list follows.
+    h.advance(Duration::from_secs(1));
     event(&h, update(&made[0], json!({ "monthly_report": false })))
         .await
         .unwrap();
@@ -298,6 +328,37 @@ async fn case_8_on(h: Harness) {
         numbers_in(&h, &u, Filter::MonthlyReport).await,
         [made[2].clone()]
     );
+    // A replay of a mark writes nothing: the case keeps its place.
+    let before = numbers_in(&h, &u, Filter::All).await;
+    h.advance(Duration::from_secs(1));
+    let r = event(&h, update(&made[0], json!({ "monthly_report": false })))
+        .await
+        .unwrap();
+    assert_eq!(r["monthly_report"], false);
+    assert_eq!(numbers_in(&h, &u, Filter::All).await, before);
+    // A case in the report delivery category is a report without the mark
+    // (seed 002 4.8); the filter and a keyword together.
+    h.advance(Duration::from_secs(1));
+    let delivery = NewCase {
+        category: tobira::config::REPORT_DELIVERY_CATEGORY,
+        ..inquiry("2026年12月分", "b")
+    };
+    let delivered = h
+        .app
+        .create_case(&u, &delivery, &ctx())
+        .await
+        .unwrap()
+        .number;
+    assert_eq!(
+        numbers_in(&h, &u, Filter::MonthlyReport).await,
+        [delivered.clone(), made[2].clone()]
+    );
+    let q = ListQuery {
+        filter: Filter::MonthlyReport,
+        q: Some("12月"),
+        ..Default::default()
+    };
+    assert_eq!(numbers(&list(&h, &u, q).await), [delivered]);
     let kinds = h.audit_kinds(TENANT_A).await;
     assert_eq!(
         kinds.iter().filter(|k| *k == "case.monthly_report").count(),
@@ -340,6 +401,22 @@ async fn case_8_the_api_and_the_list_page_filter_monthly_reports() {
     );
     let (s, b) = get_json(&mut c, "/api/cases?filter=reports").await;
     assert_eq!((s, b["error"].as_str()), (400, Some("invalid_filter")));
+    // Customers set neither the mark nor a decision.
+    for extra in [
+        json!({ "monthly_report": true }),
+        json!({ "decision": "accepted" }),
+    ] {
+        let mut body = new_case("自分で印を付ける");
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let (s, b) = c.post("/api/cases", body).await;
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (400, Some("invalid_json")),
+            "{extra}"
+        );
+    }
     let html = body_of(&mut c, "/cases?filter=monthly_report").await;
     assert!(html.contains(&report) && !html.contains(&plain), "{html}");
     assert!(html.contains(

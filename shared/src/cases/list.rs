@@ -9,7 +9,8 @@ pub enum Filter {
     All,
     /// CASE-4: waiting for the customer (awaiting customer, resolved).
     ActionNeeded,
-    /// CASE-8: the cases that deliver the desk's monthly reports.
+    /// CASE-8: the cases that deliver the desk's monthly reports: those in
+    /// the report delivery category (seed 002 4.8) and those the desk marked.
     MonthlyReport,
 }
 
@@ -39,7 +40,9 @@ impl Filter {
         match self {
             Self::All => true,
             Self::ActionNeeded => c.status.action_needed(),
-            Self::MonthlyReport => c.monthly_report,
+            Self::MonthlyReport => {
+                c.monthly_report || c.category == crate::config::REPORT_DELIVERY_CATEGORY
+            }
         }
     }
 }
@@ -151,5 +154,42 @@ mod tests {
             Filter::MonthlyReport
         );
         assert!(Filter::parse(Some("report")).is_err());
+    }
+
+    #[test]
+    fn case_8_the_report_category_or_the_desks_mark() {
+        let at = Timestamp::from_millis(0);
+        let line = |category: &str, monthly_report| CaseSummary {
+            id: String::new(),
+            number: "CS0000001".into(),
+            kind: Kind::Inquiry,
+            category: category.into(),
+            subject: String::new(),
+            status: Status::New,
+            created_by_name: String::new(),
+            created_at: at,
+            updated_at: at,
+            decision: None,
+            monthly_report,
+        };
+        let f = Filter::MonthlyReport;
+        assert!(f.keeps(&line(crate::config::REPORT_DELIVERY_CATEGORY, false)));
+        assert!(f.keeps(&line("その他", true)));
+        assert!(!f.keeps(&line("月次レポートについて", false)));
+        assert!(Filter::All.keeps(&line("その他", false)));
+    }
+
+    // Cases and list entries written before CASE-7 and CASE-8 still read.
+    #[test]
+    fn case_7_case_8_records_of_before_read_as_undecided_and_unmarked() {
+        let old = r#"{"id":"01JDQ3ZV8K9M2N4P6R8T0V2X4Y","number":"CS0000001",
+            "kind":"work_request","category":"作業依頼","subject":"s",
+            "status":"in_progress","created_by_name":"n","created_at":1,
+            "updated_at":2,"text":"s"}"#;
+        let e: Entry = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (e.summary.decision, e.summary.monthly_report),
+            (None, false)
+        );
     }
 }

@@ -46,8 +46,10 @@ pub fn decide(
 ) -> std::result::Result<Status, &'static str> {
     let waiting = awaits_decision(kind, status, decision);
     match m {
+        Move::Decide(_) if decision.is_some() => Err("work_request_decided"),
         Move::Decide(_) if status == Status::Closed => Err("case_closed"),
         Move::Decide(_) if kind != Kind::WorkRequest => Err("not_a_work_request"),
+        // A work request of before decisions existed, already moved on.
         Move::Decide(_) if !waiting => Err("work_request_decided"),
         Move::Decide(Decision::Accepted) => Ok(Status::InProgress),
         Move::Decide(Decision::Declined) => Ok(Status::Closed),
@@ -91,9 +93,15 @@ mod tests {
                 Err("work_request_decided")
             );
         }
+        // Withdrawn by the customer before the desk decided.
         assert_eq!(
             d(WorkRequest, Closed, None, Move::Decide(Accepted)),
             Err("case_closed")
+        );
+        // A replayed decision is a decision again, not a closed case.
+        assert_eq!(
+            d(WorkRequest, Closed, Some(Declined), Move::Decide(Declined)),
+            Err("work_request_decided")
         );
         assert_eq!(
             d(WorkRequest, New, None, Move::Desk(InProgress)),

@@ -131,24 +131,25 @@ impl App {
         ctx: &Ctx,
     ) -> Result<CaseSummary> {
         let number = parse_number(number).ok_or_else(|| Error::invalid("invalid_case_number"))?;
+        let declines = u.decision == Some(Decision::Declined);
+        if u.status.is_some() && u.decision.is_some() {
+            return Err(Error::invalid("status_with_decision"));
+        }
+        if u.reason.is_some() && !declines {
+            return Err(Error::invalid("reason_without_decline"));
+        }
+        if declines && u.comment.is_some() {
+            return Err(Error::invalid("comment_with_reason"));
+        }
         let max = self.config.cases.body_max;
         let comment = match u.comment {
             Some(c) => Some(text(c, max, true, "comment")?),
             None => None,
         };
-        let reason = match (u.decision, u.reason) {
-            (Some(Decision::Declined), r) => {
-                Some(text(r.unwrap_or(""), max, true, "decline_reason")?)
-            }
-            (_, Some(_)) => return Err(Error::invalid("reason_without_decline")),
-            (_, None) => None,
+        let reason = match declines {
+            true => Some(text(u.reason.unwrap_or(""), max, true, "decline_reason")?),
+            false => None,
         };
-        if u.status.is_some() && u.decision.is_some() {
-            return Err(Error::invalid("status_with_decision"));
-        }
-        if reason.is_some() && comment.is_some() {
-            return Err(Error::invalid("comment_with_reason"));
-        }
         let nothing = u.status.is_none() && u.decision.is_none() && u.monthly_report.is_none();
         if nothing && comment.is_none() {
             return Err(Error::invalid("nothing_to_do"));
@@ -201,7 +202,8 @@ impl App {
             .map_err(Error::conflict)?;
             // A rejection's or a decline's reason is part of the move, never
             // blocked by the cap (the customer could otherwise only accept).
-            let capped = comment.is_some() && !matches!(m, Move::Reject | Move::Decide(_));
+            let reason = matches!(m, Move::Reject | Move::Decide(Decision::Declined));
+            let capped = comment.is_some() && !reason;
             if capped && old.comment_count >= self.config.cases.comments_max {
                 return Err(Error::conflict("case_comments_full"));
             }
@@ -214,6 +216,12 @@ impl App {
             }
             if let Some(mark) = update.monthly_report {
                 case.monthly_report = mark;
+            }
+            // The desk's mark as it was (a replay): nothing to write, and the
+            // case keeps its place in the lists.
+            let unchanged = comment.is_none() && status == old.status;
+            if unchanged && case.monthly_report == old.monthly_report && m == Move::Comment {
+                return Ok((old, None));
             }
             // The desk's changes go to the tenant's audit trail too (user `-`).
             let who = Some(user.map_or(("-", tenant), |u| (u.id.as_str(), &u.tenant_id)));

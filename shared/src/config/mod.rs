@@ -128,6 +128,10 @@ pub const DEFAULT_CASE_CATEGORIES: [(&str, &str); 11] = [
     ("ご利用クレジット数超過", "Credit usage exceeded"),
 ];
 
+/// CASE-8: the category of the cases that deliver the desk's monthly
+/// reports (seed 002 4.8: the "monthly report" filter is this category).
+pub const REPORT_DELIVERY_CATEGORY: &str = "月次レポート送付";
+
 /// CASE-1: a case category. Its Japanese label is also the value a case
 /// stores and the API carries (`category`); pages and mails show the label
 /// in the reader's language.
