@@ -26,7 +26,6 @@ where each line of RUNS is `name<TAB>bootstrap<TAB>event file<TAB>KEY=VALUE ...`
 
 import argparse
 import json
-import os
 import signal
 import socket
 import statistics
@@ -131,11 +130,15 @@ LAMBDA_ENV = {
 
 
 def peak_rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise SystemExit(f"no VmHWM for {pid}")
+    """VmHWM, or None once the process has exited (a zombie has none)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def cold_start(bootstrap, event, extra_env, warm):
@@ -150,16 +153,22 @@ def cold_start(bootstrap, event, extra_env, warm):
     # The logs go to a file: a pipe nobody reads would fill and stop the process.
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen([bootstrap], env=env, stdout=log, stderr=log)
-        finished = run.done.wait(120)
+        # Until the run is done, the process died (a configuration error
+        # before its first /next), or two minutes passed.
+        deadline = time.monotonic() + 120
+        while not run.done.wait(0.05):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                break
+        finished = run.done.is_set()
         rss_kib = peak_rss_kib(proc.pid)
-        proc.send_signal(signal.SIGKILL)
-        os.waitpid(proc.pid, 0)
-        proc.returncode = -9
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
         log.seek(0)
         stderr = log.read().decode(errors="replace")
     server.shutdown()
     server.server_close()
-    if not finished or run.errors or len(run.spans) != 1 + warm:
+    if not finished or run.errors or len(run.spans) != 1 + warm or rss_kib is None:
         raise SystemExit(f"{bootstrap}: no complete run; errors {run.errors}; "
                          f"stderr:\n{stderr[-2000:]}")
     warm_spans = sorted(run.spans[1:])

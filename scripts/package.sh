@@ -71,7 +71,7 @@ declare -A EVENT=(
 FUNCTIONS=(login verify-identity send-mail-otp sms-otp enroll-totp reset-password create-case migrate-batch manage-users)
 FLOORS=(floor-dynamodb floor-three-clients)
 
-sends() { grep -q 'tobira_aws::sends_' "functions/$1/lambda/main.rs"; }
+sends() { grep -Eq 'tobira_aws::sends_(mail|sms)' "functions/$1/lambda/main.rs"; }
 bootstrap() {
   case "$1" in
     floor-*) echo "$ROOT/target/lambda/$1/bootstrap" ;;
@@ -92,6 +92,7 @@ if ! cargo lambda --version >/dev/null 2>&1; then
   cargo install --locked cargo-lambda || die "cargo install cargo-lambda failed"
 fi
 command -v objdump >/dev/null || die "objdump not found (binutils)"
+command -v curl >/dev/null || die "curl not found"
 
 # ---------------------------------------------------------------- 2. build
 if [[ "$build" == 1 ]]; then
@@ -172,7 +173,10 @@ echo
 
 # ---------------------------------------------------------------- 5. against the floor
 # Each function against the floor with its clients (DynamoDB only, or the
-# three for one that sends): init at most 1.2 x, warm p50 at most 1 ms over.
+# three for one that sends, which links two of them: a little lenient):
+# init at most 1.2 x (the stand-in's own time is in both, which also leans
+# towards 1; the difference in ms is printed beside it), warm p50 at most
+# 1 ms over.
 senders=""
 for f in "${FUNCTIONS[@]}"; do sends "$f" && senders="$senders $f"; done
 echo
@@ -182,7 +186,7 @@ runs = json.load(open(sys.argv[1]))["runs"]
 senders = set(sys.argv[2].split())
 bad = 0
 print(f"{'function':<16} {'floor':<20} {'init ms':>8} {'floor ms':>9} {'ratio':>6} "
-      f"{'warm +ms':>9} ok")
+      f"{'init +ms':>9} {'warm +ms':>9} ok")
 for f in sys.argv[3:]:
     floor = "floor-three-clients" if f in senders else "floor-dynamodb"
     r, fl = runs[f], runs[floor]
@@ -192,7 +196,7 @@ for f in sys.argv[3:]:
     ok = ratio <= 1.2 and (extra <= 1.0 or f == "migrate-batch")
     bad += not ok
     print(f"{f:<16} {floor:<20} {r['init_ms']:>8.2f} {fl['init_ms']:>9.2f} {ratio:>6.2f} "
-          f"{extra:>9.3f} {'yes' if ok else 'no'}")
+          f"{r['init_ms'] - fl['init_ms']:>9.2f} {extra:>9.3f} {'yes' if ok else 'no'}")
 sys.exit(1 if bad else 0)
 PY
 echo

@@ -128,6 +128,37 @@ fn template_lets_only_the_senders_send() {
     assert!(TEMPLATE.contains("Input: '{\"action\":\"deliver-notices\"}'"));
 }
 
+/// What a function's `main.rs` wires as its senders: `http_lambda_main!`
+/// with or without `sends = tobira_aws::sends_…`, or `app_from_env(…)` with
+/// one of the constructors — and nothing else (comments aside).
+fn wired_senders(name: &str, main: &str) -> &'static str {
+    let code: String = main
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut found = Vec::new();
+    for (form, sends) in [
+        ("sends = tobira_aws::sends_mail)", "mail"),
+        ("sends = tobira_aws::sends_sms)", "sms"),
+        ("app_from_env(tobira_aws::sends_mail)", "mail"),
+        ("app_from_env(tobira_aws::sends_sms)", "sms"),
+        ("app_from_env(tobira_aws::sends_nothing)", "nothing"),
+    ] {
+        found.extend(std::iter::repeat_n(sends, code.matches(form).count()));
+    }
+    let macros = code.matches("http_lambda_main!(").count();
+    let plain = macros - code.matches("sends = ").count().min(macros);
+    found.extend(std::iter::repeat_n("nothing", plain));
+    let wirings = macros + code.matches("app_from_env(").count();
+    assert!(
+        found.len() == 1 && wirings == 1 && !code.contains("App {"),
+        "{name}: main.rs must wire its senders once, through the macro or \
+         app_from_env with a tobira_aws constructor"
+    );
+    found[0]
+}
+
 /// Issue 17 item 3: a function links the SES or SNS SDK only when its
 /// `main.rs` names that sender, and it names one exactly when the template
 /// lets it send (a function without the right has no client to misuse).
@@ -143,19 +174,50 @@ fn each_binary_links_only_the_senders_the_template_allows() {
             .split('-')
             .map(|w| w[..1].to_uppercase() + &w[1..])
             .collect();
-        assert!(
-            main.contains("tobira_aws::sends_") || main.contains("http_lambda_main!("),
-            "{name}: main.rs names no senders"
-        );
-        if main.contains("tobira_aws::sends_mail") {
-            mail.insert(logical.clone());
-        }
-        if main.contains("tobira_aws::sends_sms") {
-            sms.insert(logical);
-        }
+        match wired_senders(&name, &main) {
+            "mail" => mail.insert(logical),
+            "sms" => sms.insert(logical),
+            _ => false,
+        };
     }
     assert_eq!(mail, functions_allowed("ses:SendEmail"));
     assert_eq!(sms, functions_allowed("sns:Publish"));
+    // Every SES or SNS right is one of those two grants (no list form, no
+    // wildcard, no other action that the sets above would not see).
+    for line in TEMPLATE.lines().map(str::trim) {
+        let action = line.strip_prefix("- ").unwrap_or(line);
+        let grants = ["Action: ses:SendEmail", "Action: sns:Publish"];
+        let mentions = action.contains("ses:") || action.contains("sns:");
+        let known = grants.contains(&action)
+            || action.starts_with('#')
+            || action.starts_with("Resource: !Sub arn:${AWS::Partition}:ses:")
+            || action.starts_with("ses:FromAddress:");
+        assert!(
+            !mentions || known,
+            "an SES or SNS right the test does not know: {line}"
+        );
+    }
+}
+
+#[test]
+fn the_sender_wiring_check_refuses_what_it_cannot_read() {
+    let ok = "tobira_aws::http_lambda_main!(h, sends = tobira_aws::sends_sms);";
+    assert_eq!(wired_senders("x", ok), "sms");
+    assert_eq!(
+        wired_senders("x", "tobira_aws::http_lambda_main!(h);"),
+        "nothing"
+    );
+    // A comment does not wire a sender.
+    let commented = "// tobira_aws::sends_mail\ntobira_aws::http_lambda_main!(h);";
+    assert_eq!(wired_senders("x", commented), "nothing");
+    for bad in [
+        "let app = tobira_aws::app_from_env(my_senders).await?;",
+        "let app = App { mailer, sms, ..base };",
+        "tobira_aws::http_lambda_main!(h);\ntobira_aws::http_lambda_main!(g);",
+    ] {
+        let caught = std::panic::catch_unwind(|| wired_senders("x", bad));
+        assert!(caught.is_err(), "{bad}");
+    }
 }
 
 #[test]
