@@ -121,7 +121,7 @@ async function search(page, keyword, name) {
 // ------------------------------------------------------------------ the journey (ja, 360 px)
 
 // What the tests of the journey hand on: the context (the session cookie), the case.
-const journey = { context: null, page: null, id: null, number: null, failed: false };
+const journey = { context: null, page: null, id: null, number: null, more: [], failed: false };
 const step = journeySteps(journey, 'cases', shoot);
 
 test('RST-4 MFA-4 TOS-1: new.member sets the first password, enrols TOTP and reaches the dashboard',
@@ -388,6 +388,58 @@ test('CASE-3: the desk resolves the case; the customer rejects, then closes it',
   });
 });
 
+// CASE-7 and CASE-8 (issue 18): a work request waits for the desk, which declines it with a
+// reason; the desk marks another case as a monthly report delivery, and the list's filter finds it.
+test('CASE-7 CASE-8: a work request the desk declines, and the "monthly report" filter',
+  { timeout: 60_000 }, async () => {
+    await step('work-request', async (page) => {
+      await page.goto(`${live.server.baseUrl}/cases/new`);
+      await expectPage(page, '/cases/new', '47-new-work-request', { shot: false });
+      await page.check('#kind-work_request');
+      await page.selectOption('#category', { label: '作業依頼' });
+      await page.fill('#subject', '検知ポリシーの変更');
+      await page.fill('#body', '検知ポリシーを「高」に変更してください。');
+      await clickAndWait(page, '#submit-case');
+      await page.waitForURL((u) => /^\/cases\/[0-9A-HJKMNP-TV-Z]{26}$/.test(u.pathname), { timeout: STEP_TIMEOUT_MS });
+      const id = new URL(page.url()).pathname.split('/')[2];
+      const number = await text(page, 'span#case-number');
+      journey.more.push(number);
+      await expectPage(page, `/cases/${id}`, '47-work-request-waiting');
+      assert.ok(await page.locator('p#awaits-decision').isVisible(), 'CASE-7: the request says it waits for the desk');
+      assert.equal(await page.locator('#case-decision').count(), 0);
+
+      // The desk declines it with a reason: closed, the reason in the thread, a mail.
+      const since = (await outbox()).length;
+      const reason = 'ご契約の範囲外のため、お受けできません。';
+      const report = await deskUpdate({ number, decision: 'decline', reason });
+      assert.deepEqual([report.status, report.decision], ['closed', 'declined']);
+      const mails = await mailsAfter(MEMBER.email, since, caseMailSubject(number));
+      assert.equal(mails.length, 1, `CASE-7: one mail about the decision, got ${mailSummary(mails)}`);
+      assert.ok(!String(mails[0].text).includes(reason), 'the reason stays behind sign-in');
+      await page.goto(`${live.server.baseUrl}/cases/${id}`);
+      await expectPage(page, `/cases/${id}`, '48-work-request-declined');
+      assert.equal(await page.locator('td#case-decision[data-decision="declined"]').count(), 1);
+      assert.equal(await page.locator('p#awaits-decision').count(), 0);
+      assert.equal(await caseStatus(page), 'closed');
+      const entry = page.locator('ol#comments li.support');
+      assert.ok((await entry.innerText()).includes(reason), 'the reason is the desk\'s entry in the thread');
+      assert.equal(await entry.locator('.change[data-from="new"][data-to="closed"]').count(), 1);
+
+      // CASE-8: a case marked as a report delivery is what "monthly report" lists.
+      await deskUpdate({ number: journey.number, monthly_report: true });
+      await page.goto(`${live.server.baseUrl}/cases`);
+      await expectPage(page, '/cases', '49-list-all', { shot: false });
+      await clickAndWait(page, 'a#filter-monthly-report');
+      await expectPage(page, '/cases', '49-list-monthly-report');
+      assert.equal(new URL(page.url()).searchParams.get('filter'), 'monthly_report');
+      assert.deepEqual(await listed(page), [journey.number]);
+      assert.equal(await page.locator('strong#filter-monthly-report[aria-current="page"]').count(), 1);
+      assert.equal(await page.locator('input[type="hidden"][name="filter"]').inputValue(), 'monthly_report',
+        'a search keeps the filter');
+      assert.equal(await page.locator('a#filter-all').getAttribute('href'), '/cases');
+    });
+  });
+
 test('the language switch on a case page stays on the case', { timeout: 60_000 }, async () => {
   await step('language', async (page) => {
     await page.goto(`${live.server.baseUrl}/cases/${journey.id}`);
@@ -428,7 +480,7 @@ test('MIG-13: a migrated user sees the tenant\'s cases but is sent to the legacy
       await clickAndWait(page, 'a#cases-link');
       await expectPage(page, '/cases', '71-list-same-tenant');
       if (journey.number) {
-        assert.deepEqual(await listed(page), [journey.number],
+        assert.deepEqual((await listed(page)).sort(), [journey.number, ...journey.more].sort(),
           'CASE-4: the list shows the cases of the user\'s tenant, filed by anyone in it');
       }
 
