@@ -131,7 +131,7 @@ fn template_lets_only_the_senders_send() {
 /// What a function's `main.rs` wires as its senders: `http_lambda_main!`
 /// with or without `sends = tobira_aws::sends_…`, or `app_from_env(…)` with
 /// one of the constructors — and nothing else (comments aside).
-fn wired_senders(name: &str, main: &str) -> &'static str {
+pub fn wired_senders(name: &str, main: &str) -> &'static str {
     let code: String = main
         .lines()
         .map(|l| l.split("//").next().unwrap_or(""))

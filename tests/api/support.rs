@@ -256,19 +256,88 @@ impl Harness {
         events.into_iter().map(|e| e.kind).collect()
     }
 
-    /// Send a request through the function that serves its route, as API Gateway would.
+    /// Send a request through the function that serves its route, as API
+    /// Gateway would, with the senders that function's Lambda has: a
+    /// function whose `main.rs` wires no mailer (or no SMS sender) gets one
+    /// that refuses, as `tobira_aws::sends_nothing` does — and the test
+    /// fails if the function tried to send (issue 17 item 3).
     pub async fn send(&self, req: Request) -> Response {
         let f = tobira_web::routes::function_for(req.method().as_str(), req.uri().path())
             .unwrap_or_else(|| panic!("no route for {} {}", req.method(), req.uri().path()));
-        let answer = tobira_local::call_function(&self.app, f, req)
-            .await
-            .unwrap();
+        let mut app = self.app.clone();
+        let refused = Arc::new(Refusing::default());
+        match lambda_senders(f) {
+            "mail" => app.sms = refused.clone(),
+            "sms" => app.mailer = refused.clone(),
+            _ => (app.mailer, app.sms) = (refused.clone(), refused.clone()),
+        }
+        let answer = tobira_local::call_function(&app, f, req).await.unwrap();
+        let tried = refused.tried.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            tried, 0,
+            "{f} tried to send, but its Lambda has no such sender"
+        );
         // The notices it wrote go out at once, as the table's stream has
         // the sender take them.
         if !self.hold_notices.load(std::sync::atomic::Ordering::Relaxed) {
             self.deliver().await;
         }
         answer
+    }
+}
+
+/// What a function's Lambda wires as its senders (`mail`, `sms` or
+/// `nothing`), read from its `main.rs` as `infra.rs` holds it.
+fn lambda_senders(function: &str) -> &'static str {
+    static WIRED: std::sync::OnceLock<HashMap<String, &'static str>> = std::sync::OnceLock::new();
+    let wired = WIRED.get_or_init(|| {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/functions");
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().into_string().unwrap();
+                let main = std::fs::read_to_string(e.path().join("lambda/main.rs")).unwrap();
+                let sends = crate::infra::wired_senders(&name, &main);
+                (name, sends)
+            })
+            .collect()
+    });
+    wired
+        .get(function)
+        .copied()
+        .unwrap_or_else(|| panic!("no Lambda function {function}"))
+}
+
+/// A sender a function's Lambda does not have: it refuses, and counts.
+#[derive(Default)]
+struct Refusing {
+    tried: std::sync::atomic::AtomicUsize,
+}
+
+impl Refusing {
+    fn refuse(&self) -> Result<(), tobira::delivery::DeliveryError> {
+        self.tried.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(tobira::delivery::DeliveryError::Unavailable(
+            "not wired".into(),
+        ))
+    }
+}
+
+#[async_trait::async_trait]
+impl tobira::delivery::Mailer for Refusing {
+    async fn send(
+        &self,
+        _: &tobira::delivery::Mail,
+    ) -> Result<(), tobira::delivery::DeliveryError> {
+        self.refuse()
+    }
+}
+
+#[async_trait::async_trait]
+impl tobira::delivery::SmsSender for Refusing {
+    async fn send(&self, _: &tobira::delivery::Sms) -> Result<(), tobira::delivery::DeliveryError> {
+        self.refuse()
     }
 }
 
