@@ -13,15 +13,6 @@ async fn status_of(c: &mut Client<'_>, id: &str) -> Value {
     get_json(c, &format!("/api/cases/{id}")).await.1["status"].clone()
 }
 
-async fn mails_about(h: &Harness, number: &str) -> Vec<String> {
-    h.mails()
-        .await
-        .into_iter()
-        .filter(|m| m.subject.contains(number))
-        .map(|m| m.subject)
-        .collect()
-}
-
 /// A move's body: a rejection says why.
 fn body(what: &str) -> Value {
     match what {

@@ -38,15 +38,6 @@ fn update(number: &str, fields: Value) -> Value {
     e
 }
 
-async fn mail_subjects(h: &Harness, number: &str) -> Vec<String> {
-    h.mails()
-        .await
-        .into_iter()
-        .filter(|m| m.subject.contains(number))
-        .map(|m| m.subject)
-        .collect()
-}
-
 async fn case_7_on(h: Harness) {
     let ja = member(&h.app, "request-ja@example.com", TENANT_A, false, Lang::Ja).await;
     let en = member(&h.app, "request-en@example.com", TENANT_A, false, Lang::En).await;
@@ -87,7 +78,7 @@ async fn case_7_on(h: Harness) {
     assert_eq!((d.case.status, d.case.decision), (Status::New, None));
     assert!(d.thread.is_empty());
     assert_eq!(
-        mail_subjects(&h, n).await.len(),
+        mails_about(&h, n).await.len(),
         1,
         "only the filing's notice"
     );
@@ -145,7 +136,7 @@ async fn case_7_on(h: Harness) {
     }
     let r = event(&h, update(n, json!({ "status": "in_progress" }))).await;
     assert_eq!(r, Err((409, "case_closed".into())));
-    assert_eq!(mail_subjects(&h, n).await.len(), 2, "no mail for a refusal");
+    assert_eq!(mails_about(&h, n).await.len(), 2, "no mail for a refusal");
     // Accepted: a case in progress; the English filer is mailed in English.
     let accepted = h
         .app
@@ -161,7 +152,7 @@ async fn case_7_on(h: Harness) {
     .unwrap();
     assert_eq!(r["status"], "in_progress");
     assert_eq!(
-        mail_subjects(&h, n2).await,
+        mails_about(&h, n2).await,
         [
             format!("tobira [{n2}] We have received your case"),
             format!("tobira [{n2}] We have accepted your work request"),
@@ -233,7 +224,7 @@ async fn case_7_on(h: Harness) {
     assert_eq!(d.thread.len(), 1, "one decision's entry");
     assert!(d.thread[0].status_change.is_some());
     assert!(d.case.decision.is_some());
-    assert_eq!(mail_subjects(&h, &racing.number).await.len(), 2);
+    assert_eq!(mails_about(&h, &racing.number).await.len(), 2);
     // Withdrawn by the filer while it waited: the desk cannot decide it.
     let withdrawn = h
         .app

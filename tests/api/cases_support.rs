@@ -98,6 +98,16 @@ pub async fn get_json(c: &mut Client<'_>, path: &str) -> (u16, Value) {
     (r.status().as_u16(), body_json(&r))
 }
 
+/// The subjects of every mail sent about the case with this number.
+pub async fn mails_about(h: &Harness, number: &str) -> Vec<String> {
+    h.mails()
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains(number))
+        .map(|m| m.subject)
+        .collect()
+}
+
 /// The desk's update that sets a status, with or without a comment.
 pub fn set_status(status: Status, comment: Option<&str>) -> DeskUpdate<'_> {
     DeskUpdate {
