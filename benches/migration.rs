@@ -79,6 +79,7 @@ async fn main() {
     let local = Local::with_store(
         support::open_store(&dir),
         Config::local("https://portal.example.com"),
+        dir.join("files"),
     );
     let counts = Arc::new(Counts::default());
     let mut app = local.app.clone();

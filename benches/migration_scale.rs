@@ -214,6 +214,7 @@ async fn main() {
     let local = tobira_local::Local::with_store(
         Arc::new(tobira_local::sqlite::SqliteStore::in_memory()),
         Config::local("https://portal.example.com"),
+        std::env::temp_dir().join("tobira-bench-files"),
     );
     let app = App {
         store: sim.clone(),

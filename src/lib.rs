@@ -3,15 +3,18 @@
 //! exactly what runs in Lambda, with local adapters behind the same ports.
 
 pub mod cli;
+pub mod files;
 pub mod report;
 pub mod sqlite;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::files::LocalFiles;
 use crate::sqlite::{Outbox, SqliteStore};
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -64,6 +67,8 @@ impl Drop for Scratch {
 pub struct Local {
     pub app: App,
     pub outbox: Arc<Outbox>,
+    /// CASE-6: the attachments, in the data directory.
+    pub files: Arc<LocalFiles>,
 }
 
 impl Local {
@@ -76,7 +81,7 @@ impl Local {
         }
         let store =
             Arc::new(SqliteStore::open(&data_dir.join("tobira.db")).map_err(|e| e.to_string())?);
-        Ok(Self::with_store(store, config))
+        Ok(Self::with_store(store, config, data_dir.join("files")))
     }
 
     /// A throwaway copy of the data in `data_dir` (or an empty store when
@@ -112,22 +117,30 @@ impl Local {
             SqliteStore::open(&copy)
         }
         .map_err(|e| e.to_string())?;
-        scratch.local = Some(Self::with_store(Arc::new(store), config));
+        let files = dir.join("files");
+        scratch.local = Some(Self::with_store(Arc::new(store), config, files));
         Ok(scratch)
     }
 
-    pub fn with_store(store: Arc<SqliteStore>, config: Config) -> Self {
+    /// The portal over `store`, with its attachments in `files_dir`.
+    pub fn with_store(store: Arc<SqliteStore>, config: Config, files_dir: PathBuf) -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let outbox = Arc::new(Outbox::new(store.clone(), clock.clone()));
+        let files = Arc::new(LocalFiles::new(
+            files_dir,
+            config.link_key.clone(),
+            clock.clone(),
+        ));
         let app = App {
             config: Arc::new(config),
             store,
             mailer: outbox.clone(),
             sms: outbox.clone(),
+            files: files.clone(),
             clock,
             rng: Arc::new(OsRandom),
         };
-        Self { app, outbox }
+        Self { app, outbox, files }
     }
 
     /// First start: migrate the demo users and send their setup links, so the
@@ -443,9 +456,60 @@ async fn to_lambda(req: hyper::Request<Incoming>, peer: SocketAddr) -> Result<Re
     Ok(req)
 }
 
-fn to_hyper(resp: Response) -> hyper::Response<Full<Bytes>> {
+type Answer = hyper::Response<BoxBody<Bytes, std::io::Error>>;
+
+fn to_hyper(resp: Response) -> Answer {
     let (parts, body) = resp.into_parts();
-    hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+    let body = Full::new(Bytes::copy_from_slice(body.as_ref())).map_err(|e| match e {});
+    hyper::Response::from_parts(parts, BoxBody::new(body))
+}
+
+/// CASE-6: the local file store's routes, which S3 answers in AWS: the
+/// upload is streamed to disk (never held in memory, never through the
+/// 1 MiB limit of the portal's requests) and so is the download.
+async fn file_route(local: &Local, req: hyper::Request<Incoming>) -> Answer {
+    let refused = |files::Refused(status, code, why)| {
+        let mut r = web::html(status, format!("{code}: {why}"));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        to_hyper(r)
+    };
+    if req.method() == http::Method::POST {
+        let ct = req.headers().get(http::header::CONTENT_TYPE);
+        let ct = ct.and_then(|v| v.to_str().ok()).map(str::to_string);
+        return match local.files.upload(ct.as_deref(), req.into_body()).await {
+            Ok(files::Uploaded::Redirect(location)) => to_hyper(web::redirect(&location)),
+            Ok(files::Uploaded::Created { key, etag }) => {
+                let mut r = web::html(201, files::Uploaded::xml(&key, &etag));
+                r.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/xml"),
+                );
+                if let Ok(v) = http::HeaderValue::from_str(&etag) {
+                    r.headers_mut().insert(http::header::ETAG, v);
+                }
+                to_hyper(r)
+            }
+            Err(e) => refused(e),
+        };
+    }
+    let (path, headers) = match local.files.download(req.uri().query().unwrap_or("")) {
+        Ok(found) => found,
+        Err(e) => return refused(e),
+    };
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(_) => return refused(files::Refused(404, "NoSuchKey", "no such file".into())),
+    };
+    let mut answer = hyper::Response::new(BoxBody::new(files::FileBody(file)));
+    for (name, value) in headers {
+        if let Ok(v) = http::HeaderValue::from_str(&value) {
+            answer.headers_mut().insert(name, v);
+        }
+    }
+    answer
 }
 
 /// How often the local portal's sender looks for notices that are due.
@@ -469,6 +533,14 @@ pub async fn serve(local: Local, listener: tokio::net::TcpListener) -> std::io::
             let svc = service_fn(move |req: hyper::Request<Incoming>| {
                 let local = local.clone();
                 async move {
+                    let (method, path) = (req.method(), req.uri().path());
+                    let files = matches!(
+                        (method.as_str(), path),
+                        ("POST", files::UPLOAD_PATH) | ("GET", files::GET_PATH)
+                    );
+                    if files {
+                        return Ok::<_, Infallible>(file_route(&local, req).await);
+                    }
                     let resp = match to_lambda(req, peer).await {
                         Ok(req) => dispatch(&local, req).await,
                         Err(resp) => resp,

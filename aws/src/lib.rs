@@ -5,6 +5,7 @@
 //! the local portal build no AWS SDK.
 
 pub mod dynamo;
+pub mod s3;
 pub mod ses;
 pub mod sns;
 
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use tobira::config::ConfigError;
 use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
+use tobira::files::FileStore;
 use tobira::{App, Config};
 
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -83,9 +85,49 @@ impl SmsSender for Unwired {
     }
 }
 
+/// CASE-6: where a function keeps attachments. Only create-case has a file
+/// store (and the template's S3 rights: `tests/api/infra.rs`).
+pub type Files = Result<Arc<dyn FileStore>, ConfigError>;
+
+/// No file store: every call refuses.
+pub fn files_none(_: &SdkConfig) -> Files {
+    Ok(Arc::new(tobira::files::Unwired))
+}
+
+/// The attachments bucket (`TOBIRA_FILES_BUCKET`; `TOBIRA_FILES_ENDPOINT`
+/// only for an emulator, path-style).
+pub fn files_s3(sdk: &SdkConfig) -> Files {
+    let bucket = std::env::var("TOBIRA_FILES_BUCKET")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+        .ok_or(ConfigError::Missing("TOBIRA_FILES_BUCKET"))?;
+    let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+    let endpoint = std::env::var("TOBIRA_FILES_ENDPOINT").ok();
+    let mut config = aws_sdk_s3::config::Builder::from(sdk);
+    if endpoint.is_some() {
+        config = config.force_path_style(true);
+    }
+    let client = aws_sdk_s3::Client::from_conf(config.build());
+    Ok(Arc::new(s3::S3Files::new(
+        client,
+        sdk.credentials_provider(),
+        bucket,
+        region,
+        endpoint.as_deref(),
+    )))
+}
+
 /// The production wiring: configuration from the environment, the DynamoDB
 /// client and the senders the function names, built once (call at cold start).
 pub async fn app_from_env(senders: fn(&SdkConfig, &Config) -> Senders) -> Result<App, ConfigError> {
+    app_wired(senders, files_none).await
+}
+
+/// [`app_from_env`] with a file store (`files`: [`files_s3`] or [`files_none`]).
+pub async fn app_wired(
+    senders: fn(&SdkConfig, &Config) -> Senders,
+    files: fn(&SdkConfig) -> Files,
+) -> Result<App, ConfigError> {
     let config = Config::from_env()?;
     let sdk = sdk_config().await;
     let table = config
@@ -97,10 +139,12 @@ pub async fn app_from_env(senders: fn(&SdkConfig, &Config) -> Senders) -> Result
         prime(&store).await;
     }
     let (mailer, sms) = senders(&sdk, &config);
+    let files = files(&sdk)?;
     Ok(App {
         store: Arc::new(store),
         mailer,
         sms,
+        files,
         clock: Arc::new(tobira::clock::SystemClock),
         rng: Arc::new(tobira::random::OsRandom),
         config: Arc::new(config),
@@ -129,18 +173,29 @@ pub async fn prime(store: &dynamo::DynamoStore) {
 /// configuration and clients once at cold start ([`app_from_env`]), then
 /// every request through `$handle` (`async fn(&App, Request) -> Response`).
 /// `sends = ` names what the function sends ([`sends_mail`], [`sends_sms`]);
-/// without it, [`sends_nothing`]. The calling package depends on `tobira`,
+/// without it, [`sends_nothing`]. `files = ` its file store ([`files_s3`]);
+/// without it, [`files_none`]. The calling package depends on `tobira`,
 /// `tobira-web`, `tokio` and `lambda_http`.
 #[macro_export]
 macro_rules! http_lambda_main {
     ($handle:path) => {
-        $crate::http_lambda_main!($handle, sends = $crate::sends_nothing);
+        $crate::http_lambda_main!(
+            $handle,
+            sends = $crate::sends_nothing,
+            files = $crate::files_none
+        );
     };
     ($handle:path, sends = $sends:path) => {
+        $crate::http_lambda_main!($handle, sends = $sends, files = $crate::files_none);
+    };
+    ($handle:path, files = $files:path) => {
+        $crate::http_lambda_main!($handle, sends = $crate::sends_nothing, files = $files);
+    };
+    ($handle:path, sends = $sends:path, files = $files:path) => {
         #[tokio::main]
         async fn main() -> Result<(), lambda_http::Error> {
             tobira_web::init_logging();
-            let app = $crate::app_from_env($sends).await?;
+            let app = $crate::app_wired($sends, $files).await?;
             lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
                 let app = app.clone();
                 async move {

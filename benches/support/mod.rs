@@ -72,7 +72,7 @@ pub fn config() -> Config {
 /// The local portal on the SQLite store in `dir`, wired as
 /// `tobira_local` wires it.
 pub fn local(dir: &Path) -> Local {
-    Local::with_store(open_store(dir), config())
+    Local::with_store(open_store(dir), config(), dir.join("files"))
 }
 
 /// Who asks: the local machine, in English, the bench as user agent.

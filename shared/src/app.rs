@@ -66,6 +66,9 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
     pub sms: Arc<dyn SmsSender>,
+    /// CASE-6: where attachments live ([`crate::files::Unwired`] in
+    /// functions that attach nothing).
+    pub files: Arc<dyn crate::files::FileStore>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Random>,
 }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod delivery;
 pub mod directory;
 pub mod error;
+pub mod files;
 pub mod history;
 pub mod i18n;
 pub mod ids;

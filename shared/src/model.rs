@@ -516,6 +516,10 @@ pub mod keys {
             format!("{}{seq:06}#{ulid}", case_comments(case_id)),
         )
     }
+    /// CASE-6: where a file on the case is (`F#<case>#<attachment>`).
+    pub fn case_attachment(tenant: &TenantId, case_id: &str, id: &str) -> Key {
+        Key::new(cases(tenant), format!("F#{case_id}#{id}"))
+    }
     /// CASE-2: a readable number → its case (numbers are portal-wide).
     pub fn case_number(number: &str) -> Key {
         Key::new(format!("CASENO#{number}"), "CASENO")

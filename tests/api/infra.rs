@@ -92,6 +92,11 @@ fn template_declares_nine_x86_64_al2023_functions_a_ttl_table_and_a_schedule() {
 
 /// The functions (their template sections) that may call `action`.
 fn functions_allowed(action: &str) -> BTreeSet<String> {
+    functions_with(&format!("Action: {action}"))
+}
+
+/// The functions whose definition has the line `wanted` (trimmed).
+fn functions_with(wanted: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut current = None;
     for line in TEMPLATE.lines() {
@@ -99,7 +104,7 @@ fn functions_allowed(action: &str) -> BTreeSet<String> {
         if is_resource {
             current = line.trim().strip_suffix("Function:").map(String::from);
         }
-        if line.trim() == format!("Action: {action}") {
+        if line.trim() == wanted {
             if let Some(f) = &current {
                 out.insert(f.clone());
             }
@@ -157,6 +162,68 @@ pub fn wired_senders(name: &str, main: &str) -> &'static str {
          app_from_env with a tobira_aws constructor"
     );
     found[0]
+}
+
+/// CASE-6: whether a `main.rs` wires the S3 file store (comments aside).
+pub fn wires_files(main: &str) -> bool {
+    main.lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .any(|l| l.contains("files = tobira_aws::files_s3"))
+}
+
+/// CASE-6: only create-case has a file store, and it is the only function
+/// with rights on the attachments bucket: put, read, tag and delete under
+/// `att/` only, never list, never the bucket's settings.
+#[test]
+fn case_6_only_create_case_reaches_the_attachments_bucket() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/functions");
+    let mut wired = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let main = std::fs::read_to_string(entry.path().join("lambda/main.rs")).unwrap();
+        if wires_files(&main) {
+            wired.insert(entry.file_name().into_string().unwrap());
+        }
+    }
+    assert_eq!(wired, BTreeSet::from(["create-case".to_string()]));
+    let s3: Vec<&str> = TEMPLATE
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains("s3:") && !l.starts_with('#'))
+        // The bucket policy's one statement denies every call without TLS.
+        .filter(|l| *l != "Action: \"s3:*\"")
+        .collect();
+    assert!(TEMPLATE
+        .contains("Effect: Deny\n            Principal: \"*\"\n            Action: \"s3:*\""));
+    assert_eq!(
+        s3,
+        [
+            "- s3:PutObject",
+            "- s3:PutObjectTagging",
+            "- s3:GetObject",
+            "- s3:DeleteObject",
+        ],
+        "the template's S3 rights"
+    );
+    for line in s3 {
+        assert_eq!(
+            functions_with(line),
+            BTreeSet::from(["CreateCase".to_string()])
+        );
+    }
+    assert!(TEMPLATE.contains("Resource: !Sub ${AttachmentsBucket.Arn}/att/*"));
+    for setting in [
+        "BlockPublicAcls: true",
+        "BlockPublicPolicy: true",
+        "IgnorePublicAcls: true",
+        "RestrictPublicBuckets: true",
+        "SSEAlgorithm: AES256",
+        "ExpirationInDays: 1",
+        "Value: pending",
+        "- !Ref PortalOrigin",
+    ] {
+        assert!(TEMPLATE.contains(setting), "{setting}");
+    }
 }
 
 /// Issue 17 item 3: a function links the SES or SNS SDK only when its

@@ -60,6 +60,8 @@ pub struct Harness {
     pub faulty: Arc<FaultyStore>,
     pub outbox: Arc<MemoryOutbox>,
     pub clock: Arc<ManualClock>,
+    /// CASE-6: the attachments (a scratch directory).
+    pub files: Arc<tobira_local::files::LocalFiles>,
     /// Leave notices in the outbox after a request (the request counts of
     /// `round_trips.rs` measure the request alone); the mail accessors
     /// still deliver.
@@ -99,16 +101,25 @@ impl Harness {
         let faulty = Arc::new(FaultyStore::new(inner));
         let outbox = Arc::new(MemoryOutbox::default());
         let clock = Arc::new(ManualClock::new(T0));
+        // CASE-6: the local file store, in a directory of this harness.
+        let dir = tempfile_dir("files");
+        let files = Arc::new(tobira_local::files::LocalFiles::new(
+            dir.clone(),
+            config.link_key.clone(),
+            clock.clone(),
+        ));
         let app = App {
             config: Arc::new(config),
             store: faulty.clone(),
             mailer: outbox.clone(),
             sms: outbox.clone(),
+            files: files.clone(),
             clock: clock.clone(),
             rng: Arc::new(SeededRandom::new(42)),
         };
         Self {
             app,
+            files,
             memory,
             faulty,
             outbox,
@@ -271,6 +282,10 @@ impl Harness {
             "sms" => app.mailer = refused.clone(),
             _ => (app.mailer, app.sms) = (refused.clone(), refused.clone()),
         }
+        // CASE-6: only a function whose Lambda wires S3 has a file store.
+        if !lambda_wires_files(f) {
+            app.files = Arc::new(tobira::files::Unwired);
+        }
         let answer = tobira_local::call_function(&app, f, req).await.unwrap();
         let tried = refused.tried.load(std::sync::atomic::Ordering::SeqCst);
         assert_eq!(
@@ -307,6 +322,15 @@ fn lambda_senders(function: &str) -> &'static str {
         .get(function)
         .copied()
         .unwrap_or_else(|| panic!("no Lambda function {function}"))
+}
+
+/// Whether a function's Lambda wires the S3 file store (`infra.rs`).
+fn lambda_wires_files(function: &str) -> bool {
+    let path = format!(
+        "{}/functions/{function}/lambda/main.rs",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    crate::infra::wires_files(&std::fs::read_to_string(path).unwrap())
 }
 
 /// A sender a function's Lambda does not have: it refuses, and counts.
@@ -490,4 +514,12 @@ pub async fn dynamo_store() -> tobira_aws::dynamo::DynamoStore {
 pub fn only_portal_script(html: &str) -> bool {
     let own = "<script src=\"/static/tobira.js\" defer></script>";
     html.matches("<script").count() == html.matches(own).count()
+}
+
+/// A fresh scratch path under the system's temporary directory (created
+/// by whoever writes there first).
+pub fn tempfile_dir(what: &str) -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("tobira-{what}-{}-{n}", std::process::id()))
 }

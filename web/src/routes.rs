@@ -181,6 +181,19 @@ pub const ROUTES: &[Route] = &[
     r("create-case", "POST", "/api/cases/{id}/close", FULL),
     r("create-case", "POST", "/api/cases/{id}/accept", FULL),
     r("create-case", "POST", "/api/cases/{id}/reject", FULL),
+    r("create-case", "POST", "/api/cases/{id}/attachments", FULL),
+    r(
+        "create-case",
+        "POST",
+        "/api/cases/{id}/attachments/confirm",
+        FULL,
+    ),
+    r(
+        "create-case",
+        "GET",
+        "/api/cases/{id}/attachments/{file}",
+        FULL,
+    ),
     r("create-case", "GET", "/cases", FULL),
     r("create-case", "GET", "/cases/new", FULL),
     r("create-case", "POST", "/cases/new", FULL),
@@ -189,6 +202,13 @@ pub const ROUTES: &[Route] = &[
     r("create-case", "POST", "/cases/{id}/close", FULL),
     r("create-case", "POST", "/cases/{id}/accept", FULL),
     r("create-case", "POST", "/cases/{id}/reject", FULL),
+    r(
+        "create-case",
+        "GET",
+        "/cases/{id}/attachments/confirm",
+        FULL,
+    ),
+    r("create-case", "GET", "/cases/{id}/attachments/{file}", FULL),
 ];
 
 /// Whether a concrete path matches a route pattern.

@@ -112,6 +112,7 @@ pub const FLASHES: &[(&str, &str)] = &[
     ("case_closed", "notice.case_closed"),
     ("case_accepted", "notice.case_accepted"),
     ("case_rejected", "notice.case_rejected"),
+    ("attachment_added", "notice.attachment_added"),
     // ADM-1..4, ADM-7: what an admin did to a user.
     ("user_created", "admin.notice_created"),
     ("user_saved", "admin.notice_saved"),

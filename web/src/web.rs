@@ -201,6 +201,32 @@ pub fn html(status: u16, body: String) -> Response {
     r
 }
 
+/// CASE-6: a page whose form posts a file straight to the file store:
+/// its CSP lets forms and the upload script (`connect-src`) reach the
+/// store's origin (`None`: the store is the portal's own origin).
+pub fn allow_file_store(r: &mut Response, origin: Option<&str>) {
+    let csp = r
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let extra = origin
+        .filter(|o| o.starts_with("https://") || o.starts_with("http://"))
+        .filter(|o| {
+            o.bytes()
+                .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
+        })
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    let csp = csp.replace(
+        "form-action 'self'",
+        &format!("form-action 'self'{extra}; connect-src 'self'{extra}"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        r.headers_mut().insert("content-security-policy", v);
+    }
+}
+
 /// The portal's one script (progressive enhancement: show a password, the
 /// live password checklist), `GET /static/tobira.js`. Pages load it from
 /// this origin only (`script-src 'self'`, no inline script); every page

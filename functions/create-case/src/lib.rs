@@ -4,7 +4,7 @@
 //! is the session user's, never a request field.
 
 use serde::Deserialize;
-use tobira::cases::{Filter, Kind, ListQuery, Move, NewCase};
+use tobira::cases::{transition, Filter, Kind, ListQuery, Move, NewCase};
 use tobira::mfa::Signed;
 use tobira::session::Stage;
 use tobira::{App, Error};
@@ -14,6 +14,8 @@ use tobira_web::or_refuse;
 use tobira_web::pages::{self, CaseForm, CaseList};
 use tobira_web::views;
 use tobira_web::web::{self, Request, Response};
+
+mod attachments;
 
 tobira_web::handler!(routes);
 
@@ -38,6 +40,16 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("GET", ["cases", id], true) => api_detail(app, call, id).await,
         ("GET", ["cases", id], false) => case_page(app, call, id, None).await,
         ("POST", ["cases", id, "comments"], _) => comment(app, call, id).await,
+        ("POST", ["cases", id, "attachments"], true) => attachments::api_form(app, call, id).await,
+        ("POST", ["cases", id, "attachments", "confirm"], true) => {
+            attachments::api_confirm(app, call, id).await
+        }
+        ("GET", ["cases", id, "attachments", "confirm"], false) => {
+            attachments::confirm_page(app, call, id).await
+        }
+        ("GET", ["cases", id, "attachments", file], _) => {
+            attachments::download(app, call, id, file).await
+        }
         ("POST", ["cases", id, action], _) => match action_of(action) {
             Some(m) => move_case(app, call, id, m).await,
             None => errors::not_found(app, req),
@@ -56,13 +68,13 @@ fn action_of(action: &str) -> Option<Move> {
 }
 
 /// The signed-in user (SES-2: a full session only).
-async fn signed(app: &App, call: &Call<'_>) -> Result<Signed, Error> {
+pub(crate) async fn signed(app: &App, call: &Call<'_>) -> Result<Signed, Error> {
     app.signed(call.session(), &[Stage::Full]).await
 }
 
 /// A refusal before the use case: the API's error, or for a page the way
 /// back to sign-in (no session) or the error page.
-async fn refused(app: &App, call: &Call<'_>, e: &Error) -> Response {
+pub(crate) async fn refused(app: &App, call: &Call<'_>, e: &Error) -> Response {
     match (call.is_json(), e) {
         (false, Error::NotSignedIn | Error::Forbidden) => {
             views::session_refused(app, call.req, e).await
@@ -223,7 +235,7 @@ async fn new_page(
     })
 }
 
-/// CASE-3..5: one case with its comments.
+/// CASE-3..6: one case with its comments and files.
 async fn api_detail(app: &App, call: &Call<'_>, id: &str) -> Response {
     let result = async {
         let s = signed(app, call).await?;
@@ -233,7 +245,12 @@ async fn api_detail(app: &App, call: &Call<'_>, id: &str) -> Response {
     errors::api(result, call.lang)
 }
 
-async fn case_page(app: &App, call: &Call<'_>, id: &str, refusal: Option<&Error>) -> Response {
+pub(crate) async fn case_page(
+    app: &App,
+    call: &Call<'_>,
+    id: &str,
+    refusal: Option<&Error>,
+) -> Response {
     let s = match signed(app, call).await {
         Ok(s) => s,
         Err(e) => return views::session_refused(app, call.req, &e).await,
@@ -243,9 +260,19 @@ async fn case_page(app: &App, call: &Call<'_>, id: &str, refusal: Option<&Error>
         Err(e) => return views::not_shown(app, call, &e),
     };
     let notice = views::flash(call.req, "notice");
-    views::form_page(app, call.req, refusal, |f, error| {
-        pages::case(f, &detail, &app.config.cases, notice, error)
-    })
+    // CASE-6: a fresh upload form on every view of an open case (signed,
+    // no store write); without a file store, no form.
+    let ticket = match transition(detail.case.status, Move::Comment) {
+        Ok(_) => app.attachment_form(&s.user, id, true).await.ok(),
+        Err(_) => None,
+    };
+    let lang = call.lang;
+    let attach = ticket.as_ref().map(|t| attachments::form_of(app, t, lang));
+    let mut page = views::form_page(app, call.req, refusal, |f, error| {
+        pages::case(f, &detail, &app.config.cases, attach, notice, error)
+    });
+    web::allow_file_store(&mut page, app.files.origin().as_deref());
+    page
 }
 
 #[derive(Deserialize)]
@@ -256,7 +283,7 @@ struct CommentInput {
 
 /// A case form's answer: back to the case with a notice, or the case page
 /// again with the refusal (400, 409); a case of another tenant is 404.
-async fn after_case_form(
+pub(crate) async fn after_case_form(
     app: &App,
     call: &Call<'_>,
     id: &str,

@@ -16,6 +16,16 @@ use tobira::store::Key;
 use tobira::{App, Ctx, Error};
 use tobira_web::errors::ops_message;
 
+/// CASE-6: the desk's file: its key in the bucket and, if the key's last
+/// part is not it, the name the customer sees.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskAttach {
+    key: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
 /// CASE-7: the desk's answer to a work request, as the event says it.
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,6 +117,9 @@ pub enum OpsEvent {
         reason: Option<String>,
         #[serde(default)]
         monthly_report: Option<bool>,
+        /// CASE-6: a file the desk put under the case's `desk/` prefix.
+        #[serde(default)]
+        attach: Option<DeskAttach>,
     },
     /// ADM-3: lift a user's sign-in lock (LOG-2), with the operator's reason.
     UserUnlock { login_id: String, reason: String },
@@ -288,6 +301,7 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
             decision,
             reason,
             monthly_report,
+            attach,
         } => {
             let ctx = Ctx::system("support-desk");
             let update = DeskUpdate {
@@ -299,6 +313,10 @@ pub async fn handle(app: &App, event: Value) -> Result<Value, Error> {
                 }),
                 reason: reason.as_deref(),
                 monthly_report,
+                attach: attach.as_ref().map(|a| tobira::cases::DeskFile {
+                    key: &a.key,
+                    name: a.name.as_deref(),
+                }),
             };
             let case = app.desk_update(&number, &update, &ctx).await?;
             // Never the case's text: this report is logged.

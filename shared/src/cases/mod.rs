@@ -1,4 +1,4 @@
-//! Support cases (CASE-1..5, 7, 8, MIG-13): customers file inquiries and
+//! Support cases (CASE-1..8, MIG-13): customers file inquiries and
 //! work requests, follow them through the support desk's statuses, comment,
 //! and close or accept them; the desk accepts or declines a work request
 //! and marks the cases that deliver its monthly reports.
@@ -15,11 +15,13 @@
 //! the case, its list entry and its audit record (optimistic concurrency on
 //! the case's version, retried on a lost race and decided again).
 
+mod attachments;
 mod file;
 mod list;
 mod requests;
 mod update;
 
+pub use attachments::{Attachment, Confirmation, DeskFile, UploadTicket};
 pub use list::Filter;
 pub use requests::{awaits_decision, decide, Decision};
 pub use update::DeskUpdate;
@@ -216,6 +218,9 @@ pub struct Comment {
     /// CASE-3: the change of status this entry records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_change: Option<StatusChange>,
+    /// CASE-6: the files this entry carries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 /// A case's status before and after a move.

@@ -2,6 +2,7 @@
 //! comment, move, the desk's updates and decisions, and the notice mail of
 //! each.
 
+use super::attachments::Registered;
 use super::*;
 
 /// CASE-3, CASE-7, CASE-8: what the support desk's `case-update` asks.
@@ -17,20 +18,24 @@ pub struct DeskUpdate<'a> {
     pub reason: Option<&'a str>,
     /// CASE-8: mark (or unmark) the case as a delivery of monthly reports.
     pub monthly_report: Option<bool>,
+    /// CASE-6: a file the desk put in the store, for the thread.
+    pub attach: Option<DeskFile<'a>>,
 }
 
-/// One update of a case: the move, and the desk's report mark.
+/// One update of a case: the move, the desk's report mark, the file.
 #[derive(Clone, Copy, Debug)]
-struct Update {
-    m: Move,
-    monthly_report: Option<bool>,
+pub(super) struct Update<'a> {
+    pub m: Move,
+    pub monthly_report: Option<bool>,
+    pub attach: Option<&'a Registered>,
 }
 
-impl From<Move> for Update {
+impl From<Move> for Update<'_> {
     fn from(m: Move) -> Self {
         Update {
             m,
             monthly_report: None,
+            attach: None,
         }
     }
 }
@@ -45,7 +50,7 @@ pub(super) enum Notice {
 
 impl App {
     /// The case in this tenant's partition, and its version.
-    async fn tenant_case(&self, tenant: &TenantId, id: &str) -> Result<(Case, u64)> {
+    pub(super) async fn tenant_case(&self, tenant: &TenantId, id: &str) -> Result<(Case, u64)> {
         if !is_id(id) {
             return Err(Error::NotFound);
         }
@@ -151,7 +156,7 @@ impl App {
             false => None,
         };
         let nothing = u.status.is_none() && u.decision.is_none() && u.monthly_report.is_none();
-        if nothing && comment.is_none() {
+        if nothing && comment.is_none() && u.attach.is_none() {
             return Err(Error::invalid("nothing_to_do"));
         }
         let (r, _) =
@@ -163,10 +168,17 @@ impl App {
             (None, Some(d)) => Move::Decide(d),
             (None, None) => Move::Comment,
         };
+        let file = match &u.attach {
+            Some(f) => Some(self.desk_file(&r.tenant_id, &r.id, f)?),
+            None => None,
+        };
         let update = Update {
             m,
             monthly_report: u.monthly_report,
+            attach: file.as_ref(),
         };
+        // A file without a comment is an entry of its own.
+        let comment = comment.or_else(|| file.as_ref().map(|_| String::new()));
         let desk = reason
             .or(comment)
             .map(|c| ((Author::Support, String::new()), c));
@@ -181,11 +193,11 @@ impl App {
     /// (on its version), move its list entry, add the comment and the audit
     /// record — all or nothing; a lost race reads and decides again. `user`
     /// is the customer who moves it, `None` for the support desk.
-    async fn update_case(
+    pub(super) async fn update_case(
         &self,
         tenant: &TenantId,
         id: &str,
-        update: Update,
+        update: Update<'_>,
         comment: Option<((Author, String), &str)>,
         user: Option<&User>,
         ctx: &Ctx,
@@ -193,6 +205,13 @@ impl App {
         let m = update.m;
         for round in 0..16u32 {
             let (old, version) = self.tenant_case(tenant, id).await?;
+            // CASE-6: a file is put on a case once (a replayed confirmation).
+            if let Some(r) = update.attach {
+                let key = keys::case_attachment(tenant, id, &r.attachment.id);
+                if self.store.get(&key, self.now()).await?.is_some() {
+                    return Err(Error::conflict("attachment_already_added"));
+                }
+            }
             // The desk's comment without a status is not the customer's
             // answer: it leaves the status as it is.
             let status = match (m, user) {
@@ -244,6 +263,11 @@ impl App {
                     body: body.to_string(),
                     created_at: now,
                     status_change: change,
+                    attachments: update
+                        .attach
+                        .map(|r| r.attachment.clone())
+                        .into_iter()
+                        .collect(),
                 };
                 extra.push(Write::put(
                     keys::case_comment(tenant, id, case.comment_count),
@@ -252,6 +276,12 @@ impl App {
                     Cond::Absent,
                 ));
                 extra.push(self.audit(ctx, "case.commented", who, Some(case.number.clone())));
+                if let Some(r) = update.attach {
+                    let key = keys::case_attachment(tenant, id, &r.attachment.id);
+                    extra.push(Write::put(key, r, None, Cond::Absent));
+                    let detail = format!("{} {}", case.number, r.attachment.id);
+                    extra.push(self.audit(ctx, "case.attached", who, Some(detail)));
+                }
                 written = Some(c);
             } else if let Some(change) = change {
                 let (by, name) = match user {
@@ -266,6 +296,7 @@ impl App {
                     body: String::new(),
                     created_at: now,
                     status_change: Some(change),
+                    attachments: Vec::new(),
                 };
                 extra.push(Write::put(key, &entry, None, Cond::Absent));
             }

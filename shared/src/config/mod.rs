@@ -4,8 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
+mod attachments;
 mod documents;
 
+pub use attachments::AttachmentPolicy;
 pub use documents::{Document, Documents};
 
 use crate::password::Preset;
@@ -189,6 +191,8 @@ pub struct CasePolicy {
     pub filing_split: FilingSplit,
     /// Where legacy users file cases (named in the refusal), if known.
     pub legacy_url: Option<String>,
+    /// CASE-6: what an attachment may be.
+    pub attachments: AttachmentPolicy,
 }
 
 /// MFA-3: how e-mail and SMS codes behave.
@@ -386,6 +390,7 @@ impl Config {
                 }
             },
             legacy_url: get("TOBIRA_LEGACY_CASE_URL").map(|v| v.trim().to_string()),
+            attachments: AttachmentPolicy::read(&get)?,
         };
         Ok(Self {
             brand: required("TOBIRA_BRAND", "tobira")?,

@@ -194,6 +194,32 @@ struct CommentLine<'a> {
     /// CASE-3: ("Status: Resolved → In progress", from, to), when the
     /// entry moved the case.
     change: Option<(String, &'static str, &'static str)>,
+    /// CASE-6: the entry's files: (link, name, size).
+    files: Vec<(String, &'a str, String)>,
+}
+
+/// CASE-6: the case page's upload form: the store's action and fields,
+/// and what it takes.
+pub struct AttachForm<'a> {
+    pub ticket: &'a tobira::cases::UploadTicket,
+    /// The `accept` list of the file input (`.pdf,.png,…`).
+    pub accept: String,
+    pub hint: String,
+}
+
+/// Bytes as a person reads them (1 KB = 1,000 bytes, as S3 and browsers say).
+pub fn size_label(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
 }
 
 page! {
@@ -221,6 +247,7 @@ page! {
     body_max: usize,
     reason_max: usize,
     can_comment: bool,
+    attach: Option<AttachForm<'a>>,
     can_close: bool,
     can_resolve: bool,
     notice: Option<&'a str>,
@@ -233,6 +260,7 @@ pub fn case(
     f: &Frame<'_>,
     d: &tobira::cases::CaseDetail,
     policy: &tobira::config::CasePolicy,
+    attach: Option<AttachForm<'_>>,
     notice: Option<&str>,
     error: Option<&str>,
 ) -> String {
@@ -277,11 +305,24 @@ pub fn case(
                         .replace("{to}", ch.to.label(lang));
                     (text, ch.from.as_str(), ch.to.as_str())
                 }),
+                files: m
+                    .attachments
+                    .iter()
+                    .map(|a| {
+                        let href = format!("/cases/{}/attachments/{}", c.id, a.id);
+                        (
+                            href,
+                            a.name.as_str(),
+                            a.size.map(size_label).unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
             })
             .collect(),
         body_max: policy.body_max,
         reason_max: policy.body_max,
         can_comment: transition(c.status, Move::Comment).is_ok(),
+        attach,
         can_close: transition(c.status, Move::Close).is_ok(),
         can_resolve: transition(c.status, Move::Accept).is_ok(),
         notice,
