@@ -450,3 +450,113 @@ async fn case_6_pages_and_api_attach_and_download() {
         .await;
     assert_eq!(s, 404);
 }
+
+/// A file store whose objects are what their names say: `empty.*` has no
+/// bytes, `big.*` one more than `max`, `none.*` is not there, any other
+/// 10 bytes. For the confirmation's own checks, which a store that keeps
+/// its form's limits never lets a file reach.
+pub struct NamedSizes {
+    pub max: u64,
+    pub deleted: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl FileStore for NamedSizes {
+    async fn upload_form(
+        &self,
+        _: &tobira::files::UploadPolicy,
+    ) -> Result<UploadForm, tobira::files::FileError> {
+        Ok(UploadForm {
+            action: "/nowhere".into(),
+            fields: Vec::new(),
+        })
+    }
+    async fn head(
+        &self,
+        key: &str,
+    ) -> Result<Option<tobira::files::Stored>, tobira::files::FileError> {
+        let name = key.rsplit('/').next().unwrap_or("");
+        let size = match name.split('.').next() {
+            Some("none") => return Ok(None),
+            Some("empty") => 0,
+            Some("big") => self.max + 1,
+            _ => 10,
+        };
+        Ok(Some(tobira::files::Stored {
+            size,
+            etag: "\"e\"".into(),
+        }))
+    }
+    async fn download_link(
+        &self,
+        _: &tobira::files::Download<'_>,
+    ) -> Result<String, tobira::files::FileError> {
+        Ok("/nowhere".into())
+    }
+    async fn delete(&self, key: &str) -> Result<(), tobira::files::FileError> {
+        self.deleted.lock().unwrap().push(key.to_string());
+        Ok(())
+    }
+    async fn keep(&self, _: &str) -> Result<(), tobira::files::FileError> {
+        Ok(())
+    }
+    fn origin(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A harness whose file store is [`NamedSizes`], a member of tenant A, an
+/// open case and the prefix of an upload of theirs to it.
+pub async fn named_sizes() -> (Harness, Arc<NamedSizes>, User, String, String) {
+    let mut h = Harness::new();
+    let store = Arc::new(NamedSizes {
+        max: h.app.config.cases.attachments.max_bytes,
+        deleted: Default::default(),
+    });
+    h.app.files = store.clone();
+    let u = member(&h.app, "sizes@example.com", TENANT_A, false, Lang::En).await;
+    let case = h
+        .app
+        .create_case(&u, &inquiry("s", "b"), &ctx())
+        .await
+        .unwrap();
+    let prefix = format!(
+        "att/{TENANT_A}/{}/{}/01KB0000000000000000000000/",
+        case.id, u.id
+    );
+    (h, store, u, case.id, prefix)
+}
+
+/// CASE-6: the confirmation checks the store's figures itself — an empty
+/// or too large object, a name that cannot be kept — and removes it.
+#[tokio::test]
+async fn case_6_confirmation_checks_what_the_store_holds() {
+    let (h, store, u, id, prefix) = named_sizes().await;
+    for (name, expected) in [
+        ("empty.pdf", "attachment_empty"),
+        ("big.pdf", "attachment_too_large"),
+        ("bad\u{7}.pdf", "attachment_name_invalid"),
+        ("noext", "attachment_type_not_allowed"),
+    ] {
+        let key = format!("{prefix}{name}");
+        let r = h
+            .app
+            .confirm_attachment(&u, &id, &confirmation(&key), None, &ctx())
+            .await;
+        assert_eq!(code(r), (400, expected.into()), "{name}");
+        assert_eq!(store.deleted.lock().unwrap().last(), Some(&key), "removed");
+    }
+    let ok = format!("{prefix}ok.pdf");
+    let etag_differs = Confirmation {
+        key: &ok,
+        size: Some(10),
+        etag: Some("\"other\""),
+    };
+    let r = h
+        .app
+        .confirm_attachment(&u, &id, &etag_differs, None, &ctx())
+        .await;
+    assert_eq!(code(r), (400, "attachment_mismatch".into()));
+    let d = h.app.case_detail(&u, &id).await.unwrap();
+    assert!(d.thread.is_empty(), "nothing registered");
+}

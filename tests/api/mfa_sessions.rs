@@ -156,6 +156,8 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         "/api/admin/users/{id}/enable": {},
         "/api/admin/users/{id}/unlock": {},
         "/api/admin/users/{id}/reset-factors": {},
+        "/api/cases/{id}/attachments": {},
+        "/api/cases/{id}/attachments/confirm": { "key": "att/x" },
     });
     let (mut posted, mut got) = (0, 0);
     for r in tobira_web::routes::ROUTES {
@@ -163,6 +165,7 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
             continue;
         }
         let path = r.path.replace("{id}", "01JDQ3ZV8K9M2N4P6R8T0V2X4Y");
+        let path = path.replace("{file}", "01JDQ3ZV8K9M2N4P6R8T0V2X4Z");
         let body = if r.method == "GET" {
             got += 1;
             Value::Null
@@ -176,8 +179,8 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
     }
     assert_eq!(posted, bodies.as_object().unwrap().len());
     assert_eq!(
-        got, 6,
-        "GET /api/cases, /api/cases/{{id}}, /api/admin/users, /api/admin/users/{{id}}, /api/admin/sign-ins, /api/me/sign-ins"
+        got, 7,
+        "GET /api/cases, /api/cases/{{id}}, /api/cases/{{id}}/attachments/{{file}}, /api/admin/users, /api/admin/users/{{id}}, /api/admin/sign-ins, /api/me/sign-ins"
     );
     assert_eq!(c.me().await["stage"], "mfa");
 }

@@ -130,7 +130,50 @@ async fn every_error() -> Vec<Error> {
         Error::invalid("invalid_filter"),
     ];
     errors.extend(case_errors().await);
+    errors.extend(attachment_errors().await);
     errors
+}
+
+/// CASE-6: the confirmation's refusals, on a file store whose objects are
+/// what their names say.
+async fn attachment_errors() -> Vec<Error> {
+    use tobira::cases::Confirmation;
+    let (h, _, u, id, prefix) = crate::cases_attachments::named_sizes().await;
+    let ctx = crate::support::ctx();
+    let confirm = |key: String, size| {
+        let (h, u, id, ctx) = (&h, &u, &id, &ctx);
+        async move {
+            let c = Confirmation {
+                key: &key,
+                size,
+                etag: None,
+            };
+            h.app
+                .confirm_attachment(u, id, &c, None, ctx)
+                .await
+                .map(drop)
+        }
+    };
+    let mut refused = Vec::new();
+    for (name, size) in [
+        ("none.pdf", None),
+        ("empty.pdf", None),
+        ("big.pdf", None),
+        ("bad\u{7}.pdf", None),
+        ("a.exe", None),
+        ("ok.pdf", Some(11)),
+    ] {
+        refused.push(confirm(format!("{prefix}{name}"), size).await);
+    }
+    refused.push(confirm("x".into(), None).await);
+    confirm(format!("{prefix}ok.pdf"), None)
+        .await
+        .expect("attached");
+    refused.push(confirm(format!("{prefix}ok.pdf"), None).await);
+    refused
+        .into_iter()
+        .map(|r| r.expect_err("refused"))
+        .collect()
 }
 
 /// The refusals of support cases (CASE-1..5, MIG-13) and of `migrate-batch`'s

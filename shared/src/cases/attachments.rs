@@ -87,12 +87,12 @@ impl App {
         Error::Unavailable { what: "files" }
     }
 
-    // home of CASE-6
-    /// CASE-6: a form that uploads one file to this case of the user's
-    /// tenant (404 for any other case; a closed case takes no more files).
     /// `redirect`: the page's form, which the store sends back to the
     /// confirmation page; otherwise the store answers 201 (a script or an
     /// API client confirms).
+    // home of CASE-6
+    /// CASE-6: a form that uploads one file to this case of the user's
+    /// tenant (404 for any other case; a closed case takes no more files).
     pub async fn attachment_form(
         &self,
         user: &User,
