@@ -40,6 +40,9 @@ const HTTP: &[(&str, &str, u16)] = &[
     ("create-case", "post-case-comment.json", 401),
     ("create-case", "post-case-close.json", 401),
     ("create-case", "get-cases-page.json", 303),
+    // CASE-6: S3's redirect after an upload, without the Strict session
+    // cookie: the page that sends the browser on from the portal's origin.
+    ("create-case", "get-attachment-confirm.json", 200),
     ("manage-users", "get-admin-users.json", 401),
     ("manage-users", "post-admin-user-disable.json", 401),
     // API Gateway's $default route: a known path with another method.
@@ -167,6 +170,7 @@ async fn migrate_batch_events_replay_in_order() {
         "case-update.json",
         "case-decision.json",
         "case-monthly-report.json",
+        "case-attach.json",
     ] {
         let text = std::fs::read_to_string(format!("{ROOT}/migrate-batch/{file}")).unwrap();
         let err = tobira_local::invoke(&h.app, "migrate-batch", &text)
