@@ -35,6 +35,9 @@ pub struct LocalFiles {
     root: PathBuf,
     key: SecretKey,
     clock: Arc<dyn Clock>,
+    /// Where forms post and links point: the portal's own origin (`None`),
+    /// or another (`TOBIRA_LOCAL_FILES_ORIGIN`), as S3 is another site.
+    origin: Option<String>,
 }
 
 /// What an upload form allows (signed, in the form's `policy` field).
@@ -85,7 +88,23 @@ fn io(e: std::io::Error) -> Refused {
 
 impl LocalFiles {
     pub fn new(root: PathBuf, key: SecretKey, clock: Arc<dyn Clock>) -> Self {
-        Self { root, key, clock }
+        Self {
+            root,
+            key,
+            clock,
+            origin: None,
+        }
+    }
+
+    /// The store served at `origin` (`http://localhost:3000` for a portal
+    /// at `http://127.0.0.1:3000`: another site, as S3 is).
+    pub fn at(mut self, origin: Option<String>) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin.as_deref().unwrap_or(""))
     }
 
     fn mac(&self, purpose: &str, value: &str) -> String {
@@ -296,7 +315,7 @@ impl FileStore for LocalFiles {
             None => field("success_action_status", "201"),
         };
         Ok(UploadForm {
-            action: UPLOAD_PATH.into(),
+            action: self.url(UPLOAD_PATH),
             fields: vec![
                 field("key", &format!("{}${{filename}}", p.prefix)),
                 field("Content-Type", STORED_TYPE),
@@ -334,7 +353,7 @@ impl FileStore for LocalFiles {
             ("sig", &self.mac("get", &signed)),
         ])
         .expect("strings encode");
-        Ok(format!("{GET_PATH}?{query}"))
+        Ok(format!("{}?{query}", self.url(GET_PATH)))
     }
 
     async fn delete(&self, key: &str) -> Result<(), FileError> {
@@ -355,7 +374,27 @@ impl FileStore for LocalFiles {
     }
 
     fn origin(&self) -> Option<String> {
-        None
+        self.origin.clone()
+    }
+}
+
+/// `TOBIRA_LOCAL_FILES_ORIGIN`: an http(s) origin, no path.
+pub fn origin_from_env() -> Result<Option<String>, String> {
+    let Some(v) = std::env::var("TOBIRA_LOCAL_FILES_ORIGIN")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let v = v.trim().trim_end_matches('/').to_string();
+    let rest = v
+        .strip_prefix("http://")
+        .or_else(|| v.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ']) => Ok(Some(v)),
+        _ => Err(format!(
+            "TOBIRA_LOCAL_FILES_ORIGIN: `{v}` is not an http(s) origin (scheme and host, no path)"
+        )),
     }
 }
 

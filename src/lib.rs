@@ -81,7 +81,13 @@ impl Local {
         }
         let store =
             Arc::new(SqliteStore::open(&data_dir.join("tobira.db")).map_err(|e| e.to_string())?);
-        Ok(Self::with_store(store, config, data_dir.join("files")))
+        let origin = files::origin_from_env()?;
+        Ok(Self::with_files(
+            store,
+            config,
+            data_dir.join("files"),
+            origin,
+        ))
     }
 
     /// A throwaway copy of the data in `data_dir` (or an empty store when
@@ -124,13 +130,21 @@ impl Local {
 
     /// The portal over `store`, with its attachments in `files_dir`.
     pub fn with_store(store: Arc<SqliteStore>, config: Config, files_dir: PathBuf) -> Self {
+        Self::with_files(store, config, files_dir, None)
+    }
+
+    /// [`Local::with_store`] with the file store served at `files_origin`
+    /// (`None`: the portal's own).
+    pub fn with_files(
+        store: Arc<SqliteStore>,
+        config: Config,
+        files_dir: PathBuf,
+        files_origin: Option<String>,
+    ) -> Self {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let outbox = Arc::new(Outbox::new(store.clone(), clock.clone()));
-        let files = Arc::new(LocalFiles::new(
-            files_dir,
-            config.link_key.clone(),
-            clock.clone(),
-        ));
+        let files = LocalFiles::new(files_dir, config.link_key.clone(), clock.clone());
+        let files = Arc::new(files.at(files_origin));
         let app = App {
             config: Arc::new(config),
             store,
@@ -468,6 +482,53 @@ fn to_hyper(resp: Response) -> Answer {
 /// upload is streamed to disk (never held in memory, never through the
 /// 1 MiB limit of the portal's requests) and so is the download.
 async fn file_route(local: &Local, req: hyper::Request<Incoming>) -> Answer {
+    // The bucket's CORS rule: the portal's origin may read the answer to
+    // its upload script's POST (and nothing else is allowed).
+    let base = &local.app.config.base_url;
+    let portal = base[..base[8.min(base.len())..]
+        .find('/')
+        .map_or(base.len(), |i| i + 8)]
+        .to_string();
+    let cors = req
+        .headers()
+        .get(http::header::ORIGIN)
+        .is_some_and(|o| o.as_bytes() == portal.as_bytes());
+    // A script's upload with a progress listener is preflighted.
+    let preflight = req.method() == http::Method::OPTIONS;
+    let mut answer = match preflight {
+        true => to_hyper(web::no_content()),
+        false => file_answer(local, req).await,
+    };
+    if cors && preflight {
+        let h = answer.headers_mut();
+        h.insert(
+            http::header::ACCESS_CONTROL_ALLOW_METHODS,
+            http::HeaderValue::from_static("POST"),
+        );
+        h.insert(
+            http::header::ACCESS_CONTROL_ALLOW_HEADERS,
+            http::HeaderValue::from_static("*"),
+        );
+        h.insert(
+            http::header::ACCESS_CONTROL_MAX_AGE,
+            http::HeaderValue::from_static("3600"),
+        );
+    }
+    if cors {
+        let h = answer.headers_mut();
+        if let Ok(v) = http::HeaderValue::from_str(&portal) {
+            h.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+        }
+        h.insert(
+            http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            http::HeaderValue::from_static("ETag"),
+        );
+        h.insert(http::header::VARY, http::HeaderValue::from_static("Origin"));
+    }
+    answer
+}
+
+async fn file_answer(local: &Local, req: hyper::Request<Incoming>) -> Answer {
     let refused = |files::Refused(status, code, why)| {
         let mut r = web::html(status, format!("{code}: {why}"));
         r.headers_mut().insert(
@@ -536,7 +597,7 @@ pub async fn serve(local: Local, listener: tokio::net::TcpListener) -> std::io::
                     let (method, path) = (req.method(), req.uri().path());
                     let files = matches!(
                         (method.as_str(), path),
-                        ("POST", files::UPLOAD_PATH) | ("GET", files::GET_PATH)
+                        ("POST" | "OPTIONS", files::UPLOAD_PATH) | ("GET", files::GET_PATH)
                     );
                     if files {
                         return Ok::<_, Infallible>(file_route(&local, req).await);

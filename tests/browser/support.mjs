@@ -49,7 +49,8 @@ function freePort() {
 // Starts `tobira serve` on a free port with a fresh data dir (named `dataDirPrefix`…) and the
 // environment `env`, and waits until it says it is listening. Answers
 // { proc, port, baseUrl, dataDir, stdout, stderr, exited }.
-export async function startServer({ dataDirPrefix, env }) {
+// `envFor(port)`: more of the server's environment, once its port is known.
+export async function startServer({ dataDirPrefix, env, envFor }) {
   if (!existsSync(TOBIRA_BIN)) {
     throw new Error(`TOBIRA_BIN ${TOBIRA_BIN} does not exist (build it with: cargo build --workspace --bins)`);
   }
@@ -59,7 +60,7 @@ export async function startServer({ dataDirPrefix, env }) {
   const proc = spawn(
     TOBIRA_BIN,
     ['serve', '--port', String(port), '--data-dir', dataDir, '--base-url', baseUrl],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, env: { ...env, ...(envFor ? envFor(port) : {}) }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // Never leave a server behind, even if the runner dies without running `after`.
   process.on('exit', () => {

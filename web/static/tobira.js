@@ -5,12 +5,19 @@
 //  2. The new-password checklist (#password-rules) follows what is typed: the rules the browser
 //     can check (length, letters, digits, symbols, allowed characters) turn met or unmet as the
 //     user types; the rest (PW-3: common, personal, ...) are checked when the form is sent.
+//  3. CASE-6: a progress bar for an attachment's upload. Without the script the case page's form
+//     posts the file straight to the file store, which sends the browser back to the
+//     confirmation. With it, the script asks the API for a form the store answers with 201
+//     (POST /api/cases/{id}/attachments), posts the file with XMLHttpRequest (which reports its
+//     progress; S3's CORS rule allows the portal's origin only) and then goes to the same
+//     confirmation with the key and ETag the store answered. Any failure before the upload
+//     falls back to the plain form.
 (function () {
   'use strict';
   var ja = document.documentElement.lang === 'ja';
   var T = ja
-    ? { show: '表示', hide: '隠す', field: 'パスワードを表示する', met: '（満たしています）', unmet: '（まだ満たしていません）', count: '{n} / {all} 件の条件を満たしています' }
-    : { show: 'Show', hide: 'Hide', field: 'Show password', met: ' (met)', unmet: ' (not met yet)', count: '{n} of {all} rules met' };
+    ? { show: '表示', hide: '隠す', field: 'パスワードを表示する', met: '（満たしています）', unmet: '（まだ満たしていません）', count: '{n} / {all} 件の条件を満たしています', uploadFailed: 'アップロードできませんでした（ファイルが大きすぎるか、添付できない種類の可能性があります）。もう一度お試しください。' }
+    : { show: 'Show', hide: 'Hide', field: 'Show password', met: ' (met)', unmet: ' (not met yet)', count: '{n} of {all} rules met', uploadFailed: 'The upload failed (the file may be too large or of a type that cannot be attached). Please try again.' };
 
   function revealButtons() {
     var fields = document.querySelectorAll('input[type="password"]');
@@ -86,6 +93,66 @@
     update();
   }
 
+  function attachProgress() {
+    var form = document.getElementById('attach-form');
+    var bar = document.getElementById('attach-progress');
+    var input = document.getElementById('attach-file');
+    var button = document.getElementById('attach-submit');
+    if (!form || !bar || !input || !button || !window.fetch || !window.FormData || !window.DOMParser) return;
+    var id = form.getAttribute('data-case');
+    var alert = document.createElement('p');
+    alert.className = 'error';
+    alert.id = 'attach-error';
+    alert.setAttribute('role', 'alert');
+    alert.hidden = true;
+    form.insertAdjacentElement('beforeend', alert);
+    function failed() {
+      bar.hidden = true;
+      button.disabled = false;
+      alert.textContent = T.uploadFailed;
+      alert.hidden = false;
+    }
+    form.addEventListener('submit', function (ev) {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      ev.preventDefault();
+      button.disabled = true;
+      alert.hidden = true;
+      fetch('/api/cases/' + encodeURIComponent(id) + '/attachments', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: '{}'
+      }).then(function (res) {
+        if (res.status !== 201) throw new Error('no form');
+        return res.json();
+      }).then(function (ticket) {
+        var data = new FormData();
+        ticket.fields.forEach(function (f) { data.append(f[0], f[1]); });
+        data.append('file', file);
+        var xhr = new XMLHttpRequest();
+        xhr.open('POST', ticket.action);
+        bar.value = 0;
+        bar.hidden = false;
+        xhr.upload.addEventListener('progress', function (e) {
+          if (e.lengthComputable) bar.value = Math.round(e.loaded * 100 / e.total);
+        });
+        xhr.addEventListener('error', failed);
+        xhr.addEventListener('load', function () {
+          var doc = xhr.status === 201 && new DOMParser().parseFromString(xhr.responseText, 'application/xml');
+          var key = doc && doc.querySelector('Key');
+          var etag = doc && doc.querySelector('ETag');
+          if (!key) return failed();
+          bar.value = 100;
+          location.assign('/cases/' + encodeURIComponent(id) + '/attachments/confirm?key=' +
+            encodeURIComponent(key.textContent) + (etag ? '&etag=' + encodeURIComponent(etag.textContent) : ''));
+        });
+        xhr.send(data);
+      }).catch(function () { form.submit(); });
+    });
+  }
+
   revealButtons();
   liveChecklist();
+  attachProgress();
 }());

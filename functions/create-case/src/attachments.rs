@@ -4,10 +4,10 @@
 
 use serde::Deserialize;
 use tobira::cases::{Confirmation, UploadTicket};
-use tobira::i18n::{t, Lang};
 use tobira::{App, Error};
 use tobira_web::call::Call;
 use tobira_web::errors;
+use tobira_web::i18n::{t, Lang};
 use tobira_web::or_refuse;
 use tobira_web::pages::{size_label, AttachForm};
 use tobira_web::views;
