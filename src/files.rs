@@ -49,6 +49,9 @@ struct Policy {
     expires: i64,
 }
 
+/// An answer's headers: name and value.
+pub type Headers = Vec<(&'static str, String)>;
+
 /// A stored upload: where the browser goes next, or (without a redirect)
 /// the key and ETag, as S3's 201 answers them.
 #[derive(Debug)]
@@ -226,7 +229,10 @@ impl LocalFiles {
         use tokio::io::AsyncWriteExt;
         tokio::fs::create_dir_all(&self.root).await.map_err(io)?;
         let path = self.path(key);
-        let scratch = path.with_extension(format!("part{}", std::process::id()));
+        // A name of its own: the same form posted twice at once writes two.
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let scratch = path.with_extension(format!("part{}-{n}", std::process::id()));
         let mut file = tokio::fs::File::create(&scratch).await.map_err(io)?;
         let mut hash = Sha256::new();
         let mut size: u64 = 0;
@@ -264,7 +270,7 @@ impl LocalFiles {
 
     /// `GET /_files/get`: the file of a link this store signed, until it
     /// expires; the path of the file and the answer's headers.
-    pub fn download(&self, query: &str) -> Result<(PathBuf, Vec<(&'static str, String)>), Refused> {
+    pub fn download(&self, query: &str) -> Result<(PathBuf, Headers), Refused> {
         let q: HashMap<String, String> = serde_urlencoded::from_str(query).unwrap_or_default();
         let get = |n: &str| q.get(n).map(String::as_str).unwrap_or("");
         let signed = format!(
@@ -475,12 +481,16 @@ impl<B: hyper::body::Body<Data = Bytes> + Unpin> Reader<B> {
 
     /// The file's next bytes, and whether they are its last.
     async fn next_file_chunk(&mut self) -> Result<(Vec<u8>, bool), Refused> {
+        // Where the delimiter may start that was not looked for yet.
+        let mut from = 0;
         loop {
-            if let Some(pos) = memchr::memmem::find(&self.buf, &self.delim) {
+            if let Some(pos) = memchr::memmem::find(&self.buf[from..], &self.delim) {
+                let pos = from + pos;
                 let out = self.buf[..pos].to_vec();
                 self.buf.clear();
                 return Ok((out, true));
             }
+            from = self.buf.len().saturating_sub(self.delim.len() - 1);
             let safe = self.buf.len().saturating_sub(self.delim.len() - 1);
             if safe >= 64 * 1024 {
                 return Ok((self.buf.drain(..safe).collect(), false));
@@ -516,5 +526,97 @@ impl hyper::body::Body for FileBody {
             Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use tobira::files::UploadPolicy;
+
+    /// A body that arrives in the given pieces.
+    struct Pieces(VecDeque<Bytes>);
+
+    impl hyper::body::Body for Pieces {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+            std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(hyper::body::Frame::data(b))))
+        }
+    }
+
+    struct Fixed(Timestamp);
+    impl Clock for Fixed {
+        fn now(&self) -> Timestamp {
+            self.0
+        }
+    }
+
+    fn store(dir: &str) -> LocalFiles {
+        let root = std::env::temp_dir().join(format!("tobira-unit-{dir}-{}", std::process::id()));
+        let key = SecretKey::new(&[7u8; 32]).unwrap();
+        LocalFiles::new(root, key, Arc::new(Fixed(Timestamp::from_secs(1000))))
+    }
+
+    fn body(form: &UploadForm, name: &str, file: &[u8], boundary: &str) -> Vec<u8> {
+        let mut b = Vec::new();
+        for (k, v) in &form.fields {
+            let part = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+            );
+            b.extend_from_slice(part.as_bytes());
+        }
+        let head = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n");
+        b.extend_from_slice(head.as_bytes());
+        b.extend_from_slice(file);
+        b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        b
+    }
+
+    /// CASE-6: a file that holds what looks like the delimiter, its line
+    /// breaks and dashes, arriving in pieces of every size from 1 byte
+    /// (split anywhere, the delimiter too), is stored byte for byte.
+    #[tokio::test]
+    async fn case_6_local_uploads_survive_any_split_of_the_stream() {
+        let files = store("split");
+        let policy = UploadPolicy {
+            prefix: "att/t/c/u/x/".into(),
+            max_bytes: 1_000_000,
+            redirect: None,
+            now: Timestamp::from_secs(1000),
+            expires: Timestamp::from_secs(2000),
+        };
+        let form = files.upload_form(&policy).await.unwrap();
+        let boundary = "----b0undary";
+        let mut file = Vec::new();
+        for i in 0..20_000u32 {
+            file.extend_from_slice(&i.to_le_bytes());
+            if i % 97 == 0 {
+                file.extend_from_slice(b"\r\n------b0undar\r\n--\r");
+            }
+        }
+        let whole = body(&form, "data.bin", &file, boundary);
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        for size in [1usize, 2, 3, 7, 13, 64, 1000, 65_536, whole.len()] {
+            let pieces = whole.chunks(size).map(Bytes::copy_from_slice).collect();
+            let up = files.upload(Some(&ct), Pieces(pieces)).await.unwrap();
+            let Uploaded::Created { key, .. } = up else {
+                panic!("201")
+            };
+            assert_eq!(key, "att/t/c/u/x/data.bin");
+            let stored = std::fs::read(files.path(&key)).unwrap();
+            assert!(stored == file, "pieces of {size} bytes");
+        }
+        // Cut off before the closing delimiter: refused, nothing stored.
+        let cut = whole[..whole.len() - 20].to_vec();
+        let r = files
+            .upload(Some(&ct), Pieces(VecDeque::from([Bytes::from(cut)])))
+            .await;
+        assert_eq!(r.unwrap_err().1, "IncompleteBody");
+        let _ = std::fs::remove_dir_all(&files.root);
     }
 }
