@@ -470,107 +470,12 @@ async fn to_lambda(req: hyper::Request<Incoming>, peer: SocketAddr) -> Result<Re
     Ok(req)
 }
 
-type Answer = hyper::Response<BoxBody<Bytes, std::io::Error>>;
+pub(crate) type Answer = hyper::Response<BoxBody<Bytes, std::io::Error>>;
 
-fn to_hyper(resp: Response) -> Answer {
+pub(crate) fn to_hyper(resp: Response) -> Answer {
     let (parts, body) = resp.into_parts();
     let body = Full::new(Bytes::copy_from_slice(body.as_ref())).map_err(|e| match e {});
     hyper::Response::from_parts(parts, BoxBody::new(body))
-}
-
-/// CASE-6: the local file store's routes, which S3 answers in AWS: the
-/// upload is streamed to disk (never held in memory, never through the
-/// 1 MiB limit of the portal's requests) and so is the download.
-async fn file_route(local: &Local, req: hyper::Request<Incoming>) -> Answer {
-    // The bucket's CORS rule: the portal's origin may read the answer to
-    // its upload script's POST (and nothing else is allowed).
-    let base = &local.app.config.base_url;
-    let portal = base[..base[8.min(base.len())..]
-        .find('/')
-        .map_or(base.len(), |i| i + 8)]
-        .to_string();
-    let cors = req
-        .headers()
-        .get(http::header::ORIGIN)
-        .is_some_and(|o| o.as_bytes() == portal.as_bytes());
-    // A script's upload with a progress listener is preflighted.
-    let preflight = req.method() == http::Method::OPTIONS;
-    let mut answer = match preflight {
-        true => to_hyper(web::no_content()),
-        false => file_answer(local, req).await,
-    };
-    if cors && preflight {
-        let h = answer.headers_mut();
-        h.insert(
-            http::header::ACCESS_CONTROL_ALLOW_METHODS,
-            http::HeaderValue::from_static("POST"),
-        );
-        h.insert(
-            http::header::ACCESS_CONTROL_ALLOW_HEADERS,
-            http::HeaderValue::from_static("*"),
-        );
-        h.insert(
-            http::header::ACCESS_CONTROL_MAX_AGE,
-            http::HeaderValue::from_static("3600"),
-        );
-    }
-    if cors {
-        let h = answer.headers_mut();
-        if let Ok(v) = http::HeaderValue::from_str(&portal) {
-            h.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        }
-        h.insert(
-            http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            http::HeaderValue::from_static("ETag"),
-        );
-        h.insert(http::header::VARY, http::HeaderValue::from_static("Origin"));
-    }
-    answer
-}
-
-async fn file_answer(local: &Local, req: hyper::Request<Incoming>) -> Answer {
-    let refused = |files::Refused(status, code, why)| {
-        let mut r = web::html(status, format!("{code}: {why}"));
-        r.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        to_hyper(r)
-    };
-    if req.method() == http::Method::POST {
-        let ct = req.headers().get(http::header::CONTENT_TYPE);
-        let ct = ct.and_then(|v| v.to_str().ok()).map(str::to_string);
-        return match local.files.upload(ct.as_deref(), req.into_body()).await {
-            Ok(files::Uploaded::Redirect(location)) => to_hyper(web::redirect(&location)),
-            Ok(files::Uploaded::Created { key, etag }) => {
-                let mut r = web::html(201, files::Uploaded::xml(&key, &etag));
-                r.headers_mut().insert(
-                    http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("application/xml"),
-                );
-                if let Ok(v) = http::HeaderValue::from_str(&etag) {
-                    r.headers_mut().insert(http::header::ETAG, v);
-                }
-                to_hyper(r)
-            }
-            Err(e) => refused(e),
-        };
-    }
-    let (path, headers) = match local.files.download(req.uri().query().unwrap_or("")) {
-        Ok(found) => found,
-        Err(e) => return refused(e),
-    };
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(f) => f,
-        Err(_) => return refused(files::Refused(404, "NoSuchKey", "no such file".into())),
-    };
-    let mut answer = hyper::Response::new(BoxBody::new(files::FileBody(file)));
-    for (name, value) in headers {
-        if let Ok(v) = http::HeaderValue::from_str(&value) {
-            answer.headers_mut().insert(name, v);
-        }
-    }
-    answer
 }
 
 /// How often the local portal's sender looks for notices that are due.
@@ -600,7 +505,7 @@ pub async fn serve(local: Local, listener: tokio::net::TcpListener) -> std::io::
                         ("POST" | "OPTIONS", files::UPLOAD_PATH) | ("GET", files::GET_PATH)
                     );
                     if files {
-                        return Ok::<_, Infallible>(file_route(&local, req).await);
+                        return Ok::<_, Infallible>(files::file_route(&local, req).await);
                     }
                     let resp = match to_lambda(req, peer).await {
                         Ok(req) => dispatch(&local, req).await,

@@ -7,6 +7,7 @@ mod admin_api;
 mod admin_isolation;
 mod admin_pages;
 mod admin_users;
+mod attachments_support;
 mod audit;
 mod bad_input;
 mod binaries;

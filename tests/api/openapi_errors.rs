@@ -138,7 +138,7 @@ async fn every_error() -> Vec<Error> {
 /// what their names say.
 async fn attachment_errors() -> Vec<Error> {
     use tobira::cases::Confirmation;
-    let (h, _, u, id, prefix) = crate::cases_attachments::named_sizes().await;
+    let (h, _, u, id, prefix) = crate::attachments_support::named_sizes().await;
     let ctx = crate::support::ctx();
     let confirm = |key: String, size| {
         let (h, u, id, ctx) = (&h, &u, &id, &ctx);

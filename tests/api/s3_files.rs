@@ -13,7 +13,7 @@ use tobira::files::{Download, FileStore, UploadForm, UploadPolicy};
 use tobira_aws::s3::S3Files;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::cases_attachments::multipart;
+use crate::attachments_support::multipart;
 use crate::support::{aws_endpoint, sdk_config, T0};
 
 /// One HTTP/1.1 exchange over a plain socket: status, headers, body.
