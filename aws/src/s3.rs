@@ -2,9 +2,12 @@
 //! bucket, with a policy signed here (Signature Version 4 for POST): the
 //! key's prefix, 1 byte to the size limit, the one stored content type,
 //! the `pending` tag (the bucket's lifecycle rule removes pending objects),
-//! where S3 sends the browser back, and the expiry. Confirmation reads the
-//! size and ETag with `HeadObject` and marks the object kept; downloads are
-//! presigned `GetObject` links that make the browser save the file.
+//! where S3 sends the browser back, and the expiry (never past the signing
+//! credentials'). The bucket is versioned: confirmation reads the size,
+//! ETag and version with `HeadObject` and tags that version kept; downloads
+//! are presigned `GetObject` links to that version that make the browser
+//! save the file — a later upload to the same key changes nothing
+//! registered.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -15,7 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use tobira::clock::Timestamp;
 use tobira::files::{
-    content_disposition, Download, FileError, FileStore, Stored, UploadForm, UploadPolicy,
+    content_disposition, Download, FileError, FileStore, Object, Stored, UploadForm, UploadPolicy,
     STORED_TYPE,
 };
 use tobira::random::hmac_sha256;
@@ -150,8 +153,14 @@ impl FileStore for S3Files {
             .as_ref()
             .ok_or_else(|| unavailable("no credentials provider"))?;
         let c = provider.provide_credentials().await.map_err(unavailable)?;
+        // A form outliving the role's session would fail mid-window.
+        let mut p = p.clone();
+        if let Some(until) = c.expiry().and_then(|e| e.duration_since(UNIX_EPOCH).ok()) {
+            let until = Timestamp::from_millis(until.as_millis() as i64 - 5 * 60_000);
+            p.expires = p.expires.min(until.max(p.now));
+        }
         Ok(self.form(
-            p,
+            &p,
             c.access_key_id(),
             c.secret_access_key(),
             c.session_token(),
@@ -170,6 +179,7 @@ impl FileStore for S3Files {
             Ok(o) => Ok(Some(Stored {
                 size: o.content_length().unwrap_or(0).max(0) as u64,
                 etag: o.e_tag().unwrap_or_default().to_string(),
+                version: o.version_id().map(str::to_string),
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(unavailable(aws_sdk_s3::error::DisplayErrorContext(e))),
@@ -186,7 +196,8 @@ impl FileStore for S3Files {
             .client
             .get_object()
             .bucket(&self.bucket)
-            .key(d.key)
+            .key(d.object.key)
+            .set_version_id(d.object.version.map(str::to_string))
             .response_content_disposition(content_disposition(d.name))
             .response_content_type(d.content_type)
             .presigned(config)
@@ -195,21 +206,22 @@ impl FileStore for S3Files {
         Ok(req.uri().to_string())
     }
 
-    async fn delete(&self, key: &str) -> Result<(), FileError> {
+    async fn delete(&self, o: Object<'_>) -> Result<(), FileError> {
         self.client
             .delete_object()
             .bucket(&self.bucket)
-            .key(key)
+            .key(o.key)
+            .set_version_id(o.version.map(str::to_string))
             .send()
             .await
             .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(e)))?;
         Ok(())
     }
 
-    async fn keep(&self, key: &str) -> Result<(), FileError> {
+    async fn keep(&self, o: Object<'_>, kept: bool) -> Result<(), FileError> {
         let tag = Tag::builder()
             .key(TAG)
-            .value(KEPT)
+            .value(if kept { KEPT } else { PENDING })
             .build()
             .map_err(unavailable)?;
         let tagging = Tagging::builder()
@@ -219,7 +231,8 @@ impl FileStore for S3Files {
         self.client
             .put_object_tagging()
             .bucket(&self.bucket)
-            .key(key)
+            .key(o.key)
+            .set_version_id(o.version.map(str::to_string))
             .tagging(tagging)
             .send()
             .await

@@ -43,12 +43,23 @@ pub struct Stored {
     pub size: u64,
     /// The store's checksum of the bytes (S3's ETag).
     pub etag: String,
+    /// The version that holds these bytes (S3's VersionId, the bucket is
+    /// versioned): what is registered is never replaced by a later upload
+    /// to the same key. `None` where a key is written once (locally).
+    pub version: Option<String>,
+}
+
+/// One object: its key, and the version of it (if the store versions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Object<'a> {
+    pub key: &'a str,
+    pub version: Option<&'a str>,
 }
 
 /// A download link's terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Download<'a> {
-    pub key: &'a str,
+    pub object: Object<'a>,
     /// The original name, for `Content-Disposition: attachment`.
     pub name: &'a str,
     pub content_type: &'a str,
@@ -78,11 +89,12 @@ pub trait FileStore: Send + Sync {
     async fn head(&self, key: &str) -> Result<Option<Stored>, FileError>;
     /// A link that downloads `key` until `expires`, as an attachment.
     async fn download_link(&self, d: &Download<'_>) -> Result<String, FileError>;
-    /// Remove `key` (an upload that was refused); no object is no error.
-    async fn delete(&self, key: &str) -> Result<(), FileError>;
-    /// The upload at `key` is confirmed: the store must keep it (an upload
-    /// is stored as pending, and pending objects expire).
-    async fn keep(&self, key: &str) -> Result<(), FileError>;
+    /// Remove an upload that was refused; no object is no error.
+    async fn delete(&self, o: Object<'_>) -> Result<(), FileError>;
+    /// The upload is confirmed (`true`): the store must keep it; or it was
+    /// not registered after all (`false`): pending again. An upload is
+    /// stored as pending, and pending objects expire.
+    async fn keep(&self, o: Object<'_>, kept: bool) -> Result<(), FileError>;
     /// The origin forms post to (for the pages' `form-action`), if it is
     /// not the portal's own.
     fn origin(&self) -> Option<String>;
@@ -104,10 +116,10 @@ impl FileStore for Unwired {
     async fn download_link(&self, _: &Download<'_>) -> Result<String, FileError> {
         Err(FileError::Unavailable(UNWIRED.into()))
     }
-    async fn delete(&self, _: &str) -> Result<(), FileError> {
+    async fn delete(&self, _: Object<'_>) -> Result<(), FileError> {
         Err(FileError::Unavailable(UNWIRED.into()))
     }
-    async fn keep(&self, _: &str) -> Result<(), FileError> {
+    async fn keep(&self, _: Object<'_>, _: bool) -> Result<(), FileError> {
         Err(FileError::Unavailable(UNWIRED.into()))
     }
     fn origin(&self) -> Option<String> {

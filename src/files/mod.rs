@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use tobira::clock::{Clock, Timestamp};
 use tobira::config::SecretKey;
 use tobira::files::{
-    content_disposition, Download, FileError, FileStore, Stored, UploadForm, UploadPolicy,
+    content_disposition, Download, FileError, FileStore, Object, Stored, UploadForm, UploadPolicy,
     STORED_TYPE,
 };
 use tobira::random::{ct_eq, hmac_sha256};
@@ -35,6 +35,9 @@ pub const GET_PATH: &str = "/_files/get";
 
 /// The form fields before the file: 64 KiB in all, as S3's limit for them.
 const FIELDS_MAX: usize = 64 * 1024;
+
+/// Fields before the file: a form has 5 (S3's up to 10).
+const PARTS_MAX: usize = 16;
 
 pub struct LocalFiles {
     root: PathBuf,
@@ -150,8 +153,12 @@ impl LocalFiles {
             delim: format!("\r\n--{boundary}").into_bytes(),
         };
         let mut fields = HashMap::new();
-        r.until_delim(FIELDS_MAX).await?; // the preamble
+        let mut room = FIELDS_MAX;
+        r.until_delim(room).await?; // the preamble
         loop {
+            if fields.len() >= PARTS_MAX {
+                return Err(refused(400, "MalformedPOSTRequest", "too many fields"));
+            }
             let after = r.take(2).await?;
             if after == b"--" {
                 return Err(refused(400, "MalformedPOSTRequest", "the form has no file"));
@@ -161,7 +168,8 @@ impl LocalFiles {
             let (name, filename) = disposition(&headers)
                 .ok_or_else(|| refused(400, "MalformedPOSTRequest", "a part has no name"))?;
             if name != "file" {
-                let value = r.until_delim(FIELDS_MAX).await?;
+                let value = r.until_delim(room).await?;
+                room = room.saturating_sub(name.len() + value.len());
                 fields.insert(name, String::from_utf8_lossy(&value).into_owned());
                 continue;
             }
@@ -176,7 +184,8 @@ impl LocalFiles {
                 ("etag", etag.as_str()),
             ])
             .expect("strings encode");
-            return Ok(Uploaded::Redirect(format!("{redirect}?{query}")));
+            let sep = if redirect.contains('?') { '&' } else { '?' };
+            return Ok(Uploaded::Redirect(format!("{redirect}{sep}{query}")));
         }
     }
 
@@ -266,11 +275,19 @@ impl LocalFiles {
             return Err(e);
         }
         let etag: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        tokio::fs::write(path.with_extension("etag"), &etag)
-            .await
-            .map_err(io)?;
-        tokio::fs::rename(&scratch, &path).await.map_err(io)?;
-        Ok(etag)
+        // Linked into place only if the key is free: locally a key is
+        // written once (S3 keeps each upload as a version of its own).
+        let placed = std::fs::hard_link(&scratch, &path);
+        let _ = tokio::fs::remove_file(&scratch).await;
+        match placed {
+            Ok(()) => Ok(etag),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(refused(
+                403,
+                "AccessDenied",
+                "a file of this name was uploaded with this form already",
+            )),
+            Err(e) => Err(io(e)),
+        }
     }
 
     /// `GET /_files/get`: the file of a link this store signed, until it
@@ -278,13 +295,7 @@ impl LocalFiles {
     pub fn download(&self, query: &str) -> Result<(PathBuf, Headers), Refused> {
         let q: HashMap<String, String> = serde_urlencoded::from_str(query).unwrap_or_default();
         let get = |n: &str| q.get(n).map(String::as_str).unwrap_or("");
-        let signed = format!(
-            "{}\0{}\0{}\0{}",
-            get("key"),
-            get("name"),
-            get("type"),
-            get("exp")
-        );
+        let signed = signed_link(get("key"), get("name"), get("type"), get("exp"));
         let denied = || refused(403, "AccessDenied", "the link is not valid");
         if !ct_eq(get("sig").as_bytes(), self.mac("get", &signed).as_bytes()) {
             return Err(denied());
@@ -338,26 +349,38 @@ impl FileStore for LocalFiles {
     }
 
     async fn head(&self, key: &str) -> Result<Option<Stored>, FileError> {
-        let path = self.path(key);
-        let meta = match tokio::fs::metadata(&path).await {
-            Ok(m) => m,
+        use tokio::io::AsyncReadExt;
+        let mut file = match tokio::fs::File::open(self.path(key)).await {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(FileError::Unavailable(e.to_string())),
         };
-        let etag = tokio::fs::read_to_string(path.with_extension("etag"))
-            .await
-            .map_err(|e| FileError::Unavailable(e.to_string()))?;
+        // The ETag is the SHA-256 of the bytes, read as they are now.
+        let (mut hash, mut size, mut buf) = (Sha256::new(), 0u64, vec![0u8; 64 * 1024]);
+        loop {
+            let n = file
+                .read(&mut buf)
+                .await
+                .map_err(|e| FileError::Unavailable(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buf[..n]);
+            size += n as u64;
+        }
+        let etag: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         Ok(Some(Stored {
-            size: meta.len(),
+            size,
             etag: format!("\"{etag}\""),
+            version: None,
         }))
     }
 
     async fn download_link(&self, d: &Download<'_>) -> Result<String, FileError> {
         let exp = d.expires.millis().to_string();
-        let signed = format!("{}\0{}\0{}\0{exp}", d.key, d.name, d.content_type);
+        let signed = signed_link(d.object.key, d.name, d.content_type, &exp);
         let query = serde_urlencoded::to_string([
-            ("key", d.key),
+            ("key", d.object.key),
             ("name", d.name),
             ("type", d.content_type),
             ("exp", &exp),
@@ -367,26 +390,28 @@ impl FileStore for LocalFiles {
         Ok(format!("{}?{query}", self.url(GET_PATH)))
     }
 
-    async fn delete(&self, key: &str) -> Result<(), FileError> {
-        let path = self.path(key);
-        for p in [path.with_extension("etag"), path] {
-            match tokio::fs::remove_file(&p).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(FileError::Unavailable(e.to_string())),
-            }
+    async fn delete(&self, o: Object<'_>) -> Result<(), FileError> {
+        match tokio::fs::remove_file(self.path(o.key)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(FileError::Unavailable(e.to_string())),
         }
-        Ok(())
     }
 
     /// Local files are never swept: nothing to mark.
-    async fn keep(&self, _: &str) -> Result<(), FileError> {
+    async fn keep(&self, _: Object<'_>, _: bool) -> Result<(), FileError> {
         Ok(())
     }
 
     fn origin(&self) -> Option<String> {
         self.origin.clone()
     }
+}
+
+/// What a download link signs: its terms as one JSON array (no separator
+/// a name could hold).
+fn signed_link(key: &str, name: &str, content_type: &str, exp: &str) -> String {
+    serde_json::json!([key, name, content_type, exp]).to_string()
 }
 
 /// `TOBIRA_LOCAL_FILES_ORIGIN`: an http(s) origin, no path.

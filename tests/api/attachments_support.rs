@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
+use tobira::cases::{Confirmation, UploadTicket};
 use tobira::files::{FileStore, UploadForm};
 use tobira::model::User;
 use tobira_local::files::{Refused, Uploaded};
@@ -46,6 +47,26 @@ pub async fn upload(
     let ct = format!("multipart/form-data; boundary={BOUNDARY}");
     let body = Full::new(Bytes::from(multipart(form, name, bytes)));
     h.files.upload(Some(&ct), body).await
+}
+
+/// An upload the store took: its key and ETag.
+pub async fn uploaded(h: &Harness, t: &UploadTicket, name: &str, bytes: &[u8]) -> (String, String) {
+    match upload(h, &t.form, name, bytes).await.unwrap() {
+        Uploaded::Created { key, etag } => (key, etag),
+        other => panic!("{other:?}"),
+    }
+}
+
+pub fn code(r: tobira::Result<impl std::fmt::Debug>) -> (u16, String) {
+    let e = r.expect_err("refused");
+    (tobira_web::errors::status(&e), e.code().to_string())
+}
+
+pub fn confirmation(key: &str) -> Confirmation<'_> {
+    Confirmation {
+        key,
+        ..Default::default()
+    }
 }
 
 /// The bytes behind a download link of the local store, and its headers.
@@ -89,6 +110,7 @@ impl FileStore for NamedSizes {
         Ok(Some(tobira::files::Stored {
             size,
             etag: "\"e\"".into(),
+            version: None,
         }))
     }
     async fn download_link(
@@ -97,11 +119,15 @@ impl FileStore for NamedSizes {
     ) -> Result<String, tobira::files::FileError> {
         Ok("/nowhere".into())
     }
-    async fn delete(&self, key: &str) -> Result<(), tobira::files::FileError> {
-        self.deleted.lock().unwrap().push(key.to_string());
+    async fn delete(&self, o: tobira::files::Object<'_>) -> Result<(), tobira::files::FileError> {
+        self.deleted.lock().unwrap().push(o.key.to_string());
         Ok(())
     }
-    async fn keep(&self, _: &str) -> Result<(), tobira::files::FileError> {
+    async fn keep(
+        &self,
+        _: tobira::files::Object<'_>,
+        _: bool,
+    ) -> Result<(), tobira::files::FileError> {
         Ok(())
     }
     fn origin(&self) -> Option<String> {

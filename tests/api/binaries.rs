@@ -116,6 +116,16 @@ async fn runtime_api(event: String) -> (String, mpsc::Receiver<(String, Value)>)
 }
 
 async fn run_binary(name: &str, event_file: &str, table: &str) -> (String, Value) {
+    run_binary_with(name, event_file, table, &[]).await
+}
+
+/// [`run_binary`] with more of the function's environment.
+async fn run_binary_with(
+    name: &str,
+    event_file: &str,
+    table: &str,
+    extra: &[(&str, &str)],
+) -> (String, Value) {
     let event = std::fs::read_to_string(format!(
         "{}/events/{event_file}",
         env!("CARGO_MANIFEST_DIR")
@@ -147,6 +157,7 @@ async fn run_binary(name: &str, event_file: &str, table: &str) -> (String, Value
             "TOBIRA_LINK_KEY",
             "link-key-of-the-binaries-test-0123456789",
         )
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -198,6 +209,46 @@ async fn lambda_binaries_answer_real_events_through_the_runtime_api() {
     .await;
     assert!(path.ends_with("/response"));
     assert_eq!(answer["statusCode"], 202, "{answer}");
+
+    // CASE-6: create-case with its S3 file store (the emulator's): S3's
+    // redirect after an upload, without the session cookie, answers the
+    // page that sends the browser on.
+    let endpoint = crate::support::aws_endpoint();
+    let files = [
+        ("TOBIRA_FILES_BUCKET", "tobira-binaries-files"),
+        ("TOBIRA_FILES_ENDPOINT", endpoint.as_str()),
+    ];
+    let event = "create-case/get-attachment-confirm.json";
+    let (_, answer) = run_binary_with("create-case", event, &table, &files).await;
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    assert!(answer["body"].as_str().unwrap().contains("b=1"), "{answer}");
+}
+
+/// CASE-6: create-case without its bucket stops at cold start, naming it.
+#[tokio::test]
+async fn create_case_binary_without_its_bucket_fails_naming_it() {
+    let out = Command::new(binary("create-case"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .env("AWS_REGION", "us-east-1")
+        .env("TOBIRA_TABLE", "t")
+        .env("TOBIRA_BASE_URL", "https://portal.example.com")
+        .env("TOBIRA_MAIL_FROM", "no-reply@example.com")
+        .env("TOBIRA_BRAND", "tobira")
+        .env(
+            "TOBIRA_CSRF_KEY",
+            "csrf-key-of-the-binaries-test-0123456789",
+        )
+        .env(
+            "TOBIRA_LINK_KEY",
+            "link-key-of-the-binaries-test-0123456789",
+        )
+        .env("TOBIRA_PRIME", "false")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TOBIRA_FILES_BUCKET"), "{err}");
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tobira::cases::{Author, Confirmation, UploadTicket};
+use tobira::cases::{Author, Confirmation};
 use tobira::files::{FileStore, UploadForm};
 use tobira::model::User;
 use tobira_local::files::Uploaded;
@@ -16,26 +16,6 @@ use tobira_web::i18n::Lang;
 use crate::attachments_support::*;
 use crate::cases_support::*;
 use crate::support::{body_text, ctx, Harness};
-
-/// An upload the store took: its key and ETag.
-async fn uploaded(h: &Harness, t: &UploadTicket, name: &str, bytes: &[u8]) -> (String, String) {
-    match upload(h, &t.form, name, bytes).await.unwrap() {
-        Uploaded::Created { key, etag } => (key, etag),
-        other => panic!("{other:?}"),
-    }
-}
-
-fn code(r: tobira::Result<impl std::fmt::Debug>) -> (u16, String) {
-    let e = r.expect_err("refused");
-    (tobira_web::errors::status(&e), e.code().to_string())
-}
-
-fn confirmation(key: &str) -> Confirmation<'_> {
-    Confirmation {
-        key,
-        ..Default::default()
-    }
-}
 
 const REPORT: &[u8] = b"%PDF-1.4 monthly report\n\x00\x01\x02 binary bytes \xff";
 
@@ -74,6 +54,7 @@ async fn case_6_on(h: Harness) {
         key: &key,
         size: Some(REPORT.len() as u64),
         etag: Some(&etag),
+        state: None,
     };
     let entry = h
         .app
@@ -178,6 +159,7 @@ async fn case_6_on(h: Harness) {
         key: &key3,
         size: Some(4),
         etag: None,
+        state: None,
     };
     let r = h
         .app
@@ -323,9 +305,16 @@ async fn case_6_pages_and_api_attach_and_download() {
         other => panic!("{other:?}"),
     };
     let confirm = location.strip_prefix("https://portal.example.com").unwrap();
-    assert!(confirm.starts_with(&format!(
-        "/cases/{id}/attachments/confirm?bucket=local&key=att%2F"
-    )));
+    assert!(confirm.starts_with(&format!("/cases/{id}/uploads/confirm?state=")));
+    assert!(confirm.contains("&bucket=local&key=att%2F"), "{confirm}");
+    // The bounce keeps the state (and the key): what it sends on works.
+    let state = confirm
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     // Without the session cookie (held back after the store's redirect),
     // the page sends the browser on from the portal's own origin.
     let mut stranger = crate::mfa_support::Client::new(&h);
@@ -336,6 +325,7 @@ async fn case_6_pages_and_api_attach_and_download() {
         bounce.contains("http-equiv=\"refresh\"") && bounce.contains("b=1"),
         "{bounce}"
     );
+    assert!(bounce.contains(&format!("state={state}")), "{bounce}");
     let again = stranger.get(&format!("{confirm}&b=1")).await;
     assert_eq!(again.headers()["location"], "/login");
     // With it: on the case.
@@ -362,9 +352,7 @@ async fn case_6_pages_and_api_attach_and_download() {
     assert_eq!(fetch(&h, &link).await.0, REPORT);
 
     // The JSON client: a form (201 from the store), confirm, a link.
-    let (s, t) = c
-        .post(&format!("/api/cases/{id}/attachments"), json!({}))
-        .await;
+    let (s, t) = c.post(&format!("/api/cases/{id}/uploads"), json!({})).await;
     assert_eq!(s, 201, "{t}");
     let fields: Vec<(String, String)> = serde_json::from_value(t["fields"].clone()).unwrap();
     assert!(fields.contains(&("success_action_status".into(), "201".into())));
@@ -377,9 +365,7 @@ async fn case_6_pages_and_api_attach_and_download() {
         panic!("201");
     };
     let body = json!({ "key": key, "etag": etag, "size": 4, "note": "CSVです" });
-    let (s, entry) = c
-        .post(&format!("/api/cases/{id}/attachments/confirm"), body)
-        .await;
+    let (s, entry) = c.post(&format!("/api/cases/{id}/attachments"), body).await;
     assert_eq!(s, 201, "{entry}");
     assert_eq!(entry["attachments"][0]["content_type"], "text/csv");
     assert!(
@@ -392,7 +378,7 @@ async fn case_6_pages_and_api_attach_and_download() {
     assert_eq!(fetch(&h, got["url"].as_str().unwrap()).await.0, b"a,b\n");
     let (s, bad) = c
         .post(
-            &format!("/api/cases/{id}/attachments/confirm"),
+            &format!("/api/cases/{id}/attachments"),
             json!({ "key": "x", "extra": 1 }),
         )
         .await;
@@ -404,7 +390,7 @@ async fn case_6_pages_and_api_attach_and_download() {
     let (s, _) = get_json(&mut other, &format!("/api/cases/{id}/attachments/{file}")).await;
     assert_eq!(s, 404);
     let (s, _) = other
-        .post(&format!("/api/cases/{id}/attachments"), json!({}))
+        .post(&format!("/api/cases/{id}/uploads"), json!({}))
         .await;
     assert_eq!(s, 404);
 }
@@ -433,6 +419,7 @@ async fn case_6_confirmation_checks_what_the_store_holds() {
         key: &ok,
         size: Some(10),
         etag: Some("\"other\""),
+        state: None,
     };
     let r = h
         .app

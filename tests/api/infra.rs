@@ -172,8 +172,9 @@ pub fn wires_files(main: &str) -> bool {
 }
 
 /// CASE-6: only create-case has a file store, and it is the only function
-/// with rights on the attachments bucket: put, read, tag and delete under
-/// `att/` only, never list, never the bucket's settings.
+/// with rights on the attachments bucket: put, read, tag and delete
+/// versions under `att/`, list (so a missing key is 404), never the
+/// bucket's settings.
 #[test]
 fn case_6_only_create_case_reaches_the_attachments_bucket() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/functions");
@@ -200,8 +201,11 @@ fn case_6_only_create_case_reaches_the_attachments_bucket() {
         [
             "- s3:PutObject",
             "- s3:PutObjectTagging",
+            "- s3:PutObjectVersionTagging",
             "- s3:GetObject",
-            "- s3:DeleteObject",
+            "- s3:GetObjectVersion",
+            "- s3:DeleteObjectVersion",
+            "Action: s3:ListBucket",
         ],
         "the template's S3 rights"
     );
@@ -219,6 +223,8 @@ fn case_6_only_create_case_reaches_the_attachments_bucket() {
         "RestrictPublicBuckets: true",
         "SSEAlgorithm: AES256",
         "ExpirationInDays: 1",
+        "NoncurrentDays: 1",
+        "Status: Enabled\n      LifecycleConfiguration",
         "Value: pending",
         "- !Ref PortalOrigin",
     ] {

@@ -13,6 +13,7 @@ mod bad_input;
 mod binaries;
 mod cases_access;
 mod cases_attachments;
+mod cases_attachments_refusals;
 mod cases_filing;
 mod cases_lifecycle;
 mod cases_pages;

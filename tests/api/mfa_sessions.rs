@@ -156,8 +156,8 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         "/api/admin/users/{id}/enable": {},
         "/api/admin/users/{id}/unlock": {},
         "/api/admin/users/{id}/reset-factors": {},
-        "/api/cases/{id}/attachments": {},
-        "/api/cases/{id}/attachments/confirm": { "key": "att/x" },
+        "/api/cases/{id}/uploads": {},
+        "/api/cases/{id}/attachments": { "key": "att/x" },
     });
     let (mut posted, mut got) = (0, 0);
     for r in tobira_web::routes::ROUTES {

@@ -147,6 +147,7 @@ async fn attachment_errors() -> Vec<Error> {
                 key: &key,
                 size,
                 etag: None,
+                state: None,
             };
             h.app
                 .confirm_attachment(u, id, &c, None, ctx)
@@ -170,6 +171,19 @@ async fn attachment_errors() -> Vec<Error> {
         .await
         .expect("attached");
     refused.push(confirm(format!("{prefix}ok.pdf"), None).await);
+    refused.push(confirm(format!("{prefix}other.pdf"), None).await);
+    let ok = format!("{prefix}ok.pdf");
+    let forged = Confirmation {
+        key: &ok,
+        state: Some("forged"),
+        ..Default::default()
+    };
+    refused.push(
+        h.app
+            .confirm_attachment(&u, &id, &forged, None, &ctx)
+            .await
+            .map(drop),
+    );
     refused
         .into_iter()
         .map(|r| r.expect_err("refused"))

@@ -68,8 +68,8 @@ POST /api/cases/{id}/comments        201 400 401 403 404 409 503
 POST /api/cases/{id}/close           200 400 401 403 404 409 503
 POST /api/cases/{id}/accept          200 400 401 403 404 409 503
 POST /api/cases/{id}/reject          200 400 401 403 404 409 503
-POST /api/cases/{id}/attachments     201 400 401 403 404 409 503
-POST /api/cases/{id}/attachments/confirm 201 400 401 403 404 409 503
+POST /api/cases/{id}/uploads     201 400 401 403 404 409 503
+POST /api/cases/{id}/attachments 201 400 401 403 404 409 503
 GET  /api/cases/{id}/attachments/{file} 200 400 401 403 404 503
 # ADM-3, ADM-5, ADM-7: `full` and the admin role (403); a user of another
 # tenant is 404; ADM-3's refusals are 409.
@@ -108,7 +108,7 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
     // CASE-6: the client's size and ETag are checked when given; a note is optional.
     (
         "POST",
-        "/api/cases/{id}/attachments/confirm",
+        "/api/cases/{id}/attachments",
         &["size", "etag", "note"],
     ),
     // MIG-11: an absent field keeps the registered value.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::Value;
-use tobira::files::{Download, FileStore, UploadForm, UploadPolicy};
+use tobira::files::{Download, FileStore, Object, UploadForm, UploadPolicy};
 use tobira_aws::s3::S3Files;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -86,6 +86,17 @@ async fn bucket() -> (S3Files, aws_sdk_s3::Client, String) {
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = format!("tobira-files-{}-{n}", std::process::id());
     client.create_bucket().bucket(&name).send().await.unwrap();
+    // As the template declares it: versioned.
+    let on = aws_sdk_s3::types::VersioningConfiguration::builder()
+        .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+        .build();
+    client
+        .put_bucket_versioning()
+        .bucket(&name)
+        .versioning_configuration(on)
+        .send()
+        .await
+        .unwrap();
     let files = S3Files::new(
         client.clone(),
         sdk.credentials_provider(),
@@ -162,20 +173,44 @@ async fn case_6_s3_upload_confirm_download_and_remove_through_the_sdk() {
     let stored = files.head(key).await.unwrap().expect("uploaded");
     assert_eq!(stored.size, bytes.len() as u64);
     assert!(stored.etag.starts_with('"'));
+    let version = stored.version.clone().expect("a versioned bucket");
     assert_eq!(files.head("att/none").await.unwrap(), None);
+    let object = Object {
+        key,
+        version: Some(&version),
+    };
 
     // Kept: the lifecycle rule's tag is no longer pending. (The emulator
     // does not apply a POST's `tagging` field; the form's test pins it.)
-    files.keep(key).await.unwrap();
-    let tags = client
-        .get_object_tagging()
-        .bucket(&bucket)
-        .key(key)
-        .send()
-        .await
-        .unwrap();
-    let tag = &tags.tag_set()[0];
-    assert_eq!((tag.key(), tag.value()), ("tobira", "kept"));
+    let tag_of = |v: String| {
+        let (client, bucket) = (client.clone(), bucket.clone());
+        async move {
+            let tags = client
+                .get_object_tagging()
+                .bucket(&bucket)
+                .key(key)
+                .version_id(v)
+                .send()
+                .await
+                .unwrap();
+            tags.tag_set()[0].value().to_string()
+        }
+    };
+    files.keep(object, true).await.unwrap();
+    assert_eq!(tag_of(version.clone()).await, "kept");
+    // The same form posted again: a new version; the one registered stays.
+    let (status, _, _) = post(&form, "report.pdf", b"other bytes").await;
+    assert_eq!(status, 201);
+    let newer = files.head(key).await.unwrap().unwrap();
+    assert_ne!(newer.version.as_deref(), Some(version.as_str()));
+    assert_eq!(tag_of(version.clone()).await, "kept");
+    // Not registered after all: pending again, for the lifecycle rule.
+    let newer_object = Object {
+        key,
+        version: newer.version.as_deref(),
+    };
+    files.keep(newer_object, false).await.unwrap();
+    assert_eq!(tag_of(newer.version.clone().unwrap()).await, "pending");
 
     // A presigned download (SigV4 query) that saves the file by its name.
     #[allow(clippy::disallowed_methods)] // the emulator checks expiry by its own clock
@@ -187,7 +222,7 @@ async fn case_6_s3_upload_confirm_download_and_remove_through_the_sdk() {
     );
     let link = files
         .download_link(&Download {
-            key,
+            object,
             name: "月次レポート.pdf",
             content_type: "application/pdf",
             now,
@@ -198,7 +233,7 @@ async fn case_6_s3_upload_confirm_download_and_remove_through_the_sdk() {
     assert!(link.contains("X-Amz-Signature=") && link.contains("X-Amz-Expires=300"));
     let (status, headers, body) = exchange("GET", &link, &[], b"").await;
     assert_eq!(status, 200);
-    assert_eq!(body, bytes);
+    assert_eq!(body, bytes, "the version registered, not the later upload");
     assert_eq!(header(&headers, "content-type"), "application/pdf");
     let disposition = header(&headers, "content-disposition");
     assert!(
@@ -206,17 +241,22 @@ async fn case_6_s3_upload_confirm_download_and_remove_through_the_sdk() {
         "{disposition}"
     );
 
-    // The page's form: S3 sends the browser back with bucket, key, ETag.
-    let back = "https://portal.example.com/cases/C1/attachments/confirm";
+    // The page's form: S3 sends the browser back to the redirect, its
+    // state kept, with bucket and key (and ETag: S3 adds it, the emulator
+    // does not).
+    let back = "https://portal.example.com/cases/C1/uploads/confirm?state=s7";
     let form = files.upload_form(&policy(Some(back))).await.unwrap();
     let (status, headers, _) = post(&form, "second.pdf", b"two").await;
     assert_eq!(status, 303);
     let location = header(&headers, "location");
-    assert!(location.starts_with(&format!("{back}?")), "{location}");
-    // (S3 adds `etag` too; the emulator does not.)
+    assert!(location.starts_with(&format!("{back}&")), "{location}");
     assert!(location.contains("second.pdf"), "{location}");
 
-    files.delete(key).await.unwrap();
+    // A refused upload's version is removed; the other stays.
+    files.delete(newer_object).await.unwrap();
+    let left = files.head(key).await.unwrap().unwrap();
+    assert_eq!(left.version.as_deref(), Some(version.as_str()));
+    files.delete(object).await.unwrap();
     assert_eq!(files.head(key).await.unwrap(), None);
-    files.delete(key).await.unwrap(); // removing what is gone is no error
+    files.delete(object).await.unwrap(); // removing what is gone is no error
 }

@@ -79,7 +79,7 @@ test('CASE-6: a file attached without JavaScript is on the case and downloads as
     // The store's redirect to the confirmation: with or without the session cookie, the file
     // ends on the case (without it, a page of the portal's own sends the browser on).
     const confirmations = [];
-    page.on('response', (r) => { if (r.url().includes('/attachments/confirm')) confirmations.push(r.status()); });
+    page.on('response', (r) => { if (r.url().includes('/uploads/confirm')) confirmations.push(r.status()); });
     await clickAndWait(page, '#attach-submit');
     await page.waitForURL(/notice=attachment_added/);
     await expectPage(page, `/cases/${journey.id}`, '06-attached');
@@ -121,7 +121,7 @@ test('CASE-6: with the portal\'s script, the upload shows its progress and lands
           .observe(bar, { attributes: true });
       });
       await page.setInputFiles('#attach-file', SCRIPTED);
-      const asked = page.waitForRequest((r) => r.url().endsWith(`/api/cases/${journey.id}/attachments`));
+      const asked = page.waitForRequest((r) => r.url().endsWith(`/api/cases/${journey.id}/uploads`));
       const uploaded = page.waitForResponse((r) => r.url().endsWith('/_files/upload'));
       await page.click('#attach-submit');
       await asked;

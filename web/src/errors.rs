@@ -370,7 +370,8 @@ mod tests {
             let e = Error::invalid(code)
                 .with("max", 7)
                 .with("version", "v9")
-                .with("type", "t/x");
+                .with("type", "t/x")
+                .with("types", ".pdf");
             let ja = error_message(&e, Lang::Ja);
             let en = error_message(&e, Lang::En);
             for (lang, text) in [("ja", &ja), ("en", &en)] {

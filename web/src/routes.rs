@@ -181,13 +181,8 @@ pub const ROUTES: &[Route] = &[
     r("create-case", "POST", "/api/cases/{id}/close", FULL),
     r("create-case", "POST", "/api/cases/{id}/accept", FULL),
     r("create-case", "POST", "/api/cases/{id}/reject", FULL),
+    r("create-case", "POST", "/api/cases/{id}/uploads", FULL),
     r("create-case", "POST", "/api/cases/{id}/attachments", FULL),
-    r(
-        "create-case",
-        "POST",
-        "/api/cases/{id}/attachments/confirm",
-        FULL,
-    ),
     r(
         "create-case",
         "GET",
@@ -202,12 +197,7 @@ pub const ROUTES: &[Route] = &[
     r("create-case", "POST", "/cases/{id}/close", FULL),
     r("create-case", "POST", "/cases/{id}/accept", FULL),
     r("create-case", "POST", "/cases/{id}/reject", FULL),
-    r(
-        "create-case",
-        "GET",
-        "/cases/{id}/attachments/confirm",
-        FULL,
-    ),
+    r("create-case", "GET", "/cases/{id}/uploads/confirm", FULL),
     r("create-case", "GET", "/cases/{id}/attachments/{file}", FULL),
 ];
 

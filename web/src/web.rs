@@ -205,11 +205,13 @@ pub fn html(status: u16, body: String) -> Response {
 /// its CSP lets forms and the upload script (`connect-src`) reach the
 /// store's origin (`None`: the store is the portal's own origin).
 pub fn allow_file_store(r: &mut Response, origin: Option<&str>) {
-    let csp = r
+    let Some(csp) = r
         .headers()
         .get("content-security-policy")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    else {
+        return; // not a page: nothing to widen
+    };
     let extra = origin
         .filter(|o| o.starts_with("https://") || o.starts_with("http://"))
         .filter(|o| {

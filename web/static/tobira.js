@@ -8,9 +8,10 @@
 //  3. CASE-6: a progress bar for an attachment's upload. Without the script the case page's form
 //     posts the file straight to the file store, which sends the browser back to the
 //     confirmation. With it, the script asks the API for a form the store answers with 201
-//     (POST /api/cases/{id}/attachments), posts the file with XMLHttpRequest (which reports its
+//     (POST /api/cases/{id}/uploads), posts the file with XMLHttpRequest (which reports its
 //     progress; S3's CORS rule allows the portal's origin only) and then goes to the same
-//     confirmation with the key and ETag the store answered. Any failure before the upload
+//     confirmation (the ticket's `confirm`, with its state) with the key and ETag the store
+//     answered. Any failure before the upload
 //     falls back to the plain form.
 (function () {
   'use strict';
@@ -118,7 +119,7 @@
       ev.preventDefault();
       button.disabled = true;
       alert.hidden = true;
-      fetch('/api/cases/' + encodeURIComponent(id) + '/attachments', {
+      fetch('/api/cases/' + encodeURIComponent(id) + '/uploads', {
         method: 'POST',
         credentials: 'same-origin',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -144,8 +145,8 @@
           var etag = doc && doc.querySelector('ETag');
           if (!key) return failed();
           bar.value = 100;
-          location.assign('/cases/' + encodeURIComponent(id) + '/attachments/confirm?key=' +
-            encodeURIComponent(key.textContent) + (etag ? '&etag=' + encodeURIComponent(etag.textContent) : ''));
+          location.assign(ticket.confirm + '&key=' + encodeURIComponent(key.textContent) +
+            (etag ? '&etag=' + encodeURIComponent(etag.textContent) : ''));
         });
         xhr.send(data);
       }).catch(function () { form.submit(); });

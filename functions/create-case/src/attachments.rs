@@ -28,7 +28,7 @@ pub(crate) fn form_of<'a>(app: &App, ticket: &'a UploadTicket, lang: Lang) -> At
     }
 }
 
-/// `POST /api/cases/{id}/attachments`: a form to upload one file (the
+/// `POST /api/cases/{id}/uploads`: a form to upload one file (the
 /// store answers 201; then confirm).
 pub(crate) async fn api_form(app: &App, call: &Call<'_>, id: &str) -> Response {
     let result = async {
@@ -52,7 +52,7 @@ struct ConfirmInput {
     note: Option<String>,
 }
 
-/// `POST /api/cases/{id}/attachments/confirm`: put an upload on the case.
+/// `POST /api/cases/{id}/attachments`: put an upload on the case.
 pub(crate) async fn api_confirm(app: &App, call: &Call<'_>, id: &str) -> Response {
     let s = match signed(app, call).await {
         Ok(s) => s,
@@ -63,6 +63,7 @@ pub(crate) async fn api_confirm(app: &App, call: &Call<'_>, id: &str) -> Respons
         key: &f.key,
         size: f.size,
         etag: f.etag.as_deref(),
+        state: None,
     };
     let result = app
         .confirm_attachment(&s.user, id, &c, f.note.as_deref(), &call.ctx)
@@ -70,21 +71,23 @@ pub(crate) async fn api_confirm(app: &App, call: &Call<'_>, id: &str) -> Respons
     errors::api(result.map(|c| (201, c)), call.lang)
 }
 
-/// `GET /cases/{id}/attachments/confirm?key=…&etag=…`: where the file
-/// store sends the browser after an upload (or the upload script does).
-/// The session cookie is `SameSite=Strict`, which a browser may hold back
-/// after a redirect from the store's site: without a session the page
+/// `GET /cases/{id}/uploads/confirm?state=…&key=…&etag=…`: where the
+/// file store sends the browser after an upload (or the upload script
+/// does). The session cookie is `SameSite=Strict`, which a browser may hold
+/// back after a redirect from the store's site: without a session the page
 /// sends the browser here again from the portal's own page (`b=1`), which
-/// carries it. The key binds the upload to its user, so a link to this
-/// page from elsewhere can only confirm the user's own upload.
+/// carries it. A GET that changes something, so it must carry the state of
+/// the user's own upload form (a MAC): a link from elsewhere confirms
+/// nothing.
 pub(crate) async fn confirm_page(app: &App, call: &Call<'_>, id: &str) -> Response {
     let req = call.req;
     let key = web::query_param(req, "key").unwrap_or_default();
     let etag = web::query_param(req, "etag");
+    let state = web::query_param(req, "state").unwrap_or_default();
     let s = match signed(app, call).await {
         Ok(s) => s,
         Err(Error::NotSignedIn) if web::query_param(req, "b").is_none() => {
-            return bounce(call, id, &key, etag.as_deref());
+            return bounce(call, id, &state, &key, etag.as_deref());
         }
         Err(e) => return views::session_refused(app, req, &e).await,
     };
@@ -92,6 +95,7 @@ pub(crate) async fn confirm_page(app: &App, call: &Call<'_>, id: &str) -> Respon
         key: &key,
         size: None,
         etag: etag.as_deref(),
+        state: Some(&state),
     };
     let result = app
         .confirm_attachment(&s.user, id, &c, None, &call.ctx)
@@ -108,17 +112,17 @@ pub(crate) async fn confirm_page(app: &App, call: &Call<'_>, id: &str) -> Respon
 
 /// The page that sends the browser on to the confirmation from the
 /// portal's own origin (no script: a refresh, and a link).
-fn bounce(call: &Call<'_>, id: &str, key: &str, etag: Option<&str>) -> Response {
+fn bounce(call: &Call<'_>, id: &str, state: &str, key: &str, etag: Option<&str>) -> Response {
     if id.len() != 26 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return web::redirect("/cases");
     }
-    let mut q = vec![("key", key), ("b", "1")];
+    let mut q = vec![("state", state), ("key", key), ("b", "1")];
     if let Some(e) = etag {
         q.push(("etag", e));
     }
     let query = serde_urlencoded::to_string(q).expect("strings encode");
     // Percent-encoded: nothing in it needs escaping in an attribute but `&`.
-    let url = format!("/cases/{id}/attachments/confirm?{query}").replace('&', "&amp;");
+    let url = format!("/cases/{id}/uploads/confirm?{query}").replace('&', "&amp;");
     let lang = call.lang;
     web::html(
         200,

@@ -40,11 +40,11 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("GET", ["cases", id], true) => api_detail(app, call, id).await,
         ("GET", ["cases", id], false) => case_page(app, call, id, None).await,
         ("POST", ["cases", id, "comments"], _) => comment(app, call, id).await,
-        ("POST", ["cases", id, "attachments"], true) => attachments::api_form(app, call, id).await,
-        ("POST", ["cases", id, "attachments", "confirm"], true) => {
+        ("POST", ["cases", id, "uploads"], true) => attachments::api_form(app, call, id).await,
+        ("POST", ["cases", id, "attachments"], true) => {
             attachments::api_confirm(app, call, id).await
         }
-        ("GET", ["cases", id, "attachments", "confirm"], false) => {
+        ("GET", ["cases", id, "uploads", "confirm"], false) => {
             attachments::confirm_page(app, call, id).await
         }
         ("GET", ["cases", id, "attachments", file], _) => {

@@ -4,14 +4,20 @@
 //! `att/<tenant>/<case>/<user>/<upload>/` and the file's name. The file is
 //! on the case only once confirmed: the key must be the user's own upload
 //! on this case of their tenant; the size and checksum are the store's;
-//! the type is the configured one for the name's extension. A refused
-//! upload is removed; one never confirmed keeps the store's `pending` tag
-//! and is removed by the bucket's lifecycle rule. The support desk attaches files it put under
-//! `att/<tenant>/<case>/desk/` (`DeskUpdate::attach`).
+//! the type is the configured one for the name's extension; the version
+//! registered is the one checked (a later upload to the key never replaces
+//! it). A page's confirmation carries the state its form's redirect had, a
+//! MAC of user, case and upload: a link from anyone else confirms nothing.
+//! An upload that fails a check of the file is removed; one never confirmed
+//! (or refused by the case) keeps the store's `pending` tag and is removed
+//! by the bucket's lifecycle rule; a registered file is never removed. The
+//! support desk attaches files it put under `att/<tenant>/<case>/desk/`
+//! (`DeskUpdate::attach`).
 
 use super::update::Update;
 use super::*;
-use crate::files::{Download, Stored, UploadForm, UploadPolicy};
+use crate::files::{Download, Object, Stored, UploadForm, UploadPolicy};
+use crate::random::{ct_eq, hmac_sha256};
 
 /// A file on the thread, as the customer sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +38,18 @@ pub(super) struct Registered {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// The version registered (a versioned store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+impl Registered {
+    fn object(&self) -> Object<'_> {
+        Object {
+            key: &self.key,
+            version: self.version.as_deref(),
+        }
+    }
 }
 
 /// What the desk attaches: a key it put in the store, and the name the
@@ -50,6 +68,9 @@ pub struct UploadTicket {
     pub max_bytes: u64,
     pub types: Vec<String>,
     pub expires_at: Timestamp,
+    /// Where to go after the store's 201, with `&key=…&etag=…` added (the
+    /// page of the confirmation, with this upload's state).
+    pub confirm: String,
 }
 
 /// What the store sent the browser back with (or the API client sends).
@@ -59,6 +80,10 @@ pub struct Confirmation<'a> {
     /// The client's idea of the file: when given, it must be the store's.
     pub size: Option<u64>,
     pub etag: Option<&'a str>,
+    /// The page's confirmation: the state its form's redirect carried,
+    /// required (a link from elsewhere has none that verifies). `None`
+    /// for the JSON API, which no other site can post to (SES-3).
+    pub state: Option<&'a str>,
 }
 
 const ROOT: &str = "att/";
@@ -68,13 +93,21 @@ fn key_invalid() -> Error {
     Error::invalid("attachment_key_invalid")
 }
 
+/// Characters that change how a name reads without being seen: bidi
+/// controls (`invoice\u{202E}fdp.exe`), zero-width characters, line and
+/// paragraph separators, the BOM, the soft hyphen.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+        | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// A file name as the store keeps it: not empty, at most 255 characters,
-/// no path and no control characters.
+/// no path, no control or invisible characters.
 fn file_name(name: &str) -> Result<&str> {
     let bad = name.trim().is_empty()
         || name.chars().count() > 255
         || name.contains(['/', '\\'])
-        || name.chars().any(char::is_control);
+        || name.chars().any(|c| c.is_control() || invisible(c));
     match bad {
         true => Err(Error::invalid("attachment_name_invalid")),
         false => Ok(name),
@@ -85,6 +118,15 @@ impl App {
     fn unavailable(e: crate::files::FileError) -> Error {
         tracing::error!(error = %e, "file store");
         Error::Unavailable { what: "files" }
+    }
+
+    /// The state of one upload's confirmation page: a MAC of who uploads
+    /// what to which case, under the server's key.
+    fn upload_state(&self, user_id: &str, case_id: &str, upload: &str) -> String {
+        use base64::Engine;
+        let msg = format!("tobira upload\0{user_id}\0{case_id}\0{upload}");
+        let mac = hmac_sha256(self.config.csrf_key.expose(), msg.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
     }
 
     /// `redirect`: the page's form, which the store sends back to the
@@ -108,7 +150,9 @@ impl App {
         }
         let p = &self.config.cases.attachments;
         let now = self.now();
-        let upload = new_ulid(self.rng.as_ref(), now);
+        let upload = new_ulid(self.rng.as_ref(), now).to_string();
+        let state = self.upload_state(&user.id, &case.id, &upload);
+        let confirm = format!("/cases/{}/uploads/confirm?state={state}", case.id);
         let policy = UploadPolicy {
             prefix: format!(
                 "{ROOT}{}/{}/{}/{upload}/",
@@ -117,12 +161,7 @@ impl App {
                 user.id
             ),
             max_bytes: p.max_bytes,
-            redirect: redirect.then(|| {
-                format!(
-                    "{}/cases/{}/attachments/confirm",
-                    self.config.base_url, case.id
-                )
-            }),
+            redirect: redirect.then(|| format!("{}{confirm}", self.config.base_url)),
             now,
             expires: now.plus(p.upload_window),
         };
@@ -136,13 +175,17 @@ impl App {
             max_bytes: p.max_bytes,
             types: p.types.iter().map(|(e, _)| e.clone()).collect(),
             expires_at: policy.expires,
+            confirm,
         })
     }
 
     /// CASE-6: put the user's upload on the case, as their entry in the
     /// thread (with `note`, if any). Nothing is registered unless every
-    /// check passes; an upload that fails one is removed. A key that is not
-    /// this user's upload on this case is refused and left alone.
+    /// check passes. A key that is not this user's upload on this case, a
+    /// page's confirmation without its state, a case that takes no more
+    /// entries, an upload already registered (or whose form was used for
+    /// another file) are refused and the object left as it is; an upload
+    /// whose file fails a check is removed.
     pub async fn confirm_attachment(
         &self,
         user: &User,
@@ -165,26 +208,50 @@ impl App {
         if !ours || !is_id(upload) {
             return Err(key_invalid());
         }
+        if let Some(state) = c.state {
+            let expected = self.upload_state(&user.id, case_id, upload);
+            if !ct_eq(state.as_bytes(), expected.as_bytes()) {
+                return Err(Error::invalid("attachment_state_invalid"));
+            }
+        }
         let note = match note.map(str::trim).filter(|n| !n.is_empty()) {
             Some(n) => Some(text(n, self.config.cases.body_max, true, "comment")?),
             None => None,
         };
-        self.tenant_case(&user.tenant_id, case_id).await?;
+        let (case, _) = self.tenant_case(&user.tenant_id, case_id).await?;
+        transition(case.status, Move::Comment).map_err(Error::conflict)?;
+        if case.comment_count >= self.config.cases.comments_max {
+            return Err(Error::conflict("case_comments_full"));
+        }
+        let known = keys::case_attachment(&user.tenant_id, case_id, upload);
+        if let Some((r, _)) = get_as::<Registered>(self.store.as_ref(), &known, self.now()).await? {
+            let code = match r.key == c.key {
+                true => "attachment_already_added",
+                false => "attachment_form_used",
+            };
+            return Err(Error::conflict(code));
+        }
         let stored = self.files.head(c.key).await.map_err(Self::unavailable)?;
         let Some(stored) = stored else {
             return Err(Error::invalid("attachment_not_found"));
         };
+        let object = Object {
+            key: c.key,
+            version: stored.version.as_deref(),
+        };
         let content_type = match self.checked(name, &stored, c) {
             Ok(t) => t,
             Err(e) => {
-                self.files.delete(c.key).await.map_err(Self::unavailable)?;
+                self.files.delete(object).await.map_err(Self::unavailable)?;
                 return Err(e);
             }
         };
         // Kept before it is registered: a fault between the two leaves a
-        // file on no case (found by its key), never a case whose file the
-        // lifecycle rule removes.
-        self.files.keep(c.key).await.map_err(Self::unavailable)?;
+        // file on no case, never a case whose file the lifecycle removes.
+        self.files
+            .keep(object, true)
+            .await
+            .map_err(Self::unavailable)?;
         let registered = Registered {
             attachment: Attachment {
                 id: upload.to_string(),
@@ -193,7 +260,8 @@ impl App {
                 content_type,
             },
             key: c.key.to_string(),
-            etag: Some(stored.etag),
+            etag: Some(stored.etag.clone()),
+            version: stored.version.clone(),
         };
         let author = (Author::Customer, user.name.as_str().to_string());
         let update = Update {
@@ -201,17 +269,21 @@ impl App {
             ..Move::Comment.into()
         };
         let body = note.as_deref().unwrap_or("");
-        let (_, comment) = self
-            .update_case(
-                &user.tenant_id,
-                case_id,
-                update,
-                Some((author, body)),
-                Some(user),
-                ctx,
-            )
-            .await?;
-        Ok(comment.expect("an entry was written"))
+        let (tenant, entry) = (&user.tenant_id, Some((author, body)));
+        match self
+            .update_case(tenant, case_id, update, entry, Some(user), ctx)
+            .await
+        {
+            Ok((_, comment)) => Ok(comment.expect("an entry was written")),
+            Err(e) => {
+                // Not on the case after all (a race lost to a closing, a
+                // replay): pending again, for the lifecycle rule.
+                if let Err(f) = self.files.keep(object, false).await {
+                    tracing::warn!(error = %f, "file store: an unregistered upload stays kept");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// The checks of an upload the store holds; its content type.
@@ -237,17 +309,19 @@ impl App {
 
     /// CASE-6: the desk's file for the case `(tenant, case_id)`, checked
     /// before anything is written: under the case's desk prefix, with a
-    /// name of an allowed type.
+    /// name of an allowed type. Its ID comes from the key, so a re-run of
+    /// the event adds it once (`attachment_already_added`).
     pub(super) fn desk_file(
         &self,
         tenant: &TenantId,
         case_id: &str,
         f: &DeskFile<'_>,
     ) -> Result<Registered> {
+        use sha2::{Digest, Sha256};
         let prefix = format!("{ROOT}{}/{case_id}/{DESK}/", tenant.as_str());
         let rest = f.key.strip_prefix(&prefix).ok_or_else(key_invalid)?;
         let bad_key = rest.is_empty() || rest.split('/').any(|s| s.is_empty() || s == "..");
-        if bad_key || f.key.chars().any(char::is_control) {
+        if bad_key || f.key.chars().any(|c| c.is_control() || invisible(c)) {
             return Err(key_invalid());
         }
         let last = rest.rsplit('/').next().unwrap_or(rest);
@@ -256,16 +330,18 @@ impl App {
         let content_type = p.type_of(name).ok_or_else(|| {
             Error::invalid("attachment_type_not_allowed").with("types", p.extensions())
         })?;
-        let now = self.now();
+        let digest = Sha256::digest(format!("{case_id}\0{}", f.key).as_bytes());
+        let id: [u8; 16] = digest[..16].try_into().expect("16 of 32 bytes");
         Ok(Registered {
             attachment: Attachment {
-                id: new_ulid(self.rng.as_ref(), now).to_string(),
+                id: ulid::Ulid::from_bytes(id).to_string(),
                 name: name.to_string(),
                 size: None,
                 content_type: content_type.to_string(),
             },
             key: f.key.to_string(),
             etag: None,
+            version: None,
         })
     }
 
@@ -294,7 +370,7 @@ impl App {
         let link = self
             .files
             .download_link(&Download {
-                key: &r.key,
+                object: r.object(),
                 name: &r.attachment.name,
                 content_type: &r.attachment.content_type,
                 now,

@@ -100,12 +100,17 @@ fn parse_types(v: &str) -> Option<Vec<(String, String)>> {
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
         };
         let (main, sub) = ty.split_once('/')?;
-        // A page or a script is never served from the store.
-        let active = matches!(main, "text") && matches!(sub, "html" | "javascript" | "xml");
-        if !token(&ext) || !token(main) || !token(sub) || active || sub.contains("html") {
+        // A page, a script or a document a browser runs (XML with its
+        // stylesheets, SVG) is never served from the store.
+        let active = ["html", "script", "xsl", "svg"]
+            .iter()
+            .any(|w| sub.contains(w))
+            || sub == "xml"
+            || sub.ends_with("+xml");
+        if !token(&ext) || !token(main) || !token(sub) || active {
             return None;
         }
-        if sub == "svg+xml" || out.iter().any(|(e, _)| *e == ext) {
+        if out.iter().any(|(e, _)| *e == ext) {
             return None;
         }
         out.push((ext, ty));
@@ -127,6 +132,14 @@ mod tests {
         assert!(parse_types("html=text/html").is_none());
         assert!(parse_types("x=application/xhtml+xml").is_none());
         assert!(parse_types("svg=image/svg+xml").is_none());
+        for active in [
+            "application/javascript",
+            "text/ecmascript",
+            "application/xml",
+            "text/xsl",
+        ] {
+            assert!(parse_types(&format!("x={active}")).is_none(), "{active}");
+        }
         assert!(parse_types("pdf=application/pdf,PDF=application/pdf").is_none());
         assert!(parse_types("pdf").is_none());
         let get = |k: &str| (k == "TOBIRA_ATTACHMENT_MAX_BYTES").then(|| "0".to_string());
