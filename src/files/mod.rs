@@ -155,17 +155,19 @@ impl LocalFiles {
         let mut fields = HashMap::new();
         let mut room = FIELDS_MAX;
         r.until_delim(room).await?; // the preamble
-        loop {
-            if fields.len() >= PARTS_MAX {
+        for part in 0.. {
+            if part >= PARTS_MAX {
                 return Err(refused(400, "MalformedPOSTRequest", "too many fields"));
             }
             let after = r.take(2).await?;
             if after == b"--" {
                 return Err(refused(400, "MalformedPOSTRequest", "the form has no file"));
             }
-            let headers = r.until(b"\r\n\r\n", 8 * 1024).await?;
+            let headers = r.until(b"\r\n\r\n", room.min(8 * 1024)).await?;
+            room = room.saturating_sub(headers.len());
             let headers = String::from_utf8_lossy(&headers).into_owned();
             let (name, filename) = disposition(&headers)
+                .filter(|(n, _)| !n.is_empty())
                 .ok_or_else(|| refused(400, "MalformedPOSTRequest", "a part has no name"))?;
             if name != "file" {
                 let value = r.until_delim(room).await?;
@@ -187,6 +189,7 @@ impl LocalFiles {
             let sep = if redirect.contains('?') { '&' } else { '?' };
             return Ok(Uploaded::Redirect(format!("{redirect}{sep}{query}")));
         }
+        unreachable!("the loop returns")
     }
 
     /// The policy's checks, as S3 makes them; the key with the file's name.

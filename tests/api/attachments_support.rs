@@ -83,6 +83,8 @@ pub async fn fetch(h: &Harness, link: &str) -> (Vec<u8>, Vec<(&'static str, Stri
 pub struct NamedSizes {
     pub max: u64,
     pub deleted: std::sync::Mutex<Vec<String>>,
+    /// Every `keep`: the key, and kept (`true`) or pending again.
+    pub kept: std::sync::Mutex<Vec<(String, bool)>>,
 }
 
 #[async_trait::async_trait]
@@ -125,9 +127,10 @@ impl FileStore for NamedSizes {
     }
     async fn keep(
         &self,
-        _: tobira::files::Object<'_>,
-        _: bool,
+        o: tobira::files::Object<'_>,
+        kept: bool,
     ) -> Result<(), tobira::files::FileError> {
+        self.kept.lock().unwrap().push((o.key.to_string(), kept));
         Ok(())
     }
     fn origin(&self) -> Option<String> {
@@ -142,6 +145,7 @@ pub async fn named_sizes() -> (Harness, Arc<NamedSizes>, User, String, String) {
     let store = Arc::new(NamedSizes {
         max: h.app.config.cases.attachments.max_bytes,
         deleted: Default::default(),
+        kept: Default::default(),
     });
     h.app.files = store.clone();
     let u = member(&h.app, "sizes@example.com", TENANT_A, false, Lang::En).await;

@@ -166,7 +166,8 @@ async fn case_6_on(h: Harness) {
         .confirm_attachment(&a, id, &wrong_size, None, &ctx())
         .await;
     assert_eq!(code(r), (400, "attachment_mismatch".into()));
-    assert!(h.files.head(&key3).await.unwrap().is_none(), "removed");
+    // Only the client's claim is wrong: the upload stays, for a right one.
+    assert!(h.files.head(&key3).await.unwrap().is_some());
     let t4 = h.app.attachment_form(&a, id, false).await.unwrap();
     let (page, _) = uploaded(&h, &t4, "page.html", b"<script>alert(1)</script>").await;
     let r = h
@@ -405,6 +406,8 @@ async fn case_6_confirmation_checks_what_the_store_holds() {
         ("big.pdf", "attachment_too_large"),
         ("bad\u{7}.pdf", "attachment_name_invalid"),
         ("noext", "attachment_type_not_allowed"),
+        ("tag\u{E0041}.pdf", "attachment_name_invalid"),
+        ("joined\u{200D}.pdf", "attachment_name_invalid"),
     ] {
         let key = format!("{prefix}{name}");
         let r = h
@@ -428,4 +431,46 @@ async fn case_6_confirmation_checks_what_the_store_holds() {
     assert_eq!(code(r), (400, "attachment_mismatch".into()));
     let d = h.app.case_detail(&u, &id).await.unwrap();
     assert!(d.thread.is_empty(), "nothing registered");
+    // Only the client's claim was wrong: the upload stays for a right one.
+    assert!(!store.deleted.lock().unwrap().contains(&ok));
+}
+
+/// CASE-6: confirmations at once — of one upload, and of two files posted
+/// with one form: one is registered, the others are refused as such, and
+/// the registered file is never put back to pending (which would let the
+/// lifecycle rule remove it).
+#[tokio::test]
+async fn case_6_parallel_confirmations_never_release_the_registered_file() {
+    let (h, store, u, id, prefix) = named_sizes().await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (app, u, id) = (h.app.clone(), u.clone(), id.clone());
+        let key = format!("{prefix}{}.pdf", if i % 3 == 0 { "other" } else { "ok" });
+        tasks.push(tokio::spawn(async move {
+            let c = confirmation(&key);
+            let r = app.confirm_attachment(&u, &id, &c, None, &ctx()).await;
+            (key, r.map(|_| ()).map_err(|e| e.code()))
+        }));
+    }
+    let mut won = Vec::new();
+    let mut refused = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            (key, Ok(())) => won.push(key),
+            (key, Err(code)) => refused.push((key, code)),
+        }
+    }
+    assert_eq!(won.len(), 1, "{refused:?}");
+    for (key, code) in &refused {
+        let expected = match *key == won[0] {
+            true => "attachment_already_added",
+            false => "attachment_form_used",
+        };
+        assert_eq!(*code, expected, "{key}");
+    }
+    let kept = store.kept.lock().unwrap().clone();
+    assert!(kept.contains(&(won[0].clone(), true)));
+    assert!(!kept.contains(&(won[0].clone(), false)), "{kept:?}");
+    let d = h.app.case_detail(&u, &id).await.unwrap();
+    assert_eq!(d.thread.len(), 1);
 }

@@ -97,8 +97,10 @@ fn key_invalid() -> Error {
 /// controls (`invoice\u{202E}fdp.exe`), zero-width characters, line and
 /// paragraph separators, the BOM, the soft hyphen.
 fn invisible(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
-        | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    matches!(c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
 }
 
 /// A file name as the store keeps it: not empty, at most 255 characters,
@@ -239,13 +241,20 @@ impl App {
             key: c.key,
             version: stored.version.as_deref(),
         };
-        let content_type = match self.checked(name, &stored, c) {
+        let content_type = match self.checked(name, &stored) {
             Ok(t) => t,
             Err(e) => {
                 self.files.delete(object).await.map_err(Self::unavailable)?;
                 return Err(e);
             }
         };
+        // Only the client's claim is wrong: the upload may be another
+        // confirmation's to register, so it stays.
+        let etag = |e: &str| e.trim_matches('"').to_string();
+        let size_differs = c.size.is_some_and(|s| s != stored.size);
+        if size_differs || c.etag.is_some_and(|e| etag(e) != etag(&stored.etag)) {
+            return Err(Error::invalid("attachment_mismatch"));
+        }
         // Kept before it is registered: a fault between the two leaves a
         // file on no case, never a case whose file the lifecycle removes.
         self.files
@@ -276,18 +285,27 @@ impl App {
         {
             Ok((_, comment)) => Ok(comment.expect("an entry was written")),
             Err(e) => {
-                // Not on the case after all (a race lost to a closing, a
-                // replay): pending again, for the lifecycle rule.
-                if let Err(f) = self.files.keep(object, false).await {
-                    tracing::warn!(error = %f, "file store: an unregistered upload stays kept");
+                // Not on the case after all (a race lost to a closing):
+                // pending again, for the lifecycle rule — unless this very
+                // version is registered (a parallel confirmation won, or the
+                // write went through and its answer was lost).
+                let now = self.now();
+                let on_case = get_as::<Registered>(self.store.as_ref(), &known, now).await;
+                let ours = |r: &Registered| r.key == c.key && r.version == stored.version;
+                if let Ok(None) = &on_case {
+                    if let Err(f) = self.files.keep(object, false).await {
+                        tracing::warn!(error = %f, "file store: an unregistered upload stays kept");
+                    }
+                } else if !matches!(&on_case, Ok(Some((r, _))) if ours(r)) {
+                    tracing::warn!("file store: an upload of unknown standing stays kept");
                 }
                 Err(e)
             }
         }
     }
 
-    /// The checks of an upload the store holds; its content type.
-    fn checked(&self, name: &str, stored: &Stored, c: &Confirmation<'_>) -> Result<String> {
+    /// The checks of the file the store holds; its content type.
+    fn checked(&self, name: &str, stored: &Stored) -> Result<String> {
         let p = &self.config.cases.attachments;
         let name = file_name(name)?;
         let Some(content_type) = p.type_of(name) else {
@@ -298,11 +316,6 @@ impl App {
         }
         if stored.size > p.max_bytes {
             return Err(Error::invalid("attachment_too_large").with("max", p.max_bytes));
-        }
-        let etag = |e: &str| e.trim_matches('"').to_string();
-        let size_differs = c.size.is_some_and(|s| s != stored.size);
-        if size_differs || c.etag.is_some_and(|e| etag(e) != etag(&stored.etag)) {
-            return Err(Error::invalid("attachment_mismatch"));
         }
         Ok(content_type.to_string())
     }

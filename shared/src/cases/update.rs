@@ -208,8 +208,12 @@ impl App {
             // CASE-6: a file is put on a case once (a replayed confirmation).
             if let Some(r) = update.attach {
                 let key = keys::case_attachment(tenant, id, &r.attachment.id);
-                if self.store.get(&key, self.now()).await?.is_some() {
-                    return Err(Error::conflict("attachment_already_added"));
+                let known = get_as::<Registered>(self.store.as_ref(), &key, self.now()).await?;
+                if let Some((k, _)) = known {
+                    return Err(Error::conflict(match k.key == r.key {
+                        true => "attachment_already_added",
+                        false => "attachment_form_used",
+                    }));
                 }
             }
             // The desk's comment without a status is not the customer's
