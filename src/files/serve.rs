@@ -34,17 +34,20 @@ impl hyper::body::Body for FileBody {
     }
 }
 
+/// The origin (scheme, host, port) of an absolute http(s) URL.
+fn origin_of(url: &str) -> &str {
+    let host = url.find("://").map_or(0, |i| i + 3);
+    let end = url[host..].find('/').map_or(url.len(), |i| host + i);
+    &url[..end]
+}
+
 /// CASE-6: the local file store's routes, which S3 answers in AWS: the
 /// upload is streamed to disk (never held in memory, never through the
 /// 1 MiB limit of the portal's requests) and so is the download.
 pub async fn file_route(local: &Local, req: hyper::Request<Incoming>) -> Answer {
     // The bucket's CORS rule: the portal's origin may read the answer to
     // its upload script's POST (and nothing else is allowed).
-    let base = &local.app.config.base_url;
-    let portal = base[..base[8.min(base.len())..]
-        .find('/')
-        .map_or(base.len(), |i| i + 8)]
-        .to_string();
+    let portal = origin_of(&local.app.config.base_url);
     let cors = req
         .headers()
         .get(http::header::ORIGIN)
@@ -72,7 +75,7 @@ pub async fn file_route(local: &Local, req: hyper::Request<Incoming>) -> Answer 
     }
     if cors {
         let h = answer.headers_mut();
-        if let Ok(v) = http::HeaderValue::from_str(&portal) {
+        if let Ok(v) = http::HeaderValue::from_str(portal) {
             h.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
         }
         h.insert(
@@ -127,4 +130,19 @@ async fn file_answer(local: &Local, req: hyper::Request<Incoming>) -> Answer {
         }
     }
     answer
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_portal_origin_is_scheme_host_and_port() {
+        assert_eq!(
+            super::origin_of("http://127.0.0.1:3000"),
+            "http://127.0.0.1:3000"
+        );
+        assert_eq!(
+            super::origin_of("https://portal.example.com/base/"),
+            "https://portal.example.com"
+        );
+    }
 }

@@ -11,8 +11,7 @@
 //     (POST /api/cases/{id}/uploads), posts the file with XMLHttpRequest (which reports its
 //     progress; S3's CORS rule allows the portal's origin only) and then goes to the same
 //     confirmation (the ticket's `confirm`, with its state) with the key and ETag the store
-//     answered. Any failure before the upload
-//     falls back to the plain form.
+//     answered. Any failure before the upload falls back to the plain form.
 (function () {
   'use strict';
   var ja = document.documentElement.lang === 'ja';
