@@ -115,6 +115,21 @@ async fn runtime_api(event: String) -> (String, mpsc::Receiver<(String, Value)>)
     (addr, rx)
 }
 
+/// The portal's settings every binary of these tests gets.
+const PORTAL: [(&str, &str); 5] = [
+    ("TOBIRA_BASE_URL", "https://portal.example.com"),
+    ("TOBIRA_MAIL_FROM", "no-reply@example.com"),
+    ("TOBIRA_BRAND", "tobira"),
+    (
+        "TOBIRA_CSRF_KEY",
+        "csrf-key-of-the-binaries-test-0123456789",
+    ),
+    (
+        "TOBIRA_LINK_KEY",
+        "link-key-of-the-binaries-test-0123456789",
+    ),
+];
+
 async fn run_binary(name: &str, event_file: &str, table: &str) -> (String, Value) {
     run_binary_with(name, event_file, table, &[]).await
 }
@@ -146,17 +161,7 @@ async fn run_binary_with(
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ENDPOINT_URL", crate::support::aws_endpoint())
         .env("TOBIRA_TABLE", table)
-        .env("TOBIRA_BASE_URL", "https://portal.example.com")
-        .env("TOBIRA_MAIL_FROM", "no-reply@example.com")
-        .env("TOBIRA_BRAND", "tobira")
-        .env(
-            "TOBIRA_CSRF_KEY",
-            "csrf-key-of-the-binaries-test-0123456789",
-        )
-        .env(
-            "TOBIRA_LINK_KEY",
-            "link-key-of-the-binaries-test-0123456789",
-        )
+        .envs(PORTAL)
         .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -232,17 +237,7 @@ async fn create_case_binary_without_its_bucket_fails_naming_it() {
         .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
         .env("AWS_REGION", "us-east-1")
         .env("TOBIRA_TABLE", "t")
-        .env("TOBIRA_BASE_URL", "https://portal.example.com")
-        .env("TOBIRA_MAIL_FROM", "no-reply@example.com")
-        .env("TOBIRA_BRAND", "tobira")
-        .env(
-            "TOBIRA_CSRF_KEY",
-            "csrf-key-of-the-binaries-test-0123456789",
-        )
-        .env(
-            "TOBIRA_LINK_KEY",
-            "link-key-of-the-binaries-test-0123456789",
-        )
+        .envs(PORTAL)
         .env("TOBIRA_PRIME", "false")
         .output()
         .unwrap();
