@@ -284,6 +284,7 @@ async fn setup(dir: &std::path::Path, counts: Arc<Counts>) -> Bench {
         }),
         mailer: outbox.clone(),
         sms: outbox.clone(),
+        voice: outbox.clone(),
         files: Arc::new(tobira::files::Unwired),
         clock: clock.clone(),
         rng: Arc::new(OsRandom),

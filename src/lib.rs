@@ -150,6 +150,7 @@ impl Local {
             store,
             mailer: outbox.clone(),
             sms: outbox.clone(),
+            voice: outbox.clone(),
             files: files.clone(),
             clock,
             rng: Arc::new(OsRandom),

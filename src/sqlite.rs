@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 use tobira::clock::{Clock, Timestamp};
-use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
+use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender, VoiceCall, VoiceCaller};
 use tobira::store::{holds, validate_batch, Item, Key, Query, Store, StoreError, Write};
 
 pub struct SqliteStore {
@@ -283,5 +283,13 @@ impl Mailer for Outbox {
 impl SmsSender for Outbox {
     async fn send(&self, sms: &Sms) -> Result<(), DeliveryError> {
         self.push("sms", &sms.to, "", &sms.text, "")
+    }
+}
+
+/// MFA-9: a call shows as what the voice says.
+#[async_trait]
+impl VoiceCaller for Outbox {
+    async fn call(&self, call: &VoiceCall) -> Result<(), DeliveryError> {
+        self.push("voice", &call.to, "", &call.text, "")
     }
 }

@@ -1,5 +1,5 @@
-//! tobira's AWS side: the DynamoDB store, the SES v2 mailer and the SNS
-//! SMS sender behind the domain's ports, and the production wiring of an
+//! tobira's AWS side: the DynamoDB store, the SES v2 mailer, the SNS SMS
+//! sender and the voice caller (End User Messaging) behind the domain's ports, and the production wiring of an
 //! [`App`] from the Lambda environment — clients built once, at cold start.
 //! Only the Lambda binaries link this crate; the domain, the handlers and
 //! the local portal build no AWS SDK.
@@ -8,11 +8,12 @@ pub mod dynamo;
 pub mod s3;
 pub mod ses;
 pub mod sns;
+pub mod voice;
 
 use std::sync::Arc;
 
 use tobira::config::ConfigError;
-use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
+use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender, VoiceCall, VoiceCaller};
 use tobira::files::FileStore;
 use tobira::{App, Config};
 
@@ -36,10 +37,10 @@ pub async fn sdk_config() -> SdkConfig {
         .await
 }
 
-/// What a function sends besides its store writes: a mailer and an SMS
-/// sender, made from the SDK configuration. Notices and links go through the
-/// outbox (the store), so most functions send nothing themselves.
-pub type Senders = (Arc<dyn Mailer>, Arc<dyn SmsSender>);
+/// What a function sends besides its store writes: a mailer, an SMS sender
+/// and a voice caller, made from the SDK configuration. Notices and links go
+/// through the outbox (the store), so most functions send nothing themselves.
+pub type Senders = Result<(Arc<dyn Mailer>, Arc<dyn SmsSender>, Arc<dyn VoiceCaller>), ConfigError>;
 
 /// Issue 17 item 3: a function that sends nothing links neither the SES nor
 /// the SNS SDK. Each binary names what it sends (the `sends` of
@@ -47,19 +48,39 @@ pub type Senders = (Arc<dyn Mailer>, Arc<dyn SmsSender>);
 /// the linker drops the other clients' code. The template's IAM grants match
 /// (`tests/api/infra.rs`).
 pub fn sends_nothing(_: &SdkConfig, _: &Config) -> Senders {
-    (Arc::new(Unwired), Arc::new(Unwired))
+    Ok((Arc::new(Unwired), Arc::new(Unwired), Arc::new(Unwired)))
 }
 
 /// Mail through SES v2 (the one-time code by mail; the outbox's sender).
 pub fn sends_mail(sdk: &SdkConfig, config: &Config) -> Senders {
     let mailer = ses::SesMailer::new(aws_sdk_sesv2::Client::new(sdk), config.mail_from.clone());
-    (Arc::new(mailer), Arc::new(Unwired))
+    Ok((Arc::new(mailer), Arc::new(Unwired), Arc::new(Unwired)))
 }
 
-/// SMS through SNS (the one-time code by SMS).
-pub fn sends_sms(sdk: &SdkConfig, _: &Config) -> Senders {
+/// The codes by phone: SMS through SNS and, where voice codes are on
+/// (MFA-9, `TOBIRA_VOICE_CODES`), calls through End User Messaging from
+/// `TOBIRA_VOICE_ORIGINATION` (required then; `TOBIRA_VOICE_ENDPOINT` only
+/// for a stand-in).
+pub fn sends_sms(sdk: &SdkConfig, config: &Config) -> Senders {
     let sms = sns::SnsSms::new(aws_sdk_sns::Client::new(sdk));
-    (Arc::new(Unwired), Arc::new(sms))
+    let voice: Arc<dyn VoiceCaller> = if config.factors.voice {
+        let origination = std::env::var("TOBIRA_VOICE_ORIGINATION")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(ConfigError::Missing("TOBIRA_VOICE_ORIGINATION"))?;
+        let mut conf = aws_sdk_pinpointsmsvoicev2::config::Builder::from(sdk);
+        if let Some(url) = std::env::var("TOBIRA_VOICE_ENDPOINT")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            conf = conf.endpoint_url(url.trim());
+        }
+        let client = aws_sdk_pinpointsmsvoicev2::Client::from_conf(conf.build());
+        Arc::new(voice::PinpointVoice::new(client, origination.trim().into()))
+    } else {
+        Arc::new(Unwired)
+    };
+    Ok((Arc::new(Unwired), Arc::new(sms), voice))
 }
 
 /// The sender of a function that has no right to send: it refuses, so a
@@ -80,6 +101,14 @@ impl Mailer for Unwired {
 #[async_trait::async_trait]
 impl SmsSender for Unwired {
     async fn send(&self, _: &Sms) -> Result<(), DeliveryError> {
+        tracing::error!("{UNWIRED}");
+        Err(DeliveryError::Unavailable(UNWIRED.into()))
+    }
+}
+
+#[async_trait::async_trait]
+impl VoiceCaller for Unwired {
+    async fn call(&self, _: &VoiceCall) -> Result<(), DeliveryError> {
         tracing::error!("{UNWIRED}");
         Err(DeliveryError::Unavailable(UNWIRED.into()))
     }
@@ -138,12 +167,13 @@ pub async fn app_wired(
     if config.prime {
         prime(&store).await;
     }
-    let (mailer, sms) = senders(&sdk, &config);
+    let (mailer, sms, voice) = senders(&sdk, &config)?;
     let files = files(&sdk)?;
     Ok(App {
         store: Arc::new(store),
         mailer,
         sms,
+        voice,
         files,
         clock: Arc::new(tobira::clock::SystemClock),
         rng: Arc::new(tobira::random::OsRandom),
@@ -219,7 +249,7 @@ mod tests {
     async fn a_function_that_sends_nothing_refuses_to_send() {
         let sdk = SdkConfig::builder().build();
         let config = Config::local("https://portal.example.com");
-        let (mailer, sms) = sends_nothing(&sdk, &config);
+        let (mailer, sms, voice) = sends_nothing(&sdk, &config).expect("nothing to configure");
         let mail = Mail {
             to: "a@example.com".into(),
             subject: "s".into(),
@@ -236,6 +266,16 @@ mod tests {
         };
         assert!(matches!(
             sms.send(&text).await,
+            Err(DeliveryError::Unavailable(_))
+        ));
+        let call = VoiceCall {
+            to: "+819012345678".into(),
+            lang: tobira::i18n::Lang::Ja,
+            ssml: "<speak>1</speak>".into(),
+            text: "1".into(),
+        };
+        assert!(matches!(
+            voice.call(&call).await,
             Err(DeliveryError::Unavailable(_))
         ));
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::Config;
-use crate::delivery::{Mailer, SmsSender};
+use crate::delivery::{Mailer, SmsSender, VoiceCaller};
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
 use crate::ids::TenantId;
@@ -66,6 +66,8 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
     pub sms: Arc<dyn SmsSender>,
+    /// MFA-9: voice calls that speak a code.
+    pub voice: Arc<dyn VoiceCaller>,
     /// CASE-6: where attachments live ([`crate::files::Unwired`] in
     /// functions that attach nothing).
     pub files: Arc<dyn crate::files::FileStore>,

@@ -1,4 +1,4 @@
-//! Ports for mail and SMS.
+//! Ports for mail, SMS and voice calls.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,19 @@ pub struct Sms {
     /// E.164.
     pub to: String,
     /// ASCII only, one segment (MFA-6).
+    pub text: String,
+}
+
+/// MFA-9: a call that speaks a code. `ssml` is what the voice reads (the
+/// digits one by one, twice); `text` the same words as plain text (the
+/// local outbox shows it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VoiceCall {
+    /// E.164.
+    pub to: String,
+    /// The language the voice speaks.
+    pub lang: crate::i18n::Lang,
+    pub ssml: String,
     pub text: String,
 }
 
@@ -45,4 +58,9 @@ pub trait Mailer: Send + Sync {
 #[async_trait]
 pub trait SmsSender: Send + Sync {
     async fn send(&self, sms: &Sms) -> Result<(), DeliveryError>;
+}
+
+#[async_trait]
+pub trait VoiceCaller: Send + Sync {
+    async fn call(&self, call: &VoiceCall) -> Result<(), DeliveryError>;
 }

@@ -41,15 +41,18 @@ pub enum Method {
     Totp,
     Email,
     Sms,
+    /// MFA-9: the code read out in a phone call.
+    Voice,
 }
 
 impl Method {
-    pub const ALL: [Method; 3] = [Method::Totp, Method::Email, Method::Sms];
+    pub const ALL: [Method; 4] = [Method::Totp, Method::Email, Method::Sms, Method::Voice];
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "totp" => Some(Self::Totp),
             "email" => Some(Self::Email),
             "sms" => Some(Self::Sms),
+            "voice" => Some(Self::Voice),
             _ => None,
         }
     }
@@ -58,6 +61,7 @@ impl Method {
             Self::Totp => "totp",
             Self::Email => "email",
             Self::Sms => "sms",
+            Self::Voice => "voice",
         }
     }
 }
@@ -115,7 +119,7 @@ pub struct User {
     pub last_change: Option<LastChange>,
     /// argon2id PHC string (PW-4).
     pub password_hash: Option<String>,
-    /// Enrolled second factors (`totp`, `email`, `sms`).
+    /// Enrolled second factors (`totp`, `email`, `sms`, `voice`).
     pub methods: Vec<String>,
     /// Legacy identity (MIG-1), when migrated.
     pub ecid: Option<Ecid>,
@@ -154,6 +158,9 @@ pub struct User {
     /// MFA-6: the verified SMS number, E.164.
     #[serde(default)]
     pub sms_phone: Option<String>,
+    /// MFA-9: the verified number voice codes are called on, E.164.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_phone: Option<String>,
     /// SET-4: a method an admin chose for the user; enrolment skips the choice.
     #[serde(default)]
     pub preset_method: Option<String>,
@@ -293,6 +300,7 @@ impl User {
             terms: None,
             privacy: None,
             sms_phone: None,
+            voice_phone: None,
             preset_method: None,
             device_epoch: 0,
             session_epoch: 0,

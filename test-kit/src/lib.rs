@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use tobira::clock::{Clock, Timestamp};
-use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender};
+use tobira::delivery::{DeliveryError, Mail, Mailer, Sms, SmsSender, VoiceCall, VoiceCaller};
 use tobira::random::Random;
 use tobira::store::{holds, validate_batch, Item, Key, Query, Store, StoreError, Write};
 
@@ -244,11 +244,12 @@ impl Store for FaultyStore {
     }
 }
 
-/// Captures mail and SMS; can be told to fail.
+/// Captures mail, SMS and voice calls; can be told to fail.
 #[derive(Default)]
 pub struct MemoryOutbox {
     pub mails: Mutex<Vec<Mail>>,
     pub sms: Mutex<Vec<Sms>>,
+    pub calls: Mutex<Vec<VoiceCall>>,
     failing: AtomicBool,
 }
 
@@ -261,6 +262,9 @@ impl MemoryOutbox {
     }
     pub fn sms(&self) -> Vec<Sms> {
         self.sms.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    pub fn calls(&self) -> Vec<VoiceCall> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
     /// Keep `message` in `sent`, unless the outbox is set failing.
     fn keep<T: Clone>(&self, sent: &Mutex<Vec<T>>, message: &T) -> Result<(), DeliveryError> {
@@ -285,6 +289,13 @@ impl Mailer for MemoryOutbox {
 impl SmsSender for MemoryOutbox {
     async fn send(&self, sms: &Sms) -> Result<(), DeliveryError> {
         self.keep(&self.sms, sms)
+    }
+}
+
+#[async_trait]
+impl VoiceCaller for MemoryOutbox {
+    async fn call(&self, call: &VoiceCall) -> Result<(), DeliveryError> {
+        self.keep(&self.calls, call)
     }
 }
 

@@ -18,6 +18,7 @@ const HTTP: &[(&str, &str, u16)] = &[
     ("send-mail-otp", "post-otp-email.json", 401),
     ("sms-otp", "post-otp-sms.json", 401),
     ("sms-otp", "post-otp-sms-verify.json", 401),
+    ("sms-otp", "post-otp-voice.json", 401),
     ("enroll-totp", "post-mfa-totp.json", 401),
     ("enroll-totp", "post-mfa-totp-confirm.json", 401),
     ("verify-identity", "post-setup-verify.json", 400),

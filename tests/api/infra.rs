@@ -255,6 +255,8 @@ fn each_binary_links_only_the_senders_the_template_allows() {
     }
     assert_eq!(mail, functions_allowed("ses:SendEmail"));
     assert_eq!(sms, functions_allowed("sns:Publish"));
+    // MFA-9: the function that sends SMS places the calls too.
+    assert_eq!(sms, functions_allowed("sms-voice:SendVoiceMessage"));
     // Every SES or SNS right is one of those two grants (no list form, no
     // wildcard, no other action that the sets above would not see).
     for line in TEMPLATE.lines().map(str::trim) {
@@ -270,6 +272,94 @@ fn each_binary_links_only_the_senders_the_template_allows() {
             "an SES or SNS right the test does not know: {line}"
         );
     }
+}
+
+// MFA-9: voice calls are placed by sms-otp (the function that wires
+// `sends_sms`) alone, only where voice codes are on, with the one action
+// `sms-voice:SendVoiceMessage` and only from the deployment's own phone
+// number or pool; no other End User Messaging right, no wildcard. The
+// switch reaches every function (the challenge and enrolment offer voice
+// only where it is on); the origination only sms-otp.
+#[test]
+fn mfa_9_only_sms_otp_places_calls_from_the_origination_identity() {
+    assert_eq!(TEMPLATE.matches("sms-voice:SendVoiceMessage").count(), 1);
+    assert_eq!(
+        functions_allowed("sms-voice:SendVoiceMessage"),
+        BTreeSet::from(["SmsOtp".to_string()])
+    );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/functions");
+    let main = std::fs::read_to_string(format!("{dir}/sms-otp/lambda/main.rs")).unwrap();
+    assert_eq!(wired_senders("sms-otp", &main), "sms");
+
+    // The grant: only under VoiceCodesOn, on the origination identity.
+    let lines: Vec<&str> = TEMPLATE.lines().map(str::trim).collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "Action: sms-voice:SendVoiceMessage")
+        .expect("the grant");
+    assert_eq!(
+        lines[at - 4..=at + 2],
+        [
+            "- !If",
+            "- VoiceCodesOn",
+            "- Sid: CallFromTheOriginationIdentity",
+            "Effect: Allow",
+            "Action: sms-voice:SendVoiceMessage",
+            "Resource: !Ref VoiceOriginationIdentity",
+            "- !Ref AWS::NoValue",
+        ],
+        "the voice grant"
+    );
+    assert!(TEMPLATE.contains("  VoiceCodesOn: !Equals [!Ref VoiceCodes, \"true\"]\n"));
+    // The parameter is an ARN (the grant's resource), of a number or a pool.
+    let (_, parameter) = TEMPLATE
+        .split_once("\n  VoiceOriginationIdentity:\n")
+        .expect("the parameter");
+    let parameter: String = parameter
+        .lines()
+        .take_while(|l| l.starts_with("    "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        parameter.contains(":sms-voice:") && parameter.contains("(phone-number|pool)/"),
+        "{parameter}"
+    );
+    assert!(parameter.contains("    Default: \"\"\n"));
+    // Voice codes on without an identity: the stack refuses to deploy.
+    assert!(TEMPLATE.contains(
+        "    RuleCondition: !Equals [!Ref VoiceCodes, \"true\"]\n    Assertions:\n      \
+         - Assert: !Not [!Equals [!Ref VoiceOriginationIdentity, \"\"]]\n"
+    ));
+
+    // No other End User Messaging (or Pinpoint) right among the resources.
+    let (_, resources) = TEMPLATE.split_once("\nResources:\n").unwrap();
+    for line in resources.lines().map(str::trim) {
+        let action = line.strip_prefix("- ").unwrap_or(line);
+        let mentions = ["sms-voice", "mobiletargeting", "pinpoint"]
+            .iter()
+            .any(|s| action.to_lowercase().contains(s));
+        let known = action == "Action: sms-voice:SendVoiceMessage" || action.starts_with('#');
+        assert!(
+            !mentions || known,
+            "an End User Messaging right the test does not know: {line}"
+        );
+    }
+    assert!(!TEMPLATE.contains("sms-voice:*") && !TEMPLATE.contains("sms-voice:Send*"));
+
+    // The environment.
+    assert_eq!(TEMPLATE.matches("TOBIRA_VOICE_CODES:").count(), 1);
+    let (globals, _) = TEMPLATE
+        .split_once("\nGlobals:\n")
+        .and_then(|(_, g)| g.split_once("\nResources:\n"))
+        .unwrap();
+    assert!(globals.contains("\n        TOBIRA_VOICE_CODES: !Ref VoiceCodes\n"));
+    assert_eq!(TEMPLATE.matches("TOBIRA_VOICE_ORIGINATION:").count(), 1);
+    assert_eq!(
+        functions_with("TOBIRA_VOICE_ORIGINATION: !Ref VoiceOriginationIdentity"),
+        BTreeSet::from(["SmsOtp".to_string()])
+    );
+    // Only a stand-in sets the endpoint.
+    assert!(!TEMPLATE.contains("TOBIRA_VOICE_ENDPOINT"));
 }
 
 #[test]

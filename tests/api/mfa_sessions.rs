@@ -121,6 +121,7 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         "/api/login/mfa",
         "/api/otp/email",
         "/api/otp/sms",
+        "/api/otp/voice",
         "/api/me",
         "/api/logout",
     ];
@@ -134,6 +135,7 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         "/api/terms/accept": { "version": "2024-07" },
         "/api/devices/forget": {},
         "/api/otp/sms/verify": { "code": totp_code(&h, &secret, 0) },
+        "/api/otp/voice/verify": { "code": totp_code(&h, &secret, 0) },
         "/api/mfa/totp": {},
         "/api/mfa/totp/confirm": { "code": totp_code(&h, &secret, 0) },
         "/api/mfa/email": { "code": "123456" },

@@ -134,6 +134,23 @@ pub fn sms_code(h: &Harness, to: &str) -> String {
     six_digits_in(&s.text)
 }
 
+/// The code of the newest call to `to` (MFA-9): the first six digits it
+/// reads out, one by one.
+pub fn voice_code(h: &Harness, to: &str) -> String {
+    let call = h
+        .outbox
+        .calls()
+        .into_iter()
+        .rev()
+        .find(|c| c.to == to)
+        .expect("a call");
+    call.text
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect()
+}
+
 fn six_digits_in(text: &str) -> String {
     text.split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)

@@ -124,6 +124,7 @@ async fn every_error() -> Vec<Error> {
         // MFA-8: a factor change from a session whose password is not fresh.
         tobira::mfa::reauth_required(),
         Error::conflict("email_otp_not_first"),
+        Error::conflict("method_unavailable").with("method", "voice"),
         // Support cases (CASE-1..5): the handler's own parsers' refusals by
         // their codes; the rest made by the domain in `case_errors`.
         Error::invalid("invalid_kind"),

@@ -52,6 +52,9 @@ POST /api/otp/sms                    202 400 401 403 429 503
 # The enrolments: `invalid_code` (401), a locked user (429, LOG-2), the
 # account changed meanwhile (409 `conflict`).
 POST /api/otp/sms/verify             200 400 401 403 409 429 503
+# MFA-9: as SMS; 409 `method_unavailable` where calls are off.
+POST /api/otp/voice                  202 400 401 403 409 429 503
+POST /api/otp/voice/verify           200 400 401 403 409 429 503
 POST /api/mfa/totp                   200 400 401 403 503
 POST /api/mfa/totp/confirm           200 400 401 403 409 429 503
 POST /api/mfa/email                  200 400 401 403 409 429 503
@@ -126,6 +129,7 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/login/mfa", &["remember_device"]),
     // MFA-6: the number only when enrolling; `country` with a national number.
     ("POST", "/api/otp/sms", &["phone", "country", "password"]),
+    ("POST", "/api/otp/voice", &["phone", "country", "password"]),
     // MFA-8: the password again only when the last proof is not fresh.
     ("POST", "/api/otp/email", &["password"]),
     ("POST", "/api/mfa/totp", &["password"]),
@@ -353,6 +357,8 @@ fn openapi_cookies_are_the_session_and_grant_cookies() {
         "/api/otp/email",
         "/api/otp/sms",
         "/api/otp/sms/verify",
+        "/api/otp/voice",
+        "/api/otp/voice/verify",
         "/api/mfa/totp",
         "/api/mfa/totp/confirm",
         "/api/mfa/email",

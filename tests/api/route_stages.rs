@@ -21,8 +21,10 @@ fn fields(path: &str) -> Vec<(&'static str, &'static str)> {
     match path {
         "/login/mfa" => vec![("method", "totp"), ("code", "123456")],
         "/terms" => vec![("version", "2024-07"), ("agree", "true")],
-        "/otp/email" | "/otp/sms" => vec![("purpose", "login")],
-        "/otp/sms/verify" | "/enroll/totp/confirm" | "/enroll/email" => vec![("code", "123456")],
+        "/otp/email" | "/otp/sms" | "/otp/voice" => vec![("purpose", "login")],
+        "/otp/sms/verify" | "/otp/voice/verify" | "/enroll/totp/confirm" | "/enroll/email" => {
+            vec![("code", "123456")]
+        }
         "/enroll/recovery/ack" => vec![("recorded", "true")],
         "/mfa/recovery/regenerate" => vec![("password", PW)],
         "/password/change" => vec![
@@ -47,8 +49,11 @@ fn body(path: &str) -> Value {
         "/api/login/mfa" => json!({ "method": "totp", "code": "123456" }),
         "/api/terms/accept" => json!({ "version": "2024-07" }),
         "/api/otp/email" => json!({ "purpose": "login" }),
-        "/api/otp/sms" => json!({ "purpose": "login" }),
-        "/api/otp/sms/verify" | "/api/mfa/totp/confirm" | "/api/mfa/email" => {
+        "/api/otp/sms" | "/api/otp/voice" => json!({ "purpose": "login" }),
+        "/api/otp/sms/verify"
+        | "/api/otp/voice/verify"
+        | "/api/mfa/totp/confirm"
+        | "/api/mfa/email" => {
             json!({ "code": "123456" })
         }
         "/api/mfa/recovery/regenerate" => json!({ "password": PW }),

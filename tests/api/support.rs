@@ -113,6 +113,7 @@ impl Harness {
             store: faulty.clone(),
             mailer: outbox.clone(),
             sms: outbox.clone(),
+            voice: outbox.clone(),
             files: files.clone(),
             clock: clock.clone(),
             rng: Arc::new(SeededRandom::new(42)),
@@ -277,10 +278,14 @@ impl Harness {
             .unwrap_or_else(|| panic!("no route for {} {}", req.method(), req.uri().path()));
         let mut app = self.app.clone();
         let refused = Arc::new(Refusing::default());
+        // `sms` is the phone codes' wiring: SMS and voice calls (MFA-9).
         match lambda_senders(f) {
-            "mail" => app.sms = refused.clone(),
+            "mail" => (app.sms, app.voice) = (refused.clone(), refused.clone()),
             "sms" => app.mailer = refused.clone(),
-            _ => (app.mailer, app.sms) = (refused.clone(), refused.clone()),
+            _ => {
+                (app.mailer, app.sms, app.voice) =
+                    (refused.clone(), refused.clone(), refused.clone())
+            }
         }
         // CASE-6: only a function whose Lambda wires S3 has a file store.
         if !lambda_wires_files(f) {
@@ -361,6 +366,16 @@ impl tobira::delivery::Mailer for Refusing {
 #[async_trait::async_trait]
 impl tobira::delivery::SmsSender for Refusing {
     async fn send(&self, _: &tobira::delivery::Sms) -> Result<(), tobira::delivery::DeliveryError> {
+        self.refuse()
+    }
+}
+
+#[async_trait::async_trait]
+impl tobira::delivery::VoiceCaller for Refusing {
+    async fn call(
+        &self,
+        _: &tobira::delivery::VoiceCall,
+    ) -> Result<(), tobira::delivery::DeliveryError> {
         self.refuse()
     }
 }

@@ -1,5 +1,6 @@
 //! The codes journey's one use case at the edge: "send a code" (MFA-3,
-//! MFA-6), by e-mail (`send-mail-otp`) or SMS (`sms-otp`), for the page and
+//! MFA-6, MFA-9), by e-mail (`send-mail-otp`) or SMS and voice call
+//! (`sms-otp`), for the page and
 //! the JSON client alike. The two Lambdas and their routes stay apart, as
 //! the deployment wants; the handler is this one.
 
@@ -44,10 +45,11 @@ impl From<EmailSend> for SendInput {
     }
 }
 
-/// `POST /otp/sms`, `/api/otp/sms`: the number to prove, when enrolling.
+/// `POST /otp/sms`, `/api/otp/sms`, `/otp/voice`, `/api/otp/voice`: the
+/// number to prove, when enrolling.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SmsSend {
+pub struct PhoneSend {
     purpose: String,
     #[serde(default)]
     phone: Option<String>,
@@ -57,8 +59,8 @@ pub struct SmsSend {
     password: Option<String>,
 }
 
-impl From<SmsSend> for SendInput {
-    fn from(b: SmsSend) -> Self {
+impl From<PhoneSend> for SendInput {
+    fn from(b: PhoneSend) -> Self {
         Self {
             purpose: b.purpose,
             phone: b.phone,
@@ -95,7 +97,16 @@ pub async fn send<B: DeserializeOwned + Into<SendInput>>(
                 let msg = errors::error_message(&e, call.lang);
                 let country = input.country.as_deref().unwrap_or("81");
                 let typed = input.phone.as_deref().unwrap_or("");
-                return views::enroll_sms(app, call.req, 400, country, typed, Some(&msg)).await;
+                return views::enroll_phone(
+                    app,
+                    call.req,
+                    channel,
+                    400,
+                    country,
+                    typed,
+                    Some(&msg),
+                )
+                .await;
             }
             Err(e) => Err(e),
         };
@@ -107,8 +118,16 @@ pub async fn send<B: DeserializeOwned + Into<SendInput>>(
         (Channel::Email, Purpose::Enroll) => ("/enroll/email", "/enroll"),
         (Channel::Sms, Purpose::Login) => ("/login/mfa?method=sms", "/enroll/sms"),
         (Channel::Sms, Purpose::Enroll) => ("/enroll/sms/verify", "/enroll/sms"),
+        (Channel::Voice, Purpose::Login) => ("/login/mfa?method=voice", "/enroll/voice"),
+        (Channel::Voice, Purpose::Enroll) => ("/enroll/voice/verify", "/enroll/voice"),
     };
-    views::after_send(app, call.req, sent, purpose, back, start).await
+    // MFA-9: a call is not "sent": the page says the phone will ring.
+    let notice = if channel == Channel::Voice {
+        "called"
+    } else {
+        "sent"
+    };
+    views::after_send(app, call.req, sent, purpose, (back, notice), start).await
 }
 
 #[derive(Deserialize)]
@@ -117,14 +136,14 @@ struct CodeInput {
     code: String,
 }
 
-/// MFA-2/3, MFA-6: the code sent to the registered address or to the
-/// number being proved makes that channel a method.
+/// MFA-2/3, MFA-6, MFA-9: the code sent to the registered address or to
+/// the number being proved makes that channel a method.
 pub async fn confirm(app: &App, call: &Call<'_>, channel: Channel) -> Response {
     let input: CodeInput = or_refuse!(app, call, call.input(app));
     let (token, code, ctx) = (call.session(), input.code.as_str(), &call.ctx);
     let result = match channel {
         Channel::Email => app.confirm_email_method(token, code, ctx).await,
-        Channel::Sms => app.confirm_sms_method(token, code, ctx).await,
+        Channel::Sms | Channel::Voice => app.confirm_phone_method(token, channel, code, ctx).await,
     };
     if call.is_json() {
         let answer = errors::api(result.map(|done| (200, done.to_json())), call.lang);

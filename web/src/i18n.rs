@@ -59,7 +59,7 @@ mod tests {
             include_str!("../templates/signin/mfa.html"),
             include_str!("../templates/countdown.html"),
             include_str!("../templates/enrol/enroll_totp.html"),
-            include_str!("../templates/enrol/enroll_sms.html"),
+            include_str!("../templates/enrol/enroll_phone.html"),
             include_str!("../templates/enrol/enroll_code.html"),
             include_str!("../templates/enrol/recovery.html"),
             include_str!("../templates/signin/terms.html"),

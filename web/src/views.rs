@@ -93,6 +93,7 @@ pub async fn session_refused(app: &App, req: &Request, e: &Error) -> Response {
 /// by a fixed list: nothing from the URL is ever shown as is.
 pub const FLASHES: &[(&str, &str)] = &[
     ("sent", "code.sent"),
+    ("called", "voice.called"),
     ("too_soon", "code.too_soon"),
     ("cap", "code.cap"),
     ("enrolled", "login.enrolled"),
@@ -164,11 +165,11 @@ pub async fn after_send(
     req: &Request,
     result: Result<tobira::mfa::CodeSent, Error>,
     purpose: tobira::mfa::Purpose,
-    back: &str,
+    (back, notice): (&str, &str),
     start: &str,
 ) -> Response {
     match result {
-        Ok(_) => web::redirect(&with_query(back, "notice", "sent")),
+        Ok(_) => web::redirect(&with_query(back, "notice", notice)),
         Err(e @ (Error::NotSignedIn | Error::Forbidden)) => session_refused(app, req, &e).await,
         Err(e)
             if purpose == tobira::mfa::Purpose::Enroll && !matches!(e, Error::Throttled { .. }) =>
@@ -264,11 +265,7 @@ pub async fn challenge(
         Some(m) if s.user.methods.iter().any(|x| x == m) => m,
         _ => first,
     };
-    let channel = match method {
-        "email" => Some(Channel::Email),
-        "sms" => Some(Channel::Sms),
-        _ => None,
-    };
+    let channel = Method::parse(method).and_then(Channel::of);
     let status_of = match channel {
         Some(ch) => match app.otp_status(&s, ch).await {
             Ok(st) => st,
@@ -278,10 +275,8 @@ pub async fn challenge(
     };
     let destination = match channel {
         Some(Channel::Email) => s.user.email.as_str().to_string(),
-        Some(Channel::Sms) => s
-            .user
-            .sms_phone
-            .as_deref()
+        Some(ch) => ch
+            .number(&s.user)
             .map(tobira::ids::Phone::masked)
             .unwrap_or_default(),
         None => String::new(),
@@ -330,6 +325,7 @@ pub async fn enroll_choice(app: &App, req: &Request, status: u16, error: Option<
     if !adding && error.is_none() {
         match s.user.preset_method.as_deref().and_then(Method::parse) {
             Some(Method::Sms) => return web::redirect("/enroll/sms"),
+            Some(Method::Voice) => return web::redirect("/enroll/voice"),
             Some(m @ (Method::Totp | Method::Email)) if methods.contains(&m) => {
                 // A POST starts these (it changes state): the page offers
                 // that one method only.
@@ -350,11 +346,12 @@ pub async fn enroll_choice(app: &App, req: &Request, status: u16, error: Option<
     frame_page(app, req, status, |f| pages::enroll(f, &page))
 }
 
-/// MFA-6 / MFA-8: the page that takes the number to prove by SMS (the
-/// password too, when a signed-in user's is not fresh).
-pub async fn enroll_sms(
+/// MFA-6 / MFA-9 / MFA-8: the page that takes the number to prove by SMS
+/// or a call (the password too, when a signed-in user's is not fresh).
+pub async fn enroll_phone(
     app: &App,
     req: &Request,
+    channel: Channel,
     status: u16,
     country: &str,
     typed: &str,
@@ -369,7 +366,7 @@ pub async fn enroll_sms(
             let ask_password = app.needs_reauth(&s);
             let error = error.or(flash(req, "error"));
             frame_page(app, req, status, |f| {
-                pages::enroll_sms(f, country, typed, ask_password, error)
+                pages::enroll_phone(f, channel, country, typed, ask_password, error)
             })
         }
         Ok(_) => web::redirect("/login"),
@@ -400,6 +397,7 @@ pub async fn enroll_code(
         let start = match channel {
             Channel::Email => "/enroll",
             Channel::Sms => "/enroll/sms",
+            Channel::Voice => "/enroll/voice",
         };
         let word = match web::query_param(req, "error") {
             Some(w) if flash(req, "error").is_some() => Some(w),
@@ -413,7 +411,7 @@ pub async fn enroll_code(
     };
     let (destination, resend_fields) = match channel {
         Channel::Email => (s.user.email.as_str().to_string(), Vec::new()),
-        Channel::Sms => {
+        Channel::Sms | Channel::Voice => {
             let phone = live.phone.clone().unwrap_or_default();
             (tobira::ids::Phone::masked(&phone), vec![("phone", phone)])
         }

@@ -28,9 +28,17 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", "/enroll/email" | "/api/mfa/email") => {
             codes::confirm(app, call, Channel::Email).await
         }
-        ("GET", "/enroll/sms") => views::enroll_sms(app, req, 200, "81", "", None).await,
+        ("GET", "/enroll/sms") => {
+            views::enroll_phone(app, req, Channel::Sms, 200, "81", "", None).await
+        }
         ("GET", "/enroll/sms/verify") => {
             views::enroll_code(app, req, Channel::Sms, 200, None).await
+        }
+        ("GET", "/enroll/voice") => {
+            views::enroll_phone(app, req, Channel::Voice, 200, "81", "", None).await
+        }
+        ("GET", "/enroll/voice/verify") => {
+            views::enroll_code(app, req, Channel::Voice, 200, None).await
         }
         ("POST", "/enroll/recovery/ack" | "/api/mfa/recovery/ack") => ack(app, call).await,
         ("POST", "/mfa/recovery/regenerate" | "/api/mfa/recovery/regenerate") => {

@@ -123,6 +123,7 @@ impl App {
         if e.clear_factors {
             user.methods.clear();
             user.sms_phone = None;
+            user.voice_phone = None;
             writes.push(Write::Delete {
                 key: keys::totp(&user.id),
                 cond: Cond::Any,

@@ -17,7 +17,7 @@ pub enum FactorChange {
     Replaced,
 }
 
-/// The notice of a factor change. `phone` is the masked SMS number.
+/// The notice of a factor change. `phone` is the masked SMS or voice number.
 #[allow(clippy::too_many_arguments)]
 pub fn factor_notice_mail(
     brand: &str,
@@ -35,6 +35,7 @@ pub fn factor_notice_mail(
             Method::Totp => "enroll.totp",
             Method::Email => "enroll.email",
             Method::Sms => "enroll.sms",
+            Method::Voice => "enroll.voice",
         },
     );
     let label = match phone {

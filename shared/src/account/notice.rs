@@ -33,6 +33,7 @@ impl App {
             ) => {
                 let phone = match m {
                     Method::Sms => user.sms_phone.as_deref().map(crate::ids::Phone::masked),
+                    Method::Voice => user.voice_phone.as_deref().map(crate::ids::Phone::masked),
                     _ => None,
                 };
                 factor_notice_mail(brand, lang, to, name, *m, how, phone.as_deref(), now)

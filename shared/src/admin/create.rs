@@ -130,7 +130,7 @@ impl App {
             None => None,
             Some(m) => Some(
                 Method::parse(m)
-                    .filter(|m| *m != Method::Sms)
+                    .filter(|m| matches!(m, Method::Totp | Method::Email))
                     .ok_or_else(|| Error::invalid("invalid_method"))?,
             ),
         };

@@ -161,7 +161,7 @@ fn apply_fields(old: &User, upd: &UserUpdate<'_>) -> Result<User> {
     }
     if let Some(m) = upd.mfa_method {
         let m = Method::parse(m)
-            .filter(|m| *m != Method::Sms)
+            .filter(|m| matches!(m, Method::Totp | Method::Email))
             .ok_or_else(|| Error::invalid("invalid_method"))?;
         u.preset_method = Some(m.as_str().to_string());
     }

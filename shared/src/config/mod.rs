@@ -6,9 +6,11 @@ use std::time::Duration;
 
 mod attachments;
 mod documents;
+mod factors;
 
 pub use attachments::AttachmentPolicy;
 pub use documents::{Document, Documents};
+pub use factors::FactorPolicy;
 
 use crate::password::Preset;
 use crate::softlock::LockPolicy;
@@ -83,6 +85,8 @@ pub struct Config {
     pub otp: OtpPolicy,
     /// MFA-2: e-mail OTP only after another method is enrolled (seed 001).
     pub email_otp_needs_other_method: bool,
+    /// MFA-9, MFA-10: the factors offered beyond TOTP, e-mail and SMS.
+    pub factors: FactorPolicy,
     /// Issue 17 item 3: open the store's connection during a Lambda's init
     /// with one cheap read (`TOBIRA_PRIME`, default true).
     pub prime: bool,
@@ -464,6 +468,7 @@ impl Config {
                 sends_per_hour: num("TOBIRA_OTP_SENDS_PER_HOUR", 5)? as u32,
             },
             email_otp_needs_other_method: boolean("TOBIRA_EMAIL_OTP_SECOND_ONLY", false)?,
+            factors: FactorPolicy::read(&boolean, lambda)?,
             prime: boolean("TOBIRA_PRIME", true)?,
             remember_device: Duration::from_secs(
                 num("TOBIRA_REMEMBER_DEVICE_HOURS", 30 * 24)? * 3600,

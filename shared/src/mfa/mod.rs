@@ -1,5 +1,5 @@
 //! Two-step verification and the steps after the password (LOG-4, SET-4,
-//! MFA-1..8, TOS-1, SES-2).
+//! MFA-1..9, TOS-1, SES-2).
 //!
 //! Every proof of a factor is one conditional write: deleting the e-mail or
 //! SMS code, moving the TOTP secret's last accepted step forward, removing
@@ -14,6 +14,7 @@ mod enrol;
 mod otp;
 mod recovery;
 pub mod totp;
+pub mod voice;
 
 pub use crate::model::Method;
 pub use crate::session::Signed;
@@ -100,10 +101,14 @@ impl App {
     pub fn enrollable(&self, user: &User) -> Vec<Method> {
         Method::ALL
             .into_iter()
-            .filter(|m| {
-                *m != Method::Email
-                    || !self.config.email_otp_needs_other_method
-                    || user.methods.iter().any(|x| x != "email")
+            .filter(|m| match m {
+                Method::Email => {
+                    !self.config.email_otp_needs_other_method
+                        || user.methods.iter().any(|x| x != "email")
+                }
+                // MFA-9: only where the deployment places calls.
+                Method::Voice => self.config.factors.voice,
+                _ => true,
             })
             .collect()
     }
@@ -205,13 +210,9 @@ impl App {
                     }
                     TotpProof::Wrong => None,
                 },
-                Proof::Factor(Method::Email) => {
-                    self.otp_proof(&s, Channel::Email, Purpose::Login, code)
-                        .await?
-                }
-                Proof::Factor(Method::Sms) => {
-                    self.otp_proof(&s, Channel::Sms, Purpose::Login, code)
-                        .await?
+                Proof::Factor(m @ (Method::Email | Method::Sms | Method::Voice)) => {
+                    let channel = Channel::of(m).ok_or(Error::Forbidden)?;
+                    self.otp_proof(&s, channel, Purpose::Login, code).await?
                 }
                 Proof::Recovery => self.recovery_proof(&s.user.id, code, now).await?,
             };

@@ -1,4 +1,4 @@
-//! MFA-3 / MFA-6: e-mail and SMS codes. One live code per channel and
+//! MFA-3 / MFA-6 / MFA-9: e-mail, SMS and voice codes. One live code per channel and
 //! sign-in session, stored salted and hashed, valid five minutes, resent
 //! after 30 s, ended by five wrong entries; sends per hour capped.
 
@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{codes, Method, Signed};
 use crate::app::{App, Ctx};
 use crate::clock::Timestamp;
-use crate::delivery::Sms;
+use crate::delivery::{Sms, VoiceCall};
 use crate::error::{Error, Result};
 use crate::ids::Phone;
 use crate::model::keys;
@@ -19,6 +19,8 @@ use crate::store::{get_as, Cond, StoreError, Write};
 pub enum Channel {
     Email,
     Sms,
+    /// MFA-9: the code read out in a call.
+    Voice,
 }
 
 impl Channel {
@@ -26,12 +28,35 @@ impl Channel {
         match self {
             Self::Email => "email",
             Self::Sms => "sms",
+            Self::Voice => "voice",
         }
     }
     pub fn method(self) -> Method {
         match self {
             Self::Email => Method::Email,
             Self::Sms => Method::Sms,
+            Self::Voice => Method::Voice,
+        }
+    }
+    /// The channel of a method that sends codes.
+    pub fn of(method: Method) -> Option<Self> {
+        match method {
+            Method::Email => Some(Self::Email),
+            Method::Sms => Some(Self::Sms),
+            Method::Voice => Some(Self::Voice),
+            Method::Totp => None,
+        }
+    }
+    /// SMS and voice send to a number the user proves (MFA-6, MFA-9).
+    pub fn by_phone(self) -> bool {
+        matches!(self, Self::Sms | Self::Voice)
+    }
+    /// The proved number this channel sends to, if enrolled.
+    pub fn number(self, user: &crate::model::User) -> Option<&str> {
+        match self {
+            Self::Email => None,
+            Self::Sms => user.sms_phone.as_deref(),
+            Self::Voice => user.voice_phone.as_deref(),
         }
     }
 }
@@ -54,18 +79,18 @@ impl Purpose {
         }
     }
 
-    /// MFA-6: the number a code goes to. Enrolling SMS proves the number
-    /// typed; a sign-in code goes to the enrolled number, and an e-mail code
-    /// to the registered address: neither takes a number.
+    /// MFA-6 / MFA-9: the number a code goes to. Enrolling SMS or voice
+    /// proves the number typed; a sign-in code goes to the enrolled number,
+    /// and an e-mail code to the registered address: neither takes a number.
     pub fn number_to_prove(
         self,
         channel: Channel,
         phone: Option<&str>,
         country: Option<&str>,
     ) -> Result<Option<Phone>> {
-        match (channel, self, phone) {
-            (Channel::Sms, Self::Enroll, Some(p)) => Phone::parse(p, country).map(Some),
-            (Channel::Sms, Self::Enroll, None) => Err(Error::invalid("phone_required")),
+        match (channel.by_phone(), self, phone) {
+            (true, Self::Enroll, Some(p)) => Phone::parse(p, country).map(Some),
+            (true, Self::Enroll, None) => Err(Error::invalid("phone_required")),
             (_, _, None) => Ok(None),
             (_, _, Some(_)) => Err(Error::invalid("unexpected_phone")),
         }
@@ -121,8 +146,9 @@ const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl App {
     // home of MFA-3
-    /// MFA-3: send a code by e-mail or SMS for the sign-in challenge or to
-    /// prove a new method (SMS: the number to prove, MFA-6). A new method
+    /// MFA-3: send a code by e-mail, SMS or a call (MFA-9) for the sign-in
+    /// challenge or to prove a new method (SMS, voice: the number to prove,
+    /// MFA-6). A new method
     /// from a signed-in session needs a fresh proof first (MFA-8:
     /// `password`, or given recently); the challenge ignores `password`.
     pub async fn send_code(
@@ -138,23 +164,25 @@ impl App {
             Purpose::Login => self.signed(token, &[Stage::Mfa]).await?,
             Purpose::Enroll => self.enrolling_proved(token, password, ctx).await?,
         };
+        if channel == Channel::Voice && !self.config.factors.voice {
+            return Err(Error::conflict("method_unavailable").with("method", channel.as_str()));
+        }
         let to = match (purpose, channel) {
             (Purpose::Login, _) if !s.has(channel.method()) => {
                 return Err(Error::invalid("method_not_enrolled").with("method", channel.as_str()))
             }
             (Purpose::Login, Channel::Email) => s.user.email.as_str().to_string(),
-            (Purpose::Login, Channel::Sms) => s
-                .user
-                .sms_phone
-                .clone()
-                .ok_or_else(|| Error::invalid("method_not_enrolled"))?,
+            (Purpose::Login, _) => channel
+                .number(&s.user)
+                .ok_or_else(|| Error::invalid("method_not_enrolled"))?
+                .to_string(),
             (Purpose::Enroll, Channel::Email) => {
                 if !self.enrollable(&s.user).contains(&Method::Email) {
                     return Err(Error::conflict("email_otp_not_first"));
                 }
                 s.user.email.as_str().to_string()
             }
-            (Purpose::Enroll, Channel::Sms) => phone
+            (Purpose::Enroll, _) => phone
                 .as_ref()
                 .ok_or_else(|| Error::invalid("phone_required"))?
                 .as_str()
@@ -214,6 +242,18 @@ impl App {
                     text: crate::messages::otp_sms(&self.config.brand, &code, minutes),
                 };
                 self.sms.send(&sms).await
+            }
+            Channel::Voice => {
+                // The user's own language: a call has no page.
+                let (ssml, text) =
+                    super::voice::otp_voice(&self.config.brand, s.user.lang, &code, minutes);
+                let call = VoiceCall {
+                    to,
+                    lang: s.user.lang,
+                    ssml,
+                    text,
+                };
+                self.voice.call(&call).await
             }
         };
         if let Err(e) = sent {
@@ -372,15 +412,18 @@ impl App {
             .await
     }
 
-    /// MFA-6: prove the SMS number with the code sent to it.
-    pub async fn confirm_sms_method(
+    /// MFA-6 / MFA-9: prove the SMS or voice number with the code sent to it.
+    pub async fn confirm_phone_method(
         &self,
         token: Option<&str>,
+        channel: Channel,
         code: &str,
         ctx: &Ctx,
     ) -> Result<super::Enrolled> {
-        self.confirm_code_method(token, Channel::Sms, code, ctx)
-            .await
+        if !channel.by_phone() {
+            return Err(Error::invalid("invalid_method"));
+        }
+        self.confirm_code_method(token, channel, code, ctx).await
     }
 
     async fn confirm_code_method(
@@ -403,10 +446,10 @@ impl App {
             &s,
             channel.method(),
             vec![used],
-            |u| {
-                if channel == Channel::Sms {
-                    u.sms_phone = phone;
-                }
+            |u| match channel {
+                Channel::Sms => u.sms_phone = phone,
+                Channel::Voice => u.voice_phone = phone,
+                Channel::Email => {}
             },
             ctx,
         )

@@ -44,6 +44,7 @@ pub fn method_label(lang: Lang, m: &str) -> &'static str {
         "totp" => t(lang, "enroll.totp"),
         "email" => t(lang, "enroll.email"),
         "sms" => t(lang, "enroll.sms"),
+        "voice" => t(lang, "enroll.voice"),
         _ => "-",
     }
 }

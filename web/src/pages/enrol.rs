@@ -84,8 +84,10 @@ pub fn enroll_totp(f: &Frame<'_>, setup: &tobira::mfa::TotpSetup, error: Option<
 }
 
 page! {
-    SmsPage "enrol/enroll_sms.html" {
+    PhonePage "enrol/enroll_phone.html" {
     csrf: &'a str,
+    /// `sms` or `voice`.
+    channel: &'static str,
     /// Code, name, selected.
     countries: Vec<(&'static str, &'static str, bool)>,
     phone: &'a str,
@@ -109,18 +111,22 @@ pub const COUNTRIES: &[(&str, &str, &str)] = &[
     ("33", "フランス", "France"),
 ];
 
-/// MFA-6: the number, as country code and national number.
-/// MFA-8: `ask_password` when a signed-in user's password is not fresh.
-pub fn enroll_sms(
+/// MFA-6 / MFA-9: the number to text or call, as country code and
+/// national number. MFA-8: `ask_password` when a signed-in user's password
+/// is not fresh.
+pub fn enroll_phone(
     f: &Frame<'_>,
+    channel: tobira::mfa::Channel,
     country: &str,
     phone: &str,
     ask_password: bool,
     error: Option<&str>,
 ) -> String {
-    render(&SmsPage {
-        head: f.head("sms.title"),
+    let voice = channel == tobira::mfa::Channel::Voice;
+    render(&PhonePage {
+        head: f.head(if voice { "voice.title" } else { "sms.title" }),
         csrf: f.csrf,
+        channel: if voice { "voice" } else { "sms" },
         countries: COUNTRIES
             .iter()
             .map(|(c, ja, en)| {
@@ -150,12 +156,13 @@ page! {
     }
 }
 
-/// The code that proves a new e-mail or SMS method (MFA-3, MFA-6).
+/// The code that proves a new e-mail, SMS or voice method (MFA-3, MFA-6,
+/// MFA-9).
 pub struct EnrolCode<'a> {
     pub channel: tobira::mfa::Channel,
     pub destination: String,
     pub resend_in_s: u64,
-    /// SMS: the number's country and national part, to resend to it.
+    /// SMS, voice: the number, to send to it again.
     pub resend_fields: Vec<(&'static str, String)>,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
@@ -166,13 +173,22 @@ pub fn enroll_code(f: &Frame<'_>, c: &EnrolCode<'_>) -> String {
     let (title, action, ch) = match c.channel {
         Channel::Email => ("email.title", "/enroll/email", "email"),
         Channel::Sms => ("sms.verify_title", "/otp/sms/verify", "sms"),
+        Channel::Voice => ("voice.verify_title", "/otp/voice/verify", "voice"),
     };
-    let instruction = match f.lang {
-        Lang::Ja => format!(
+    let instruction = match (f.lang, c.channel) {
+        (Lang::Ja, Channel::Voice) => format!(
+            "{} に電話をかけ、ワンタイムパスワードを読み上げます。聞き取った6桁のコードを入力してください。",
+            c.destination
+        ),
+        (Lang::En, Channel::Voice) => format!(
+            "We call {} and read out a one-time code. Enter the 6 digits you hear.",
+            c.destination
+        ),
+        (Lang::Ja, _) => format!(
             "{} にワンタイムパスワードを送りました。届いた6桁のコードを入力してください。",
             c.destination
         ),
-        Lang::En => format!(
+        (Lang::En, _) => format!(
             "We sent a one-time code to {}. Enter the 6 digits it holds.",
             c.destination
         ),

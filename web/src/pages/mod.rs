@@ -160,6 +160,8 @@ fn get_page_of_post(path: &str) -> &'static str {
         "/enroll/email" => "/enroll/email",
         "/otp/sms" => "/enroll/sms",
         "/otp/sms/verify" => "/enroll/sms/verify",
+        "/otp/voice" => "/enroll/voice",
+        "/otp/voice/verify" => "/enroll/voice/verify",
         "/login/mfa" => "/login/mfa",
         "/terms" => "/terms",
         "/mfa/recovery/regenerate" | "/devices/forget" => "/",

@@ -53,9 +53,9 @@ page! {
 
 /// What the challenge page shows.
 pub struct Challenge<'a> {
-    /// `totp`, `email`, `sms` or `recovery`.
+    /// `totp`, `email`, `sms`, `voice` or `recovery`.
     pub method: &'a str,
-    /// Where an e-mail or SMS code goes (masked for SMS).
+    /// Where an e-mail, SMS or voice code goes (numbers masked).
     pub destination: String,
     pub code_live: bool,
     pub resend_in_s: u64,
@@ -70,6 +70,7 @@ fn method_label(lang: Lang, m: &str) -> &'static str {
         "totp" => t(lang, "enroll.totp"),
         "email" => t(lang, "enroll.email"),
         "sms" => t(lang, "enroll.sms"),
+        "voice" => t(lang, "enroll.voice"),
         _ => t(lang, "mfa.recovery"),
     }
 }
@@ -92,6 +93,11 @@ pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
     let instruction = match (c.method, lang, c.code_live) {
         ("totp", _, _) => t(lang, "mfa.totp_instruction").to_string(),
         ("recovery", _, _) => t(lang, "mfa.recovery_instruction").to_string(),
+        // MFA-9: a call, read out.
+        ("voice", Lang::Ja, true) => format!("{} に電話をかけ、ワンタイムパスワードを読み上げます。聞き取った6桁のコードを入力してください。", c.destination),
+        ("voice", Lang::En, true) => format!("We call {} and read out a one-time code. Enter the 6 digits you hear.", c.destination),
+        ("voice", Lang::Ja, false) => format!("「{}」を押すと、{} に電話をかけ、ワンタイムパスワードを読み上げます。聞き取った6桁のコードを入力してください。", t(lang, "voice.call"), c.destination),
+        ("voice", Lang::En, false) => format!("Press “{}” and we call {} to read out a one-time code. Enter the 6 digits you hear.", t(lang, "voice.call"), c.destination),
         (_, Lang::Ja, true) => format!("{} にワンタイムパスワードを送りました。届いた6桁のコードを入力してください。", c.destination),
         (_, Lang::En, true) => format!("We sent a one-time code to {}. Enter the 6 digits it holds.", c.destination),
         (_, Lang::Ja, false) => format!("「{}」を押すと、{} にワンタイムパスワードを送ります。届いた6桁のコードを入力してください。", t(lang, "code.send"), c.destination),
@@ -117,7 +123,7 @@ pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
             duration_text(lang, c.remember_hours)
         ),
     };
-    let mut others: Vec<(&'static str, &'static str)> = ["totp", "email", "sms"]
+    let mut others: Vec<(&'static str, &'static str)> = ["totp", "email", "sms", "voice"]
         .into_iter()
         .filter(|m| *m != c.method && c.enrolled.iter().any(|e| e == m))
         .map(|m| (m, method_label(lang, m)))
@@ -136,6 +142,7 @@ pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
         send_channel: match c.method {
             "email" => Some("email"),
             "sms" => Some("sms"),
+            "voice" => Some("voice"),
             _ => None,
         },
         code_live: c.code_live,
