@@ -286,6 +286,7 @@ async fn setup(dir: &std::path::Path, counts: Arc<Counts>) -> Bench {
         sms: outbox.clone(),
         voice: outbox.clone(),
         files: Arc::new(tobira::files::Unwired),
+        ceremonies: Arc::new(tobira::webauthn::Unwired),
         clock: clock.clone(),
         rng: Arc::new(OsRandom),
     };

@@ -145,6 +145,8 @@ impl Local {
         let outbox = Arc::new(Outbox::new(store.clone(), clock.clone()));
         let files = LocalFiles::new(files_dir, config.link_key.clone(), clock.clone());
         let files = Arc::new(files.at(files_origin));
+        // MFA-10: the configuration was checked when it was read.
+        let ceremonies = tobira_passkeys::from_config(&config).expect("a valid relying party");
         let app = App {
             config: Arc::new(config),
             store,
@@ -152,6 +154,7 @@ impl Local {
             sms: outbox.clone(),
             voice: outbox.clone(),
             files: files.clone(),
+            ceremonies,
             clock,
             rng: Arc::new(OsRandom),
         };

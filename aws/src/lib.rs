@@ -146,16 +146,28 @@ pub fn files_s3(sdk: &SdkConfig) -> Files {
     )))
 }
 
+/// MFA-10: the WebAuthn ceremonies a function runs. Only login and
+/// enroll-totp run them (`tobira_passkeys::from_config`, linked by their
+/// Lambdas alone); the others get none.
+pub type Ceremonies = Result<Arc<dyn tobira::webauthn::Ceremonies>, ConfigError>;
+
+/// No ceremonies: every call refuses.
+pub fn ceremonies_none(_: &Config) -> Ceremonies {
+    Ok(Arc::new(tobira::webauthn::Unwired))
+}
+
 /// The production wiring: configuration from the environment, the DynamoDB
 /// client and the senders the function names, built once (call at cold start).
 pub async fn app_from_env(senders: fn(&SdkConfig, &Config) -> Senders) -> Result<App, ConfigError> {
-    app_wired(senders, files_none).await
+    app_wired(senders, files_none, ceremonies_none).await
 }
 
-/// [`app_from_env`] with a file store (`files`: [`files_s3`] or [`files_none`]).
+/// [`app_from_env`] with a file store (`files`: [`files_s3`] or
+/// [`files_none`]) and WebAuthn ceremonies (`ceremonies`).
 pub async fn app_wired(
     senders: fn(&SdkConfig, &Config) -> Senders,
     files: fn(&SdkConfig) -> Files,
+    ceremonies: fn(&Config) -> Ceremonies,
 ) -> Result<App, ConfigError> {
     let config = Config::from_env()?;
     let sdk = sdk_config().await;
@@ -169,12 +181,14 @@ pub async fn app_wired(
     }
     let (mailer, sms, voice) = senders(&sdk, &config)?;
     let files = files(&sdk)?;
+    let ceremonies = ceremonies(&config)?;
     Ok(App {
         store: Arc::new(store),
         mailer,
         sms,
         voice,
         files,
+        ceremonies,
         clock: Arc::new(tobira::clock::SystemClock),
         rng: Arc::new(tobira::random::OsRandom),
         config: Arc::new(config),
@@ -204,16 +218,14 @@ pub async fn prime(store: &dynamo::DynamoStore) {
 /// every request through `$handle` (`async fn(&App, Request) -> Response`).
 /// `sends = ` names what the function sends ([`sends_mail`], [`sends_sms`]);
 /// without it, [`sends_nothing`]. `files = ` its file store ([`files_s3`]);
-/// without it, [`files_none`]. The calling package depends on `tobira`,
-/// `tobira-web`, `tokio` and `lambda_http`.
+/// without it, [`files_none`]. `ceremonies = ` its WebAuthn ceremonies
+/// (`tobira_passkeys::from_config`); without it, [`ceremonies_none`]. The
+/// calling package depends on `tobira`, `tobira-web`, `tokio` and
+/// `lambda_http`.
 #[macro_export]
 macro_rules! http_lambda_main {
     ($handle:path) => {
-        $crate::http_lambda_main!(
-            $handle,
-            sends = $crate::sends_nothing,
-            files = $crate::files_none
-        );
+        $crate::http_lambda_main!($handle, sends = $crate::sends_nothing);
     };
     ($handle:path, sends = $sends:path) => {
         $crate::http_lambda_main!($handle, sends = $sends, files = $crate::files_none);
@@ -221,11 +233,27 @@ macro_rules! http_lambda_main {
     ($handle:path, files = $files:path) => {
         $crate::http_lambda_main!($handle, sends = $crate::sends_nothing, files = $files);
     };
+    ($handle:path, ceremonies = $ceremonies:path) => {
+        $crate::http_lambda_main!(
+            $handle,
+            sends = $crate::sends_nothing,
+            files = $crate::files_none,
+            ceremonies = $ceremonies
+        );
+    };
     ($handle:path, sends = $sends:path, files = $files:path) => {
+        $crate::http_lambda_main!(
+            $handle,
+            sends = $sends,
+            files = $files,
+            ceremonies = $crate::ceremonies_none
+        );
+    };
+    ($handle:path, sends = $sends:path, files = $files:path, ceremonies = $ceremonies:path) => {
         #[tokio::main]
         async fn main() -> Result<(), lambda_http::Error> {
             tobira_web::init_logging();
-            let app = $crate::app_wired($sends, $files).await?;
+            let app = $crate::app_wired($sends, $files, $ceremonies).await?;
             lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
                 let app = app.clone();
                 async move {

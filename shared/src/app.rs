@@ -71,6 +71,9 @@ pub struct App {
     /// CASE-6: where attachments live ([`crate::files::Unwired`] in
     /// functions that attach nothing).
     pub files: Arc<dyn crate::files::FileStore>,
+    /// MFA-10: WebAuthn ceremonies ([`crate::webauthn::Unwired`] in
+    /// functions that run none).
+    pub ceremonies: Arc<dyn crate::webauthn::Ceremonies>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Random>,
 }

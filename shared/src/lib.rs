@@ -37,6 +37,7 @@ pub mod setup;
 pub mod softlock;
 pub mod store;
 pub mod trail;
+pub mod webauthn;
 
 pub use app::{App, Ctx};
 pub use config::Config;

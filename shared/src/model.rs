@@ -43,16 +43,25 @@ pub enum Method {
     Sms,
     /// MFA-9: the code read out in a phone call.
     Voice,
+    /// MFA-10: a passkey or a security key (WebAuthn).
+    Passkey,
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::Totp, Method::Email, Method::Sms, Method::Voice];
+    pub const ALL: [Method; 5] = [
+        Method::Totp,
+        Method::Email,
+        Method::Sms,
+        Method::Voice,
+        Method::Passkey,
+    ];
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "totp" => Some(Self::Totp),
             "email" => Some(Self::Email),
             "sms" => Some(Self::Sms),
             "voice" => Some(Self::Voice),
+            "passkey" => Some(Self::Passkey),
             _ => None,
         }
     }
@@ -62,6 +71,7 @@ impl Method {
             Self::Email => "email",
             Self::Sms => "sms",
             Self::Voice => "voice",
+            Self::Passkey => "passkey",
         }
     }
 }
@@ -70,6 +80,30 @@ impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// MFA-10: a passkey or security key of a user, kept on the user's record
+/// (one read finds the user and their credentials).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyRecord {
+    /// The credential ID, base64url.
+    pub id: String,
+    /// The user's name for it.
+    pub name: String,
+    /// The credential as the WebAuthn adapter keeps it: public key,
+    /// signature counter, backup flags (no secret).
+    pub credential: String,
+    /// Whether it signs in without a password (the authenticator keeps it).
+    #[serde(default)]
+    pub discoverable: Option<bool>,
+    #[serde(default)]
+    pub backup_eligible: bool,
+    /// Synced to the user's other devices (as last seen).
+    #[serde(default)]
+    pub backed_up: bool,
+    pub created_at: Timestamp,
+    #[serde(default)]
+    pub last_used_at: Option<Timestamp>,
 }
 
 /// ADM-1's fields beyond the identity: what an admin records about a user.
@@ -119,7 +153,7 @@ pub struct User {
     pub last_change: Option<LastChange>,
     /// argon2id PHC string (PW-4).
     pub password_hash: Option<String>,
-    /// Enrolled second factors (`totp`, `email`, `sms`, `voice`).
+    /// Enrolled second factors (`totp`, `email`, `sms`, `voice`, `passkey`).
     pub methods: Vec<String>,
     /// Legacy identity (MIG-1), when migrated.
     pub ecid: Option<Ecid>,
@@ -161,6 +195,10 @@ pub struct User {
     /// MFA-9: the verified number voice codes are called on, E.164.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice_phone: Option<String>,
+    /// MFA-10: the user's passkeys and security keys (`passkey` is among
+    /// `methods` while there is one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passkeys: Vec<PasskeyRecord>,
     /// SET-4: a method an admin chose for the user; enrolment skips the choice.
     #[serde(default)]
     pub preset_method: Option<String>,
@@ -301,6 +339,7 @@ impl User {
             privacy: None,
             sms_phone: None,
             voice_phone: None,
+            passkeys: Vec::new(),
             preset_method: None,
             device_epoch: 0,
             session_epoch: 0,
@@ -458,6 +497,10 @@ pub mod keys {
     /// MFA-3: sends per user, channel and hour.
     pub fn otp_sends(user_id: &str, channel: &str) -> Key {
         Key::new(format!("USER#{user_id}"), format!("SENDS#{channel}"))
+    }
+    /// MFA-10: a WebAuthn ceremony begun, by the hash of its challenge.
+    pub fn ceremony(challenge_hash: &str) -> Key {
+        Key::new(format!("WEBAUTHN#{challenge_hash}"), "CEREMONY")
     }
     /// MFA-7: a remembered device, by the hash of its cookie.
     pub fn device(hash: &str) -> Key {

@@ -32,6 +32,10 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ("mfa.success", "second_factor", "success"),
     ("mfa.failure", "second_factor", "failure"),
     ("mfa.refused_locked", "second_factor", "locked"),
+    // MFA-10: both steps at once with a passkey.
+    ("login.passkey_ok", "passkey", "success"),
+    ("login.passkey_failure", "passkey", "failure"),
+    ("login.passkey_refused_locked", "passkey", "locked"),
 ];
 
 /// The history's event and outcome of an audit kind, if it is a sign-in.

@@ -3,6 +3,8 @@
 //! closed; a clock that moves only when told to and seeded randomness. A
 //! dev-dependency only: nothing in production links it.
 
+pub mod authenticator;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -171,6 +171,38 @@ pub fn wires_files(main: &str) -> bool {
         .any(|l| l.contains("files = tobira_aws::files_s3"))
 }
 
+/// MFA-10: whether a Lambda's `main.rs` wires the WebAuthn ceremonies.
+pub fn wires_ceremonies(main: &str) -> bool {
+    main.lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .any(|l| l.contains("ceremonies = tobira_passkeys::from_config"))
+}
+
+/// MFA-10: only the functions that serve the passkey routes run WebAuthn
+/// ceremonies (and link webauthn-rs).
+#[test]
+fn mfa_10_only_login_and_enroll_totp_run_webauthn_ceremonies() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/functions");
+    let mut wired = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let main = std::fs::read_to_string(entry.path().join("lambda/main.rs")).unwrap();
+        if wires_ceremonies(&main) {
+            wired.insert(entry.file_name().into_string().unwrap());
+        }
+    }
+    let serving: BTreeSet<String> = tobira_web::routes::ROUTES
+        .iter()
+        .filter(|r| r.path.contains("passkey"))
+        .map(|r| r.function.to_string())
+        .collect();
+    assert_eq!(wired, serving);
+    assert_eq!(
+        wired,
+        BTreeSet::from(["enroll-totp".to_string(), "login".to_string()])
+    );
+}
+
 /// CASE-6: only create-case has a file store, and it is the only function
 /// with rights on the attachments bucket: put, read, tag and delete
 /// versions under `att/`, list (so a missing key is 404), never the

@@ -122,6 +122,8 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         "/api/otp/email",
         "/api/otp/sms",
         "/api/otp/voice",
+        "/api/login/passkey/begin",
+        "/api/login/passkey/finish",
         "/api/me",
         "/api/logout",
     ];
@@ -136,6 +138,10 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
         "/api/devices/forget": {},
         "/api/otp/sms/verify": { "code": totp_code(&h, &secret, 0) },
         "/api/otp/voice/verify": { "code": totp_code(&h, &secret, 0) },
+        "/api/passkeys/register/begin": {},
+        "/api/passkeys/register/finish": { "id": "x", "rawId": "x", "type": "public-key", "response": {} },
+        "/api/passkeys/{id}/rename": { "name": "x" },
+        "/api/passkeys/{id}/remove": {},
         "/api/mfa/totp": {},
         "/api/mfa/totp/confirm": { "code": totp_code(&h, &secret, 0) },
         "/api/mfa/email": { "code": "123456" },
@@ -181,8 +187,8 @@ async fn ses_2_every_signed_in_api_route_refuses_a_password_only_session() {
     }
     assert_eq!(posted, bodies.as_object().unwrap().len());
     assert_eq!(
-        got, 7,
-        "GET /api/cases, /api/cases/{{id}}, /api/cases/{{id}}/attachments/{{file}}, /api/admin/users, /api/admin/users/{{id}}, /api/admin/sign-ins, /api/me/sign-ins"
+        got, 8,
+        "GET /api/cases, /api/cases/{{id}}, /api/cases/{{id}}/attachments/{{file}}, /api/admin/users, /api/admin/users/{{id}}, /api/admin/sign-ins, /api/me/sign-ins, /api/passkeys"
     );
     assert_eq!(c.me().await["stage"], "mfa");
 }

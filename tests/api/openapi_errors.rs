@@ -125,6 +125,9 @@ async fn every_error() -> Vec<Error> {
         tobira::mfa::reauth_required(),
         Error::conflict("email_otp_not_first"),
         Error::conflict("method_unavailable").with("method", "voice"),
+        Error::invalid("passkey_refused"),
+        Error::conflict("passkeys_full").with("max", 10),
+        Error::conflict("last_factor"),
         // Support cases (CASE-1..5): the handler's own parsers' refusals by
         // their codes; the rest made by the domain in `case_errors`.
         Error::invalid("invalid_kind"),

@@ -41,6 +41,15 @@ POST /api/password/change            204 400 401 403 409 503
 # LOG-4, MFA-3..5, 7: a session at `mfa` only (SES-2); `invalid_code`
 # and `not_signed_in` (401), a locked user (429, LOG-2).
 POST /api/login/mfa                  200 400 401 403 429 503
+# MFA-10: no lookup at the begin (400 only for a user at the second step
+# without passkeys); every refusal at the finish is 401.
+POST /api/login/passkey/begin        200 400 403 409 503
+POST /api/login/passkey/finish       200 400 401 403 409 429 503
+POST /api/passkeys/register/begin    200 400 401 403 409 503
+POST /api/passkeys/register/finish   200 400 401 403 409 503
+GET  /api/passkeys                   200 400 401 403 503
+POST /api/passkeys/{id}/rename       200 400 401 403 404 409 503
+POST /api/passkeys/{id}/remove       200 400 401 403 404 409 503
 # TOS-1: `terms_changed`, or the user or session changed meanwhile (409).
 POST /api/terms/accept               200 400 401 403 409 503
 # MFA-7: `full` only; 409 when the user record changed meanwhile.
@@ -130,6 +139,28 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
     // MFA-6: the number only when enrolling; `country` with a national number.
     ("POST", "/api/otp/sms", &["phone", "country", "password"]),
     ("POST", "/api/otp/voice", &["phone", "country", "password"]),
+    // MFA-10: the begins may be empty; a browser's credential has optional parts.
+    ("POST", "/api/login/passkey/begin", &["login_id"]),
+    (
+        "POST",
+        "/api/passkeys/register/begin",
+        &["name", "password"],
+    ),
+    ("POST", "/api/passkeys/{id}/remove", &["password"]),
+    (
+        "POST",
+        "/api/login/passkey/finish",
+        &[
+            "authenticatorAttachment",
+            "clientExtensionResults",
+            "remember_device",
+        ],
+    ),
+    (
+        "POST",
+        "/api/passkeys/register/finish",
+        &["authenticatorAttachment", "clientExtensionResults"],
+    ),
     // MFA-8: the password again only when the last proof is not fresh.
     ("POST", "/api/otp/email", &["password"]),
     ("POST", "/api/mfa/totp", &["password"]),

@@ -65,6 +65,10 @@ fn body(path: &str) -> Value {
             json!({ "kind": "inquiry", "category": "その他", "subject": "s", "body": "b" })
         }
         "/api/cases/{id}/comments" => json!({ "body": "b" }),
+        "/api/passkeys/{id}/rename" => json!({ "name": "n" }),
+        "/api/passkeys/register/finish" => {
+            json!({ "id": "x", "rawId": "x", "type": "public-key", "response": {} })
+        }
         _ => json!({}),
     }
 }
@@ -134,6 +138,9 @@ fn ses_2_the_route_table_names_stages_for_every_signed_in_route() {
             "/api/setup/identity",
             "/api/claim",
             "/api/claim/register",
+            // MFA-10: the second step with a passkey, or passwordless.
+            "/api/login/passkey/begin",
+            "/api/login/passkey/finish",
             "/api/password/forgot",
             "/api/password/reset",
         ]

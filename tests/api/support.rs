@@ -108,6 +108,7 @@ impl Harness {
             config.link_key.clone(),
             clock.clone(),
         ));
+        let ceremonies = tobira_passkeys::from_config(&config).expect("a valid relying party");
         let app = App {
             config: Arc::new(config),
             store: faulty.clone(),
@@ -115,6 +116,7 @@ impl Harness {
             sms: outbox.clone(),
             voice: outbox.clone(),
             files: files.clone(),
+            ceremonies,
             clock: clock.clone(),
             rng: Arc::new(SeededRandom::new(42)),
         };
@@ -291,6 +293,10 @@ impl Harness {
         if !lambda_wires_files(f) {
             app.files = Arc::new(tobira::files::Unwired);
         }
+        // MFA-10: only a function whose Lambda wires WebAuthn runs ceremonies.
+        if !lambda_wires(f, crate::infra::wires_ceremonies) {
+            app.ceremonies = Arc::new(tobira::webauthn::Unwired);
+        }
         let answer = tobira_local::call_function(&app, f, req).await.unwrap();
         let tried = refused.tried.load(std::sync::atomic::Ordering::SeqCst);
         assert_eq!(
@@ -331,11 +337,16 @@ fn lambda_senders(function: &str) -> &'static str {
 
 /// Whether a function's Lambda wires the S3 file store (`infra.rs`).
 fn lambda_wires_files(function: &str) -> bool {
+    lambda_wires(function, crate::infra::wires_files)
+}
+
+/// Whether a function's Lambda's `main.rs` passes `check` (`infra.rs`).
+fn lambda_wires(function: &str, check: fn(&str) -> bool) -> bool {
     let path = format!(
         "{}/functions/{function}/lambda/main.rs",
         env!("CARGO_MANIFEST_DIR")
     );
-    crate::infra::wires_files(&std::fs::read_to_string(path).unwrap())
+    check(&std::fs::read_to_string(path).unwrap())
 }
 
 /// A sender a function's Lambda does not have: it refuses, and counts.

@@ -8,6 +8,7 @@
 pub mod a11y;
 pub mod call;
 pub mod codes;
+pub mod credential;
 pub mod csrf;
 pub mod csv;
 pub mod errors;

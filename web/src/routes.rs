@@ -112,6 +112,9 @@ pub const ROUTES: &[Route] = &[
     r("login", "POST", "/terms", TERMS),
     r("login", "POST", "/devices/forget", FULL),
     r("login", "POST", "/api/login/mfa", MFA),
+    // MFA-10: the second step with a passkey, or (no session) passwordless.
+    r("login", "POST", "/api/login/passkey/begin", OPEN),
+    r("login", "POST", "/api/login/passkey/finish", OPEN),
     r("login", "POST", "/api/terms/accept", TERMS),
     r("login", "POST", "/api/devices/forget", FULL),
     r("send-mail-otp", "POST", "/otp/email", CODES),
@@ -133,6 +136,17 @@ pub const ROUTES: &[Route] = &[
     r("enroll-totp", "GET", "/enroll/sms/verify", ENROL),
     r("enroll-totp", "GET", "/enroll/voice", ENROL),
     r("enroll-totp", "GET", "/enroll/voice/verify", ENROL),
+    // MFA-10: passkeys and security keys.
+    r("enroll-totp", "POST", "/api/passkeys/register/begin", ENROL),
+    r(
+        "enroll-totp",
+        "POST",
+        "/api/passkeys/register/finish",
+        ENROL,
+    ),
+    r("enroll-totp", "GET", "/api/passkeys", FULL),
+    r("enroll-totp", "POST", "/api/passkeys/{id}/rename", FULL),
+    r("enroll-totp", "POST", "/api/passkeys/{id}/remove", FULL),
     r("enroll-totp", "POST", "/enroll/recovery/ack", FIRST),
     r("enroll-totp", "POST", "/mfa/recovery/regenerate", FULL),
     r("enroll-totp", "POST", "/api/mfa/totp", ENROL),

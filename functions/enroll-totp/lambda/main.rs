@@ -2,4 +2,7 @@
 //! AWS SDK): configuration and clients once at cold start, then every
 //! request through [`tobira_enroll_totp::handle`].
 
-tobira_aws::http_lambda_main!(tobira_enroll_totp::handle);
+tobira_aws::http_lambda_main!(
+    tobira_enroll_totp::handle,
+    ceremonies = tobira_passkeys::from_config
+);

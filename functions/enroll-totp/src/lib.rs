@@ -2,6 +2,9 @@
 //! password sign-in (SET-4), TOTP enrolment (MFA-4), confirming e-mail
 //! codes as a method (MFA-2/3), and recovery codes (MFA-5). One handler per
 //! use case serves the page and the JSON client (`tobira_web::call`).
+//! Passkeys and security keys (MFA-10) are in `passkeys`.
+
+mod passkeys;
 
 use serde::Deserialize;
 use tobira::mfa::Channel;
@@ -20,7 +23,23 @@ tobira_web::handler!(routes);
 /// The function's routes: one handler per use case, page and JSON alike.
 async fn routes(app: &App, call: &Call<'_>) -> Response {
     let req = call.req;
-    match (req.method().as_str(), req.uri().path()) {
+    let path = req.uri().path();
+    // MFA-10: `/api/passkeys/{id}/rename` and `/remove`.
+    if let Some((id, action)) = path
+        .strip_prefix("/api/passkeys/")
+        .and_then(|rest| rest.split_once('/'))
+        .filter(|(id, _)| !id.is_empty() && *id != "register")
+    {
+        return match (req.method().as_str(), action) {
+            ("POST", "rename") => passkeys::rename(app, call, id).await,
+            ("POST", "remove") => passkeys::remove(app, call, id).await,
+            _ => errors::not_found(app, req),
+        };
+    }
+    match (req.method().as_str(), path) {
+        ("POST", "/api/passkeys/register/begin") => passkeys::begin(app, call).await,
+        ("POST", "/api/passkeys/register/finish") => passkeys::finish(app, call).await,
+        ("GET", "/api/passkeys") => passkeys::list(app, call).await,
         ("GET", "/enroll") => views::enroll_choice(app, req, 200, None).await,
         ("POST", "/enroll/totp" | "/api/mfa/totp") => totp_begin(app, call).await,
         ("POST", "/enroll/totp/confirm" | "/api/mfa/totp/confirm") => totp_confirm(app, call).await,

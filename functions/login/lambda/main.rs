@@ -2,4 +2,7 @@
 //! AWS SDK): configuration and clients once at cold start, then every
 //! request through [`tobira_login::handle`].
 
-tobira_aws::http_lambda_main!(tobira_login::handle);
+tobira_aws::http_lambda_main!(
+    tobira_login::handle,
+    ceremonies = tobira_passkeys::from_config
+);

@@ -1,7 +1,10 @@
 //! The `login` function: sign-in (LOG-1..4), the second-factor challenge
 //! (MFA-3..8), the terms (TOS-1), the dashboard, `GET /api/me`, remembered
-//! devices and sign-out (SES-1, SES-2). One handler per use case serves the
-//! page and the JSON client (`tobira_web::call`).
+//! devices and sign-out (SES-1, SES-2), and passkeys at sign-in (MFA-10,
+//! `passkey`). One handler per use case serves the page and the JSON
+//! client (`tobira_web::call`).
+
+mod passkey;
 
 use serde::{Deserialize, Serialize};
 use tobira::config::Document;
@@ -38,6 +41,8 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
             views::challenge(app, req, 200, method.as_deref(), None).await
         }
         ("POST", "/login/mfa" | "/api/login/mfa") => second_factor(app, call).await,
+        ("POST", "/api/login/passkey/begin") => passkey::begin(app, call).await,
+        ("POST", "/api/login/passkey/finish") => passkey::finish(app, call).await,
         ("GET", "/terms") => views::terms(app, req, 200, None).await,
         ("GET", "/static/tobira.js") => web::script(),
         ("GET", "/legal/terms") => legal(app, call, Document::Terms),
@@ -160,20 +165,7 @@ async fn second_factor(app: &App, call: &Call<'_>) -> Response {
         Err(e) => Err(e),
     };
     match (result, call.is_json()) {
-        (Ok(a), json) => {
-            let r = if json {
-                let mut body = serde_json::json!({ "next": a.stage.next() });
-                if a.stage == Stage::Terms {
-                    let docs = &app.config.documents;
-                    body["terms_version"] = serde_json::json!(docs.terms_version);
-                    body["privacy_version"] = serde_json::json!(docs.privacy_version);
-                }
-                web::json(200, &body)
-            } else {
-                web::redirect(views::stage_path(a.stage))
-            };
-            with_device(app, with_session(app, r, &a.session), a.device.as_deref())
-        }
+        (Ok(a), _) => advanced(app, call, &a),
         // A fifth failure ends the half session (LOG-2): so does its cookie.
         (Err(e), true) => {
             views::clear_if_ended(app, call.req, errors::error_response(&e, call.lang)).await
@@ -188,6 +180,25 @@ async fn second_factor(app: &App, call: &Call<'_>) -> Response {
         }
         (Err(e), false) => views::refused_or_locked(app, call.req, &e).await,
     }
+}
+
+/// The answer to a step that signed in further (a second factor, a
+/// passkey): `next` (and the terms' versions when they are next), or the
+/// next stage's page; the new session's cookie (SES-1) and a remembered
+/// device's (MFA-7).
+fn advanced(app: &App, call: &Call<'_>, a: &tobira::mfa::Advanced) -> Response {
+    let r = if call.is_json() {
+        let mut body = serde_json::json!({ "next": a.stage.next() });
+        if a.stage == Stage::Terms {
+            let docs = &app.config.documents;
+            body["terms_version"] = serde_json::json!(docs.terms_version);
+            body["privacy_version"] = serde_json::json!(docs.privacy_version);
+        }
+        web::json(200, &body)
+    } else {
+        web::redirect(views::stage_path(a.stage))
+    };
+    with_device(app, with_session(app, r, &a.session), a.device.as_deref())
 }
 
 /// TOS-1: accepting the current terms (the page asks for a ticked box).

@@ -124,6 +124,7 @@ impl App {
             user.methods.clear();
             user.sms_phone = None;
             user.voice_phone = None;
+            user.passkeys.clear();
             writes.push(Write::Delete {
                 key: keys::totp(&user.id),
                 cond: Cond::Any,

@@ -1,4 +1,5 @@
-//! MFA-8: the notice mailed when a second factor is added or replaced, in
+//! MFA-8: the notice mailed when a second factor is added, replaced or
+//! removed, in
 //! the user's language (MSG-1). It names the method and, for SMS, the
 //! number masked; it never holds a code, a TOTP secret or a recovery code
 //! (MSG-2).
@@ -15,6 +16,8 @@ pub enum FactorChange {
     Added,
     /// Set up again: a new authenticator, a new SMS number, the address re-proved.
     Replaced,
+    /// MFA-10: one passkey of several removed.
+    Removed,
 }
 
 /// The notice of a factor change. `phone` is the masked SMS or voice number.
@@ -36,6 +39,7 @@ pub fn factor_notice_mail(
             Method::Email => "enroll.email",
             Method::Sms => "enroll.sms",
             Method::Voice => "enroll.voice",
+            Method::Passkey => "enroll.passkey",
         },
     );
     let label = match phone {
@@ -43,17 +47,23 @@ pub fn factor_notice_mail(
         None => label.to_string(),
     };
     let added = change == FactorChange::Added;
+    let (ja_what, en_what) = match change {
+        FactorChange::Added => ("追加されました", "added"),
+        FactorChange::Replaced => (
+            "設定し直されました（以前の設定は使えません）",
+            "set up again (the previous set-up no longer works)",
+        ),
+        FactorChange::Removed => (
+            "削除されました（もう使えません）",
+            "removed (it no longer works)",
+        ),
+    };
     let paragraphs = match lang {
         Lang::Ja => vec![
             format!("{name} 様"),
             format!(
-                "{} に、あなたのアカウントの2段階認証の方法「{label}」が{}。",
-                at.jst(),
-                if added {
-                    "追加されました"
-                } else {
-                    "設定し直されました（以前の設定は使えません）"
-                }
+                "{} に、あなたのアカウントの2段階認証の方法「{label}」が{ja_what}。",
+                at.jst()
             ),
             if added {
                 "「この端末を記憶する」で記憶した端末は解除されました。"
@@ -68,12 +78,7 @@ pub fn factor_notice_mail(
         Lang::En => vec![
             format!("Dear {name},"),
             format!(
-                "The two-step verification method \"{label}\" was {} for your account at {} ({}).",
-                if added {
-                    "added"
-                } else {
-                    "set up again (the previous set-up no longer works)"
-                },
+                "The two-step verification method \"{label}\" was {en_what} for your account at {} ({}).",
                 at.jst(),
                 at.rfc3339()
             ),
@@ -88,11 +93,19 @@ pub fn factor_notice_mail(
             brand.to_string(),
         ],
     };
-    let subject = match (lang, added) {
-        (Lang::Ja, true) => format!("{brand} 2段階認証の方法追加のお知らせ"),
-        (Lang::Ja, false) => format!("{brand} 2段階認証の方法変更のお知らせ"),
-        (Lang::En, true) => format!("{brand}: a two-step verification method was added"),
-        (Lang::En, false) => format!("{brand}: a two-step verification method was changed"),
+    let subject = match (lang, change) {
+        (Lang::Ja, FactorChange::Added) => format!("{brand} 2段階認証の方法追加のお知らせ"),
+        (Lang::Ja, FactorChange::Replaced) => format!("{brand} 2段階認証の方法変更のお知らせ"),
+        (Lang::Ja, FactorChange::Removed) => format!("{brand} 2段階認証の方法削除のお知らせ"),
+        (Lang::En, FactorChange::Added) => {
+            format!("{brand}: a two-step verification method was added")
+        }
+        (Lang::En, FactorChange::Replaced) => {
+            format!("{brand}: a two-step verification method was changed")
+        }
+        (Lang::En, FactorChange::Removed) => {
+            format!("{brand}: a two-step verification method was removed")
+        }
     };
     compose(to, subject, &paragraphs, None)
 }

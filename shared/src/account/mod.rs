@@ -52,6 +52,11 @@ pub enum Change<'a> {
     /// MFA-8: a method set up again (a new authenticator, SMS number or
     /// proof of the address).
     FactorReplaced(Method),
+    /// MFA-8 / MFA-10: one of several credentials of a method removed (a
+    /// passkey the user no longer has), the user keeping a factor.
+    FactorRemoved(Method),
+    /// MFA-10: a passkey given another name (nothing else changes).
+    PasskeyRenamed,
     /// ADM-7 (issue 15 builds the admin's and the operators' call): every
     /// factor removed after a lost device; the next sign-in enrols again
     /// (SET-4).
@@ -227,6 +232,15 @@ pub fn effects(change: &Change<'_>) -> Effects {
         Change::FactorEnrolled(_) => factor(FactorChange::Added, OthersEnd, Recovery::NewSet),
         Change::FactorAdded(_) => factor(FactorChange::Added, Sessions::Kept, Recovery::Kept),
         Change::FactorReplaced(_) => factor(FactorChange::Replaced, OthersEnd, Recovery::Kept),
+        // A credential the user no longer trusts may have opened a session.
+        Change::FactorRemoved(_) => Effects {
+            audit: "mfa.removed",
+            ..factor(FactorChange::Removed, OthersEnd, Recovery::Kept)
+        },
+        Change::PasskeyRenamed => Effects {
+            audit: "mfa.passkey_renamed",
+            ..NOTHING
+        },
         Change::FactorsReset => Effects {
             sessions: AllEnd,
             forget_devices: true,
@@ -306,7 +320,7 @@ mod tests {
     use super::*;
     use crate::clock::Timestamp;
     use crate::ids::{Email, LoginId, PersonName, TenantId};
-    use FactorChange::{Added, Replaced};
+    use FactorChange::{Added, Removed, Replaced};
     use Recovery::{NewSet, Void};
     use Sessions::{AllEnd, Kept, OthersEnd};
 
@@ -320,6 +334,8 @@ mod tests {
             Change::FactorEnrolled(_) => "FactorEnrolled",
             Change::FactorAdded(_) => "FactorAdded",
             Change::FactorReplaced(_) => "FactorReplaced",
+            Change::FactorRemoved(_) => "FactorRemoved",
+            Change::PasskeyRenamed => "PasskeyRenamed",
             Change::FactorsReset => "FactorsReset",
             Change::DevicesForgotten => "DevicesForgotten",
             Change::IdentityCorrected => "IdentityCorrected",
@@ -332,7 +348,7 @@ mod tests {
             Change::Unlocked => "Unlocked",
         }
     }
-    const CHANGES: usize = 16;
+    const CHANGES: usize = 18;
 
     /// A row of the table: a change and its effects, column by column.
     type Row<'a> = (
@@ -376,6 +392,8 @@ mod tests {
             (Change::FactorEnrolled(m), OthersEnd, true, false, false, false, NewSet,         State::Kept,     Notice::Factor(Added),                 "mfa.enrolled"),
             (Change::FactorAdded(m),    Kept,     true,  false, false, false, Recovery::Kept, State::Kept,     Notice::Factor(Added),                 "mfa.enrolled"),
             (Change::FactorReplaced(m), OthersEnd, true, false, false, false, Recovery::Kept, State::Kept,     Notice::Factor(Replaced),              "mfa.enrolled"),
+            (Change::FactorRemoved(m),  OthersEnd, true, false, false, false, Recovery::Kept, State::Kept,     Notice::Factor(Removed),               "mfa.removed"),
+            (Change::PasskeyRenamed,    Kept,     false, false, false, false, Recovery::Kept, State::Kept,     Notice::None,                          "mfa.passkey_renamed"),
             (Change::FactorsReset,      AllEnd,   true,  false, false, true,  Void,           State::Kept,     Notice::FactorsReset,                  "mfa.factors_reset"),
             (Change::DevicesForgotten,  Kept,     true,  false, false, false, Recovery::Kept, State::Kept,     Notice::None,                          "mfa.devices_forgotten"),
             (Change::IdentityCorrected, Kept,     false, true,  true,  false, Recovery::Kept, State::Kept,     Notice::None,                          "migration.identity_confirmed"),

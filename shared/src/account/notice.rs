@@ -29,7 +29,10 @@ impl App {
             }
             (
                 Notice::Factor(how),
-                Change::FactorEnrolled(m) | Change::FactorAdded(m) | Change::FactorReplaced(m),
+                Change::FactorEnrolled(m)
+                | Change::FactorAdded(m)
+                | Change::FactorReplaced(m)
+                | Change::FactorRemoved(m),
             ) => {
                 let phone = match m {
                     Method::Sms => user.sms_phone.as_deref().map(crate::ids::Phone::masked),

@@ -10,7 +10,7 @@ mod factors;
 
 pub use attachments::AttachmentPolicy;
 pub use documents::{Document, Documents};
-pub use factors::FactorPolicy;
+pub use factors::{FactorPolicy, RelyingParty};
 
 use crate::password::Preset;
 use crate::softlock::LockPolicy;
@@ -468,7 +468,7 @@ impl Config {
                 sends_per_hour: num("TOBIRA_OTP_SENDS_PER_HOUR", 5)? as u32,
             },
             email_otp_needs_other_method: boolean("TOBIRA_EMAIL_OTP_SECOND_ONLY", false)?,
-            factors: FactorPolicy::read(&boolean, lambda)?,
+            factors: FactorPolicy::read(&get, &boolean, &base_url, lambda)?,
             prime: boolean("TOBIRA_PRIME", true)?,
             remember_device: Duration::from_secs(
                 num("TOBIRA_REMEMBER_DEVICE_HOURS", 30 * 24)? * 3600,

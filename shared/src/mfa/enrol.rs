@@ -131,8 +131,10 @@ impl App {
             // SET-4: a password-only session never adds to existing factors.
             return Err(Error::Forbidden);
         }
-        let replaced = s.has(method);
-        if !replaced {
+        // MFA-10: another passkey is added beside the others, never in
+        // place of them.
+        let replaced = s.has(method) && method != Method::Passkey;
+        if !s.has(method) {
             user.methods.push(method.as_str().to_string());
         }
         change(&mut user);

@@ -12,6 +12,8 @@ pub mod codes;
 mod device;
 mod enrol;
 mod otp;
+mod passkey_sign_in;
+pub mod passkeys;
 mod recovery;
 pub mod totp;
 pub mod voice;
@@ -20,6 +22,7 @@ pub use crate::model::Method;
 pub use crate::session::Signed;
 pub use enrol::reauth_required;
 pub use otp::{Channel, CodeSent, OtpStatus, Purpose};
+pub use passkeys::PasskeyInfo;
 use totp::TotpProof;
 pub use totp::TotpSetup;
 
@@ -108,6 +111,8 @@ impl App {
                 }
                 // MFA-9: only where the deployment places calls.
                 Method::Voice => self.config.factors.voice,
+                // MFA-10: only where the deployment has a relying party.
+                Method::Passkey => self.config.factors.passkeys,
                 _ => true,
             })
             .collect()
@@ -175,6 +180,10 @@ impl App {
         ctx: &Ctx,
     ) -> Result<Advanced> {
         let mut s = self.signed(token, &[Stage::Mfa]).await?;
+        if proof == Proof::Factor(Method::Passkey) {
+            // MFA-10: a passkey answers its own ceremony, never a code.
+            return Err(Error::invalid("invalid_method").with("method", "passkey"));
+        }
         if let Proof::Factor(m) = proof {
             if !s.has(m) {
                 return Err(Error::invalid("method_not_enrolled").with("method", m));
@@ -214,6 +223,10 @@ impl App {
                     let channel = Channel::of(m).ok_or(Error::Forbidden)?;
                     self.otp_proof(&s, channel, Purpose::Login, code).await?
                 }
+                // MFA-10: a passkey answers its own ceremony, never a code.
+                Proof::Factor(Method::Passkey) => {
+                    return Err(Error::invalid("invalid_method").with("method", "passkey"))
+                }
                 Proof::Recovery => self.recovery_proof(&s.user.id, code, now).await?,
             };
             let Some(proved) = proved else {
@@ -227,42 +240,10 @@ impl App {
                     (e, _) => e,
                 });
             };
-            let stage = self.stage_after_factor(&s.user);
-            let (session, session_put) =
-                self.new_session_proved(&s.user, stage, s.session.password_at);
-            let mut writes = vec![
-                proved.write,
-                Write::Delete {
-                    key: keys::session(&s.token_hash),
-                    cond: Cond::Exists,
-                },
-                session_put,
-                Write::Delete {
-                    key: keys::lock("login", &s.user.id),
-                    cond: Cond::Any,
-                },
-            ];
-            writes.extend(self.sign_in_event(
-                ctx,
-                "mfa.success",
-                Some(&s.user),
-                Some(format!("{} next {}", proved.what, stage.as_str())),
-            ));
-            let device = if remember_device {
-                let (cookie, w) = self.remember_device(&s.user);
-                writes.push(w);
-                Some(cookie)
-            } else {
-                None
-            };
+            let (advanced, writes) =
+                self.factor_proved(&s, vec![proved.write], proved.what, remember_device, ctx);
             match self.store.write(writes, now).await {
-                Ok(()) => {
-                    return Ok(Advanced {
-                        session,
-                        stage,
-                        device,
-                    })
-                }
+                Ok(()) => return Ok(advanced),
                 Err(StoreError::Conflict) => {
                     // Someone else used the proof, or the session moved on:
                     // look again (the proof is then gone).
@@ -273,6 +254,53 @@ impl App {
             }
         }
         Err(Error::Unavailable { what: "store" })
+    }
+
+    /// The second step done (LOG-4): `proof` (the writes that use the
+    /// proof up), the session replaced by a new one (SES-1) at the terms or
+    /// the full stage, the failure count cleared, the event recorded, and
+    /// optionally this device remembered (MFA-7): one atomic write.
+    pub(super) fn factor_proved(
+        &self,
+        s: &Signed,
+        proof: Vec<Write>,
+        what: &str,
+        remember_device: bool,
+        ctx: &Ctx,
+    ) -> (Advanced, Vec<Write>) {
+        let stage = self.stage_after_factor(&s.user);
+        let (session, session_put) = self.new_session_proved(&s.user, stage, s.session.password_at);
+        let mut writes = proof;
+        writes.extend([
+            Write::Delete {
+                key: keys::session(&s.token_hash),
+                cond: Cond::Exists,
+            },
+            session_put,
+            Write::Delete {
+                key: keys::lock("login", &s.user.id),
+                cond: Cond::Any,
+            },
+        ]);
+        writes.extend(self.sign_in_event(
+            ctx,
+            "mfa.success",
+            Some(&s.user),
+            Some(format!("{what} next {}", stage.as_str())),
+        ));
+        let device = if remember_device {
+            let (cookie, w) = self.remember_device(&s.user);
+            writes.push(w);
+            Some(cookie)
+        } else {
+            None
+        };
+        let advanced = Advanced {
+            session,
+            stage,
+            device,
+        };
+        (advanced, writes)
     }
 
     /// MFA-5 / SET-4: "I have recorded these" ends the enrolment session;

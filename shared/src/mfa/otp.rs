@@ -44,7 +44,7 @@ impl Channel {
             Method::Email => Some(Self::Email),
             Method::Sms => Some(Self::Sms),
             Method::Voice => Some(Self::Voice),
-            Method::Totp => None,
+            Method::Totp | Method::Passkey => None,
         }
     }
     /// SMS and voice send to a number the user proves (MFA-6, MFA-9).
