@@ -41,7 +41,10 @@ port="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); pr
 url="http://127.0.0.1:${port}"
 # The portal's defaults: no TOBIRA_* setting of the caller's shell.
 mapfile -t unset_tobira < <(env | sed -n 's/^\(TOBIRA_[A-Za-z0-9_]*\)=.*/-u\n\1/p')
+# MFA-10: passkeys need a domain as relying party; the portal is at an IP address, so its
+# WebAuthn origin is named (the ceremonies then answer options; no browser checks them here).
 env "${unset_tobira[@]}" RUST_LOG=warn \
+  TOBIRA_WEBAUTHN_RP_ID=localhost TOBIRA_WEBAUTHN_ORIGIN="http://localhost:${port}" \
   "$BIN" serve --port "$port" --data-dir "$SCRATCH/data" --base-url "$url" >"$SCRATCH/serve.log" 2>&1 &
 SERVER_PID=$!
 deadline=$((SECONDS + 60))

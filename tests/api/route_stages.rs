@@ -25,6 +25,8 @@ fn fields(path: &str) -> Vec<(&'static str, &'static str)> {
         "/otp/sms/verify" | "/otp/voice/verify" | "/enroll/totp/confirm" | "/enroll/email" => {
             vec![("code", "123456")]
         }
+        "/enroll/passkey" | "/login/passkey" => vec![("credential", "{}")],
+        "/passkeys/{id}/rename" => vec![("name", "n")],
         "/enroll/recovery/ack" => vec![("recorded", "true")],
         "/mfa/recovery/regenerate" => vec![("password", PW)],
         "/password/change" => vec![

@@ -40,3 +40,22 @@ impl BrowserCredential {
         (v, self.remember_device)
     }
 }
+
+/// A page's form after the portal's script ran the ceremony: the
+/// credential as JSON text (and the challenge's "remember this device").
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialForm {
+    credential: String,
+    #[serde(default)]
+    remember_device: bool,
+}
+
+impl CredentialForm {
+    /// The credential for the ceremony (`None`: not a credential at all),
+    /// and "remember this device".
+    pub fn into_parts(self) -> (Option<Value>, bool) {
+        let parsed = serde_json::from_str::<BrowserCredential>(&self.credential).ok();
+        (parsed.map(|c| c.into_parts().0), self.remember_device)
+    }
+}

@@ -115,6 +115,7 @@ pub const ROUTES: &[Route] = &[
     // MFA-10: the second step with a passkey, or (no session) passwordless.
     r("login", "POST", "/api/login/passkey/begin", OPEN),
     r("login", "POST", "/api/login/passkey/finish", OPEN),
+    r("login", "POST", "/login/passkey", OPEN),
     r("login", "POST", "/api/terms/accept", TERMS),
     r("login", "POST", "/api/devices/forget", FULL),
     r("send-mail-otp", "POST", "/otp/email", CODES),
@@ -147,6 +148,9 @@ pub const ROUTES: &[Route] = &[
     r("enroll-totp", "GET", "/api/passkeys", FULL),
     r("enroll-totp", "POST", "/api/passkeys/{id}/rename", FULL),
     r("enroll-totp", "POST", "/api/passkeys/{id}/remove", FULL),
+    r("enroll-totp", "POST", "/enroll/passkey", ENROL),
+    r("enroll-totp", "POST", "/passkeys/{id}/rename", FULL),
+    r("enroll-totp", "POST", "/passkeys/{id}/remove", FULL),
     r("enroll-totp", "POST", "/enroll/recovery/ack", FIRST),
     r("enroll-totp", "POST", "/mfa/recovery/regenerate", FULL),
     r("enroll-totp", "POST", "/api/mfa/totp", ENROL),

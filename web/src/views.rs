@@ -99,6 +99,8 @@ pub const FLASHES: &[(&str, &str)] = &[
     ("enrolled", "login.enrolled"),
     ("added", "dashboard.method_added"),
     ("forgotten", "dashboard.devices_forgotten"),
+    ("passkey_renamed", "passkey.renamed"),
+    ("passkey_removed", "passkey.removed"),
     ("unavailable", "error.unavailable"),
     ("invalid", "error.invalid"),
     ("expired", "code.expired"),
@@ -453,6 +455,7 @@ pub async fn dashboard(app: &App, req: &Request, status: u16, error: Option<&str
     let d = pages::Dashboard {
         user: &s.user,
         recovery_left: left,
+        ask_password: app.needs_reauth(&s),
         error,
         notice,
     };

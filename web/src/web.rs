@@ -174,7 +174,9 @@ pub async fn paced<T>(floor: std::time::Duration, work: impl std::future::Future
 }
 
 /// An HTML page with the headers every page gets: no caching, no framing, no
-/// script but the portal's own, no referrer (pages can carry tokens in their URL).
+/// script but the portal's own, no referrer (pages can carry tokens in their
+/// URL). The script may call the portal's own API (`connect-src 'self'`:
+/// the passkey ceremonies, MFA-10), no other origin.
 pub fn html(status: u16, body: String) -> Response {
     // WCAG 3.3.1: a refused form's fields say so (once; `a11y`).
     let body = crate::a11y::mark_errors(&body, crate::a11y::Marks::FormAfterMessage);
@@ -195,7 +197,7 @@ pub fn html(status: u16, body: String) -> Response {
     h.insert(
         "content-security-policy",
         HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     r
@@ -220,10 +222,9 @@ pub fn allow_file_store(r: &mut Response, origin: Option<&str>) {
         })
         .map(|o| format!(" {o}"))
         .unwrap_or_default();
-    let csp = csp.replace(
-        "form-action 'self'",
-        &format!("form-action 'self'{extra}; connect-src 'self'{extra}"),
-    );
+    let csp = csp
+        .replace("form-action 'self'", &format!("form-action 'self'{extra}"))
+        .replace("connect-src 'self'", &format!("connect-src 'self'{extra}"));
     if let Ok(v) = HeaderValue::from_str(&csp) {
         r.headers_mut().insert("content-security-policy", v);
     }

@@ -12,6 +12,13 @@
 //     progress; S3's CORS rule allows the portal's origin only) and then goes to the same
 //     confirmation (the ticket's `confirm`, with its state) with the key and ETag the store
 //     answered. Any failure before the upload falls back to the plain form.
+//  4. MFA-10: passkeys and security keys. A form with `data-passkey` (`get`: sign in, `create`:
+//     enrol) and `data-begin` (the API route that answers the WebAuthn options) has a button that
+//     only the script shows, and only where the browser has WebAuthn. It asks the portal for the
+//     options (the fields marked `data-begin-field`, and the login ID typed on the sign-in page),
+//     has the browser make the credential or the assertion, and posts the page's form with it
+//     (`credential`, as JSON): the portal answers with the next page. Elsewhere the page says
+//     passkeys cannot be used here (`#passkey-unsupported`), and every other method still works.
 (function () {
   'use strict';
   var ja = document.documentElement.lang === 'ja';
@@ -152,7 +159,124 @@
     });
   }
 
+  function fromB64url(s) {
+    s = String(s).replace(/-/g, '+').replace(/_/g, '/');
+    while (s.length % 4) s += '=';
+    var bin = atob(s);
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i += 1) out[i] = bin.charCodeAt(i);
+    return out.buffer;
+  }
+
+  function toB64url(buf) {
+    if (!buf) return null;
+    var bytes = new Uint8Array(buf);
+    var s = '';
+    for (var i = 0; i < bytes.length; i += 1) s += String.fromCharCode(bytes[i]);
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  // The options as JSON carry no nulls the browser would refuse, and binary as base64url.
+  function withoutNulls(v) {
+    if (Array.isArray(v)) return v.map(withoutNulls);
+    if (v && typeof v === 'object') {
+      var o = {};
+      Object.keys(v).forEach(function (k) { if (v[k] !== null) o[k] = withoutNulls(v[k]); });
+      return o;
+    }
+    return v;
+  }
+
+  function decodeOptions(o) {
+    o = withoutNulls(o);
+    o.challenge = fromB64url(o.challenge);
+    if (o.user) o.user.id = fromB64url(o.user.id);
+    (o.excludeCredentials || []).concat(o.allowCredentials || []).forEach(function (c) {
+      c.id = fromB64url(c.id);
+    });
+    return o;
+  }
+
+  function credentialJSON(c) {
+    if (typeof c.toJSON === 'function') return c.toJSON();
+    var r = c.response;
+    var response = { clientDataJSON: toB64url(r.clientDataJSON) };
+    if (r.attestationObject) response.attestationObject = toB64url(r.attestationObject);
+    if (r.authenticatorData) response.authenticatorData = toB64url(r.authenticatorData);
+    if (r.signature) response.signature = toB64url(r.signature);
+    if (r.userHandle) response.userHandle = toB64url(r.userHandle);
+    if (typeof r.getTransports === 'function') response.transports = r.getTransports();
+    return {
+      id: c.id,
+      rawId: toB64url(c.rawId),
+      type: c.type,
+      authenticatorAttachment: c.authenticatorAttachment || null,
+      clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
+      response: response
+    };
+  }
+
+  function passkeys() {
+    var form = document.getElementById('passkey-form');
+    var start = document.getElementById('passkey-start');
+    if (!form || !start) return;
+    var supported = !!(window.PublicKeyCredential && navigator.credentials && window.fetch);
+    if (!supported) return;
+    var box = document.getElementById('passkey-box');
+    if (box) box.hidden = false;
+    start.hidden = false;
+    var unsupported = document.getElementById('passkey-unsupported');
+    if (unsupported) unsupported.hidden = true;
+    var alert = document.getElementById('passkey-error');
+    function failed(text) {
+      start.disabled = false;
+      if (!alert) return;
+      alert.textContent = text || alert.getAttribute('data-text');
+      alert.hidden = false;
+      alert.setAttribute('tabindex', '-1');
+      alert.focus();
+    }
+    var create = form.getAttribute('data-passkey') === 'create';
+    start.addEventListener('click', function () {
+      start.disabled = true;
+      if (alert) alert.hidden = true;
+      var body = {};
+      Array.prototype.forEach.call(form.querySelectorAll('[data-begin-field]'), function (f) {
+        if (f.value) body[f.getAttribute('data-begin-field')] = f.value;
+      });
+      var login = document.getElementById('login_id');
+      if (!create && login && login.value.trim()) body.login_id = login.value.trim();
+      fetch(form.getAttribute('data-begin'), {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body)
+      }).then(function (res) {
+        return res.json().then(function (answer) {
+          if (res.status !== 200) throw new Error(answer && answer.message);
+          return answer;
+        });
+      }).then(function (options) {
+        var publicKey = decodeOptions(options.publicKey);
+        return create
+          ? navigator.credentials.create({ publicKey: publicKey })
+          : navigator.credentials.get({ publicKey: publicKey });
+      }).then(function (credential) {
+        form.querySelector('input[name="credential"]').value = JSON.stringify(credentialJSON(credential));
+        // What the begin took is not sent again with the form.
+        Array.prototype.forEach.call(form.querySelectorAll('[data-begin-field]'), function (f) {
+          f.disabled = true;
+        });
+        form.submit();
+      }).catch(function (e) {
+        // A refusal of the portal says why; the browser's own (cancelled, timed out) does not.
+        failed(e && e.name === 'Error' && e.message ? e.message : null);
+      });
+    });
+  }
+
   revealButtons();
   liveChecklist();
   attachProgress();
+  passkeys();
 }());

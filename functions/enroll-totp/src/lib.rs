@@ -24,15 +24,19 @@ tobira_web::handler!(routes);
 async fn routes(app: &App, call: &Call<'_>) -> Response {
     let req = call.req;
     let path = req.uri().path();
-    // MFA-10: `/api/passkeys/{id}/rename` and `/remove`.
+    // MFA-10: `/api/passkeys/{id}/rename` and `/remove`, and the
+    // dashboard's forms `/passkeys/{id}/rename` and `/remove`.
+    let api = path.starts_with("/api/");
     if let Some((id, action)) = path
-        .strip_prefix("/api/passkeys/")
+        .strip_prefix(if api { "/api/passkeys/" } else { "/passkeys/" })
         .and_then(|rest| rest.split_once('/'))
         .filter(|(id, _)| !id.is_empty() && *id != "register")
     {
-        return match (req.method().as_str(), action) {
-            ("POST", "rename") => passkeys::rename(app, call, id).await,
-            ("POST", "remove") => passkeys::remove(app, call, id).await,
+        return match (req.method().as_str(), action, api) {
+            ("POST", "rename", true) => passkeys::rename(app, call, id).await,
+            ("POST", "remove", true) => passkeys::remove(app, call, id).await,
+            ("POST", "rename", false) => passkeys::page_change(app, call, id, false).await,
+            ("POST", "remove", false) => passkeys::page_change(app, call, id, true).await,
             _ => errors::not_found(app, req),
         };
     }
@@ -40,6 +44,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", "/api/passkeys/register/begin") => passkeys::begin(app, call).await,
         ("POST", "/api/passkeys/register/finish") => passkeys::finish(app, call).await,
         ("GET", "/api/passkeys") => passkeys::list(app, call).await,
+        ("POST", "/enroll/passkey") => passkeys::page(app, call).await,
         ("GET", "/enroll") => views::enroll_choice(app, req, 200, None).await,
         ("POST", "/enroll/totp" | "/api/mfa/totp") => totp_begin(app, call).await,
         ("POST", "/enroll/totp/confirm" | "/api/mfa/totp/confirm") => totp_confirm(app, call).await,

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tobira::mfa::PasskeyInfo;
 use tobira::{App, Error};
 use tobira_web::call::Call;
-use tobira_web::credential::BrowserCredential;
+use tobira_web::credential::{BrowserCredential, CredentialForm};
 use tobira_web::errors;
 use tobira_web::or_refuse;
 use tobira_web::views;
@@ -103,4 +103,57 @@ pub async fn remove(app: &App, call: &Call<'_>, id: &str) -> Response {
         .remove_passkey(call.session(), id, input.password.as_deref(), &call.ctx)
         .await;
     errors::api(listed(r), call.lang)
+}
+
+/// `POST /enroll/passkey`: the choice page's form, which the portal's
+/// script filled with the new credential: the first factor's recovery
+/// codes, or the dashboard; a refusal shows the choice again, saying so.
+pub async fn page(app: &App, call: &Call<'_>) -> Response {
+    let form: CredentialForm = or_refuse!(app, call, call.input(app));
+    let result = match form.into_parts() {
+        (Some(c), false) => {
+            app.finish_passkey_registration(call.session(), &c, &call.ctx)
+                .await
+        }
+        _ => Err(Error::invalid("passkey_refused")),
+    };
+    match result {
+        Ok(done) => views::enrolled(app, call.req, &done),
+        Err(e @ (Error::Invalid { .. } | Error::Conflict { .. })) => {
+            let msg = errors::error_message(&e, call.lang);
+            views::enroll_choice(app, call.req, errors::status(&e), Some(&msg)).await
+        }
+        Err(e) => views::refused_or_locked(app, call.req, &e).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RemoveForm {
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// `POST /passkeys/{id}/rename` and `/remove`: the dashboard's forms.
+pub async fn page_change(app: &App, call: &Call<'_>, id: &str, remove: bool) -> Response {
+    let result = if remove {
+        let form: RemoveForm = or_refuse!(app, call, call.input(app));
+        app.remove_passkey(call.session(), id, form.password.as_deref(), &call.ctx)
+            .await
+    } else {
+        let form: RenameInput = or_refuse!(app, call, call.input(app));
+        app.rename_passkey(call.session(), id, &form.name, &call.ctx)
+            .await
+    };
+    match result {
+        Ok(_) if remove => web::redirect("/?notice=passkey_removed"),
+        Ok(_) => web::redirect("/?notice=passkey_renamed"),
+        Err(e @ (Error::NotSignedIn | Error::Forbidden)) => {
+            views::session_refused(app, call.req, &e).await
+        }
+        Err(e) => {
+            let msg = errors::error_message(&e, call.lang);
+            views::dashboard(app, call.req, errors::status(&e), Some(&msg)).await
+        }
+    }
 }

@@ -43,6 +43,7 @@ async fn routes(app: &App, call: &Call<'_>) -> Response {
         ("POST", "/login/mfa" | "/api/login/mfa") => second_factor(app, call).await,
         ("POST", "/api/login/passkey/begin") => passkey::begin(app, call).await,
         ("POST", "/api/login/passkey/finish") => passkey::finish(app, call).await,
+        ("POST", "/login/passkey") => passkey::page(app, call).await,
         ("GET", "/terms") => views::terms(app, req, 200, None).await,
         ("GET", "/static/tobira.js") => web::script(),
         ("GET", "/legal/terms") => legal(app, call, Document::Terms),
@@ -108,7 +109,8 @@ fn login_page(
     views::frame_page(app, call.req, status, |f| {
         let lock = &app.config.login_lock;
         let rule = (lock.max_failures, lock.lock_for.as_secs() / 60);
-        tobira_web::pages::login(f, error, notice, login_id, rule)
+        let passwordless = app.config.factors.passwordless;
+        tobira_web::pages::login(f, error, notice, login_id, rule, passwordless)
     })
 }
 

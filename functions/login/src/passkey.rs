@@ -5,9 +5,9 @@
 //! step.
 
 use serde::Deserialize;
-use tobira::App;
+use tobira::{App, Error};
 use tobira_web::call::Call;
-use tobira_web::credential::BrowserCredential;
+use tobira_web::credential::{BrowserCredential, CredentialForm};
 use tobira_web::errors;
 use tobira_web::or_refuse;
 use tobira_web::views;
@@ -48,5 +48,34 @@ pub async fn finish(app: &App, call: &Call<'_>) -> Response {
         Ok(a) => crate::advanced(app, call, &a),
         // A fifth failure ends the half session (LOG-2): so does its cookie.
         Err(e) => views::clear_if_ended(app, call.req, errors::error_response(&e, call.lang)).await,
+    }
+}
+
+/// `POST /login/passkey`: the page's form, which the portal's script
+/// filled with the browser's assertion: the next stage's page, or the page
+/// the ceremony began on with what went wrong (the challenge, or the
+/// sign-in page).
+pub async fn page(app: &App, call: &Call<'_>) -> Response {
+    let form: CredentialForm = or_refuse!(app, call, call.input(app));
+    let (credential, remember) = form.into_parts();
+    let result = match credential {
+        Some(c) => {
+            app.finish_passkey_sign_in(call.session(), &c, remember, &call.ctx)
+                .await
+        }
+        None => Err(Error::InvalidCredentials),
+    };
+    match result {
+        Ok(a) => crate::advanced(app, call, &a),
+        Err(e @ Error::InvalidCredentials) => {
+            let msg = errors::error_message(&e, call.lang);
+            let stages = [tobira::session::Stage::Mfa];
+            if app.signed(call.session(), &stages).await.is_ok() {
+                views::challenge(app, call.req, 401, Some("passkey"), Some(&msg)).await
+            } else {
+                crate::login_page(app, call, 401, Some(&msg), None, "")
+            }
+        }
+        Err(e) => views::refused_or_locked(app, call.req, &e).await,
     }
 }

@@ -11,6 +11,9 @@ page! {
     notice: Option<&'a str>,
     login_id: &'a str,
     lock_rule: String,
+    /// MFA-10: the passkey button (the portal's script shows it where the
+    /// browser has WebAuthn).
+    passwordless: bool,
     }
 }
 
@@ -22,6 +25,7 @@ pub fn login(
     notice: Option<&str>,
     login_id: &str,
     lock: (u32, u64),
+    passwordless: bool,
 ) -> String {
     let lock_rule = t(f.lang, "login.lock_rule")
         .replace("{n}", &lock.0.to_string())
@@ -33,6 +37,7 @@ pub fn login(
         notice,
         login_id,
         lock_rule,
+        passwordless,
     })
 }
 
@@ -71,6 +76,7 @@ fn method_label(lang: Lang, m: &str) -> &'static str {
         "email" => t(lang, "enroll.email"),
         "sms" => t(lang, "enroll.sms"),
         "voice" => t(lang, "enroll.voice"),
+        "passkey" => t(lang, "enroll.passkey"),
         _ => t(lang, "mfa.recovery"),
     }
 }
@@ -93,6 +99,7 @@ pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
     let instruction = match (c.method, lang, c.code_live) {
         ("totp", _, _) => t(lang, "mfa.totp_instruction").to_string(),
         ("recovery", _, _) => t(lang, "mfa.recovery_instruction").to_string(),
+        ("passkey", _, _) => t(lang, "passkey.instruction").to_string(),
         // MFA-9: a call, read out.
         ("voice", Lang::Ja, true) => format!("{} に電話をかけ、ワンタイムパスワードを読み上げます。聞き取った6桁のコードを入力してください。", c.destination),
         ("voice", Lang::En, true) => format!("We call {} and read out a one-time code. Enter the 6 digits you hear.", c.destination),
@@ -123,11 +130,12 @@ pub fn mfa(f: &Frame<'_>, c: &Challenge<'_>) -> String {
             duration_text(lang, c.remember_hours)
         ),
     };
-    let mut others: Vec<(&'static str, &'static str)> = ["totp", "email", "sms", "voice"]
-        .into_iter()
-        .filter(|m| *m != c.method && c.enrolled.iter().any(|e| e == m))
-        .map(|m| (m, method_label(lang, m)))
-        .collect();
+    let mut others: Vec<(&'static str, &'static str)> =
+        ["totp", "email", "sms", "voice", "passkey"]
+            .into_iter()
+            .filter(|m| *m != c.method && c.enrolled.iter().any(|e| e == m))
+            .map(|m| (m, method_label(lang, m)))
+            .collect();
     if c.method != "recovery" {
         others.push(("recovery", t(lang, "mfa.recovery")));
     }
@@ -187,15 +195,31 @@ page! {
     recovery_left: usize,
     /// ADM: an admin's links to the users and the tenant's sign-ins.
     admin: bool,
+    /// MFA-10: the user's passkeys, to rename or remove.
+    passkeys: Vec<PasskeyRow>,
+    /// MFA-8: removing one asks the password when the last proof is stale.
+    ask_password: bool,
     error: Option<&'a str>,
     notice: Option<&'a str>,
     }
+}
+
+/// MFA-10: a passkey on the dashboard.
+pub struct PasskeyRow {
+    pub id: String,
+    pub name: String,
+    pub added: String,
+    pub last_used: String,
+    pub synced: bool,
+    pub passwordless: bool,
 }
 
 /// The signed-in home page.
 pub struct Dashboard<'a> {
     pub user: &'a tobira::model::User,
     pub recovery_left: usize,
+    /// MFA-8: a factor change would ask the password again.
+    pub ask_password: bool,
     pub error: Option<&'a str>,
     pub notice: Option<&'a str>,
 }
@@ -215,6 +239,23 @@ pub fn dashboard(f: &Frame<'_>, d: &Dashboard<'_>) -> String {
             .collect(),
         recovery_left: d.recovery_left,
         admin: d.user.role == tobira::model::Role::Admin,
+        passkeys: d
+            .user
+            .passkeys
+            .iter()
+            .map(|p| PasskeyRow {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                added: p.created_at.jst(),
+                last_used: p.last_used_at.map_or_else(
+                    || t(f.lang, "passkey.never_used").to_string(),
+                    |at| at.jst(),
+                ),
+                synced: p.backed_up,
+                passwordless: p.discoverable == Some(true),
+            })
+            .collect(),
+        ask_password: d.ask_password,
         error: d.error,
         notice: d.notice,
     })
