@@ -15,6 +15,11 @@ const HTTP: &[(&str, &str, u16)] = &[
     ("login", "get-me.json", 401),
     ("login", "post-login-mfa.json", 401),
     ("login", "post-terms-accept.json", 401),
+    // MFA-10: a passwordless begin reads nothing and answers the options;
+    // an assertion of no ceremony signs nobody in.
+    ("login", "post-passkey-begin.json", 200),
+    ("login", "post-passkey-finish.json", 401),
+    ("enroll-totp", "post-passkey-register-begin.json", 401),
     ("send-mail-otp", "post-otp-email.json", 401),
     ("sms-otp", "post-otp-sms.json", 401),
     ("sms-otp", "post-otp-sms-verify.json", 401),

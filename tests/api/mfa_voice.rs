@@ -261,3 +261,42 @@ async fn mfa_9_the_challenge_page_calls_and_calls_again() {
     let page = crate::support::body_text(&c.get("/login/mfa?method=voice").await);
     assert!(page.contains("もう一度電話する"), "{page}");
 }
+
+// MFA-9: calls go only to the countries the deployment calls, and one
+// number gets at most five an hour whoever asks (no toll fraud, no
+// harassment).
+#[tokio::test]
+async fn mfa_9_calls_only_to_allowed_countries_and_a_cap_per_number() {
+    let h = Harness::new();
+    let enrol = |phone: &str| json!({ "purpose": "enroll", "phone": phone, "country": "81", "password": PW });
+    let mut users = Vec::new();
+    for login in ["a.voice@example.com", "bb.voice@example.com"] {
+        let (secret, _) = totp_user(&h, login).await;
+        users.push(full_client(&h, login, &secret).await);
+    }
+    let (a, b) = users.split_at_mut(1);
+    let (a, b) = (&mut a[0], &mut b[0]);
+    a.refused(
+        "POST",
+        "/api/otp/voice",
+        enrol("+1 202 555 0100"),
+        400,
+        "voice_country_not_allowed",
+    )
+    .await;
+    assert!(h.outbox.calls().is_empty());
+    let target = "03-9999-0000";
+    let mut placed = 0;
+    for round in 0..4 {
+        for c in [&mut *a, &mut *b] {
+            let (s, body) = c.post("/api/otp/voice", enrol(target)).await;
+            if s == 202 {
+                placed += 1;
+            } else {
+                assert_eq!(s, 429, "round {round}: {body}");
+            }
+        }
+        h.advance(Duration::from_secs(31));
+    }
+    assert_eq!(placed, 5, "five calls an hour to one number");
+}

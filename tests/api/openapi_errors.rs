@@ -126,6 +126,7 @@ async fn every_error() -> Vec<Error> {
         Error::conflict("email_otp_not_first"),
         Error::conflict("method_unavailable").with("method", "voice"),
         Error::invalid("passkey_refused"),
+        Error::invalid("voice_country_not_allowed").with("countries", "81"),
         Error::conflict("passkeys_full").with("max", 10),
         Error::conflict("last_factor"),
         // Support cases (CASE-1..5): the handler's own parsers' refusals by

@@ -140,7 +140,11 @@ const OPTIONAL_FIELDS: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/otp/sms", &["phone", "country", "password"]),
     ("POST", "/api/otp/voice", &["phone", "country", "password"]),
     // MFA-10: the begins may be empty; a browser's credential has optional parts.
-    ("POST", "/api/login/passkey/begin", &["login_id"]),
+    (
+        "POST",
+        "/api/login/passkey/begin",
+        &["login_id", "passwordless"],
+    ),
     (
         "POST",
         "/api/passkeys/register/begin",

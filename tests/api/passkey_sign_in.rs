@@ -212,3 +212,93 @@ async fn mfa_10_fifty_parallel_submissions_of_one_assertion_sign_in_once() {
         h.advance(Duration::from_secs(20 * 60));
     }
 }
+
+// MFA-10, MFA-8: a passwordless sign-in gave no password: a factor change
+// asks for it.
+#[tokio::test]
+async fn mfa_10_a_passwordless_session_is_no_fresh_proof_for_a_factor_change() {
+    let h = Harness::new();
+    let mut auth = phone();
+    passkey_user(&h, "proof.pk@example.com", &mut auth).await;
+    let mut c = Client::new(&h);
+    assert_eq!(c.passkey_sign_in(&mut auth).await.0, 200);
+    c.refused("POST", "/api/mfa/totp", json!({}), 403, "reauth_required")
+        .await;
+    c.refused(
+        "POST",
+        "/api/passkeys/register/begin",
+        json!({}),
+        403,
+        "reauth_required",
+    )
+    .await;
+    let (s, _) = c.post("/api/mfa/totp", json!({ "password": PW })).await;
+    assert_eq!(s, 200, "the password proves it");
+}
+
+// MFA-10, LOG-2, LOG-3: a made-up credential that names a user's handle is
+// no attempt on that user: nobody is locked out by it.
+#[tokio::test]
+async fn mfa_10_a_forged_credential_naming_a_user_locks_nobody() {
+    let h = Harness::new();
+    let mut auth = phone();
+    passkey_user(&h, "victim.pk@example.com", &mut auth).await;
+    // The victim's user handle, as any assertion of theirs carries it.
+    let mut peek = auth.clone();
+    let seen = Client::new(&h)
+        .passkey_assertion(&mut peek, json!({}))
+        .await;
+    let handle = seen["response"]["userHandle"].as_str().unwrap().to_string();
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    for _ in 0..7 {
+        let mut c = Client::new(&h);
+        let (s, options) = c.post("/api/login/passkey/begin", json!({})).await;
+        assert_eq!(s, 200);
+        let challenge = options["publicKey"]["challenge"].as_str().unwrap();
+        let client_data = json!({
+            "type": "webauthn.get", "challenge": challenge, "origin": "https://portal.example.com"
+        });
+        let forged = json!({
+            "id": b64(b"made up"), "rawId": b64(b"made up"), "type": "public-key",
+            "response": {
+                "clientDataJSON": b64(client_data.to_string().as_bytes()),
+                "authenticatorData": b64(&[0; 37]), "signature": b64(&[1; 70]),
+                "userHandle": handle,
+            },
+        });
+        let (s, b) = c.post("/api/login/passkey/finish", forged).await;
+        assert_eq!((s, b["error"].as_str()), (401, Some("invalid_credentials")));
+    }
+    let (s, _) = Client::new(&h).login("victim.pk@example.com", PW).await;
+    assert_eq!(s, 200, "not locked");
+    assert_eq!(Client::new(&h).passkey_sign_in(&mut auth).await.0, 200);
+}
+
+// MFA-10, SES-1: the sign-in page's button is passwordless even when the
+// browser still holds a half-signed-in session of someone else.
+#[tokio::test]
+async fn mfa_10_the_sign_in_pages_button_is_passwordless_whatever_session_is_held() {
+    let h = Harness::new();
+    let mut mine = phone();
+    passkey_user(&h, "me.pk@example.com", &mut mine).await;
+    let mut theirs = phone();
+    passkey_user(&h, "them.pk@example.com", &mut theirs).await;
+    let mut c = Client::at_challenge(&h, "them.pk@example.com").await;
+    let old = c.session();
+    let (s, options) = c
+        .post("/api/login/passkey/begin", json!({ "passwordless": true }))
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        options["publicKey"]["allowCredentials"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "nobody's credentials listed: {options}"
+    );
+    let assertion = mine.assert(&options).unwrap();
+    let (s, b) = c.post("/api/login/passkey/finish", assertion).await;
+    assert_eq!((s, b["next"].as_str()), (200, Some("done")), "{b}");
+    assert_ne!(c.session(), old);
+    assert_eq!(c.me().await["user"]["login_id"], "me.pk@example.com");
+}

@@ -333,3 +333,68 @@ async fn mfa_10_a_factor_reset_removes_every_passkey() {
     let assertion = c.passkey_assertion(&mut auth, json!({})).await;
     assert_eq!(c.post("/api/login/passkey/finish", assertion).await.0, 401);
 }
+
+// MFA-10: ten passkeys at most, however many ceremonies run at once.
+#[tokio::test]
+async fn mfa_10_the_cap_holds_for_ceremonies_begun_together() {
+    let h = Harness::new();
+    let mut auth = phone();
+    let secret = passkey_user(&h, "many.pk@example.com", &mut auth).await;
+    let mut c = full_client(&h, "many.pk@example.com", &secret).await;
+    for _ in 1..9 {
+        let mut a = phone();
+        assert_eq!(c.passkey_register(&mut a, json!({})).await.0, 200);
+    }
+    let (s1, o1) = c.post("/api/passkeys/register/begin", json!({})).await;
+    let (s2, o2) = c.post("/api/passkeys/register/begin", json!({})).await;
+    assert_eq!((s1, s2), (200, 200));
+    let (mut a, mut b) = (phone(), phone());
+    let (r1, r2) = (a.register(&o1), b.register(&o2));
+    assert_eq!(c.post("/api/passkeys/register/finish", r1).await.0, 200);
+    c.refused(
+        "POST",
+        "/api/passkeys/register/finish",
+        r2,
+        409,
+        "passkeys_full",
+    )
+    .await;
+    assert_eq!(h.user("many.pk@example.com").await.passkeys.len(), 10);
+}
+
+// MFA-10, MFA-2: where e-mail codes may not stand alone, the last passkey
+// beside them stays.
+#[tokio::test]
+async fn mfa_10_removing_a_passkey_never_leaves_email_alone_where_it_may_not_be() {
+    let mut config = crate::support::test_config();
+    config.email_otp_needs_other_method = true;
+    let h = Harness::with_config(config);
+    h.active_user("mail.pk@example.com", PW).await;
+    let mut auth = phone();
+    let mut c = Client::new(&h);
+    c.login("mail.pk@example.com", PW).await;
+    c.passkey_register(&mut auth, json!({})).await;
+    c.post("/api/mfa/recovery/ack", json!({ "recorded": true }))
+        .await;
+    let mut c = Client::at_challenge(&h, "mail.pk@example.com").await;
+    assert_eq!(c.passkey_sign_in(&mut auth).await.0, 200);
+    c.accept_terms("2024-07").await;
+    let (s, _) = c
+        .post(
+            "/api/otp/email",
+            json!({ "purpose": "enroll", "password": PW }),
+        )
+        .await;
+    assert_eq!(s, 202);
+    let code = crate::mfa_support::mail_code(&h, "mail.pk@example.com").await;
+    assert_eq!(c.email_confirm(&code).await.0, 200);
+    let id = h.user("mail.pk@example.com").await.passkeys[0].id.clone();
+    c.refused(
+        "POST",
+        &format!("/api/passkeys/{id}/remove"),
+        json!({ "password": PW }),
+        409,
+        "last_factor",
+    )
+    .await;
+}

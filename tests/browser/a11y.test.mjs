@@ -131,6 +131,12 @@ test('setup, enrolment and the challenge in both languages; the QR code has a na
     await clickAndWait(page, '#send-code');
     await expectPage(page, '/enroll/sms/verify', 'enroll-sms-verify');
     await both(page, '/enroll/sms/verify', '/enroll/sms/verify', 'enroll-sms-verify');
+    // MFA-9: the same for a voice call, to a landline.
+    await both(page, '/enroll/voice', '/enroll/voice', 'enroll-voice');
+    await page.fill('#phone', '03-1234-5678');
+    await clickAndWait(page, '#send-code');
+    await expectPage(page, '/enroll/voice/verify', 'enroll-voice-verify');
+    await both(page, '/enroll/voice/verify', '/enroll/voice/verify', 'enroll-voice-verify');
     // MFA-4 in English: the QR code is an image with a name, and the same key is a link.
     await page.goto(`${base()}/enroll?lang=en`);
     await clickAndWait(page, '#choose-totp');

@@ -186,9 +186,11 @@ export function flowsOf(live, { expectPage, outbox, mailedCode }) {
 // A test file's own server with the default configuration (a TOBIRA_* setting of the caller's
 // shell must not change the flow; data dir `tobira-browser-${name}-…`) and browser, its outbox
 // (outboxOf), its page checks (pageChecks: screenshots `${name}-…`) and the flows on them.
-// `envFor(port)`: settings of this file's own (see startServer).
-export function defaultsFile(name, envFor) {
-  const live = serverAndBrowserForFile({ dataDirPrefix: `tobira-browser-${name}-`, env: defaultsEnv(), envFor });
+// `envFor(port)`: settings of this file's own; `host`: the portal's host name (see startServer).
+export function defaultsFile(name, envFor, { host } = {}) {
+  const live = serverAndBrowserForFile({
+    dataDirPrefix: `tobira-browser-${name}-`, env: defaultsEnv(), envFor, host,
+  });
   const mail = outboxOf(live);
   const checks = pageChecks(name);
   return { live, ...mail, ...checks, ...flowsOf(live, { ...mail, expectPage: checks.expectPage }) };

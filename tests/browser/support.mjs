@@ -50,13 +50,16 @@ function freePort() {
 // environment `env`, and waits until it says it is listening. Answers
 // { proc, port, baseUrl, dataDir, stdout, stderr, exited }.
 // `envFor(port)`: more of the server's environment, once its port is known.
-export async function startServer({ dataDirPrefix, env, envFor }) {
+// `host`: the name the browser reaches the portal by, and its base URL's host ('127.0.0.1'
+// unless given; MFA-10's passkeys need 'localhost': browsers refuse WebAuthn on an IP address,
+// and a portal at one offers no passkeys). The server listens on 127.0.0.1 either way.
+export async function startServer({ dataDirPrefix, env, envFor, host = '127.0.0.1' }) {
   if (!existsSync(TOBIRA_BIN)) {
     throw new Error(`TOBIRA_BIN ${TOBIRA_BIN} does not exist (build it with: cargo build --workspace --bins)`);
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), dataDirPrefix));
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${host}:${port}`;
   const proc = spawn(
     TOBIRA_BIN,
     ['serve', '--port', String(port), '--data-dir', dataDir, '--base-url', baseUrl],

@@ -14,11 +14,12 @@
 //     answered. Any failure before the upload falls back to the plain form.
 //  4. MFA-10: passkeys and security keys. A form with `data-passkey` (`get`: sign in, `create`:
 //     enrol) and `data-begin` (the API route that answers the WebAuthn options) has a button that
-//     only the script shows, and only where the browser has WebAuthn. It asks the portal for the
-//     options (the fields marked `data-begin-field`, and the login ID typed on the sign-in page),
-//     has the browser make the credential or the assertion, and posts the page's form with it
-//     (`credential`, as JSON): the portal answers with the next page. Elsewhere the page says
-//     passkeys cannot be used here (`#passkey-unsupported`), and every other method still works.
+//     only the script shows (with the form, whose fields serve only the button), and only where
+//     the browser has WebAuthn. It asks the portal for the options (the fields marked
+//     `data-begin-field`, and the login ID typed on the sign-in page), has the browser make the
+//     credential or the assertion, and posts the page's form with it (`credential`, as JSON): the
+//     portal answers with the next page. Elsewhere the page says passkeys cannot be used here
+//     (`#passkey-unsupported`), and every other method still works.
 (function () {
   'use strict';
   var ja = document.documentElement.lang === 'ja';
@@ -224,6 +225,8 @@
     if (!supported) return;
     var box = document.getElementById('passkey-box');
     if (box) box.hidden = false;
+    // The form's fields (a name, "remember this device") are of no use without the button.
+    form.hidden = false;
     start.hidden = false;
     var unsupported = document.getElementById('passkey-unsupported');
     if (unsupported) unsupported.hidden = true;
@@ -245,6 +248,8 @@
         if (f.value) body[f.getAttribute('data-begin-field')] = f.value;
       });
       var login = document.getElementById('login_id');
+      // The sign-in page's button is a passwordless sign-in, whatever session the browser holds.
+      if (!create && login) body.passwordless = true;
       if (!create && login && login.value.trim()) body.login_id = login.value.trim();
       fetch(form.getAttribute('data-begin'), {
         method: 'POST',
@@ -253,7 +258,10 @@
         body: JSON.stringify(body)
       }).then(function (res) {
         return res.json().then(function (answer) {
-          if (res.status !== 200) throw new Error(answer && answer.message);
+          // MFA-8: a wrong password given again is said as the other methods' forms say it
+          // (with LOG-2's warning), not as a sign-in's "login ID or password".
+          var wrong = alert && body.password && res.status === 401 && alert.getAttribute('data-password-text');
+          if (res.status !== 200) throw new Error(wrong || (answer && answer.message));
           return answer;
         });
       }).then(function (options) {

@@ -20,6 +20,10 @@ struct BeginInput {
     /// discoverable credential of this portal).
     #[serde(default)]
     login_id: Option<String>,
+    /// The sign-in page's passwordless button: never the second step of a
+    /// session the browser still holds.
+    #[serde(default)]
+    passwordless: bool,
 }
 
 /// `POST /api/login/passkey/begin`: the request options (`publicKey`).
@@ -31,7 +35,11 @@ pub async fn begin(app: &App, call: &Call<'_>) -> Response {
     };
     let input = or_refuse!(app, call, input);
     let options = app
-        .begin_passkey_sign_in(call.session(), input.login_id.as_deref())
+        .begin_passkey_sign_in(
+            call.session(),
+            input.login_id.as_deref(),
+            input.passwordless,
+        )
         .await;
     errors::api(options.map(|o| (200, o)), call.lang)
 }

@@ -9,6 +9,10 @@ pub struct FactorPolicy {
     /// Lambda it needs an origination number, so it is off unless turned
     /// on; locally (the outbox takes the call) it is on.
     pub voice: bool,
+    /// MFA-9: the calling codes voice codes may be called in
+    /// (`TOBIRA_VOICE_COUNTRIES`, comma separated; Japan's `81` by
+    /// default): no call to a number elsewhere.
+    pub voice_countries: Vec<String>,
     /// MFA-10: passkeys and security keys as a second factor
     /// (`TOBIRA_PASSKEYS`, on by default). Off where there is no relying
     /// party: a portal reached by an IP address (browsers refuse WebAuthn
@@ -128,8 +132,44 @@ impl FactorPolicy {
         };
         let relying_party = id.map(|id| RelyingParty { id, origin });
         let passkeys = passkeys && relying_party.is_some();
+        let voice_countries = match get("TOBIRA_VOICE_COUNTRIES") {
+            None => vec!["81".to_string()],
+            Some(v) => {
+                let codes: Vec<String> = v
+                    .split(',')
+                    .map(|c| c.trim().trim_start_matches('+').to_string())
+                    .collect();
+                let calling_code = |c: &String| {
+                    (1..=3).contains(&c.len())
+                        && c.bytes().all(|b| b.is_ascii_digit())
+                        && !c.starts_with('0')
+                };
+                if !codes.iter().all(calling_code) {
+                    return Err(invalid(
+                        "TOBIRA_VOICE_COUNTRIES",
+                        v,
+                        "calling codes separated by commas, e.g. 81,1",
+                    ));
+                }
+                codes
+            }
+        };
+        // Browsers use WebAuthn only over HTTPS (or on localhost).
+        if lambda
+            && passkeys
+            && relying_party
+                .as_ref()
+                .is_some_and(|rp| rp.origin.starts_with("http://") && rp.id != "localhost")
+        {
+            return Err(invalid(
+                "TOBIRA_WEBAUTHN_ORIGIN",
+                relying_party.map(|rp| rp.origin).unwrap_or_default(),
+                "an https:// origin for passkeys (or TOBIRA_PASSKEYS=false)",
+            ));
+        }
         Ok(Self {
             voice: boolean("TOBIRA_VOICE_CODES", !lambda)?,
+            voice_countries,
             passkeys,
             passwordless: passkeys && passwordless,
             relying_party,

@@ -200,6 +200,17 @@ impl App {
                 });
             }
         }
+        if channel == Channel::Voice {
+            // MFA-9: calls only to the countries the deployment calls, and
+            // a cap per number whoever asks (no toll fraud, no harassment).
+            let countries = &self.config.factors.voice_countries;
+            if !countries.iter().any(|cc| to.starts_with(&format!("+{cc}"))) {
+                return Err(Error::invalid("voice_country_not_allowed")
+                    .with("countries", countries.join(", ")));
+            }
+            let subject = format!("~{}", self.typed_subject(&format!("voice to {to}")));
+            self.count_send(&subject, channel).await?;
+        }
         self.count_send(&s.user.id, channel).await?;
         let code = codes::six_digits(self.rng.as_ref());
         let salt = codes::salt(self.rng.as_ref());
@@ -277,8 +288,8 @@ impl App {
         })
     }
 
-    /// MFA-3: at most `sends_per_hour` codes per user and channel, counted
-    /// with a compare-and-swap.
+    /// MFA-3: at most `sends_per_hour` codes per user (MFA-9: and per
+    /// called number) and channel, counted with a compare-and-swap.
     async fn count_send(&self, user_id: &str, channel: Channel) -> Result<()> {
         let key = keys::otp_sends(user_id, channel.as_str());
         let cap = self.config.otp.sends_per_hour;

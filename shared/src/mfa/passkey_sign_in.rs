@@ -18,7 +18,7 @@
 
 use serde_json::Value;
 
-use super::passkeys::{ceremony_key, handle_of, started_or, unavailable, Ceremony, Purpose};
+use super::passkeys::{ceremony_key, started_or, unavailable, Ceremony, Purpose};
 use super::{Advanced, Method, Signed};
 use crate::app::{App, Ctx};
 use crate::error::{Error, Result};
@@ -30,27 +30,24 @@ use crate::softlock::Attempt;
 use crate::store::{Cond, StoreError, Write};
 use crate::webauthn::Presented;
 
-/// What an assertion proved, ready to be written.
-struct Proved {
-    /// The ceremony's end and the user with the credential moved on.
-    writes: Vec<Write>,
-    user: User,
-}
-
 impl App {
     /// MFA-10: begin a sign-in with a passkey. A session at the second step
-    /// asks for one of its user's credentials; otherwise, where
-    /// passwordless sign-in is on, any discoverable credential (`login_id`,
-    /// if typed, must then name the user it belongs to).
+    /// asks for one of its user's credentials (unless `passwordless` is
+    /// asked for); otherwise, where passwordless sign-in is on, any
+    /// discoverable credential (`login_id`, if typed, must then name the
+    /// user it belongs to).
     pub async fn begin_passkey_sign_in(
         &self,
         token: Option<&str>,
         login_id: Option<&str>,
+        passwordless: bool,
     ) -> Result<Value> {
         if !self.config.factors.passkeys {
             return Err(unavailable());
         }
-        let at_challenge = match token {
+        // The sign-in page asks for a passwordless sign-in whatever session
+        // the browser still holds (the finish ends that one, SES-1).
+        let at_challenge = match token.filter(|_| !passwordless) {
             Some(_) => match self.signed(token, &[Stage::Mfa]).await {
                 Ok(s) => Some(s),
                 Err(Error::Forbidden) => return Err(Error::Forbidden),
@@ -151,28 +148,26 @@ impl App {
     }
 
     /// Check `response` against the ceremony and the user's credential it
-    /// names; the writes that use it up.
+    /// names (the caller made sure the user holds it): the user with the
+    /// credential's counter and backup state moved on.
     fn prove(
         &self,
         user: &User,
-        version: u64,
         c: &Ceremony,
-        used: Write,
         response: &Value,
         presented: &Presented,
-    ) -> std::result::Result<Proved, String> {
-        let Some(record) = user
-            .passkeys
-            .iter()
-            .find(|p| p.id == presented.credential_id)
-        else {
+    ) -> std::result::Result<User, String> {
+        let Some(record) = holds(user, presented) else {
             return Err("a credential the user does not hold".into());
         };
         let verified = self
             .ceremonies
             .finish_assertion(response, &c.state, &record.credential)
             .map_err(|e| match e {
-                crate::webauthn::CeremonyError::Refused(why) => why,
+                // Bounded: the reason may quote the response.
+                crate::webauthn::CeremonyError::Refused(why) => {
+                    why.chars().take(160).collect::<String>()
+                }
                 crate::webauthn::CeremonyError::Unwired => "no ceremonies".into(),
             })?;
         let mut user = user.clone();
@@ -188,15 +183,13 @@ impl App {
             p.backed_up = verified.backed_up;
             p.last_used_at = Some(now);
         }
-        let writes = vec![
-            used,
-            Write::put(keys::user(&user.id), &user, None, Cond::Version(version)),
-        ];
-        Ok(Proved { writes, user })
+        Ok(user)
     }
 
     /// The second step with a passkey (LOG-4): counted as any factor
-    /// attempt (LOG-2), then the same new session as a code gives.
+    /// attempt (LOG-2), then the same new session as a code gives. A copy
+    /// of the assertion that another copy beat changes nothing and counts
+    /// nothing.
     #[allow(clippy::too_many_arguments)]
     async fn passkey_factor(
         &self,
@@ -208,37 +201,72 @@ impl App {
         remember_device: bool,
         ctx: &Ctx,
     ) -> Result<Advanced> {
-        let locks = self.reserve_code_attempt(s, ctx).await?;
-        let proved = match self.prove(&s.user, s.user_version, c, used, response, presented) {
-            Ok(p) => p,
+        let held = self
+            .reserve(&keys::lock("login", &s.user.id), self.config.login_lock)
+            .await?;
+        if let Attempt::Locked { until } = held.attempt {
+            let now = self.now();
+            self.record_sign_in(ctx, "mfa.refused_locked", Some(&s.user), None)
+                .await?;
+            return Err(Error::Throttled {
+                retry_after_s: Some(now.until(until).as_secs().max(1)),
+            });
+        }
+        let user = match self.prove(&s.user, c, response, presented) {
+            Ok(u) => u,
             Err(why) => {
-                let end = Write::Delete {
-                    key: ceremony_key(&presented.challenge),
-                    cond: Cond::Any,
-                };
-                let _ = self.store.write(vec![end], self.now()).await;
+                // The ceremony ends with this response, unless a copy took
+                // it first: then this copy is no attempt of its own.
+                match self.store.write(vec![used], self.now()).await {
+                    Ok(()) => {}
+                    Err(StoreError::Conflict) => {
+                        self.release(&held).await?;
+                        return Err(Error::InvalidCredentials);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
                 tracing::info!(why = %why, "passkey assertion refused");
-                return Err(match self.code_failed(s, locks, "passkey", ctx).await {
-                    Error::InvalidCode => Error::InvalidCredentials,
-                    e => e,
-                });
+                return Err(
+                    match self
+                        .code_failed(s, held.locked_until(), "passkey", ctx)
+                        .await
+                    {
+                        Error::InvalidCode => Error::InvalidCredentials,
+                        e => e,
+                    },
+                );
             }
         };
-        let (advanced, writes) =
-            self.factor_proved(s, proved.writes, "passkey", remember_device, ctx);
+        let proof = vec![
+            used,
+            Write::put(
+                keys::user(&user.id),
+                &user,
+                None,
+                Cond::Version(s.user_version),
+            ),
+        ];
+        let (advanced, writes) = self.factor_proved(s, proof, "passkey", remember_device, ctx);
         match self.store.write(writes, self.now()).await {
             Ok(()) => Ok(advanced),
             // The assertion was used meanwhile (a copy of it won), or the
-            // user or the session changed: this copy signs nobody in.
-            Err(StoreError::Conflict) => Err(Error::InvalidCredentials),
+            // user or the session changed: this copy signs nobody in, and
+            // its reserved attempt goes back.
+            Err(StoreError::Conflict) => {
+                self.release(&held).await?;
+                Err(Error::InvalidCredentials)
+            }
             Err(e) => Err(e.into()),
         }
     }
 
     /// Both steps at once: the credential names its user (one read); the
-    /// user must be active and unlocked, the typed login ID (if any) theirs;
-    /// the attempt counts on their sign-in counter (LOG-2) before the
-    /// assertion is checked.
+    /// user must hold it, be active and unlocked, and be the typed login
+    /// ID's (if any). The attempt counts before the assertion is checked
+    /// (LOG-2): on the user's sign-in counter when the user holds the
+    /// credential, else on a counter of the handle nobody holds — the same
+    /// store requests either way (LOG-3), and a made-up credential ID
+    /// naming someone's handle locks nobody out.
     async fn passwordless(
         &self,
         c: &Ceremony,
@@ -248,97 +276,96 @@ impl App {
         previous: Option<&str>,
         ctx: &Ctx,
     ) -> Result<Advanced> {
-        let end = || Write::Delete {
-            key: ceremony_key(&presented.challenge),
-            cond: Cond::Any,
+        let handle = presented.user_handle.as_deref().unwrap_or_default();
+        let user_key = <[u8; 16]>::try_from(handle)
+            .map(|h| ulid::Ulid::from_bytes(h).to_string())
+            .unwrap_or_else(|_| "~".to_string());
+        let found = self.user(&user_key).await?;
+        let user = found.filter(|(u, _)| holds(u, presented).is_some());
+        let lock_key = match &user {
+            Some((u, _)) => keys::lock("login", &u.id),
+            None => {
+                let hex: String = handle.iter().map(|b| format!("{b:02x}")).collect();
+                let subject = self.typed_subject(&format!("passkey {hex}"));
+                keys::lock("login", &format!("~{subject}"))
+            }
         };
-        let user_id = presented
-            .user_handle
-            .as_deref()
-            .and_then(|h| <[u8; 16]>::try_from(h).ok())
-            .map(|h| ulid::Ulid::from_bytes(h).to_string());
-        let found = match &user_id {
-            Some(id) => self.user(id).await?,
-            None => None,
-        };
-        let Some((user, version)) = found.filter(|(u, _)| handle_of(&u.id).is_ok()) else {
-            let mut writes = self
-                .sign_in_event(
-                    ctx,
-                    "login.passkey_failure",
-                    None,
-                    Some("unknown credential".into()),
-                )
-                .to_vec();
-            writes.push(end());
-            self.store.write(writes, self.now()).await?;
-            return Err(Error::InvalidCredentials);
-        };
-        let key = keys::lock("login", &user.id);
-        let held = self.reserve(&key, self.config.login_lock).await?;
-        let why = match held.attempt {
-            Attempt::Locked { .. } => Some("locked"),
-            _ if user.state != UserState::Active => Some("not active"),
-            _ if c
-                .login_key
-                .as_ref()
-                .is_some_and(|k| *k != user.login_id.key()) =>
-            {
+        let held = self.reserve(&lock_key, self.config.login_lock).await?;
+        let why = match (&user, held.attempt) {
+            (None, _) => Some("unknown credential"),
+            (_, Attempt::Locked { .. }) => Some("locked"),
+            (Some((u, _)), _) if u.state != UserState::Active => Some("not active"),
+            (Some((u, _)), _) if c.login_key.as_ref().is_some_and(|k| *k != u.login_id.key()) => {
                 Some("another login id")
             }
             _ => None,
         };
-        let proved = match why {
-            Some(why) => Err(why.to_string()),
-            None => self.prove(&user, version, c, used, response, presented),
+        let proved = match (why, &user) {
+            (None, Some((u, _))) => self.prove(u, c, response, presented),
+            (Some(why), _) => Err(why.to_string()),
+            (None, None) => Err("unknown credential".to_string()),
         };
-        let proved = match proved {
-            Ok(p) => p,
+        let signed_in = match proved {
+            Ok(u) => u,
             Err(why) => {
+                let who = user.as_ref().map(|(u, _)| u);
                 let kind = if matches!(held.attempt, Attempt::Locked { .. }) {
                     "login.passkey_refused_locked"
                 } else {
                     "login.passkey_failure"
                 };
-                let mut writes = self
-                    .sign_in_event(ctx, kind, Some(&user), Some(why))
-                    .to_vec();
-                writes.push(end());
-                if held.locks() {
-                    writes.push(self.audit(
-                        ctx,
-                        "login.locked",
-                        Some((&user.id, &user.tenant_id)),
-                        None,
-                    ));
+                // One transaction of four items whatever the reason (LOG-3).
+                let mut writes = self.sign_in_event(ctx, kind, who, Some(why)).to_vec();
+                writes.push(used);
+                writes.push(match who.filter(|_| held.locks()) {
+                    Some(u) => self.audit(ctx, "login.locked", Some((&u.id, &u.tenant_id)), None),
+                    None => held.touch(),
+                });
+                match self.store.write(writes, self.now()).await {
+                    Ok(()) => {}
+                    // A copy of this response took the ceremony first.
+                    Err(StoreError::Conflict) => {
+                        self.release(&held).await?;
+                        return Err(Error::InvalidCredentials);
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                self.store.write(writes, self.now()).await?;
-                if let Some(until) = held.locked_until() {
-                    let zero = std::time::Duration::ZERO;
-                    self.notify_lock(Some(&user), Locked::SignIn, until, zero, ctx)
+                if let (Some(u), Some(until)) = (who, held.locked_until()) {
+                    let floor = self.config.lock_notice_floor;
+                    self.notify_lock(Some(u), Locked::SignIn, until, floor, ctx)
                         .await;
                 }
                 return Err(Error::InvalidCredentials);
             }
         };
-        // TOS-1: the terms are never skipped; SES-1: a new session.
-        let user = proved.user;
-        let stage = self.stage_after_factor(&user);
-        let (session, session_put) = self.new_session(&user, stage);
-        let mut writes = proved.writes;
-        writes.push(session_put);
-        writes.push(held.clear());
+        let version = user.as_ref().map_or(0, |(_, v)| *v);
+        // TOS-1: the terms are never skipped; SES-1: a new session. No
+        // password was given: the session is no fresh proof for a factor
+        // change (MFA-8 asks the password then).
+        let stage = self.stage_after_factor(&signed_in);
+        let (session, session_put) = self.new_session_proved(&signed_in, stage, None);
+        let mut writes = vec![
+            used,
+            Write::put(
+                keys::user(&signed_in.id),
+                &signed_in,
+                None,
+                Cond::Version(version),
+            ),
+            session_put,
+            held.clear(),
+        ];
         writes.extend(self.sign_in_event(
             ctx,
             "login.passkey_ok",
-            Some(&user),
+            Some(&signed_in),
             Some(format!("next {}", stage.as_str())),
         ));
         match self.store.write(writes, self.now()).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
-                // A copy of this assertion won, or the user changed: the
-                // attempt stays counted only if it was not this user's own.
+                // A copy of this assertion won, or the user changed: this
+                // copy signs nobody in, and its attempt goes back.
                 self.release(&held).await?;
                 return Err(Error::InvalidCredentials);
             }
@@ -354,4 +381,11 @@ impl App {
             device: None,
         })
     }
+}
+
+/// The user's credential a response names, if the user holds it.
+fn holds<'u>(user: &'u User, presented: &Presented) -> Option<&'u crate::model::PasskeyRecord> {
+    user.passkeys
+        .iter()
+        .find(|p| p.id == presented.credential_id)
 }

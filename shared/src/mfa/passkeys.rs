@@ -249,6 +249,11 @@ impl App {
         if s.user.passkeys.iter().any(|p| p.id == registered.id) {
             return Err(Error::conflict("conflict"));
         }
+        // Checked again on the user as read now: ceremonies begun in
+        // parallel never take the user past the cap.
+        if s.user.passkeys.len() >= MAX_PASSKEYS {
+            return Err(Error::conflict("passkeys_full").with("max", MAX_PASSKEYS));
+        }
         let record = PasskeyRecord {
             id: registered.id,
             name: c.name.unwrap_or_default(),
@@ -316,7 +321,9 @@ impl App {
         if user.passkeys.is_empty() {
             user.methods.retain(|m| m != Method::Passkey.as_str());
         }
-        if user.methods.is_empty() {
+        // MFA-1, and MFA-2 where e-mail codes may not stand alone.
+        let email_alone = user.methods.iter().all(|m| m == "email");
+        if user.methods.is_empty() || (email_alone && self.config.email_otp_needs_other_method) {
             return Err(Error::conflict("last_factor"));
         }
         user.updated_at = self.now();
