@@ -13,12 +13,17 @@
 // AA, no serious or critical violation), screenshots tests/browser/artifacts/passkeys-*.png.
 //
 // - saburo (Japanese): TOTP first, then a passkey added from the dashboard with the fresh proof
-//   of that sign-in; password + passkey at the challenge; passwordless from the sign-in page;
-//   the passkey removed (TOTP remains); a security key (a second virtual authenticator: USB,
-//   no resident keys) as the second factor after the password.
-// - hanako (English): a passkey as the first factor at the choice of method; passwordless
-//   still asks for the terms; without JavaScript the passkey challenge points at the other
-//   methods (a recovery code); the tenant admin disables her and her passkey is refused.
+//   of that sign-in; password + passkey at the challenge (with "remember this device");
+//   passwordless from the sign-in page (also in English, the login ID typed); the passkey
+//   renamed and removed (TOTP remains; a removed passkey no longer signs in); a security key
+//   (a second virtual authenticator: USB, no resident keys) added once the proof is stale (the
+//   password asked again, a wrong one refused in the page's words) and used as the second
+//   factor after the password. TOBIRA_REAUTH_MINUTES is 1 here so that the proof goes stale.
+// - hanako (English): a passkey as the first factor at the choice of method (the recovery
+//   codes); passwordless still asks for the terms; the last factor is not removed; without
+//   JavaScript the passkey challenge and the choice of method show the note, no button and no
+//   form, and a recovery code signs in; the tenant admin disables her and her passkey is
+//   refused on the sign-in page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { axeCheck, clickAndWait, formErrorText, freshTotp, journeySteps, sleep } from './support.mjs';
@@ -180,11 +185,18 @@ test('MFA-10 LOG-4: password, then the passkey at the challenge', { timeout: 90_
     assert.equal((await page.locator('#passkey-start').innerText()).trim(), 'パスキーで確認');
     assert.equal(await page.locator('#code-form').count(), 0, 'no code to type');
     assert.equal(await page.locator('#remember_device').isChecked(), false);
+    // MFA-7: "remember this device" goes with the passkey's form too.
+    await page.check('#remember_device');
     await usePasskey(page, '/api/login/passkey/begin');
     await expectPage(page, '/', '13-dashboard-passkey');
     const after = (await journey.authenticator.credentials())[0].signCount;
     assert.ok(after > before, `the authenticator signed (count ${before} → ${after})`);
     await signOut(page, '14-signed-out');
+    // The password is still asked; the second step is not (until a factor changes: the removal
+    // below ends it, and the security key's test meets the challenge again).
+    await signIn(page, SABURO);
+    await expectPage(page, '/', '14b-dashboard-remembered');
+    await signOut(page, '14c-signed-out');
   });
 });
 
@@ -225,11 +237,10 @@ test('MFA-10 MFA-8: the passkey removed from the dashboard; TOTP remains', { tim
     await expectPage(page, '/', '21-dashboard-renamed');
     assert.equal(new URL(page.url()).searchParams.get('notice'), 'passkey_renamed');
     assert.deepEqual(await passkeyNames(page), ['自宅のPC']);
-    // MFA-8: the removal asks for the password when the proof is stale. Whether a passwordless
-    // sign-in is a fresh proof is the domain's to say (today it is: the passkey sign-in opens its
-    // session with `new_session`, which records the time as the password's), so both are taken.
-    const password = page.locator('#passkey-remove-password-1');
-    if (await password.count()) await password.fill(SABURO.password);
+    // MFA-8: this session signed in without a password (the test before), so the removal asks
+    // for it: a passwordless sign-in is no fresh proof for a factor change.
+    assert.ok(await page.locator('#passkey-remove-password-1').isVisible(), 'the removal asks for the password');
+    await page.fill('#passkey-remove-password-1', SABURO.password);
     await clickAndWait(page, '#passkey-remove-1');
     await expectPage(page, '/', '22-dashboard-removed');
     assert.equal(new URL(page.url()).searchParams.get('notice'), 'passkey_removed');
@@ -258,6 +269,7 @@ test('MFA-10 MFA-8: a security key (USB, no resident key) added with the passwor
       await journey.authenticator.remove();
       const key = await addAuthenticator(page, SECURITY_KEY);
       journey.authenticator = key;
+      // MFA-7: the removal of the passkey (a factor change) forgot the remembered device.
       await signIn(page, SABURO);
       await expectPage(page, '/login/mfa', '30-challenge-totp');
       const next = await freshTotp(journey.secret, journey.lastStep);
@@ -345,9 +357,9 @@ test('MFA-10 SET-4 TOS-1: a passkey as the first factor; passwordless still asks
       assert.deepEqual(await methodsShown(page), ['passkey']);
       assert.equal((await passkeyNames(page)).length, 1, 'the passkey is listed (named by the portal)');
       assert.ok((await passkeyNames(page))[0], 'an unnamed passkey gets a name');
-      // MFA-8: the last factor is never removed.
-      const password = page.locator('#passkey-remove-password-1');
-      if (await password.count()) await password.fill(HANAKO.password);
+      // MFA-8: the last factor is never removed (the password is asked: a passwordless sign-in
+      // is no fresh proof).
+      await page.fill('#passkey-remove-password-1', HANAKO.password);
       const removal = await page.locator('#passkeys li form[action$="/remove"]').getAttribute('action');
       await clickAndWait(page, '#passkey-remove-1');
       // The answer to the refused form: the dashboard with the reason.

@@ -371,7 +371,8 @@ mod tests {
                 .with("max", 7)
                 .with("version", "v9")
                 .with("type", "t/x")
-                .with("types", ".pdf");
+                .with("types", ".pdf")
+                .with("countries", "81");
             let ja = error_message(&e, Lang::Ja);
             let en = error_message(&e, Lang::En);
             for (lang, text) in [("ja", &ja), ("en", &en)] {
