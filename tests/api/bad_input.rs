@@ -18,6 +18,9 @@ async fn bad_json_unknown_fields_wrong_types_oversize_and_content_type_are_400_a
             r#"{"login_id":"a","password":"b","admin":true}"#,
         ),
         ("/api/login", r#"{"login_id":1,"password":"b"}"#),
+        // A struct's fields as an array: serde would read it; no client sends it.
+        ("/api/login", r#"["a@example.com","b"]"#),
+        ("/api/login/passkey/begin", "[null, null]"),
         (
             "/api/login",
             r#"{"login_id":"a","login_id":"b","password":"c"}"#,

@@ -111,8 +111,13 @@ fn body_of<'r>(req: &'r Request, content_type: &str) -> Result<&'r [u8], Error> 
 /// A JSON body: `application/json`, at most [`MAX_BODY`] bytes, no unknown
 /// or duplicate fields, right types (the target type says which).
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
-    serde_json::from_slice(body_of(req, "application/json")?)
-        .map_err(|e| Error::invalid("invalid_json").detail(e))
+    let body = body_of(req, "application/json")?;
+    // Every body of the API is an object: serde would also read a struct
+    // from an array of its fields (`[null, null]`), which no client sends.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Error::invalid("invalid_json").detail("the body is one JSON object"));
+    }
+    serde_json::from_slice(body).map_err(|e| Error::invalid("invalid_json").detail(e))
 }
 
 /// A form body (`application/x-www-form-urlencoded`), as strictly as JSON.
